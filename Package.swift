@@ -1,0 +1,119 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "swift-apigateway-websockets",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "APIGatewayWebSockets", targets: ["APIGatewayWebSockets"]),
+        .library(name: "VaporAPIGatewayWebSockets", targets: ["VaporAPIGatewayWebSockets"]),
+        .library(name: "APIGatewayWebSocketsTesting", targets: ["APIGatewayWebSocketsTesting"]),
+        .library(name: "VaporAPIGatewayWebSocketsTesting", targets: ["VaporAPIGatewayWebSocketsTesting"]),
+        .executable(name: "chat-example", targets: ["ChatExample"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+    ],
+    targets: [
+        // The framework-free core: events, ids, routing, guards, store protocol, messenger.
+        .target(
+            name: "APIGatewayWebSockets",
+            dependencies: [
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        // Vapor adapter, Fluent models, migrations and the Fluent store.
+        .target(
+            name: "VaporAPIGatewayWebSockets",
+            dependencies: [
+                "APIGatewayWebSockets",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: strict
+        ),
+        // Test kit: fake API Gateway requests, recording poster, store conformance suite.
+        .target(
+            name: "APIGatewayWebSocketsTesting",
+            dependencies: [
+                "APIGatewayWebSockets",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // The test kit's transports for a Vapor app: in-process and live (port 0).
+        .target(
+            name: "VaporAPIGatewayWebSocketsTesting",
+            dependencies: [
+                "APIGatewayWebSocketsTesting",
+                "VaporAPIGatewayWebSockets",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict
+        ),
+        // The chat example: the README's main command.
+        .target(
+            name: "ChatApp",
+            dependencies: [
+                "VaporAPIGatewayWebSockets",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+            ],
+            path: "Examples/ChatApp/Sources/ChatApp"
+        ),
+        .executableTarget(
+            name: "ChatExample",
+            dependencies: ["ChatApp", .product(name: "Vapor", package: "vapor")],
+            path: "Examples/ChatApp/Sources/ChatExample"
+        ),
+        .executableTarget(
+            name: "EventBenchmark",
+            dependencies: [
+                "ChatApp",
+                "VaporAPIGatewayWebSocketsTesting",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Benchmarks/EventBenchmark"
+        ),
+        .testTarget(
+            name: "APIGatewayWebSocketsTests",
+            dependencies: ["APIGatewayWebSockets", "APIGatewayWebSocketsTesting"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VaporAPIGatewayWebSocketsTests",
+            dependencies: [
+                "VaporAPIGatewayWebSockets",
+                "VaporAPIGatewayWebSocketsTesting",
+                "ChatApp",
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)

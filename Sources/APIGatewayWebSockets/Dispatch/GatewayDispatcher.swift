@@ -1,0 +1,258 @@
+public import Foundation
+public import Logging
+import HTTPTypes
+import Metrics
+import NIOCore
+import Synchronization
+
+/// Turns API Gateway's integration requests into checked, tracked, dispatched events.
+///
+/// Register controllers, mount the returned ``Endpoint``s on your HTTP server (the Vapor module
+/// does it for you), and hand each request to ``handle(_:at:)``:
+///
+/// ```swift
+/// let dispatcher = GatewayDispatcher(configuration: configuration, store: store, gateways: directory, poster: poster)
+/// for endpoint in try dispatcher.register(ChatController()) {
+///     server.post(endpoint.route.path) { request in await dispatcher.handle(request, at: endpoint) }
+/// }
+/// ```
+///
+/// Every event passes the guards in order (the first failure answers, see the README's refusal
+/// table), then: a connect runs the `$default` controller's connect hook and records the session;
+/// a message loads and touches the live session and runs the selected handler; a disconnect
+/// marks the session disconnected and runs the disconnect hook.
+public final class GatewayDispatcher: Sendable {
+    public let configuration: GatewayConfiguration
+    public let store: any ConnectionStore
+    public let gateways: any GatewayDirectory
+    public let messenger: Messenger
+    public let logger: Logger
+    private let now: @Sendable () -> Date
+    private let table = Mutex<[Endpoint]>([])
+    private let metrics: EventMetrics
+
+    /// - Parameters:
+    ///   - now: the clock sessions are stamped with; injectable for tests.
+    public init(
+        configuration: GatewayConfiguration = GatewayConfiguration(),
+        store: any ConnectionStore,
+        gateways: any GatewayDirectory,
+        poster: any ConnectionPoster,
+        logger: Logger = Logger(label: "apigw"),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.gateways = gateways
+        self.messenger = Messenger(store: store, poster: poster, logger: logger, now: now)
+        self.logger = logger
+        self.now = now
+        self.metrics = EventMetrics()
+        if configuration.secrets.isEmpty {
+            logger.warning("no gateway secret configured: any caller that knows a registered API id is accepted")
+        }
+    }
+
+    /// Every URL registered so far, in registration order.
+    public var routes: [RegisteredRoute] { table.withLock { $0.map(\.route) } }
+
+    /// The endpoint served at `path` (a trailing slash does not matter), if any.
+    public func endpoint(at path: String) -> Endpoint? {
+        let key = pathKey(normalizedPath(path))
+        return table.withLock { $0.first { pathKey($0.route.path) == key } }
+    }
+
+    /// Registers `controller` and returns the endpoints to mount.
+    ///
+    /// The `$default` controller is served at the base path as `/{base}/connect`,
+    /// `/{base}/disconnect` and `/{base}/default`. A custom route's controller is served at
+    /// `path`, by default `/{base}/{routeKey}`.
+    /// - Throws: ``RegistrationError`` when the route key or the path is already registered.
+    public func register(_ controller: some WebSocketController, at path: String? = nil) throws -> [Endpoint] {
+        let registered = RegisteredController(controller)
+        let base = normalizedPath(configuration.basePath)
+        let prefix = base == "/" ? "" : base
+        let routes: [RegisteredRoute]
+        if controller.routeKey == .default {
+            if path != nil { throw RegistrationError(description: "the $default controller is served at the base path; set GatewayConfiguration.basePath instead") }
+            routes = [
+                RegisteredRoute(routeKey: .connect, path: prefix + "/connect", event: .connect),
+                RegisteredRoute(routeKey: .disconnect, path: prefix + "/disconnect", event: .disconnect),
+                RegisteredRoute(routeKey: .default, path: prefix + "/default", event: .message),
+            ]
+        } else if controller.routeKey.isReserved {
+            throw RegistrationError(description: "\(controller.routeKey) is served by the $default controller; give this controller a custom route key")
+        } else {
+            routes = [RegisteredRoute(routeKey: controller.routeKey, path: normalizedPath(path ?? prefix + "/" + controller.routeKey.rawValue), event: .message)]
+        }
+        let endpoints = routes.map { Endpoint(route: $0, controller: registered) }
+        try table.withLock { table in
+            for route in routes {
+                if let clash = table.first(where: { $0.route.routeKey == route.routeKey || pathKey($0.route.path) == pathKey(route.path) }) {
+                    throw RegistrationError(description: "cannot register \(route): \(clash.route) is already registered")
+                }
+            }
+            table.append(contentsOf: endpoints)
+        }
+        return endpoints
+    }
+
+    /// Checks, tracks and dispatches one integration request. Never throws: every failure is an
+    /// answer with a status and a reason.
+    public func handle(_ request: GatewayRequest, at endpoint: Endpoint) async -> GatewayResponse {
+        let event = endpoint.route.event
+        let started = ContinuousClock.now
+        var logger = self.logger
+        logger[metadataKey: "apigw.route.key"] = "\(endpoint.route.routeKey)"
+        logger[metadataKey: "apigw.event"] = "\(event)"
+        let response: GatewayResponse
+        do {
+            let checked = try await check(request, event: event, endpoint: endpoint, logger: &logger)
+            switch event {
+            case .connect: response = try await connect(request, checked, endpoint, logger)
+            case .disconnect: response = try await disconnect(request, checked, endpoint, logger)
+            default: response = try await message(request, checked, endpoint, logger)
+            }
+            metrics.record(event, .handled, since: started)
+        } catch let refusal as Refusal {
+            logger.debug("refused", metadata: ["apigw.refusal": "\(refusal.code)", "apigw.status": "\(refusal.status.code)", "apigw.detail": "\(refusal.detail)"])
+            metrics.record(event, .refused, since: started)
+            return GatewayResponse(refusal: refusal)
+        } catch {
+            logger.error("event failed", metadata: ["apigw.error": "\(String(reflecting: error))"])
+            metrics.record(event, .failed, since: started)
+            return GatewayResponse(refusal: Refusal(status: .internalServerError, reason: "Internal server error"))
+        }
+        return response
+    }
+
+    // MARK: Guards
+
+    private struct Checked {
+        let connectionID: ConnectionID
+        let gateway: GatewayRecord
+    }
+
+    /// The guards shared by every event, in the documented order.
+    private func check(_ request: GatewayRequest, event: EventKind, endpoint: Endpoint, logger: inout Logger) async throws -> Checked {
+        let headers = request.headerFields
+        // 1. The gateway secret.
+        if !configuration.secrets.isEmpty {
+            let presented = headers[configuration.secretHeader]
+            guard let presented, configuration.matchesSecret(presented) else {
+                throw Refusal.gatewaySecret(present: presented != nil)
+            }
+        }
+        // 2. Required headers, then a registered API (and the controller's pin).
+        for name in [HTTPField.Name.connectionID, .apiGatewayAPIID] + configuration.requiredHeaders(event) {
+            guard let value = headers[name], !value.isEmpty else { throw Refusal.missingHeader(name) }
+        }
+        let rawAPIID = headers[.apiGatewayAPIID]!
+        guard let apiID = try? APIID(rawAPIID), let gateway = try await gateways.gateway(apiID) else {
+            throw Refusal.unknownAPI(rawAPIID)
+        }
+        if let pinned = endpoint.controller.controller.pinnedAPI, pinned != apiID {
+            throw Refusal.apiNotAllowed(apiID, route: endpoint.route.routeKey)
+        }
+        // 3. Body size, then a well-formed connection id.
+        guard request.body.readableBytes <= configuration.maxBodySize else {
+            throw Refusal.bodyTooLarge(request.body.readableBytes, limit: configuration.maxBodySize)
+        }
+        let connectionID: ConnectionID
+        do { connectionID = try ConnectionID(headers[.connectionID]!) } catch { throw Refusal.invalidConnectionID(error) }
+        logger[metadataKey: "apigw.connection.id"] = "\(connectionID)"
+        logger[metadataKey: "apigw.api.id"] = "\(apiID)"
+        return Checked(connectionID: connectionID, gateway: gateway)
+    }
+
+    // MARK: Events
+
+    private func connect(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws -> GatewayResponse {
+        // 4. Origin, then the channel name.
+        if !configuration.allowedOrigins.isEmpty {
+            let origin = request.headerFields[.origin]
+            guard let origin, configuration.allows(origin: origin) else { throw Refusal.originNotAllowed(origin) }
+        }
+        var channel = checked.gateway.defaultChannel
+        if let requested = request.queryParameter("channel") {
+            do { channel = try ChannelName(requested) } catch { throw Refusal.invalidChannel(error) }
+        }
+        let context = ConnectContext(
+            request: request, connectionID: checked.connectionID, gateway: checked.gateway, requestedChannel: channel, logger: logger
+        )
+        let decision = try await endpoint.controller.controller.connect(context)
+        let userID: String?
+        switch decision.kind {
+        case .reject(let refusal): throw refusal
+        case .accept(let chosen, let user):
+            channel = chosen ?? channel
+            userID = user
+        }
+        let date = now()
+        let session = Session(
+            connectionID: checked.connectionID, apiID: checked.gateway.apiID, stage: checked.gateway.stage,
+            channel: channel, userID: userID, createdAt: date
+        )
+        let outcome = try await store.connect(session)
+        if outcome == .alreadyClosed { throw Refusal.connectionClosed(checked.connectionID) }
+        logger.debug(outcome == .retried ? "connect retried" : "connected", metadata: ["apigw.channel": "\(channel?.rawValue ?? "")"])
+        return .ok
+    }
+
+    private func disconnect(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws -> GatewayResponse {
+        let session = try await store.session(checked.connectionID)
+        let wasConnected = try await store.disconnect(checked.connectionID, apiID: checked.gateway.apiID, at: now())
+        logger.debug(wasConnected ? "disconnected" : "disconnect for a connection not connected")
+        let context = DisconnectContext(
+            request: request, connectionID: checked.connectionID, gateway: checked.gateway,
+            session: session, messenger: messenger, logger: logger
+        )
+        try await endpoint.controller.controller.disconnect(context)
+        return .ok
+    }
+
+    private func message(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws -> GatewayResponse {
+        // 5. A live session on this API.
+        guard let session = try await store.touch(checked.connectionID, apiID: checked.gateway.apiID, at: now()) else {
+            throw Refusal.noLiveSession(checked.connectionID, apiID: checked.gateway.apiID)
+        }
+        guard let (name, handler) = endpoint.controller.handlers.select(for: request.body) else {
+            throw Refusal.noHandler(HandlerSelector(request.body).handler ?? HandlerSelector(request.body).action, route: endpoint.route.routeKey)
+        }
+        let context = MessageContext(
+            request: request, session: session, gateway: checked.gateway, routeKey: endpoint.route.routeKey,
+            handlerName: name, messenger: messenger, logger: logger
+        )
+        try await handler(request.body, context)
+        return .ok
+    }
+}
+
+/// Counters and timers per event kind and outcome, created once.
+private struct EventMetrics: Sendable {
+    enum Outcome: Int, CaseIterable { case handled, refused, failed }
+
+    private static let events = [EventKind.connect, .message, .disconnect]
+    private let counters: [Counter]
+    private let timers: [Metrics.Timer]
+
+    init() {
+        counters = Self.events.flatMap { event in
+            Outcome.allCases.map { Counter(label: "apigw_events_total", dimensions: [("event", "\(event)"), ("outcome", "\($0)")]) }
+        }
+        timers = Self.events.map { Metrics.Timer(label: "apigw_event_duration_seconds", dimensions: [("event", "\($0)")]) }
+    }
+
+    func record(_ event: EventKind, _ outcome: Outcome, since started: ContinuousClock.Instant) {
+        counters[event.index * Outcome.allCases.count + outcome.rawValue].increment()
+        timers[event.index].recordInterval(since: started)
+    }
+}
+
+extension Metrics.Timer {
+    fileprivate func recordInterval(since started: ContinuousClock.Instant) {
+        let elapsed = started.duration(to: .now)
+        let (seconds, attoseconds) = elapsed.components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

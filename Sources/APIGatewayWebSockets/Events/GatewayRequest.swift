@@ -1,0 +1,99 @@
+public import HTTPTypes
+public import NIOCore
+
+/// One HTTP request from API Gateway to the backend, as the core sees it.
+///
+/// Adapters build it from their framework's request type; the core never sees Vapor or NIO
+/// HTTP/1 types.
+///
+/// ```swift
+/// let request = GatewayRequest(
+///     method: .post, path: "/ws/default",
+///     headerFields: [.init("connectionId")!: "L0SM9cOFvHcCIhw="],
+///     body: ByteBuffer(string: #"{"action":"sendmessage"}"#)
+/// )
+/// ```
+public struct GatewayRequest: Sendable {
+    /// The HTTP method API Gateway used (`POST` for every `HTTP_PROXY` integration).
+    public var method: HTTPRequest.Method
+    /// The path, without the query string.
+    public var path: String
+    /// The raw query string, without `?`; `nil` when there was none.
+    public var query: String?
+    /// The header fields as received.
+    public var headerFields: HTTPFields
+    /// The whole body.
+    public var body: ByteBuffer
+
+    public init(
+        method: HTTPRequest.Method = .post,
+        path: String,
+        query: String? = nil,
+        headerFields: HTTPFields = [:],
+        body: ByteBuffer = ByteBuffer()
+    ) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headerFields = headerFields
+        self.body = body
+    }
+
+    /// The first value of the query parameter `name`, percent-decoded; `nil` when absent.
+    ///
+    /// `+` is read as a space, as browsers and API Gateway's clients send it.
+    public func queryParameter(_ name: String) -> String? {
+        guard let query, !query.isEmpty else { return nil }
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard percentDecode(parts[0]) == name else { continue }
+            return parts.count > 1 ? percentDecode(parts[1]) : ""
+        }
+        return nil
+    }
+}
+
+extension HTTPField.Name {
+    /// `connectionId`: the header API Gateway's integration maps from `context.connectionId`.
+    public static let connectionID = HTTPField.Name("connectionId")!
+    /// `X-Amzn-Apigateway-Api-Id`: the API that sent the event.
+    public static let apiGatewayAPIID = HTTPField.Name("X-Amzn-Apigateway-Api-Id")!
+    /// `X-Amzn-Trace-Id`: the X-Ray trace header API Gateway adds.
+    public static let amznTraceID = HTTPField.Name("X-Amzn-Trace-Id")!
+    /// `X-Ws-Gateway-Secret`: the shared secret the integration sends as a static header.
+    public static let gatewaySecret = HTTPField.Name("X-Ws-Gateway-Secret")!
+    /// `X-Forwarded-For`: the client address API Gateway saw.
+    public static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+}
+
+private func percentDecode(_ text: Substring) -> String {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(text.utf8.count)
+    var iterator = text.utf8.makeIterator()
+    while let byte = iterator.next() {
+        switch byte {
+        case UInt8(ascii: "+"):
+            bytes.append(UInt8(ascii: " "))
+        case UInt8(ascii: "%"):
+            guard let high = iterator.next(), let low = iterator.next(),
+                let value = hexValue(high).flatMap({ h in hexValue(low).map { h << 4 | $0 } })
+            else {
+                bytes.append(byte)  // a stray '%' stays as it is
+                continue
+            }
+            bytes.append(value)
+        default:
+            bytes.append(byte)
+        }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+private func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+    default: nil
+    }
+}

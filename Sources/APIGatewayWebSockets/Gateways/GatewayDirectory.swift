@@ -1,0 +1,79 @@
+import Foundation
+import Synchronization
+
+/// Answers "is this API one of ours, and what do we know of it?" for every event.
+public protocol GatewayDirectory: Sendable {
+    /// The record for `apiID`, or `nil` when that API is not registered.
+    func gateway(_ apiID: APIID) async throws -> GatewayRecord?
+}
+
+/// A ``GatewayDirectory`` that keeps every record in memory and reloads them all from a source
+/// (the database) only when an unknown API id arrives, at most once per `refreshInterval`.
+///
+/// Known APIs are answered from memory, so no event costs a query. An API registered by another
+/// process is found on the first event that names it once the interval has passed; call
+/// ``reload()`` after registering one in this process.
+///
+/// ```swift
+/// let directory = CachedGatewayDirectory { try await GatewayModel.query(on: db).all().map(\.record) }
+/// ```
+public final class CachedGatewayDirectory: GatewayDirectory {
+    private struct State {
+        var records: [APIID: GatewayRecord] = [:]
+        var lastLoad: ContinuousClock.Instant?
+        var inFlight: Task<[APIID: GatewayRecord], any Error>?
+    }
+
+    private let source: @Sendable () async throws -> [GatewayRecord]
+    private let refreshInterval: Duration
+    private let state = Mutex(State())
+
+    /// - Parameters:
+    ///   - refreshInterval: the least time between two reloads caused by unknown API ids.
+    ///   - source: loads every record; called at the first lookup, on ``reload()``, and on misses.
+    public init(refreshInterval: Duration = .seconds(5), source: @escaping @Sendable () async throws -> [GatewayRecord]) {
+        self.refreshInterval = refreshInterval
+        self.source = source
+    }
+
+    /// A directory of fixed records that never reloads.
+    public convenience init(_ records: [GatewayRecord]) {
+        self.init(refreshInterval: .seconds(Int64.max)) { records }
+    }
+
+    public func gateway(_ apiID: APIID) async throws -> GatewayRecord? {
+        let now = ContinuousClock.now
+        let (hit, mayLoad) = state.withLock { state -> (GatewayRecord?, Bool) in
+            if let record = state.records[apiID] { return (record, false) }
+            guard let last = state.lastLoad else { return (nil, true) }
+            return (nil, last.duration(to: now) >= refreshInterval)
+        }
+        if let hit { return hit }
+        guard mayLoad else { return nil }
+        return try await reload()[apiID]
+    }
+
+    /// Reloads every record now (joining a reload already under way) and returns them.
+    @discardableResult
+    public func reload() async throws -> [APIID: GatewayRecord] {
+        let task = state.withLock { state in
+            if let running = state.inFlight { return running }
+            let source = self.source
+            let task = Task { Dictionary(try await source().map { ($0.apiID, $0) }, uniquingKeysWith: { _, last in last }) }
+            state.inFlight = task
+            state.lastLoad = ContinuousClock.now
+            return task
+        }
+        do {
+            let records = try await task.value
+            state.withLock { state in
+                state.records = records
+                if state.inFlight == task { state.inFlight = nil }
+            }
+            return records
+        } catch {
+            state.withLock { state in if state.inFlight == task { state.inFlight = nil } }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,116 @@
+public import HTTPTypes
+
+/// How the framework checks and routes API Gateway's requests.
+///
+/// ```swift
+/// var configuration = GatewayConfiguration()
+/// configuration.secrets = [Environment.get("WS_GATEWAY_SECRET")!]
+/// configuration.allowedOrigins = ["example.com", ".example.com"]
+/// ```
+public struct GatewayConfiguration: Sendable {
+    /// The path under which `$connect`, `$disconnect` and `$default` are served, as
+    /// `/{basePath}/connect`, `/{basePath}/disconnect` and `/{basePath}/default`. Default `ws`.
+    public var basePath: String
+
+    /// Accepted values of ``secretHeader``. The integration sends one as a static header
+    /// (`integration.request.header.X-Ws-Gateway-Secret = 'value'`); listing two lets you rotate.
+    /// Empty turns the check off, which is only sensible behind a private network.
+    public var secrets: [String]
+
+    /// The header carrying the gateway secret. Default `X-Ws-Gateway-Secret`.
+    public var secretHeader: HTTPField.Name
+
+    /// Headers every event must carry, beyond `connectionId` and `X-Amzn-Apigateway-Api-Id`
+    /// (always required), per event.
+    public var requiredHeaders: RequiredHeaders
+
+    /// Hosts a connecting browser's `Origin` may name: `example.com` matches exactly,
+    /// `.example.com` matches it and every subdomain, `*` matches any. Empty skips the check
+    /// (clients that are not browsers send no `Origin`).
+    public var allowedOrigins: [String]
+
+    /// The largest body accepted, in bytes. Default 131,072, API Gateway's own message limit.
+    public var maxBodySize: Int
+
+    public init(
+        basePath: String = "ws",
+        secrets: [String] = [],
+        secretHeader: HTTPField.Name = .gatewaySecret,
+        requiredHeaders: RequiredHeaders = RequiredHeaders(),
+        allowedOrigins: [String] = [],
+        maxBodySize: Int = 131_072
+    ) {
+        self.basePath = basePath
+        self.secrets = secrets
+        self.secretHeader = secretHeader
+        self.requiredHeaders = requiredHeaders
+        self.allowedOrigins = allowedOrigins
+        self.maxBodySize = maxBodySize
+    }
+
+    /// Extra headers required per event.
+    public struct RequiredHeaders: Sendable {
+        public var connect: [HTTPField.Name]
+        public var message: [HTTPField.Name]
+        public var disconnect: [HTTPField.Name]
+
+        public init(connect: [HTTPField.Name] = [], message: [HTTPField.Name] = [], disconnect: [HTTPField.Name] = []) {
+            self.connect = connect
+            self.message = message
+            self.disconnect = disconnect
+        }
+
+        func callAsFunction(_ event: EventKind) -> [HTTPField.Name] {
+            switch event {
+            case .connect: connect
+            case .disconnect: disconnect
+            default: message
+            }
+        }
+    }
+}
+
+extension GatewayConfiguration {
+    /// Whether `origin` (an `Origin` header value) names an allowed host.
+    func allows(origin: String) -> Bool {
+        guard let host = Self.host(ofOrigin: origin) else { return false }
+        return allowedOrigins.contains { pattern in
+            let pattern = pattern.lowercased()
+            if pattern == "*" { return true }
+            if pattern.hasPrefix(".") { return host == pattern.dropFirst() || host.hasSuffix(pattern) }
+            return host == pattern
+        }
+    }
+
+    /// The lowercased host of `scheme://host[:port]`.
+    static func host(ofOrigin origin: String) -> String? {
+        guard let schemeEnd = origin.range(of: "://") else { return nil }
+        var rest = origin[schemeEnd.upperBound...]
+        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+        if rest.hasPrefix("[") {  // IPv6 literal
+            guard let close = rest.firstIndex(of: "]") else { return nil }
+            return String(rest[...close]).lowercased()
+        }
+        if let colon = rest.lastIndex(of: ":") { rest = rest[..<colon] }
+        return rest.isEmpty ? nil : rest.lowercased()
+    }
+
+    /// Compares `candidate` with every secret in time that does not depend on where they differ.
+    func matchesSecret(_ candidate: String) -> Bool {
+        var matched = false
+        for secret in secrets where constantTimeEqual(Array(secret.utf8), Array(candidate.utf8)) {
+            matched = true
+        }
+        return matched
+    }
+}
+
+private func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    var difference = a.count ^ b.count
+    for index in 0..<max(a.count, b.count) {
+        let x = index < a.count ? a[index] : 0
+        let y = index < b.count ? b[index] : 0
+        difference |= Int(x ^ y)
+    }
+    return difference == 0
+}

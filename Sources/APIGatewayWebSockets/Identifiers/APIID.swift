@@ -1,0 +1,35 @@
+/// The id of an API Gateway WebSocket API, e.g. `abc123defg`.
+///
+/// API Gateway sends it on every integration request as `X-Amzn-Apigateway-Api-Id`. Valid ids
+/// are 1 to 64 characters of `A–Z a–z 0–9` (AWS issues 10 lowercase ones; emulators use others).
+public struct APIID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The id as API Gateway wrote it.
+    public let rawValue: String
+
+    /// Validates `rawValue` as an API id.
+    /// - Throws: ``IdentifierError`` when it is empty, longer than 64 characters, or not alphanumeric.
+    public init(_ rawValue: String) throws(IdentifierError) {
+        try validateIdentifier(rawValue, kind: "API id", maxLength: 64, allowedDescription: "A-Z a-z 0-9") {
+            isASCIIAlphanumeric($0)
+        }
+        self.rawValue = rawValue
+    }
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: APIID, rhs: APIID) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+extension APIID: Codable {
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(raw) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}

@@ -1,0 +1,40 @@
+/// The id API Gateway gives one client connection, e.g. `L0SM9cOFvHcCIhw=`.
+///
+/// Valid ids are 1 to 128 characters of `A–Z a–z 0–9 _ = -`, the alphabet API Gateway uses. The
+/// value is validated once, when it is created from a request header or a stored row.
+///
+/// ```swift
+/// let id = try ConnectionID("L0SM9cOFvHcCIhw=")
+/// ```
+public struct ConnectionID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The id as API Gateway wrote it.
+    public let rawValue: String
+
+    /// Validates `rawValue` as a connection id.
+    /// - Throws: ``IdentifierError`` when it is empty, longer than 128 characters, or has a
+    ///   character outside `A–Z a–z 0–9 _ = -`.
+    public init(_ rawValue: String) throws(IdentifierError) {
+        try validateIdentifier(
+            rawValue, kind: "connection id", maxLength: 128, allowedDescription: "A-Z a-z 0-9 _ = -"
+        ) { isASCIIAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "-") }
+        self.rawValue = rawValue
+    }
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: ConnectionID, rhs: ConnectionID) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+extension ConnectionID: Codable {
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(raw) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}

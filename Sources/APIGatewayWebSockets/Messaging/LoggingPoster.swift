@@ -1,0 +1,19 @@
+public import Logging
+public import NIOCore
+
+/// A ``ConnectionPoster`` that only logs what it would send, at info level.
+///
+/// For running a backend with no API Gateway to post to. It never reports a connection gone.
+public struct LoggingPoster: ConnectionPoster {
+    public let logger: Logger
+
+    public init(logger: Logger) { self.logger = logger }
+
+    public func post(_ payload: ByteBuffer, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
+        logger.info(
+            "post to connection (not delivered: LoggingPoster)",
+            metadata: ["apigw.connection.id": "\(connection)", "apigw.api.id": "\(gateway.apiID)", "apigw.payload": "\(String(buffer: payload).prefix(200))"]
+        )
+        return .sent
+    }
+}

@@ -1,0 +1,105 @@
+public import Foundation
+public import Logging
+
+/// Sends messages to connections: one, a channel, a user's, or everyone's.
+///
+/// The audience is streamed from the ``ConnectionStore`` a page at a time and posted with at
+/// most `maxConcurrentPosts` requests in flight, so memory does not grow with the audience.
+/// Connections API Gateway reports gone are marked disconnected in bulk.
+///
+/// ```swift
+/// let report = try await messenger.send(try Payload(json: note), to: .channel(lobby), on: gateway)
+/// ```
+public struct Messenger: Sendable {
+    public let store: any ConnectionStore
+    public let poster: any ConnectionPoster
+    /// How many ids one store query fetches.
+    public var pageSize: Int
+    /// How many posts may be in flight at once.
+    public var maxConcurrentPosts: Int
+    public var logger: Logger
+    var now: @Sendable () -> Date
+
+    public init(
+        store: any ConnectionStore,
+        poster: any ConnectionPoster,
+        pageSize: Int = 1000,
+        maxConcurrentPosts: Int = 64,
+        logger: Logger = Logger(label: "apigw.messenger"),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        precondition(pageSize > 0 && maxConcurrentPosts > 0, "page size and concurrency must be positive")
+        self.store = store
+        self.poster = poster
+        self.pageSize = pageSize
+        self.maxConcurrentPosts = maxConcurrentPosts
+        self.logger = logger
+        self.now = now
+    }
+
+    /// Sends `payload` to every connection in `audience` on `gateway`'s API.
+    ///
+    /// A single connection is posted to whether or not the store knows it. Recipients that
+    /// fail do not stop the others; the report says who.
+    /// - Throws: only when the store cannot be read or written.
+    public func send(_ payload: Payload, to audience: Audience, on gateway: GatewayRecord) async throws -> DeliveryReport {
+        let started = ContinuousClock.now
+        var report = DeliveryReport()
+        if case .connection(let id) = audience.kind {
+            await post(payload, to: [id], on: gateway, into: &report)
+        } else {
+            var after: ConnectionID?
+            while true {
+                let page = try await store.audience(audience, apiID: gateway.apiID, after: after, limit: pageSize)
+                guard let last = page.last else { break }
+                let goneBefore = report.gone.count
+                await post(payload, to: page, on: gateway, into: &report)
+                try await markGone(report.gone[goneBefore...], on: gateway)
+                after = last
+                if page.count < pageSize { break }
+            }
+            report.elapsed = started.duration(to: .now)
+            return report
+        }
+        try await markGone(report.gone[...], on: gateway)
+        report.elapsed = started.duration(to: .now)
+        return report
+    }
+
+    private func markGone(_ ids: ArraySlice<ConnectionID>, on gateway: GatewayRecord) async throws {
+        guard !ids.isEmpty else { return }
+        let marked = try await store.markGone(Array(ids), apiID: gateway.apiID, at: now())
+        logger.debug("marked gone connections disconnected", metadata: ["apigw.gone": "\(ids.count)", "apigw.marked": "\(marked)"])
+    }
+
+    /// Posts to every id with at most `maxConcurrentPosts` in flight.
+    private func post(_ payload: Payload, to ids: [ConnectionID], on gateway: GatewayRecord, into report: inout DeliveryReport) async {
+        let poster = self.poster
+        let bytes = payload.bytes
+        await withTaskGroup(of: (ConnectionID, Result<PostResult, any Error>).self) { group in
+            var next = ids.startIndex
+            var inFlight = 0
+            func record(_ outcome: (ConnectionID, Result<PostResult, any Error>)) {
+                inFlight -= 1
+                switch outcome.1 {
+                case .success(.sent): report.sent += 1
+                case .success: report.gone.append(outcome.0)
+                case .failure(let error):
+                    report.recordFailure(outcome.0, error)
+                    logger.debug("post failed", metadata: ["apigw.connection.id": "\(outcome.0)", "apigw.error": "\(error)"])
+                }
+            }
+            while next < ids.endIndex || inFlight > 0 {
+                while next < ids.endIndex, inFlight < maxConcurrentPosts {
+                    let id = ids[next]
+                    next += 1
+                    inFlight += 1
+                    group.addTask {
+                        do { return (id, .success(try await poster.post(bytes, to: id, on: gateway))) } catch { return (id, .failure(error)) }
+                    }
+                }
+                if let outcome = await group.next() { record(outcome) }
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+public import Foundation
+public import NIOCore
+import NIOFoundationCompat
+
+/// The bytes of one message to clients, encoded and size-checked once before any request.
+///
+/// API Gateway refuses `@connections` posts over 128 KiB; a payload larger than that cannot be
+/// created, so a fan-out never starts with one.
+///
+/// ```swift
+/// let payload = try Payload(json: ["text": "hello"])
+/// ```
+public struct Payload: Sendable, Hashable {
+    /// The largest payload API Gateway's `@connections` accepts: 131,072 bytes.
+    public static let maxSize = 131_072
+
+    public let bytes: ByteBuffer
+
+    /// Wraps raw bytes.
+    /// - Throws: ``MessagingError/payloadTooLarge`` over ``maxSize`` bytes.
+    public init(bytes: ByteBuffer) throws(MessagingError) {
+        guard bytes.readableBytes <= Self.maxSize else {
+            throw .payloadTooLarge(size: bytes.readableBytes, limit: Self.maxSize)
+        }
+        self.bytes = bytes
+    }
+
+    /// UTF-8 text, sent to clients as a text frame.
+    public init(text: String) throws(MessagingError) {
+        try self.init(bytes: ByteBuffer(string: text))
+    }
+
+    /// The JSON encoding of `value`.
+    /// - Throws: the encoder's error, or ``MessagingError/payloadTooLarge``.
+    public init(json value: some Encodable, encoder: JSONEncoder = JSONEncoder()) throws {
+        try self.init(bytes: ByteBuffer(data: try encoder.encode(value)))
+    }
+}

@@ -1,0 +1,70 @@
+public import Logging
+
+/// What a connect hook knows about the connecting client.
+public struct ConnectContext: Sendable {
+    /// The integration request, with the client's headers and query string.
+    public let request: GatewayRequest
+    public let connectionID: ConnectionID
+    public let gateway: GatewayRecord
+    /// The channel the client asked for with `?channel=`, else the gateway's default channel.
+    public let requestedChannel: ChannelName?
+    public let logger: Logger
+
+    /// The first value of the client's query parameter `name`.
+    public func queryParameter(_ name: String) -> String? { request.queryParameter(name) }
+}
+
+/// What a handler knows about the message it handles, and how it answers.
+public struct MessageContext: Sendable {
+    public let request: GatewayRequest
+    /// The sender's live session, with the request count this message brought it to.
+    public let session: Session
+    public let gateway: GatewayRecord
+    public let routeKey: RouteKey
+    /// The handler name the message selected (`default` when it named none that exists).
+    public let handlerName: String
+    public let messenger: Messenger
+    public let logger: Logger
+
+    public var connectionID: ConnectionID { session.connectionID }
+
+    /// Sends `value`, JSON-encoded, back to the sender.
+    @discardableResult
+    public func reply(_ value: some Encodable) async throws -> DeliveryReport {
+        try await send(try Payload(json: value), to: .connection(connectionID))
+    }
+
+    /// Sends `payload` back to the sender.
+    @discardableResult
+    public func reply(_ payload: Payload) async throws -> DeliveryReport {
+        try await send(payload, to: .connection(connectionID))
+    }
+
+    /// Sends `value`, JSON-encoded once, to `audience` on this API.
+    @discardableResult
+    public func send(_ value: some Encodable, to audience: Audience) async throws -> DeliveryReport {
+        try await send(try Payload(json: value), to: audience)
+    }
+
+    /// Sends `payload` to `audience` on this API.
+    @discardableResult
+    public func send(_ payload: Payload, to audience: Audience) async throws -> DeliveryReport {
+        try await messenger.send(payload, to: audience, on: gateway)
+    }
+
+    /// Moves the sender to `channel` (or out of every channel with `nil`).
+    public func join(_ channel: ChannelName?) async throws {
+        _ = try await messenger.store.setChannel(channel, for: connectionID, apiID: gateway.apiID, at: messenger.now())
+    }
+}
+
+/// What a disconnect hook knows about the closed connection.
+public struct DisconnectContext: Sendable {
+    public let request: GatewayRequest
+    public let connectionID: ConnectionID
+    public let gateway: GatewayRecord
+    /// The session as it was before the disconnect, when the store knew it.
+    public let session: Session?
+    public let messenger: Messenger
+    public let logger: Logger
+}

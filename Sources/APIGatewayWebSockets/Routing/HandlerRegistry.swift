@@ -1,0 +1,131 @@
+public import NIOCore
+import Foundation
+import NIOFoundationCompat
+
+/// The named handlers of one controller.
+///
+/// Each handler takes a `Decodable` message type, decoded from the whole body, or the raw bytes.
+/// The name `default` receives every message whose `handler`/`action` names no other handler.
+public struct HandlerRegistry: Sendable {
+    /// The name of the fallback handler.
+    public static let defaultName = "default"
+
+    typealias Handler = @Sendable (ByteBuffer, MessageContext) async throws -> Void
+
+    private(set) var handlers: [String: Handler] = [:]
+
+    public init() {}
+
+    /// Registers `handler` under `name` for messages that decode as `Message`.
+    ///
+    /// A body that does not decode is refused with 400 naming the field; the handler is not called.
+    public mutating func on<Message: Decodable & Sendable>(
+        _ name: String,
+        _ type: Message.Type = Message.self,
+        _ handler: @escaping @Sendable (Message, MessageContext) async throws -> Void
+    ) {
+        handlers[name] = { body, context in
+            let message: Message
+            do {
+                message = try JSONDecoder().decode(Message.self, from: body)
+            } catch let error as DecodingError {
+                throw Refusal.invalidMessage(error)
+            } catch {
+                throw Refusal.invalidMessage("Invalid message: body is not valid JSON", detail: "\(error)")
+            }
+            try await handler(message, context)
+        }
+    }
+
+    /// Registers `handler` under `name` for the raw body, JSON or not.
+    public mutating func onRaw(_ name: String, _ handler: @escaping @Sendable (ByteBuffer, MessageContext) async throws -> Void) {
+        handlers[name] = handler
+    }
+
+    /// Registers the `default` handler for messages that decode as `Message`.
+    public mutating func onDefault<Message: Decodable & Sendable>(
+        _ type: Message.Type = Message.self,
+        _ handler: @escaping @Sendable (Message, MessageContext) async throws -> Void
+    ) {
+        on(Self.defaultName, type, handler)
+    }
+
+    /// The registered handler names.
+    public var names: [String] { handlers.keys.sorted() }
+
+    /// The handler a message goes to: its `handler`, else its `action`, else `default`; a name
+    /// nobody registered also goes to `default`. Returns the chosen name and handler.
+    func select(for body: ByteBuffer) -> (name: String, handler: Handler)? {
+        let selector = HandlerSelector(body)
+        for requested in [selector.handler, selector.action] {
+            if let requested, let handler = handlers[requested] { return (requested, handler) }
+        }
+        return handlers[Self.defaultName].map { (Self.defaultName, $0) }
+    }
+}
+
+/// The `handler` and `action` keys of a JSON object body, when they are strings.
+struct HandlerSelector: Decodable {
+    var handler: String?
+    var action: String?
+
+    private enum Keys: String, CodingKey { case handler, action }
+
+    init(_ body: ByteBuffer) {
+        // Only a JSON object can name a handler; skip the decoder for anything else.
+        guard body.readableBytesView.first(where: { !$0.isJSONWhitespace }) == UInt8(ascii: "{"),
+            let decoded = try? JSONDecoder().decode(HandlerSelector.self, from: body)
+        else { return }
+        self = decoded
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        handler = try? container.decodeIfPresent(String.self, forKey: .handler)
+        action = try? container.decodeIfPresent(String.self, forKey: .action)
+    }
+}
+
+extension UInt8 {
+    fileprivate var isJSONWhitespace: Bool { self == 0x20 || self == 0x0A || self == 0x0D || self == 0x09 }
+}
+
+extension Refusal {
+    /// A 400 whose reason names the field that failed to decode.
+    static func invalidMessage(_ error: DecodingError) -> Refusal {
+        func path(_ codingPath: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
+            let keys = codingPath + (last.map { [$0] } ?? [])
+            return keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+                .replacingOccurrences(of: ".[", with: "[")
+        }
+        let reason: String
+        switch error {
+        case .keyNotFound(let key, let context):
+            reason = "Invalid message: missing field '\(path(context.codingPath, key))'"
+        case .valueNotFound(_, let context):
+            reason = "Invalid message: field '\(path(context.codingPath))' is null"
+        case .typeMismatch(let type, let context) where !context.codingPath.isEmpty:
+            reason = "Invalid message: field '\(path(context.codingPath))' is not \(describe(type))"
+        case .typeMismatch(let type, _):
+            reason = "Invalid message: body is not \(describe(type))"
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            reason = "Invalid message: body is not valid JSON"
+        case .dataCorrupted(let context):
+            reason = "Invalid message: field '\(path(context.codingPath))' is invalid"
+        @unknown default:
+            reason = "Invalid message"
+        }
+        return .invalidMessage(reason, detail: "\(error)")
+    }
+}
+
+private func describe(_ type: Any.Type) -> String {
+    switch type {
+    case is String.Type: "a string"
+    case is Bool.Type: "a boolean"
+    case is Int.Type, is Int64.Type, is Int32.Type, is UInt.Type, is Double.Type, is Float.Type: "a number"
+    case is [Any].Type: "an array"
+    case is [String: Any].Type: "an object"
+    default: "of type \(type)"
+    }
+}

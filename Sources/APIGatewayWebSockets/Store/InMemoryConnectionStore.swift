@@ -1,0 +1,101 @@
+public import Foundation
+import Synchronization
+
+/// A ``ConnectionStore`` in this process's memory, for tests and single-process tools.
+///
+/// It forgets everything when the process ends and is not shared between backends: production
+/// uses the Fluent store.
+public final class InMemoryConnectionStore: ConnectionStore {
+    private let sessions = Mutex<[ConnectionID: Session]>([:])
+
+    public init() {}
+
+    public func connect(_ session: Session) async throws -> ConnectOutcome {
+        sessions.withLock { sessions in
+            guard var existing = sessions[session.connectionID] else {
+                sessions[session.connectionID] = session
+                return .created
+            }
+            guard existing.connected, existing.apiID == session.apiID else { return .alreadyClosed }
+            existing.channel = session.channel
+            existing.userID = session.userID
+            existing.updatedAt = session.updatedAt
+            sessions[session.connectionID] = existing
+            return .retried
+        }
+    }
+
+    public func disconnect(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Bool {
+        sessions.withLock { sessions in
+            guard var session = sessions[id], session.apiID == apiID, session.connected else { return false }
+            session.connected = false
+            session.updatedAt = date
+            sessions[id] = session
+            return true
+        }
+    }
+
+    public func touch(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Session? {
+        sessions.withLock { sessions in
+            guard var session = sessions[id], session.apiID == apiID, session.connected else { return nil }
+            session.requestCount += 1
+            session.updatedAt = date
+            sessions[id] = session
+            return session
+        }
+    }
+
+    public func session(_ id: ConnectionID) async throws -> Session? {
+        sessions.withLock { $0[id] }
+    }
+
+    public func setChannel(_ channel: ChannelName?, for id: ConnectionID, apiID: APIID, at date: Date) async throws -> Bool {
+        sessions.withLock { sessions in
+            guard var session = sessions[id], session.apiID == apiID, session.connected else { return false }
+            session.channel = channel
+            session.updatedAt = date
+            sessions[id] = session
+            return true
+        }
+    }
+
+    public func audience(_ audience: Audience, apiID: APIID, after: ConnectionID?, limit: Int) async throws -> [ConnectionID] {
+        sessions.withLock { sessions in
+            var matches: [ConnectionID] = []
+            for session in sessions.values where session.connected && session.apiID == apiID {
+                if let after, session.connectionID <= after { continue }
+                switch audience.kind {
+                case .connection(let id): if session.connectionID != id { continue }
+                case .channel(let channel): if session.channel != channel { continue }
+                case .user(let user): if session.userID != user { continue }
+                case .everyone: break
+                }
+                matches.append(session.connectionID)
+            }
+            matches.sort()
+            return Array(matches.prefix(limit))
+        }
+    }
+
+    public func markGone(_ ids: [ConnectionID], apiID: APIID, at date: Date) async throws -> Int {
+        sessions.withLock { sessions in
+            var count = 0
+            for id in ids {
+                guard var session = sessions[id], session.apiID == apiID, session.connected else { continue }
+                session.connected = false
+                session.updatedAt = date
+                sessions[id] = session
+                count += 1
+            }
+            return count
+        }
+    }
+
+    public func purgeDisconnected(before date: Date) async throws -> Int {
+        sessions.withLock { sessions in
+            let doomed = sessions.values.filter { !$0.connected && $0.updatedAt < date }.map(\.connectionID)
+            for id in doomed { sessions[id] = nil }
+            return doomed.count
+        }
+    }
+}

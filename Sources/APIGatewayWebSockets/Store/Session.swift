@@ -1,0 +1,54 @@
+public import Foundation
+
+/// One tracked connection: what the backend knows about a client API Gateway holds open.
+public struct Session: Sendable, Hashable {
+    public var connectionID: ConnectionID
+    public var apiID: APIID
+    public var stage: String
+    /// The channel the connection multicasts reach; `nil` when it joined none.
+    public var channel: ChannelName?
+    /// The application's id of the signed-in user, when known.
+    public var userID: String?
+    /// `false` once `$disconnect` arrived or a post found the connection gone.
+    public var connected: Bool
+    /// Messages received on this connection.
+    public var requestCount: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        connectionID: ConnectionID,
+        apiID: APIID,
+        stage: String,
+        channel: ChannelName? = nil,
+        userID: String? = nil,
+        connected: Bool = true,
+        requestCount: Int = 0,
+        createdAt: Date,
+        updatedAt: Date? = nil
+    ) {
+        self.connectionID = connectionID
+        self.apiID = apiID
+        self.stage = stage
+        self.channel = channel
+        self.userID = userID
+        self.connected = connected
+        self.requestCount = requestCount
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt ?? createdAt
+    }
+}
+
+/// What recording a connect did.
+public struct ConnectOutcome: Sendable, Hashable {
+    private enum Kind: Hashable, Sendable { case created, retried, alreadyClosed }
+    private let kind: Kind
+
+    /// A new session was recorded.
+    public static let created = ConnectOutcome(kind: .created)
+    /// The id was already recorded as connected on the same API: a retried `$connect`. The
+    /// session keeps its creation time and count, and takes the retry's channel and user.
+    public static let retried = ConnectOutcome(kind: .retried)
+    /// The id was already recorded as disconnected (or belongs to another API): nothing changed.
+    public static let alreadyClosed = ConnectOutcome(kind: .alreadyClosed)
+}

@@ -1,0 +1,155 @@
+public import APIGatewayWebSockets
+import Foundation
+
+/// The behaviour every ``ConnectionStore`` must have, as named checks a test suite runs against
+/// a fresh store each.
+///
+/// ```swift
+/// @Test(arguments: ConnectionStoreConformance.checks)
+/// func conformance(_ check: ConnectionStoreConformance.Check) async throws {
+///     try await check.run(InMemoryConnectionStore())
+/// }
+/// ```
+public enum ConnectionStoreConformance {
+    /// One behaviour, checked against an empty store.
+    public struct Check: Sendable, CustomStringConvertible {
+        public let name: String
+        let body: @Sendable (any ConnectionStore) async throws -> Void
+
+        /// Runs the check. - Throws: ``ConformanceFailure`` naming what the store got wrong.
+        public func run(_ store: any ConnectionStore) async throws { try await body(store) }
+
+        public var description: String { name }
+    }
+
+    /// A store that did not behave as ``ConnectionStore`` requires.
+    public struct ConformanceFailure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    static let api = try! APIID("confapi1")
+    static let otherAPI = try! APIID("confapi2")
+    /// Whole milliseconds: stores may keep no finer precision.
+    static let t0 = Date(timeIntervalSince1970: 1_790_000_000.123)
+
+    static func id(_ n: Int) -> ConnectionID { try! ConnectionID(String(format: "conn%04d-AbC=", n)) }
+    static func session(_ n: Int, api: APIID = api, channel: String? = "lobby", user: String? = nil, at date: Date = t0) -> Session {
+        Session(connectionID: id(n), apiID: api, stage: "test", channel: channel.map { try! ChannelName($0) }, userID: user, createdAt: date)
+    }
+
+    static func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+        if !condition { throw ConformanceFailure(description: message()) }
+    }
+
+    public static let checks: [Check] = [
+        Check(name: "connect records every field") { store in
+            let session = Self.session(1, user: "user-7")
+            try expect(try await store.connect(session) == .created, "a new id must be created")
+            let loaded = try await store.session(id(1))
+            try expect(loaded == session, "loaded \(String(describing: loaded)), expected \(session)")
+        },
+        Check(name: "a retried connect keeps the session and takes the new channel") { store in
+            _ = try await store.connect(session(1, channel: "a", at: t0))
+            _ = try await store.touch(id(1), apiID: api, at: t0.addingTimeInterval(1))
+            let retry = session(1, channel: "b", user: "u", at: t0.addingTimeInterval(2))
+            try expect(try await store.connect(retry) == .retried, "a connected id seen again is a retry")
+            let loaded = try await store.session(id(1))
+            try expect(loaded?.createdAt == t0, "the creation time must be kept, got \(String(describing: loaded?.createdAt))")
+            try expect(loaded?.requestCount == 1, "the count must be kept")
+            try expect(loaded?.channel?.rawValue == "b" && loaded?.userID == "u", "the retry's channel and user must be taken")
+            try expect(loaded?.connected == true, "still connected")
+        },
+        Check(name: "a disconnected id is never revived") { store in
+            _ = try await store.connect(session(1))
+            _ = try await store.disconnect(id(1), apiID: api, at: t0)
+            try expect(try await store.connect(session(1, channel: "again")) == .alreadyClosed, "connect after disconnect is alreadyClosed")
+            let loaded = try await store.session(id(1))
+            try expect(loaded?.connected == false && loaded?.channel?.rawValue == "lobby", "nothing may change")
+        },
+        Check(name: "an id connected on another API is not taken over") { store in
+            _ = try await store.connect(session(1))
+            try expect(try await store.connect(session(1, api: otherAPI)) == .alreadyClosed, "another API's id is alreadyClosed")
+            try expect(try await store.session(id(1))?.apiID == api, "the owner must not change")
+        },
+        Check(name: "disconnect answers whether the session was connected") { store in
+            _ = try await store.connect(session(1))
+            try expect(try await store.disconnect(id(1), apiID: otherAPI, at: t0) == false, "another API cannot disconnect it")
+            try expect(try await store.disconnect(id(1), apiID: api, at: t0.addingTimeInterval(5)) == true, "first disconnect")
+            try expect(try await store.disconnect(id(1), apiID: api, at: t0) == false, "second disconnect")
+            try expect(try await store.disconnect(id(2), apiID: api, at: t0) == false, "unknown id")
+            let loaded = try await store.session(id(1))
+            try expect(loaded?.connected == false && loaded?.updatedAt == t0.addingTimeInterval(5), "marked disconnected at the time given")
+        },
+        Check(name: "touch bumps the count of live sessions only") { store in
+            _ = try await store.connect(session(1))
+            let first = try await store.touch(id(1), apiID: api, at: t0.addingTimeInterval(1))
+            let second = try await store.touch(id(1), apiID: api, at: t0.addingTimeInterval(2))
+            try expect(first?.requestCount == 1 && second?.requestCount == 2, "counts 1 then 2, got \(String(describing: first?.requestCount)), \(String(describing: second?.requestCount))")
+            try expect(second?.updatedAt == t0.addingTimeInterval(2) && second?.createdAt == t0, "updatedAt moves, createdAt stays")
+            try expect(try await store.touch(id(1), apiID: otherAPI, at: t0) == nil, "another API sees no session")
+            try expect(try await store.touch(id(9), apiID: api, at: t0) == nil, "unknown id")
+            _ = try await store.disconnect(id(1), apiID: api, at: t0)
+            try expect(try await store.touch(id(1), apiID: api, at: t0) == nil, "a disconnected session is not live")
+        },
+        Check(name: "concurrent touches are all counted") { store in
+            _ = try await store.connect(session(1))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<40 { group.addTask { _ = try await store.touch(id(1), apiID: api, at: t0) } }
+                try await group.waitForAll()
+            }
+            let count = try await store.session(id(1))?.requestCount
+            try expect(count == 40, "40 touches must count 40, got \(String(describing: count))")
+        },
+        Check(name: "setChannel moves a live session") { store in
+            _ = try await store.connect(session(1))
+            try expect(try await store.setChannel(try ChannelName("b"), for: id(1), apiID: api, at: t0), "found")
+            try expect(try await store.session(id(1))?.channel?.rawValue == "b", "moved")
+            try expect(try await store.setChannel(nil, for: id(1), apiID: api, at: t0), "found")
+            try expect(try await store.session(id(1))?.channel == nil, "left every channel")
+            try expect(try await store.setChannel(nil, for: id(2), apiID: api, at: t0) == false, "unknown id")
+        },
+        Check(name: "audiences page in id order over connected sessions of the API") { store in
+            for n in 0..<25 { _ = try await store.connect(session(n, channel: n % 2 == 0 ? "even" : "odd", user: n < 5 ? "u1" : nil)) }
+            _ = try await store.connect(session(100, api: otherAPI, channel: "even"))
+            _ = try await store.disconnect(id(4), apiID: api, at: t0)
+            func all(_ audience: Audience) async throws -> [ConnectionID] {
+                var ids: [ConnectionID] = []
+                var after: ConnectionID?
+                while true {
+                    let page = try await store.audience(audience, apiID: api, after: after, limit: 10)
+                    try expect(page.count <= 10, "a page holds at most the limit")
+                    ids += page
+                    guard page.count == 10, let last = page.last else { return ids }
+                    after = last
+                }
+            }
+            let even = try await all(.channel(try ChannelName("even")))
+            try expect(even == (0..<25).filter { $0 % 2 == 0 && $0 != 4 }.map(id), "channel 'even': \(even)")
+            let everyone = try await all(.everyone)
+            try expect(everyone == (0..<25).filter { $0 != 4 }.map(id), "everyone: \(everyone.count) ids")
+            let user = try await all(.user("u1"))
+            try expect(user == [0, 1, 2, 3].map(id), "user u1: \(user)")
+            let single = try await store.audience(.connection(id(3)), apiID: api, after: nil, limit: 10)
+            try expect(single == [id(3)], "one connection")
+        },
+        Check(name: "markGone counts only connected sessions of the API") { store in
+            for n in 0..<5 { _ = try await store.connect(session(n)) }
+            _ = try await store.disconnect(id(0), apiID: api, at: t0)
+            let marked = try await store.markGone([id(0), id(1), id(2), id(77)], apiID: api, at: t0)
+            try expect(marked == 2, "2 were connected, got \(marked)")
+            try expect(try await store.markGone([id(3)], apiID: otherAPI, at: t0) == 0, "another API's ids are untouched")
+            try expect(try await store.session(id(3))?.connected == true, "still connected")
+            try expect(try await store.markGone([], apiID: api, at: t0) == 0, "an empty list is fine")
+        },
+        Check(name: "purge deletes only old disconnected sessions") { store in
+            for n in 0..<4 { _ = try await store.connect(session(n)) }
+            _ = try await store.disconnect(id(0), apiID: api, at: t0.addingTimeInterval(-100))
+            _ = try await store.disconnect(id(1), apiID: api, at: t0.addingTimeInterval(100))
+            let purged = try await store.purgeDisconnected(before: t0)
+            try expect(purged == 1, "one old disconnected session, got \(purged)")
+            try expect(try await store.session(id(0)) == nil, "purged")
+            let kept1 = try await store.session(id(1)), kept2 = try await store.session(id(2))
+            try expect(kept1 != nil && kept2 != nil, "kept")
+        },
+    ]
+}

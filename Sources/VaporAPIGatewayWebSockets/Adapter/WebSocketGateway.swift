@@ -1,0 +1,123 @@
+public import APIGatewayWebSockets
+import Fluent
+import FluentKit
+import HTTPTypes
+import NIOCore
+public import Vapor
+
+/// The framework in a Vapor app: registers controllers as Vapor routes, tracks sessions in the
+/// app's database, and keeps the registered API Gateway APIs cached.
+///
+/// ```swift
+/// app.migrations.add(CreateWebSocketTables())
+/// try await app.autoMigrate()
+///
+/// let gateway = WebSocketGateway(app: app, configuration: .init(secrets: ["s3cret"]), poster: poster)
+/// try gateway.register(ChatController())                                         // /ws/connect, /ws/disconnect, /ws/default
+/// try gateway.register(NotificationsController(), at: "/websockets/notifications/")  // the `notifications` route
+/// try await gateway.registerGateway(GatewayRecord(apiID: "abc123defg", stage: "production", region: "eu-west-1"))
+/// ```
+public final class WebSocketGateway: Sendable {
+    /// The core dispatcher, for its routes, store and messenger.
+    public let dispatcher: GatewayDispatcher
+    /// The cached directory of registered APIs, loaded from `apigw_gateways`.
+    public let directory: CachedGatewayDirectory
+    private let routes: any RoutesBuilder & Sendable
+    private let maxCollectedBody: ByteCount
+    private let databases: @Sendable () -> any Database
+
+    /// - Parameters:
+    ///   - app: the application whose database holds sessions and gateways, and whose routes serve
+    ///     API Gateway.
+    ///   - store: where sessions live; the app's database by default.
+    ///   - poster: how messages reach clients.
+    public init(
+        app: Application,
+        configuration: GatewayConfiguration = GatewayConfiguration(),
+        store: (any ConnectionStore)? = nil,
+        poster: any ConnectionPoster
+    ) {
+        let database: @Sendable () -> any Database = { app.db }
+        let directory = CachedGatewayDirectory {
+            try await GatewayModel.query(on: database()).all().map { try $0.record() }
+        }
+        self.databases = database
+        self.directory = directory
+        self.routes = app.routes
+        // Collect a little more than the limit so the guard, not Vapor, answers an oversize body.
+        self.maxCollectedBody = ByteCount(value: configuration.maxBodySize + 1024)
+        self.dispatcher = GatewayDispatcher(
+            configuration: configuration,
+            store: store ?? FluentConnectionStore(database: database),
+            gateways: directory,
+            poster: poster,
+            logger: app.logger
+        )
+        app.storage[Key.self] = self
+    }
+
+    /// Every route key with the path it is served at, in registration order.
+    public var registeredRoutes: [RegisteredRoute] { dispatcher.routes }
+
+    /// Registers `controller` and serves it: the `$default` controller at
+    /// `/{basePath}/connect|disconnect|default`, a custom route's at `path` (by default
+    /// `/{basePath}/{routeKey}`).
+    /// - Throws: ``RegistrationError`` when its route key or path is taken.
+    public func register(_ controller: some WebSocketController, at path: String? = nil) throws {
+        for endpoint in try dispatcher.register(controller, at: path) {
+            let components = endpoint.route.path.split(separator: "/").map { PathComponent.constant(String($0)) }
+            routes.on(.POST, components, body: .collect(maxSize: maxCollectedBody)) { [dispatcher] request async -> Response in
+                let response = await dispatcher.handle(GatewayRequest(request), at: endpoint)
+                return Response(response)
+            }
+        }
+    }
+
+    /// Records an API Gateway API in the database (or updates the one with the same API id) and
+    /// reloads the cache, so its events are accepted at once.
+    public func registerGateway(_ record: GatewayRecord) async throws {
+        let db = databases()
+        let model = try await GatewayModel.query(on: db).filter(\.$apiID == record.apiID.rawValue).first() ?? GatewayModel()
+        model.apiID = record.apiID.rawValue
+        model.stage = record.stage
+        model.region = record.region
+        model.defaultChannel = record.defaultChannel?.rawValue
+        model.managementEndpoint = record.managementEndpoint
+        try await model.save(on: db)
+        try await directory.reload()
+    }
+
+    struct Key: StorageKey { typealias Value = WebSocketGateway }
+}
+
+extension Application {
+    /// The ``WebSocketGateway`` created for this application, if any.
+    public var webSocketGateway: WebSocketGateway? { storage[WebSocketGateway.Key.self] }
+}
+
+extension GatewayRequest {
+    /// The core's view of a Vapor request: method, path, query, headers and collected body.
+    public init(_ request: Request) {
+        var fields = HTTPFields()
+        fields.reserveCapacity(request.headers.count)
+        for (name, value) in request.headers {
+            if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
+        }
+        self.init(
+            method: HTTPRequest.Method(request.method.rawValue) ?? .post,
+            path: request.url.path,
+            query: request.url.query,
+            headerFields: fields,
+            body: request.body.data ?? ByteBuffer()
+        )
+    }
+}
+
+extension Response {
+    /// A Vapor response carrying the core's answer.
+    public convenience init(_ response: GatewayResponse) {
+        var headers = HTTPHeaders()
+        for field in response.headerFields { headers.add(name: field.name.rawName, value: field.value) }
+        self.init(status: HTTPResponseStatus(statusCode: response.status.code), headers: headers, body: .init(buffer: response.body))
+    }
+}

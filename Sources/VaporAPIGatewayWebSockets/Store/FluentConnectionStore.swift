@@ -1,0 +1,152 @@
+public import APIGatewayWebSockets
+public import FluentKit
+import Foundation
+import SQLKit
+
+/// A ``ConnectionStore`` in a SQL database through Fluent: SQLite by default, PostgreSQL in
+/// production.
+///
+/// Every method is one SQL statement (a retried connect is two), so any number of backend
+/// processes can share the database. A message's load-and-count is a single
+/// `UPDATE … RETURNING`. Run ``CreateWebSocketTables`` first.
+///
+/// ```swift
+/// let store = FluentConnectionStore { app.db }
+/// ```
+public struct FluentConnectionStore: ConnectionStore {
+    private let database: @Sendable () -> any Database
+    /// Most ids one `markGone` statement names; longer lists are split.
+    static let markGoneChunk = 500
+
+    /// - Parameter database: returns the database to use for one operation (e.g. `{ app.db }`).
+    ///   It must be an SQL database.
+    public init(database: @escaping @Sendable () -> any Database) {
+        self.database = database
+    }
+
+    private var sql: any SQLDatabase {
+        get throws {
+            guard let sql = database() as? any SQLDatabase else {
+                throw StoreError(description: "FluentConnectionStore needs an SQL database (SQLite, PostgreSQL, MySQL)")
+            }
+            return sql
+        }
+    }
+
+    private static let table = SessionModel.schema
+    private static let columns = "connection_id, api_id, stage, channel, user_id, connected, request_count, created_at, updated_at"
+
+    public func connect(_ session: Session) async throws -> ConnectOutcome {
+        let sql = try self.sql
+        let inserted = try await sql.raw("""
+            INSERT INTO \(ident: Self.table) (\(unsafeRaw: Self.columns))
+            VALUES (\(bind: session.connectionID.rawValue), \(bind: session.apiID.rawValue), \(bind: session.stage),
+                    \(bind: session.channel?.rawValue), \(bind: session.userID), \(bind: session.connected),
+                    \(bind: session.requestCount), \(bind: session.createdAt.milliseconds), \(bind: session.updatedAt.milliseconds))
+            ON CONFLICT (connection_id) DO NOTHING
+            RETURNING connection_id
+            """).all()
+        if !inserted.isEmpty { return .created }
+        let retried = try await sql.raw("""
+            UPDATE \(ident: Self.table)
+            SET channel = \(bind: session.channel?.rawValue), user_id = \(bind: session.userID), updated_at = \(bind: session.updatedAt.milliseconds)
+            WHERE connection_id = \(bind: session.connectionID.rawValue) AND api_id = \(bind: session.apiID.rawValue) AND connected = \(bind: true)
+            RETURNING connection_id
+            """).all()
+        return retried.isEmpty ? .alreadyClosed : .retried
+    }
+
+    public func disconnect(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Bool {
+        let rows = try await sql.raw("""
+            UPDATE \(ident: Self.table) SET connected = \(bind: false), updated_at = \(bind: date.milliseconds)
+            WHERE connection_id = \(bind: id.rawValue) AND api_id = \(bind: apiID.rawValue) AND connected = \(bind: true)
+            RETURNING connection_id
+            """).all()
+        return !rows.isEmpty
+    }
+
+    public func touch(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Session? {
+        try await sql.raw("""
+            UPDATE \(ident: Self.table) SET request_count = request_count + 1, updated_at = \(bind: date.milliseconds)
+            WHERE connection_id = \(bind: id.rawValue) AND api_id = \(bind: apiID.rawValue) AND connected = \(bind: true)
+            RETURNING \(unsafeRaw: Self.columns)
+            """).first().map(Self.session(from:))
+    }
+
+    public func session(_ id: ConnectionID) async throws -> Session? {
+        try await sql.raw("""
+            SELECT \(unsafeRaw: Self.columns) FROM \(ident: Self.table) WHERE connection_id = \(bind: id.rawValue)
+            """).first().map(Self.session(from:))
+    }
+
+    public func setChannel(_ channel: ChannelName?, for id: ConnectionID, apiID: APIID, at date: Date) async throws -> Bool {
+        let rows = try await sql.raw("""
+            UPDATE \(ident: Self.table) SET channel = \(bind: channel?.rawValue), updated_at = \(bind: date.milliseconds)
+            WHERE connection_id = \(bind: id.rawValue) AND api_id = \(bind: apiID.rawValue) AND connected = \(bind: true)
+            RETURNING connection_id
+            """).all()
+        return !rows.isEmpty
+    }
+
+    public func audience(_ audience: Audience, apiID: APIID, after: ConnectionID?, limit: Int) async throws -> [ConnectionID] {
+        var query: SQLQueryString = """
+            SELECT connection_id FROM \(ident: Self.table) WHERE api_id = \(bind: apiID.rawValue) AND connected = \(bind: true)
+            """
+        if let id = audience.connectionID {
+            query.appendInterpolation(unsafeRaw: " AND connection_id = ")
+            query.appendInterpolation(bind: id.rawValue)
+        } else if let channel = audience.channel {
+            query.appendInterpolation(unsafeRaw: " AND channel = ")
+            query.appendInterpolation(bind: channel.rawValue)
+        } else if let user = audience.userID {
+            query.appendInterpolation(unsafeRaw: " AND user_id = ")
+            query.appendInterpolation(bind: user)
+        }
+        if let after {
+            query.appendInterpolation(unsafeRaw: " AND connection_id > ")
+            query.appendInterpolation(bind: after.rawValue)
+        }
+        query.appendInterpolation(unsafeRaw: " ORDER BY connection_id LIMIT ")
+        query.appendInterpolation(literal: limit)
+        return try await sql.raw(query).all().map { try ConnectionID(try $0.decode(column: "connection_id", as: String.self)) }
+    }
+
+    public func markGone(_ ids: [ConnectionID], apiID: APIID, at date: Date) async throws -> Int {
+        var marked = 0
+        for start in stride(from: 0, to: ids.count, by: Self.markGoneChunk) {
+            let chunk = ids[start..<min(start + Self.markGoneChunk, ids.count)].map(\.rawValue)
+            marked += try await sql.raw("""
+                UPDATE \(ident: Self.table) SET connected = \(bind: false), updated_at = \(bind: date.milliseconds)
+                WHERE api_id = \(bind: apiID.rawValue) AND connected = \(bind: true) AND connection_id IN (\(binds: chunk))
+                RETURNING connection_id
+                """).all().count
+        }
+        return marked
+    }
+
+    public func purgeDisconnected(before date: Date) async throws -> Int {
+        try await sql.raw("""
+            DELETE FROM \(ident: Self.table) WHERE connected = \(bind: false) AND updated_at < \(bind: date.milliseconds)
+            RETURNING connection_id
+            """).all().count
+    }
+
+    private static func session(from row: any SQLRow) throws -> Session {
+        Session(
+            connectionID: try ConnectionID(try row.decode(column: "connection_id", as: String.self)),
+            apiID: try APIID(try row.decode(column: "api_id", as: String.self)),
+            stage: try row.decode(column: "stage", as: String.self),
+            channel: try row.decode(column: "channel", as: String?.self).map { try ChannelName($0) },
+            userID: try row.decode(column: "user_id", as: String?.self),
+            connected: try row.decode(column: "connected", as: Bool.self),
+            requestCount: try row.decode(column: "request_count", as: Int.self),
+            createdAt: Date(milliseconds: try row.decode(column: "created_at", as: Int64.self)),
+            updatedAt: Date(milliseconds: try row.decode(column: "updated_at", as: Int64.self))
+        )
+    }
+}
+
+/// The store cannot work with what it was given.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+}

@@ -1,0 +1,40 @@
+import APIGatewayWebSockets
+import Testing
+
+@Suite struct IdentifierTests {
+    @Test(arguments: ["L0SM9cOFvHcCIhw=", "a", "A-z_0=9", String(repeating: "x", count: 128)])
+    func validConnectionIDs(_ raw: String) throws {
+        #expect(try ConnectionID(raw).rawValue == raw)
+    }
+
+    @Test(arguments: ["", "abc def", "abc/def", "abc+def", "é", "abc%3D", String(repeating: "x", count: 129)])
+    func invalidConnectionIDs(_ raw: String) {
+        #expect(throws: IdentifierError.self) { try ConnectionID(raw) }
+    }
+
+    @Test(arguments: ["lobby", "Room_1-a", String(repeating: "c", count: 128)])
+    func validChannels(_ raw: String) throws {
+        #expect(try ChannelName(raw).rawValue == raw)
+    }
+
+    @Test(arguments: ["", "with space", "a=b", "a.b", "ü", String(repeating: "c", count: 129)])
+    func invalidChannels(_ raw: String) {
+        #expect(throws: IdentifierError.self) { try ChannelName(raw) }
+    }
+
+    @Test func reservedRouteKeysAreTheStaticMembers() throws {
+        #expect(try RouteKey("$connect") == .connect)
+        #expect(try RouteKey("$disconnect") == .disconnect)
+        #expect(try RouteKey("$default") == .default)
+        #expect(RouteKey.default.isReserved)
+        #expect(try !RouteKey("sendmessage").isReserved)
+        #expect(throws: IdentifierError.self) { try RouteKey("$custom") }
+        #expect(throws: IdentifierError.self) { try RouteKey("has space") }
+        #expect(throws: IdentifierError.self) { try RouteKey("") }
+    }
+
+    @Test func errorsNameTheRule() {
+        let error = #expect(throws: IdentifierError.self) { try ChannelName("a b") }
+        #expect(error?.description == "invalid channel name 'a b': may only contain A-Z a-z 0-9 _ -")
+    }
+}

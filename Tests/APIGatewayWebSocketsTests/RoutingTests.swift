@@ -1,0 +1,119 @@
+import APIGatewayWebSockets
+import APIGatewayWebSocketsTesting
+import NIOCore
+import Testing
+
+@Suite struct RoutingTests {
+    @Test func handlerKeyThenActionThenDefault() async throws {
+        let harness = try Harness()
+        let connection = try await harness.connected()
+        let cases: [(String, String)] = [
+            (#"{"handler":"greet","action":"nested","name":"ada"}"#, "greet"),  // handler beats action
+            (#"{"action":"greet","name":"bob"}"#, "greet"),  // action when no handler key
+            (#"{"handler":"nope","action":"greet","name":"cy"}"#, "greet"),  // unknown handler, known action
+            (#"{"handler":"nope"}"#, "default"),  // a name nobody registered goes to default
+            (#"{"handler":"handlers"}"#, "default"),  // nothing is reachable by reflection
+            (#"{"handler":7,"action":["greet"]}"#, "default"),  // non-strings name nothing
+            ("hello, not JSON", "default"),
+            ("[1,2]", "default"),
+        ]
+        for (body, expected) in cases {
+            harness.poster.reset()
+            #expect(try await connection.send(body).status == .ok, "\(body)")
+            #expect(harness.poster.texts(to: connection.id).map(json).first?["handler"] == expected, "\(body)")
+        }
+    }
+
+    @Test func rawDefaultGetsTheBodyByteForByte() async throws {
+        let harness = try Harness()
+        let connection = try await harness.connected()
+        let body = "  {\"x\": \"é\\u0000\"}  \n"
+        try await connection.send(body)
+        #expect(harness.poster.texts(to: connection.id).map(json).first?["body"] == body)
+    }
+
+    @Test func registrationServesTheGuidesPaths() throws {
+        let harness = try Harness(controllers: [EchoController(), StrictController(), NamedRoute(key: "notifications")], customPaths: [nil, nil, "websockets/notifications/"])
+        #expect(harness.dispatcher.routes.map(\.description) == [
+            "$connect → POST /ws/connect",
+            "$disconnect → POST /ws/disconnect",
+            "$default → POST /ws/default",
+            "strict → POST /ws/strict",
+            "notifications → POST /websockets/notifications/",
+        ])
+        #expect(harness.dispatcher.endpoint(at: "/websockets/notifications")?.route.routeKey.rawValue == "notifications")
+    }
+
+    @Test func duplicateRouteKeysAndPathsAreRefused() throws {
+        let harness = try Harness(controllers: [EchoController(), NamedRoute(key: "a")])
+        #expect(throws: RegistrationError.self) { try harness.dispatcher.register(NamedRoute(key: "a"), at: "/elsewhere") }
+        #expect(throws: RegistrationError.self) { try harness.dispatcher.register(NamedRoute(key: "b"), at: "/ws/a/") }
+        #expect(throws: RegistrationError.self) { try harness.dispatcher.register(EchoController()) }
+        #expect(throws: RegistrationError.self) { try harness.dispatcher.register(NamedRoute(key: "connect")) }
+        #expect(harness.dispatcher.routes.count == 4)
+    }
+
+    @Test func customRouteReachesItsController() async throws {
+        let harness = try Harness(controllers: [EchoController(), NamedRoute(key: "notifications")], customPaths: [nil, "/websockets/notifications/"])
+        let connection = try await harness.connected()
+        try await connection.send(#"{"action":"notifications"}"#)
+        try await connection.send(#"{"action":"other"}"#)
+        let replies = harness.poster.texts(to: connection.id).map(json)
+        #expect(replies.map { $0["handler"] } == ["notifications", "default"])
+    }
+
+    @Test func connectRecordsTheSession() async throws {
+        let records = [GatewayRecord(apiID: apiID, stage: "dev", region: "r", defaultChannel: try ChannelName("general"))]
+        let controller = EchoController { context in
+            context.queryParameter("room") == "vip" ? .accept(channel: try ChannelName("vip"), userID: "u-1") : .accept
+        }
+        let harness = try Harness(records: records, controllers: [controller])
+        let plain = try await harness.connected()
+        let chosen = try await harness.connected(query: ["channel": "lobby"])
+        let vip = try await harness.connected(query: ["channel": "lobby", "room": "vip"])
+        let sessions = try await [plain, chosen, vip].asyncMap { try await harness.store.session($0.id) }
+        #expect(sessions.map { $0?.channel?.rawValue } == ["general", "lobby", "vip"])
+        #expect(sessions.map { $0?.userID } == [nil, nil, "u-1"])
+        #expect(sessions.allSatisfy { $0?.connected == true && $0?.stage == "dev" && $0?.apiID == apiID && $0?.requestCount == 0 })
+    }
+
+    @Test func messagesCountAndDisconnectMarks() async throws {
+        let harness = try Harness()
+        let connection = try await harness.connected()
+        for _ in 0..<3 { try await connection.send(#"{"handler":"quiet"}"#) }
+        #expect(try await harness.store.session(connection.id)?.requestCount == 3)
+        #expect(try await connection.disconnect().status == .ok)
+        #expect(try await harness.store.session(connection.id)?.connected == false)
+        // A repeated $disconnect is not an error.
+        #expect(try await connection.disconnect().status == .ok)
+    }
+
+    @Test func retriedConnectIsIdempotent() async throws {
+        let harness = try Harness()
+        let first = try await harness.connected(query: ["channel": "a"])
+        try await first.send(#"{"handler":"quiet"}"#)
+        let retry = try await harness.gateway.connect(query: ["channel": "b"], connectionID: first.id)
+        #expect(retry.connectResponse.status == .ok)
+        let session = try await harness.store.session(first.id)
+        #expect(session?.channel?.rawValue == "b")
+        #expect(session?.requestCount == 1)
+    }
+}
+
+/// A custom route whose default handler names the route.
+struct NamedRoute: WebSocketController {
+    let routeKey: RouteKey
+    init(key: String) { routeKey = try! RouteKey(key) }
+    func handlers(_ handlers: inout HandlerRegistry) {
+        let name = routeKey.rawValue
+        handlers.onRaw("default") { _, context in try await context.reply(["handler": name]) }
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}
