@@ -1,0 +1,10 @@
+import APIGatewayWebSockets
+import APIGatewayWebSocketsTesting
+import Testing
+
+@Suite struct InMemoryStoreConformanceTests {
+    @Test(arguments: ConnectionStoreConformance.checks)
+    func conformance(_ check: ConnectionStoreConformance.Check) async throws {
+        try await check.run(InMemoryConnectionStore())
+    }
+}

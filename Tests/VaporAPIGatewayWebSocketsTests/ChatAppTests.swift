@@ -1,0 +1,129 @@
+import APIGatewayWebSockets
+import APIGatewayWebSocketsTesting
+import ChatApp
+import Foundation
+import NIOCore
+import Testing
+import Vapor
+import VaporAPIGatewayWebSockets
+import VaporAPIGatewayWebSocketsTesting
+
+/// The example app answering API Gateway-shaped requests, the guide's steps end to end.
+@Suite struct ChatAppTests {
+    let settings = ChatSettings()
+
+    @Test func connectCustomRouteDefaultAndDisconnect() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        let poster = RecordingPoster()
+        try await withChatApp(path: database.path, poster: poster) { app, gateway in
+            #expect(gateway.registeredRoutes.map(\.description) == [
+                "$connect → POST /ws/connect",
+                "$disconnect → POST /ws/disconnect",
+                "$default → POST /ws/default",
+                "notifications → POST /websockets/notifications/",
+            ])
+            let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+
+            // $connect, with the channel from the query string and the user from ?name=.
+            let ada = try await fake.connect(query: ["channel": "lobby", "name": "ada"])
+            #expect(ada.connectResponse.status == .ok)
+            let session = try await gateway.dispatcher.store.session(ada.id)
+            #expect(session?.channel?.rawValue == "lobby" && session?.userID == "ada" && session?.connected == true)
+
+            // The custom route: action `notifications`, handler `subscribe`.
+            #expect(try await ada.send(#"{"action":"notifications","handler":"subscribe","topic":"deploys"}"#).status == .ok)
+            #expect(poster.texts(to: ada.id).map(json).last == ["subscribed": "deploys"])
+
+            // $default: an unknown action falls back to the echo.
+            #expect(try await ada.send("plain text").status == .ok)
+            #expect(poster.texts(to: ada.id).map(json).last == ["echo": "plain text"])
+
+            // A message to the channel reaches everyone in it, and nobody else.
+            let bob = try await fake.connect(query: ["channel": "lobby", "name": "bob"])
+            let cy = try await fake.connect(query: ["channel": "lobby"])
+            let outsider = try await fake.connect(query: ["channel": "elsewhere"])
+            poster.reset()
+            #expect(try await bob.send(#"{"action":"sendmessage","text":"hi all"}"#).status == .ok)
+            #expect(Set(poster.posts.map(\.connectionID)) == [ada.id, bob.id, cy.id])
+            #expect(poster.texts(to: cy.id).map(json) == [["from": "bob", "text": "hi all"]])
+            #expect(poster.texts(to: outsider.id).isEmpty)
+
+            // whoami counts this connection's messages.
+            try await ada.send(#"{"action":"whoami"}"#)
+            let whoami = jsonAny(poster.texts(to: ada.id).last ?? "")
+            #expect(whoami["requestCount"] as? Int == 3 && whoami["channel"] as? String == "lobby")
+
+            // $disconnect marks the session; later messages find no live session.
+            #expect(try await ada.disconnect().status == .ok)
+            #expect(try await gateway.dispatcher.store.session(ada.id)?.connected == false)
+            #expect(try await ada.send("again").status == .gone)
+        }
+    }
+
+    @Test func wrongSecretAndUnknownAPIAreRefused() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        try await withChatApp(path: database.path, poster: RecordingPoster()) { app, _ in
+            let noSecret = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: "guess")
+            #expect(try await noSecret.connect().connectResponse.status == .forbidden)
+            let otherAPI = try FakeAPIGateway(app: app, apiID: try APIID("unregistered"), stage: "local", secret: settings.secret)
+            #expect(try await otherAPI.connect().connectResponse.status == .badRequest)
+        }
+    }
+
+    @Test func oversizeBodyOverHTTPIs413() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        try await withChatApp(path: database.path, poster: RecordingPoster()) { app, _ in
+            let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+            let connection = try await fake.connect()
+            for size in [131_073, 600_000] {
+                let response = try await connection.send(ByteBuffer(repeating: UInt8(ascii: "x"), count: size))
+                #expect(response.status == .contentTooLarge, "\(size) bytes")
+            }
+        }
+    }
+
+    @Test func liveServerOnPortZero() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        let poster = RecordingPoster()
+        try await withChatApp(path: database.path, poster: poster) { app, gateway in
+            app.http.server.configuration.hostname = "127.0.0.1"
+            app.http.server.configuration.port = 0
+            try await app.server.start(address: nil)
+            let port = try #require(app.http.server.shared.localAddress?.port)
+            var fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+            fake.transport = LiveTransport(baseURL: "http://127.0.0.1:\(port)")
+            let connection = try await fake.connect(query: ["channel": "live"])
+            #expect(connection.isAccepted)
+            #expect(try await connection.send(#"{"action":"notifications","handler":"subscribe","topic":"t"}"#).status == .ok)
+            #expect(poster.texts(to: connection.id).map(json) == [["subscribed": "t"]])
+            #expect(try await connection.disconnect().status == .ok)
+            #expect(try await gateway.dispatcher.store.session(connection.id)?.connected == false)
+            await app.server.shutdown()
+        }
+    }
+
+    @Test func sessionsSurviveARestart() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        let poster = RecordingPoster()
+        let connection = try await withChatApp(path: database.path, poster: poster) { app, _ in
+            let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+            let connection = try await fake.connect(query: ["channel": "durable"])
+            try await connection.send(#"{"action":"whoami"}"#)
+            return connection
+        }
+        try await withChatApp(path: database.path, poster: poster) { app, gateway in
+            let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+            let resumed = FakeConnection(id: connection.id, gateway: fake, connectResponse: connection.connectResponse)
+            #expect(try await resumed.send(#"{"action":"whoami"}"#).status == .ok)
+            let whoami = jsonAny(poster.texts(to: connection.id).last ?? "")
+            #expect(whoami["requestCount"] as? Int == 2 && whoami["channel"] as? String == "durable")
+            try await resumed.disconnect()
+            #expect(try await gateway.dispatcher.store.session(connection.id)?.connected == false)
+        }
+    }
+}
