@@ -10,6 +10,7 @@ let package = Package(
     name: "swift-apigateway-websockets",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "APIGatewayAWS", targets: ["APIGatewayAWS"]),
         .library(name: "APIGatewayWebSockets", targets: ["APIGatewayWebSockets"]),
         .library(name: "VaporAPIGatewayWebSockets", targets: ["VaporAPIGatewayWebSockets"]),
         .library(name: "APIGatewayWebSocketsTesting", targets: ["APIGatewayWebSocketsTesting"]),
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
         .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
         .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
@@ -29,6 +31,19 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
     ],
     targets: [
+        // Our own AWS layer: SigV4, credentials, the @connections client.
+        .target(
+            name: "APIGatewayAWS",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
         // The framework-free core: events, ids, routing, guards, store protocol, messenger.
         .target(
             name: "APIGatewayWebSockets",
@@ -82,6 +97,7 @@ let package = Package(
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ],
             path: "Examples/ChatApp/Sources/ChatApp"
         ),
@@ -99,6 +115,11 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Benchmarks/EventBenchmark"
+        ),
+        .testTarget(
+            name: "APIGatewayAWSTests",
+            dependencies: ["APIGatewayAWS"],
+            swiftSettings: strict
         ),
         .testTarget(
             name: "APIGatewayWebSocketsTests",

@@ -1,5 +1,6 @@
 import APIGatewayWebSockets
 import Fluent
+import SQLKit
 import FluentSQLiteDriver
 import Vapor
 import VaporAPIGatewayWebSockets
@@ -42,6 +43,7 @@ public func configureChat(_ app: Application, settings: ChatSettings, poster: (a
     app.databases.use(.sqlite(.file(settings.databasePath), sqlLogLevel: .trace), as: .sqlite)
     app.migrations.add(CreateWebSocketTables())
     try await app.autoMigrate()
+    try await useWriteAheadLog(app)
 
     let gateway = WebSocketGateway(
         app: app,
@@ -52,4 +54,15 @@ public func configureChat(_ app: Application, settings: ChatSettings, poster: (a
     try gateway.register(NotificationsController(), at: "/websockets/notifications/")
     try await gateway.registerGateway(settings.gateway)
     return gateway
+}
+
+/// Puts the SQLite file in WAL mode, so readers never wait for the writer, and lets each pooled
+/// connection (one per event loop) commit without a full fsync (`synchronous = NORMAL`: a crash
+/// may lose the last commits, never corrupt the file).
+func useWriteAheadLog(_ app: Application) async throws {
+    for eventLoop in app.eventLoopGroup.makeIterator() {
+        guard let sql = app.databases.database(.sqlite, logger: app.logger, on: eventLoop) as? any SQLDatabase else { return }
+        try await sql.raw("PRAGMA journal_mode = WAL").run()
+        try await sql.raw("PRAGMA synchronous = NORMAL").run()
+    }
 }

@@ -1,0 +1,186 @@
+// Message events through the real HTTP stack on loopback: connect N clients, drive messages to
+// a handler that replies with a small JSON document into a recording poster, then disconnect.
+//
+//   swift run -c release EventBenchmark [--store sqlite|memory] [--connections N]
+//       [--messages M] [--clients C[,C…]] [--steady-seconds S]
+//
+// Prints events/s and p50/p99 latency for closed-loop runs at each client count, then p50/p99
+// for an open-loop run at half the best rate (latency measured from each request's scheduled
+// time, so a stall is not hidden). Every loop is bounded in count and in time.
+
+import APIGatewayWebSockets
+import APIGatewayWebSocketsTesting
+import AsyncHTTPClient
+import ChatApp
+import Foundation
+import NIOCore
+import NIOPosix
+import Vapor
+import VaporAPIGatewayWebSockets
+import VaporAPIGatewayWebSocketsTesting
+
+struct Options {
+    var store = "sqlite"
+    var connections = 100
+    var messages = 40_000
+    var clients = [8, 32, 64]
+    var steadySeconds = 5.0
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let flag = iterator.next() {
+            let value = iterator.next() ?? ""
+            switch flag {
+            case "--store": store = value
+            case "--connections": connections = Int(value) ?? connections
+            case "--messages": messages = Int(value) ?? messages
+            case "--clients": clients = value.split(separator: ",").compactMap { Int($0) }
+            case "--steady-seconds": steadySeconds = Double(value) ?? steadySeconds
+            default: print("unknown option \(flag)"); exit(2)
+            }
+        }
+    }
+}
+
+/// Latencies in nanoseconds, summarised.
+struct Latencies {
+    var samples: [UInt64] = []
+    mutating func add(_ duration: Duration) {
+        let (s, a) = duration.components
+        samples.append(UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000))
+    }
+    func percentile(_ p: Double) -> Double {
+        guard !samples.isEmpty else { return .nan }
+        let sorted = samples.sorted()
+        return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1_000_000
+    }
+}
+
+@main
+struct EventBenchmark {
+    static func main() async throws {
+        let options = Options(CommandLine.arguments)
+        let databaseFile = FileManager.default.temporaryDirectory.appendingPathComponent("event-bench-\(UUID().uuidString).sqlite").path
+        var environment = Environment.production
+        environment.arguments = ["bench"]
+        let app = try await Application.make(environment)
+        app.logger.logLevel = .error
+        let poster = RecordingPoster()
+        let settings = ChatSettings(databasePath: databaseFile)
+        let gateway: WebSocketGateway
+        if options.store == "memory" {
+            // The same app with sessions in process memory: the HTTP and dispatch cost alone.
+            app.databases.use(.sqlite(.file(databaseFile)), as: .sqlite)
+            app.migrations.add(CreateWebSocketTables())
+            try await app.autoMigrate()
+            gateway = WebSocketGateway(app: app, configuration: GatewayConfiguration(secrets: [settings.secret]), store: InMemoryConnectionStore(), poster: poster)
+            try gateway.register(ChatController())
+            try gateway.register(NotificationsController(), at: "/websockets/notifications/")
+            try await gateway.registerGateway(settings.gateway)
+        } else {
+            gateway = try await configureChat(app, settings: settings, poster: poster)
+        }
+        app.http.server.configuration.hostname = "127.0.0.1"
+        app.http.server.configuration.port = 0
+        try await app.server.start(address: nil)
+        let port = app.http.server.shared.localAddress!.port!
+
+        let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
+        let client = HTTPClient(eventLoopGroupProvider: .shared(clientGroup), configuration: clientConfiguration)
+        var fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+        fake.transport = LiveTransport(baseURL: "http://127.0.0.1:\(port)", client: client)
+
+        print("store: \(options.store), connections: \(options.connections), release: \(!_isDebugAssertConfiguration())")
+        var connections: [FakeConnection] = []
+        for n in 0..<options.connections {
+            let connection = try await fake.connect(query: ["channel": "bench\(n % 10)"])
+            precondition(connection.isAccepted, "connect refused: \(connection.connectResponse.status)")
+            connections.append(connection)
+        }
+        // Requests are built before the clock starts: the benchmark times the server, not the builder.
+        let body = ByteBuffer(string: #"{"action":"echo","text":"hello, benchmark"}"#)
+        let requests = try connections.map { try $0.request(for: body) }
+        let transport = fake.transport
+
+        func closedLoop(clients: Int, messages: Int) async throws -> (rate: Double, latencies: Latencies) {
+            poster.reset()
+            let started = ContinuousClock.now
+            let deadline = started + .seconds(120)
+            let perClient = messages / clients
+            let latencies = try await withThrowingTaskGroup(of: Latencies.self) { group in
+                for worker in 0..<clients {
+                    group.addTask {
+                        var latencies = Latencies()
+                        latencies.samples.reserveCapacity(perClient)
+                        for n in 0..<perClient where ContinuousClock.now < deadline {
+                            let request = requests[(worker + n * clients) % requests.count]
+                            let sent = ContinuousClock.now
+                            let response = try await transport.send(request)
+                            precondition(response.status == .ok, "message refused: \(response.status)")
+                            latencies.add(sent.duration(to: .now))
+                        }
+                        return latencies
+                    }
+                }
+                var all = Latencies()
+                for try await part in group { all.samples += part.samples }
+                return all
+            }
+            let elapsed = started.duration(to: .now)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            precondition(poster.posts.count == latencies.samples.count, "every message replied once")
+            return (Double(latencies.samples.count) / seconds, latencies)
+        }
+
+        /// Sends at `rate` per second for `seconds`, at most 512 in flight; latency from the scheduled time.
+        func openLoop(rate: Double, seconds: Double) async throws -> (sent: Int, latencies: Latencies) {
+            poster.reset()
+            let total = Int(rate * seconds)
+            let interval = Duration.nanoseconds(Int64(1e9 / rate))
+            let started = ContinuousClock.now
+            return try await withThrowingTaskGroup(of: Duration.self) { group in
+                var latencies = Latencies()
+                var inFlight = 0
+                for n in 0..<total {
+                    let scheduled = started + interval * n
+                    if scheduled > .now { try await Task.sleep(until: scheduled, clock: .continuous) }
+                    while inFlight >= 512, let done = try await group.next() { latencies.add(done); inFlight -= 1 }
+                    let request = requests[n % requests.count]
+                    group.addTask {
+                        let response = try await transport.send(request)
+                        precondition(response.status == .ok, "message refused: \(response.status)")
+                        return scheduled.duration(to: .now)
+                    }
+                    inFlight += 1
+                }
+                for try await done in group { latencies.add(done) }
+                return (total, latencies)
+            }
+        }
+
+        _ = try await closedLoop(clients: 8, messages: 2_000)  // warm-up
+        var best = 0.0
+        for clients in options.clients {
+            let (rate, latencies) = try await closedLoop(clients: clients, messages: options.messages)
+            best = max(best, rate)
+            print(String(format: "closed loop  %3d clients  %8.0f events/s  p50 %6.2f ms  p99 %6.2f ms  (%d messages)",
+                         clients, rate, latencies.percentile(0.5), latencies.percentile(0.99), latencies.samples.count))
+        }
+        let steady = best / 2
+        let (sent, steadyLatencies) = try await openLoop(rate: steady, seconds: options.steadySeconds)
+        print(String(format: "open loop at %.0f events/s (half the best)  p50 %6.2f ms  p99 %6.2f ms  (%d messages)",
+                     steady, steadyLatencies.percentile(0.5), steadyLatencies.percentile(0.99), sent))
+
+        for connection in connections { _ = try await connection.disconnect() }
+        let stillConnected = try await gateway.dispatcher.store.audience(.everyone, apiID: settings.gateway.apiID, after: nil, limit: 10)
+        precondition(stillConnected.isEmpty, "every session disconnected")
+        try await client.shutdown()
+        try await clientGroup.shutdownGracefully()
+        await app.server.shutdown()
+        try await app.asyncShutdown()
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databaseFile + suffix) }
+
+    }
+}

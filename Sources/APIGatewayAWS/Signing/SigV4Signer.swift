@@ -1,0 +1,373 @@
+import Crypto
+public import Foundation
+import Synchronization
+
+/// Signs AWS requests with Signature Version 4: the `Authorization` header, or a presigned URL.
+///
+/// Non-S3 rules throughout: the canonical URI is the wire path percent-encoded again (an id
+/// `abc=` is `abc%3D` on the wire and `abc%253D` in the canonical request; `@connections` is
+/// `%40connections`), and dot segments and repeated slashes are removed first. The signing key is
+/// cached per day, region, service and secret.
+///
+/// ```swift
+/// let signer = SigV4Signer(service: "execute-api", region: "eu-west-1")
+/// var request = SigV4Request(method: "POST", host: "abc.execute-api.eu-west-1.amazonaws.com",
+///                            path: "/prod/%40connections/L0SM9cOFvHcCIhw%3D", body: Array("hi".utf8))
+/// signer.sign(&request, credential: credential)
+/// ```
+public struct SigV4Signer: Sendable {
+    public let service: String
+    public let region: String
+    /// Remove dot segments and repeated slashes before encoding (every service but S3).
+    public var normalizesPath: Bool
+    /// Add and sign `x-amz-content-sha256` (S3 wants it; API Gateway neither wants nor minds it).
+    public var signsPayloadHeader: Bool
+    /// The clock used when no date is given.
+    public var now: @Sendable () -> Date
+
+    private let keys: SigningKeyCache
+
+    public init(
+        service: String,
+        region: String,
+        normalizesPath: Bool = true,
+        signsPayloadHeader: Bool = false,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.service = service
+        self.region = region
+        self.normalizesPath = normalizesPath
+        self.signsPayloadHeader = signsPayloadHeader
+        self.now = now
+        self.keys = SigningKeyCache()
+    }
+
+    // MARK: Header signing
+
+    /// Adds `X-Amz-Date`, the session token (unless `omitSessionToken`), `x-amz-content-sha256`
+    /// when ``signsPayloadHeader``, and `Authorization` to `request`.
+    ///
+    /// - Parameters:
+    ///   - payloadHash: the body's hex SHA-256 when the caller already has it (a fan-out hashes
+    ///     its one payload once).
+    ///   - omitSessionToken: sign without the token and add it afterwards (a few services want this;
+    ///     API Gateway does not).
+    public func sign(
+        _ request: inout SigV4Request,
+        credential: Credential,
+        date: Date? = nil,
+        payloadHash: String? = nil,
+        omitSessionToken: Bool = false
+    ) {
+        let time = AmzTime(date ?? now())
+        let hash = payloadHash ?? Self.hexSHA256(request.body)
+        request.headers.append((name: "X-Amz-Date", value: time.dateTime))
+        if let token = credential.sessionToken, !omitSessionToken {
+            request.headers.append((name: "X-Amz-Security-Token", value: token))
+        }
+        if signsPayloadHeader {
+            request.headers.append((name: "x-amz-content-sha256", value: hash))
+        }
+        let canonical = canonicalHeaders(request)
+        let creq = canonicalRequest(request, canonicalQuery: canonicalQuery(request.query), headers: canonical, payloadHash: hash)
+        let signature = self.signature(stringToSign: stringToSign(canonicalRequest: creq, time: time), credential: credential, day: time.day)
+        request.headers.append((
+            name: "Authorization",
+            value: "AWS4-HMAC-SHA256 Credential=\(credential.accessKeyID)/\(scope(time.day)), SignedHeaders=\(canonical.signedHeaders), Signature=\(signature)"
+        ))
+        if let token = credential.sessionToken, omitSessionToken {
+            request.headers.append((name: "X-Amz-Security-Token", value: token))
+        }
+    }
+
+    /// The canonical request header signing would hash for `request` (which must already carry
+    /// `X-Amz-Date` and the token, as ``sign(_:credential:date:payloadHash:omitSessionToken:)``
+    /// adds them): for debugging a signature mismatch.
+    public func canonicalRequest(_ request: SigV4Request, payloadHash: String? = nil) -> String {
+        canonicalRequest(
+            request, canonicalQuery: canonicalQuery(request.query), headers: canonicalHeaders(request),
+            payloadHash: payloadHash ?? Self.hexSHA256(request.body)
+        )
+    }
+
+    /// The string to sign for a canonical request at `date`.
+    public func stringToSign(canonicalRequest: String, date: Date) -> String {
+        stringToSign(canonicalRequest: canonicalRequest, time: AmzTime(date))
+    }
+
+    // MARK: Presigning
+
+    /// A presigned form of `request`: the query string (without `?`) carrying
+    /// `X-Amz-Algorithm`, `-Credential`, `-Date`, `-Expires`, `-SignedHeaders`, the token, and
+    /// `X-Amz-Signature` last.
+    /// - Parameter expires: seconds the URL stays valid, at most 604,800.
+    public func presignedQuery(
+        _ request: SigV4Request,
+        credential: Credential,
+        expires: Int,
+        date: Date? = nil,
+        omitSessionToken: Bool = false
+    ) -> String {
+        let parts = presignParts(request, credential: credential, expires: expires, date: date, omitSessionToken: omitSessionToken)
+        var query = parts.query
+        if let token = credential.sessionToken, omitSessionToken {
+            query += "&X-Amz-Security-Token=" + uriEncode(token, keepSlash: false)
+        }
+        return query + "&X-Amz-Signature=" + parts.signature
+    }
+
+    /// The canonical request and string to sign of a presigned URL, for debugging and tests.
+    public func presignCanonicalRequest(
+        _ request: SigV4Request,
+        credential: Credential,
+        expires: Int,
+        date: Date? = nil,
+        omitSessionToken: Bool = false
+    ) -> (canonicalRequest: String, stringToSign: String, signature: String) {
+        let parts = presignParts(request, credential: credential, expires: expires, date: date, omitSessionToken: omitSessionToken)
+        return (parts.canonicalRequest, parts.stringToSign, parts.signature)
+    }
+
+    private func presignParts(
+        _ request: SigV4Request, credential: Credential, expires: Int, date: Date?, omitSessionToken: Bool
+    ) -> (query: String, canonicalRequest: String, stringToSign: String, signature: String) {
+        let time = AmzTime(date ?? now())
+        let canonical = canonicalHeaders(request)
+        var added = [
+            ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+            ("X-Amz-Credential", "\(credential.accessKeyID)/\(scope(time.day))"),
+            ("X-Amz-Date", time.dateTime),
+            ("X-Amz-SignedHeaders", canonical.signedHeaders),
+            ("X-Amz-Expires", String(expires)),
+        ]
+        if let token = credential.sessionToken, !omitSessionToken { added.append(("X-Amz-Security-Token", token)) }
+        let addedQuery = added.map { "\($0.0)=\(uriEncode($0.1, keepSlash: false))" }.joined(separator: "&")
+        let fullQuery = request.query.isEmpty ? addedQuery : request.query + "&" + addedQuery
+        let creq = canonicalRequest(
+            request, canonicalQuery: canonicalQuery(fullQuery), headers: canonical, payloadHash: Self.hexSHA256(request.body)
+        )
+        let sts = stringToSign(canonicalRequest: creq, time: time)
+        return (fullQuery, creq, sts, signature(stringToSign: sts, credential: credential, day: time.day))
+    }
+
+    // MARK: The pieces
+
+    private func canonicalRequest(_ request: SigV4Request, canonicalQuery: String, headers: CanonicalHeaders, payloadHash: String) -> String {
+        "\(request.method)\n\(canonicalURI(request.path))\n\(canonicalQuery)\n\(headers.block)\n\(headers.signedHeaders)\n\(payloadHash)"
+    }
+
+    private func stringToSign(canonicalRequest: String, time: AmzTime) -> String {
+        "AWS4-HMAC-SHA256\n\(time.dateTime)\n\(scope(time.day))\n\(Self.hexSHA256(Array(canonicalRequest.utf8)))"
+    }
+
+    private func scope(_ day: String) -> String { "\(day)/\(region)/\(service)/aws4_request" }
+
+    private func signature(stringToSign: String, credential: Credential, day: String) -> String {
+        let key = keys.key(secret: credential.secretAccessKey, day: day, region: region, service: service)
+        return HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key).hexString
+    }
+
+    /// The wire path, normalised (non-S3) and percent-encoded again, `/` kept.
+    func canonicalURI(_ path: String) -> String {
+        let normalized = normalizesPath ? Self.normalize(path) : path
+        return uriEncode(normalized, keepSlash: true)
+    }
+
+    /// Removes `.` and `..` segments and empty segments, keeping a leading and trailing slash.
+    static func normalize(_ path: String) -> String {
+        var output: [Substring] = []
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        for segment in segments {
+            switch segment {
+            case ".": continue
+            case "..": if !output.isEmpty { output.removeLast() }
+            default: output.append(segment)
+            }
+        }
+        let trailing = path.hasSuffix("/") || segments.last == "." || segments.last == ".."
+        var result = "/" + output.joined(separator: "/")
+        if trailing && !output.isEmpty { result += "/" }
+        return result
+    }
+
+    /// The query's pairs decoded, re-encoded with the unreserved set, sorted by key then value.
+    func canonicalQuery(_ query: String) -> String {
+        guard !query.isEmpty else { return "" }
+        var pairs: [(String, String)] = []
+        for item in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = uriEncode(percentDecode(parts[0]), keepSlash: false)
+            if key == "X-Amz-Signature" { continue }
+            let value = parts.count > 1 ? uriEncode(percentDecode(parts[1]), keepSlash: false) : ""
+            pairs.append((key, value))
+        }
+        pairs.sort { $0.0 == $1.0 ? Array($0.1.utf8).lexicographicallyPrecedes($1.1.utf8) : Array($0.0.utf8).lexicographicallyPrecedes($1.0.utf8) }
+        return pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+    }
+
+    struct CanonicalHeaders {
+        var block: String
+        var signedHeaders: String
+    }
+
+    /// Lowercased names, sorted; values trimmed with inner whitespace collapsed; a repeated name's
+    /// values joined with `,` in arrival order. `Host` is included from the request when absent.
+    func canonicalHeaders(_ request: SigV4Request) -> CanonicalHeaders {
+        var values: [String: [String]] = [:]
+        var order: [String] = []
+        var sawHost = false
+        for header in request.headers {
+            let name = header.name.lowercased()
+            if Self.unsignedHeaders.contains(name) { continue }
+            if name == "host" { sawHost = true }
+            if values[name] == nil { order.append(name) }
+            values[name, default: []].append(Self.collapseWhitespace(header.value))
+        }
+        if !sawHost {
+            order.append("host")
+            values["host"] = [request.host]
+        }
+        let names = order.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }
+        var block = ""
+        for name in names { block += "\(name):\(values[name]!.joined(separator: ","))\n" }
+        return CanonicalHeaders(block: block, signedHeaders: names.joined(separator: ";"))
+    }
+
+    /// Headers that proxies and clients rewrite, never signed (botocore's list).
+    static let unsignedHeaders: Set<String> = [
+        "authorization", "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization",
+        "te", "trailer", "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id",
+    ]
+
+    static func collapseWhitespace(_ value: String) -> String {
+        value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+    }
+
+    /// Hex SHA-256 of `bytes`: the payload hash.
+    public static func hexSHA256(_ bytes: some Sequence<UInt8>) -> String {
+        SHA256.hash(data: Array(bytes)).hexString
+    }
+
+    /// Hex SHA-256 of no bytes.
+    public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+}
+
+/// `X-Amz-Date` and the scope's day, formatted by hand in UTC.
+struct AmzTime {
+    let dateTime: String
+    var day: String { String(dateTime.prefix(8)) }
+
+    init(_ date: Date) {
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = civilFromDays(days)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        dateTime = pad(year, 4) + pad(month, 2) + pad(day, 2) + "T" + pad(secondOfDay / 3600, 2) + pad(secondOfDay % 3600 / 60, 2)
+            + pad(secondOfDay % 60, 2) + "Z"
+    }
+}
+
+/// Howard Hinnant's days-to-civil conversion (proleptic Gregorian, UTC).
+private func civilFromDays(_ z: Int64) -> (Int64, Int64, Int64) {
+    let z = z + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let doe = z - era * 146_097
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+    let y = yoe + era * 400
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let d = doy - (153 * mp + 2) / 5 + 1
+    let m = mp < 10 ? mp + 3 : mp - 9
+    return (m <= 2 ? y + 1 : y, m, d)
+}
+
+/// Derived signing keys, a handful kept: one per day, region, service and secret.
+final class SigningKeyCache: Sendable {
+    private struct Key: Hashable { let secret: String; let day: String; let region: String; let service: String }
+    private let cache = Mutex<[Key: [UInt8]]>([:])
+
+    func key(secret: String, day: String, region: String, service: String) -> SymmetricKey {
+        let cacheKey = Key(secret: secret, day: day, region: region, service: service)
+        if let bytes = cache.withLock({ $0[cacheKey] }) { return SymmetricKey(data: bytes) }
+        func hmac(_ key: SymmetricKey, _ text: String) -> SymmetricKey {
+            SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key))
+        }
+        let dated = hmac(SymmetricKey(data: Array("AWS4\(secret)".utf8)), day)
+        let key = hmac(hmac(hmac(dated, region), service), "aws4_request")
+        let bytes = key.withUnsafeBytes { Array($0) }
+        cache.withLock { cache in
+            if cache.count >= 8 { cache.removeAll() }
+            cache[cacheKey] = bytes
+        }
+        return key
+    }
+}
+
+/// Percent-encodes every byte outside `A–Z a–z 0–9 - _ . ~` (and `/` when `keepSlash`), uppercase hex.
+func uriEncode(_ text: String, keepSlash: Bool) -> String {
+    var out = [UInt8]()
+    out.reserveCapacity(text.utf8.count)
+    let hex = Array("0123456789ABCDEF".utf8)
+    for byte in text.utf8 {
+        if isUnreserved(byte) || (keepSlash && byte == UInt8(ascii: "/")) {
+            out.append(byte)
+        } else {
+            out.append(UInt8(ascii: "%"))
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0x0F)])
+        }
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+@inline(__always)
+private func isUnreserved(_ byte: UInt8) -> Bool {
+    (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+        || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "~")
+}
+
+/// Decodes `%XX` escapes; `+` stays `+` (SigV4 reads queries literally); a stray `%` stays.
+func percentDecode(_ text: Substring) -> String {
+    guard text.contains("%") else { return String(text) }
+    let input = Array(text.utf8)
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(input.count)
+    var index = 0
+    while index < input.count {
+        if input[index] == UInt8(ascii: "%"), index + 2 < input.count,
+            let high = hexNibble(input[index + 1]), let low = hexNibble(input[index + 2])
+        {
+            bytes.append(high << 4 | low)
+            index += 3
+        } else {
+            bytes.append(input[index])
+            index += 1
+        }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+private func hexNibble(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case 0x30...0x39: byte - 0x30
+    case 0x41...0x46: byte - 0x41 + 10
+    case 0x61...0x66: byte - 0x61 + 10
+    default: nil
+    }
+}
+
+extension Sequence where Element == UInt8 {
+    var hexString: String {
+        let hex = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        for byte in self {
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
