@@ -118,7 +118,12 @@ let package = Package(
         ),
         .testTarget(
             name: "APIGatewayAWSTests",
-            dependencies: ["APIGatewayAWS"],
+            dependencies: [
+                "APIGatewayAWS",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -7,12 +7,12 @@ enum PythonPeer {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `APIGW_PYTHON`, else `.venv/bin/python`, if it can import `module`.
-    static func interpreter(importing module: String) -> URL? {
+    static func interpreter(importing module: String) async -> URL? {
         var candidates: [URL] = []
         if let explicit = ProcessInfo.processInfo.environment["APIGW_PYTHON"] { candidates.append(URL(fileURLWithPath: explicit)) }
         candidates.append(repositoryRoot.appendingPathComponent(".venv/bin/python"))
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
-            if (try? run(candidate, ["-c", "import \(module)"], input: Data()))?.status == 0 { return candidate }
+            if (try? await run(candidate, ["-c", "import \(module)"], input: Data()))?.status == 0 { return candidate }
         }
         return nil
     }
@@ -26,34 +26,29 @@ enum PythonPeer {
 
     struct Output { let status: Int32; let stdout: Data; let stderr: Data }
 
-    static func run(_ executable: URL, _ arguments: [String], input: Data) throws -> Output {
+    /// Runs `executable` to completion with `input` on stdin; the streams go through temporary
+    /// files and the wait is a termination handler, so no thread blocks.
+    static func run(_ executable: URL, _ arguments: [String], input: Data) async throws -> Output {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let inURL = folder.appendingPathComponent("in"), outURL = folder.appendingPathComponent("out"), errURL = folder.appendingPathComponent("err")
+        try input.write(to: inURL)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let writer = Thread {
-            stdin.fileHandleForWriting.write(input)
-            try? stdin.fileHandleForWriting.close()
+        process.standardInput = try FileHandle(forReadingFrom: inURL)
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
         }
-        writer.start()
-        let errorData = LockedData()
-        let errorReader = Thread { errorData.set(stderr.fileHandleForReading.readDataToEndOfFile()) }
-        errorReader.start()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !errorData.isSet { Thread.sleep(forTimeInterval: 0.01) }
-        return Output(status: process.terminationStatus, stdout: out, stderr: errorData.value)
+        return Output(status: process.terminationStatus, stdout: try Data(contentsOf: outURL), stderr: try Data(contentsOf: errURL))
     }
-}
-
-private final class LockedData: @unchecked Sendable {  // guarded by `lock`
-    private let lock = NSLock()
-    private var data: Data?
-    func set(_ value: Data) { lock.withLock { data = value } }
-    var isSet: Bool { lock.withLock { data != nil } }
-    var value: Data { lock.withLock { data ?? Data() } }
 }

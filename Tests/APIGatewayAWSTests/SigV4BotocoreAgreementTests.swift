@@ -87,15 +87,15 @@ import Testing
         return cases
     }
 
-    @Test func agreesWithBotocoreOn240Requests() throws {
-        guard let python = PythonPeer.interpreter(importing: "botocore") else {
+    @Test func agreesWithBotocoreOn240Requests() async throws {
+        guard let python = await PythonPeer.interpreter(importing: "botocore") else {
             if PythonPeer.required { Issue.record(Comment(rawValue: PythonPeer.missingMessage("botocore"))) }
             else { print("SKIPPED agreesWithBotocoreOn240Requests: \(PythonPeer.missingMessage("botocore"))") }
             return
         }
         let cases = Self.cases(count: 240)
         let script = PythonPeer.repositoryRoot.appendingPathComponent("Tests/Peers/sigv4_oracle.py").path
-        let output = try PythonPeer.run(python, [script], input: try JSONEncoder().encode(cases))
+        let output = try await PythonPeer.run(python, [script], input: try JSONEncoder().encode(cases))
         try #require(output.status == 0, "oracle failed: \(String(decoding: output.stderr, as: UTF8.self))")
         let answers = try JSONDecoder().decode([Answer].self, from: output.stdout)
         try #require(answers.count == cases.count)

@@ -1,0 +1,105 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A tiny HTTP/1.1 server on 127.0.0.1, port 0, answering each request with a closure: the
+/// credential endpoints and `@connections` fakes of these tests.
+final class LoopbackServer: Sendable {
+    struct Request: Sendable {
+        let method: String
+        let uri: String
+        let headers: [(String, String)]
+        let body: [UInt8]
+        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    }
+
+    struct Response: Sendable {
+        var status: Int = 200
+        var headers: [(String, String)] = []
+        var body: [UInt8] = []
+        init(status: Int = 200, headers: [(String, String)] = [], body: String = "") {
+            self.status = status
+            self.headers = headers
+            self.body = Array(body.utf8)
+        }
+    }
+
+    typealias Handler = @Sendable (Request) async -> Response
+
+    private final class RequestLog: Sendable {
+        let entries = Mutex<[Request]>([])
+    }
+
+    private let channel: any Channel
+    private let log: RequestLog
+    let port: Int
+
+    var url: String { "http://127.0.0.1:\(port)" }
+    /// Every request received so far, in order.
+    var requests: [Request] { log.entries.withLock { $0 } }
+
+    init(_ handler: @escaping Handler) async throws {
+        let log = RequestLog()
+        let recorder: @Sendable (Request) -> Void = { request in log.entries.withLock { $0.append(request) } }
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(HandlerAdapter(handler: handler, record: recorder))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        port = channel.localAddress!.port!
+        self.log = log
+    }
+
+    func close() async throws { try await channel.close() }
+
+    private final class HandlerAdapter: ChannelInboundHandler, @unchecked Sendable {  // confined to its channel's event loop
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        let handler: Handler
+        let record: @Sendable (Request) -> Void
+        var head: HTTPRequestHead?
+        var body: [UInt8] = []
+
+        init(handler: @escaping Handler, record: @escaping @Sendable (Request) -> Void) {
+            self.handler = handler
+            self.record = record
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head):
+                self.head = head
+                body = []
+            case .body(let buffer):
+                body += buffer.readableBytesView
+            case .end:
+                guard let head else { return }
+                let request = Request(method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body)
+                record(request)
+                let handler = self.handler
+                let loop = context.eventLoop
+                let bound = NIOLoopBound((self, context), eventLoop: loop)
+                let keepAlive = head.isKeepAlive
+                Task {
+                    let response = await handler(request)
+                    loop.execute {
+                        let (adapter, context) = bound.value
+                        var headers = HTTPHeaders(response.headers)
+                        headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.count)")
+                        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+                        context.write(adapter.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers))), promise: nil)
+                        context.write(adapter.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: response.body)))), promise: nil)
+                        context.writeAndFlush(adapter.wrapOutboundOut(.end(nil))).whenComplete { _ in
+                            if !keepAlive { bound.value.1.close(promise: nil) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
