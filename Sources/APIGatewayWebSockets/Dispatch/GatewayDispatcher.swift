@@ -159,7 +159,7 @@ public final class GatewayDispatcher: Sendable {
             throw Refusal.bodyTooLarge(request.body.readableBytes, limit: configuration.maxBodySize)
         }
         let connectionID: ConnectionID
-        do { connectionID = try ConnectionID(headers[.connectionID]!) } catch { throw Refusal.invalidConnectionID(error) }
+        do { connectionID = try ConnectionID(headers[.connectionID]!) } catch let error as IdentifierError { throw Refusal.invalidConnectionID(error) }
         logger[metadataKey: "apigw.connection.id"] = "\(connectionID)"
         logger[metadataKey: "apigw.api.id"] = "\(apiID)"
         return Checked(connectionID: connectionID, gateway: gateway)
@@ -175,7 +175,7 @@ public final class GatewayDispatcher: Sendable {
         }
         var channel = checked.gateway.defaultChannel
         if let requested = request.queryParameter("channel") {
-            do { channel = try ChannelName(requested) } catch { throw Refusal.invalidChannel(error) }
+            do { channel = try ChannelName(requested) } catch let error as IdentifierError { throw Refusal.invalidChannel(error) }
         }
         let context = ConnectContext(
             request: request, connectionID: checked.connectionID, gateway: checked.gateway, requestedChannel: channel, logger: logger

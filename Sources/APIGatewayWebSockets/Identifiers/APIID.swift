@@ -8,7 +8,7 @@ public struct APIID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// Validates `rawValue` as an API id.
     /// - Throws: ``IdentifierError`` when it is empty, longer than 64 characters, or not alphanumeric.
-    public init(_ rawValue: String) throws(IdentifierError) {
+    public init(_ rawValue: String) throws {
         try validateIdentifier(rawValue, kind: "API id", maxLength: 64, allowedDescription: "A-Z a-z 0-9") {
             isASCIIAlphanumeric($0)
         }
@@ -24,7 +24,7 @@ extension APIID: Codable {
     public init(from decoder: any Decoder) throws {
         let raw = try decoder.singleValueContainer().decode(String.self)
         do { try self.init(raw) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
         }
     }
 

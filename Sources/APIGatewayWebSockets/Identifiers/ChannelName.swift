@@ -14,7 +14,7 @@ public struct ChannelName: Hashable, Sendable, Comparable, CustomStringConvertib
     /// Validates `rawValue` as a channel name.
     /// - Throws: ``IdentifierError`` when it is empty, longer than 128 characters, or has a
     ///   character outside `A–Z a–z 0–9 _ -`.
-    public init(_ rawValue: String) throws(IdentifierError) {
+    public init(_ rawValue: String) throws {
         try validateIdentifier(
             rawValue, kind: "channel name", maxLength: 128, allowedDescription: "A-Z a-z 0-9 _ -"
         ) { isASCIIAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
@@ -30,7 +30,7 @@ extension ChannelName: Codable {
     public init(from decoder: any Decoder) throws {
         let raw = try decoder.singleValueContainer().decode(String.self)
         do { try self.init(raw) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
         }
     }
 

@@ -19,7 +19,7 @@ public struct RouteKey: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// Validates `rawValue` as a custom route key.
     /// - Throws: ``IdentifierError`` when it is empty, longer than 128 characters, starts with `$`,
     ///   or has a character outside printable ASCII.
-    public init(_ rawValue: String) throws(IdentifierError) {
+    public init(_ rawValue: String) throws {
         switch rawValue {
         case "$connect": self = .connect
         case "$disconnect": self = .disconnect

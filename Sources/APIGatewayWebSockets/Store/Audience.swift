@@ -22,11 +22,26 @@ public struct Audience: Hashable, Sendable, CustomStringConvertible {
     public static let everyone = Audience(kind: .everyone)
 
     /// The single connection, for a ``connection(_:)`` audience.
-    public var connectionID: ConnectionID? { if case .connection(let id) = kind { id } else { nil } }
+    public var connectionID: ConnectionID? {
+        switch kind {
+        case .connection(let id): return id
+        default: return nil
+        }
+    }
     /// The channel, for a ``channel(_:)`` audience.
-    public var channel: ChannelName? { if case .channel(let channel) = kind { channel } else { nil } }
+    public var channel: ChannelName? {
+        switch kind {
+        case .channel(let channel): return channel
+        default: return nil
+        }
+    }
     /// The user id, for a ``user(_:)`` audience.
-    public var userID: String? { if case .user(let user) = kind { user } else { nil } }
+    public var userID: String? {
+        switch kind {
+        case .user(let user): return user
+        default: return nil
+        }
+    }
 
     public var description: String {
         switch kind {

@@ -66,10 +66,7 @@ public final class WebSocketGateway: Sendable {
     public func register(_ controller: some WebSocketController, at path: String? = nil) throws {
         for endpoint in try dispatcher.register(controller, at: path) {
             let components = endpoint.route.path.split(separator: "/").map { PathComponent.constant(String($0)) }
-            routes.on(.POST, components, body: .collect(maxSize: maxCollectedBody)) { [dispatcher] request async -> Response in
-                let response = await dispatcher.handle(GatewayRequest(request), at: endpoint)
-                return Response(response)
-            }
+            routes.on(.POST, components, body: .collect(maxSize: maxCollectedBody), use: EndpointResponder(dispatcher: dispatcher, endpoint: endpoint).respond)
         }
     }
 
@@ -88,6 +85,16 @@ public final class WebSocketGateway: Sendable {
     }
 
     struct Key: StorageKey { typealias Value = WebSocketGateway }
+}
+
+/// Answers the Vapor requests of one endpoint through the dispatcher.
+struct EndpointResponder: Sendable {
+    let dispatcher: GatewayDispatcher
+    let endpoint: Endpoint
+
+    @Sendable func respond(_ request: Request) async -> Response {
+        Response(await dispatcher.handle(GatewayRequest(request), at: endpoint))
+    }
 }
 
 extension Application {

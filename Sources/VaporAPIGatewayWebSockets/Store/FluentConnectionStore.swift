@@ -89,26 +89,32 @@ public struct FluentConnectionStore: ConnectionStore {
     }
 
     public func audience(_ audience: Audience, apiID: APIID, after: ConnectionID?, limit: Int) async throws -> [ConnectionID] {
-        var query: SQLQueryString = """
-            SELECT connection_id FROM \(ident: Self.table) WHERE api_id = \(bind: apiID.rawValue) AND connected = \(bind: true)
-            """
+        // Every valid id sorts after "", so one statement shape serves the first page and the rest.
+        let after = after?.rawValue ?? ""
+        var filter: (column: String, value: String)?
         if let id = audience.connectionID {
-            query.appendInterpolation(unsafeRaw: " AND connection_id = ")
-            query.appendInterpolation(bind: id.rawValue)
+            filter = ("connection_id", id.rawValue)
         } else if let channel = audience.channel {
-            query.appendInterpolation(unsafeRaw: " AND channel = ")
-            query.appendInterpolation(bind: channel.rawValue)
+            filter = ("channel", channel.rawValue)
         } else if let user = audience.userID {
-            query.appendInterpolation(unsafeRaw: " AND user_id = ")
-            query.appendInterpolation(bind: user)
+            filter = ("user_id", user)
         }
-        if let after {
-            query.appendInterpolation(unsafeRaw: " AND connection_id > ")
-            query.appendInterpolation(bind: after.rawValue)
+        let rows: [any SQLRow]
+        if let filter {
+            rows = try await sql.raw("""
+                SELECT connection_id FROM \(ident: Self.table)
+                WHERE api_id = \(bind: apiID.rawValue) AND connected = \(bind: true) AND \(ident: filter.column) = \(bind: filter.value)
+                  AND connection_id > \(bind: after)
+                ORDER BY connection_id LIMIT \(unsafeRaw: String(limit))
+                """).all()
+        } else {
+            rows = try await sql.raw("""
+                SELECT connection_id FROM \(ident: Self.table)
+                WHERE api_id = \(bind: apiID.rawValue) AND connected = \(bind: true) AND connection_id > \(bind: after)
+                ORDER BY connection_id LIMIT \(unsafeRaw: String(limit))
+                """).all()
         }
-        query.appendInterpolation(unsafeRaw: " ORDER BY connection_id LIMIT ")
-        query.appendInterpolation(literal: limit)
-        return try await sql.raw(query).all().map { try ConnectionID(try $0.decode(column: "connection_id", as: String.self)) }
+        return try rows.map { try ConnectionID(try $0.decode(column: "connection_id", as: String.self)) }
     }
 
     public func markGone(_ ids: [ConnectionID], apiID: APIID, at date: Date) async throws -> Int {
