@@ -25,6 +25,7 @@ struct Options {
     var messages = 40_000
     var clients = [8, 32, 64]
     var steadySeconds = 5.0
+    var executor = "nio"
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -36,6 +37,7 @@ struct Options {
             case "--messages": messages = Int(value) ?? messages
             case "--clients": clients = value.split(separator: ",").compactMap { Int($0) }
             case "--steady-seconds": steadySeconds = Double(value) ?? steadySeconds
+            case "--executor": executor = value
             default: print("unknown option \(flag)"); exit(2)
             }
         }
@@ -60,6 +62,8 @@ struct Latencies {
 struct EventBenchmark {
     static func main() async throws {
         let options = Options(CommandLine.arguments)
+        // Swift concurrency runs on NIO's event loops: no hop between executors per event.
+        let onEventLoops = options.executor == "nio" && NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let databaseFile = FileManager.default.temporaryDirectory.appendingPathComponent("event-bench-\(UUID().uuidString).sqlite").path
         var environment = Environment.production
         environment.arguments = ["bench"]
@@ -92,7 +96,7 @@ struct EventBenchmark {
         var fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
         fake.transport = LiveTransport(baseURL: "http://127.0.0.1:\(port)", client: client)
 
-        print("store: \(options.store), connections: \(options.connections), release: \(!_isDebugAssertConfiguration())")
+        print("store: \(options.store), connections: \(options.connections), concurrency on NIO event loops: \(onEventLoops), release: \(!_isDebugAssertConfiguration())")
         var connections: [FakeConnection] = []
         for n in 0..<options.connections {
             let connection = try await fake.connect(query: ["channel": "bench\(n % 10)"])

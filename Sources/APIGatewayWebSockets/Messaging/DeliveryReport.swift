@@ -23,10 +23,10 @@ public struct DeliveryReport: Sendable, Hashable, CustomStringConvertible {
     /// Recipients the messenger tried.
     public var attempted: Int { sent + gone.count + failedCount }
 
-    mutating func recordFailure(_ id: ConnectionID, _ error: any Error) {
+    mutating func recordFailure(_ id: ConnectionID, reason: String) {
         failedCount += 1
         if failures.count < Self.keptFailures {
-            failures.append(Failure(connectionID: id, reason: String(describing: error)))
+            failures.append(Failure(connectionID: id, reason: reason))
         }
     }
 

@@ -72,33 +72,42 @@ public struct Messenger: Sendable {
         logger.debug("marked gone connections disconnected", metadata: ["apigw.gone": "\(ids.count)", "apigw.marked": "\(marked)"])
     }
 
+    /// What one child task reports back.
+    private struct Outcome: Sendable {
+        let id: ConnectionID
+        let result: PostResult?
+        let failure: String?
+    }
+
     /// Posts to every id with at most `maxConcurrentPosts` in flight.
     private func post(_ payload: Payload, to ids: [ConnectionID], on gateway: GatewayRecord, into report: inout DeliveryReport) async {
         let poster = self.poster
         let bytes = payload.bytes
-        await withTaskGroup(of: (ConnectionID, Result<PostResult, any Error>).self) { group in
+        await withTaskGroup(of: Outcome.self) { group in
             var next = ids.startIndex
             var inFlight = 0
-            func record(_ outcome: (ConnectionID, Result<PostResult, any Error>)) {
-                inFlight -= 1
-                switch outcome.1 {
-                case .success(.sent): report.sent += 1
-                case .success: report.gone.append(outcome.0)
-                case .failure(let error):
-                    report.recordFailure(outcome.0, error)
-                    logger.debug("post failed", metadata: ["apigw.connection.id": "\(outcome.0)", "apigw.error": "\(error)"])
-                }
-            }
             while next < ids.endIndex || inFlight > 0 {
                 while next < ids.endIndex, inFlight < maxConcurrentPosts {
                     let id = ids[next]
                     next += 1
                     inFlight += 1
                     group.addTask {
-                        do { return (id, .success(try await poster.post(bytes, to: id, on: gateway))) } catch { return (id, .failure(error)) }
+                        do {
+                            return Outcome(id: id, result: try await poster.post(bytes, to: id, on: gateway), failure: nil)
+                        } catch {
+                            return Outcome(id: id, result: nil, failure: String(describing: error))
+                        }
                     }
                 }
-                if let outcome = await group.next() { record(outcome) }
+                guard let outcome = await group.next() else { break }
+                inFlight -= 1
+                switch outcome.result {
+                case .sent?: report.sent += 1
+                case .gone?: report.gone.append(outcome.id)
+                default:
+                    report.recordFailure(outcome.id, reason: outcome.failure ?? "unknown")
+                    logger.debug("post failed", metadata: ["apigw.connection.id": "\(outcome.id)", "apigw.error": "\(outcome.failure ?? "")"])
+                }
             }
         }
     }

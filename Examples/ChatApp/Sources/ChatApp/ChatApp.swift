@@ -45,9 +45,16 @@ public func configureChat(_ app: Application, settings: ChatSettings, poster: (a
     try await app.autoMigrate()
     try await useWriteAheadLog(app)
 
+    // SQLite has one writer at a time: every session statement goes through one connection (the
+    // pool of one event loop) instead of two connections spinning on each other's write lock.
+    let writerLoop = app.eventLoopGroup.next()
+    let store = FluentConnectionStore { [logger = app.logger] in
+        app.databases.database(.sqlite, logger: logger, on: writerLoop)!
+    }
     let gateway = WebSocketGateway(
         app: app,
         configuration: GatewayConfiguration(secrets: [settings.secret]),
+        store: store,
         poster: poster ?? LoggingPoster(logger: app.logger)
     )
     try gateway.register(ChatController())
