@@ -89,6 +89,7 @@ struct EventBenchmark {
         try await app.server.start(address: nil)
         let port = app.http.server.shared.localAddress!.port!
 
+        // The load generator has an event loop of its own; the server has NIO's two.
         let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
@@ -138,26 +139,35 @@ struct EventBenchmark {
             return (Double(latencies.samples.count) / seconds, latencies)
         }
 
-        /// Sends at `rate` per second for `seconds`, at most 512 in flight; latency from the scheduled time.
+        /// Sends at `rate` per second for `seconds`, in 1 ms ticks, at most 512 in flight; latency is
+        /// measured from each request's scheduled time, so a stall is not hidden.
         func openLoop(rate: Double, seconds: Double) async throws -> (sent: Int, latencies: Latencies) {
             poster.reset()
             let total = Int(rate * seconds)
-            let interval = Duration.nanoseconds(Int64(1e9 / rate))
             let started = ContinuousClock.now
             return try await withThrowingTaskGroup(of: Duration.self) { group in
                 var latencies = Latencies()
+                latencies.samples.reserveCapacity(total)
                 var inFlight = 0
-                for n in 0..<total {
-                    let scheduled = started + interval * n
-                    if scheduled > .now { try await Task.sleep(until: scheduled, clock: .continuous) }
-                    while inFlight >= 512, let done = try await group.next() { latencies.add(done); inFlight -= 1 }
-                    let request = requests[n % requests.count]
-                    group.addTask {
-                        let response = try await transport.send(request)
-                        precondition(response.status == .ok, "message refused: \(response.status)")
-                        return scheduled.duration(to: .now)
+                var sent = 0
+                var tick = 1
+                while sent < total {
+                    let tickTime = started + .milliseconds(tick)
+                    if tickTime > .now { try await Task.sleep(until: tickTime, clock: .continuous) }
+                    let due = min(total, Int(rate * Double(tick) / 1000))
+                    while sent < due {
+                        let scheduled = started + .nanoseconds(Int64(Double(sent) * 1e9 / rate))
+                        while inFlight >= 512, let done = try await group.next() { latencies.add(done); inFlight -= 1 }
+                        let request = requests[sent % requests.count]
+                        group.addTask {
+                            let response = try await transport.send(request)
+                            precondition(response.status == .ok, "message refused: \(response.status)")
+                            return scheduled.duration(to: .now)
+                        }
+                        inFlight += 1
+                        sent += 1
                     }
-                    inFlight += 1
+                    tick += 1
                 }
                 for try await done in group { latencies.add(done) }
                 return (total, latencies)

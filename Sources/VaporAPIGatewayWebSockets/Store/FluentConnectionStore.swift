@@ -15,6 +15,7 @@ import SQLKit
 /// ```
 public struct FluentConnectionStore: ConnectionStore {
     private let database: @Sendable () -> any Database
+    private let touches: TouchCoalescer
     /// Most ids one `markGone` statement names; longer lists are split.
     static let markGoneChunk = 500
 
@@ -22,15 +23,20 @@ public struct FluentConnectionStore: ConnectionStore {
     ///   It must be an SQL database.
     public init(database: @escaping @Sendable () -> any Database) {
         self.database = database
+        self.touches = TouchCoalescer { ids, apiID, date in
+            try await Self.touch(ids, apiID: apiID, at: date, in: Self.sql(database))
+        }
     }
 
     private var sql: any SQLDatabase {
-        get throws {
-            guard let sql = database() as? any SQLDatabase else {
-                throw StoreError(description: "FluentConnectionStore needs an SQL database (SQLite, PostgreSQL, MySQL)")
-            }
-            return sql
+        get throws { try Self.sql(database) }
+    }
+
+    private static func sql(_ database: @Sendable () -> any Database) throws -> any SQLDatabase {
+        guard let sql = database() as? any SQLDatabase else {
+            throw StoreError(description: "FluentConnectionStore needs an SQL database (SQLite, PostgreSQL, MySQL)")
         }
+        return sql
     }
 
     private static let table = SessionModel.schema
@@ -65,12 +71,25 @@ public struct FluentConnectionStore: ConnectionStore {
         return !rows.isEmpty
     }
 
+    /// Concurrent touches share statements (see ``TouchCoalescer``): each message is still counted
+    /// by one `UPDATE … RETURNING`, and two messages of one connection never share one.
     public func touch(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Session? {
-        try await sql.raw("""
+        try await touches.touch(TouchCoalescer.Request(id: id, apiID: apiID, date: date))
+    }
+
+    /// One statement: bump every live session among `ids` on `apiID`, returning the new rows.
+    private static func touch(_ ids: [ConnectionID], apiID: APIID, at date: Date, in sql: any SQLDatabase) async throws -> [ConnectionID: Session] {
+        let rows = try await sql.raw("""
             UPDATE \(ident: Self.table) SET request_count = request_count + 1, updated_at = \(bind: date.milliseconds)
-            WHERE connection_id = \(bind: id.rawValue) AND api_id = \(bind: apiID.rawValue) AND connected = \(bind: true)
+            WHERE api_id = \(bind: apiID.rawValue) AND connected = \(bind: true) AND connection_id IN (\(binds: ids.map(\.rawValue)))
             RETURNING \(unsafeRaw: Self.columns)
-            """).first().map(Self.session(from:))
+            """).all()
+        var sessions: [ConnectionID: Session] = [:]
+        for row in rows {
+            let session = try Self.session(from: row)
+            sessions[session.connectionID] = session
+        }
+        return sessions
     }
 
     public func session(_ id: ConnectionID) async throws -> Session? {
