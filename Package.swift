@@ -48,6 +48,7 @@ let package = Package(
         .target(
             name: "APIGatewayWebSockets",
             dependencies: [
+                "APIGatewayAWS",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

@@ -33,11 +33,11 @@ public final class RecordingPoster: ConnectionPoster {
 
     public init() {}
 
-    public func post(_ payload: ByteBuffer, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
+    public func post(_ payload: Payload, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
         try state.withLock { state in
             if let failure = state.failures[connection] { throw failure }
             if state.gone.contains(connection) { return .gone }
-            state.posts.append(Post(connectionID: connection, apiID: gateway.apiID, stage: gateway.stage, payload: payload))
+            state.posts.append(Post(connectionID: connection, apiID: gateway.apiID, stage: gateway.stage, payload: payload.bytes))
             return .sent
         }
     }

@@ -101,7 +101,7 @@ private final class SlowPoster: ConnectionPoster {
     let inFlight = Atomic<Int>(0)
     let peak = Atomic<Int>(0)
 
-    func post(_ payload: ByteBuffer, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
+    func post(_ payload: Payload, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
         let now = inFlight.wrappingAdd(1, ordering: .relaxed).newValue
         peak.max(now, ordering: .relaxed)
         try await Task.sleep(for: .milliseconds(1))

@@ -1,4 +1,3 @@
-public import NIOCore
 
 /// What happened to one post to one connection.
 public struct PostResult: Hashable, Sendable {
@@ -19,5 +18,5 @@ public protocol ConnectionPoster: Sendable {
     /// Posts `payload` to `connection` on `gateway`'s API and stage.
     /// - Returns: ``PostResult/sent`` or ``PostResult/gone``.
     /// - Throws: any other failure (throttling, network, signing) after the poster's own retries.
-    func post(_ payload: ByteBuffer, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult
+    func post(_ payload: Payload, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult
 }

@@ -1,5 +1,5 @@
 public import Logging
-public import NIOCore
+import NIOCore
 
 /// A ``ConnectionPoster`` that only logs what it would send, at info level.
 ///
@@ -9,10 +9,10 @@ public struct LoggingPoster: ConnectionPoster {
 
     public init(logger: Logger) { self.logger = logger }
 
-    public func post(_ payload: ByteBuffer, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
+    public func post(_ payload: Payload, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
         logger.info(
             "post to connection (not delivered: LoggingPoster)",
-            metadata: ["apigw.connection.id": "\(connection)", "apigw.api.id": "\(gateway.apiID)", "apigw.payload": "\(String(buffer: payload).prefix(200))"]
+            metadata: ["apigw.connection.id": "\(connection)", "apigw.api.id": "\(gateway.apiID)", "apigw.payload": "\(String(buffer: payload.bytes).prefix(200))"]
         )
         return .sent
     }

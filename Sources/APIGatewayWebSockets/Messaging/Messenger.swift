@@ -82,7 +82,6 @@ public struct Messenger: Sendable {
     /// Posts to every id with at most `maxConcurrentPosts` in flight.
     private func post(_ payload: Payload, to ids: [ConnectionID], on gateway: GatewayRecord, into report: inout DeliveryReport) async {
         let poster = self.poster
-        let bytes = payload.bytes
         await withTaskGroup(of: Outcome.self) { group in
             var next = ids.startIndex
             var inFlight = 0
@@ -93,7 +92,7 @@ public struct Messenger: Sendable {
                     inFlight += 1
                     group.addTask {
                         do {
-                            return Outcome(id: id, result: try await poster.post(bytes, to: id, on: gateway), failure: nil)
+                            return Outcome(id: id, result: try await poster.post(payload, to: id, on: gateway), failure: nil)
                         } catch {
                             return Outcome(id: id, result: nil, failure: String(describing: error))
                         }

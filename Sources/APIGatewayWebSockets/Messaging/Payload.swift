@@ -1,3 +1,4 @@
+import APIGatewayAWS
 public import Foundation
 public import NIOCore
 import NIOFoundationCompat
@@ -15,6 +16,8 @@ public struct Payload: Sendable, Hashable {
     public static let maxSize = 131_072
 
     public let bytes: ByteBuffer
+    /// The hex SHA-256 of ``bytes``, computed once: every signed post of a fan-out needs it.
+    public let sha256: String
 
     /// Wraps raw bytes.
     /// - Throws: ``MessagingError/payloadTooLarge`` over ``maxSize`` bytes.
@@ -23,6 +26,7 @@ public struct Payload: Sendable, Hashable {
             throw .payloadTooLarge(size: bytes.readableBytes, limit: Self.maxSize)
         }
         self.bytes = bytes
+        self.sha256 = SigV4Signer.hexSHA256(bytes.readableBytesView)
     }
 
     /// UTF-8 text, sent to clients as a text frame.

@@ -1,0 +1,69 @@
+/// Where a stage's `@connections` API lives: `https://{apiID}.execute-api.{region}.amazonaws.com/{stage}`,
+/// a custom domain with its base path, or any override (moto serves it at its root, the local
+/// gateway at `http://127.0.0.1:PORT/{stage}`).
+public struct ManagementEndpoint: Sendable, Hashable, CustomStringConvertible {
+    public let scheme: String
+    /// Lowercased host, without the port.
+    public let host: String
+    public let port: Int?
+    /// The path before `/@connections`, without a trailing slash: `/prod`, `/chat/v1`, or empty.
+    public let basePath: String
+
+    /// Parses `scheme://host[:port][/base/path]`.
+    /// - Throws: ``ManagementEndpointError`` for anything else.
+    public init(url: String) throws {
+        guard let schemeEnd = url.range(of: "://") else { throw ManagementEndpointError(url: url, reason: "no scheme") }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        guard scheme == "http" || scheme == "https" else { throw ManagementEndpointError(url: url, reason: "scheme must be http or https") }
+        var rest = url[schemeEnd.upperBound...]
+        var path = ""
+        if let slash = rest.firstIndex(of: "/") {
+            path = String(rest[slash...])
+            rest = rest[..<slash]
+        }
+        if rest.contains("@") || rest.contains("?") || path.contains("?") || path.contains("#") {
+            throw ManagementEndpointError(url: url, reason: "no user info, query or fragment allowed")
+        }
+        var host = String(rest)
+        var port: Int?
+        if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") {
+            guard let number = Int(host[host.index(after: colon)...]), (1...65535).contains(number) else {
+                throw ManagementEndpointError(url: url, reason: "bad port")
+            }
+            port = number
+            host = String(host[..<colon])
+        }
+        guard !host.isEmpty else { throw ManagementEndpointError(url: url, reason: "no host") }
+        while path.hasSuffix("/") { path.removeLast() }
+        self.scheme = scheme
+        self.host = host.lowercased()
+        self.port = port == (scheme == "https" ? 443 : 80) ? nil : port
+        self.basePath = path
+    }
+
+    /// The AWS form for an API's stage.
+    public static func aws(apiID: String, region: String, stage: String) -> ManagementEndpoint {
+        let domain = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
+        return try! ManagementEndpoint(url: "https://\(apiID).execute-api.\(region).\(domain)/\(stage)")
+    }
+
+    /// The `Host` header value: the port only when it is not the scheme's default.
+    public var hostHeader: String { port.map { "\(host):\($0)" } ?? host }
+
+    /// `scheme://host[:port]`.
+    public var origin: String { "\(scheme)://\(hostHeader)" }
+
+    /// The wire path for a connection: `{basePath}/@connections/{id}`, the id's `=` as `%3D`
+    /// (the only character of API Gateway's id alphabet that needs encoding).
+    public func path(forConnection id: String) -> String {
+        basePath + "/@connections/" + id.replacingOccurrences(of: "=", with: "%3D")
+    }
+
+    public var description: String { origin + basePath }
+}
+
+public struct ManagementEndpointError: Error, Sendable, CustomStringConvertible {
+    public let url: String
+    public let reason: String
+    public var description: String { "invalid @connections endpoint '\(url)': \(reason)" }
+}
