@@ -94,6 +94,7 @@ let package = Package(
         .target(
             name: "ChatApp",
             dependencies: [
+                "APIGatewayAWS",
                 "VaporAPIGatewayWebSockets",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
@@ -117,10 +118,17 @@ let package = Package(
             ],
             path: "Benchmarks/EventBenchmark"
         ),
+        // Starts the PyPI peers (moto_server, botocore) for tests.
+        .target(
+            name: "PeerSupport",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Tests/PeerSupport"
+        ),
         .testTarget(
             name: "APIGatewayAWSTests",
             dependencies: [
                 "APIGatewayAWS",
+                "PeerSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -138,6 +146,7 @@ let package = Package(
                 "VaporAPIGatewayWebSockets",
                 "VaporAPIGatewayWebSocketsTesting",
                 "ChatApp",
+                "PeerSupport",
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
             ],
             swiftSettings: strict

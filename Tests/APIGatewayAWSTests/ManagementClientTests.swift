@@ -1,6 +1,7 @@
 @testable import APIGatewayAWS
 import AsyncHTTPClient
 import Foundation
+import PeerSupport
 import NIOCore
 import Synchronization
 import Testing

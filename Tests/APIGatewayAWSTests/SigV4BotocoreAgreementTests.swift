@@ -1,5 +1,6 @@
 @testable import APIGatewayAWS
 import Foundation
+import PeerSupport
 import Testing
 
 /// Our signer and botocore's sign the same 240 generated API Gateway requests identically:

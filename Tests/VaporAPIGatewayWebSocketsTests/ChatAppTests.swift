@@ -2,7 +2,9 @@ import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
 import ChatApp
 import Foundation
+import AsyncHTTPClient
 import NIOCore
+import PeerSupport
 import Testing
 import Vapor
 import VaporAPIGatewayWebSockets
@@ -124,6 +126,48 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(whoami["requestCount"] as? Int == 2 && whoami["channel"] as? String == "durable")
             try await resumed.disconnect()
             #expect(try await gateway.dispatcher.store.session(connection.id)?.connected == false)
+        }
+    }
+}
+
+/// The example's default poster is the real `ManagementClient`: a reply reaches moto's
+/// `@connections`, signed, and moto records it.
+@Suite struct ChatAppManagementTests {
+    @Test func replyIsPostedToMotoThroughTheManagementClient() async throws {
+        guard let moto = try await MotoServer.start() else { return }
+        defer { moto.stop() }
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        var settings = ChatSettings(databasePath: database.path)
+        settings.gateway.managementEndpoint = moto.url  // moto serves @connections at its root
+        let app = try await Application.make(.testing)
+        do {
+            try await configureChat(app, settings: settings)  // no poster given: the ManagementClient
+            let client = HTTPClient.shared
+            var start = HTTPClientRequest(url: moto.url + "/moto-api/recorder/start-recording")
+            start.method = .POST
+            _ = try await client.execute(start, timeout: .seconds(5))
+            let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+            let connection = try await fake.connect(query: ["channel": "moto"])
+            #expect(try await connection.send(#"{"action":"notifications","handler":"subscribe","topic":"moto"}"#).status == .ok)
+            var stop = HTTPClientRequest(url: moto.url + "/moto-api/recorder/stop-recording")
+            stop.method = .POST
+            _ = try await client.execute(stop, timeout: .seconds(5))
+            let recording = try await client.execute(HTTPClientRequest(url: moto.url + "/moto-api/recorder/download-recording"), timeout: .seconds(5))
+            let lines = String(buffer: try await recording.body.collect(upTo: 1 << 20)).split(separator: "\n")
+            let posts = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                .filter { ($0["method"] as? String) == "POST" && (($0["url"] as? String) ?? "").contains("/@connections/") }
+            let post = try #require(posts.first, "moto recorded no post")
+            #expect((post["url"] as? String)?.hasSuffix("/@connections/" + connection.id.rawValue.replacingOccurrences(of: "=", with: "%3D")) == true)
+            let raw = post["body"] as? String ?? ""
+            let body = post["body_encoded"] as? Bool == true ? String(decoding: Data(base64Encoded: raw) ?? Data(), as: UTF8.self) : raw
+            #expect(body == #"{"subscribed":"moto"}"#)
+            let headers = post["headers"] as? [String: String] ?? [:]
+            #expect(headers.first { $0.key.lowercased() == "authorization" }?.value.contains("/execute-api/aws4_request") == true)
+            try await app.asyncShutdown()
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
         }
     }
 }

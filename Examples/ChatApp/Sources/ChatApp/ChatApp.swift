@@ -1,3 +1,4 @@
+import APIGatewayAWS
 import APIGatewayWebSockets
 import Fluent
 import SQLKit
@@ -14,11 +15,30 @@ public struct ChatSettings: Sendable {
     public var gateway: GatewayRecord
     /// `WS_GATEWAY_SECRET`: the secret the integration sends. Default `local-development-secret`.
     public var secret: String
+    /// `CHAT_MANAGEMENT_ENDPOINT`: where replies are posted (`@connections`). Default the local
+    /// gateway's `http://127.0.0.1:8081/local`; unset it with an empty value to use AWS's
+    /// `https://{api}.execute-api.{region}.amazonaws.com/{stage}`.
+    /// (Stored on the gateway record as its management endpoint.)
+    ///
+    /// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` and the rest of the credential chain sign the
+    /// posts; with none set, the local gateway's development keys are used.
+    public var credentials: Credential?
 
-    public init(databasePath: String = "chat.sqlite", gateway: GatewayRecord? = nil, secret: String = "local-development-secret") {
+    /// The local gateway's development keys, used when no AWS credentials are configured.
+    public static let localCredentials = Credential(accessKeyID: "AKIDLOCALDEVELOPMENT", secretAccessKey: "local-development-secret-key")
+
+    public init(
+        databasePath: String = "chat.sqlite",
+        gateway: GatewayRecord? = nil,
+        secret: String = "local-development-secret",
+        credentials: Credential? = ChatSettings.localCredentials
+    ) {
         self.databasePath = databasePath
-        self.gateway = gateway ?? GatewayRecord(apiID: try! APIID("chatlocal"), stage: "local", region: "us-east-1")
+        self.gateway = gateway ?? GatewayRecord(
+            apiID: try! APIID("chatlocal"), stage: "local", region: "us-east-1", managementEndpoint: "http://127.0.0.1:8081/local"
+        )
         self.secret = secret
+        self.credentials = credentials
     }
 
     /// The settings from the environment, with defaults.
@@ -29,15 +49,19 @@ public struct ChatSettings: Sendable {
             gateway: GatewayRecord(
                 apiID: try Environment.get("CHAT_API_ID").map { try APIID($0) } ?? defaults.gateway.apiID,
                 stage: Environment.get("CHAT_STAGE") ?? defaults.gateway.stage,
-                region: Environment.get("CHAT_REGION") ?? defaults.gateway.region
+                region: Environment.get("CHAT_REGION") ?? defaults.gateway.region,
+                managementEndpoint: Environment.get("CHAT_MANAGEMENT_ENDPOINT").map { $0.isEmpty ? nil : $0 } ?? defaults.gateway.managementEndpoint
             ),
-            secret: Environment.get("WS_GATEWAY_SECRET") ?? defaults.secret
+            secret: Environment.get("WS_GATEWAY_SECRET") ?? defaults.secret,
+            // With AWS credentials in the environment, the chain (not the local keys) signs.
+            credentials: Environment.get("AWS_ACCESS_KEY_ID") == nil && Environment.get("AWS_PROFILE") == nil ? ChatSettings.localCredentials : nil
         )
     }
 }
 
-/// Sets up the chat example on `app`: SQLite, migrations, the gateway record, and the two
-/// controllers (`$default` at `/ws/…`, `notifications` at `/websockets/notifications/`).
+/// Sets up the chat example on `app`: SQLite, migrations, the gateway record, the two
+/// controllers (`$default` at `/ws/…`, `notifications` at `/websockets/notifications/`), and
+/// replies through API Gateway's `@connections` API with ``ManagementClient`` (or `poster`).
 @discardableResult
 public func configureChat(_ app: Application, settings: ChatSettings, poster: (any ConnectionPoster)? = nil) async throws -> WebSocketGateway {
     app.databases.use(.sqlite(.file(settings.databasePath), sqlLogLevel: .trace), as: .sqlite)
@@ -55,7 +79,7 @@ public func configureChat(_ app: Application, settings: ChatSettings, poster: (a
         app: app,
         configuration: GatewayConfiguration(secrets: [settings.secret]),
         store: store,
-        poster: poster ?? LoggingPoster(logger: app.logger)
+        poster: poster ?? makeManagementClient(app, settings: settings)
     )
     try gateway.register(ChatController())
     try gateway.register(NotificationsController(), at: "/websockets/notifications/")
@@ -71,5 +95,21 @@ func useWriteAheadLog(_ app: Application) async throws {
         guard let sql = app.databases.database(.sqlite, logger: app.logger, on: eventLoop) as? any SQLDatabase else { return }
         try await sql.raw("PRAGMA journal_mode = WAL").run()
         try await sql.raw("PRAGMA synchronous = NORMAL").run()
+    }
+}
+
+/// A ``ManagementClient`` with its own keep-alive pool, shut down with the app.
+func makeManagementClient(_ app: Application, settings: ChatSettings) -> ManagementClient {
+    let http = ManagementClient.makeHTTPClient(maximumConnections: 64)
+    app.lifecycle.use(HTTPClientShutdown(client: http))
+    let credentials: any CredentialProvider = settings.credentials.map { StaticCredentialProvider($0) }
+        ?? CredentialProviderChain.default(httpClient: http)
+    return ManagementClient(httpClient: http, credentials: credentials, logger: app.logger)
+}
+
+private struct HTTPClientShutdown: LifecycleHandler {
+    let client: HTTPClient
+    func shutdownAsync(_ application: Application) async {
+        try? await client.shutdown()
     }
 }

@@ -1,13 +1,12 @@
 import Foundation
-import Testing
 
 /// A Python interpreter with the PyPI peers (botocore, boto3, moto) that `.ci/run` installs into
 /// `.venv`. Outside CI a missing peer skips the test with a message; with `CI=true` it fails.
-enum PythonPeer {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+public enum PythonPeer {
+    public static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `APIGW_PYTHON`, else `.venv/bin/python`, if it can import `module`.
-    static func interpreter(importing module: String) async -> URL? {
+    public static func interpreter(importing module: String) async -> URL? {
         var candidates: [URL] = []
         if let explicit = ProcessInfo.processInfo.environment["APIGW_PYTHON"] { candidates.append(URL(fileURLWithPath: explicit)) }
         candidates.append(repositoryRoot.appendingPathComponent(".venv/bin/python"))
@@ -18,17 +17,17 @@ enum PythonPeer {
     }
 
     /// True in CI, where a missing peer is a failure rather than a skip.
-    static var required: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+    public static var required: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
-    static func missingMessage(_ module: String) -> String {
+    public static func missingMessage(_ module: String) -> String {
         "\(module) is not installed: run `python3 -m venv .venv && .venv/bin/pip install botocore boto3 'moto[server]'` (or set APIGW_PYTHON)"
     }
 
-    struct Output { let status: Int32; let stdout: Data; let stderr: Data }
+    public struct Output: Sendable { public let status: Int32; public let stdout: Data; public let stderr: Data }
 
     /// Runs `executable` to completion with `input` on stdin; the streams go through temporary
     /// files and the wait is a termination handler, so no thread blocks.
-    static func run(_ executable: URL, _ arguments: [String], input: Data) async throws -> Output {
+    public static func run(_ executable: URL, _ arguments: [String], input: Data) async throws -> Output {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }

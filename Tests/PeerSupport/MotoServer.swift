@@ -1,12 +1,11 @@
 import AsyncHTTPClient
 import Foundation
-import Testing
 
 /// moto_server from the `.venv` PyPI peers, started on 127.0.0.1 at a free port for one test.
 /// Outside CI a missing moto skips the test (returns nil, with a message); with `CI=true` the
 /// test fails.
-final class MotoServer: Sendable {
-    let url: String
+public final class MotoServer: Sendable {
+    public let url: String
     private let process: Process
 
     private init(url: String, process: Process) {
@@ -14,10 +13,12 @@ final class MotoServer: Sendable {
         self.process = process
     }
 
-    static func start() async throws -> MotoServer? {
+    /// A running moto_server, or `nil` (with a message printed) when moto is not installed.
+    /// - Throws: ``MotoError`` when moto is missing and `CI=true`, or when it does not start.
+    public static func start() async throws -> MotoServer? {
         guard let python = await PythonPeer.interpreter(importing: "moto.server") else {
-            if PythonPeer.required { Issue.record(Comment(rawValue: PythonPeer.missingMessage("moto"))) }
-            else { print("SKIPPED (moto): \(PythonPeer.missingMessage("moto"))") }
+            if PythonPeer.required { throw MotoError(description: PythonPeer.missingMessage("moto")) }
+            print("SKIPPED (moto): \(PythonPeer.missingMessage("moto"))")
             return nil
         }
         let port = try freePort()
@@ -42,11 +43,11 @@ final class MotoServer: Sendable {
     }
 
     /// Stops the server (SIGTERM); it exits on its own, nothing waits for it.
-    func stop() {
+    public func stop() {
         if process.isRunning { process.terminate() }
     }
 
-    struct MotoError: Error, CustomStringConvertible { let description: String }
+    public struct MotoError: Error, CustomStringConvertible { public let description: String }
 
     private static func ping(_ port: Int) async throws -> Bool {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/moto-api/"), timeout: .seconds(1))
