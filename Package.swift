@@ -124,6 +124,21 @@ let package = Package(
             dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Tests/PeerSupport"
         ),
+        .executableTarget(
+            name: "FanoutBenchmark",
+            dependencies: [
+                "APIGatewayAWS",
+                "APIGatewayWebSockets",
+                "VaporAPIGatewayWebSockets",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/FanoutBenchmark"
+        ),
         .testTarget(
             name: "APIGatewayAWSTests",
             dependencies: [

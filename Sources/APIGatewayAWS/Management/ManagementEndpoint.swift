@@ -56,7 +56,12 @@ public struct ManagementEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// The wire path for a connection: `{basePath}/@connections/{id}`, the id's `=` as `%3D`
     /// (the only character of API Gateway's id alphabet that needs encoding).
     public func path(forConnection id: String) -> String {
-        basePath + "/@connections/" + id.replacingOccurrences(of: "=", with: "%3D")
+        var path = basePath + "/@connections/"
+        path.reserveCapacity(path.utf8.count + id.utf8.count + 6)
+        for character in id.unicodeScalars {
+            if character == "=" { path += "%3D" } else { path.unicodeScalars.append(character) }
+        }
+        return path
     }
 
     public var description: String { origin + basePath }

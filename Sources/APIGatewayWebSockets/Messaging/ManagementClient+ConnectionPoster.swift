@@ -9,7 +9,9 @@ public import APIGatewayAWS
 extension ManagementClient: ConnectionPoster {
     public func post(_ payload: Payload, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
         do {
-            try await post(payload.bytes, payloadHash: payload.sha256, to: connection.rawValue, endpoint: try gateway.endpoint(), region: gateway.region)
+            let endpoint = try gateway.managementEndpoint.map { try self.endpoint($0) }
+                ?? .aws(apiID: gateway.apiID.rawValue, region: gateway.region, stage: gateway.stage)
+            try await post(payload.bytes, payloadHash: payload.sha256, to: connection.rawValue, endpoint: endpoint, region: gateway.region)
             return .sent
         } catch let error as AWSError where error.code == .gone {
             return .gone
