@@ -58,11 +58,21 @@ public struct Messenger: Sendable {
                 after = last
                 if page.count < pageSize { break }
             }
-            report.elapsed = started.duration(to: .now)
-            return report
+            return finish(report, audience: audience, started: started)
         }
         try await markGone(report.gone[...], on: gateway)
+        return finish(report, audience: audience, started: started)
+    }
+
+    private func finish(_ report: DeliveryReport, audience: Audience, started: ContinuousClock.Instant) -> DeliveryReport {
+        var report = report
         report.elapsed = started.duration(to: .now)
+        if report.failedCount > 0 {
+            logger.warning("posts failed", metadata: [
+                "apigw.audience": "\(audience)", "apigw.sent": "\(report.sent)", "apigw.failed": "\(report.failedCount)",
+                "apigw.error": "\(report.failures.first?.reason ?? "")",
+            ])
+        }
         return report
     }
 
