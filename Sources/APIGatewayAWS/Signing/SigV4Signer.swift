@@ -80,6 +80,17 @@ public struct SigV4Signer: Sendable {
         }
     }
 
+    /// The signature of `request` exactly as it is (every header in it, `X-Amz-Date` included,
+    /// is signed except the ones proxies rewrite): what a verifier recomputes.
+    public func signature(of request: SigV4Request, credential: Credential, date: Date, payloadHash: String? = nil) -> (signedHeaders: String, signature: String) {
+        let time = AmzTime(date)
+        let canonical = canonicalHeaders(request)
+        let creq = canonicalRequest(
+            request, canonicalQuery: canonicalQuery(request.query), headers: canonical, payloadHash: payloadHash ?? Self.hexSHA256(request.body)
+        )
+        return (canonical.signedHeaders, signature(stringToSign: stringToSign(canonicalRequest: creq, time: time), credential: credential, day: time.day))
+    }
+
     /// The canonical request header signing would hash for `request` (which must already carry
     /// `X-Amz-Date` and the token, as ``sign(_:credential:date:payloadHash:omitSessionToken:)``
     /// adds them): for debugging a signature mismatch.

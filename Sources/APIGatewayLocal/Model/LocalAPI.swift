@@ -1,0 +1,158 @@
+public import Foundation
+
+/// One WebSocket API held by the local gateway, in the shapes of API Gateway v2 (the control
+/// plane's wire format: lowerCamelCase, ids as strings).
+public struct LocalAPI: Codable, Sendable, Hashable {
+    public var apiId: String
+    public var name: String
+    public var protocolType: String = "WEBSOCKET"
+    /// e.g. `$request.body.action` or `${request.body.service}/${request.body.action}`.
+    public var routeSelectionExpression: String
+    public var apiKeySelectionExpression: String? = "$request.header.x-api-key"
+    public var description: String?
+    public var disableSchemaValidation: Bool?
+    public var createdDate: Date = Date()
+    public var tags: [String: String] = [:]
+    public var integrations: [String: LocalIntegration] = [:]
+    public var routes: [String: LocalRoute] = [:]
+    /// Route responses by route id.
+    public var routeResponses: [String: [LocalRouteResponse]] = [:]
+    public var stages: [String: LocalStage] = [:]
+    public var deployments: [String: LocalDeployment] = [:]
+
+    public init(apiId: String, name: String, routeSelectionExpression: String = "$request.body.action") {
+        self.apiId = apiId
+        self.name = name
+        self.routeSelectionExpression = routeSelectionExpression
+    }
+
+    /// The route with this key, if any.
+    public func route(_ key: String) -> LocalRoute? { routes.values.first { $0.routeKey == key } }
+
+    /// The integration a route targets (`integrations/{id}`).
+    public func integration(for route: LocalRoute) -> LocalIntegration? {
+        guard let target = route.target, target.hasPrefix("integrations/") else { return nil }
+        return integrations[String(target.dropFirst("integrations/".count))]
+    }
+
+    /// A route is two-way when it has a `$default` route response (the way tooling sets it up),
+    /// or, when `expressionEnablesTwoWay`, a route response selection expression alone.
+    public func isTwoWay(_ route: LocalRoute, expressionEnablesTwoWay: Bool) -> Bool {
+        if routeResponses[route.routeId]?.contains(where: { $0.routeResponseKey == "$default" }) == true { return true }
+        return expressionEnablesTwoWay && route.routeResponseSelectionExpression != nil
+    }
+}
+
+public struct LocalIntegration: Codable, Sendable, Hashable {
+    public var integrationId: String
+    public var integrationType: String = "HTTP_PROXY"
+    public var integrationMethod: String? = "POST"
+    public var integrationUri: String?
+    public var connectionType: String? = "INTERNET"
+    public var passthroughBehavior: String?
+    public var payloadFormatVersion: String? = "1.0"
+    /// `integration.request.header.X` / `integration.request.querystring.X` → a source:
+    /// `context.connectionId`, `'static'`, `route.request.header.X`, `stageVariables.X`, …
+    public var requestParameters: [String: String] = [:]
+    public var timeoutInMillis: Int = 29_000
+    public var description: String?
+
+    public init(integrationId: String, integrationUri: String, requestParameters: [String: String] = [:], timeoutInMillis: Int = 29_000) {
+        self.integrationId = integrationId
+        self.integrationUri = integrationUri
+        self.requestParameters = requestParameters
+        self.timeoutInMillis = timeoutInMillis
+    }
+}
+
+public struct LocalRoute: Codable, Sendable, Hashable {
+    public var routeId: String
+    public var routeKey: String
+    public var target: String?
+    public var routeResponseSelectionExpression: String?
+    public var authorizationType: String? = "NONE"
+    public var apiKeyRequired: Bool? = false
+    public var operationName: String?
+    public var requestParameters: [String: [String: Bool]]?
+
+    public init(routeId: String, routeKey: String, target: String?, routeResponseSelectionExpression: String? = nil) {
+        self.routeId = routeId
+        self.routeKey = routeKey
+        self.target = target
+        self.routeResponseSelectionExpression = routeResponseSelectionExpression
+    }
+}
+
+public struct LocalRouteResponse: Codable, Sendable, Hashable {
+    public var routeResponseId: String
+    public var routeResponseKey: String
+    public var modelSelectionExpression: String?
+}
+
+public struct LocalStage: Codable, Sendable, Hashable {
+    public var stageName: String
+    public var deploymentId: String?
+    public var autoDeploy: Bool?
+    public var description: String?
+    public var stageVariables: [String: String] = [:]
+    public var createdDate: Date = Date()
+    public var lastUpdatedDate: Date = Date()
+
+    public init(stageName: String) { self.stageName = stageName }
+}
+
+public struct LocalDeployment: Codable, Sendable, Hashable {
+    public var deploymentId: String
+    public var deploymentStatus: String = "DEPLOYED"
+    public var description: String?
+    public var autoDeployed: Bool = false
+    public var createdDate: Date = Date()
+}
+
+/// The quick-start declaration: one API with its routes pointing at a backend, without going
+/// through the control plane.
+///
+/// ```json
+/// {"apis": [{"apiId": "chatlocal", "stages": ["local"],
+///            "routes": {"$connect": "http://127.0.0.1:8080/ws/connect", "$default": "http://127.0.0.1:8080/ws/default"},
+///            "requestParameters": {"integration.request.header.connectionId": "context.connectionId"}}]}
+/// ```
+public struct LocalDeclaration: Codable, Sendable {
+    public struct API: Codable, Sendable {
+        public var apiId: String
+        public var name: String?
+        public var routeSelectionExpression: String?
+        public var stages: [String]
+        /// Route key → integration URI (every route an HTTP_PROXY POST).
+        public var routes: [String: String]
+        /// Route keys answered to the client (a `$default` route response).
+        public var twoWayRoutes: [String]?
+        /// Applied to every route's integration.
+        public var requestParameters: [String: String]?
+        public var timeoutInMillis: Int?
+    }
+
+    public var apis: [API]
+
+    /// The declared APIs in the control plane's shapes.
+    public func localAPIs() -> [LocalAPI] {
+        apis.map { declared in
+            var api = LocalAPI(apiId: declared.apiId, name: declared.name ?? declared.apiId,
+                               routeSelectionExpression: declared.routeSelectionExpression ?? "$request.body.action")
+            for (index, (key, uri)) in declared.routes.sorted(by: { $0.key < $1.key }).enumerated() {
+                let integration = LocalIntegration(
+                    integrationId: "int\(index)", integrationUri: uri, requestParameters: declared.requestParameters ?? [:],
+                    timeoutInMillis: declared.timeoutInMillis ?? 29_000
+                )
+                api.integrations[integration.integrationId] = integration
+                let twoWay = declared.twoWayRoutes?.contains(key) == true
+                let route = LocalRoute(routeId: "route\(index)", routeKey: key, target: "integrations/\(integration.integrationId)",
+                                       routeResponseSelectionExpression: twoWay ? "$default" : nil)
+                api.routes[route.routeId] = route
+                if twoWay { api.routeResponses[route.routeId] = [LocalRouteResponse(routeResponseId: "rr\(index)", routeResponseKey: "$default")] }
+            }
+            for stage in declared.stages { api.stages[stage] = LocalStage(stageName: stage) }
+            return api
+        }
+    }
+}

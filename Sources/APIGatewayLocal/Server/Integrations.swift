@@ -1,0 +1,125 @@
+import APIGatewayAWS
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The context of one event, for the integration's request parameters.
+struct EventContext: Sendable {
+    var api: LocalAPI
+    var stage: String
+    var routeKey: String
+    var eventType: String  // CONNECT, MESSAGE, DISCONNECT
+    var connectionId: String
+    var connectedAt: Date
+    var requestId: String
+    var messageId: String?
+    var sourceIp: String
+    var userAgent: String?
+    var domainName: String
+    var requestTime: Date
+    var disconnect: CloseCause?
+    /// `$connect` only: the client's headers and query.
+    var clientHeaders: [(String, String)] = []
+    var clientQuery: String?
+
+    /// A `context.*`, `stageVariables.*`, `route.request.*` or `'static'` source.
+    func value(of source: String, body: Data?) -> String? {
+        if source.hasPrefix("'") && source.hasSuffix("'") && source.count >= 2 { return String(source.dropFirst().dropLast()) }
+        if source.hasPrefix("context.") {
+            switch source.dropFirst("context.".count) {
+            case "connectionId": return connectionId
+            case "connectedAt": return String(Int64(connectedAt.timeIntervalSince1970 * 1000))
+            case "domainName": return domainName
+            case "eventType": return eventType
+            case "messageId": return messageId
+            case "routeKey": return routeKey
+            case "requestId", "extendedRequestId": return requestId
+            case "apiId": return api.apiId
+            case "stage": return stage
+            case "requestTimeEpoch": return String(Int64(requestTime.timeIntervalSince1970 * 1000))
+            case "identity.sourceIp": return sourceIp
+            case "identity.userAgent": return userAgent
+            case "disconnectStatusCode": return disconnect.map { String($0.code) }
+            case "disconnectReason": return disconnect?.reason
+            default: return nil
+            }
+        }
+        if source.hasPrefix("stageVariables.") { return api.stages[stage]?.stageVariables[String(source.dropFirst("stageVariables.".count))] }
+        if source.hasPrefix("route.request.header.") {
+            let name = source.dropFirst("route.request.header.".count).lowercased()
+            return clientHeaders.first { $0.0.lowercased() == name }?.1
+        }
+        if source.hasPrefix("route.request.querystring.") {
+            let name = String(source.dropFirst("route.request.querystring.".count))
+            return clientQuery?.split(separator: "&").compactMap { pair -> String? in
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                return parts[0] == name ? (parts.count > 1 ? String(parts[1]).removingPercentEncoding ?? String(parts[1]) : "") : nil
+            }.first
+        }
+        if source.hasPrefix("route.request.body."), let body, let json = try? JSONDecoder().decode(JSONValue.self, from: body) {
+            return json.value(at: String(source.dropFirst("route.request.body.".count)))?.text
+        }
+        return nil
+    }
+}
+
+/// What an integration answered.
+enum IntegrationOutcome: Sendable {
+    case response(status: Int, headers: HTTPHeaders, body: ByteBuffer)
+    case unreachable(String)
+    case timedOut
+}
+
+/// Calls `HTTP_PROXY` integrations the way API Gateway does.
+struct IntegrationCaller: Sendable {
+    let client: HTTPClient
+
+    /// Hop-by-hop and WebSocket handshake headers that are not the backend's business.
+    static let notForwarded: Set<String> = ["connection", "upgrade", "host", "content-length", "transfer-encoding", "keep-alive", "te", "trailer"]
+
+    func call(_ integration: LocalIntegration, context: EventContext, body: ByteBuffer?) async -> IntegrationOutcome {
+        guard let uri = integration.integrationUri, var components = URLComponents(string: uri) else {
+            return .unreachable("integration \(integration.integrationId) has no URI")
+        }
+        var headers = HTTPHeaders()
+        if context.eventType == "CONNECT" {
+            for (name, value) in context.clientHeaders where !Self.notForwarded.contains(name.lowercased()) { headers.add(name: name, value: value) }
+        } else {
+            headers.add(name: "User-Agent", value: "AmazonAPIGateway_\(context.api.apiId)")
+        }
+        headers.replaceOrAdd(name: "X-Amzn-Apigateway-Api-Id", value: context.api.apiId)
+        headers.replaceOrAdd(name: "X-Amzn-Trace-Id", value: makeTraceID(context.requestTime))
+        headers.replaceOrAdd(name: "X-Forwarded-For", value: context.sourceIp)
+        headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "https")
+        headers.replaceOrAdd(name: "X-Forwarded-Port", value: "443")
+        var query = context.eventType == "CONNECT" ? context.clientQuery : nil
+        let bodyData = body.map { Data($0.readableBytesView) }
+        for (target, source) in integration.requestParameters.sorted(by: { $0.key < $1.key }) {
+            guard let value = context.value(of: source, body: bodyData) else { continue }
+            if target.hasPrefix("integration.request.header.") {
+                headers.replaceOrAdd(name: String(target.dropFirst("integration.request.header.".count)), value: value)
+            } else if target.hasPrefix("integration.request.querystring.") {
+                let name = String(target.dropFirst("integration.request.querystring.".count))
+                let pair = "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? value)"
+                query = query.map { "\($0)&\(pair)" } ?? pair
+            }
+        }
+        if let query, !query.isEmpty {
+            components.percentEncodedQuery = components.percentEncodedQuery.map { "\($0)&\(query)" } ?? query
+        }
+        var request = HTTPClientRequest(url: components.string ?? uri)
+        request.method = HTTPMethod(rawValue: integration.integrationMethod ?? "POST")
+        request.headers = headers
+        request.body = .bytes(body ?? ByteBuffer())
+        do {
+            let response = try await client.execute(request, timeout: .milliseconds(Int64(integration.timeoutInMillis)))
+            let answer = try await response.body.collect(upTo: 10 << 20)
+            return .response(status: Int(response.status.code), headers: response.headers, body: answer)
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+            return .timedOut
+        } catch {
+            return .unreachable("\(error)")
+        }
+    }
+}

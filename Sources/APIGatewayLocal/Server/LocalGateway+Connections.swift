@@ -1,0 +1,71 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+extension LocalGateway {
+    /// Routes a plain HTTP request: `/{apiId}/{stage}/@connections/{id}` (or `%40connections`),
+    /// the control plane under `/v2/`, and 426 for a WebSocket URL fetched without upgrading.
+    func handleHTTP(head: HTTPRequestHead, body: ByteBuffer, remote: String?) async -> LocalResponse {
+        let (path, _) = splitURI(head.uri)
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        if let marker = parts.firstIndex(where: { $0 == "@connections" || $0.lowercased() == "%40connections" }) {
+            return connections(head: head, body: body, apiParts: Array(parts[..<marker]), idParts: Array(parts[(marker + 1)...]))
+        }
+        if parts.first == "v2" {
+            return await controlPlane(head: head, body: body, parts: Array(parts.dropFirst()))
+        }
+        if parts.count == 2, let api = api(parts[0]), api.stages[parts[1]] != nil {
+            return .json(.upgradeRequired, #"{"message":"Upgrade Required"}"#)
+        }
+        return .awsError(.forbidden, "ForbiddenException", "Forbidden")
+    }
+
+    private func connections(head: HTTPRequestHead, body: ByteBuffer, apiParts: [String], idParts: [String]) -> LocalResponse {
+        if configuration.verifiesSignatures,
+            let problem = verifier.problem(method: head.method.rawValue, uri: head.uri, headers: head.headers, body: Array(body.readableBytesView), service: "execute-api")
+        {
+            logger.debug("@connections signature refused", metadata: ["apigw.reason": "\(problem)"])
+            return .awsError(.forbidden, "ForbiddenException", problem)
+        }
+        guard apiParts.count == 2, let api = api(apiParts[0]), api.stages[apiParts[1]] != nil else {
+            return .awsError(.forbidden, "ForbiddenException", "Forbidden")
+        }
+        guard idParts.count == 1, let id = idParts[0].removingPercentEncoding, Self.isWellFormed(id) else {
+            return .awsError(.badRequest, "BadRequestException", "Invalid connectionId: \(idParts.joined(separator: "/"))")
+        }
+        guard let connection = connections.get(id), connection.apiId == api.apiId, connection.stage == apiParts[1] else {
+            return .awsError(.gone, "GoneException", nil)
+        }
+        switch head.method {
+        case .POST:
+            guard body.readableBytes <= configuration.maximumMessageSize else {
+                return .awsError(.payloadTooLarge, "PayloadTooLargeException", "Request must be smaller than \(configuration.maximumMessageSize) bytes for the PostToConnection operation")
+            }
+            send(String(buffer: body), to: id)
+            return LocalResponse(status: .ok)
+        case .GET:
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            var identity = #""sourceIp":"\#(connection.sourceIp)""#
+            if let agent = connection.userAgent { identity += #","userAgent":"\#(agent.replacingOccurrences(of: "\"", with: "\\\""))""# }
+            let current = connections.get(id) ?? connection
+            return .json(.ok, #"{"connectedAt":"\#(formatter.string(from: current.connectedAt))","identity":{\#(identity)},"lastActiveAt":"\#(formatter.string(from: current.lastActiveAt))"}"#)
+        case .DELETE:
+            close(id, cause: .deletedByBackend)
+            return LocalResponse(status: .noContent)
+        default:
+            return .awsError(.methodNotAllowed, "MethodNotAllowedException", "Method not allowed")
+        }
+    }
+
+    static func isWellFormed(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x3D || byte == 0x2D || byte == 0x5F
+        }
+    }
+
+    /// The control plane is not served yet: every `/v2/` request is a 404 in AWS's error shape.
+    func controlPlane(head: HTTPRequestHead, body: ByteBuffer, parts: [String]) async -> LocalResponse {
+        .awsError(.notFound, "NotFoundException", "the local gateway does not serve /v2/\(parts.joined(separator: "/")) yet")
+    }
+}

@@ -1,0 +1,293 @@
+import APIGatewayAWS
+import AsyncHTTPClient
+import Foundation
+public import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+public import ServiceLifecycle
+import Synchronization
+
+/// API Gateway's WebSocket side on one machine, for HTTP backends.
+///
+/// One port serves client WebSockets (`ws://host:port/{apiId}/{stage}`), the `@connections` API
+/// (`http://host:port/{apiId}/{stage}/@connections/{id}`), as AWS serves both from one host.
+/// `$connect` is called before the handshake completes, messages are routed by the API's route
+/// selection expression, `$disconnect` follows every close, and `@connections` requests must be
+/// signed with SigV4 by one of the configured credentials.
+///
+/// ```swift
+/// let gateway = LocalGateway(configuration: .init(port: 0, apis: declaration.localAPIs()))
+/// try await gateway.start()
+/// print(gateway.port)
+/// ```
+/// or run it as a `Service` in a `ServiceGroup`.
+public final class LocalGateway: Service, Sendable {
+    public let configuration: LocalGatewayConfiguration
+    let logger: Logger
+    let connections = ConnectionRegistry()
+    private let apis: Mutex<[String: LocalAPI]>
+    private let integrationClient: HTTPClient
+    private let pendingConnects = Mutex<[ObjectIdentifier: PendingConnect]>([:])
+    private let channel = Mutex<(any Channel)?>(nil)
+    let verifier: SigV4Verifier
+
+    /// What `$connect` decided, carried from the handshake check to the upgraded pipeline or the
+    /// HTTP handler that answers a refusal.
+    struct PendingConnect: Sendable {
+        var context: EventContext?
+        var refusal: Int?
+    }
+
+    public init(configuration: LocalGatewayConfiguration = LocalGatewayConfiguration(), logger: Logger = Logger(label: "apigw.local")) {
+        self.configuration = configuration
+        self.logger = logger
+        var apis = Dictionary(configuration.apis.map { ($0.apiId, $0) }, uniquingKeysWith: { _, last in last })
+        if let file = configuration.stateFile, let saved = try? Self.load(file) {
+            for api in saved { apis[api.apiId] = api }
+        }
+        self.apis = Mutex(apis)
+        var client = HTTPClient.Configuration()
+        client.connectionPool.retryConnectionEstablishment = false
+        client.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        client.decompression = .disabled
+        self.integrationClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
+        self.verifier = SigV4Verifier(credentials: configuration.credentials)
+    }
+
+    /// The port the gateway listens on, once started.
+    public var port: Int? { channel.withLock { $0?.localAddress?.port } }
+
+    /// The APIs it serves.
+    public var currentAPIs: [LocalAPI] { apis.withLock { Array($0.values) } }
+
+    /// How many clients are connected.
+    public var connectionCount: Int { connections.count }
+
+    func api(_ id: String) -> LocalAPI? { apis.withLock { $0[id] } }
+
+    func updateAPIs<T>(_ body: (inout [String: LocalAPI]) throws -> T) rethrows -> T {
+        let (result, snapshot) = try apis.withLock { apis in (try body(&apis), Array(apis.values)) }
+        if let file = configuration.stateFile { try? Self.save(snapshot, to: file) }
+        return result
+    }
+
+    // MARK: Lifecycle
+
+    /// Binds the port and starts serving.
+    public func start() async throws {
+        let gateway = self
+        let bound = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                let upgrader = NIOWebSocketServerUpgrader(
+                    maxFrameSize: gateway.configuration.maximumFrameSize,
+                    automaticErrorHandling: true,
+                    shouldUpgrade: { channel, head in gateway.shouldUpgrade(channel: channel, head: head) },
+                    upgradePipelineHandler: { channel, head in gateway.upgraded(channel: channel, head: head) }
+                )
+                return channel.pipeline.configureHTTPServerPipeline(
+                    withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in })
+                ).flatMap {
+                    channel.pipeline.addHandler(HTTPRequestHandler(gateway: gateway))
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port).get()
+        channel.withLock { $0 = bound }
+        logger.info("local gateway listening", metadata: ["apigw.address": "\(bound.localAddress.map { "\($0)" } ?? "?")"])
+    }
+
+    /// Closes every connection (each gets its `$disconnect`) and the listener.
+    public func stop() async throws {
+        for connection in connections.all { close(connection.id, cause: .idle) }
+        try await channel.withLock { $0 }?.close()
+        try await integrationClient.shutdown()
+    }
+
+    /// Serves until the service group shuts down, checking idle and maximum-duration limits.
+    public func run() async throws {
+        try await start()
+        await withGracefulShutdownHandler {
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                try? await Task.sleep(for: configuration.sweepInterval)
+                sweep()
+            }
+        } onGracefulShutdown: {}
+        try await stop()
+    }
+
+    /// Closes connections idle for longer than `idleTimeout` or older than
+    /// `maximumConnectionDuration` (both 1001), by the configured clock.
+    public func sweep() {
+        let now = configuration.clock.now()
+        for connection in connections.all {
+            if now.timeIntervalSince(connection.connectedAt) >= configuration.maximumConnectionDuration.seconds {
+                close(connection.id, cause: .maximumDuration)
+            } else if now.timeIntervalSince(connection.lastActiveAt) >= configuration.idleTimeout.seconds {
+                close(connection.id, cause: .idle)
+            }
+        }
+    }
+
+    /// Sends a close frame with `cause` and closes; `$disconnect` follows when the channel goes.
+    func close(_ id: String, cause: CloseCause) {
+        guard let connection = connections.get(id) else { return }
+        connections.markClosing(id, cause: cause)
+        var data = connection.channel.allocator.buffer(capacity: 2 + cause.reason.utf8.count)
+        data.write(webSocketErrorCode: WebSocketErrorCode(codeNumber: cause.code))
+        data.writeString(cause.reason)
+        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
+        let channel = connection.channel
+        channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    // MARK: $connect
+
+    /// Runs the `$connect` integration before the handshake; a refusal is answered by the HTTP handler.
+    private func shouldUpgrade(channel: any Channel, head: HTTPRequestHead) -> EventLoopFuture<HTTPHeaders?> {
+        let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
+        let key = ObjectIdentifier(channel)
+        let remote = channel.remoteAddress?.ipAddress ?? "127.0.0.1"
+        promise.completeWithTask {
+            let (decision, headers) = await self.decideConnect(head: head, sourceIp: remote)
+            self.pendingConnects.withLock { $0[key] = decision }
+            return headers
+        }
+        return promise.futureResult
+    }
+
+    private func decideConnect(head: HTTPRequestHead, sourceIp: String) async -> (PendingConnect, HTTPHeaders?) {
+        let (path, query) = splitURI(head.uri)
+        let parts = path.split(separator: "/").map(String.init)
+        guard parts.count == 2, let api = api(parts[0]), api.stages[parts[1]] != nil else {
+            return (PendingConnect(refusal: 403), nil)
+        }
+        let now = configuration.clock.now()
+        let context = EventContext(
+            api: api, stage: parts[1], routeKey: "$connect", eventType: "CONNECT", connectionId: makeConnectionID(), connectedAt: now,
+            requestId: makeRequestID(), sourceIp: sourceIp, userAgent: head.headers.first(name: "User-Agent"),
+            domainName: head.headers.first(name: "Host") ?? configuration.host, requestTime: now,
+            clientHeaders: head.headers.map { ($0.name, $0.value) }, clientQuery: configuration.forwardsConnectQuery ? query : nil
+        )
+        guard let route = api.route("$connect") else { return (PendingConnect(context: context), HTTPHeaders()) }  // optional on AWS
+        guard let integration = api.integration(for: route) else { return (PendingConnect(refusal: 500), nil) }
+        switch await IntegrationCaller(client: integrationClient).call(integration, context: context, body: nil) {
+        case .response(let status, let headers, _) where (200..<300).contains(status):
+            var answer = HTTPHeaders()
+            if let protocolName = headers.first(name: "Sec-WebSocket-Protocol") { answer.add(name: "Sec-WebSocket-Protocol", value: protocolName) }
+            return (PendingConnect(context: context), answer)
+        case .response(let status, _, _):
+            return (PendingConnect(refusal: status), nil)
+        case .timedOut:
+            return (PendingConnect(refusal: 504), nil)
+        case .unreachable(let reason):
+            logger.debug("$connect integration unreachable", metadata: ["apigw.error": "\(reason)"])
+            return (PendingConnect(refusal: 502), nil)
+        }
+    }
+
+    /// The refusal decided for this channel's handshake, if any (taken once).
+    func takeRefusal(for channel: any Channel) -> Int? {
+        pendingConnects.withLock { $0.removeValue(forKey: ObjectIdentifier(channel))?.refusal }
+    }
+
+    private func upgraded(channel: any Channel, head: HTTPRequestHead) -> EventLoopFuture<Void> {
+        guard let context = pendingConnects.withLock({ $0.removeValue(forKey: ObjectIdentifier(channel))?.context }) else {
+            return channel.close()
+        }
+        let connection = LocalConnection(
+            id: context.connectionId, apiId: context.api.apiId, stage: context.stage, channel: channel, connectedAt: context.connectedAt,
+            lastActiveAt: context.connectedAt, sourceIp: context.sourceIp, userAgent: context.userAgent, domainName: context.domainName
+        )
+        connections.add(connection)
+        return channel.pipeline.addHandler(WebSocketConnectionHandler(gateway: self, connectionID: connection.id))
+    }
+
+    // MARK: Messages and $disconnect
+
+    /// Routes one complete text message and answers the client as API Gateway would.
+    func receive(_ text: ByteBuffer, from id: String) async {
+        guard let connection = connections.get(id), let api = api(connection.apiId) else { return }
+        let now = configuration.clock.now()
+        connections.touch(id, at: now)
+        let body = Data(text.readableBytesView)
+        let selected = RouteSelection.evaluate(api.routeSelectionExpression, body: body)
+        let requestId = makeRequestID()
+        let route: LocalRoute? =
+            if let selected, !selected.hasPrefix("$"), let route = api.route(selected) { route } else { api.route("$default") }
+        guard let route, let integration = api.integration(for: route) else {
+            send(errorFrame("Forbidden", connectionId: id, requestId: requestId), to: id)
+            return
+        }
+        let context = EventContext(
+            api: api, stage: connection.stage, routeKey: route.routeKey, eventType: "MESSAGE", connectionId: id,
+            connectedAt: connection.connectedAt, requestId: requestId, messageId: makeRequestID(), sourceIp: connection.sourceIp,
+            userAgent: connection.userAgent, domainName: connection.domainName, requestTime: now
+        )
+        let twoWay = api.isTwoWay(route, expressionEnablesTwoWay: configuration.expressionEnablesTwoWay)
+        switch await IntegrationCaller(client: integrationClient).call(integration, context: context, body: text) {
+        case .response(let status, _, _) where status >= 500:
+            send(errorFrame("Internal server error", connectionId: id, requestId: requestId), to: id)
+        case .response(_, _, let answer):
+            if twoWay && answer.readableBytes > 0 { send(String(buffer: answer), to: id) }
+        case .timedOut:
+            send(errorFrame("Endpoint request timed out", connectionId: id, requestId: requestId), to: id)
+        case .unreachable(let reason):
+            logger.debug("message integration unreachable", metadata: ["apigw.error": "\(reason)"])
+            send(errorFrame("Internal server error", connectionId: id, requestId: requestId), to: id)
+        }
+    }
+
+    /// Sends a text frame to a connected client; `false` when it is not connected.
+    @discardableResult
+    func send(_ text: String, to id: String) -> Bool {
+        guard let connection = connections.get(id) else { return false }
+        connections.touch(id, at: configuration.clock.now())
+        var buffer = connection.channel.allocator.buffer(capacity: text.utf8.count)
+        buffer.writeString(text)
+        connection.channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: buffer), promise: nil)
+        return true
+    }
+
+    /// The channel of `id` has closed: forget it and call `$disconnect`.
+    func closed(_ id: String, clientCause: CloseCause) async {
+        guard let (connection, cause) = connections.remove(id, fallback: clientCause), let api = api(connection.apiId) else { return }
+        guard let route = api.route("$disconnect"), let integration = api.integration(for: route) else { return }
+        let now = configuration.clock.now()
+        let context = EventContext(
+            api: api, stage: connection.stage, routeKey: "$disconnect", eventType: "DISCONNECT", connectionId: id,
+            connectedAt: connection.connectedAt, requestId: makeRequestID(), sourceIp: connection.sourceIp, userAgent: connection.userAgent,
+            domainName: connection.domainName, requestTime: now, disconnect: cause
+        )
+        _ = await IntegrationCaller(client: integrationClient).call(integration, context: context, body: nil)
+    }
+
+    // MARK: State file
+
+    static func load(_ file: String) throws -> [LocalAPI] {
+        guard FileManager.default.fileExists(atPath: file) else { return [] }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode([LocalAPI].self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+    }
+
+    static func save(_ apis: [LocalAPI], to file: String) throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(apis.sorted { $0.apiId < $1.apiId })
+        try data.write(to: URL(fileURLWithPath: file), options: .atomic)
+    }
+}
+
+func splitURI(_ uri: String) -> (path: String, query: String?) {
+    guard let mark = uri.firstIndex(of: "?") else { return (uri, nil) }
+    return (String(uri[..<mark]), String(uri[uri.index(after: mark)...]))
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

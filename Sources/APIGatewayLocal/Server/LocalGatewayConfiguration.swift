@@ -1,0 +1,80 @@
+public import APIGatewayAWS
+public import Foundation
+
+/// How the local gateway listens, whom it trusts, and how closely it mimics AWS's limits.
+public struct LocalGatewayConfiguration: Sendable {
+    /// Loopback by default; the gateway is for one machine.
+    public var host: String
+    /// `0` picks a free port (see ``LocalGateway/port``).
+    public var port: Int
+    /// The region APIs live in (signing scope, `context`).
+    public var region: String
+    /// Keys `@connections` and control-plane requests must be signed with.
+    public var credentials: [Credential]
+    /// Check SigV4 signatures (on by default): unsigned or wrongly signed requests get 403.
+    public var verifiesSignatures: Bool
+    /// Where APIs created through the control plane persist across restarts; `nil` keeps them in memory.
+    public var stateFile: String?
+    /// APIs to serve from the start (e.g. from a declaration file).
+    public var apis: [LocalAPI]
+    /// 10 minutes without a frame in either direction closes the connection (1001).
+    public var idleTimeout: Duration
+    /// A connection lives at most 2 hours (1001).
+    public var maximumConnectionDuration: Duration
+    /// 32 KB: a larger frame closes the connection with 1009.
+    public var maximumFrameSize: Int
+    /// 128 KB: a larger message closes the connection with 1009; a larger `@connections` post is 413.
+    public var maximumMessageSize: Int
+    /// Forward the client's query string to the `$connect` integration (AWS does, per users' reports).
+    public var forwardsConnectQuery: Bool
+    /// Treat a route response selection expression alone (without a route response) as two-way.
+    public var expressionEnablesTwoWay: Bool
+    /// How often idle and maximum-duration limits are checked.
+    public var sweepInterval: Duration
+    /// The clock connections are timed with; tests inject one they can move.
+    public var clock: LocalClock
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8081,
+        region: String = "us-east-1",
+        credentials: [Credential] = [LocalGatewayConfiguration.developmentCredential],
+        verifiesSignatures: Bool = true,
+        stateFile: String? = nil,
+        apis: [LocalAPI] = [],
+        idleTimeout: Duration = .seconds(600),
+        maximumConnectionDuration: Duration = .seconds(7200),
+        maximumFrameSize: Int = 32_768,
+        maximumMessageSize: Int = 131_072,
+        forwardsConnectQuery: Bool = true,
+        expressionEnablesTwoWay: Bool = false,
+        sweepInterval: Duration = .seconds(1),
+        clock: LocalClock = .system
+    ) {
+        self.host = host
+        self.port = port
+        self.region = region
+        self.credentials = credentials
+        self.verifiesSignatures = verifiesSignatures
+        self.stateFile = stateFile
+        self.apis = apis
+        self.idleTimeout = idleTimeout
+        self.maximumConnectionDuration = maximumConnectionDuration
+        self.maximumFrameSize = maximumFrameSize
+        self.maximumMessageSize = maximumMessageSize
+        self.forwardsConnectQuery = forwardsConnectQuery
+        self.expressionEnablesTwoWay = expressionEnablesTwoWay
+        self.sweepInterval = sweepInterval
+        self.clock = clock
+    }
+
+    /// The development keys the chat example signs with by default.
+    public static let developmentCredential = Credential(accessKeyID: "AKIDLOCALDEVELOPMENT", secretAccessKey: "local-development-secret-key")
+}
+
+/// Wall-clock time for the gateway's timers, replaceable in tests.
+public struct LocalClock: Sendable {
+    public let now: @Sendable () -> Date
+    public init(now: @escaping @Sendable () -> Date) { self.now = now }
+    public static let system = LocalClock(now: Date.init)
+}
