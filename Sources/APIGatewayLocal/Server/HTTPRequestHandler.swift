@@ -25,7 +25,7 @@ struct LocalResponse: Sendable {
 
 /// Every request that is not a WebSocket upgrade: `@connections`, the control plane, and the
 /// answer to a refused `$connect`.
-final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {  // confined to its channel's event loop
+final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {  // confined to its channel's event loop
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 

@@ -56,6 +56,8 @@ public final class LocalGateway: Service, Sendable {
         self.verifier = SigV4Verifier(credentials: configuration.credentials)
     }
 
+    static let httpHandlerName = "apigw.http"
+
     /// The port the gateway listens on, once started.
     public var port: Int? { channel.withLock { $0?.localAddress?.port } }
 
@@ -66,6 +68,11 @@ public final class LocalGateway: Service, Sendable {
     public var connectionCount: Int { connections.count }
 
     func api(_ id: String) -> LocalAPI? { apis.withLock { $0[id] } }
+
+    /// Serves `api` (replacing one with the same id), persisting it in the state file if any.
+    public func register(_ api: LocalAPI) {
+        updateAPIs { $0[api.apiId] = api }
+    }
 
     func updateAPIs<T>(_ body: (inout [String: LocalAPI]) throws -> T) rethrows -> T {
         let (result, snapshot) = try apis.withLock { apis in (try body(&apis), Array(apis.values)) }
@@ -92,7 +99,7 @@ public final class LocalGateway: Service, Sendable {
                 return channel.pipeline.configureHTTPServerPipeline(
                     withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in })
                 ).flatMap {
-                    channel.pipeline.addHandler(HTTPRequestHandler(gateway: gateway))
+                    channel.pipeline.addHandler(HTTPRequestHandler(gateway: gateway), name: Self.httpHandlerName)
                 }
             }
             .bind(host: configuration.host, port: configuration.port).get()
@@ -203,7 +210,14 @@ public final class LocalGateway: Service, Sendable {
             lastActiveAt: context.connectedAt, sourceIp: context.sourceIp, userAgent: context.userAgent, domainName: context.domainName
         )
         connections.add(connection)
-        return channel.pipeline.addHandler(WebSocketConnectionHandler(gateway: self, connectionID: connection.id))
+        // The upgrader removes NIO's HTTP handlers; ours goes too, the WebSocket handler takes its place.
+        let logger = self.logger
+        return channel.pipeline.removeHandler(name: Self.httpHandlerName).flatMap {
+            channel.pipeline.addHandler(WebSocketConnectionHandler(gateway: self, connectionID: connection.id))
+        }.flatMapErrorThrowing { error in
+            logger.error("upgrade failed", metadata: ["apigw.error": "\(error)"])
+            throw error
+        }
     }
 
     // MARK: Messages and $disconnect

@@ -6,27 +6,27 @@ import Synchronization
 
 /// A tiny HTTP/1.1 server on 127.0.0.1, port 0, answering each request with a closure: the
 /// credential endpoints and `@connections` fakes of these tests.
-final class LoopbackServer: Sendable {
-    struct Request: Sendable {
-        let method: String
-        let uri: String
-        let headers: [(String, String)]
-        let body: [UInt8]
-        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+public final class LoopbackServer: Sendable {
+    public struct Request: Sendable {
+        public let method: String
+        public let uri: String
+        public let headers: [(String, String)]
+        public let body: [UInt8]
+        public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
 
-    struct Response: Sendable {
-        var status: Int = 200
-        var headers: [(String, String)] = []
-        var body: [UInt8] = []
-        init(status: Int = 200, headers: [(String, String)] = [], body: String = "") {
+    public struct Response: Sendable {
+        public var status: Int = 200
+        public var headers: [(String, String)] = []
+        public var body: [UInt8] = []
+        public init(status: Int = 200, headers: [(String, String)] = [], body: String = "") {
             self.status = status
             self.headers = headers
             self.body = Array(body.utf8)
         }
     }
 
-    typealias Handler = @Sendable (Request) async -> Response
+    public typealias Handler = @Sendable (Request) async -> Response
 
     private final class RequestLog: Sendable {
         let entries = Mutex<[Request]>([])
@@ -34,13 +34,13 @@ final class LoopbackServer: Sendable {
 
     private let channel: any Channel
     private let log: RequestLog
-    let port: Int
+    public let port: Int
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    public var url: String { "http://127.0.0.1:\(port)" }
     /// Every request received so far, in order.
-    var requests: [Request] { log.entries.withLock { $0 } }
+    public var requests: [Request] { log.entries.withLock { $0 } }
 
-    init(_ handler: @escaping Handler) async throws {
+    public init(_ handler: @escaping Handler) async throws {
         let log = RequestLog()
         let recorder: @Sendable (Request) -> Void = { request in log.entries.withLock { $0.append(request) } }
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -55,7 +55,7 @@ final class LoopbackServer: Sendable {
         self.log = log
     }
 
-    func close() async throws { try await channel.close() }
+    public func close() async throws { try await channel.close() }
 
     private final class HandlerAdapter: ChannelInboundHandler, @unchecked Sendable {  // confined to its channel's event loop
         typealias InboundIn = HTTPServerRequestPart

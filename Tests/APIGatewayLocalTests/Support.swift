@@ -1,0 +1,190 @@
+import APIGatewayAWS
+@testable import APIGatewayLocal
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import PeerSupport
+import Synchronization
+import WebSocketKit
+
+/// Values that arrive over time, awaited one at a time with a deadline; a wait that times out
+/// leaves later values for the next wait.
+final class Inbox<Value: Sendable>: Sendable {
+    private struct State {
+        var values: [Value] = []
+        var finished = false
+        var waiter: (id: Int, continuation: CheckedContinuation<Value?, Never>)?
+        var nextID = 0
+    }
+
+    private let state = Mutex(State())
+
+    func put(_ value: Value) {
+        let waiter = state.withLock { state -> CheckedContinuation<Value?, Never>? in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter.continuation
+            }
+            state.values.append(value)
+            return nil
+        }
+        waiter?.resume(returning: value)
+    }
+
+    func finish() {
+        let waiter = state.withLock { state -> CheckedContinuation<Value?, Never>? in
+            state.finished = true
+            defer { state.waiter = nil }
+            return state.waiter?.continuation
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    func next(timeout: Duration) async -> Value? {
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
+        return await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                let waiter = self.state.withLock { state -> CheckedContinuation<Value?, Never>? in
+                    guard state.waiter?.id == id else { return nil }
+                    defer { state.waiter = nil }
+                    return state.waiter?.continuation
+                }
+                waiter?.resume(returning: nil)
+            }
+            let value = await withCheckedContinuation { (continuation: CheckedContinuation<Value?, Never>) in
+                let ready = state.withLock { state -> Value?? in
+                    if !state.values.isEmpty { return .some(state.values.removeFirst()) }
+                    if state.finished { return .some(nil) }
+                    state.waiter = (id, continuation)
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+            group.cancelAll()
+            return value
+        }
+    }
+}
+
+/// A WebSocket client on loopback whose received text frames and close code are awaited with a
+/// deadline, never a fixed sleep.
+final class TestClient: Sendable {
+    let socket: WebSocket
+    private let texts = Inbox<String>()
+    private let closes = Inbox<Int>()
+
+    private init(socket: WebSocket) {
+        self.socket = socket
+        let texts = self.texts, closes = self.closes
+        socket.onText { _, text in texts.put(text) }
+        socket.onClose.whenComplete { _ in
+            closes.put(socket.closeCode.map(TestClient.number) ?? 1006)
+            texts.finish()
+        }
+    }
+
+    /// Connects; throws `WebSocketClient.Error.invalidResponseStatus` when the handshake is refused.
+    static func connect(_ url: String, headers: HTTPHeaders = [:]) async throws -> TestClient {
+        let promise = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: TestClient.self)
+        var configuration = WebSocketClient.Configuration()
+        configuration.maxFrameSize = 1 << 20
+        WebSocket.connect(to: url, headers: headers, configuration: configuration, on: MultiThreadedEventLoopGroup.singleton) { socket in
+            promise.succeed(TestClient(socket: socket))
+        }.whenFailure { promise.fail($0) }
+        return try await promise.futureResult.get()
+    }
+
+    /// The next text frame, or `nil` if none arrives within `timeout` or the socket closes.
+    func next(timeout: Duration = .seconds(5)) async -> String? { await texts.next(timeout: timeout) }
+
+    /// The close code the server sent (1006 when it just dropped), waiting up to `timeout`.
+    func closeCode(timeout: Duration = .seconds(5)) async -> Int? { await closes.next(timeout: timeout) }
+
+    func send(_ text: String) async throws { try await socket.send(text) }
+    func close(code: WebSocketErrorCode = .normalClosure) async throws { try await socket.close(code: code) }
+
+    static func number(_ code: WebSocketErrorCode) -> Int {
+        var buffer = ByteBuffer()
+        buffer.write(webSocketErrorCode: code)
+        return Int(buffer.readInteger(as: UInt16.self) ?? 1006)
+    }
+}
+
+/// Waits until `condition` holds, checking every 10 ms for at most `timeout`.
+func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return try await condition()
+}
+
+/// A gateway on port 0 serving `api`, with the backend given by a recording loopback server.
+struct Rig {
+    let gateway: LocalGateway
+    let backend: LoopbackServer
+    let apiId: String
+    let stage = "dev"
+
+    var url: String { "ws://127.0.0.1:\(gateway.port!)/\(apiId)/\(stage)" }
+    var managementURL: String { "http://127.0.0.1:\(gateway.port!)/\(apiId)/\(stage)" }
+
+    /// Routes `$connect`, `$disconnect`, `$default` and `sendmessage` to `/ws/{connect,disconnect,default}`
+    /// and `/ws/sendmessage`, with the connectionId mapping and the disconnect context mapped to headers.
+    static func start(
+        apiId: String = "abc123",
+        routes: [String] = ["$connect", "$disconnect", "$default", "sendmessage"],
+        twoWay: [String] = [],
+        routeSelectionExpression: String = "$request.body.action",
+        timeoutInMillis: Int = 29_000,
+        backend handler: @escaping LoopbackServer.Handler = { _ in .init(status: 200) },
+        configure: (inout LocalGatewayConfiguration) -> Void = { _ in }
+    ) async throws -> Rig {
+        let backend = try await LoopbackServer(handler)
+        var configuration = LocalGatewayConfiguration(port: 0)
+        configure(&configuration)
+        let declaration = LocalDeclaration(apis: [
+            .init(
+                apiId: apiId, name: "test", routeSelectionExpression: routeSelectionExpression, stages: ["dev"],
+                routes: Dictionary(uniqueKeysWithValues: routes.map { key in
+                    (key, backend.url + "/ws/" + (key.hasPrefix("$") ? String(key.dropFirst()) : key))
+                }),
+                twoWayRoutes: twoWay,
+                requestParameters: [
+                    "integration.request.header.connectionId": "context.connectionId",
+                    "integration.request.header.X-Ws-Gateway-Secret": "'s3cret'",
+                    "integration.request.header.X-Disconnect-Code": "context.disconnectStatusCode",
+                    "integration.request.header.X-Disconnect-Reason": "context.disconnectReason",
+                ],
+                timeoutInMillis: timeoutInMillis
+            )
+        ])
+        configuration.apis = declaration.localAPIs()
+        let gateway = LocalGateway(configuration: configuration)
+        try await gateway.start()
+        return Rig(gateway: gateway, backend: backend, apiId: apiId)
+    }
+
+    func stop() async throws {
+        try await gateway.stop()
+        try await backend.close()
+    }
+
+    /// The backend requests to `path`, in order.
+    func requests(to path: String) -> [LoopbackServer.Request] { backend.requests.filter { splitURI($0.uri).path == path } }
+
+    /// A ManagementClient signing with the gateway's development keys.
+    func managementClient(credential: Credential = LocalGatewayConfiguration.developmentCredential) -> ManagementClient {
+        ManagementClient(httpClient: .shared, credentials: StaticCredentialProvider(credential), retry: .init(maxAttempts: 1))
+    }
+
+    var endpoint: ManagementEndpoint { try! ManagementEndpoint(url: managementURL) }
+}
