@@ -125,6 +125,7 @@ let package = Package(
             name: "ChatApp",
             dependencies: [
                 "APIGatewayAWS",
+                "APIGatewayLocal",
                 "VaporAPIGatewayWebSockets",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
@@ -135,7 +136,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ChatExample",
-            dependencies: ["ChatApp", .product(name: "Vapor", package: "vapor")],
+            dependencies: ["ChatApp", "APIGatewayLocal", .product(name: "Vapor", package: "vapor")],
             path: "Examples/ChatApp/Sources/ChatExample"
         ),
         .executableTarget(

@@ -130,9 +130,25 @@ public struct LocalDeclaration: Codable, Sendable {
         /// Applied to every route's integration.
         public var requestParameters: [String: String]?
         public var timeoutInMillis: Int?
+
+        public init(
+            apiId: String, name: String? = nil, routeSelectionExpression: String? = nil, stages: [String], routes: [String: String],
+            twoWayRoutes: [String]? = nil, requestParameters: [String: String]? = nil, timeoutInMillis: Int? = nil
+        ) {
+            self.apiId = apiId
+            self.name = name
+            self.routeSelectionExpression = routeSelectionExpression
+            self.stages = stages
+            self.routes = routes
+            self.twoWayRoutes = twoWayRoutes
+            self.requestParameters = requestParameters
+            self.timeoutInMillis = timeoutInMillis
+        }
     }
 
     public var apis: [API]
+
+    public init(apis: [API]) { self.apis = apis }
 
     /// The declared APIs in the control plane's shapes.
     public func localAPIs() -> [LocalAPI] {

@@ -32,6 +32,8 @@ public final class LocalGateway: Service, Sendable {
     private let pendingConnects = Mutex<[ObjectIdentifier: PendingConnect]>([:])
     private let channel = Mutex<(any Channel)?>(nil)
     let verifier: SigV4Verifier
+    /// `$disconnect` calls under way; ``stop()`` waits for them.
+    let pendingDisconnects = Atomic<Int>(0)
 
     /// What `$connect` decided, carried from the handshake check to the upgraded pipeline or the
     /// HTTP handler that answers a refusal.
@@ -107,9 +109,13 @@ public final class LocalGateway: Service, Sendable {
         logger.info("local gateway listening", metadata: ["apigw.address": "\(bound.localAddress.map { "\($0)" } ?? "?")"])
     }
 
-    /// Closes every connection (each gets its `$disconnect`) and the listener.
+    /// Closes every connection and waits (up to 10 s) for their `$disconnect` calls, then the listener.
     public func stop() async throws {
         for connection in connections.all { close(connection.id, cause: .idle) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while (connections.count > 0 || pendingDisconnects.load(ordering: .acquiring) > 0) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         try await channel.withLock { $0 }?.close()
         try await integrationClient.shutdown()
     }

@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 import NIOWebSocket
 
 /// One client's frames: text messages (fragmented or not) go to the gateway; binary frames close
@@ -91,7 +92,11 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, @unchecked Sendab
 
     func channelInactive(context: ChannelHandlerContext) {
         let gateway = self.gateway, id = connectionID, cause = clientCause
-        Task { await gateway.closed(id, clientCause: cause) }
+        gateway.pendingDisconnects.add(1, ordering: .releasing)
+        Task {
+            await gateway.closed(id, clientCause: cause)
+            gateway.pendingDisconnects.subtract(1, ordering: .releasing)
+        }
         context.fireChannelInactive()
     }
 

@@ -15,6 +15,13 @@ public struct Payload: Sendable, Hashable {
     /// The largest payload API Gateway's `@connections` accepts: 131,072 bytes.
     public static let maxSize = 131_072
 
+    /// A `JSONEncoder` with `.sortedKeys`.
+    public static var sortedKeysEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
     public let bytes: ByteBuffer
     /// The hex SHA-256 of ``bytes``, computed once: every signed post of a fan-out needs it.
     public let sha256: String
@@ -34,9 +41,10 @@ public struct Payload: Sendable, Hashable {
         try self.init(bytes: ByteBuffer(string: text))
     }
 
-    /// The JSON encoding of `value`.
+    /// The JSON encoding of `value`; keys sorted by default, so the same value is always the
+    /// same bytes on the wire.
     /// - Throws: the encoder's error, or ``MessagingError/payloadTooLarge``.
-    public init(json value: some Encodable, encoder: JSONEncoder = JSONEncoder()) throws {
+    public init(json value: some Encodable, encoder: JSONEncoder = Payload.sortedKeysEncoder) throws {
         try self.init(bytes: ByteBuffer(data: try encoder.encode(value)))
     }
 }

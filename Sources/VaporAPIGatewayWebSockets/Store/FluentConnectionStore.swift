@@ -14,14 +14,14 @@ import SQLKit
 /// let store = FluentConnectionStore { app.db }
 /// ```
 public struct FluentConnectionStore: ConnectionStore {
-    private let database: @Sendable () -> any Database
+    private let database: @Sendable () throws -> any Database
     private let touches: TouchCoalescer
     /// Most ids one `markGone` statement names; longer lists are split.
     static let markGoneChunk = 500
 
-    /// - Parameter database: returns the database to use for one operation (e.g. `{ app.db }`).
-    ///   It must be an SQL database.
-    public init(database: @escaping @Sendable () -> any Database) {
+    /// - Parameter database: returns the database to use for one operation (e.g. `{ app.db }`),
+    ///   or throws when there is none (e.g. during shutdown). It must be an SQL database.
+    public init(database: @escaping @Sendable () throws -> any Database) {
         self.database = database
         self.touches = TouchCoalescer { ids, apiID, date in
             try await Self.touch(ids, apiID: apiID, at: date, in: Self.sql(database))
@@ -32,8 +32,8 @@ public struct FluentConnectionStore: ConnectionStore {
         get throws { try Self.sql(database) }
     }
 
-    private static func sql(_ database: @Sendable () -> any Database) throws -> any SQLDatabase {
-        guard let sql = database() as? any SQLDatabase else {
+    private static func sql(_ database: @Sendable () throws -> any Database) throws -> any SQLDatabase {
+        guard let sql = try database() as? any SQLDatabase else {
             throw StoreError(description: "FluentConnectionStore needs an SQL database (SQLite, PostgreSQL, MySQL)")
         }
         return sql
@@ -174,4 +174,5 @@ public struct FluentConnectionStore: ConnectionStore {
 /// The store cannot work with what it was given.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }

@@ -1,4 +1,5 @@
 import APIGatewayAWS
+import APIGatewayLocal
 import APIGatewayWebSockets
 import Fluent
 import SQLKit
@@ -73,7 +74,10 @@ public func configureChat(_ app: Application, settings: ChatSettings, poster: (a
     // pool of one event loop) instead of two connections spinning on each other's write lock.
     let writerLoop = app.eventLoopGroup.next()
     let store = FluentConnectionStore { [logger = app.logger] in
-        app.databases.database(.sqlite, logger: logger, on: writerLoop)!
+        guard let database = app.databases.database(.sqlite, logger: logger, on: writerLoop) else {
+            throw StoreError(description: "the SQLite database is not available (shutting down?)")
+        }
+        return database
     }
     let gateway = WebSocketGateway(
         app: app,
@@ -112,4 +116,26 @@ private struct HTTPClientShutdown: LifecycleHandler {
     func shutdownAsync(_ application: Application) async {
         try? await client.shutdown()
     }
+}
+
+/// The chat API as the local gateway serves it: API Gateway's routes pointing at this backend
+/// (`backend` is its base URL, e.g. `http://127.0.0.1:8080`), each integration mapping
+/// `connectionId` from the context and sending the gateway secret as a static header.
+public func chatLocalAPI(backend: String, settings: ChatSettings) -> LocalAPI {
+    let routes: [String: String] = [
+        "$connect": backend + "/ws/connect",
+        "$disconnect": backend + "/ws/disconnect",
+        "$default": backend + "/ws/default",
+        "notifications": backend + "/websockets/notifications/",
+    ]
+    let secret: String = "'" + settings.secret + "'"
+    let parameters: [String: String] = [
+        "integration.request.header.connectionId": "context.connectionId",
+        "integration.request.header.X-Ws-Gateway-Secret": secret,
+    ]
+    let api = LocalDeclaration.API(
+        apiId: settings.gateway.apiID.rawValue, name: "chat", routeSelectionExpression: "$request.body.action",
+        stages: [settings.gateway.stage], routes: routes, twoWayRoutes: [], requestParameters: parameters, timeoutInMillis: 29_000
+    )
+    return LocalDeclaration(apis: [api]).localAPIs()[0]
 }
