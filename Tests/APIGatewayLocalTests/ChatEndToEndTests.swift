@@ -99,3 +99,14 @@ import VaporAPIGatewayWebSockets
         try await system.stop()
     }
 }
+
+/// The example's defaults point its replies at the local gateway it starts beside itself.
+@Test func chatDefaultsPostToTheLocalGateway() throws {
+    let settings = ChatSettings()
+    let endpoint = try ManagementEndpoint(url: try #require(settings.gateway.managementEndpoint))
+    #expect(endpoint.port == LocalGatewayConfiguration().port && endpoint.host == "127.0.0.1")
+    #expect(endpoint.basePath == "/\(settings.gateway.apiID)/\(settings.gateway.stage)")
+    let api = chatLocalAPI(backend: "http://127.0.0.1:8080", settings: settings)
+    #expect(api.apiId == settings.gateway.apiID.rawValue && api.stages[settings.gateway.stage] != nil)
+    #expect(settings.credentials == LocalGatewayConfiguration.developmentCredential)
+}

@@ -17,7 +17,7 @@ public struct ChatSettings: Sendable {
     /// `WS_GATEWAY_SECRET`: the secret the integration sends. Default `local-development-secret`.
     public var secret: String
     /// `CHAT_MANAGEMENT_ENDPOINT`: where replies are posted (`@connections`). Default the local
-    /// gateway's `http://127.0.0.1:8081/local`; unset it with an empty value to use AWS's
+    /// gateway's `http://127.0.0.1:8081/chatlocal/local`; unset it with an empty value to use AWS's
     /// `https://{api}.execute-api.{region}.amazonaws.com/{stage}`.
     /// (Stored on the gateway record as its management endpoint.)
     ///
@@ -36,7 +36,7 @@ public struct ChatSettings: Sendable {
     ) {
         self.databasePath = databasePath
         self.gateway = gateway ?? GatewayRecord(
-            apiID: try! APIID("chatlocal"), stage: "local", region: "us-east-1", managementEndpoint: "http://127.0.0.1:8081/local"
+            apiID: try! APIID("chatlocal"), stage: "local", region: "us-east-1", managementEndpoint: "http://127.0.0.1:8081/chatlocal/local"
         )
         self.secret = secret
         self.credentials = credentials
