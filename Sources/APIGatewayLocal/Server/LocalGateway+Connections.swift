@@ -63,9 +63,4 @@ extension LocalGateway {
             (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x3D || byte == 0x2D || byte == 0x5F
         }
     }
-
-    /// The control plane is not served yet: every `/v2/` request is a 404 in AWS's error shape.
-    func controlPlane(head: HTTPRequestHead, body: ByteBuffer, parts: [String]) async -> LocalResponse {
-        .awsError(.notFound, "NotFoundException", "the local gateway does not serve /v2/\(parts.joined(separator: "/")) yet")
-    }
 }

@@ -1,0 +1,63 @@
+"""Provisions a WebSocket API on the local gateway with boto3's apigatewayv2 client, unmodified
+but for endpoint_url, and prints what a test needs as JSON.
+
+    python provision_local.py ENDPOINT ACCESS_KEY SECRET BACKEND_URL
+"""
+import json
+import sys
+
+import boto3
+
+endpoint, key, secret, backend = sys.argv[1:5]
+c = boto3.client("apigatewayv2", endpoint_url=endpoint, region_name="us-east-1",
+                 aws_access_key_id=key, aws_secret_access_key=secret)
+
+api = c.create_api(Name="provisioned", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action",
+                   Tags={"app": "test"})
+api_id = api["ApiId"]
+mapping = {"integration.request.header.connectionId": "context.connectionId"}
+ids = {}
+for key_name, path in [("$connect", "connect"), ("$disconnect", "disconnect"), ("$default", "default"), ("sendmessage", "sendmessage")]:
+    integration = c.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="POST",
+                                       IntegrationUri=f"{backend}/ws/{path}", PayloadFormatVersion="1.0",
+                                       TimeoutInMillis=29000, RequestParameters=mapping)
+    two_way = {"RouteResponseSelectionExpression": "$default"} if key_name == "sendmessage" else {}
+    route = c.create_route(ApiId=api_id, RouteKey=key_name, Target=f"integrations/{integration['IntegrationId']}", **two_way)
+    ids[key_name] = route["RouteId"]
+c.create_route_response(ApiId=api_id, RouteId=ids["sendmessage"], RouteResponseKey="$default")
+c.create_stage(ApiId=api_id, StageName="dev")
+deployment = c.create_deployment(ApiId=api_id, StageName="dev")
+
+# Reads, pagination, updates, errors.
+assert c.get_api(ApiId=api_id)["Name"] == "provisioned"
+keys = []
+token = None
+pages = 0
+while True:
+    kwargs = {"ApiId": api_id, "MaxResults": "2"}
+    if token:
+        kwargs["NextToken"] = token
+    page = c.get_routes(**kwargs)
+    pages += 1
+    keys += [r["RouteKey"] for r in page["Items"]]
+    token = page.get("NextToken")
+    if not token:
+        break
+assert sorted(keys) == ["$connect", "$default", "$disconnect", "sendmessage"], keys
+assert pages == 2, pages
+c.update_route(ApiId=api_id, RouteId=ids["$default"], OperationName="fallback")
+assert c.get_route(ApiId=api_id, RouteId=ids["$default"])["OperationName"] == "fallback"
+assert [r["RouteResponseKey"] for r in c.get_route_responses(ApiId=api_id, RouteId=ids["sendmessage"])["Items"]] == ["$default"]
+assert c.get_stage(ApiId=api_id, StageName="dev")["DeploymentId"] == deployment["DeploymentId"]
+c.update_stage(ApiId=api_id, StageName="dev", StageVariables={"env": "local"})
+try:
+    c.get_api(ApiId="doesnotexist")
+    raise SystemExit("expected NotFoundException")
+except c.exceptions.NotFoundException:
+    pass
+try:
+    c.create_route(ApiId=api_id, RouteKey="sendmessage")
+    raise SystemExit("expected ConflictException")
+except c.exceptions.ConflictException:
+    pass
+print(json.dumps({"apiId": api_id, "apiEndpoint": api["ApiEndpoint"], "apis": len(c.get_apis()["Items"])}))
