@@ -175,6 +175,16 @@ let package = Package(
             ],
             path: "Benchmarks/FanoutBenchmark"
         ),
+        .executableTarget(
+            name: "LocalGatewayBenchmark",
+            dependencies: [
+                .product(name: "WebSocketKit", package: "websocket-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/LocalGatewayBenchmark",
+            exclude: ["chat.json"]
+        ),
         .testTarget(
             name: "APIGatewayAWSTests",
             dependencies: [

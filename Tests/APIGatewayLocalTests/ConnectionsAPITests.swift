@@ -4,6 +4,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import PeerSupport
+import Synchronization
 import Testing
 
 /// `@connections` on the local gateway: cases 19-22 of the behaviour reference, through our
@@ -125,6 +126,52 @@ import Testing
         #expect(output.status == 0, "\(String(decoding: output.stderr, as: UTF8.self))")
         #expect(String(decoding: output.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "gone")
         #expect(await client.next() == "from boto3")
+        try await client.close()
+        try await rig.stop()
+    }
+}
+
+/// Cases 6 and 13 of the behaviour reference.
+@Suite(.serialized) struct ConnectTimingTests {
+    // 6. A post to the connection while its $connect is still running is 410: it does not exist yet.
+    @Test func case06NotReachableDuringConnect() async throws {
+        let gatewayPort = Mutex<Int?>(nil)
+        let statusDuringConnect = Mutex<Int?>(nil)
+        let rig = try await Rig.start(backend: { request in
+            guard request.uri.hasPrefix("/ws/connect"), let id = request.header("connectionId"), let port = gatewayPort.withLock({ $0 }) else {
+                return .init(status: 200)
+            }
+            let client = ManagementClient(httpClient: .shared, credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential), retry: .init(maxAttempts: 1))
+            do {
+                try await client.post(ByteBuffer(string: "too early"), to: id, endpoint: try ManagementEndpoint(url: "http://127.0.0.1:\(port)/abc123/dev"), region: "us-east-1")
+                statusDuringConnect.withLock { $0 = 200 }
+            } catch let error as AWSError {
+                statusDuringConnect.withLock { $0 = error.status }
+            } catch {
+                statusDuringConnect.withLock { $0 = -1 }
+            }
+            return .init(status: 200)
+        })
+        gatewayPort.withLock { $0 = rig.gateway.port }
+        let client = try await TestClient.connect(rig.url)
+        #expect(statusDuringConnect.withLock { $0 } == 410)
+        #expect(await client.next(timeout: .milliseconds(200)) == nil, "nothing was delivered")
+        try await client.close()
+        try await rig.stop()
+    }
+
+    // 13. Integrations of one connection run concurrently: a fast answer overtakes a slow one.
+    @Test func case13MessagesOfOneConnectionRunConcurrently() async throws {
+        let rig = try await Rig.start(twoWay: ["sendmessage"], backend: { request in
+            let body = String(decoding: request.body, as: UTF8.self)
+            if body.contains("slow") { try? await Task.sleep(for: .milliseconds(500)) }
+            return .init(status: 200, body: body.contains("slow") ? "slow reply" : "fast reply")
+        })
+        let client = try await TestClient.connect(rig.url)
+        try await client.send(#"{"action":"sendmessage","speed":"slow"}"#)
+        try await client.send(#"{"action":"sendmessage","speed":"fast"}"#)
+        #expect(await client.next() == "fast reply")
+        #expect(await client.next() == "slow reply")
         try await client.close()
         try await rig.stop()
     }

@@ -80,8 +80,9 @@ func makeRequestID() -> String { makeConnectionID() }
 
 /// `Root=1-{epoch hex}-{24 hex}`.
 func makeTraceID(_ date: Date) -> String {
-    let random = (0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-    return "Root=1-\(String(UInt32(date.timeIntervalSince1970), radix: 16))-\(random)"
+    let random = String(UInt64.random(in: 0...UInt64.max), radix: 16) + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    let padded = String(repeating: "0", count: max(0, 24 - random.count)) + random
+    return "Root=1-\(String(UInt32(date.timeIntervalSince1970), radix: 16))-\(padded.prefix(24))"
 }
 
 /// API Gateway's error frames: note the spacing, a space after the first colon only.

@@ -6,6 +6,8 @@ import NIOHTTP1
 /// Gateway does for `@connections` and the control plane.
 struct SigV4Verifier: Sendable {
     let credentials: [String: Credential]
+    /// One signer per region and service, so their signing-key caches last.
+    private let signers = SignerCache()
 
     init(credentials: [Credential]) {
         self.credentials = Dictionary(credentials.map { ($0.accessKeyID, $0) }, uniquingKeysWith: { first, _ in first })
@@ -34,7 +36,7 @@ struct SigV4Verifier: Sendable {
         let signed = headers.filter { names.contains($0.name.lowercased()) }.map { (name: $0.name, value: $0.value) }
         let (path, query) = splitURI(uri)
         let request = SigV4Request(method: method, host: headers.first(name: "Host") ?? "", path: path, query: query ?? "", headers: signed, body: body)
-        let expected = SigV4Signer(service: service, region: region).signature(of: request, credential: credential, date: date)
+        let expected = signers.signer(service: service, region: region).signature(of: request, credential: credential, date: date)
         guard expected.signedHeaders == signedHeaders else { return "signed headers do not match the request" }
         guard expected.signature == presented else {
             return "The request signature we calculated does not match the signature you provided"
@@ -42,11 +44,45 @@ struct SigV4Verifier: Sendable {
         return nil
     }
 
+    /// `yyyyMMdd'T'HHmmss'Z'`, parsed by hand (a DateFormatter per request showed in profiles).
     static func parse(_ amzDate: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.date(from: amzDate)
+        let bytes = Array(amzDate.utf8)
+        guard bytes.count == 16, bytes[8] == UInt8(ascii: "T"), bytes[15] == UInt8(ascii: "Z") else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for byte in bytes[range] {
+                guard byte >= 0x30 && byte <= 0x39 else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8),
+            let hour = number(9..<11), let minute = number(11..<13), let second = number(13..<15),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        // Days from the civil date (Howard Hinnant's algorithm).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + hour * 3600 + minute * 60 + second))
+    }
+}
+
+import Synchronization
+
+final class SignerCache: Sendable {
+    private let signers = Mutex<[String: SigV4Signer]>([:])
+
+    func signer(service: String, region: String) -> SigV4Signer {
+        signers.withLock { signers in
+            let key = service + "/" + region
+            if let signer = signers[key] { return signer }
+            let signer = SigV4Signer(service: service, region: region)
+            signers[key] = signer
+            return signer
+        }
     }
 }
