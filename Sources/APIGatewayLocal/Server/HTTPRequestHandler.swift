@@ -68,7 +68,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler, 
     private func write(_ response: LocalResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
         var headers = response.headers
         headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.readableBytes)")
-        let keepAlive = head.isKeepAlive && response.status.code < 400 || head.isKeepAlive && head.headers.first(name: "Upgrade") == nil
+        // A refused WebSocket handshake ends the connection; other requests may keep it.
+        let keepAlive = head.isKeepAlive && head.headers.first(name: "Upgrade") == nil
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)

@@ -217,7 +217,8 @@ public final class GatewayDispatcher: Sendable {
             throw Refusal.noLiveSession(checked.connectionID, apiID: checked.gateway.apiID)
         }
         guard let (name, handler) = endpoint.controller.handlers.select(for: request.body) else {
-            throw Refusal.noHandler(HandlerSelector(request.body).handler ?? HandlerSelector(request.body).action, route: endpoint.route.routeKey)
+            let selector = HandlerSelector(request.body)
+            throw Refusal.noHandler(selector.handler ?? selector.action, route: endpoint.route.routeKey)
         }
         let context = MessageContext(
             request: request, session: session, gateway: checked.gateway, routeKey: endpoint.route.routeKey,
