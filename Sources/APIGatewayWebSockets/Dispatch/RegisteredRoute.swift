@@ -9,6 +9,12 @@ public struct RegisteredRoute: Sendable, Hashable, CustomStringConvertible {
     public let path: String
     public let event: EventKind
 
+    public init(routeKey: RouteKey, path: String, event: EventKind) {
+        self.routeKey = routeKey
+        self.path = path
+        self.event = event
+    }
+
     public var description: String { "\(routeKey) → POST \(path)" }
 }
 

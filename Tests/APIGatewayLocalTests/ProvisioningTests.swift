@@ -1,0 +1,134 @@
+import APIGatewayAWS
+@testable import APIGatewayLocal
+import APIGatewayWebSockets
+import ChatApp
+import Fluent
+import FluentSQLiteDriver
+import Foundation
+import Synchronization
+import Testing
+import Vapor
+import VaporAPIGatewayWebSockets
+
+/// The guide's last steps, "register the route with API Gateway" and "test the route": routes
+/// declared in code are planned and applied to the local gateway, and a WebSocket client reaches
+/// them; a new controller's route goes live the same way.
+@Suite(.serialized) struct ProvisioningTests {
+    let credential = LocalGatewayConfiguration.developmentCredential
+    let secret = "provisioning-secret"
+
+    /// A live backend on port 0 with `controllers`, sessions in `database`.
+    func backend(_ database: String, controllers: [any WebSocketController], gatewayPort: Int) async throws -> (Application, WebSocketGateway, String) {
+        let app = try await Application.make(.testing)
+        app.databases.use(.sqlite(.file(database)), as: .sqlite)
+        app.migrations.add(CreateWebSocketTables())
+        try await app.autoMigrate()
+        let http = ManagementClient.makeHTTPClient()
+        let poster = ManagementClient(httpClient: http, credentials: StaticCredentialProvider(credential))
+        let ws = WebSocketGateway(app: app, configuration: GatewayConfiguration(secrets: [secret]), poster: poster)
+        for controller in controllers {
+            try ws.register(controller, at: controller.routeKey == .default ? nil : "/websockets/\(controller.routeKey)/")
+        }
+        app.http.server.configuration.hostname = "127.0.0.1"
+        app.http.server.configuration.port = 0
+        try await app.server.start(address: nil)
+        app.lifecycle.use(Shutdown(client: http))
+        return (app, ws, "http://127.0.0.1:\(app.http.server.shared.localAddress!.port!)")
+    }
+
+    struct Shutdown: LifecycleHandler {
+        let client: HTTPClient
+        func shutdownAsync(_ application: Application) async { try? await client.shutdown() }
+    }
+
+    func stop(_ app: Application) async throws {
+        await app.server.shutdown()
+        try await app.asyncShutdown()
+    }
+
+    @Test func planApplyAndTestARouteThenAddOne() async throws {
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("prov-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) } }
+        let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
+        try await gateway.start()
+        let client = ControlPlaneClient(httpClient: .shared, credentials: StaticCredentialProvider(credential), region: "us-east-1",
+                                        endpoint: "http://127.0.0.1:\(gateway.port!)")
+
+        // 1. The app with its $default controller only: plan from nothing, apply.
+        let (app1, ws1, base1) = try await backend(database, controllers: [ChatController()], gatewayPort: gateway.port!)
+        let desired1 = DesiredAPI(name: "chat", stage: "dev", routes: ws1.registeredRoutes, publicBaseURL: base1, secret: secret)
+        let plan1 = Planner.plan(desired1, existing: nil)
+        #expect(plan1.description.contains("+ create WebSocket API 'chat'") && plan1.description.contains("+ $connect: integration POST \(base1)/ws/connect"))
+        let apiId = try await Planner.apply(plan1, client: client)
+        try await ws1.registerGateway(GatewayRecord(
+            apiID: try APIID(apiId), stage: "dev", region: "us-east-1", managementEndpoint: "http://127.0.0.1:\(gateway.port!)/\(apiId)/dev"
+        ))
+        // Applying again changes nothing.
+        #expect(Planner.plan(desired1, existing: try await ExistingAPI.read(apiId, stage: "dev", client: client)).isEmpty)
+
+        // 2. Test the route: a WebSocket client through the gateway; `notifications` has no route yet.
+        let first = try await TestClient.connect("ws://127.0.0.1:\(gateway.port!)/\(apiId)/dev?channel=lobby")
+        try await first.send(#"{"action":"notifications","handler":"subscribe","topic":"t"}"#)
+        #expect(await first.next()?.contains(#""echo""#) == true, "without its route, the message falls back to $default")
+        try await first.close()
+        try await stop(app1)
+
+        // 3. Add the controller with the new route key; plan shows it; apply makes it live.
+        let (app2, ws2, base2) = try await backend(database, controllers: [ChatController(), NotificationsController()], gatewayPort: gateway.port!)
+        let desired2 = DesiredAPI(name: "chat", stage: "dev", routes: ws2.registeredRoutes, publicBaseURL: base2, secret: secret)
+        let plan2 = Planner.plan(desired2, existing: try await ExistingAPI.read(apiId, stage: "dev", client: client))
+        #expect(plan2.steps.contains { $0.action == .createRoute(routeKey: "notifications", integrationId: nil) })
+        #expect(plan2.steps.filter { if case .updateIntegration = $0.action { true } else { false } }.count == 3, "the backend moved: three URIs change")
+        try await Planner.apply(plan2, client: client)
+        let second = try await TestClient.connect("ws://127.0.0.1:\(gateway.port!)/\(apiId)/dev?channel=lobby")
+        try await second.send(#"{"action":"notifications","handler":"subscribe","topic":"t"}"#)
+        #expect(await second.next() == #"{"subscribed":"t"}"#)
+        try await second.close()
+        #expect(Planner.plan(desired2, existing: try await ExistingAPI.read(apiId, stage: "dev", client: client)).isEmpty)
+        try await stop(app2)
+        try await gateway.stop()
+    }
+
+    /// An apply interrupted after each step resumes, from what then exists, to the same final
+    /// state, with no duplicate routes or integrations.
+    @Test func interruptedApplyResumesWithoutDuplicates() async throws {
+        let routes = try [
+            RegisteredRoute.testing(.connect, "/ws/connect"), .testing(.disconnect, "/ws/disconnect"),
+            .testing(.default, "/ws/default"), .testing(try RouteKey("notifications"), "/websockets/notifications/"),
+        ]
+        let desired = DesiredAPI(name: "resumable", stage: "dev", routes: routes, publicBaseURL: "http://127.0.0.1:9", secret: "s",
+                                 twoWayRouteKeys: ["notifications"])
+        let total = Planner.plan(desired, existing: nil).steps.count
+        for failAt in 1..<total {
+            let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
+            try await gateway.start()
+            let client = ControlPlaneClient(httpClient: .shared, credentials: StaticCredentialProvider(credential), region: "us-east-1",
+                                            endpoint: "http://127.0.0.1:\(gateway.port!)")
+            struct Interrupted: Error {}
+            let done = Atomic<Int>(0)
+            let recordedAPI = Mutex<String?>(nil)
+            await #expect(throws: Interrupted.self) {
+                try await Planner.apply(Planner.plan(desired, existing: nil), client: client) { _, apiId in
+                    recordedAPI.withLock { $0 = apiId }
+                    if done.wrappingAdd(1, ordering: .relaxed).newValue == failAt { throw Interrupted() }
+                }
+            }
+            let apiId = try #require(recordedAPI.withLock { $0 })
+            let resumed = Planner.plan(desired, existing: try await ExistingAPI.read(apiId, stage: "dev", client: client))
+            try await Planner.apply(resumed, client: client)
+            let final = try await ExistingAPI.read(apiId, stage: "dev", client: client)
+            #expect(final.routes.compactMap(\.routeKey).sorted() == ["$connect", "$default", "$disconnect", "notifications"], "after step \(failAt)")
+            #expect(final.integrations.count == 4, "no orphaned or duplicate integrations after step \(failAt)")
+            #expect(final.stage?.deploymentId != nil)
+            #expect(Planner.plan(desired, existing: final).isEmpty, "after step \(failAt)")
+            #expect(gateway.currentAPIs.count == 1)
+            try await gateway.stop()
+        }
+    }
+}
+
+extension RegisteredRoute {
+    static func testing(_ key: RouteKey, _ path: String) -> RegisteredRoute {
+        RegisteredRoute(routeKey: key, path: path, event: key == .connect ? .connect : key == .disconnect ? .disconnect : .message)
+    }
+}
