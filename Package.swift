@@ -214,7 +214,7 @@ let package = Package(
         ),
         .testTarget(
             name: "APIGatewayWebSocketsTests",
-            dependencies: ["APIGatewayWebSockets", "APIGatewayWebSocketsTesting"],
+            dependencies: ["APIGatewayWebSockets", "APIGatewayWebSocketsTesting", "PeerSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,78 @@
+@testable import APIGatewayWebSockets
+import Foundation
+import PeerSupport
+import Testing
+
+/// The IaC exports of the desired API: CloudFormation passes cfn-lint, Terraform parses with
+/// python-hcl2, and our own checks cover what cfn-lint does not (`ProtocolType: WEBSOCKET`, a
+/// route selection expression).
+@Suite struct ExportTests {
+    let desired = DesiredAPI(
+        name: "chat", stage: "production",
+        routes: [
+            RegisteredRoute(routeKey: .connect, path: "/ws/connect", event: .connect),
+            RegisteredRoute(routeKey: .disconnect, path: "/ws/disconnect", event: .disconnect),
+            RegisteredRoute(routeKey: .default, path: "/ws/default", event: .message),
+            RegisteredRoute(routeKey: try! RouteKey("notifications"), path: "/websockets/notifications/", event: .message),
+        ],
+        publicBaseURL: "https://backend.example.com/", secret: "never-in-the-template", twoWayRouteKeys: ["notifications"]
+    )
+
+    func write(_ text: String, _ name: String) throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func ourOwnChecks() throws {
+        let template = InfrastructureExport.cloudFormationTemplate(desired)
+        let resources = try #require(template["Resources"] as? [String: [String: Any]])
+        let api = try #require(resources["WebSocketApi"]?["Properties"] as? [String: Any])
+        #expect(api["ProtocolType"] as? String == "WEBSOCKET")
+        #expect(api["RouteSelectionExpression"] as? String == "$request.body.action")
+        let routeKeys = resources.values.filter { $0["Type"] as? String == "AWS::ApiGatewayV2::Route" }
+            .compactMap { ($0["Properties"] as? [String: Any])?["RouteKey"] as? String }
+        #expect(Set(routeKeys) == ["$connect", "$disconnect", "$default", "notifications"])
+        #expect(resources.values.filter { $0["Type"] as? String == "AWS::ApiGatewayV2::RouteResponse" }.count == 1)
+        for text in [InfrastructureExport.cloudFormationJSON(desired), InfrastructureExport.cloudFormationYAML(desired), InfrastructureExport.terraform(desired)] {
+            #expect(!text.contains("never-in-the-template"), "the secret is a parameter, never written out")
+            #expect(text.contains("https://backend.example.com/websockets/notifications/"))
+        }
+        #expect(InfrastructureExport.hcl("${request.body.a}-x") == #""$${request.body.a}-x""#)
+        let checklist = InfrastructureExport.consoleChecklist(desired)
+        #expect(checklist.contains("`notifications` → https://backend.example.com/websockets/notifications/"))
+    }
+
+    @Test func cloudFormationPassesCfnLint() async throws {
+        guard let python = await PythonPeer.interpreter(importing: "cfnlint") else {
+            if PythonPeer.required { Issue.record(Comment(rawValue: PythonPeer.missingMessage("cfn-lint"))) }
+            else { print("SKIPPED cloudFormationPassesCfnLint: \(PythonPeer.missingMessage("cfn-lint"))") }
+            return
+        }
+        let cfnLint = python.deletingLastPathComponent().appendingPathComponent("cfn-lint")
+        let yaml = try write(InfrastructureExport.cloudFormationYAML(desired), "ws.yaml")
+        let json = try write(InfrastructureExport.cloudFormationJSON(desired), "ws.json")
+        for file in [yaml, json] {
+            let output = try await PythonPeer.run(cfnLint, [file], input: Data())
+            #expect(output.status == 0, "cfn-lint \(file): \(String(decoding: output.stdout, as: UTF8.self))\(String(decoding: output.stderr, as: UTF8.self))")
+        }
+        // cfn-lint is not blind: a broken copy fails.
+        let broken = try write(InfrastructureExport.cloudFormationYAML(desired).replacingOccurrences(of: "RouteKey:", with: "RouteKeyX:"), "broken.yaml")
+        #expect(try await PythonPeer.run(cfnLint, [broken], input: Data()).status != 0)
+    }
+
+    @Test func terraformParsesWithPythonHCL2() async throws {
+        guard let python = await PythonPeer.interpreter(importing: "hcl2") else {
+            if PythonPeer.required { Issue.record(Comment(rawValue: PythonPeer.missingMessage("python-hcl2"))) }
+            else { print("SKIPPED terraformParsesWithPythonHCL2: \(PythonPeer.missingMessage("python-hcl2"))") }
+            return
+        }
+        let file = try write(InfrastructureExport.terraform(desired), "main.tf")
+        let script = PythonPeer.repositoryRoot.appendingPathComponent("Tests/Peers/check_terraform.py").path
+        let output = try await PythonPeer.run(python, [script, file, "$connect", "$disconnect", "$default", "notifications"], input: Data())
+        #expect(output.status == 0 && String(decoding: output.stdout, as: UTF8.self).hasPrefix("ok"),
+                "\(String(decoding: output.stdout, as: UTF8.self))\(String(decoding: output.stderr, as: UTF8.self))")
+    }
+}

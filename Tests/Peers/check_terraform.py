@@ -1,0 +1,55 @@
+"""Parses a Terraform file with python-hcl2 and checks the API Gateway v2 resources in it.
+
+    python check_terraform.py FILE ROUTE_KEY...
+
+Prints "ok" or exits non-zero with what is wrong. python-hcl2 only parses (terraform itself cannot
+run offline), so the resource types and attributes are checked here.
+"""
+import sys
+
+import hcl2
+
+path, expected_keys = sys.argv[1], set(sys.argv[2:])
+with open(path) as handle:
+    document = hcl2.load(handle)
+
+
+def unquote(text):
+    return text[1:-1] if isinstance(text, str) and len(text) >= 2 and text[0] == text[-1] == '"' else text
+
+
+resources = {}
+for block in document.get("resource", []):
+    for kind, named in block.items():
+        for name, body in named.items():
+            resources.setdefault(unquote(kind), {})[unquote(name)] = body
+
+problems = []
+apis = resources.get("aws_apigatewayv2_api", {})
+if len(apis) != 1:
+    problems.append(f"expected one aws_apigatewayv2_api, found {len(apis)}")
+for api in apis.values():
+    if unquote(api.get("protocol_type")) != "WEBSOCKET":
+        problems.append(f"protocol_type is {api.get('protocol_type')}")
+    if not api.get("route_selection_expression"):
+        problems.append("route_selection_expression missing")
+routes = resources.get("aws_apigatewayv2_route", {})
+keys = {unquote(route.get("route_key")) for route in routes.values()}
+if keys != expected_keys:
+    problems.append(f"route keys {sorted(keys)} != {sorted(expected_keys)}")
+integrations = resources.get("aws_apigatewayv2_integration", {})
+for name, integration in integrations.items():
+    if unquote(integration.get("integration_type")) != "HTTP_PROXY":
+        problems.append(f"integration {name} is not HTTP_PROXY")
+    parameters = integration.get("request_parameters") or {}
+    if not any("connectionId" in unquote(key) for key in parameters):
+        problems.append(f"integration {name} does not map connectionId")
+if len(integrations) != len(routes):
+    problems.append("one integration per route expected")
+for kind in ("aws_apigatewayv2_stage", "aws_apigatewayv2_deployment"):
+    if len(resources.get(kind, {})) != 1:
+        problems.append(f"expected one {kind}")
+if problems:
+    print("\n".join(problems))
+    sys.exit(1)
+print("ok")
