@@ -171,21 +171,15 @@ public final class ControlPlaneClient: Sendable {
             headers: body == nil ? [] : [(name: "Content-Type", value: "application/json")], body: body ?? []
         )
         signer.sign(&signed, credential: try await credentials.credential())
-        var request = HTTPClientRequest(url: "\(components.scheme ?? "https")://\(hostHeader)\(fullPath)" + (queryString.isEmpty ? "" : "?" + queryString))
-        request.method = method
-        for header in signed.headers { request.headers.add(name: header.name, value: header.value) }
-        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await httpClient.execute(request, timeout: timeout)
-        let answer = try await response.body.collect(upTo: 10 << 20)
-        guard (200..<300).contains(Int(response.status.code)) else {
-            let error = AWSError.parse(
-                status: Int(response.status.code), errorTypeHeader: response.headers.first(name: "x-amzn-ErrorType"),
-                requestID: response.headers.first(name: "x-amzn-RequestId"), body: Array(answer.readableBytesView)
+        let url = "\(components.scheme ?? "https")://\(hostHeader)\(fullPath)" + (queryString.isEmpty ? "" : "?" + queryString)
+        do {
+            return try await httpClient.executeAWS(
+                method, url: url, signed: signed, body: body.map { ByteBuffer(bytes: $0) }, timeout: timeout, maximumAnswer: 10 << 20
             )
+        } catch let error as AWSError {
             logger.debug("control plane error", metadata: ["apigw.request": "\(method) \(path)", "apigw.error": "\(error)"])
             throw error
         }
-        return answer
     }
 
     private func e(_ segment: String) -> String { uriEncode(segment, keepSlash: false) }

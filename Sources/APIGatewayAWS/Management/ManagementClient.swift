@@ -147,23 +147,12 @@ public final class ManagementClient: Sendable {
         let path = endpoint.path(forConnection: connectionID)
         var signed = SigV4Request(method: method.rawValue, host: endpoint.hostHeader, path: path)
         signer(for: region).sign(&signed, credential: try await credentials.credential(), payloadHash: payloadHash)
-        var request = HTTPClientRequest(url: endpoint.origin + path)
-        request.method = method
-        for header in signed.headers { request.headers.add(name: header.name, value: header.value) }
-        if let body {
-            request.body = .bytes(body)
-        }
-        let response = try await httpClient.execute(request, timeout: timeout)
-        let answer = try await response.body.collect(upTo: 1 << 20)
-        guard (200..<300).contains(Int(response.status.code)) else {
-            let error = AWSError.parse(
-                status: Int(response.status.code), errorTypeHeader: response.headers.first(name: "x-amzn-ErrorType"),
-                requestID: response.headers.first(name: "x-amzn-RequestId"), body: Array(answer.readableBytesView)
-            )
+        do {
+            return try await httpClient.executeAWS(method, url: endpoint.origin + path, signed: signed, body: body, timeout: timeout, maximumAnswer: 1 << 20)
+        } catch let error as AWSError {
             logger.debug("@connections error", metadata: ["apigw.connection.id": "\(connectionID)", "apigw.error": "\(error)"])
             throw error
         }
-        return answer
     }
 
     /// `url` parsed once and remembered: a fan-out posts to the same endpoint many times.
