@@ -132,6 +132,26 @@ import Testing
         try await server.close()
     }
 
+    @Test(arguments: [403, 404, 405])
+    func instanceMetadataFallsBackToV1UnlessDisabled(_ tokenStatus: Int) async throws {
+        let server = try await LoopbackServer { request in
+            switch (request.method, request.uri) {
+            case ("PUT", _): return .init(status: tokenStatus)
+            case ("GET", "/latest/meta-data/iam/security-credentials/") where request.header("x-aws-ec2-metadata-token") == nil: return .init(body: "v1-role")
+            case ("GET", "/latest/meta-data/iam/security-credentials/v1-role"): return .init(body: document("AKIAV1"))
+            default: return .init(status: 401)
+            }
+        }
+        let v1 = try await InstanceMetadataCredentialProvider(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": server.url]).credential()
+        #expect(v1.accessKeyID == "AKIAV1")
+        await #expect(throws: CredentialError.self) {
+            try await InstanceMetadataCredentialProvider(environment: [
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT": server.url, "AWS_EC2_METADATA_V1_DISABLED": "true",
+            ]).credential()
+        }
+        try await server.close()
+    }
+
     @Test func instanceMetadataAgainstMoto() async throws {
         guard let moto = try await MotoServer.start() else { return }
         defer { moto.stop() }

@@ -43,7 +43,7 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
             let body = try await response.body.collect(upTo: 4096)
             switch response.status.code {
             case 200: token = String(buffer: body)
-            case 403, 404, 405 where !v1Disabled: token = nil
+            case 403 where !v1Disabled, 404 where !v1Disabled, 405 where !v1Disabled: token = nil  // IMDSv1 fallback
             default: throw CredentialError.unavailable("instance metadata: token request answered \(response.status.code)")
             }
         } catch let error as CredentialError {
