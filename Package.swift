@@ -92,6 +92,7 @@ let package = Package(
             name: "VaporAPIGatewayWebSockets",
             dependencies: [
                 "APIGatewayWebSockets",
+                "APIGatewayAWS",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentKit", package: "fluent-kit"),

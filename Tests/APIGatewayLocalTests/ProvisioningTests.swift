@@ -127,6 +127,33 @@ import VaporAPIGatewayWebSockets
     }
 }
 
+/// The `gateway` command's plan, apply and export, against the local gateway.
+@Test func gatewayCommandPlansAppliesAndExports() async throws {
+    let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
+    try await gateway.start()
+    let app = try await Application.make(.testing)
+    let ws = WebSocketGateway(app: app, configuration: GatewayConfiguration(secrets: ["cmd-secret"]), store: InMemoryConnectionStore(), poster: LoggingPoster(logger: app.logger))
+    try ws.register(ChatController())
+    let client = ControlPlaneClient(httpClient: .shared, credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential),
+                                    region: "us-east-1", endpoint: "http://127.0.0.1:\(gateway.port!)")
+    func run(_ action: String, apiID: String? = nil, format: String = "yaml", publicURL: String? = "https://backend.example.com") async throws -> String {
+        try await GatewayCommand.perform(action, gateway: ws, publicURL: publicURL, apiID: apiID, name: "cmd", stage: "dev", format: format, client: client)
+    }
+    let plan = try await run("plan")
+    #expect(plan.contains("+ create WebSocket API 'cmd'") && plan.contains("+ $default: integration POST https://backend.example.com/ws/default"))
+    #expect(gateway.currentAPIs.isEmpty, "plan changes nothing")
+    let applied = try await run("apply")
+    let apiID = try #require(gateway.currentAPIs.first?.apiId)
+    #expect(applied.contains("Applied to API \(apiID)"))
+    #expect(try await run("plan", apiID: apiID) == "No changes: API Gateway matches the app's routes.")
+    #expect(try await run("export", format: "terraform").contains(#"resource "aws_apigatewayv2_api" "websocket""#))
+    #expect(try await run("export", format: "console").contains("Deploy API"))
+    await #expect(throws: Abort.self) { try await run("destroy") }
+    await #expect(throws: Abort.self) { try await run("plan", publicURL: nil) }
+    try await app.asyncShutdown()
+    try await gateway.stop()
+}
+
 extension RegisteredRoute {
     static func testing(_ key: RouteKey, _ path: String) -> RegisteredRoute {
         RegisteredRoute(routeKey: key, path: path, event: key == .connect ? .connect : key == .disconnect ? .disconnect : .message)

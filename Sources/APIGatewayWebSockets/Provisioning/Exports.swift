@@ -253,12 +253,12 @@ public enum InfrastructureExport {
             "3. For each route, attach an HTTP integration with HTTP proxy integration ON, method POST:",
         ]
         for route in desired.routes { lines.append("   - `\(route.routeKey)` → \(route.integrationURI)") }
-        lines.append("4. The console cannot set integration request parameters; for each integration run:")
-        for route in desired.routes {
-            let parameters = parameters(route, secretReference: "<gateway secret>")
-            let json = parameters.keys.sorted().map { "\"\($0)\":\"\(parameters[$0]!)\"" }.joined(separator: ",")
-            lines.append("   aws apigatewayv2 update-integration --api-id <api-id> --integration-id <id of \(route.routeKey)> --request-parameters '{\(json)}'")
-        }
+        // Every route's integration takes the same parameters; a file avoids quoting the quotes.
+        let shared = desired.routes.first.map { Self.parameters($0, secretReference: "<gateway secret>") } ?? [:]
+        let json = "{" + shared.keys.sorted().map { "\"\($0)\": \"\(shared[$0]!)\"" }.joined(separator: ", ") + "}"
+        lines.append("4. The console cannot set integration request parameters. Save this as parameters.json:")
+        lines.append("   \(json)")
+        lines.append("   then, for each integration: aws apigatewayv2 update-integration --api-id <api-id> --integration-id <integration-id> --request-parameters file://parameters.json")
         let twoWay = desired.routes.filter(\.twoWay)
         if !twoWay.isEmpty {
             lines.append("5. Two-way routes (" + twoWay.map { "`\($0.routeKey)`" }.joined(separator: ", ") + "): Add integration response, then route response `$default`.")
