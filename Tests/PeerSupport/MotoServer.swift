@@ -42,9 +42,9 @@ public final class MotoServer: Sendable {
         throw MotoError(description: "moto_server did not start on port \(port)")
     }
 
-    /// Stops the server (SIGTERM); it exits on its own, nothing waits for it.
+    /// Stops the server. moto_server ignores SIGTERM, so it gets SIGKILL (it keeps nothing to flush).
     public func stop() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     public struct MotoError: Error, CustomStringConvertible { public let description: String }
