@@ -92,7 +92,7 @@ import VaporAPIGatewayWebSockets
     /// An apply interrupted after each step resumes, from what then exists, to the same final
     /// state, with no duplicate routes or integrations.
     @Test func interruptedApplyResumesWithoutDuplicates() async throws {
-        let routes = try [
+        let routes = [
             RegisteredRoute.testing(.connect, "/ws/connect"), .testing(.disconnect, "/ws/disconnect"),
             .testing(.default, "/ws/default"), .testing(try RouteKey("notifications"), "/websockets/notifications/"),
         ]
