@@ -68,12 +68,10 @@ public struct SigV4Signer: Sendable {
         if signsPayloadHeader {
             request.headers.append((name: "x-amz-content-sha256", value: hash))
         }
-        let canonical = canonicalHeaders(request)
-        let creq = canonicalRequest(request, canonicalQuery: canonicalQuery(request.query), headers: canonical, payloadHash: hash)
-        let signature = self.signature(stringToSign: stringToSign(canonicalRequest: creq, time: time), credential: credential, day: time.day)
+        let (signedHeaders, signature) = signature(of: request, credential: credential, time: time, payloadHash: hash)
         request.headers.append((
             name: "Authorization",
-            value: "AWS4-HMAC-SHA256 Credential=\(credential.accessKeyID)/\(scope(time.day)), SignedHeaders=\(canonical.signedHeaders), Signature=\(signature)"
+            value: "AWS4-HMAC-SHA256 Credential=\(credential.accessKeyID)/\(scope(time.day)), SignedHeaders=\(signedHeaders), Signature=\(signature)"
         ))
         if let token = credential.sessionToken, omitSessionToken {
             request.headers.append((name: "X-Amz-Security-Token", value: token))
@@ -83,7 +81,10 @@ public struct SigV4Signer: Sendable {
     /// The signature of `request` exactly as it is (every header in it, `X-Amz-Date` included,
     /// is signed except the ones proxies rewrite): what a verifier recomputes.
     public func signature(of request: SigV4Request, credential: Credential, date: Date, payloadHash: String? = nil) -> (signedHeaders: String, signature: String) {
-        let time = AmzTime(date)
+        signature(of: request, credential: credential, time: AmzTime(date), payloadHash: payloadHash)
+    }
+
+    private func signature(of request: SigV4Request, credential: Credential, time: AmzTime, payloadHash: String?) -> (signedHeaders: String, signature: String) {
         let canonical = canonicalHeaders(request)
         let creq = canonicalRequest(
             request, canonicalQuery: canonicalQuery(request.query), headers: canonical, payloadHash: payloadHash ?? Self.hexSHA256(request.body)

@@ -9,9 +9,7 @@ public import APIGatewayAWS
 extension ManagementClient: ConnectionPoster {
     public func post(_ payload: Payload, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
         do {
-            let endpoint = try gateway.managementEndpoint.map { try self.endpoint($0) }
-                ?? .aws(apiID: gateway.apiID.rawValue, region: gateway.region, stage: gateway.stage)
-            try await post(payload.bytes, payloadHash: payload.sha256, to: connection.rawValue, endpoint: endpoint, region: gateway.region)
+            try await post(payload.bytes, payloadHash: payload.sha256, to: connection.rawValue, endpoint: try endpoint(for: gateway), region: gateway.region)
             return .sent
         } catch let error as AWSError where error.code == .gone {
             return .gone
@@ -19,11 +17,12 @@ extension ManagementClient: ConnectionPoster {
     }
 }
 
-extension GatewayRecord {
-    /// Where this API's stage serves `@connections`.
+extension ManagementClient {
+    /// Where `gateway`'s stage serves `@connections`: its `managementEndpoint` (parsed once per
+    /// client), else `https://{apiID}.execute-api.{region}.amazonaws.com/{stage}`.
     /// - Throws: ``ManagementEndpointError`` when `managementEndpoint` is not a URL.
-    public func endpoint() throws -> ManagementEndpoint {
-        if let managementEndpoint { return try ManagementEndpoint(url: managementEndpoint) }
-        return .aws(apiID: apiID.rawValue, region: region, stage: stage)
+    public func endpoint(for gateway: GatewayRecord) throws -> ManagementEndpoint {
+        if let url = gateway.managementEndpoint { return try endpoint(url) }
+        return .aws(apiID: gateway.apiID.rawValue, region: gateway.region, stage: gateway.stage)
     }
 }
