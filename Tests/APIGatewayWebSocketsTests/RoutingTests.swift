@@ -1,6 +1,7 @@
 import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
 import NIOCore
+import Synchronization
 import Testing
 
 @Suite struct RoutingTests {
@@ -115,5 +116,48 @@ extension Sequence {
         var result: [T] = []
         for element in self { result.append(try await transform(element)) }
         return result
+    }
+}
+
+/// The directory answers known APIs from memory and reloads on an unknown id at most once per
+/// interval, joining a reload under way.
+@Suite struct GatewayDirectoryTests {
+    final class Source: Sendable {
+        let loads = Mutex<Int>(0)
+        let records = Mutex<[GatewayRecord]>([])
+        func load() async throws -> [GatewayRecord] {
+            loads.withLock { $0 += 1 }
+            try await Task.sleep(for: .milliseconds(20))
+            return records.withLock { $0 }
+        }
+    }
+
+    @Test func reloadsOnMissAtMostOncePerInterval() async throws {
+        let source = Source()
+        source.records.withLock { $0 = [GatewayRecord(apiID: apiID, stage: "dev", region: "r")] }
+        let directory = CachedGatewayDirectory(refreshInterval: .seconds(3600)) { try await source.load() }
+        // Concurrent first lookups share one load.
+        let found = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<10 { group.addTask { try await directory.gateway(apiID) != nil } }
+            return try await group.reduce(true) { $0 && $1 }
+        }
+        #expect(found && source.loads.withLock { $0 } == 1)
+        // Known ids cost no load; an unknown one within the interval costs none either.
+        #expect(try await directory.gateway(apiID) != nil)
+        source.records.withLock { $0.append(GatewayRecord(apiID: otherAPIID, stage: "dev", region: "r")) }
+        #expect(try await directory.gateway(otherAPIID) == nil)
+        #expect(source.loads.withLock { $0 } == 1)
+        // An explicit reload learns of it.
+        try await directory.reload()
+        #expect(try await directory.gateway(otherAPIID) != nil && source.loads.withLock { $0 } == 2)
+    }
+
+    @Test func unknownIdReloadsOnceTheIntervalHasPassed() async throws {
+        let source = Source()
+        let directory = CachedGatewayDirectory(refreshInterval: .zero) { try await source.load() }
+        #expect(try await directory.gateway(apiID) == nil)
+        source.records.withLock { $0 = [GatewayRecord(apiID: apiID, stage: "dev", region: "r")] }
+        #expect(try await directory.gateway(apiID) != nil, "registered by another process, found on the next miss")
+        #expect(source.loads.withLock { $0 } == 2)
     }
 }

@@ -45,7 +45,8 @@ public final class CachedGatewayDirectory: GatewayDirectory {
         let now = ContinuousClock.now
         let (hit, mayLoad) = state.withLock { state -> (GatewayRecord?, Bool) in
             if let record = state.records[apiID] { return (record, false) }
-            guard let last = state.lastLoad else { return (nil, true) }
+            // A reload under way is joined, whatever the interval: it may bring this id.
+            guard let last = state.lastLoad, state.inFlight == nil else { return (nil, true) }
             return (nil, last.duration(to: now) >= refreshInterval)
         }
         if let hit { return hit }
