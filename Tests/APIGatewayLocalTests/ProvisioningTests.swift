@@ -46,25 +46,32 @@ import VaporAPIGatewayWebSockets
         try await app.asyncShutdown()
     }
 
+    /// The guide's steps through the `gateway` command: configure, plan, apply (which records the
+    /// API so its events are accepted), test the route with a WebSocket client; then a new
+    /// controller, plan, apply, and its route is live.
     @Test func planApplyAndTestARouteThenAddOne() async throws {
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("prov-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) } }
         let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
         try await gateway.start()
-        let client = ControlPlaneClient(httpClient: .shared, credentials: StaticCredentialProvider(credential), region: "us-east-1",
-                                        endpoint: "http://127.0.0.1:\(gateway.port!)")
+        func command(_ ws: WebSocketGateway, _ action: String, publicURL: String? = nil) async throws -> String {
+            var options = GatewayCommand.Options(gateway: "chat")
+            options.publicURL = publicURL
+            options.stage = publicURL == nil ? nil : "dev"
+            return try await GatewayCommand.perform(action, options: options, gateway: ws) { region in
+                ControlPlaneClient(httpClient: .shared, credentials: StaticCredentialProvider(credential), region: region,
+                                   endpoint: "http://127.0.0.1:\(gateway.port!)")
+            }
+        }
 
-        // 1. The app with its $default controller only: plan from nothing, apply.
+        // 1. The app with its $default controller only: configure, plan from nothing, apply.
         let (app1, ws1, base1) = try await backend(database, controllers: [ChatController()], gatewayPort: gateway.port!)
-        let desired1 = DesiredAPI(name: "chat", stage: "dev", routes: ws1.registeredRoutes, publicBaseURL: base1, secret: secret)
-        let plan1 = Planner.plan(desired1, existing: nil)
-        #expect(plan1.description.contains("+ create WebSocket API 'chat'") && plan1.description.contains("+ $connect: integration POST \(base1)/ws/connect"))
-        let apiId = try await Planner.apply(plan1, client: client)
-        try await ws1.registerGateway(GatewayRecord(
-            apiID: try APIID(apiId), stage: "dev", region: "us-east-1", managementEndpoint: "http://127.0.0.1:\(gateway.port!)/\(apiId)/dev"
-        ))
-        // Applying again changes nothing.
-        #expect(Planner.plan(desired1, existing: try await ExistingAPI.read(apiId, stage: "dev", client: client)).isEmpty)
+        _ = try await command(ws1, "configure", publicURL: base1)
+        let plan1 = try await command(ws1, "plan")
+        #expect(plan1.contains("+ create WebSocket API 'chat'") && plan1.contains("+ $connect: integration POST \(base1)/ws/connect"))
+        #expect(try await command(ws1, "apply").contains("Applied: API"))
+        let apiId = try #require(gateway.currentAPIs.first?.apiId)
+        #expect(try await command(ws1, "plan") == "No changes: API Gateway matches the app's routes.")
 
         // 2. Test the route: a WebSocket client through the gateway; `notifications` has no route yet.
         let first = try await TestClient.connect("ws://127.0.0.1:\(gateway.port!)/\(apiId)/dev?channel=lobby")
@@ -73,18 +80,19 @@ import VaporAPIGatewayWebSockets
         try await first.close()
         try await stop(app1)
 
-        // 3. Add the controller with the new route key; plan shows it; apply makes it live.
+        // 3. Add the controller with the new route key (the backend also moved); plan shows it; apply makes it live.
         let (app2, ws2, base2) = try await backend(database, controllers: [ChatController(), NotificationsController()], gatewayPort: gateway.port!)
-        let desired2 = DesiredAPI(name: "chat", stage: "dev", routes: ws2.registeredRoutes, publicBaseURL: base2, secret: secret)
-        let plan2 = Planner.plan(desired2, existing: try await ExistingAPI.read(apiId, stage: "dev", client: client))
-        #expect(plan2.steps.contains { $0.action == .createRoute(routeKey: "notifications", integrationId: nil) })
-        #expect(plan2.steps.filter { if case .updateIntegration = $0.action { true } else { false } }.count == 3, "the backend moved: three URIs change")
-        try await Planner.apply(plan2, client: client)
+        _ = try await command(ws2, "configure", publicURL: base2)
+        let plan2 = try await command(ws2, "plan")
+        #expect(plan2.contains("+ notifications: integration POST \(base2)/websockets/notifications/"))
+        #expect(plan2.components(separatedBy: ": integration → POST \(base2)").count == 4, "the backend moved: three URIs change")
+        _ = try await command(ws2, "apply")
         let second = try await TestClient.connect("ws://127.0.0.1:\(gateway.port!)/\(apiId)/dev?channel=lobby")
         try await second.send(#"{"action":"notifications","handler":"subscribe","topic":"t"}"#)
         #expect(await second.next() == #"{"subscribed":"t"}"#)
         try await second.close()
-        #expect(Planner.plan(desired2, existing: try await ExistingAPI.read(apiId, stage: "dev", client: client)).isEmpty)
+        #expect(try await command(ws2, "plan") == "No changes: API Gateway matches the app's routes.")
+        #expect(gateway.currentAPIs.count == 1)
         try await stop(app2)
         try await gateway.stop()
     }
@@ -108,8 +116,8 @@ import VaporAPIGatewayWebSockets
             let done = Atomic<Int>(0)
             let recordedAPI = Mutex<String?>(nil)
             await #expect(throws: Interrupted.self) {
-                try await Planner.apply(Planner.plan(desired, existing: nil), client: client) { _, apiId in
-                    recordedAPI.withLock { $0 = apiId }
+                try await Planner.apply(Planner.plan(desired, existing: nil), client: client) { _, progress in
+                    recordedAPI.withLock { $0 = progress.apiId }
                     if done.wrappingAdd(1, ordering: .relaxed).newValue == failAt { throw Interrupted() }
                 }
             }
@@ -125,33 +133,6 @@ import VaporAPIGatewayWebSockets
             try await gateway.stop()
         }
     }
-}
-
-/// The `gateway` command's plan, apply and export, against the local gateway.
-@Test func gatewayCommandPlansAppliesAndExports() async throws {
-    let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
-    try await gateway.start()
-    let app = try await Application.make(.testing)
-    let ws = WebSocketGateway(app: app, configuration: GatewayConfiguration(secrets: ["cmd-secret"]), store: InMemoryConnectionStore(), poster: LoggingPoster(logger: app.logger))
-    try ws.register(ChatController())
-    let client = ControlPlaneClient(httpClient: .shared, credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential),
-                                    region: "us-east-1", endpoint: "http://127.0.0.1:\(gateway.port!)")
-    func run(_ action: String, apiID: String? = nil, format: String = "yaml", publicURL: String? = "https://backend.example.com") async throws -> String {
-        try await GatewayCommand.perform(action, gateway: ws, publicURL: publicURL, apiID: apiID, name: "cmd", stage: "dev", format: format, client: client)
-    }
-    let plan = try await run("plan")
-    #expect(plan.contains("+ create WebSocket API 'cmd'") && plan.contains("+ $default: integration POST https://backend.example.com/ws/default"))
-    #expect(gateway.currentAPIs.isEmpty, "plan changes nothing")
-    let applied = try await run("apply")
-    let apiID = try #require(gateway.currentAPIs.first?.apiId)
-    #expect(applied.contains("Applied to API \(apiID)"))
-    #expect(try await run("plan", apiID: apiID) == "No changes: API Gateway matches the app's routes.")
-    #expect(try await run("export", format: "terraform").contains(#"resource "aws_apigatewayv2_api" "websocket""#))
-    #expect(try await run("export", format: "console").contains("Deploy API"))
-    await #expect(throws: Abort.self) { try await run("destroy") }
-    await #expect(throws: Abort.self) { try await run("plan", publicURL: nil) }
-    try await app.asyncShutdown()
-    try await gateway.stop()
 }
 
 extension RegisteredRoute {

@@ -96,6 +96,9 @@ public final class ControlPlaneClient: Sendable {
     public func getStage(_ apiId: String, _ stageName: String) async throws -> APIGatewayV2.Stage {
         try await send(.GET, "/v2/apis/\(e(apiId))/stages/\(e(stageName))")
     }
+    public func getStages(_ apiId: String) async throws -> [APIGatewayV2.Stage] {
+        try await all("/v2/apis/\(e(apiId))/stages", pageSize: nil)
+    }
     public func updateStage(_ apiId: String, _ stageName: String, _ input: APIGatewayV2.Stage) async throws -> APIGatewayV2.Stage {
         try await send(.PATCH, "/v2/apis/\(e(apiId))/stages/\(e(stageName))", body: input)
     }
@@ -114,11 +117,21 @@ public final class ControlPlaneClient: Sendable {
     public func getDomainName(_ domainName: String) async throws -> APIGatewayV2.DomainName {
         try await send(.GET, "/v2/domainnames/\(e(domainName))")
     }
+    public func updateDomainName(_ domainName: String, _ input: APIGatewayV2.DomainName) async throws -> APIGatewayV2.DomainName {
+        try await send(.PATCH, "/v2/domainnames/\(e(domainName))", body: input)
+    }
+    public func deleteDomainName(_ domainName: String) async throws {
+        try await sendEmpty(.DELETE, "/v2/domainnames/\(e(domainName))")
+    }
     public func createApiMapping(_ domainName: String, _ input: APIGatewayV2.ApiMapping) async throws -> APIGatewayV2.ApiMapping {
         try await send(.POST, "/v2/domainnames/\(e(domainName))/apimappings", body: input)
     }
     public func getApiMappings(_ domainName: String) async throws -> [APIGatewayV2.ApiMapping] {
         try await all("/v2/domainnames/\(e(domainName))/apimappings", pageSize: nil)
+    }
+
+    public func deleteApiMapping(_ domainName: String, _ apiMappingId: String) async throws {
+        try await sendEmpty(.DELETE, "/v2/domainnames/\(e(domainName))/apimappings/\(e(apiMappingId))")
     }
 
     // MARK: Transport

@@ -10,16 +10,84 @@ public struct DesiredAPI: Sendable, Hashable {
         public var twoWay: Bool
     }
 
-    public var name: String
-    public var routeSelectionExpression: String
-    public var stage: String
-    public var routes: [Route]
+    /// A custom domain mapped to the stage; applied as its own step (`gateway domain`).
+    public struct CustomDomain: Sendable, Hashable {
+        public var domainName: String
+        public var certificateARN: String
+    }
 
-    public init(name: String, routeSelectionExpression: String = "$request.body.action", stage: String, routes: [Route]) {
+    public var name: String
+    public var description: String?
+    public var routeSelectionExpression: String
+    public var apiKeySelectionExpression: String
+    public var stage: String
+    public var stageDescription: String?
+    /// Set when the API is created; API Gateway changes them only through its tagging API.
+    public var tags: [String: String]
+    public var routes: [Route]
+    public var customDomain: CustomDomain?
+
+    public init(
+        name: String, description: String? = nil, routeSelectionExpression: String = "$request.body.action",
+        apiKeySelectionExpression: String = "$request.header.x-api-key", stage: String, stageDescription: String? = nil,
+        tags: [String: String] = [:], routes: [Route], customDomain: CustomDomain? = nil
+    ) {
         self.name = name
+        self.description = description
         self.routeSelectionExpression = routeSelectionExpression
+        self.apiKeySelectionExpression = apiKeySelectionExpression
         self.stage = stage
+        self.stageDescription = stageDescription
+        self.tags = tags
         self.routes = routes
+        self.customDomain = customDomain
+    }
+
+    /// The desired API for a gateway record: the app's registered routes under
+    /// ``GatewaySettings/targetBaseURL``, then each additional route at its own URL.
+    ///
+    /// - Throws: ``ProvisioningValidationError`` when an additional route reuses a registered
+    ///   route key or another additional route's key.
+    public init(
+        settings: GatewaySettings,
+        routes: [RegisteredRoute],
+        additionalRoutes: [AdditionalRoute] = [],
+        secretHeader: String = "X-Ws-Gateway-Secret",
+        secret: String?,
+        twoWayRouteKeys: Set<String> = []
+    ) throws {
+        var desired = DesiredAPI(
+            name: settings.name, stage: settings.stage, routes: routes, publicBaseURL: settings.targetBaseURL, secretHeader: secretHeader,
+            secret: secret, twoWayRouteKeys: twoWayRouteKeys, routeSelectionExpression: settings.routeSelectionExpression
+        )
+        desired.description = settings.description
+        desired.apiKeySelectionExpression = settings.apiKeySelectionExpression
+        desired.stageDescription = settings.stageDescription
+        desired.tags = settings.tags
+        if let domain = settings.customDomain, let certificate = settings.certificateARN {
+            desired.customDomain = CustomDomain(domainName: domain, certificateARN: certificate)
+        }
+        let parameters = Self.requestParameters(secretHeader: secretHeader, secret: secret)
+        var problems: [ProvisioningValidationError.Problem] = []
+        for extra in additionalRoutes {
+            if desired.routes.contains(where: { $0.routeKey == extra.routeKey }) {
+                problems.append(.init(field: "routeKey", message: "'\(extra.routeKey)' (route '\(extra.name)') is already a route"))
+                continue
+            }
+            desired.routes.append(Route(routeKey: extra.routeKey, integrationURI: extra.integrationURL, requestParameters: parameters,
+                                        twoWay: twoWayRouteKeys.contains(extra.routeKey)))
+        }
+        if !problems.isEmpty { throw ProvisioningValidationError(problems: problems) }
+        desired.routes.sort { $0.routeKey < $1.routeKey }
+        self = desired
+    }
+
+    /// The integration's request parameters: `connectionId` from the context, the secret as a
+    /// static header value.
+    public static func requestParameters(secretHeader: String, secret: String?) -> [String: String] {
+        var parameters = ["integration.request.header.connectionId": "context.connectionId"]
+        if let secret { parameters["integration.request.header.\(secretHeader)"] = "'\(secret)'" }
+        return parameters
     }
 
     /// The desired API for the routes an app registered.
@@ -41,8 +109,7 @@ public struct DesiredAPI: Sendable, Hashable {
     ) {
         var base = publicBaseURL
         while base.hasSuffix("/") { base.removeLast() }
-        var parameters = ["integration.request.header.connectionId": "context.connectionId"]
-        if let secret { parameters["integration.request.header.\(secretHeader)"] = "'\(secret)'" }
+        let parameters = Self.requestParameters(secretHeader: secretHeader, secret: secret)
         self.init(
             name: name, routeSelectionExpression: routeSelectionExpression, stage: stage,
             routes: routes.map { route in

@@ -39,6 +39,7 @@ public struct PlanStep: Sendable, Hashable, CustomStringConvertible {
         case createRouteResponse(routeKey: String)
         case deleteRoute(routeKey: String, routeId: String)
         case createStage
+        case updateStage
         case deploy
     }
 
@@ -78,8 +79,14 @@ public enum Planner {
             steps.append(PlanStep(action: .deploy, summary: "~ deploy stage '\(desired.stage)'"))
             return Plan(desired: desired, apiId: nil, steps: steps)
         }
-        if existing.api.routeSelectionExpression != desired.routeSelectionExpression {
-            steps.append(PlanStep(action: .updateAPI, summary: "~ route selection expression \(existing.api.routeSelectionExpression ?? "none") → \(desired.routeSelectionExpression)"))
+        let apiChanges = [
+            ("name", existing.api.name, desired.name),
+            ("route selection expression", existing.api.routeSelectionExpression, desired.routeSelectionExpression),
+            ("API key selection expression", existing.api.apiKeySelectionExpression, desired.apiKeySelectionExpression),
+            ("description", existing.api.description.nonEmpty, desired.description.nonEmpty),
+        ].filter { $0.1 != $0.2 }
+        if !apiChanges.isEmpty {
+            steps.append(PlanStep(action: .updateAPI, summary: "~ API " + apiChanges.map { "\($0.0) \($0.1 ?? "none") → \($0.2 ?? "none")" }.joined(separator: ", ")))
         }
         let integrations = Dictionary(existing.integrations.compactMap { i in i.integrationId.map { ($0, i) } }, uniquingKeysWith: { a, _ in a })
         let targeted = Set(existing.routes.compactMap { $0.target })
@@ -123,7 +130,13 @@ public enum Planner {
                 steps.append(PlanStep(action: .deleteRoute(routeKey: key, routeId: id), summary: "- \(key): delete route"))
             }
         }
-        if existing.stage == nil { steps.append(PlanStep(action: .createStage, summary: "+ create stage '\(desired.stage)'")) }
+        if let stage = existing.stage {
+            if stage.description.nonEmpty != desired.stageDescription.nonEmpty {
+                steps.append(PlanStep(action: .updateStage, summary: "~ stage '\(desired.stage)' description \(stage.description ?? "none") → \(desired.stageDescription ?? "none")"))
+            }
+        } else {
+            steps.append(PlanStep(action: .createStage, summary: "+ create stage '\(desired.stage)'"))
+        }
         // Deploy after any change, and when the stage has never been deployed (an apply stopped before it).
         if !steps.isEmpty || existing.stage?.deploymentId == nil {
             steps.append(PlanStep(action: .deploy, summary: "~ deploy stage '\(desired.stage)'"))
@@ -146,14 +159,26 @@ public enum Planner {
         return steps
     }
 
+    /// What a step left behind, for the caller to record.
+    public struct Progress: Sendable, Hashable {
+        public let apiId: String
+        /// The API's `wss://` endpoint, known once the API is created.
+        public let apiEndpoint: String?
+        /// Set by the deploy step.
+        public let deploymentId: String?
+        /// What the step created: the API, integration, route or deployment id.
+        public let resourceId: String?
+    }
+
     /// Performs `plan` in order. Each step reads the ids earlier steps produced; `progress` is
     /// told after each step succeeds (to record it), and the API id is returned.
     /// - Throws: the first failing step's error; steps before it stay done, and planning again
     ///   from what then exists resumes without duplicates.
     @discardableResult
-    public static func apply(_ plan: Plan, client: ControlPlaneClient, progress: @Sendable (PlanStep, String) async throws -> Void = { _, _ in }) async throws -> String {
+    public static func apply(_ plan: Plan, client: ControlPlaneClient, progress: @Sendable (PlanStep, Progress) async throws -> Void = { _, _ in }) async throws -> String {
         let desired = plan.desired
         var apiId = plan.apiId
+        var apiEndpoint: String?
         var integrationIds: [String: String] = [:]
         var routeIds: [String: String] = [:]
         if let apiId {
@@ -167,17 +192,26 @@ public enum Planner {
         }
         func route(_ key: String) -> DesiredAPI.Route { desired.routes.first { $0.routeKey == key }! }
         for step in plan.steps {
+            var deploymentId: String?
+            var created: String?
             switch step.action {
             case .createAPI:
                 let api = try await client.createApi(.init(
                     name: desired.name, protocolType: "WEBSOCKET", routeSelectionExpression: desired.routeSelectionExpression,
-                    apiKeySelectionExpression: "$request.header.x-api-key", disableSchemaValidation: true
+                    apiKeySelectionExpression: desired.apiKeySelectionExpression, description: desired.description,
+                    disableSchemaValidation: true, tags: desired.tags.isEmpty ? nil : desired.tags
                 ))
                 apiId = api.apiId
+                apiEndpoint = api.apiEndpoint
+                created = api.apiId
             case .updateAPI:
-                _ = try await client.updateApi(apiId!, .init(routeSelectionExpression: desired.routeSelectionExpression))
+                _ = try await client.updateApi(apiId!, .init(
+                    name: desired.name, routeSelectionExpression: desired.routeSelectionExpression,
+                    apiKeySelectionExpression: desired.apiKeySelectionExpression, description: desired.description ?? ""
+                ))
             case .createIntegration(let key):
                 integrationIds[key] = try await client.createIntegration(apiId!, integrationInput(route(key))).integrationId
+                created = integrationIds[key]
             case .updateIntegration(let key, let id):
                 _ = try await client.updateIntegration(apiId!, id, integrationInput(route(key)))
             case .createRoute(let key, let reused):
@@ -189,6 +223,7 @@ public enum Planner {
                     routeKey: key, target: "integrations/\(integrationId)",
                     routeResponseSelectionExpression: desiredRoute.twoWay ? "$default" : nil, authorizationType: "NONE"
                 )).routeId
+                created = routeIds[key]
             case .updateRoute(let key, let id):
                 let desiredRoute = route(key)
                 _ = try await client.updateRoute(apiId!, id, .init(
@@ -200,13 +235,21 @@ public enum Planner {
             case .deleteRoute(_, let id):
                 try await client.deleteRoute(apiId!, id)
             case .createStage:
-                _ = try await client.createStage(apiId!, .init(stageName: desired.stage))
+                _ = try await client.createStage(apiId!, .init(stageName: desired.stage, description: desired.stageDescription))
+            case .updateStage:
+                _ = try await client.updateStage(apiId!, desired.stage, .init(description: desired.stageDescription ?? ""))
             case .deploy:
-                _ = try await client.createDeployment(apiId!, .init(description: "applied by swift-apigateway-websockets", stageName: desired.stage))
+                deploymentId = try await client.createDeployment(apiId!, .init(description: "applied by swift-apigateway-websockets", stageName: desired.stage)).deploymentId
+                created = deploymentId
             }
-            try await progress(step, apiId!)
+            try await progress(step, Progress(apiId: apiId!, apiEndpoint: apiEndpoint, deploymentId: deploymentId, resourceId: created))
         }
         guard let apiId else { throw AWSError(status: 0, code: "NothingApplied", message: "the plan created no API and named none") }
         return apiId
     }
+}
+
+extension Optional<String> {
+    /// Nil for nil and for "": API Gateway clears a description by setting it empty.
+    var nonEmpty: String? { self?.isEmpty == false ? self : nil }
 }

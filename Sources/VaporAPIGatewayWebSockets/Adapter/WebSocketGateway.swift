@@ -22,26 +22,32 @@ public final class WebSocketGateway: Sendable {
     public let dispatcher: GatewayDispatcher
     /// The cached directory of registered APIs, loaded from `apigw_gateways`.
     public let directory: CachedGatewayDirectory
+    /// What `gateway apply` and the other provisioning doors may do.
+    public let provisioning: ProvisioningOptions
     private let routes: any RoutesBuilder & Sendable
     private let maxCollectedBody: ByteCount
-    private let databases: @Sendable () -> any Database
+    /// The database that holds sessions and gateway records.
+    let database: @Sendable () -> any Database
 
     /// - Parameters:
     ///   - app: the application whose database holds sessions and gateways, and whose routes serve
     ///     API Gateway.
     ///   - store: where sessions live; the app's database by default.
     ///   - poster: how messages reach clients.
+    ///   - provisioning: the integration hosts and two-way routes provisioning may create.
     public init(
         app: Application,
         configuration: GatewayConfiguration = GatewayConfiguration(),
         store: (any ConnectionStore)? = nil,
-        poster: any ConnectionPoster
+        poster: any ConnectionPoster,
+        provisioning: ProvisioningOptions = ProvisioningOptions()
     ) {
         let database: @Sendable () -> any Database = { app.db }
         let directory = CachedGatewayDirectory {
-            try await GatewayModel.query(on: database()).all().map { try $0.record() }
+            try await GatewayModel.query(on: database()).filter(\.$apiID != nil).all().compactMap { try $0.record() }
         }
-        self.databases = database
+        self.database = database
+        self.provisioning = provisioning
         self.directory = directory
         self.routes = app.routes
         // Collect a little more than the limit so the guard, not Vapor, answers an oversize body.
@@ -75,9 +81,8 @@ public final class WebSocketGateway: Sendable {
     /// Records an API Gateway API in the database (or updates the one with the same API id) and
     /// reloads the cache, so its events are accepted at once.
     public func registerGateway(_ record: GatewayRecord) async throws {
-        let db = databases()
-        let model = try await GatewayModel.query(on: db).filter(\.$apiID == record.apiID.rawValue).first() ?? GatewayModel()
-        model.apiID = record.apiID.rawValue
+        let db = database()
+        let model = try await GatewayModel.query(on: db).filter(\.$apiID == record.apiID.rawValue).first() ?? GatewayModel(record)
         model.stage = record.stage
         model.region = record.region
         model.defaultChannel = record.defaultChannel?.rawValue

@@ -1,7 +1,8 @@
 public import FluentKit
 import SQLKit
 
-/// Creates `apigw_gateways` and `apigw_sessions` with the indexes the hot statements use.
+/// Creates `apigw_gateways`, `apigw_gateway_routes` and `apigw_sessions` with the indexes the hot
+/// statements use.
 ///
 /// ```swift
 /// app.migrations.add(CreateWebSocketTables())
@@ -12,12 +13,44 @@ public struct CreateWebSocketTables: AsyncMigration {
     public func prepare(on database: any Database) async throws {
         try await database.schema(GatewayModel.schema)
             .id()
-            .field("api_id", .string, .required)
-            .field("stage", .string, .required)
-            .field("region", .string, .required)
+            .field("name", .string, .required)
+            .field("description", .string)
             .field("default_channel", .string)
+            .field("target_base_url", .string, .required)
+            .field("route_selection_expression", .string, .required)
+            .field("api_key_selection_expression", .string, .required)
+            .field("stage", .string, .required)
+            .field("stage_description", .string)
+            .field("region", .string, .required)
+            .field("tags", .dictionary(of: .string), .required)
+            .field("custom_domain", .string)
+            .field("certificate_arn", .string)
+            .field("hosted_zone_id", .string)
             .field("management_endpoint", .string)
+            .field("api_id", .string)
+            .field("api_endpoint", .string)
+            .field("domain_target", .string)
+            .field("domain_target_zone_id", .string)
+            .field("api_mapping_id", .string)
+            .field("deployment_id", .string)
+            .field("status", .string, .required)
+            .field("last_error", .string)
+            .field("claim_token", .string)
+            .field("claimed_at", .int64)
+            .unique(on: "name")
             .unique(on: "api_id")
+            .create()
+
+        try await database.schema(GatewayRouteModel.schema)
+            .id()
+            .field("gateway_id", .uuid, .required, .references(GatewayModel.schema, "id", onDelete: .cascade))
+            .field("name", .string, .required)
+            .field("route_key", .string, .required)
+            .field("integration_url", .string, .required)
+            .field("deployed", .bool, .required)
+            .field("route_id", .string)
+            .field("integration_id", .string)
+            .unique(on: "gateway_id", "route_key")
             .create()
 
         try await database.schema(SessionModel.schema)
@@ -47,6 +80,7 @@ public struct CreateWebSocketTables: AsyncMigration {
 
     public func revert(on database: any Database) async throws {
         try await database.schema(SessionModel.schema).delete()
+        try await database.schema(GatewayRouteModel.schema).delete()
         try await database.schema(GatewayModel.schema).delete()
     }
 }

@@ -1,0 +1,54 @@
+public import APIGatewayAWS
+
+/// A new gateway secret for every integration of an API, the planned ones and any added by hand,
+/// then a deployment so the stage sends it.
+///
+/// The backend must accept the new secret before the integrations send it: list it in
+/// ``GatewayConfiguration/secrets`` (first, so plans keep it) next to the old one, rotate, then
+/// drop the old one.
+public struct SecretRotation: Sendable, CustomStringConvertible {
+    public struct Change: Sendable, Hashable {
+        public let integrationId: String
+        public let integrationURI: String?
+        /// The request parameters after the rotation.
+        public let requestParameters: [String: String]
+    }
+
+    public let apiId: String
+    public let stage: String
+    public let secretHeader: String
+    public let changes: [Change]
+
+    public var isEmpty: Bool { changes.isEmpty }
+
+    public var description: String {
+        guard !changes.isEmpty else { return "No changes: every integration of \(apiId) already sends the new secret." }
+        return (["Rotate the \(secretHeader) secret of API \(apiId):"]
+            + changes.map { "  ~ integration \($0.integrationId) (\($0.integrationURI ?? "no URI")): new secret" }
+            + ["  ~ deploy stage '\(stage)'", "\(changes.count) integration(s)."]).joined(separator: "\n")
+    }
+
+    /// The integrations whose secret header differs from `newSecret`.
+    public static func plan(apiId: String, stage: String, secretHeader: String, newSecret: String, client: ControlPlaneClient) async throws -> SecretRotation {
+        let key = "integration.request.header.\(secretHeader)"
+        let value = "'\(newSecret)'"
+        let changes = try await client.getIntegrations(apiId).compactMap { integration -> Change? in
+            guard let id = integration.integrationId, integration.requestParameters?[key] != value else { return nil }
+            var parameters = integration.requestParameters ?? [:]
+            parameters[key] = value
+            return Change(integrationId: id, integrationURI: integration.integrationUri, requestParameters: parameters)
+        }
+        return SecretRotation(apiId: apiId, stage: stage, secretHeader: secretHeader, changes: changes.sorted { $0.integrationId < $1.integrationId })
+    }
+
+    /// Updates each integration, then deploys the stage.
+    /// - Returns: the new deployment's id.
+    @discardableResult
+    public func apply(client: ControlPlaneClient) async throws -> String? {
+        guard !changes.isEmpty else { return nil }
+        for change in changes {
+            _ = try await client.updateIntegration(apiId, change.integrationId, .init(requestParameters: change.requestParameters))
+        }
+        return try await client.createDeployment(apiId, .init(description: "gateway secret rotated", stageName: stage)).deploymentId
+    }
+}

@@ -1,0 +1,323 @@
+import APIGatewayAWS
+@testable import APIGatewayLocal
+import APIGatewayWebSockets
+import ChatApp
+import Fluent
+import FluentSQLiteDriver
+import Foundation
+import PeerSupport
+import Synchronization
+import Testing
+import Vapor
+import VaporAPIGatewayWebSockets
+
+/// The `gateway` command over gateway and route records: configure with validation, plan, apply
+/// recording every AWS id, resume after a failure at any step, one apply at a time, additional
+/// routes, import, secret rotation, and the custom-domain step; against the local gateway and moto.
+@Suite(.serialized) struct GatewayRecordsTests {
+    /// An app (not serving) with its records in a fresh SQLite file, the chat controllers, and a
+    /// control plane at `endpoint`.
+    final class Fixture: Sendable {
+        let app: Application
+        let ws: WebSocketGateway
+        let endpoint: String
+        let database: String
+
+        init(endpoint: String, database: String? = nil, secrets: [String] = ["first-secret-0123456789"],
+             provisioning: ProvisioningOptions = ProvisioningOptions()) async throws {
+            self.endpoint = endpoint
+            self.database = database ?? FileManager.default.temporaryDirectory.appendingPathComponent("records-\(UUID().uuidString).sqlite").path
+            app = try await Application.make(.testing)
+            app.databases.use(.sqlite(.file(self.database)), as: .sqlite)
+            app.migrations.add(CreateWebSocketTables())
+            if database == nil { try await app.autoMigrate() }
+            ws = WebSocketGateway(app: app, configuration: GatewayConfiguration(secrets: secrets), store: InMemoryConnectionStore(),
+                                  poster: LoggingPoster(logger: app.logger), provisioning: provisioning)
+            try ws.register(ChatController())
+            try ws.register(NotificationsController(), at: "/websockets/notifications/")
+        }
+
+        var client: ControlPlaneClient { client(region: "us-east-1") }
+
+        func client(region: String) -> ControlPlaneClient {
+            ControlPlaneClient(httpClient: .shared, credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential),
+                               region: region, endpoint: endpoint)
+        }
+
+        var provisioner: GatewayProvisioner { GatewayProvisioner(gateway: ws, client: client) }
+
+        /// `gateway <action>` with `options`.
+        @discardableResult
+        func run(_ action: String, _ configure: (inout GatewayCommand.Options) -> Void = { _ in }) async throws -> String {
+            var options = GatewayCommand.Options(gateway: "chat")
+            configure(&options)
+            return try await GatewayCommand.perform(action, options: options, gateway: ws) { self.client(region: $0) }
+        }
+
+        func model() async throws -> GatewayModel { try await provisioner.model(named: "chat") }
+
+        func shutdown(removingDatabase: Bool = true) async throws {
+            try await app.asyncShutdown()
+            if removingDatabase { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) } }
+        }
+    }
+
+    func localGateway() async throws -> LocalGateway {
+        let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
+        try await gateway.start()
+        return gateway
+    }
+
+    func configure(_ fixture: Fixture, url: String = "https://backend.example.com") async throws {
+        try await fixture.run("configure") { $0.publicURL = url; $0.stage = "dev" }
+    }
+
+    @Test func configureValidatesEveryFieldAndSavesNothingWhenOneIsBad() async throws {
+        let fixture = try await Fixture(endpoint: "http://127.0.0.1:9", provisioning: ProvisioningOptions(allowedIntegrationHosts: ["backend.example.com"]))
+        let error = await #expect(throws: ProvisioningError.self) {
+            try await fixture.run("configure") {
+                $0.gateway = "chat!"
+                $0.publicURL = "https://evil.example.net"
+                $0.domain = "ws..example.com"
+                $0.tags = "aws:owner=me"
+            }
+        }
+        #expect(error?.status == .badRequest)
+        for field in ["name:", "targetBaseURL: host 'evil.example.net' is not in the allowed integration hosts", "customDomain:",
+                      "certificateARN: a custom domain needs its ACM certificate ARN", "tags: tag key 'aws:owner'"] {
+            #expect(error?.reason.contains(field) == true, "\(field) in \(error?.reason ?? "")")
+        }
+        await #expect(throws: Abort.self, "nothing was saved") { try await fixture.provisioner.soleGatewayName() }
+        await #expect(throws: Abort.self, "a new gateway needs its URL") { try await fixture.run("configure") }
+
+        try await fixture.run("configure") {
+            $0.publicURL = "https://backend.example.com"
+            $0.domain = "ws.example.com"
+            $0.certificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/abc-123"
+            $0.hostedZoneID = "Z0123456789ABC"
+            $0.tags = "team=chat, env=dev"
+        }
+        try await fixture.run("configure") { $0.stage = "dev"; $0.stageDescription = "development" }
+        let model = try await fixture.model()
+        #expect(model.stage == "dev" && model.stageDescription == "development" && model.targetBaseURL == "https://backend.example.com")
+        #expect(model.tags == ["team": "chat", "env": "dev"] && model.customDomain == "ws.example.com" && model.status == .draft)
+        await #expect(throws: ProvisioningError.self, "a bad certificate is refused on update too") {
+            try await fixture.run("configure") { $0.certificateARN = "not-an-arn" }
+        }
+        #expect(try await fixture.model().certificateARN == "arn:aws:acm:us-east-1:123456789012:certificate/abc-123")
+        try await fixture.shutdown()
+    }
+
+    @Test func applyRecordsTheAPIAndServesItThenManagesAdditionalRoutes() async throws {
+        let gateway = try await localGateway()
+        let fixture = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
+        try await configure(fixture)
+        let plan = try await fixture.run("plan")
+        #expect(plan.contains("+ create WebSocket API 'chat'") && plan.contains("+ notifications: integration POST https://backend.example.com/websockets/notifications/"))
+        #expect(gateway.currentAPIs.isEmpty, "plan changes nothing")
+
+        let applied = try await fixture.run("apply")
+        let model = try await fixture.model()
+        let apiID = try #require(model.apiID)
+        #expect(applied.contains("Applied: API \(apiID), stage 'dev'"))
+        #expect(model.status == .applied && model.lastError == nil && model.claimToken == nil && model.deploymentID != nil)
+        #expect(model.apiEndpoint == "ws://127.0.0.1:\(gateway.port!)/\(apiID)")
+        let served = try #require(try await fixture.ws.directory.gateway(try APIID(apiID)), "the applied API's events are accepted")
+        #expect(served.managementEndpoint == "http://127.0.0.1:\(gateway.port!)/\(apiID)/dev")
+        #expect(try await fixture.run("plan") == "No changes: API Gateway matches the app's routes.")
+
+        // An additional route, validated, planned, applied and recorded with its AWS ids.
+        await #expect(throws: ProvisioningError.self) { try await fixture.run("add-route") { $0.routeKey = "$default"; $0.integrationURL = "https://x.example.com/a" } }
+        await #expect(throws: ProvisioningError.self) { try await fixture.run("add-route") { $0.routeKey = "billing"; $0.integrationURL = "ftp://x/a" } }
+        try await fixture.run("add-route") { $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws"; $0.routeName = "Billing" }
+        #expect(try await fixture.run("plan").contains("+ billing: integration POST https://billing.example.com/ws"))
+        #expect(try await fixture.run("export") { $0.format = "terraform" }.contains("https://billing.example.com/ws"))
+        try await fixture.run("apply")
+        let billing = try #require(try await fixture.model().routes.first { $0.routeKey == "billing" })
+        let live = try #require(gateway.currentAPIs.first?.route("billing"))
+        #expect(billing.deployed && billing.routeID == live.routeId && billing.integrationID.map { "integrations/\($0)" } == live.target)
+        #expect(billing.name == "Billing")
+
+        try await fixture.run("remove-route") { $0.routeKey = "billing" }
+        #expect(try await fixture.run("plan").contains("- billing: delete route"))
+        try await fixture.run("apply")
+        #expect(gateway.currentAPIs.first?.route("billing") == nil)
+        #expect(gateway.currentAPIs.count == 1)
+        try await fixture.shutdown()
+        try await gateway.stop()
+    }
+
+    /// An apply that stops after any step leaves the record `failed` with the error and the API id
+    /// it created; the next apply resumes from the record to the same final state, one API.
+    @Test func failedApplyIsRecordedAndResumesAfterEveryStep() async throws {
+        struct Interrupted: Error, CustomStringConvertible { var description: String { "interrupted by the test" } }
+        var failAt = 1
+        var total = Int.max
+        while failAt < total {
+            let gateway = try await localGateway()
+            let fixture = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
+            try await configure(fixture)
+            try await fixture.run("add-route") { $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws" }
+            total = try await fixture.provisioner.plan("chat").steps.count
+            let done = Atomic<Int>(0)
+            let stopAt = failAt
+            await #expect(throws: Interrupted.self) {
+                try await fixture.provisioner.apply("chat") { _ in
+                    if done.wrappingAdd(1, ordering: .relaxed).newValue == stopAt { throw Interrupted() }
+                }
+            }
+            let failed = try await fixture.model()
+            #expect(failed.status == .failed && failed.lastError == "interrupted by the test" && failed.claimToken == nil, "after step \(failAt)")
+            #expect(failed.apiID == gateway.currentAPIs.first?.apiId, "the created API is recorded after step \(failAt)")
+
+            let resumed = try await fixture.provisioner.apply("chat")
+            #expect(!resumed.plan.steps.contains { $0.action == .createAPI }, "after step \(failAt)")
+            #expect(gateway.currentAPIs.count == 1)
+            let api = try #require(gateway.currentAPIs.first)
+            #expect(api.routes.values.map(\.routeKey).sorted() == ["$connect", "$default", "$disconnect", "billing", "notifications"])
+            #expect(api.integrations.count == 5, "no duplicate integrations after step \(failAt)")
+            let model = try await fixture.model()
+            #expect(model.status == .applied && model.deploymentID == api.stages["dev"]?.deploymentId)
+            #expect(model.routes.first?.deployed == true && model.routes.first?.routeID == api.route("billing")?.routeId)
+            #expect(try await fixture.provisioner.plan("chat").isEmpty)
+            try await fixture.shutdown()
+            try await gateway.stop()
+            failAt += 1
+        }
+        #expect(failAt > 5, "every step was interrupted once")
+    }
+
+    @Test func oneApplyAtATime() async throws {
+        let gateway = try await localGateway()
+        let fixture = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
+        try await configure(fixture)
+
+        // A second apply while the first holds the claim is refused, and creates nothing.
+        let (reachedStep, continueFirst) = (AsyncStream<Void>.makeStream(), AsyncStream<Void>.makeStream())
+        let first = Task {
+            try await fixture.provisioner.apply("chat") { step in
+                guard step.action == .createAPI else { return }
+                reachedStep.continuation.yield()
+                for await _ in continueFirst.stream { break }
+            }
+        }
+        for await _ in reachedStep.stream { break }
+        let refused = await #expect(throws: ProvisioningError.self) { try await fixture.provisioner.apply("chat") }
+        #expect(refused?.status == .conflict && refused?.reason.contains("is being applied by another process") == true)
+        #expect(try await fixture.model().status == .applying)
+        continueFirst.continuation.yield()
+        _ = try await first.value
+        let afterFirst = try await fixture.model()
+        #expect(gateway.currentAPIs.count == 1 && afterFirst.status == .applied)
+
+        // Racing applies on a fresh record: however they interleave, one API.
+        try await fixture.run("configure") { $0.gateway = "race"; $0.publicURL = "https://backend.example.com" }
+        func attempt() async -> Result<GatewayProvisioner.Applied, any Error> {
+            do { return .success(try await fixture.provisioner.apply("race")) } catch { return .failure(error) }
+        }
+        async let a = attempt()
+        async let b = attempt()
+        let results = await [a, b]
+        #expect(results.contains { if case .success = $0 { true } else { false } })
+        for case .failure(let error) in results { #expect((error as? ProvisioningError)?.status == .conflict) }
+        #expect(gateway.currentAPIs.filter { $0.name == "race" }.count == 1)
+
+        // A claim left by a process that died is taken over once it is older than the timeout.
+        let stale = try await fixture.model()
+        stale.claimToken = "dead-process"
+        stale.claimedAt = 0
+        try await stale.save(on: fixture.app.db)
+        try await fixture.provisioner.apply("chat")
+        #expect(try await fixture.model().claimToken == nil)
+        try await fixture.shutdown()
+        try await gateway.stop()
+    }
+
+    @Test func importReadsAnExistingAPIIntoTheRecords() async throws {
+        let gateway = try await localGateway()
+        let first = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
+        try await first.run("configure") { $0.publicURL = "https://backend.example.com"; $0.stage = "dev"; $0.description = "chat API"; $0.tags = "team=chat" }
+        try await first.run("add-route") { $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws" }
+        try await first.run("apply")
+        let apiID = try #require(try await first.model().apiID)
+        try await first.shutdown()
+
+        let second = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
+        await #expect(throws: AWSError.self) { try await second.run("import") { $0.apiID = "nosuchapi1" } }
+        let imported = try await second.run("import") { $0.apiID = apiID; $0.gateway = nil }
+        #expect(imported == "Imported API \(apiID) as gateway 'chat': stage 'dev', https://backend.example.com, 1 additional route(s).")
+        let model = try await second.model()
+        #expect(model.apiID == apiID && model.status == .applied && model.gatewayDescription == "chat API" && model.tags == ["team": "chat"])
+        #expect(model.routes.map(\.routeKey) == ["billing"] && model.routes.first?.integrationURL == "https://billing.example.com/ws")
+        #expect(model.routes.first?.deployed == true && model.routes.first?.routeID != nil)
+        #expect(try await second.run("plan") == "No changes: API Gateway matches the app's routes.")
+        #expect(try await second.ws.directory.gateway(try APIID(apiID)) != nil, "an imported API is served")
+        try await second.shutdown()
+        try await gateway.stop()
+    }
+
+    @Test func rotateSecretUpdatesEveryIntegrationAfterADryRun() async throws {
+        let gateway = try await localGateway()
+        let old = "old-secret-0123456789", new = "new-secret-0123456789"
+        let before = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)", secrets: [old])
+        try await configure(before)
+        try await before.run("add-route") { $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws" }
+        try await before.run("apply")
+        let apiID = try #require(try await before.model().apiID)
+        let deployed = try await before.model().deploymentID
+        try await before.app.asyncShutdown()
+
+        // The app now accepts both, the new one first.
+        let after = try await Fixture(endpoint: before.endpoint, database: before.database, secrets: [new, old])
+        func secrets() async throws -> Set<String> {
+            Set(try await after.client.getIntegrations(apiID).compactMap { $0.requestParameters?["integration.request.header.X-Ws-Gateway-Secret"] })
+        }
+        let dryRun = try await after.run("rotate-secret") { $0.dryRun = true }
+        #expect(dryRun.contains("5 integration(s).") && dryRun.contains("https://billing.example.com/ws"))
+        #expect(try await secrets() == ["'\(old)'"], "a dry run changes nothing")
+        let refused = await #expect(throws: ProvisioningError.self) { try await after.run("rotate-secret") { $0.secret = "unknown-secret-0123456789" } }
+        #expect(refused?.reason.contains("does not accept this secret") == true)
+
+        #expect(try await after.run("rotate-secret").hasSuffix("Rotated and deployed."))
+        #expect(try await secrets() == ["'\(new)'"], "every integration, the additional route's too")
+        let model = try await after.model()
+        #expect(model.deploymentID != deployed && model.deploymentID == gateway.currentAPIs.first?.stages["dev"]?.deploymentId)
+        #expect(try await after.run("rotate-secret").hasPrefix("No changes"))
+        #expect(try await after.run("plan") == "No changes: API Gateway matches the app's routes.")
+        try await after.shutdown()
+        try await gateway.stop()
+    }
+
+    /// moto has no deployments: an apply there fails at its last step, which the record keeps,
+    /// and applying again resumes with that step alone. The custom-domain step runs on moto.
+    @Test func applyResumeAndDomainAgainstMoto() async throws {
+        guard let moto = try await MotoServer.start() else { return }
+        defer { moto.stop() }
+        let fixture = try await Fixture(endpoint: moto.url)
+        try await fixture.run("configure") {
+            $0.publicURL = "https://backend.example.com"
+            $0.stage = "dev"
+            $0.domain = "ws.example.com"
+            $0.certificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/abc-123"
+        }
+        await #expect(throws: AWSError.self) { try await fixture.run("apply") }
+        let failed = try await fixture.model()
+        let apiID = try #require(failed.apiID, "the API moto created is recorded")
+        #expect(failed.status == .failed && failed.lastError?.isEmpty == false)
+        let resume = try await fixture.provisioner.plan("chat")
+        #expect(resume.steps.map(\.action) == [.deploy], "only the deployment is left: \(resume)")
+        await #expect(throws: AWSError.self) { try await fixture.run("apply") }
+        #expect(try await fixture.client.getApis().count == 1, "resuming created no second API")
+        #expect(try await fixture.client.getRoutes(apiID).count == 4)
+
+        let dryRun = try await fixture.run("domain") { $0.dryRun = true }
+        #expect(dryRun.contains("+ create domain name ws.example.com") && dryRun.contains("+ map ws.example.com to API \(apiID), stage 'dev'"))
+        let attached = try await fixture.run("domain")
+        #expect(attached.contains("Clients connect to wss://ws.example.com"))
+        let model = try await fixture.model()
+        let mappings = try await fixture.client.getApiMappings("ws.example.com")
+        #expect(model.apiMappingID != nil && mappings.map(\.apiMappingId) == [model.apiMappingID])
+        #expect(try await fixture.run("domain").hasPrefix("No changes"))
+        try await fixture.shutdown()
+    }
+}
