@@ -9,6 +9,15 @@ public struct ExistingAPI: Sendable {
     public var routeResponses: [String: [APIGatewayV2.RouteResponse]]
     public var stage: APIGatewayV2.Stage?
 
+    public init(api: APIGatewayV2.Api, integrations: [APIGatewayV2.Integration], routes: [APIGatewayV2.Route],
+                routeResponses: [String: [APIGatewayV2.RouteResponse]], stage: APIGatewayV2.Stage?) {
+        self.api = api
+        self.integrations = integrations
+        self.routes = routes
+        self.routeResponses = routeResponses
+        self.stage = stage
+    }
+
     /// Reads everything the planner compares.
     public static func read(_ apiId: String, stage: String, client: ControlPlaneClient) async throws -> ExistingAPI {
         let routes = try await client.getRoutes(apiId)
