@@ -18,6 +18,41 @@ import Testing
         publicBaseURL: "https://backend.example.com/", secret: "never-in-the-template", twoWayRouteKeys: ["notifications"]
     )
 
+    /// The same routes with everything a gateway record may add: description, tags, stage
+    /// description, an additional route and a custom domain.
+    var decorated: DesiredAPI {
+        get throws {
+            try DesiredAPI(
+                settings: GatewaySettings(
+                    name: "chat", description: "Chat \"rooms\"", targetBaseURL: "https://backend.example.com", stageDescription: "live",
+                    tags: ["team": "chat", "cost-centre": "42"], customDomain: "ws.example.com",
+                    certificateARN: "arn:aws:acm:us-east-1:123456789012:certificate/abc-123"
+                ),
+                routes: [
+                    RegisteredRoute(routeKey: .connect, path: "/ws/connect", event: .connect),
+                    RegisteredRoute(routeKey: .disconnect, path: "/ws/disconnect", event: .disconnect),
+                    RegisteredRoute(routeKey: .default, path: "/ws/default", event: .message),
+                ],
+                additionalRoutes: [AdditionalRoute(name: "Billing", routeKey: "billing", integrationURL: "https://billing.example.com/ws")],
+                secret: "never-in-the-template"
+            )
+        }
+    }
+
+    @Test func recordSettingsReachTheExports() throws {
+        let desired = try decorated
+        let resources = try #require(InfrastructureExport.cloudFormationTemplate(desired)["Resources"] as? [String: [String: Any]])
+        let api = try #require(resources["WebSocketApi"]?["Properties"] as? [String: Any])
+        #expect(api["Tags"] as? [String: String] == ["team": "chat", "cost-centre": "42"] && api["Description"] as? String == #"Chat "rooms""#)
+        #expect((resources["Stage"]?["Properties"] as? [String: Any])?["Description"] as? String == "live")
+        #expect((resources["CustomDomain"]?["Properties"] as? [String: Any])?["DomainName"] as? String == "ws.example.com")
+        #expect(resources["CustomDomainMapping"]?["Type"] as? String == "AWS::ApiGatewayV2::ApiMapping")
+        let terraform = InfrastructureExport.terraform(desired)
+        #expect(terraform.contains(#"resource "aws_apigatewayv2_domain_name" "this""#) && terraform.contains(#""cost-centre" = "42""#))
+        #expect(terraform.contains("https://billing.example.com/ws") && !terraform.contains("never-in-the-template"))
+        #expect(InfrastructureExport.consoleChecklist(desired).contains("Custom domain names → Create: 'ws.example.com'"))
+    }
+
     func write(_ text: String, _ name: String) throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -54,7 +89,9 @@ import Testing
         let cfnLint = python.deletingLastPathComponent().appendingPathComponent("cfn-lint")
         let yaml = try write(InfrastructureExport.cloudFormationYAML(desired), "ws.yaml")
         let json = try write(InfrastructureExport.cloudFormationJSON(desired), "ws.json")
-        for file in [yaml, json] {
+        let decoratedYAML = try write(InfrastructureExport.cloudFormationYAML(try decorated), "decorated.yaml")
+        let decoratedJSON = try write(InfrastructureExport.cloudFormationJSON(try decorated), "decorated.json")
+        for file in [yaml, json, decoratedYAML, decoratedJSON] {
             let output = try await PythonPeer.run(cfnLint, [file], input: Data())
             #expect(output.status == 0, "cfn-lint \(file): \(String(decoding: output.stdout, as: UTF8.self))\(String(decoding: output.stderr, as: UTF8.self))")
         }
@@ -74,5 +111,12 @@ import Testing
         let output = try await PythonPeer.run(python, [script, file, "$connect", "$disconnect", "$default", "notifications"], input: Data())
         #expect(output.status == 0 && String(decoding: output.stdout, as: UTF8.self).hasPrefix("ok"),
                 "\(String(decoding: output.stdout, as: UTF8.self))\(String(decoding: output.stderr, as: UTF8.self))")
+        let decoratedFile = try write(InfrastructureExport.terraform(try decorated), "decorated.tf")
+        let decoratedOutput = try await PythonPeer.run(python, [script, decoratedFile, "$connect", "$disconnect", "$default", "billing", "--domain", "ws.example.com"], input: Data())
+        #expect(decoratedOutput.status == 0 && String(decoding: decoratedOutput.stdout, as: UTF8.self).hasPrefix("ok"),
+                "\(String(decoding: decoratedOutput.stdout, as: UTF8.self))\(String(decoding: decoratedOutput.stderr, as: UTF8.self))")
+        // The checker is not blind: a mapping without its domain fails.
+        let broken = try write(InfrastructureExport.terraform(try decorated).replacingOccurrences(of: #"resource "aws_apigatewayv2_api_mapping""#, with: #"resource "aws_apigatewayv2_other""#), "broken.tf")
+        #expect(try await PythonPeer.run(python, [script, broken, "$connect", "$disconnect", "$default", "billing", "--domain", "ws.example.com"], input: Data()).status != 0)
     }
 }

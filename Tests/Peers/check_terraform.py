@@ -1,6 +1,6 @@
 """Parses a Terraform file with python-hcl2 and checks the API Gateway v2 resources in it.
 
-    python check_terraform.py FILE ROUTE_KEY...
+    python check_terraform.py FILE ROUTE_KEY... [--domain DOMAIN]
 
 Prints "ok" or exits non-zero with what is wrong. python-hcl2 only parses (terraform itself cannot
 run offline), so the resource types and attributes are checked here.
@@ -9,7 +9,13 @@ import sys
 
 import hcl2
 
-path, expected_keys = sys.argv[1], set(sys.argv[2:])
+arguments = sys.argv[1:]
+domain = None
+if "--domain" in arguments:
+    index = arguments.index("--domain")
+    domain = arguments[index + 1]
+    del arguments[index:index + 2]
+path, expected_keys = arguments[0], set(arguments[1:])
 with open(path) as handle:
     document = hcl2.load(handle)
 
@@ -49,6 +55,18 @@ if len(integrations) != len(routes):
 for kind in ("aws_apigatewayv2_stage", "aws_apigatewayv2_deployment"):
     if len(resources.get(kind, {})) != 1:
         problems.append(f"expected one {kind}")
+if domain is not None:
+    domains = resources.get("aws_apigatewayv2_domain_name", {})
+    names = {unquote(body.get("domain_name")) for body in domains.values()}
+    if names != {domain}:
+        problems.append(f"domain names {sorted(names)} != [{domain}]")
+    for body in domains.values():
+        configuration = body.get("domain_name_configuration")
+        configuration = configuration[0] if isinstance(configuration, list) and configuration else configuration
+        if not configuration or not unquote(configuration.get("certificate_arn", "")).startswith("arn:aws"):
+            problems.append("domain_name_configuration without a certificate_arn")
+    if len(resources.get("aws_apigatewayv2_api_mapping", {})) != 1:
+        problems.append("expected one aws_apigatewayv2_api_mapping for the custom domain")
 if problems:
     print("\n".join(problems))
     sys.exit(1)
