@@ -243,13 +243,18 @@ import VaporAPIGatewayWebSockets
         try await first.shutdown()
 
         let second = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
+        // The API was registered directly first (as the example app does): import fills in that record.
+        try await second.ws.registerGateway(GatewayRecord(apiID: try APIID(apiID), stage: "dev", region: "us-east-1", defaultChannel: try ChannelName("lobby")))
+        await #expect(throws: ProvisioningError.self, "a registered record has no settings to plan from") { try await second.run("plan") { $0.gateway = apiID } }
         await #expect(throws: AWSError.self) { try await second.run("import") { $0.apiID = "nosuchapi1" } }
-        let imported = try await second.run("import") { $0.apiID = apiID; $0.gateway = nil }
+        let imported = try await second.run("import") { $0.apiID = apiID }  // --gateway chat names the record
         #expect(imported == "Imported API \(apiID) as gateway 'chat': stage 'dev', https://backend.example.com, 1 additional route(s).")
         let model = try await second.model()
         #expect(model.apiID == apiID && model.status == .applied && model.gatewayDescription == "chat API" && model.tags == ["team": "chat"])
         #expect(model.routes.map(\.routeKey) == ["billing"] && model.routes.first?.integrationURL == "https://billing.example.com/ws")
         #expect(model.routes.first?.deployed == true && model.routes.first?.routeID != nil)
+        let records = try await GatewayModel.query(on: second.app.db).count()
+        #expect(model.defaultChannel == "lobby" && records == 1, "one record, kept")
         #expect(try await second.run("plan") == "No changes: API Gateway matches the app's routes.")
         #expect(try await second.ws.directory.gateway(try APIID(apiID)) != nil, "an imported API is served")
         try await second.shutdown()

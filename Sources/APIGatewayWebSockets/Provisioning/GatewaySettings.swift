@@ -188,6 +188,7 @@ enum Validation {
     /// An absolute `http(s)` URL with a host (in `allowedHosts` when that is not empty), no query
     /// or fragment.
     static func integrationURL(_ url: String, allowedHosts: Set<String>) -> String? {
+        if url.isEmpty { return "not set: where API Gateway reaches this backend, e.g. https://backend.example.com" }
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
               let host = components.host, !host.isEmpty
         else { return "'\(url)' is not an absolute http(s) URL" }

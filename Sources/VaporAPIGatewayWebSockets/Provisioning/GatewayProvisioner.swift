@@ -348,19 +348,29 @@ extension GatewayProvisioner {
         guard let base else {
             throw ProvisioningError(status: .badRequest, reason: "no route of API \(apiID) points at a route this app registers: give the backend's URL with --public-url")
         }
+        let db = database()
+        // Re-importing (or importing an API registered directly) updates its record.
+        let existing = try await GatewayModel.query(on: db).filter(\.$apiID == apiID).first()
         var settings = GatewaySettings(
-            name: name ?? api.name ?? apiID, description: api.description.flatMap { $0.isEmpty ? nil : $0 }, targetBaseURL: base,
+            name: name ?? existing?.name ?? api.name ?? apiID, description: api.description.flatMap { $0.isEmpty ? nil : $0 }, targetBaseURL: base,
             routeSelectionExpression: api.routeSelectionExpression ?? "$request.body.action",
             apiKeySelectionExpression: api.apiKeySelectionExpression ?? "$request.header.x-api-key",
             stage: chosenStage.stageName ?? "production", stageDescription: chosenStage.description.flatMap { $0.isEmpty ? nil : $0 },
             region: client.region, tags: api.tags ?? [:]
         )
-        let db = database()
-        if let existing = try await GatewayModel.query(on: db).filter(\.$apiID == apiID).first() {
+        if let existing {
             settings.defaultChannel = existing.defaultChannel
             settings.customDomain = existing.customDomain
             settings.certificateARN = existing.certificateARN
             settings.hostedZoneID = existing.hostedZoneID
+        }
+        if let existing, existing.name != settings.name {
+            // Renamed by --gateway: the record keeps its id, rows and routes.
+            if try await GatewayModel.query(on: db).filter(\.$name == settings.name).first() != nil {
+                throw ProvisioningError(status: .conflict, reason: "another gateway is named '\(settings.name)'; API \(apiID) is recorded as '\(existing.name)'")
+            }
+            existing.name = settings.name
+            try await existing.save(on: db)
         }
         let model = try await configure(settings)
         model.apiID = apiID

@@ -15,7 +15,9 @@ do {
     let settings = try ChatSettings.fromEnvironment()
     let gateway = try await configureChat(app, settings: settings)
     for route in gateway.registeredRoutes { app.logger.notice("route \(route)") }
-    if Environment.get("CHAT_LOCAL_GATEWAY") != "off" {
+    // Commands (`gateway plan`, `sessions clear`, …) run without the local gateway in front.
+    let serving = CommandLine.arguments.dropFirst().first.map { $0 == "serve" || $0.hasPrefix("-") } ?? true
+    if serving && Environment.get("CHAT_LOCAL_GATEWAY") != "off" {
         let port = Int(Environment.get("CHAT_GATEWAY_PORT") ?? "8081") ?? 8081
         let backend = "http://\(app.http.server.configuration.hostname):\(app.http.server.configuration.port)"
         let local = LocalGateway(
@@ -31,7 +33,8 @@ do {
     app.logger.report(error: error)
     try? await localGateway?.stop()
     try? await app.asyncShutdown()
-    throw error
+    // The error was logged; a command that fails exits 1 instead of trapping with a backtrace.
+    exit(1)
 }
 try? await localGateway?.stop()
 try await app.asyncShutdown()
