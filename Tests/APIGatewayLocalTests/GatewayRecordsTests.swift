@@ -323,6 +323,18 @@ import VaporAPIGatewayWebSockets
         let mappings = try await fixture.client.getApiMappings("ws.example.com")
         #expect(model.apiMappingID != nil && mappings.map(\.apiMappingId) == [model.apiMappingID])
         #expect(try await fixture.run("domain").hasPrefix("No changes"))
+
+        // A new certificate is planned as an update; moto cannot update domain names (a documented gap).
+        try await fixture.run("configure") { $0.certificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/def-456" }
+        #expect(try await fixture.run("domain") { $0.dryRun = true }.contains("~ ws.example.com: certificate → arn:aws:acm:us-east-1:123456789012:certificate/def-456"))
+        await #expect(throws: AWSError.self) { try await fixture.run("domain") }
+
+        // The client's clean-up calls: the mapping, then the domain.
+        try await fixture.client.deleteApiMapping("ws.example.com", try #require(model.apiMappingID))
+        #expect(try await fixture.client.getApiMappings("ws.example.com").isEmpty)
+        try await fixture.client.deleteDomainName("ws.example.com")
+        let gone = await #expect(throws: AWSError.self) { try await fixture.client.getDomainName("ws.example.com") }
+        #expect(gone?.code == .notFound)
         try await fixture.shutdown()
     }
 }
