@@ -309,6 +309,8 @@ import VaporAPIGatewayWebSockets
         let failed = try await fixture.model()
         let apiID = try #require(failed.apiID, "the API moto created is recorded")
         #expect(failed.status == .failed && failed.lastError?.isEmpty == false)
+        #expect(try await fixture.run("plan").hasPrefix("The last apply failed: "))
+        #expect(try await fixture.run("status").contains("last error"))
         let resume = try await fixture.provisioner.plan("chat")
         #expect(resume.steps.map(\.action) == [.deploy], "only the deployment is left: \(resume)")
         await #expect(throws: AWSError.self) { try await fixture.run("apply") }
@@ -337,4 +339,56 @@ import VaporAPIGatewayWebSockets
         #expect(gone?.code == .notFound)
         try await fixture.shutdown()
     }
+}
+
+/// Captures what a command prints.
+final class RecordingConsole: Console {
+    private let state = Mutex<(text: String, userInfo: [AnySendableHashable: any Sendable])>(("", [:]))
+    var size: (width: Int, height: Int) { (200, 50) }
+    var text: String { state.withLock { $0.text } }
+    var userInfo: [AnySendableHashable: any Sendable] {
+        get { state.withLock { $0.userInfo } }
+        set { state.withLock { $0.userInfo = newValue } }
+    }
+    func input(isSecure: Bool) -> String { "" }
+    func output(_ text: ConsoleText, newLine: Bool) { state.withLock { $0.text += text.description + (newLine ? "\n" : "") } }
+    func clear(_ type: ConsoleClear) {}
+    func report(error: String, newLine: Bool) { state.withLock { $0.text += error + (newLine ? "\n" : "") } }
+}
+
+/// The command line as a person types it, parsed by Vapor: option names, `--help`, `--dry-run`.
+@Test func gatewayCommandLineThroughVapor() async throws {
+    let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
+    try await gateway.start()
+    let fixture = try await GatewayRecordsTests.Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
+    let commands = AsyncCommands(commands: [
+        "gateway": GatewayCommand(credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential)),
+        "sessions": SessionsCommand(),
+    ]).group()
+    func run(_ arguments: String...) async throws -> String {
+        let console = RecordingConsole()
+        var context = CommandContext(console: console, input: CommandInput(arguments: ["App"] + arguments))
+        context.application = fixture.app
+        try await console.run(commands, with: context)
+        return console.text
+    }
+    let endpoint = "http://127.0.0.1:\(gateway.port!)"
+    let help = try await run("gateway", "--help")
+    for option in ["configure", "rotate-secret", "--public-url", "--certificate-arn", "--dry-run", "--endpoint"] {
+        #expect(help.contains(option), "--help names \(option)")
+    }
+    #expect(try await run("gateway", "configure", "--gateway", "chat", "--public-url", "https://backend.example.com", "--stage", "dev",
+                          "--tags", "team=chat", "--description", "Chat API").contains("Gateway 'chat' saved (draft)"))
+    #expect(try await run("gateway", "plan", "--endpoint", endpoint).contains("+ create WebSocket API 'chat'"))
+    #expect(try await run("gateway", "apply", "-g", "chat", "--endpoint", endpoint).contains("Applied: API"))
+    let api = try #require(gateway.currentAPIs.first)
+    #expect(api.tags == ["team": "chat"] && api.description == "Chat API")
+    let status = try await run("gateway", "status")
+    #expect(status.contains("Gateway 'chat': applied") && status.contains("API          \(api.apiId) at ws://"))
+    #expect(try await run("gateway", "rotate-secret", "--dry-run", "--endpoint", endpoint).hasPrefix("No changes"))
+    #expect(try await run("gateway", "export", "--format", "json").contains(#""ProtocolType" : "WEBSOCKET""#))
+    #expect(try await run("sessions", "clear", "--older-than-days", "1") == "Deleted 0 disconnected session(s).\n")
+    await #expect(throws: (any Error).self, "an unknown option is refused") { try await run("gateway", "plan", "--colour", "blue") }
+    try await fixture.shutdown()
+    try await gateway.stop()
 }

@@ -16,7 +16,7 @@ public import Vapor
 public struct GatewayCommand: AsyncCommand {
     public struct Signature: CommandSignature {
         @Argument(name: "action", help: """
-            configure (create or change the gateway record), plan (show the difference from API Gateway), \
+            configure (create or change the gateway record), status (show it), plan (show the difference from API Gateway), \
             apply (make it so), domain (custom domain and mapping), import (read an existing API into the records), \
             export (CloudFormation or Terraform), rotate-secret (new gateway secret on every integration), \
             add-route / remove-route (a route no controller declares)
@@ -65,7 +65,13 @@ public struct GatewayCommand: AsyncCommand {
         public init() {}
     }
 
-    public init() {}
+    private let credentials: (any CredentialProvider)?
+
+    /// - Parameter credentials: what signs the control-plane calls; by default the usual chain
+    ///   (environment, `~/.aws` files, container, instance metadata).
+    public init(credentials: (any CredentialProvider)? = nil) {
+        self.credentials = credentials
+    }
 
     public var help: String { "Configures, plans, applies and exports the app's WebSocket API in API Gateway." }
 
@@ -74,7 +80,7 @@ public struct GatewayCommand: AsyncCommand {
             throw Abort(.internalServerError, reason: "the app has no WebSocketGateway: create one before running `gateway`")
         }
         let http = context.application.http.client.shared
-        let credentials = CredentialProviderChain.default(httpClient: http)
+        let credentials = self.credentials ?? CredentialProviderChain.default(httpClient: http)
         let output = try await Self.perform(signature.action, options: Options(signature), gateway: gateway) { region in
             ControlPlaneClient(httpClient: http, credentials: credentials, region: region, endpoint: signature.endpoint)
         }
@@ -156,7 +162,14 @@ public struct GatewayCommand: AsyncCommand {
             return "Gateway '\(name)' saved (\(model.status.rawValue)): \(settings.targetBaseURL), stage '\(settings.stage)', \(settings.region)."
                 + " Next: gateway plan --gateway \(name)"
         case "plan":
-            return try await provisioner(try await named()).plan(try await named()).description
+            let name = try await named()
+            let plan = try await provisioner(name).plan(name).description
+            let model = try await bare.model(named: name)
+            guard model.status == .failed, let error = model.lastError else { return plan }
+            return "The last apply failed: \(error)\nApplying again resumes from what it recorded.\n" + plan
+        case "status":
+            let name = try await named()
+            return describe(try await bare.model(named: name))
         case "apply":
             let name = try await named()
             let applied = try await provisioner(name).apply(name)
@@ -198,8 +211,27 @@ public struct GatewayCommand: AsyncCommand {
             try await bare.removeRoute(key, from: name)
             return "Route '\(key)' removed from gateway '\(name)'; the next apply deletes it from API Gateway."
         default:
-            throw Abort(.badRequest, reason: "unknown action \(action): configure, plan, apply, domain, import, export, rotate-secret, add-route or remove-route")
+            throw Abort(.badRequest, reason: "unknown action \(action): configure, status, plan, apply, domain, import, export, rotate-secret, add-route or remove-route")
         }
+    }
+
+    /// The record as `gateway status` prints it.
+    static func describe(_ model: GatewayModel) -> String {
+        var lines = [
+            "Gateway '\(model.name)': \(model.status.rawValue)\(model.claimToken == nil ? "" : " (an apply holds the claim)")",
+            "  target       \(model.targetBaseURL.isEmpty ? "not set" : model.targetBaseURL)",
+            "  stage        \(model.stage) in \(model.region)",
+            "  API          \(model.apiID ?? "not created")\(model.apiEndpoint.map { " at \($0)" } ?? "")",
+            "  deployment   \(model.deploymentID ?? "none")",
+        ]
+        if let domain = model.customDomain {
+            lines.append("  domain       \(domain) → \(model.domainTarget ?? "not created")\(model.apiMappingID.map { ", mapping \($0)" } ?? "")")
+        }
+        for route in model.routes.sorted(by: { $0.routeKey < $1.routeKey }) {
+            lines.append("  route        \(route.routeKey) → POST \(route.integrationURL) (\(route.deployed ? "deployed" : "not deployed"))")
+        }
+        if let error = model.lastError { lines.append("  last error   \(error)") }
+        return lines.joined(separator: "\n")
     }
 
     /// Applies the options a person gave to `settings`.
