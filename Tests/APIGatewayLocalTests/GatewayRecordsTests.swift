@@ -324,6 +324,7 @@ import VaporAPIGatewayWebSockets
         let model = try await fixture.model()
         let mappings = try await fixture.client.getApiMappings("ws.example.com")
         #expect(model.apiMappingID != nil && mappings.map(\.apiMappingId) == [model.apiMappingID])
+        #expect(model.status == .failed && model.claimToken == nil, "the domain step leaves the apply's outcome as it was")
         #expect(try await fixture.run("domain").hasPrefix("No changes"))
 
         // A new certificate is planned as an update; moto cannot update domain names (a documented gap).

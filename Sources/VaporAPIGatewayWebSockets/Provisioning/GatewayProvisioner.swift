@@ -227,21 +227,30 @@ public struct GatewayProvisioner: Sendable {
         }
     }
 
-    /// Runs `body` holding the gateway's claim; records `applied` or `failed` and releases it.
-    private func withClaim<T: Sendable>(_ name: String, _ body: (String) async throws -> T) async throws -> T {
+    /// Runs `body` holding the gateway's claim, then releases it. An apply records its outcome
+    /// (`applied`, or `failed` with the error); other actions leave the status as it was.
+    private func withClaim<T: Sendable>(_ name: String, recordingOutcome: Bool = true, _ body: (String) async throws -> T) async throws -> T {
+        let previous = try await model(named: name)
         let token = UUID().uuidString
         try await claim(name, token: token)
         let db = database()
+        func release(_ status: GatewayModel.Status, error: (any Error)?) async throws {
+            var update = GatewayModel.query(on: db).filter(\.$name == name).filter(\.$claimToken == token)
+                .set(\.$claimToken, to: nil).set(\.$claimedAt, to: nil)
+            if recordingOutcome {
+                update = update.set(\.$status, to: status).set(\.$lastError, to: error.map { String(describing: $0) })
+            } else {
+                update = update.set(\.$status, to: previous.status)
+            }
+            try await update.update()
+        }
         do {
             let result = try await body(token)
-            try await GatewayModel.query(on: db).filter(\.$name == name).filter(\.$claimToken == token)
-                .set(\.$status, to: .applied).set(\.$lastError, to: nil).set(\.$claimToken, to: nil).set(\.$claimedAt, to: nil).update()
+            try await release(.applied, error: nil)
             try await gateway.directory.reload()
             return result
         } catch {
-            _ = try? await GatewayModel.query(on: db).filter(\.$name == name).filter(\.$claimToken == token)
-                .set(\.$status, to: .failed).set(\.$lastError, to: String(describing: error)).set(\.$claimToken, to: nil).set(\.$claimedAt, to: nil)
-                .update()
+            _ = try? await release(.failed, error: error)
             _ = try? await gateway.directory.reload()
             throw error
         }
@@ -283,13 +292,15 @@ extension GatewayProvisioner {
         guard let domain = try desired(for: model).customDomain else {
             throw ProvisioningError(status: .badRequest, reason: "gateway '\(name)' has no custom domain: set --domain and --certificate-arn with `gateway configure`")
         }
-        let plan = try await DomainPlan.plan(domain, apiId: apiID, stage: model.stage, client: client)
-        guard !dryRun else { return plan.description }
-        let result = try await plan.apply(client: client)
-        model.domainTarget = result.domainTarget
-        model.domainTargetZoneID = result.targetHostedZoneId
-        model.apiMappingID = result.apiMappingId
-        try await model.save(on: database())
+        if dryRun { return try await DomainPlan.plan(domain, apiId: apiID, stage: model.stage, client: client).description }
+        let (plan, result) = try await withClaim(name, recordingOutcome: false) { token in
+            let plan = try await DomainPlan.plan(domain, apiId: apiID, stage: model.stage, client: client)
+            let result = try await plan.apply(client: client)
+            try await GatewayModel.query(on: database()).filter(\.$name == name).filter(\.$claimToken == token)
+                .set(\.$domainTarget, to: result.domainTarget).set(\.$domainTargetZoneID, to: result.targetHostedZoneId)
+                .set(\.$apiMappingID, to: result.apiMappingId).update()
+            return (plan, result)
+        }
         var lines = [plan.description]
         if let target = result.domainTarget {
             lines.append("DNS: point \(domain.domainName) at \(target)"
@@ -410,7 +421,7 @@ extension GatewayProvisioner {
         guard let apiID = model.apiID else { throw ProvisioningError.notApplied(name) }
         let header = configuration.secretHeader.rawName
         if dryRun { return try await SecretRotation.plan(apiId: apiID, stage: model.stage, secretHeader: header, newSecret: secret, client: client) }
-        return try await withClaim(name) { token in
+        return try await withClaim(name, recordingOutcome: false) { token in
             let rotation = try await SecretRotation.plan(apiId: apiID, stage: model.stage, secretHeader: header, newSecret: secret, client: client)
             if let deployment = try await rotation.apply(client: client) {
                 try await GatewayModel.query(on: database()).filter(\.$name == name).filter(\.$claimToken == token).set(\.$deploymentID, to: deployment).update()
