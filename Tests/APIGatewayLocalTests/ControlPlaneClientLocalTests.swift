@@ -27,3 +27,34 @@ import Testing
     #expect(gone?.code == .notFound)
     try await gateway.stop()
 }
+
+/// Our client's custom-domain calls against the local gateway (which boto3 also checks).
+@Test func controlPlaneClientManagesCustomDomainsOnTheLocalGateway() async throws {
+    let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
+    try await gateway.start()
+    let client = ControlPlaneClient(
+        httpClient: .shared, credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential),
+        region: "us-east-1", endpoint: "http://127.0.0.1:\(gateway.port!)"
+    )
+    let apiId = try #require(try await client.createApi(.init(name: "d", protocolType: "WEBSOCKET", routeSelectionExpression: "$request.body.action")).apiId)
+    _ = try await client.createStage(apiId, .init(stageName: "dev"))
+    let certificate = "arn:aws:acm:us-east-1:123456789012:certificate/one"
+    let created = try await client.createDomainName(.init(domainName: "WS.Example.com", domainNameConfigurations: [.init(certificateArn: certificate)]))
+    #expect(created.domainName == "ws.example.com", "domain names are case-insensitive")
+    let target = try #require(created.domainNameConfigurations?.first)
+    #expect(target.apiGatewayDomainName?.hasSuffix(".execute-api.localhost") == true && target.hostedZoneId != nil)
+    let updated = try await client.updateDomainName("ws.example.com", .init(domainNameConfigurations: [.init(certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/two")]))
+    #expect(updated.domainNameConfigurations?.first?.certificateArn == "arn:aws:acm:us-east-1:123456789012:certificate/two")
+    #expect(try await client.getDomainName("ws.example.com").domainNameConfigurations?.first?.apiGatewayDomainName == target.apiGatewayDomainName)
+
+    let mapping = try await client.createApiMapping("ws.example.com", .init(apiId: apiId, stage: "dev"))
+    #expect(try await client.getApiMappings("ws.example.com").map(\.apiMappingId) == [mapping.apiMappingId])
+    let taken = await #expect(throws: AWSError.self, "one mapping per key") { try await client.createApiMapping("ws.example.com", .init(apiId: apiId, stage: "dev")) }
+    #expect(taken?.code == .conflict)
+    try await client.deleteApiMapping("ws.example.com", try #require(mapping.apiMappingId))
+    #expect(try await client.getApiMappings("ws.example.com").isEmpty)
+    try await client.deleteDomainName("ws.example.com")
+    let gone = await #expect(throws: AWSError.self) { try await client.getDomainName("ws.example.com") }
+    #expect(gone?.code == .notFound)
+    try await gateway.stop()
+}

@@ -293,6 +293,47 @@ import VaporAPIGatewayWebSockets
         try await gateway.stop()
     }
 
+    /// The custom-domain step on the local gateway, which serves the mapped stage at the domain:
+    /// a client connecting to `ws://ws.example.com` (the domain as Host, no DNS) reaches the app.
+    @Test func domainStepOnTheLocalGatewayServesTheDomain() async throws {
+        let gateway = try await localGateway()
+        let fixture = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
+        try await fixture.run("configure") {
+            $0.publicURL = "http://127.0.0.1:9"  // loopback, nothing listening
+            $0.stage = "dev"
+            $0.domain = "ws.example.com"
+            $0.certificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/abc-123"
+            $0.hostedZoneID = "Z0123456789ABC"
+        }
+        let notYet = await #expect(throws: ProvisioningError.self) { try await fixture.run("domain") }
+        #expect(notYet?.status == .conflict, "no API to map yet")
+        try await fixture.run("apply")
+        #expect(try await fixture.run("domain") { $0.dryRun = true }.contains("+ create domain name ws.example.com"))
+        #expect(gateway.currentDomainNames.isEmpty, "a dry run changes nothing")
+        let attached = try await fixture.run("domain")
+        let model = try await fixture.model()
+        let domain = try #require(gateway.currentDomainNames.first)
+        #expect(model.domainTarget == domain.apiGatewayDomainName && model.domainTargetZoneID == domain.hostedZoneId)
+        #expect(model.apiMappingID == domain.mappings.values.first?.apiMappingId && domain.mappings.values.first?.stage == "dev")
+        #expect(attached.contains("DNS: point ws.example.com at \(domain.apiGatewayDomainName)") && attached.contains("your zone Z0123456789ABC"))
+        #expect(try await fixture.run("domain").hasPrefix("No changes"))
+
+        // A new certificate is an update of the same domain, the mapping stays.
+        try await fixture.run("configure") { $0.certificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/def-456" }
+        #expect(try await fixture.run("domain").contains("~ ws.example.com: certificate →"))
+        #expect(gateway.currentDomainNames.first?.certificateArn == "arn:aws:acm:us-east-1:123456789012:certificate/def-456")
+        #expect(gateway.currentDomainNames.first?.mappings.count == 1)
+
+        // The domain serves the stage: the handshake reaches $connect (nothing listens at the
+        // backend URL, so API Gateway's answer is 502, not the 403 of an unmapped domain).
+        let unreachable = await #expect(throws: (any Error).self) { try await TestClient.connect("ws://ws.example.com/", through: gateway.port!) }
+        #expect("\(unreachable.map { "\($0)" } ?? "")".contains("502"))
+        let unmapped = await #expect(throws: (any Error).self) { try await TestClient.connect("ws://other.example.com/", through: gateway.port!) }
+        #expect("\(unmapped.map { "\($0)" } ?? "")".contains("403"))
+        try await fixture.shutdown()
+        try await gateway.stop()
+    }
+
     /// moto has no deployments: an apply there fails at its last step, which the record keeps,
     /// and applying again resumes with that step alone. The custom-domain step runs on moto.
     @Test func applyResumeAndDomainAgainstMoto() async throws {

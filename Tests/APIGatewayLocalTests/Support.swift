@@ -91,11 +91,14 @@ final class TestClient: Sendable {
     }
 
     /// Connects; throws `WebSocketClient.Error.invalidResponseStatus` when the handshake is refused.
-    static func connect(_ url: String, headers: HTTPHeaders = [:]) async throws -> TestClient {
+    /// - Parameter through: a loopback port to connect to instead of the URL's host, which is then
+    ///   only the `Host` header (a custom domain without DNS), the request target in absolute form.
+    static func connect(_ url: String, headers: HTTPHeaders = [:], through port: Int? = nil) async throws -> TestClient {
         let promise = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: TestClient.self)
         var configuration = WebSocketClient.Configuration()
         configuration.maxFrameSize = 1 << 20
-        WebSocket.connect(to: url, headers: headers, configuration: configuration, on: MultiThreadedEventLoopGroup.singleton) { socket in
+        WebSocket.connect(to: url, headers: headers, proxy: port.map { _ in "127.0.0.1" }, proxyPort: port, configuration: configuration,
+                          on: MultiThreadedEventLoopGroup.singleton) { socket in
             promise.succeed(TestClient(socket: socket))
         }.whenFailure { promise.fail($0) }
         return try await promise.futureResult.get()

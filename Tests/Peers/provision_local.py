@@ -15,7 +15,8 @@ c = boto3.client("apigatewayv2", endpoint_url=endpoint, region_name="us-east-1",
 api = c.create_api(Name="provisioned", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action",
                    Tags={"app": "test"})
 api_id = api["ApiId"]
-mapping = {"integration.request.header.connectionId": "context.connectionId"}
+mapping = {"integration.request.header.connectionId": "context.connectionId",
+           "integration.request.header.X-Domain-Name": "context.domainName"}
 ids = {}
 for key_name, path in [("$connect", "connect"), ("$disconnect", "disconnect"), ("$default", "default"), ("sendmessage", "sendmessage")]:
     integration = c.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="POST",
@@ -60,4 +61,28 @@ try:
     raise SystemExit("expected ConflictException")
 except c.exceptions.ConflictException:
     pass
-print(json.dumps({"apiId": api_id, "apiEndpoint": api["ApiEndpoint"], "apis": len(c.get_apis()["Items"])}))
+
+# A custom domain mapped to the stage under the base path "chat".
+certificate = "arn:aws:acm:us-east-1:123456789012:certificate/abc-123"
+domain = c.create_domain_name(DomainName="ws.example.com", DomainNameConfigurations=[
+    {"CertificateArn": certificate, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"}])
+target = domain["DomainNameConfigurations"][0]
+assert target["CertificateArn"] == certificate and target["ApiGatewayDomainName"] and target["HostedZoneId"], target
+api_mapping = c.create_api_mapping(DomainName="ws.example.com", ApiId=api_id, Stage="dev", ApiMappingKey="chat")
+assert [m["ApiMappingId"] for m in c.get_api_mappings(DomainName="ws.example.com")["Items"]] == [api_mapping["ApiMappingId"]]
+assert c.get_api_mapping(DomainName="ws.example.com", ApiMappingId=api_mapping["ApiMappingId"])["ApiMappingKey"] == "chat"
+assert [d["DomainName"] for d in c.get_domain_names()["Items"]] == ["ws.example.com"]
+for call, kwargs, error in [
+    (c.create_domain_name, {"DomainName": "ws.example.com"}, c.exceptions.ConflictException),
+    (c.get_domain_name, {"DomainName": "nope.example.com"}, c.exceptions.NotFoundException),
+    (c.create_api_mapping, {"DomainName": "ws.example.com", "ApiId": "doesnotexist", "Stage": "dev"}, c.exceptions.NotFoundException),
+    (c.create_api_mapping, {"DomainName": "ws.example.com", "ApiId": api_id, "Stage": "dev", "ApiMappingKey": "chat"}, c.exceptions.ConflictException),
+    (c.create_api_mapping, {"DomainName": "ws.example.com", "ApiId": api_id, "Stage": "nostage"}, c.exceptions.BadRequestException),
+]:
+    try:
+        call(**kwargs)
+        raise SystemExit(f"expected {error.__name__} from {call.__name__}")
+    except error:
+        pass
+print(json.dumps({"apiId": api_id, "apiEndpoint": api["ApiEndpoint"], "apis": len(c.get_apis()["Items"]),
+                  "domainTarget": target["ApiGatewayDomainName"]}))

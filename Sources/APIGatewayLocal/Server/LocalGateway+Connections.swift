@@ -14,7 +14,7 @@ extension LocalGateway {
         if parts.first == "v2" {
             return await controlPlane(head: head, body: body, parts: Array(parts.dropFirst()))
         }
-        if parts.count == 2, let api = api(parts[0]), api.stages[parts[1]] != nil {
+        if let (_, _, rest) = resolve(host: head.headers.first(name: "Host"), parts: parts), rest.isEmpty {
             return .json(.upgradeRequired, #"{"message":"Upgrade Required"}"#)
         }
         return .awsError(.forbidden, "ForbiddenException", "Forbidden")
@@ -27,13 +27,13 @@ extension LocalGateway {
             logger.debug("@connections signature refused", metadata: ["apigw.reason": "\(problem)"])
             return .awsError(.forbidden, "ForbiddenException", problem)
         }
-        guard apiParts.count == 2, let api = api(apiParts[0]), api.stages[apiParts[1]] != nil else {
+        guard let (api, stage, rest) = resolve(host: head.headers.first(name: "Host"), parts: apiParts), rest.isEmpty else {
             return .awsError(.forbidden, "ForbiddenException", "Forbidden")
         }
         guard idParts.count == 1, let id = idParts[0].removingPercentEncoding, Self.isWellFormed(id) else {
             return .awsError(.badRequest, "BadRequestException", "Invalid connectionId: \(idParts.joined(separator: "/"))")
         }
-        guard let connection = connections.get(id), connection.apiId == api.apiId, connection.stage == apiParts[1] else {
+        guard let connection = connections.get(id), connection.apiId == api.apiId, connection.stage == stage else {
             return .awsError(.gone, "GoneException", nil)
         }
         switch head.method {

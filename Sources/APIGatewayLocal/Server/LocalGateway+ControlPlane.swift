@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTP1
 
 /// The API Gateway v2 REST endpoints provisioning needs, in botocore's wire format: APIs,
-/// integrations, routes, route responses, stages and deployments, with create, get, list
+/// integrations, routes, route responses, stages, deployments, domain names and API mappings, with create, get, list
 /// (paginated by `maxResults`/`nextToken`), update and delete. Requests are SigV4-signed for
 /// the service `apigateway`; state persists in the state file.
 extension LocalGateway {
@@ -41,6 +41,7 @@ extension LocalGateway {
     }
 
     private func route(_ method: HTTPMethod, _ parts: [String], _ input: [String: Any], _ query: [String: String], host: String?) throws -> LocalResponse {
+        if parts.first == "domainnames" { return try domainNames(method, Array(parts.dropFirst()), input, query) }
         guard parts.first == "apis" else { throw ControlPlaneError.notFound("resource") }
         let endpoint = "ws://\(host ?? "\(configuration.host):\(port ?? configuration.port)")"
         switch (method, parts.count) {
@@ -197,6 +198,94 @@ extension LocalGateway {
         }
     }
 
+    /// `/v2/domainnames[/{domainName}[/apimappings[/{apiMappingId}]]]`.
+    private func domainNames(_ method: HTTPMethod, _ parts: [String], _ input: [String: Any], _ query: [String: String]) throws -> LocalResponse {
+        if parts.isEmpty {
+            switch method {
+            case .POST:
+                guard let name = (input["domainName"] as? String)?.lowercased(), !name.isEmpty else { throw ControlPlaneError.badRequest("domainName is required") }
+                let configuration = (input["domainNameConfigurations"] as? [[String: Any]])?.first ?? [:]
+                var domain = LocalDomainName(
+                    domainName: name, certificateArn: configuration["certificateArn"] as? String,
+                    apiGatewayDomainName: "d-\(Self.makeID(length: 10)).execute-api.localhost"
+                )
+                Self.apply(configuration, to: &domain)
+                domain.tags = input["tags"] as? [String: String] ?? [:]
+                try updateDomainNames { domains in
+                    guard domains[name] == nil else { throw ControlPlaneError.conflict("The domain name you provided already exists.") }
+                    domains[name] = domain
+                }
+                return .json(.created, Self.encode(domainJSON(domain)))
+            case .GET:
+                return page(currentDomainNames.sorted { $0.domainName < $1.domainName }.map(domainJSON), query)
+            default:
+                throw ControlPlaneError.notFound("method")
+            }
+        }
+        let name = (parts[0].removingPercentEncoding ?? parts[0]).lowercased()
+        guard var domain = currentDomainNames.first(where: { $0.domainName == name }) else { throw ControlPlaneError.notFound("domain name") }
+        if parts.count == 1 {
+            switch method {
+            case .GET:
+                return .ok(domainJSON(domain))
+            case .PATCH:
+                if let configuration = (input["domainNameConfigurations"] as? [[String: Any]])?.first { Self.apply(configuration, to: &domain) }
+                updateDomainNames { $0[name] = domain }
+                return .ok(domainJSON(domain))
+            case .DELETE:
+                updateDomainNames { $0[name] = nil }
+                return LocalResponse(status: .noContent)
+            default:
+                throw ControlPlaneError.notFound("method")
+            }
+        }
+        guard parts[1] == "apimappings" else { throw ControlPlaneError.notFound("resource") }
+        /// A mapping must name an API and one of its stages, and its key must be free on the domain.
+        func validate(_ mapping: LocalApiMapping) throws {
+            guard let api = api(mapping.apiId) else { throw ControlPlaneError.notFound("API") }
+            guard api.stages[mapping.stage] != nil else { throw ControlPlaneError.badRequest("Invalid stage identifier specified") }
+            if domain.mappings.values.contains(where: { $0.apiMappingId != mapping.apiMappingId && ($0.apiMappingKey ?? "") == (mapping.apiMappingKey ?? "") }) {
+                throw ControlPlaneError.conflict("The API mapping already exists for the domain name and key")
+            }
+        }
+        switch (method, parts.count > 2 ? parts[2] : nil) {
+        case (.POST, nil):
+            guard let apiId = input["apiId"] as? String, let stage = input["stage"] as? String else {
+                throw ControlPlaneError.badRequest("apiId and stage are required")
+            }
+            let mapping = LocalApiMapping(apiMappingId: Self.makeID(length: 6), apiId: apiId, stage: stage, apiMappingKey: input["apiMappingKey"] as? String)
+            try validate(mapping)
+            domain.mappings[mapping.apiMappingId] = mapping
+            updateDomainNames { $0[name] = domain }
+            return .json(.created, Self.encode(mappingJSON(mapping)))
+        case (.GET, nil):
+            return page(domain.mappings.values.sorted { $0.apiMappingId < $1.apiMappingId }.map(mappingJSON), query)
+        case (let method, let id?):
+            guard var mapping = domain.mappings[id] else { throw ControlPlaneError.notFound("API mapping") }
+            switch method {
+            case .GET:
+                return .ok(mappingJSON(mapping))
+            case .PATCH:
+                guard let apiId = input["apiId"] as? String else { throw ControlPlaneError.badRequest("apiId is required") }
+                mapping.apiId = apiId
+                if let stage = input["stage"] as? String { mapping.stage = stage }
+                if let key = input["apiMappingKey"] as? String { mapping.apiMappingKey = key }
+                try validate(mapping)
+                domain.mappings[id] = mapping
+                updateDomainNames { $0[name] = domain }
+                return .ok(mappingJSON(mapping))
+            case .DELETE:
+                domain.mappings[id] = nil
+                updateDomainNames { $0[name] = domain }
+                return LocalResponse(status: .noContent)
+            default:
+                throw ControlPlaneError.notFound("method")
+            }
+        default:
+            throw ControlPlaneError.notFound("method")
+        }
+    }
+
     /// One collection's verbs: POST and GET on the collection, GET, PATCH and DELETE on an item.
     private func crud(
         _ method: HTTPMethod, _ id: String?, _ input: [String: Any], _ query: [String: String], api: inout LocalAPI,
@@ -308,6 +397,22 @@ extension LocalGateway {
         return json
     }
 
+    private func domainJSON(_ domain: LocalDomainName) -> [String: Any] {
+        var configuration: [String: Any] = [
+            "apiGatewayDomainName": domain.apiGatewayDomainName, "endpointType": domain.endpointType,
+            "securityPolicy": domain.securityPolicy, "hostedZoneId": domain.hostedZoneId, "domainNameStatus": "AVAILABLE",
+        ]
+        configuration["certificateArn"] = domain.certificateArn
+        return ["domainName": domain.domainName, "domainNameConfigurations": [configuration], "tags": domain.tags,
+                "apiMappingSelectionExpression": "$request.basepath"]
+    }
+
+    private func mappingJSON(_ mapping: LocalApiMapping) -> [String: Any] {
+        var json: [String: Any] = ["apiMappingId": mapping.apiMappingId, "apiId": mapping.apiId, "stage": mapping.stage]
+        json["apiMappingKey"] = mapping.apiMappingKey
+        return json
+    }
+
     private func deploymentJSON(_ deployment: LocalDeployment) -> [String: Any] {
         var json: [String: Any] = [
             "deploymentId": deployment.deploymentId, "deploymentStatus": deployment.deploymentStatus,
@@ -342,6 +447,12 @@ extension LocalGateway {
         if let value = input["autoDeploy"] as? Bool { stage.autoDeploy = value }
         if let value = input["description"] as? String { stage.description = value }
         if let value = input["stageVariables"] as? [String: String] { stage.stageVariables = value }
+    }
+
+    static func apply(_ configuration: [String: Any], to domain: inout LocalDomainName) {
+        if let value = configuration["certificateArn"] as? String { domain.certificateArn = value }
+        if let value = configuration["endpointType"] as? String { domain.endpointType = value }
+        if let value = configuration["securityPolicy"] as? String { domain.securityPolicy = value }
     }
 
     static func makeID(length: Int = 7) -> String {

@@ -27,13 +27,19 @@ public final class LocalGateway: Service, Sendable {
     public let configuration: LocalGatewayConfiguration
     let logger: Logger
     let connections = ConnectionRegistry()
-    private let apis: Mutex<[String: LocalAPI]>
+    private let held: Mutex<Held>
     private let integrationClient: HTTPClient
     private let pendingConnects = Mutex<[ObjectIdentifier: PendingConnect]>([:])
     private let channel = Mutex<(any Channel)?>(nil)
     let verifier: SigV4Verifier
     /// `$disconnect` calls under way; ``stop()`` waits for them.
     let pendingDisconnects = Atomic<Int>(0)
+
+    /// The APIs and custom domains, saved together in the state file.
+    struct Held: Codable, Sendable {
+        var apis: [String: LocalAPI]
+        var domainNames: [String: LocalDomainName] = [:]
+    }
 
     /// What `$connect` decided, carried from the handshake check to the upgraded pipeline or the
     /// HTTP handler that answers a refusal.
@@ -45,11 +51,12 @@ public final class LocalGateway: Service, Sendable {
     public init(configuration: LocalGatewayConfiguration = LocalGatewayConfiguration(), logger: Logger = Logger(label: "apigw.local")) {
         self.configuration = configuration
         self.logger = logger
-        var apis = Dictionary(configuration.apis.map { ($0.apiId, $0) }, uniquingKeysWith: { _, last in last })
+        var held = Held(apis: Dictionary(configuration.apis.map { ($0.apiId, $0) }, uniquingKeysWith: { _, last in last }))
         if let file = configuration.stateFile, let saved = try? Self.load(file) {
-            for api in saved { apis[api.apiId] = api }
+            held.apis.merge(saved.apis) { _, saved in saved }
+            held.domainNames = saved.domainNames
         }
-        self.apis = Mutex(apis)
+        self.held = Mutex(held)
         var client = HTTPClient.Configuration()
         client.connectionPool.retryConnectionEstablishment = false
         client.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
@@ -64,12 +71,37 @@ public final class LocalGateway: Service, Sendable {
     public var port: Int? { channel.withLock { $0?.localAddress?.port } }
 
     /// The APIs it serves.
-    public var currentAPIs: [LocalAPI] { apis.withLock { Array($0.values) } }
+    public var currentAPIs: [LocalAPI] { held.withLock { Array($0.apis.values) } }
+
+    /// The custom domains it serves.
+    public var currentDomainNames: [LocalDomainName] { held.withLock { Array($0.domainNames.values) } }
 
     /// How many clients are connected.
     public var connectionCount: Int { connections.count }
 
-    func api(_ id: String) -> LocalAPI? { apis.withLock { $0[id] } }
+    func api(_ id: String) -> LocalAPI? { held.withLock { $0.apis[id] } }
+
+    /// The API and stage a request addresses, and the path segments after them: by a custom
+    /// domain's mapping when `host` is one, else by `/{apiId}/{stage}`.
+    func resolve(host: String?, parts: [String]) -> (api: LocalAPI, stage: String, rest: ArraySlice<String>)? {
+        held.withLock { held in
+            if let host, let domain = held.domainNames[Self.hostName(host)] {
+                guard let (mapping, rest) = domain.mapping(for: parts), let api = held.apis[mapping.apiId], api.stages[mapping.stage] != nil else {
+                    return nil
+                }
+                return (api, mapping.stage, rest)
+            }
+            guard parts.count >= 2, let api = held.apis[parts[0]], api.stages[parts[1]] != nil else { return nil }
+            return (api, parts[1], parts.dropFirst(2))
+        }
+    }
+
+    /// `ws.example.com:8081` → `ws.example.com`, lower-cased; `[::1]:8081` → `[::1]`.
+    static func hostName(_ host: String) -> String {
+        let lowered = host.lowercased()
+        if lowered.hasPrefix("[") { return String(lowered.prefix { $0 != "]" }) + "]" }
+        return String(lowered.prefix { $0 != ":" })
+    }
 
     /// Serves `api` (replacing one with the same id), persisting it in the state file if any.
     public func register(_ api: LocalAPI) {
@@ -77,7 +109,15 @@ public final class LocalGateway: Service, Sendable {
     }
 
     func updateAPIs<T>(_ body: (inout [String: LocalAPI]) throws -> T) rethrows -> T {
-        let (result, snapshot) = try apis.withLock { apis in (try body(&apis), Array(apis.values)) }
+        try updateHeld { try body(&$0.apis) }
+    }
+
+    func updateDomainNames<T>(_ body: (inout [String: LocalDomainName]) throws -> T) rethrows -> T {
+        try updateHeld { try body(&$0.domainNames) }
+    }
+
+    private func updateHeld<T>(_ body: (inout Held) throws -> T) rethrows -> T {
+        let (result, snapshot) = try held.withLock { held in (try body(&held), held) }
         if let file = configuration.stateFile { try? Self.save(snapshot, to: file) }
         return result
     }
@@ -175,12 +215,12 @@ public final class LocalGateway: Service, Sendable {
     private func decideConnect(head: HTTPRequestHead, sourceIp: String) async -> (PendingConnect, HTTPHeaders?) {
         let (path, query) = splitURI(head.uri)
         let parts = path.split(separator: "/").map(String.init)
-        guard parts.count == 2, let api = api(parts[0]), api.stages[parts[1]] != nil else {
+        guard let (api, stage, rest) = resolve(host: head.headers.first(name: "Host"), parts: parts), rest.isEmpty else {
             return (PendingConnect(refusal: 403), nil)
         }
         let now = configuration.clock.now()
         let context = EventContext(
-            api: api, stage: parts[1], routeKey: "$connect", eventType: "CONNECT", connectionId: makeConnectionID(), connectedAt: now,
+            api: api, stage: stage, routeKey: "$connect", eventType: "CONNECT", connectionId: makeConnectionID(), connectedAt: now,
             requestId: makeRequestID(), sourceIp: sourceIp, userAgent: head.headers.first(name: "User-Agent"),
             domainName: head.headers.first(name: "Host") ?? configuration.host, requestTime: now,
             clientHeaders: head.headers.map { ($0.name, $0.value) }, clientQuery: configuration.forwardsConnectQuery ? query : nil
@@ -287,25 +327,48 @@ public final class LocalGateway: Service, Sendable {
 
     // MARK: State file
 
-    static func load(_ file: String) throws -> [LocalAPI] {
-        guard FileManager.default.fileExists(atPath: file) else { return [] }
+    /// The saved state: `{"apis": […], "domainNames": […]}`, or the bare API array of earlier versions.
+    static func load(_ file: String) throws -> Held {
+        guard FileManager.default.fileExists(atPath: file) else { return Held(apis: [:]) }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode([LocalAPI].self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+        let data = try Data(contentsOf: URL(fileURLWithPath: file))
+        let saved: SavedState
+        if let state = try? decoder.decode(SavedState.self, from: data) {
+            saved = state
+        } else {
+            saved = SavedState(apis: try decoder.decode([LocalAPI].self, from: data), domainNames: [])
+        }
+        return Held(
+            apis: Dictionary(saved.apis.map { ($0.apiId, $0) }, uniquingKeysWith: { _, last in last }),
+            domainNames: Dictionary(saved.domainNames.map { ($0.domainName, $0) }, uniquingKeysWith: { _, last in last })
+        )
     }
 
-    static func save(_ apis: [LocalAPI], to file: String) throws {
+    static func save(_ held: Held, to file: String) throws {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(apis.sorted { $0.apiId < $1.apiId })
-        try data.write(to: URL(fileURLWithPath: file), options: .atomic)
+        let state = SavedState(apis: held.apis.values.sorted { $0.apiId < $1.apiId }, domainNames: held.domainNames.values.sorted { $0.domainName < $1.domainName })
+        try encoder.encode(state).write(to: URL(fileURLWithPath: file), options: .atomic)
+    }
+
+    private struct SavedState: Codable {
+        var apis: [LocalAPI]
+        var domainNames: [LocalDomainName]
     }
 }
 
+/// The path and query of a request target, in origin form (`/a/b?c`) or absolute form
+/// (`ws://host/a/b?c`, as a client talking through a proxy sends it).
 func splitURI(_ uri: String) -> (path: String, query: String?) {
-    guard let mark = uri.firstIndex(of: "?") else { return (uri, nil) }
-    return (String(uri[..<mark]), String(uri[uri.index(after: mark)...]))
+    var target = Substring(uri)
+    if !target.hasPrefix("/"), let scheme = target.range(of: "://") {
+        let authority = target[scheme.upperBound...]
+        target = authority.firstIndex(where: { $0 == "/" || $0 == "?" }).map { authority[$0...] } ?? "/"
+    }
+    guard let mark = target.firstIndex(of: "?") else { return (String(target), nil) }
+    return (String(target[..<mark]), String(target[target.index(after: mark)...]))
 }
 
 extension Duration {
