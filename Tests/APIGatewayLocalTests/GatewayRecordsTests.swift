@@ -126,6 +126,18 @@ import VaporAPIGatewayWebSockets
         #expect(served.managementEndpoint == "http://127.0.0.1:\(gateway.port!)/\(apiID)/dev")
         #expect(try await fixture.run("plan") == "No changes: API Gateway matches the app's routes.")
 
+        // Tags follow the record: added, changed and removed through the tagging calls.
+        try await fixture.run("configure") { $0.tags = "team=chat,env=dev" }
+        #expect(try await fixture.run("plan").contains("~ tags none → env=dev,team=chat"))
+        try await fixture.run("apply")
+        #expect(gateway.currentAPIs.first?.tags == ["team": "chat", "env": "dev"])
+        try await fixture.run("configure") { $0.tags = "team=web" }
+        #expect(try await fixture.run("plan").contains("~ tags env=dev,team=chat → team=web"))
+        try await fixture.run("apply")
+        #expect(gateway.currentAPIs.first?.tags == ["team": "web"])
+        #expect(try await fixture.client.getTags(fixture.client.apiARN(apiID)) == ["team": "web"])
+        #expect(try await fixture.run("plan") == "No changes: API Gateway matches the app's routes.")
+
         // An additional route, validated, planned, applied and recorded with its AWS ids.
         await #expect(throws: ProvisioningError.self) { try await fixture.run("add-route") { $0.routeKey = "$default"; $0.integrationURL = "https://x.example.com/a" } }
         await #expect(throws: ProvisioningError.self) { try await fixture.run("add-route") { $0.routeKey = "billing"; $0.integrationURL = "ftp://x/a" } }
@@ -354,8 +366,10 @@ import VaporAPIGatewayWebSockets
         #expect(try await fixture.run("status").contains("last error"))
         let resume = try await fixture.provisioner.plan("chat")
         #expect(resume.steps.map(\.action) == [.deploy], "only the deployment is left: \(resume)")
+        try await fixture.run("configure") { $0.tags = "team=chat" }
         await #expect(throws: AWSError.self) { try await fixture.run("apply") }
         #expect(try await fixture.client.getApis().count == 1, "resuming created no second API")
+        #expect(try await fixture.client.getApi(apiID).tags == ["team": "chat"], "moto took the tags before the deployment failed")
         #expect(try await fixture.client.getRoutes(apiID).count == 4)
 
         let dryRun = try await fixture.run("domain") { $0.dryRun = true }

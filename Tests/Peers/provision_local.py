@@ -62,6 +62,13 @@ try:
 except c.exceptions.ConflictException:
     pass
 
+# Tags through the tagging calls (the ARN percent-encoded into one path segment).
+arn = f"arn:aws:apigateway:us-east-1::/apis/{api_id}"
+c.tag_resource(ResourceArn=arn, Tags={"env": "local"})
+c.untag_resource(ResourceArn=arn, TagKeys=["app"])
+assert c.get_tags(ResourceArn=arn)["Tags"] == {"env": "local"}, c.get_tags(ResourceArn=arn)
+assert c.get_api(ApiId=api_id)["Tags"] == {"env": "local"}
+
 # A custom domain mapped to the stage under the base path "chat".
 certificate = "arn:aws:acm:us-east-1:123456789012:certificate/abc-123"
 domain = c.create_domain_name(DomainName="ws.example.com", DomainNameConfigurations=[

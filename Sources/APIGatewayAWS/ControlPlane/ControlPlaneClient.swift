@@ -134,6 +134,26 @@ public final class ControlPlaneClient: Sendable {
         try await sendEmpty(.DELETE, "/v2/domainnames/\(e(domainName))/apimappings/\(e(apiMappingId))")
     }
 
+    // MARK: Tags
+
+    /// The ARN the tagging calls take for an API: `arn:aws:apigateway:{region}::/apis/{apiId}`.
+    public func apiARN(_ apiId: String) -> String {
+        let partition = region.hasPrefix("cn-") ? "aws-cn" : region.hasPrefix("us-gov-") ? "aws-us-gov" : "aws"
+        return "arn:\(partition):apigateway:\(region)::/apis/\(apiId)"
+    }
+    public func getTags(_ resourceARN: String) async throws -> [String: String] {
+        let answer: APIGatewayV2.Tags = try await send(.GET, "/v2/tags/\(e(resourceARN))")
+        return answer.tags ?? [:]
+    }
+    /// Adds `tags` to the resource, replacing the values of keys it has.
+    public func tagResource(_ resourceARN: String, _ tags: [String: String]) async throws {
+        let body = try JSONEncoder().encode(APIGatewayV2.Tags(tags: tags))
+        _ = try await raw(.POST, "/v2/tags/\(e(resourceARN))", query: [], body: Array(body))  // AWS answers {}, moto nothing
+    }
+    public func untagResource(_ resourceARN: String, keys: [String]) async throws {
+        _ = try await raw(.DELETE, "/v2/tags/\(e(resourceARN))", query: keys.sorted().map { ("tagKeys", $0) }, body: nil)
+    }
+
     // MARK: Transport
 
     /// Every page of a list, following `nextToken`.

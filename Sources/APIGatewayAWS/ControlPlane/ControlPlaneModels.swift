@@ -139,6 +139,12 @@ public enum APIGatewayV2 {
         }
     }
 
+    /// `{"tags": {…}}`, the tagging calls' body and answer.
+    public struct Tags: Codable, Sendable, Hashable {
+        public var tags: [String: String]?
+        public init(tags: [String: String]?) { self.tags = tags }
+    }
+
     /// A page of a list: `{"items": […], "nextToken": "…"}`.
     struct Page<Item: Decodable & Sendable>: Decodable, Sendable {
         var items: [Item]?

@@ -23,6 +23,9 @@ extension LocalGateway {
         }
         let query = Self.queryItems(head.uri)
         do {
+            if parts.first == "tags", parts.count == 2 {
+                return try tags(head.method, arn: parts[1].removingPercentEncoding ?? parts[1], input, removing: Self.queryValues(head.uri, "tagKeys"))
+            }
             return try route(head.method, parts, input, query, host: head.headers.first(name: "Host"))
         } catch let error as ControlPlaneError {
             return .awsError(error.status, error.type, error.message)
@@ -195,6 +198,29 @@ extension LocalGateway {
                 })
         default:
             throw ControlPlaneError.notFound("resource")
+        }
+    }
+
+    /// `/v2/tags/{arn}` for an API's ARN (`arn:aws:apigateway:{region}::/apis/{apiId}`): GET,
+    /// POST (add or replace) and DELETE (`?tagKeys=…`, repeated).
+    private func tags(_ method: HTTPMethod, arn: String, _ input: [String: Any], removing tagKeys: [String]) throws -> LocalResponse {
+        guard let range = arn.range(of: "::/apis/"), arn.hasPrefix("arn:"), case let apiId = String(arn[range.upperBound...]), !apiId.contains("/")
+        else { throw ControlPlaneError.badRequest("Invalid resource ARN \(arn): the local gateway tags APIs only") }
+        guard var api = api(apiId) else { throw ControlPlaneError.notFound("API") }
+        switch method {
+        case .GET:
+            return .ok(["tags": api.tags])
+        case .POST:
+            guard let tags = input["tags"] as? [String: String] else { throw ControlPlaneError.badRequest("tags is required") }
+            api.tags.merge(tags) { _, new in new }
+            register(api)
+            return .json(.created, "{}")
+        case .DELETE:
+            for key in tagKeys { api.tags[key] = nil }
+            register(api)
+            return LocalResponse(status: .noContent)
+        default:
+            throw ControlPlaneError.notFound("method")
         }
     }
 
@@ -464,6 +490,16 @@ extension LocalGateway {
 
     static func encode(_ object: [String: Any]) -> String {
         (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// Every value of a repeated query parameter, decoded.
+    static func queryValues(_ uri: String, _ name: String) -> [String] {
+        guard let query = splitURI(uri).query else { return [] }
+        return query.split(separator: "&").compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0] == name else { return nil }
+            return String(parts[1]).removingPercentEncoding ?? String(parts[1])
+        }
     }
 
     static func queryItems(_ uri: String) -> [String: String] {

@@ -22,7 +22,7 @@ public struct DesiredAPI: Sendable, Hashable {
     public var apiKeySelectionExpression: String
     public var stage: String
     public var stageDescription: String?
-    /// Set when the API is created; API Gateway changes them only through its tagging API.
+    /// Set when the API is created, then kept in step through the tagging calls.
     public var tags: [String: String]
     public var routes: [Route]
     public var customDomain: CustomDomain?

@@ -40,6 +40,8 @@ public struct PlanStep: Sendable, Hashable, CustomStringConvertible {
     public enum Action: Sendable, Hashable {
         case createAPI
         case updateAPI
+        /// Sets the desired tags and removes `remove` (tags API Gateway reserves, `aws:…`, are left alone).
+        case updateTags(remove: [String])
         case createIntegration(routeKey: String)
         case updateIntegration(routeKey: String, integrationId: String)
         /// With the id of an existing, untargeted integration to reuse (an apply that stopped half-way).
@@ -96,6 +98,14 @@ public enum Planner {
         ].filter { $0.1 != $0.2 }
         if !apiChanges.isEmpty {
             steps.append(PlanStep(action: .updateAPI, summary: "~ API " + apiChanges.map { "\($0.0) \($0.1 ?? "none") → \($0.2 ?? "none")" }.joined(separator: ", ")))
+        }
+        let existingTags = (existing.api.tags ?? [:]).filter { !$0.key.lowercased().hasPrefix("aws:") }
+        if existingTags != desired.tags {
+            func list(_ tags: [String: String]) -> String { tags.isEmpty ? "none" : tags.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") }
+            steps.append(PlanStep(
+                action: .updateTags(remove: existingTags.keys.filter { desired.tags[$0] == nil }.sorted()),
+                summary: "~ tags \(list(existingTags)) → \(list(desired.tags))"
+            ))
         }
         let integrations = Dictionary(existing.integrations.compactMap { i in i.integrationId.map { ($0, i) } }, uniquingKeysWith: { a, _ in a })
         let targeted = Set(existing.routes.compactMap { $0.target })
@@ -218,6 +228,10 @@ public enum Planner {
                     name: desired.name, routeSelectionExpression: desired.routeSelectionExpression,
                     apiKeySelectionExpression: desired.apiKeySelectionExpression, description: desired.description ?? ""
                 ))
+            case .updateTags(let remove):
+                let arn = client.apiARN(apiId!)
+                if !desired.tags.isEmpty { try await client.tagResource(arn, desired.tags) }
+                if !remove.isEmpty { try await client.untagResource(arn, keys: remove) }
             case .createIntegration(let key):
                 integrationIds[key] = try await client.createIntegration(apiId!, integrationInput(route(key))).integrationId
                 created = integrationIds[key]

@@ -38,7 +38,7 @@ public struct GatewayCommand: AsyncCommand {
         var region: String?
         @Option(name: "route-selection-expression", help: "configure: default $request.body.action")
         var routeSelectionExpression: String?
-        @Option(name: "tags", help: "configure: tags set when the API is created, as key=value,key=value")
+        @Option(name: "tags", help: "configure: the API's tags, as key=value,key=value (empty: none)")
         var tags: String?
         @Option(name: "domain", help: "configure: a custom domain, e.g. ws.example.com")
         var domain: String?
