@@ -112,6 +112,7 @@ import VaporAPIGatewayWebSockets
         let gateway = try await localGateway()
         let fixture = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
         try await configure(fixture)
+        #expect(try await fixture.run("plan") { $0.format = "console" }.hasPrefix("1. API Gateway → Create API → WebSocket API: name 'chat'"))
         let plan = try await fixture.run("plan")
         #expect(plan.contains("+ create WebSocket API 'chat'") && plan.contains("+ notifications: integration POST https://backend.example.com/websockets/notifications/"))
         #expect(gateway.currentAPIs.isEmpty, "plan changes nothing")
@@ -143,6 +144,10 @@ import VaporAPIGatewayWebSockets
         await #expect(throws: ProvisioningError.self) { try await fixture.run("add-route") { $0.routeKey = "billing"; $0.integrationURL = "ftp://x/a" } }
         try await fixture.run("add-route") { $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws"; $0.routeName = "Billing" }
         #expect(try await fixture.run("plan").contains("+ billing: integration POST https://billing.example.com/ws"))
+        let clicks = try await fixture.run("plan") { $0.format = "console" }
+        #expect(clicks.contains("Routes → Create route `billing`; integration: HTTP, HTTP proxy integration ON, method POST, URL https://billing.example.com/ws."))
+        #expect(clicks.contains("for the integration of `billing`: aws apigatewayv2 update-integration --api-id \(apiID)") && clicks.hasSuffix("Deploy API → stage 'dev'.\n"))
+        #expect(!clicks.contains("$connect"), "only the changes")
         #expect(try await fixture.run("export") { $0.format = "terraform" }.contains("https://billing.example.com/ws"))
         try await fixture.run("apply")
         let billing = try #require(try await fixture.model().routes.first { $0.routeKey == "billing" })
@@ -152,6 +157,7 @@ import VaporAPIGatewayWebSockets
 
         try await fixture.run("remove-route") { $0.routeKey = "billing" }
         #expect(try await fixture.run("plan").contains("- billing: delete route"))
+        #expect(try await fixture.run("plan") { $0.format = "console" }.contains("- Routes → `billing` → Delete."))
         try await fixture.run("apply")
         #expect(gateway.currentAPIs.first?.route("billing") == nil)
         #expect(gateway.currentAPIs.count == 1)

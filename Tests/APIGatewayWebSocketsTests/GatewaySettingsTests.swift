@@ -119,6 +119,9 @@ struct GatewaySettingsTests {
         let plan = Planner.plan(desired, existing: existing)
         #expect(plan.steps.map(\.action) == [.updateAPI, .updateStage, .deploy])
         #expect(plan.steps[0].summary == "~ API description none → new description")
+        let clicks = InfrastructureExport.consoleChecklist(for: plan)
+        #expect(clicks.contains("- API settings → Edit: description none → new description"))
+        #expect(clicks.contains("- Stages → 'production' → Edit: description new stage.") && clicks.contains("- Deploy API → stage 'production'."))
 
         // An empty description is no description: nothing to change.
         api.description = ""

@@ -288,6 +288,68 @@ public enum InfrastructureExport {
 
     // MARK: Console checklist
 
+    /// A plan's changes as console steps, for someone who clicks instead of running `apply`:
+    /// only what differs from the existing API, in the order `apply` would make the changes.
+    public static func consoleChecklist(for plan: Plan) -> String {
+        guard !plan.isEmpty else { return "Nothing to do: API Gateway matches the app's routes.\n" }
+        if plan.apiId == nil { return consoleChecklist(plan.desired) }
+        let desired = plan.desired
+        func route(_ key: String) -> DesiredAPI.Route? { desired.routes.first { $0.routeKey == key } }
+        var lines = ["In API Gateway, open API '\(desired.name)' (\(plan.apiId!)):"]
+        var needsParameters: [String] = []
+        let created = Set(plan.steps.compactMap { step -> String? in if case .createIntegration(let key) = step.action { key } else { nil } })
+        for step in plan.steps {
+            switch step.action {
+            case .createAPI:
+                break
+            case .updateAPI:
+                lines.append("- API settings → Edit: \(step.summary.dropFirst(6))")
+            case .updateTags(let remove):
+                let set = desired.tags.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+                lines.append("- Tags → Manage tags:" + (set.isEmpty ? "" : " set \(set);") + (remove.isEmpty ? "" : " remove \(remove.joined(separator: ", "));"))
+            case .createIntegration:
+                break  // created with its route below, as the console does
+            case .createRoute(let key, let reused):
+                let uri = route(key)?.integrationURI ?? "?"
+                if let reused {
+                    lines.append("- Routes → Create route `\(key)`; integration: the existing integration \(reused) (POST \(uri)).")
+                } else {
+                    lines.append("- Routes → Create route `\(key)`; integration: HTTP, HTTP proxy integration ON, method POST, URL \(uri).")
+                    needsParameters.append(key)
+                }
+            case .updateIntegration(let key, _):
+                lines.append("- Routes → `\(key)` → Integration request → Edit: HTTP proxy, POST, URL \(route(key)?.integrationURI ?? "?").")
+                needsParameters.append(key)
+            case .updateRoute(let key, _):
+                if created.contains(key) {
+                    lines.append("- Routes → `\(key)` → Integration request → Create: HTTP proxy, POST, URL \(route(key)?.integrationURI ?? "?").")
+                    needsParameters.append(key)
+                } else {
+                    lines.append("- Routes → `\(key)` → Route response: turn on two-way communication.")
+                }
+            case .createRouteResponse(let key):
+                lines.append("- Routes → `\(key)` → Add integration response, then Add route response `$default`.")
+            case .deleteRoute(let key, _):
+                lines.append("- Routes → `\(key)` → Delete.")
+            case .createStage:
+                lines.append("- Stages → Create: '\(desired.stage)'\(desired.stageDescription.map { ", description \($0)" } ?? "").")
+            case .updateStage:
+                lines.append("- Stages → '\(desired.stage)' → Edit: description \(desired.stageDescription ?? "(none)").")
+            case .deploy:
+                if !needsParameters.isEmpty, let first = needsParameters.first.flatMap(route) {
+                    let shared = Self.parameters(first, secretReference: "<gateway secret>")
+                    let json = "{" + shared.keys.sorted().map { "\"\($0)\": \"\(shared[$0]!)\"" }.joined(separator: ", ") + "}"
+                    lines.append("- The console cannot set integration request parameters. Save this as parameters.json:")
+                    lines.append("    \(json)")
+                    lines.append("  then, for the integration of " + needsParameters.map { "`\($0)`" }.joined(separator: ", ")
+                        + ": aws apigatewayv2 update-integration --api-id \(plan.apiId!) --integration-id <integration-id> --request-parameters file://parameters.json")
+                }
+                lines.append("- Deploy API → stage '\(desired.stage)'.")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// The same plan as steps for someone clicking through the AWS console (and the CLI for the
     /// mappings the console cannot set).
     public static func consoleChecklist(_ desired: DesiredAPI) -> String {

@@ -54,7 +54,7 @@ public struct GatewayCommand: AsyncCommand {
         var integrationURL: String?
         @Option(name: "route-name", help: "add-route: a label for people (default: the route key)")
         var routeName: String?
-        @Option(name: "format", help: "export: yaml (CloudFormation, default), json, terraform or console")
+        @Option(name: "format", help: "export: yaml (CloudFormation, default), json, terraform or console; plan: text (default) or console (the changes as console steps)")
         var format: String?
         @Option(name: "secret", help: "rotate-secret: the new secret (default: the app's first accepted secret)")
         var secret: String?
@@ -163,7 +163,13 @@ public struct GatewayCommand: AsyncCommand {
                 + " Next: gateway plan --gateway \(name)"
         case "plan":
             let name = try await named()
-            let plan = try await provisioner(name).plan(name).description
+            let planned = try await provisioner(name).plan(name)
+            switch options.format {
+            case nil, "text": break
+            case "console": return InfrastructureExport.consoleChecklist(for: planned)
+            case let format?: throw Abort(.badRequest, reason: "unknown --format \(format) for plan: text or console")
+            }
+            let plan = planned.description
             let model = try await bare.model(named: name)
             guard model.status == .failed, let error = model.lastError else { return plan }
             return "The last apply failed: \(error)\nApplying again resumes from what it recorded.\n" + plan
