@@ -165,6 +165,39 @@ import VaporAPIGatewayWebSockets
         try await gateway.stop()
     }
 
+    /// One planner behind every door: the CloudFormation export describes exactly what apply
+    /// created (routes, integration URIs, request parameters, two-way responses, stage).
+    @Test func exportDescribesWhatApplyCreates() async throws {
+        let gateway = try await localGateway()
+        let fixture = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)", provisioning: ProvisioningOptions(twoWayRouteKeys: ["notifications"]))
+        try await configure(fixture)
+        try await fixture.run("add-route") { $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws" }
+        try await fixture.run("apply")
+        let api = try #require(gateway.currentAPIs.first)
+        let template = try #require(try JSONSerialization.jsonObject(with: Data(try await fixture.run("export") { $0.format = "json" }.utf8)) as? [String: Any])
+        let resources = try #require(template["Resources"] as? [String: [String: Any]])
+        func properties(_ type: String) -> [[String: Any]] {
+            resources.values.filter { $0["Type"] as? String == type }.compactMap { $0["Properties"] as? [String: Any] }
+        }
+        let exportedRoutes = properties("AWS::ApiGatewayV2::Route")
+        #expect(Set(exportedRoutes.compactMap { $0["RouteKey"] as? String }) == Set(api.routes.values.map(\.routeKey)))
+        let exportedURIs = Set(properties("AWS::ApiGatewayV2::Integration").compactMap { $0["IntegrationUri"] as? String })
+        #expect(exportedURIs == Set(api.integrations.values.compactMap(\.integrationUri)))
+        for integration in properties("AWS::ApiGatewayV2::Integration") {
+            let applied = try #require(api.integrations.values.first { $0.integrationUri == integration["IntegrationUri"] as? String })
+            let exported = try #require(integration["RequestParameters"] as? [String: Any])
+            #expect(Set(exported.keys) == Set(applied.requestParameters.keys))
+            #expect(exported["integration.request.header.connectionId"] as? String == applied.requestParameters["integration.request.header.connectionId"])
+            #expect((exported["integration.request.header.X-Ws-Gateway-Secret"] as? [String: String])?["Fn::Sub"] == "'${GatewaySecret}'",
+                    "the secret is a parameter in the template, the value in API Gateway")
+        }
+        #expect(properties("AWS::ApiGatewayV2::RouteResponse").count == api.routeResponses.values.filter { !$0.isEmpty }.count)
+        #expect(api.routeResponses.values.filter { !$0.isEmpty }.count == 1)
+        #expect(properties("AWS::ApiGatewayV2::Stage").first?["StageName"] as? String == api.stages.keys.first)
+        try await fixture.shutdown()
+        try await gateway.stop()
+    }
+
     /// An apply that stops after any step leaves the record `failed` with the error and the API id
     /// it created; the next apply resumes from the record to the same final state, one API.
     @Test func failedApplyIsRecordedAndResumesAfterEveryStep() async throws {
