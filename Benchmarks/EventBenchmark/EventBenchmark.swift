@@ -63,7 +63,8 @@ struct EventBenchmark {
     static func main() async throws {
         let options = Options(CommandLine.arguments)
         // Swift concurrency runs on NIO's event loops: no hop between executors per event.
-        let onEventLoops = options.executor == "nio" && NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        let onEventLoops =
+            options.executor == "nio" && NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let databaseFile = FileManager.default.temporaryDirectory.appendingPathComponent("event-bench-\(UUID().uuidString).sqlite").path
         var environment = Environment.production
         environment.arguments = ["bench"]
@@ -77,7 +78,8 @@ struct EventBenchmark {
             app.databases.use(.sqlite(.file(databaseFile)), as: .sqlite)
             app.migrations.add(CreateWebSocketTables())
             try await app.autoMigrate()
-            gateway = WebSocketGateway(app: app, configuration: GatewayConfiguration(secrets: [settings.secret]), store: InMemoryConnectionStore(), poster: poster)
+            gateway = WebSocketGateway(
+                app: app, configuration: GatewayConfiguration(secrets: [settings.secret]), store: InMemoryConnectionStore(), poster: poster)
             try gateway.register(ChatController())
             try gateway.register(NotificationsController(), at: "/websockets/notifications/")
             try await gateway.registerGateway(settings.gateway)
@@ -97,7 +99,9 @@ struct EventBenchmark {
         var fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
         fake.transport = LiveTransport(baseURL: "http://127.0.0.1:\(port)", client: client)
 
-        print("store: \(options.store), connections: \(options.connections), concurrency on NIO event loops: \(onEventLoops), release: \(!_isDebugAssertConfiguration())")
+        print(
+            "store: \(options.store), connections: \(options.connections), concurrency on NIO event loops: \(onEventLoops), release: \(!_isDebugAssertConfiguration())"
+        )
         var connections: [FakeConnection] = []
         for n in 0..<options.connections {
             let connection = try await fake.connect(query: ["channel": "bench\(n % 10)"])
@@ -179,13 +183,17 @@ struct EventBenchmark {
         for clients in options.clients {
             let (rate, latencies) = try await closedLoop(clients: clients, messages: options.messages)
             best = max(best, rate)
-            print(String(format: "closed loop  %3d clients  %8.0f events/s  p50 %6.2f ms  p99 %6.2f ms  (%d messages)",
-                         clients, rate, latencies.percentile(0.5), latencies.percentile(0.99), latencies.samples.count))
+            print(
+                String(
+                    format: "closed loop  %3d clients  %8.0f events/s  p50 %6.2f ms  p99 %6.2f ms  (%d messages)",
+                    clients, rate, latencies.percentile(0.5), latencies.percentile(0.99), latencies.samples.count))
         }
         let steady = best / 2
         let (sent, steadyLatencies) = try await openLoop(rate: steady, seconds: options.steadySeconds)
-        print(String(format: "open loop at %.0f events/s (half the best)  p50 %6.2f ms  p99 %6.2f ms  (%d messages)",
-                     steady, steadyLatencies.percentile(0.5), steadyLatencies.percentile(0.99), sent))
+        print(
+            String(
+                format: "open loop at %.0f events/s (half the best)  p50 %6.2f ms  p99 %6.2f ms  (%d messages)",
+                steady, steadyLatencies.percentile(0.5), steadyLatencies.percentile(0.99), sent))
 
         for connection in connections { _ = try await connection.disconnect() }
         let stillConnected = try await gateway.dispatcher.store.audience(.everyone, apiID: settings.gateway.apiID, after: nil, limit: 10)

@@ -75,10 +75,12 @@ struct FanoutBenchmark {
             let rows = (start..<min(start + 500, connections)).map { n -> SQLQueryString in
                 "(\(bind: String(format: "conn%07d=", n)), \(bind: apiID.rawValue), 'bench', 'all', NULL, \(bind: true), 0, \(bind: now), \(bind: now))"
             }
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO apigw_sessions (connection_id, api_id, stage, channel, user_id, connected, request_count, created_at, updated_at)
                 VALUES \(rows.joined(separator: ", "))
-                """).run()
+                """
+            ).run()
         }
         let sinkChannel: (any Channel)? = sink == nil ? try await ConnectionsSink.start(port: 0) : nil
         let sinkURL = sink ?? "http://127.0.0.1:\(sinkChannel!.localAddress!.port!)"
@@ -97,10 +99,19 @@ struct FanoutBenchmark {
         let report = try await messenger.send(payload, to: .everyone, on: gateway)
         let elapsed = started.duration(to: .now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let stillConnected = try await sql.raw("SELECT COUNT(*) AS n FROM apigw_sessions WHERE connected = \(bind: true)").first()!.decode(column: "n", as: Int.self)
-        print(String(format: "fan-out to %d connections, %d in flight: %.0f posts/s in %.2f s", connections, concurrency, Double(report.attempted) / seconds, seconds))
-        print("  report: \(report.sent) sent, \(report.gone.count) gone (marked disconnected: \(connections - stillConnected)), \(report.failedCount) failed\(report.failures.first.map { " e.g. \($0.reason)" } ?? "")")
-        print(String(format: "  RSS: %.1f MB before the fan-out, %.1f MB after, peak %.1f MB", rssBefore, residentMegabytes("VmRSS"), residentMegabytes("VmHWM")))
+        let stillConnected = try await sql.raw("SELECT COUNT(*) AS n FROM apigw_sessions WHERE connected = \(bind: true)").first()!.decode(
+            column: "n", as: Int.self)
+        print(
+            String(
+                format: "fan-out to %d connections, %d in flight: %.0f posts/s in %.2f s", connections, concurrency,
+                Double(report.attempted) / seconds, seconds))
+        print(
+            "  report: \(report.sent) sent, \(report.gone.count) gone (marked disconnected: \(connections - stillConnected)), \(report.failedCount) failed\(report.failures.first.map { " e.g. \($0.reason)" } ?? "")"
+        )
+        print(
+            String(
+                format: "  RSS: %.1f MB before the fan-out, %.1f MB after, peak %.1f MB", rssBefore, residentMegabytes("VmRSS"),
+                residentMegabytes("VmHWM")))
 
         try await http.shutdown()
         try await sinkChannel?.close()

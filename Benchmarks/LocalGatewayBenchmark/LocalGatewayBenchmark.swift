@@ -46,10 +46,15 @@ struct LocalGatewayBenchmark {
         }
         let connectSeconds = seconds(connectStarted.duration(to: .now))
         let rssAfter = pid.map(rss) ?? 0
-        print(String(format: "%d idle connections opened in %.1f s (%.0f/s)", sockets.count, connectSeconds, Double(sockets.count) / connectSeconds))
+        print(
+            String(
+                format: "%d idle connections opened in %.1f s (%.0f/s)", sockets.count, connectSeconds,
+                Double(sockets.count) / connectSeconds))
         if pid != nil {
-            print(String(format: "gateway RSS: %.1f MB before, %.1f MB with %d connections: %.1f KB per connection",
-                         rssBefore, rssAfter, sockets.count, (rssAfter - rssBefore) * 1024 / Double(max(1, sockets.count))))
+            print(
+                String(
+                    format: "gateway RSS: %.1f MB before, %.1f MB with %d connections: %.1f KB per connection",
+                    rssBefore, rssAfter, sockets.count, (rssAfter - rssBefore) * 1024 / Double(max(1, sockets.count))))
         }
 
         // Round trips: whoami goes to the backend, which answers through @connections.
@@ -64,8 +69,11 @@ struct LocalGatewayBenchmark {
         let latencies = try await roundTrips(clients, count: messages)
         let elapsed = seconds(started.duration(to: .now))
         let sorted = latencies.sorted()
-        print(String(format: "round trips with %d active clients (and %d idle): %.0f messages/s, p50 %.2f ms, p99 %.2f ms (%d messages)",
-                     active, sockets.count, Double(sorted.count) / elapsed, sorted[sorted.count / 2] * 1000, sorted[Int(Double(sorted.count) * 0.99)] * 1000, sorted.count))
+        print(
+            String(
+                format: "round trips with %d active clients (and %d idle): %.0f messages/s, p50 %.2f ms, p99 %.2f ms (%d messages)",
+                active, sockets.count, Double(sorted.count) / elapsed, sorted[sorted.count / 2] * 1000,
+                sorted[Int(Double(sorted.count) * 0.99)] * 1000, sorted.count))
 
         for socket in sockets { try? await socket.close() }
         for client in clients { try? await client.socket.close() }

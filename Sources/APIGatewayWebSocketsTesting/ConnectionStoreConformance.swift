@@ -34,7 +34,8 @@ public enum ConnectionStoreConformance {
 
     static func id(_ n: Int) -> ConnectionID { try! ConnectionID(String(format: "conn%04d-AbC=", n)) }
     static func session(_ n: Int, api: APIID = api, channel: String? = "lobby", user: String? = nil, at date: Date = t0) -> Session {
-        Session(connectionID: id(n), apiID: api, stage: "test", channel: channel.map { try! ChannelName($0) }, userID: user, createdAt: date)
+        Session(
+            connectionID: id(n), apiID: api, stage: "test", channel: channel.map { try! ChannelName($0) }, userID: user, createdAt: date)
     }
 
     static func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
@@ -84,7 +85,9 @@ public enum ConnectionStoreConformance {
             _ = try await store.connect(session(1))
             let first = try await store.touch(id(1), apiID: api, at: t0.addingTimeInterval(1))
             let second = try await store.touch(id(1), apiID: api, at: t0.addingTimeInterval(2))
-            try expect(first?.requestCount == 1 && second?.requestCount == 2, "counts 1 then 2, got \(String(describing: first?.requestCount)), \(String(describing: second?.requestCount))")
+            try expect(
+                first?.requestCount == 1 && second?.requestCount == 2,
+                "counts 1 then 2, got \(String(describing: first?.requestCount)), \(String(describing: second?.requestCount))")
             try expect(second?.updatedAt == t0.addingTimeInterval(2) && second?.createdAt == t0, "updatedAt moves, createdAt stays")
             try expect(try await store.touch(id(1), apiID: otherAPI, at: t0) == nil, "another API sees no session")
             try expect(try await store.touch(id(9), apiID: api, at: t0) == nil, "unknown id")

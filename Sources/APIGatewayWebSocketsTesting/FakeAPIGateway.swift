@@ -1,7 +1,7 @@
 public import APIGatewayWebSockets
+import Foundation
 public import HTTPTypes
 public import NIOCore
-import Foundation
 
 /// Something that delivers a ``GatewayRequest`` to a backend and returns its answer: the app in
 /// process, or a live server over HTTP.
@@ -78,7 +78,8 @@ public struct FakeAPIGateway: Sendable {
         fields[.secWebSocketExtensions] = "permessage-deflate; client_max_window_bits"
         for field in headers { fields[field.name] = field.value }
         addGatewayHeaders(to: &fields, connectionID: id)
-        let queryString = query.isEmpty ? nil : query.map { "\(Self.formEncode($0.key))=\(Self.formEncode($0.value))" }.joined(separator: "&")
+        let queryString =
+            query.isEmpty ? nil : query.map { "\(Self.formEncode($0.key))=\(Self.formEncode($0.value))" }.joined(separator: "&")
         let response = try await transport.send(
             GatewayRequest(method: .post, path: try path(for: .connect), query: queryString, headerFields: fields)
         )
@@ -183,7 +184,8 @@ public struct FakeConnection: Sendable {
         var fields = HTTPFields()
         fields[.userAgent] = "AmazonAPIGateway_\(gateway.apiID)"
         gateway.addGatewayHeaders(to: &fields, connectionID: id)
-        return try await gateway.transport.send(GatewayRequest(method: .post, path: try gateway.path(for: .disconnect), headerFields: fields))
+        return try await gateway.transport.send(
+            GatewayRequest(method: .post, path: try gateway.path(for: .disconnect), headerFields: fields))
     }
 }
 

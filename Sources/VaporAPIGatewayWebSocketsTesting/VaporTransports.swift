@@ -1,5 +1,5 @@
-public import APIGatewayWebSocketsTesting
 public import APIGatewayWebSockets
+public import APIGatewayWebSocketsTesting
 public import AsyncHTTPClient
 import HTTPTypes
 import NIOCore

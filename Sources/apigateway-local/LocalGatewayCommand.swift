@@ -26,7 +26,9 @@ struct LocalGatewayCommand: AsyncParsableCommand {
     @Option(name: .customLong("state-file"), help: "A JSON file where APIs persist across restarts.")
     var stateFile: String?
 
-    @Option(name: .customLong("declare"), help: "A JSON declaration of APIs and their routes (repeatable): {\"apis\":[{\"apiId\",\"stages\",\"routes\":{key: uri}}]}.")
+    @Option(
+        name: .customLong("declare"),
+        help: "A JSON declaration of APIs and their routes (repeatable): {\"apis\":[{\"apiId\",\"stages\",\"routes\":{key: uri}}]}.")
     var declarations: [String] = []
 
     @Option(name: .customLong("access-key-id"), help: "The access key @connections requests must be signed with.")

@@ -1,9 +1,10 @@
-@testable import APIGatewayAWS
 import AsyncHTTPClient
 import Foundation
 import PeerSupport
 import Synchronization
 import Testing
+
+@testable import APIGatewayAWS
 
 @Suite struct CredentialTests {
     let expiry = "2030-01-02T03:04:05Z"
@@ -17,7 +18,9 @@ import Testing
             "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t", "AWS_CREDENTIAL_EXPIRATION": expiry,
         ]).credential()
         #expect(credential == Credential(accessKeyID: "AKIAENV", secretAccessKey: "s", sessionToken: "t", expiration: parseISO8601(expiry)))
-        let legacy = try await EnvironmentCredentialProvider(environment: ["AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SECURITY_TOKEN": "old"]).credential()
+        let legacy = try await EnvironmentCredentialProvider(environment: [
+            "AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SECURITY_TOKEN": "old",
+        ]).credential()
         #expect(legacy.sessionToken == "old")
         await #expect(throws: CredentialError.notConfigured("environment: AWS_ACCESS_KEY_ID is not set")) {
             try await EnvironmentCredentialProvider(environment: [:]).credential()
@@ -34,28 +37,28 @@ import Testing
         let credentials = folder.appendingPathComponent("credentials").path
         let config = folder.appendingPathComponent("config").path
         try """
-            # a comment
-            [default]
-            aws_access_key_id = AKIADEFAULT
-            aws_secret_access_key = default-secret
+        # a comment
+        [default]
+        aws_access_key_id = AKIADEFAULT
+        aws_secret_access_key = default-secret
 
-            [work]
-            aws_access_key_id=AKIAWORK
-            aws_secret_access_key=work-secret
-            aws_session_token = work-token
-            """.write(toFile: credentials, atomically: true, encoding: .utf8)
+        [work]
+        aws_access_key_id=AKIAWORK
+        aws_secret_access_key=work-secret
+        aws_session_token = work-token
+        """.write(toFile: credentials, atomically: true, encoding: .utf8)
         try """
-            [default]
-            region = eu-west-1
-            [profile onlyconfig]
-            aws_access_key_id = AKIACONFIG
-            aws_secret_access_key = config-secret
-            [profile role]
-            role_arn = arn:aws:iam::123456789012:role/x
-            source_profile = default
-            [onlyconfig]
-            aws_access_key_id = WRONG-SECTION-STYLE
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        [default]
+        region = eu-west-1
+        [profile onlyconfig]
+        aws_access_key_id = AKIACONFIG
+        aws_secret_access_key = config-secret
+        [profile role]
+        role_arn = arn:aws:iam::123456789012:role/x
+        source_profile = default
+        [onlyconfig]
+        aws_access_key_id = WRONG-SECTION-STYLE
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         let base = ["HOME": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": credentials, "AWS_CONFIG_FILE": config]
         func profile(_ name: String?) async throws -> Credential {
             var environment = base
@@ -63,7 +66,8 @@ import Testing
             return try await ProfileCredentialProvider(environment: environment).credential()
         }
         #expect(try await profile(nil).accessKeyID == "AKIADEFAULT")
-        #expect(try await profile("work") == Credential(accessKeyID: "AKIAWORK", secretAccessKey: "work-secret", sessionToken: "work-token"))
+        #expect(
+            try await profile("work") == Credential(accessKeyID: "AKIAWORK", secretAccessKey: "work-secret", sessionToken: "work-token"))
         #expect(try await profile("onlyconfig").accessKeyID == "AKIACONFIG", "config files name profiles [profile x]")
         await #expect(throws: CredentialError.self) { try await profile("role") }
         let missing = await #expect(throws: CredentialError.self) { try await profile("nope") }
@@ -88,7 +92,8 @@ import Testing
         let relative = try await ContainerCredentialProvider(
             environment: ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/abc"], relativeBase: server.url
         ).credential()
-        #expect(relative.accessKeyID == "AKIAREL" && relative.sessionToken == "token-AKIAREL" && relative.expiration == parseISO8601(expiry))
+        #expect(
+            relative.accessKeyID == "AKIAREL" && relative.sessionToken == "token-AKIAREL" && relative.expiration == parseISO8601(expiry))
         let fromFile = try await ContainerCredentialProvider(environment: [
             "AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url + "/creds",
             "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile, "AWS_CONTAINER_AUTHORIZATION_TOKEN": "env-token",
@@ -99,10 +104,13 @@ import Testing
         ]).credential()
         #expect(fromEnv.accessKeyID == "AKIAFULLENV")
         await #expect(throws: CredentialError.self) {
-            try await ContainerCredentialProvider(environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://198.51.100.7/creds"]).credential()
+            try await ContainerCredentialProvider(environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://198.51.100.7/creds"])
+                .credential()
         }
         await #expect(throws: CredentialError.self) {
-            try await ContainerCredentialProvider(environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url + "/creds", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "a\r\nX-Evil: 1"]).credential()
+            try await ContainerCredentialProvider(environment: [
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url + "/creds", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "a\r\nX-Evil: 1",
+            ]).credential()
         }
         try await server.close()
     }
@@ -112,19 +120,24 @@ import Testing
             switch (request.method, request.uri) {
             case ("PUT", "/latest/api/token") where request.header("x-aws-ec2-metadata-token-ttl-seconds") == "21600":
                 return .init(body: "session-token-1")
-            case ("GET", "/latest/meta-data/iam/security-credentials/") where request.header("x-aws-ec2-metadata-token") == "session-token-1":
+            case ("GET", "/latest/meta-data/iam/security-credentials/")
+            where request.header("x-aws-ec2-metadata-token") == "session-token-1":
                 return .init(body: "my-role\n")
-            case ("GET", "/latest/meta-data/iam/security-credentials/my-role") where request.header("x-aws-ec2-metadata-token") == "session-token-1":
+            case ("GET", "/latest/meta-data/iam/security-credentials/my-role")
+            where request.header("x-aws-ec2-metadata-token") == "session-token-1":
                 return .init(body: document("AKIAIMDS"))
             default:
                 return .init(status: 401)
             }
         }
-        let credential = try await InstanceMetadataCredentialProvider(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": server.url + "/"]).credential()
+        let credential = try await InstanceMetadataCredentialProvider(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": server.url + "/"])
+            .credential()
         #expect(credential.accessKeyID == "AKIAIMDS" && credential.sessionToken == "token-AKIAIMDS")
-        #expect(server.requests.map { "\($0.method) \($0.uri)" } == [
-            "PUT /latest/api/token", "GET /latest/meta-data/iam/security-credentials/", "GET /latest/meta-data/iam/security-credentials/my-role",
-        ])
+        #expect(
+            server.requests.map { "\($0.method) \($0.uri)" } == [
+                "PUT /latest/api/token", "GET /latest/meta-data/iam/security-credentials/",
+                "GET /latest/meta-data/iam/security-credentials/my-role",
+            ])
         let disabled = await #expect(throws: CredentialError.self) {
             try await InstanceMetadataCredentialProvider(environment: ["AWS_EC2_METADATA_DISABLED": "true"]).credential()
         }
@@ -137,7 +150,8 @@ import Testing
         let server = try await LoopbackServer { request in
             switch (request.method, request.uri) {
             case ("PUT", _): return .init(status: tokenStatus)
-            case ("GET", "/latest/meta-data/iam/security-credentials/") where request.header("x-aws-ec2-metadata-token") == nil: return .init(body: "v1-role")
+            case ("GET", "/latest/meta-data/iam/security-credentials/") where request.header("x-aws-ec2-metadata-token") == nil:
+                return .init(body: "v1-role")
             case ("GET", "/latest/meta-data/iam/security-credentials/v1-role"): return .init(body: document("AKIAV1"))
             default: return .init(status: 401)
             }
@@ -155,22 +169,32 @@ import Testing
     @Test func instanceMetadataAgainstMoto() async throws {
         guard let moto = try await MotoServer.start() else { return }
         defer { moto.stop() }
-        let credential = try await InstanceMetadataCredentialProvider(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": moto.url]).credential()
-        #expect(credential.accessKeyID == "test-key" && credential.secretAccessKey == "test-secret-key" && credential.sessionToken == "test-session-token")
+        let credential = try await InstanceMetadataCredentialProvider(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": moto.url])
+            .credential()
+        #expect(
+            credential.accessKeyID == "test-key" && credential.secretAccessKey == "test-secret-key"
+                && credential.sessionToken == "test-session-token")
     }
 
     @Test func chainOrderAndStopping() async throws {
-        let environment = ["AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "s", "HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"]
+        let environment = [
+            "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "s", "HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true",
+        ]
         let explicit = Credential(accessKeyID: "AKIAEXPLICIT", secretAccessKey: "x")
-        #expect(try await CredentialProviderChain.default(explicit: explicit, environment: environment).credential().accessKeyID == "AKIAEXPLICIT")
+        #expect(
+            try await CredentialProviderChain.default(explicit: explicit, environment: environment).credential().accessKeyID
+                == "AKIAEXPLICIT")
         #expect(try await CredentialProviderChain.default(environment: environment).credential().accessKeyID == "AKIAENV")
         let none = await #expect(throws: CredentialError.self) {
-            try await CredentialProviderChain.default(environment: ["HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"]).credential()
+            try await CredentialProviderChain.default(environment: ["HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"])
+                .credential()
         }
         #expect(none?.isNotConfigured == true)
         #expect(none?.reason.contains("AWS_ACCESS_KEY_ID") == true && none?.reason.contains("instance metadata") == true)
         // A configured provider that fails stops the chain.
-        let broken = CredentialProviderChain([EnvironmentCredentialProvider(environment: ["AWS_ACCESS_KEY_ID": "A"]), StaticCredentialProvider(explicit)])
+        let broken = CredentialProviderChain([
+            EnvironmentCredentialProvider(environment: ["AWS_ACCESS_KEY_ID": "A"]), StaticCredentialProvider(explicit),
+        ])
         await #expect(throws: CredentialError.self) { try await broken.credential() }
     }
 

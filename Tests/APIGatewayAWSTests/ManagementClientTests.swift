@@ -1,14 +1,16 @@
-@testable import APIGatewayAWS
 import AsyncHTTPClient
 import Foundation
-import PeerSupport
 import NIOCore
+import PeerSupport
 import Synchronization
 import Testing
 
+@testable import APIGatewayAWS
+
 @Suite struct ManagementClientTests {
     let credentials = StaticCredentialProvider(Credential(accessKeyID: "AKIATEST", secretAccessKey: "secret", sessionToken: "tok"))
-    let fastRetry = ManagementClient.RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5), deadline: .seconds(5))
+    let fastRetry = ManagementClient.RetryPolicy(
+        maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5), deadline: .seconds(5))
 
     func client(_ http: HTTPClient = .shared) -> ManagementClient {
         ManagementClient(httpClient: http, credentials: credentials, timeout: .seconds(5), retry: fastRetry)
@@ -39,7 +41,9 @@ import Testing
         #expect(request.header("Host") == "127.0.0.1:\(server.port)")
         #expect(request.header("X-Amz-Security-Token") == "tok" && request.header("X-Amz-Date") != nil)
         let authorization = try #require(request.header("Authorization"))
-        #expect(authorization.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIATEST/") && authorization.contains("/us-east-1/execute-api/aws4_request"))
+        #expect(
+            authorization.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIATEST/")
+                && authorization.contains("/us-east-1/execute-api/aws4_request"))
         #expect(authorization.contains("SignedHeaders=host;x-amz-date;x-amz-security-token,"))
         #expect(!authorization.contains("secret"))
         try await server.close()
@@ -58,7 +62,8 @@ import Testing
     func errorsAreTyped(_ status: Int, _ headers: [(String, String)], _ body: String, _ code: AWSError.Code) async throws {
         let server = try await LoopbackServer { _ in .init(status: status, headers: headers + [("x-amzn-RequestId", "req-1")], body: body) }
         let error = await #expect(throws: AWSError.self) {
-            try await client().post(ByteBuffer(string: "x"), to: "abc", endpoint: try ManagementEndpoint(url: server.url), region: "us-east-1")
+            try await client().post(
+                ByteBuffer(string: "x"), to: "abc", endpoint: try ManagementEndpoint(url: server.url), region: "us-east-1")
         }
         #expect(error?.code == code && error?.status == status && error?.requestID == "req-1")
         #expect(server.requests.count == 1, "client errors are not retried")
@@ -79,7 +84,8 @@ import Testing
         // Retries give up after maxAttempts.
         let always = try await LoopbackServer { _ in .init(status: 500) }
         let error = await #expect(throws: AWSError.self) {
-            try await client().post(ByteBuffer(string: "x"), to: "abc", endpoint: try ManagementEndpoint(url: always.url), region: "us-east-1")
+            try await client().post(
+                ByteBuffer(string: "x"), to: "abc", endpoint: try ManagementEndpoint(url: always.url), region: "us-east-1")
         }
         #expect(error?.status == 500 && always.requests.count == 4)
         try await server.close()
@@ -101,7 +107,11 @@ import Testing
     @Test func getAndDelete() async throws {
         let server = try await LoopbackServer { request in
             switch request.method {
-            case "GET": .init(body: #"{"connectedAt":"2026-11-29T10:00:00.000Z","identity":{"sourceIp":"203.0.113.7"},"lastActiveAt":"2026-11-29T10:05:00Z"}"#)
+            case "GET":
+                .init(
+                    body:
+                        #"{"connectedAt":"2026-11-29T10:00:00.000Z","identity":{"sourceIp":"203.0.113.7"},"lastActiveAt":"2026-11-29T10:05:00Z"}"#
+                )
             default: .init(status: 204)
             }
         }
@@ -125,11 +135,17 @@ import Testing
         #expect(info.sourceIP != nil)
         try await client().deleteConnection("swift-conn=", endpoint: endpoint, region: "us-east-1")
         _ = try await http.execute(HTTPClientRequest.post(moto.url + "/moto-api/recorder/stop-recording"), timeout: .seconds(5))
-        let recording = try await http.execute(HTTPClientRequest(url: moto.url + "/moto-api/recorder/download-recording"), timeout: .seconds(5))
+        let recording = try await http.execute(
+            HTTPClientRequest(url: moto.url + "/moto-api/recorder/download-recording"), timeout: .seconds(5))
         let lines = String(buffer: try await recording.body.collect(upTo: 1 << 20)).split(separator: "\n")
-        let posts = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.filter { ($0["method"] as? String) == "POST" && (($0["url"] as? String) ?? "").contains("/@connections/") }
+        let posts = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.filter {
+            ($0["method"] as? String) == "POST" && (($0["url"] as? String) ?? "").contains("/@connections/")
+        }
         let post = try #require(posts.first)
-        let body = (post["body_encoded"] as? Bool == true) ? String(decoding: Data(base64Encoded: post["body"] as? String ?? "") ?? Data(), as: UTF8.self) : (post["body"] as? String ?? "")
+        let body =
+            (post["body_encoded"] as? Bool == true)
+            ? String(decoding: Data(base64Encoded: post["body"] as? String ?? "") ?? Data(), as: UTF8.self)
+            : (post["body"] as? String ?? "")
         #expect(body == "from-swift")
         let headers = post["headers"] as? [String: String] ?? [:]
         #expect(headers.first { $0.key.lowercased() == "authorization" }?.value.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIATEST/") == true)

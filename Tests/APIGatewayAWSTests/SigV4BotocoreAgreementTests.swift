@@ -1,7 +1,8 @@
-@testable import APIGatewayAWS
 import Foundation
 import PeerSupport
 import Testing
+
+@testable import APIGatewayAWS
 
 /// Our signer and botocore's sign the same 240 generated API Gateway requests identically:
 /// `@connections` with and without a stage, custom domains with base paths, ids with `=`, `-`
@@ -53,7 +54,9 @@ import Testing
             if Bool.random(using: &rng) { id += "=" }
             let encodedID = id.replacingOccurrences(of: "=", with: "%3D")
             let at = Bool.random(using: &rng) ? "@connections" : "%40connections"
-            let token: String? = Bool.random(using: &rng) ? "FwoGZXIvYXdzE" + String((0..<40).map { _ in alphabet.randomElement(using: &rng)! }) + "/+=" : nil
+            let token: String? =
+                Bool.random(using: &rng)
+                ? "FwoGZXIvYXdzE" + String((0..<40).map { _ in alphabet.randomElement(using: &rng)! }) + "/+=" : nil
             let seconds = 1_700_000_000 + Int.random(in: 0..<100_000_000, using: &rng)
             let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
             let url: String
@@ -75,23 +78,29 @@ import Testing
             default:
                 service = "apigateway"
                 method = "GET"
-                url = "https://apigateway.\(region).amazonaws.com/v2/apis/\(apiID)/routes?maxResults=\(Int.random(in: 1...500, using: &rng))&nextToken=\(encodedID)"
+                url =
+                    "https://apigateway.\(region).amazonaws.com/v2/apis/\(apiID)/routes?maxResults=\(Int.random(in: 1...500, using: &rng))&nextToken=\(encodedID)"
                 bodySize = 0
             }
             let body = (0..<bodySize).map { _ in UInt8.random(in: 32...126, using: &rng) }
-            cases.append(Case(
-                method: method, url: url, headers: headers, body_b64: Data(body).base64EncodedString(), service: service, region: region,
-                access_key: "AKIA" + String((0..<16).map { _ in alphabet[Int.random(in: 0..<36, using: &rng)] }).uppercased(),
-                secret_key: String((0..<40).map { _ in alphabet.randomElement(using: &rng)! }), token: token, time: time
-            ))
+            cases.append(
+                Case(
+                    method: method, url: url, headers: headers, body_b64: Data(body).base64EncodedString(), service: service,
+                    region: region,
+                    access_key: "AKIA" + String((0..<16).map { _ in alphabet[Int.random(in: 0..<36, using: &rng)] }).uppercased(),
+                    secret_key: String((0..<40).map { _ in alphabet.randomElement(using: &rng)! }), token: token, time: time
+                ))
         }
         return cases
     }
 
     @Test func agreesWithBotocoreOn240Requests() async throws {
         guard let python = await PythonPeer.interpreter(importing: "botocore") else {
-            if PythonPeer.required { Issue.record(Comment(rawValue: PythonPeer.missingMessage("botocore"))) }
-            else { print("SKIPPED agreesWithBotocoreOn240Requests: \(PythonPeer.missingMessage("botocore"))") }
+            if PythonPeer.required {
+                Issue.record(Comment(rawValue: PythonPeer.missingMessage("botocore")))
+            } else {
+                print("SKIPPED agreesWithBotocoreOn240Requests: \(PythonPeer.missingMessage("botocore"))")
+            }
             return
         }
         let cases = Self.cases(count: 240)
@@ -110,7 +119,10 @@ import Testing
             )
             let signer = SigV4Signer(service: testCase.service, region: testCase.region)
             let date = ISO8601DateFormatter().date(from: testCase.time)!
-            signer.sign(&request, credential: Credential(accessKeyID: testCase.access_key, secretAccessKey: testCase.secret_key, sessionToken: testCase.token), date: date)
+            signer.sign(
+                &request,
+                credential: Credential(
+                    accessKeyID: testCase.access_key, secretAccessKey: testCase.secret_key, sessionToken: testCase.token), date: date)
             var seen = request
             seen.headers.removeAll { $0.name == "Authorization" }
             let creq = signer.canonicalRequest(seen)
@@ -129,9 +141,12 @@ import Testing
             body: Array(#"{"hello":"world"}"#.utf8)
         )
         let signer = SigV4Signer(service: "execute-api", region: "us-east-1")
-        let credential = Credential(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "SESSIONTOKEN")
+        let credential = Credential(
+            accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "SESSIONTOKEN")
         signer.sign(&request, credential: credential, date: Date(timeIntervalSince1970: 1_704_164_645))
-        #expect(request.header("Authorization")?.hasSuffix("Signature=90820b4655135e4e387d183a35aec3715274c30f786ec5bf8041080ecc39075b") == true)
+        #expect(
+            request.header("Authorization")?.hasSuffix("Signature=90820b4655135e4e387d183a35aec3715274c30f786ec5bf8041080ecc39075b") == true
+        )
         #expect(signer.canonicalURI("/prod/@connections/L0SM9cOFvHcCIhw%3D") == "/prod/%40connections/L0SM9cOFvHcCIhw%253D")
     }
 }

@@ -1,6 +1,7 @@
-@testable import APIGatewayAWS
 import Foundation
 import Testing
+
+@testable import APIGatewayAWS
 
 /// The 38 official SigV4 vectors (aws-c-auth), each in its header and its presigned-URL form.
 @Suite struct SigV4VectorTests {
@@ -40,13 +41,15 @@ import Testing
     func queryForm(_ name: String) throws {
         let vector = try Vector(name: name, folder: Self.folder)
         let parts = vector.signer.presignCanonicalRequest(
-            vector.request, credential: vector.credential, expires: vector.expires, date: vector.date, omitSessionToken: vector.omitSessionToken
+            vector.request, credential: vector.credential, expires: vector.expires, date: vector.date,
+            omitSessionToken: vector.omitSessionToken
         )
         #expect(parts.canonicalRequest == vector.expected("query-canonical-request.txt"))
         #expect(parts.stringToSign == vector.expected("query-string-to-sign.txt"))
         #expect(parts.signature == vector.expected("query-signature.txt"))
         let query = vector.signer.presignedQuery(
-            vector.request, credential: vector.credential, expires: vector.expires, date: vector.date, omitSessionToken: vector.omitSessionToken
+            vector.request, credential: vector.credential, expires: vector.expires, date: vector.date,
+            omitSessionToken: vector.omitSessionToken
         )
         let signedLine = vector.expected("query-signed-request.txt").split(separator: "\n").first.map(String.init) ?? ""
         #expect(query.hasSuffix("X-Amz-Signature=" + parts.signature))
@@ -67,9 +70,12 @@ struct Vector {
 
     init(name: String, folder root: URL) throws {
         folder = root.appendingPathComponent(name)
-        let context = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("context.json"))) as! [String: Any]
+        let context =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("context.json"))) as! [String: Any]
         let credentials = context["credentials"] as! [String: String]
-        credential = Credential(accessKeyID: credentials["access_key_id"]!, secretAccessKey: credentials["secret_access_key"]!, sessionToken: credentials["token"])
+        credential = Credential(
+            accessKeyID: credentials["access_key_id"]!, secretAccessKey: credentials["secret_access_key"]!,
+            sessionToken: credentials["token"])
         date = ISO8601DateFormatter().date(from: context["timestamp"] as! String)!
         expires = context["expiration_in_seconds"] as? Int ?? 3600
         omitSessionToken = context["omit_session_token"] as? Bool ?? false
@@ -105,8 +111,10 @@ struct Vector {
             let colon = line.firstIndex(of: ":")!
             headers.append((String(line[..<colon]), String(line[line.index(after: colon)...])))
         }
-        let (path, query) = target.firstIndex(of: "?").map { (String(target[..<$0]), String(target[target.index(after: $0)...])) } ?? (target, "")
+        let (path, query) =
+            target.firstIndex(of: "?").map { (String(target[..<$0]), String(target[target.index(after: $0)...])) } ?? (target, "")
         let host = headers.first { $0.name.lowercased() == "host" }?.value ?? ""
-        return SigV4Request(method: method, host: host, path: path, query: query, headers: headers, body: Array(bodyLines.joined(separator: "\n").utf8))
+        return SigV4Request(
+            method: method, host: host, path: path, query: query, headers: headers, body: Array(bodyLines.joined(separator: "\n").utf8))
     }
 }

@@ -1,5 +1,4 @@
 import APIGatewayAWS
-@testable import APIGatewayLocal
 import APIGatewayWebSockets
 import ChatApp
 import Foundation
@@ -8,6 +7,8 @@ import PeerSupport
 import Testing
 import Vapor
 import VaporAPIGatewayWebSockets
+
+@testable import APIGatewayLocal
 
 /// The whole system on loopback: WebSocket clients → the local gateway → the chat example
 /// (Vapor, SQLite) → ManagementClient → the local gateway's `@connections` → clients.
@@ -20,7 +21,9 @@ import VaporAPIGatewayWebSockets
         let database: String
         var url: String { "ws://127.0.0.1:\(gateway.port!)/chatlocal/local" }
 
-        func session(_ id: String) async throws -> APIGatewayWebSockets.Session? { try await chat.dispatcher.store.session(try ConnectionID(id)) }
+        func session(_ id: String) async throws -> APIGatewayWebSockets.Session? {
+            try await chat.dispatcher.store.session(try ConnectionID(id))
+        }
 
         func stop() async throws {
             try await gateway.stop()

@@ -1,11 +1,12 @@
 import APIGatewayAWS
-@testable import APIGatewayLocal
 import AsyncHTTPClient
 import Foundation
 import NIOCore
 import PeerSupport
 import Synchronization
 import Testing
+
+@testable import APIGatewayLocal
 
 /// `@connections` on the local gateway: cases 19-22 of the behaviour reference, through our
 /// ManagementClient and through raw HTTP, and boto3's client when the Python peer is present.
@@ -51,9 +52,11 @@ import Testing
             try await client20.post(ByteBuffer(repeating: 0x61, count: 131_073), to: id, endpoint: rig.endpoint, region: "us-east-1")
         }
         #expect(large?.code == .payloadTooLarge && large?.status == 413)
-        let wrongKey = Credential(accessKeyID: LocalGatewayConfiguration.developmentCredential.accessKeyID, secretAccessKey: "not-the-secret")
+        let wrongKey = Credential(
+            accessKeyID: LocalGatewayConfiguration.developmentCredential.accessKeyID, secretAccessKey: "not-the-secret")
         let forged = await #expect(throws: AWSError.self) {
-            try await rig.managementClient(credential: wrongKey).post(ByteBuffer(string: "x"), to: id, endpoint: rig.endpoint, region: "us-east-1")
+            try await rig.managementClient(credential: wrongKey).post(
+                ByteBuffer(string: "x"), to: id, endpoint: rig.endpoint, region: "us-east-1")
         }
         #expect(forged?.code == .forbidden && forged?.status == 403)
         var unsigned = HTTPClientRequest(url: rig.managementURL + "/@connections/" + id.replacingOccurrences(of: "=", with: "%3D"))
@@ -78,7 +81,11 @@ import Testing
         #expect(first.sourceIP == "127.0.0.1" && first.userAgent == "wscat/5")
         try await Task.sleep(for: .milliseconds(20))  // let the wall clock move on before the next frame
         try await client.send("ping")
-        #expect(await eventually { (try? await rig.managementClient().connection(id, endpoint: rig.endpoint, region: "us-east-1").lastActiveAt > first.lastActiveAt) == true })
+        #expect(
+            await eventually {
+                (try? await rig.managementClient().connection(id, endpoint: rig.endpoint, region: "us-east-1").lastActiveAt
+                    > first.lastActiveAt) == true
+            })
         try await client.close()
         try await rig.stop()
     }
@@ -91,7 +98,8 @@ import Testing
         #expect(await client.closeCode() == 1000)
         #expect(await eventually { rig.requests(to: "/ws/disconnect").count == 1 })
         let disconnect = try #require(rig.requests(to: "/ws/disconnect").first)
-        #expect(disconnect.header("X-Disconnect-Code") == "1000" && disconnect.header("X-Disconnect-Reason") == "Connection Closed Normally")
+        #expect(
+            disconnect.header("X-Disconnect-Code") == "1000" && disconnect.header("X-Disconnect-Reason") == "Connection Closed Normally")
         let gone = await #expect(throws: AWSError.self) {
             try await rig.managementClient().post(ByteBuffer(string: "x"), to: id, endpoint: rig.endpoint, region: "us-east-1")
         }
@@ -102,8 +110,11 @@ import Testing
     // boto3's apigatewaymanagementapi client, unmodified but for endpoint_url.
     @Test func boto3ManagementClientWorksAgainstIt() async throws {
         guard let python = await PythonPeer.interpreter(importing: "boto3") else {
-            if PythonPeer.required { Issue.record(Comment(rawValue: PythonPeer.missingMessage("boto3"))) }
-            else { print("SKIPPED boto3ManagementClientWorksAgainstIt: \(PythonPeer.missingMessage("boto3"))") }
+            if PythonPeer.required {
+                Issue.record(Comment(rawValue: PythonPeer.missingMessage("boto3")))
+            } else {
+                print("SKIPPED boto3ManagementClientWorksAgainstIt: \(PythonPeer.missingMessage("boto3"))")
+            }
             return
         }
         let rig = try await Rig.start()
@@ -122,7 +133,8 @@ import Testing
             except c.exceptions.GoneException:
                 print("gone")
             """
-        let output = try await PythonPeer.run(python, ["-c", script, rig.managementURL, credential.accessKeyID, credential.secretAccessKey, id], input: Data())
+        let output = try await PythonPeer.run(
+            python, ["-c", script, rig.managementURL, credential.accessKeyID, credential.secretAccessKey, id], input: Data())
         #expect(output.status == 0, "\(String(decoding: output.stderr, as: UTF8.self))")
         #expect(String(decoding: output.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "gone")
         #expect(await client.next() == "from boto3")
@@ -138,12 +150,17 @@ import Testing
         let gatewayPort = Mutex<Int?>(nil)
         let statusDuringConnect = Mutex<Int?>(nil)
         let rig = try await Rig.start(backend: { request in
-            guard request.uri.hasPrefix("/ws/connect"), let id = request.header("connectionId"), let port = gatewayPort.withLock({ $0 }) else {
+            guard request.uri.hasPrefix("/ws/connect"), let id = request.header("connectionId"), let port = gatewayPort.withLock({ $0 })
+            else {
                 return .init(status: 200)
             }
-            let client = ManagementClient(httpClient: .shared, credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential), retry: .init(maxAttempts: 1))
+            let client = ManagementClient(
+                httpClient: .shared, credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential),
+                retry: .init(maxAttempts: 1))
             do {
-                try await client.post(ByteBuffer(string: "too early"), to: id, endpoint: try ManagementEndpoint(url: "http://127.0.0.1:\(port)/abc123/dev"), region: "us-east-1")
+                try await client.post(
+                    ByteBuffer(string: "too early"), to: id, endpoint: try ManagementEndpoint(url: "http://127.0.0.1:\(port)/abc123/dev"),
+                    region: "us-east-1")
                 statusDuringConnect.withLock { $0 = 200 }
             } catch let error as AWSError {
                 statusDuringConnect.withLock { $0 = error.status }
@@ -162,11 +179,13 @@ import Testing
 
     // 13. Integrations of one connection run concurrently: a fast answer overtakes a slow one.
     @Test func case13MessagesOfOneConnectionRunConcurrently() async throws {
-        let rig = try await Rig.start(twoWay: ["sendmessage"], backend: { request in
-            let body = String(decoding: request.body, as: UTF8.self)
-            if body.contains("slow") { try? await Task.sleep(for: .milliseconds(500)) }
-            return .init(status: 200, body: body.contains("slow") ? "slow reply" : "fast reply")
-        })
+        let rig = try await Rig.start(
+            twoWay: ["sendmessage"],
+            backend: { request in
+                let body = String(decoding: request.body, as: UTF8.self)
+                if body.contains("slow") { try? await Task.sleep(for: .milliseconds(500)) }
+                return .init(status: 200, body: body.contains("slow") ? "slow reply" : "fast reply")
+            })
         let client = try await TestClient.connect(rig.url)
         try await client.send(#"{"action":"sendmessage","speed":"slow"}"#)
         try await client.send(#"{"action":"sendmessage","speed":"fast"}"#)

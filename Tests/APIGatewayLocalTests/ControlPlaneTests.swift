@@ -1,5 +1,4 @@
 import APIGatewayAWS
-@testable import APIGatewayLocal
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -7,24 +6,32 @@ import NIOHTTP1
 import PeerSupport
 import Testing
 
+@testable import APIGatewayLocal
+
 /// boto3's apigatewayv2 client provisions an API on the local gateway, a WebSocket client then
 /// uses it, and the API survives a restart through the state file.
 @Suite(.serialized) struct ControlPlaneTests {
     @Test func boto3ProvisionsAnAPIThatServesClientsAndSurvivesARestart() async throws {
         guard let python = await PythonPeer.interpreter(importing: "boto3") else {
-            if PythonPeer.required { Issue.record(Comment(rawValue: PythonPeer.missingMessage("boto3"))) }
-            else { print("SKIPPED boto3Provisions…: \(PythonPeer.missingMessage("boto3"))") }
+            if PythonPeer.required {
+                Issue.record(Comment(rawValue: PythonPeer.missingMessage("boto3")))
+            } else {
+                print("SKIPPED boto3Provisions…: \(PythonPeer.missingMessage("boto3"))")
+            }
             return
         }
         let stateFile = FileManager.default.temporaryDirectory.appendingPathComponent("local-state-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: stateFile) }
-        let rig = try await Rig.start(apiId: "unused", backend: { request in
-            request.uri.hasPrefix("/ws/sendmessage") ? .init(status: 200, body: #"{"answered":true}"#) : .init(status: 200)
-        }, configure: { $0.stateFile = stateFile })
+        let rig = try await Rig.start(
+            apiId: "unused",
+            backend: { request in
+                request.uri.hasPrefix("/ws/sendmessage") ? .init(status: 200, body: #"{"answered":true}"#) : .init(status: 200)
+            }, configure: { $0.stateFile = stateFile })
         let credential = LocalGatewayConfiguration.developmentCredential
         let script = PythonPeer.repositoryRoot.appendingPathComponent("Tests/Peers/provision_local.py").path
         let output = try await PythonPeer.run(
-            python, [script, "http://127.0.0.1:\(rig.gateway.port!)", credential.accessKeyID, credential.secretAccessKey, rig.backend.url], input: Data()
+            python, [script, "http://127.0.0.1:\(rig.gateway.port!)", credential.accessKeyID, credential.secretAccessKey, rig.backend.url],
+            input: Data()
         )
         try #require(output.status == 0, "\(String(decoding: output.stderr, as: UTF8.self))")
         let result = try JSONSerialization.jsonObject(with: output.stdout) as! [String: Any]
@@ -48,7 +55,8 @@ import Testing
         let viaDomainID = try #require(rig.requests(to: "/ws/connect").last?.header("connectionId"))
         // @connections in the custom-domain form: https://{domain}/{basePath}/@connections/{id}.
         let endpoint = try ManagementEndpoint(url: "http://ws.example.com/chat")
-        var signed = SigV4Request(method: "POST", host: endpoint.hostHeader, path: endpoint.path(forConnection: viaDomainID), body: Array("via the domain".utf8))
+        var signed = SigV4Request(
+            method: "POST", host: endpoint.hostHeader, path: endpoint.path(forConnection: viaDomainID), body: Array("via the domain".utf8))
         SigV4Signer(service: "execute-api", region: "us-east-1").sign(&signed, credential: credential)
         var post = HTTPClientRequest(url: "http://127.0.0.1:\(rig.gateway.port!)" + endpoint.path(forConnection: viaDomainID))
         post.method = .POST
@@ -63,7 +71,8 @@ import Testing
         try await viaDomain.close()
 
         // An unsigned control-plane request is refused.
-        let unsigned = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(rig.gateway.port!)/v2/apis"), timeout: .seconds(5))
+        let unsigned = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(rig.gateway.port!)/v2/apis"), timeout: .seconds(5))
         #expect(unsigned.status.code == 403 && unsigned.headers.first(name: "x-amzn-ErrorType") == "ForbiddenException")
 
         // A new gateway on the same state file serves the same API.

@@ -1,5 +1,4 @@
 import APIGatewayAWS
-@testable import APIGatewayLocal
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -10,6 +9,8 @@ import Synchronization
 import Testing
 import WebSocketKit
 
+@testable import APIGatewayLocal
+
 /// The fidelity cases of the behaviour reference (§4) that the local gateway claims, one test
 /// each, numbered as there. Setup: API `abc123`, stage `dev`, HTTP_PROXY routes to a recording
 /// backend, `connectionId` mapped from `context.connectionId`.
@@ -17,9 +18,11 @@ import WebSocketKit
     // 1. Connect success: the integration request API Gateway sends.
     @Test func case01ConnectSendsTheHeaderSetQueryAndEmptyBody() async throws {
         let rig = try await Rig.start()
-        let client = try await TestClient.connect(rig.url + "?channel=x&ws_token=y", headers: [
-            "Cookie": "session=abc", "Origin": "https://example.com", "User-Agent": "fidelity-test/1.0",
-        ])
+        let client = try await TestClient.connect(
+            rig.url + "?channel=x&ws_token=y",
+            headers: [
+                "Cookie": "session=abc", "Origin": "https://example.com", "User-Agent": "fidelity-test/1.0",
+            ])
         let request = try #require(rig.requests(to: "/ws/connect").first)
         #expect(rig.requests(to: "/ws/connect").count == 1)
         #expect(request.method == "POST" && splitURI(request.uri).query == "channel=x&ws_token=y")
@@ -62,15 +65,21 @@ import WebSocketKit
             return .init(status: 200)
         }
         let timedOut = await #expect(throws: (any Error).self) { try await TestClient.connect(slow.url) }
-        if case .invalidResponseStatus(let head)? = timedOut as? WebSocketClient.Error { #expect(head.status.code == 504) }
-        else { Issue.record("expected 504, got \(String(describing: timedOut))") }
+        if case .invalidResponseStatus(let head)? = timedOut as? WebSocketClient.Error {
+            #expect(head.status.code == 504)
+        } else {
+            Issue.record("expected 504, got \(String(describing: timedOut))")
+        }
         try await slow.stop()
 
         let down = try await Rig.start()
         try await down.backend.close()  // nothing listens at the integration URI now
         let refused = await #expect(throws: (any Error).self) { try await TestClient.connect(down.url) }
-        if case .invalidResponseStatus(let head)? = refused as? WebSocketClient.Error { #expect(head.status.code == 502) }
-        else { Issue.record("expected 502, got \(String(describing: refused))") }
+        if case .invalidResponseStatus(let head)? = refused as? WebSocketClient.Error {
+            #expect(head.status.code == 502)
+        } else {
+            Issue.record("expected 502, got \(String(describing: refused))")
+        }
         try await down.gateway.stop()
     }
 
@@ -228,7 +237,11 @@ import WebSocketKit
     @Test func case16And17Timeouts() async throws {
         let now = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
         let clock = LocalClock { now.withLock { $0 } }
-        let rig = try await Rig.start(backend: { _ in .init(status: 200) }, configure: { $0.clock = clock; $0.sweepInterval = .seconds(3600) })
+        let rig = try await Rig.start(
+            backend: { _ in .init(status: 200) },
+            configure: {
+                $0.clock = clock; $0.sweepInterval = .seconds(3600)
+            })
         let idle = try await TestClient.connect(rig.url)
         let busy = try await TestClient.connect(rig.url)
         let ids = rig.requests(to: "/ws/connect").compactMap { $0.header("connectionId") }
@@ -274,7 +287,11 @@ func rawHandshake(port: Int, path: String, extra: String) async throws -> String
             channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
         }
     return try await channel.executeThenClose { inbound, outbound in
-        try await outbound.write(ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\(extra)\r\n"))
+        try await outbound.write(
+            ByteBuffer(
+                string:
+                    "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\(extra)\r\n"
+            ))
         var text = ""
         for try await chunk in inbound {
             text += String(buffer: chunk)

@@ -1,5 +1,4 @@
 import APIGatewayAWS
-@testable import APIGatewayLocal
 import APIGatewayWebSockets
 import ChatApp
 import Fluent
@@ -10,6 +9,8 @@ import Synchronization
 import Testing
 import Vapor
 import VaporAPIGatewayWebSockets
+
+@testable import APIGatewayLocal
 
 /// The `gateway` command over gateway and route records: configure with validation, plan, apply
 /// recording every AWS id, resume after a failure at any step, one apply at a time, additional
@@ -23,16 +24,20 @@ import VaporAPIGatewayWebSockets
         let endpoint: String
         let database: String
 
-        init(endpoint: String, database: String? = nil, secrets: [String] = ["first-secret-0123456789"],
-             provisioning: ProvisioningOptions = ProvisioningOptions()) async throws {
+        init(
+            endpoint: String, database: String? = nil, secrets: [String] = ["first-secret-0123456789"],
+            provisioning: ProvisioningOptions = ProvisioningOptions()
+        ) async throws {
             self.endpoint = endpoint
-            self.database = database ?? FileManager.default.temporaryDirectory.appendingPathComponent("records-\(UUID().uuidString).sqlite").path
+            self.database =
+                database ?? FileManager.default.temporaryDirectory.appendingPathComponent("records-\(UUID().uuidString).sqlite").path
             app = try await Application.make(.testing)
             app.databases.use(.sqlite(.file(self.database)), as: .sqlite)
             app.migrations.add(CreateWebSocketTables())
             if database == nil { try await app.autoMigrate() }
-            ws = WebSocketGateway(app: app, configuration: GatewayConfiguration(secrets: secrets), store: InMemoryConnectionStore(),
-                                  poster: LoggingPoster(logger: app.logger), provisioning: provisioning)
+            ws = WebSocketGateway(
+                app: app, configuration: GatewayConfiguration(secrets: secrets), store: InMemoryConnectionStore(),
+                poster: LoggingPoster(logger: app.logger), provisioning: provisioning)
             try ws.register(ChatController())
             try ws.register(NotificationsController(), at: "/websockets/notifications/")
         }
@@ -40,8 +45,9 @@ import VaporAPIGatewayWebSockets
         var client: ControlPlaneClient { client(region: "us-east-1") }
 
         func client(region: String) -> ControlPlaneClient {
-            ControlPlaneClient(httpClient: .shared, credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential),
-                               region: region, endpoint: endpoint)
+            ControlPlaneClient(
+                httpClient: .shared, credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential),
+                region: region, endpoint: endpoint)
         }
 
         var provisioner: GatewayProvisioner { GatewayProvisioner(gateway: ws, client: client) }
@@ -69,11 +75,14 @@ import VaporAPIGatewayWebSockets
     }
 
     func configure(_ fixture: Fixture, url: String = "https://backend.example.com") async throws {
-        try await fixture.run("configure") { $0.publicURL = url; $0.stage = "dev" }
+        try await fixture.run("configure") {
+            $0.publicURL = url; $0.stage = "dev"
+        }
     }
 
     @Test func configureValidatesEveryFieldAndSavesNothingWhenOneIsBad() async throws {
-        let fixture = try await Fixture(endpoint: "http://127.0.0.1:9", provisioning: ProvisioningOptions(allowedIntegrationHosts: ["backend.example.com"]))
+        let fixture = try await Fixture(
+            endpoint: "http://127.0.0.1:9", provisioning: ProvisioningOptions(allowedIntegrationHosts: ["backend.example.com"]))
         let error = await #expect(throws: ProvisioningError.self) {
             try await fixture.run("configure") {
                 $0.gateway = "chat!"
@@ -83,8 +92,10 @@ import VaporAPIGatewayWebSockets
             }
         }
         #expect(error?.status == .badRequest)
-        for field in ["name:", "targetBaseURL: host 'evil.example.net' is not in the allowed integration hosts", "customDomain:",
-                      "certificateARN: a custom domain needs its ACM certificate ARN", "tags: tag key 'aws:owner'"] {
+        for field in [
+            "name:", "targetBaseURL: host 'evil.example.net' is not in the allowed integration hosts", "customDomain:",
+            "certificateARN: a custom domain needs its ACM certificate ARN", "tags: tag key 'aws:owner'",
+        ] {
             #expect(error?.reason.contains(field) == true, "\(field) in \(error?.reason ?? "")")
         }
         await #expect(throws: Abort.self, "nothing was saved") { try await fixture.provisioner.soleGatewayName() }
@@ -97,7 +108,9 @@ import VaporAPIGatewayWebSockets
             $0.hostedZoneID = "Z0123456789ABC"
             $0.tags = "team=chat, env=dev"
         }
-        try await fixture.run("configure") { $0.stage = "dev"; $0.stageDescription = "development" }
+        try await fixture.run("configure") {
+            $0.stage = "dev"; $0.stageDescription = "development"
+        }
         let model = try await fixture.model()
         #expect(model.stage == "dev" && model.stageDescription == "development" && model.targetBaseURL == "https://backend.example.com")
         #expect(model.tags == ["team": "chat", "env": "dev"] && model.customDomain == "ws.example.com" && model.status == .draft)
@@ -112,9 +125,12 @@ import VaporAPIGatewayWebSockets
         let gateway = try await localGateway()
         let fixture = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
         try await configure(fixture)
-        #expect(try await fixture.run("plan") { $0.format = "console" }.hasPrefix("1. API Gateway → Create API → WebSocket API: name 'chat'"))
+        #expect(
+            try await fixture.run("plan") { $0.format = "console" }.hasPrefix("1. API Gateway → Create API → WebSocket API: name 'chat'"))
         let plan = try await fixture.run("plan")
-        #expect(plan.contains("+ create WebSocket API 'chat'") && plan.contains("+ notifications: integration POST https://backend.example.com/websockets/notifications/"))
+        #expect(
+            plan.contains("+ create WebSocket API 'chat'")
+                && plan.contains("+ notifications: integration POST https://backend.example.com/websockets/notifications/"))
         #expect(gateway.currentAPIs.isEmpty, "plan changes nothing")
 
         let applied = try await fixture.run("apply")
@@ -140,13 +156,28 @@ import VaporAPIGatewayWebSockets
         #expect(try await fixture.run("plan") == "No changes: API Gateway matches the app's routes.")
 
         // An additional route, validated, planned, applied and recorded with its AWS ids.
-        await #expect(throws: ProvisioningError.self) { try await fixture.run("add-route") { $0.routeKey = "$default"; $0.integrationURL = "https://x.example.com/a" } }
-        await #expect(throws: ProvisioningError.self) { try await fixture.run("add-route") { $0.routeKey = "billing"; $0.integrationURL = "ftp://x/a" } }
-        try await fixture.run("add-route") { $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws"; $0.routeName = "Billing" }
+        await #expect(throws: ProvisioningError.self) {
+            try await fixture.run("add-route") {
+                $0.routeKey = "$default"; $0.integrationURL = "https://x.example.com/a"
+            }
+        }
+        await #expect(throws: ProvisioningError.self) {
+            try await fixture.run("add-route") {
+                $0.routeKey = "billing"; $0.integrationURL = "ftp://x/a"
+            }
+        }
+        try await fixture.run("add-route") {
+            $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws"; $0.routeName = "Billing"
+        }
         #expect(try await fixture.run("plan").contains("+ billing: integration POST https://billing.example.com/ws"))
         let clicks = try await fixture.run("plan") { $0.format = "console" }
-        #expect(clicks.contains("Routes → Create route `billing`; integration: HTTP, HTTP proxy integration ON, method POST, URL https://billing.example.com/ws."))
-        #expect(clicks.contains("for the integration of `billing`: aws apigatewayv2 update-integration --api-id \(apiID)") && clicks.hasSuffix("Deploy API → stage 'dev'.\n"))
+        #expect(
+            clicks.contains(
+                "Routes → Create route `billing`; integration: HTTP, HTTP proxy integration ON, method POST, URL https://billing.example.com/ws."
+            ))
+        #expect(
+            clicks.contains("for the integration of `billing`: aws apigatewayv2 update-integration --api-id \(apiID)")
+                && clicks.hasSuffix("Deploy API → stage 'dev'.\n"))
         #expect(!clicks.contains("$connect"), "only the changes")
         #expect(try await fixture.run("export") { $0.format = "terraform" }.contains("https://billing.example.com/ws"))
         try await fixture.run("apply")
@@ -169,12 +200,16 @@ import VaporAPIGatewayWebSockets
     /// created (routes, integration URIs, request parameters, two-way responses, stage).
     @Test func exportDescribesWhatApplyCreates() async throws {
         let gateway = try await localGateway()
-        let fixture = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)", provisioning: ProvisioningOptions(twoWayRouteKeys: ["notifications"]))
+        let fixture = try await Fixture(
+            endpoint: "http://127.0.0.1:\(gateway.port!)", provisioning: ProvisioningOptions(twoWayRouteKeys: ["notifications"]))
         try await configure(fixture)
-        try await fixture.run("add-route") { $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws" }
+        try await fixture.run("add-route") {
+            $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws"
+        }
         try await fixture.run("apply")
         let api = try #require(gateway.currentAPIs.first)
-        let template = try #require(try JSONSerialization.jsonObject(with: Data(try await fixture.run("export") { $0.format = "json" }.utf8)) as? [String: Any])
+        let template = try #require(
+            try JSONSerialization.jsonObject(with: Data(try await fixture.run("export") { $0.format = "json" }.utf8)) as? [String: Any])
         let resources = try #require(template["Resources"] as? [String: [String: Any]])
         func properties(_ type: String) -> [[String: Any]] {
             resources.values.filter { $0["Type"] as? String == type }.compactMap { $0["Properties"] as? [String: Any] }
@@ -187,9 +222,12 @@ import VaporAPIGatewayWebSockets
             let applied = try #require(api.integrations.values.first { $0.integrationUri == integration["IntegrationUri"] as? String })
             let exported = try #require(integration["RequestParameters"] as? [String: Any])
             #expect(Set(exported.keys) == Set(applied.requestParameters.keys))
-            #expect(exported["integration.request.header.connectionId"] as? String == applied.requestParameters["integration.request.header.connectionId"])
-            #expect((exported["integration.request.header.X-Ws-Gateway-Secret"] as? [String: String])?["Fn::Sub"] == "'${GatewaySecret}'",
-                    "the secret is a parameter in the template, the value in API Gateway")
+            #expect(
+                exported["integration.request.header.connectionId"] as? String
+                    == applied.requestParameters["integration.request.header.connectionId"])
+            #expect(
+                (exported["integration.request.header.X-Ws-Gateway-Secret"] as? [String: String])?["Fn::Sub"] == "'${GatewaySecret}'",
+                "the secret is a parameter in the template, the value in API Gateway")
         }
         #expect(properties("AWS::ApiGatewayV2::RouteResponse").count == api.routeResponses.values.filter { !$0.isEmpty }.count)
         #expect(api.routeResponses.values.filter { !$0.isEmpty }.count == 1)
@@ -208,7 +246,9 @@ import VaporAPIGatewayWebSockets
             let gateway = try await localGateway()
             let fixture = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
             try await configure(fixture)
-            try await fixture.run("add-route") { $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws" }
+            try await fixture.run("add-route") {
+                $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws"
+            }
             total = try await fixture.provisioner.plan("chat").steps.count
             let done = Atomic<Int>(0)
             let stopAt = failAt
@@ -218,7 +258,9 @@ import VaporAPIGatewayWebSockets
                 }
             }
             let failed = try await fixture.model()
-            #expect(failed.status == .failed && failed.lastError == "interrupted by the test" && failed.claimToken == nil, "after step \(failAt)")
+            #expect(
+                failed.status == .failed && failed.lastError == "interrupted by the test" && failed.claimToken == nil,
+                "after step \(failAt)")
             #expect(failed.apiID == gateway.currentAPIs.first?.apiId, "the created API is recorded after step \(failAt)")
 
             let resumed = try await fixture.provisioner.apply("chat")
@@ -262,7 +304,9 @@ import VaporAPIGatewayWebSockets
         #expect(gateway.currentAPIs.count == 1 && afterFirst.status == .applied)
 
         // Racing applies on a fresh record: however they interleave, one API.
-        try await fixture.run("configure") { $0.gateway = "race"; $0.publicURL = "https://backend.example.com" }
+        try await fixture.run("configure") {
+            $0.gateway = "race"; $0.publicURL = "https://backend.example.com"
+        }
         func attempt() async -> Result<GatewayProvisioner.Applied, any Error> {
             do { return .success(try await fixture.provisioner.apply("race")) } catch { return .failure(error) }
         }
@@ -287,21 +331,29 @@ import VaporAPIGatewayWebSockets
     @Test func importReadsAnExistingAPIIntoTheRecords() async throws {
         let gateway = try await localGateway()
         let first = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
-        try await first.run("configure") { $0.publicURL = "https://backend.example.com"; $0.stage = "dev"; $0.description = "chat API"; $0.tags = "team=chat" }
-        try await first.run("add-route") { $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws" }
+        try await first.run("configure") {
+            $0.publicURL = "https://backend.example.com"; $0.stage = "dev"; $0.description = "chat API"; $0.tags = "team=chat"
+        }
+        try await first.run("add-route") {
+            $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws"
+        }
         try await first.run("apply")
         let apiID = try #require(try await first.model().apiID)
         try await first.shutdown()
 
         let second = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
         // The API was registered directly first (as the example app does): import fills in that record.
-        try await second.ws.registerGateway(GatewayRecord(apiID: try APIID(apiID), stage: "dev", region: "us-east-1", defaultChannel: try ChannelName("lobby")))
-        await #expect(throws: ProvisioningError.self, "a registered record has no settings to plan from") { try await second.run("plan") { $0.gateway = apiID } }
+        try await second.ws.registerGateway(
+            GatewayRecord(apiID: try APIID(apiID), stage: "dev", region: "us-east-1", defaultChannel: try ChannelName("lobby")))
+        await #expect(throws: ProvisioningError.self, "a registered record has no settings to plan from") {
+            try await second.run("plan") { $0.gateway = apiID }
+        }
         await #expect(throws: AWSError.self) { try await second.run("import") { $0.apiID = "nosuchapi1" } }
         let imported = try await second.run("import") { $0.apiID = apiID }  // --gateway chat names the record
         #expect(imported == "Imported API \(apiID) as gateway 'chat': stage 'dev', https://backend.example.com, 1 additional route(s).")
         let model = try await second.model()
-        #expect(model.apiID == apiID && model.status == .applied && model.gatewayDescription == "chat API" && model.tags == ["team": "chat"])
+        #expect(
+            model.apiID == apiID && model.status == .applied && model.gatewayDescription == "chat API" && model.tags == ["team": "chat"])
         #expect(model.routes.map(\.routeKey) == ["billing"] && model.routes.first?.integrationURL == "https://billing.example.com/ws")
         #expect(model.routes.first?.deployed == true && model.routes.first?.routeID != nil)
         let records = try await GatewayModel.query(on: second.app.db).count()
@@ -317,7 +369,9 @@ import VaporAPIGatewayWebSockets
         let old = "old-secret-0123456789", new = "new-secret-0123456789"
         let before = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)", secrets: [old])
         try await configure(before)
-        try await before.run("add-route") { $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws" }
+        try await before.run("add-route") {
+            $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws"
+        }
         try await before.run("apply")
         let apiID = try #require(try await before.model().apiID)
         let deployed = try await before.model().deploymentID
@@ -326,12 +380,17 @@ import VaporAPIGatewayWebSockets
         // The app now accepts both, the new one first.
         let after = try await Fixture(endpoint: before.endpoint, database: before.database, secrets: [new, old])
         func secrets() async throws -> Set<String> {
-            Set(try await after.client.getIntegrations(apiID).compactMap { $0.requestParameters?["integration.request.header.X-Ws-Gateway-Secret"] })
+            Set(
+                try await after.client.getIntegrations(apiID).compactMap {
+                    $0.requestParameters?["integration.request.header.X-Ws-Gateway-Secret"]
+                })
         }
         let dryRun = try await after.run("rotate-secret") { $0.dryRun = true }
         #expect(dryRun.contains("5 integration(s).") && dryRun.contains("https://billing.example.com/ws"))
         #expect(try await secrets() == ["'\(old)'"], "a dry run changes nothing")
-        let refused = await #expect(throws: ProvisioningError.self) { try await after.run("rotate-secret") { $0.secret = "unknown-secret-0123456789" } }
+        let refused = await #expect(throws: ProvisioningError.self) {
+            try await after.run("rotate-secret") { $0.secret = "unknown-secret-0123456789" }
+        }
         #expect(refused?.reason.contains("does not accept this secret") == true)
 
         #expect(try await after.run("rotate-secret").hasSuffix("Rotated and deployed."))
@@ -366,7 +425,9 @@ import VaporAPIGatewayWebSockets
         let domain = try #require(gateway.currentDomainNames.first)
         #expect(model.domainTarget == domain.apiGatewayDomainName && model.domainTargetZoneID == domain.hostedZoneId)
         #expect(model.apiMappingID == domain.mappings.values.first?.apiMappingId && domain.mappings.values.first?.stage == "dev")
-        #expect(attached.contains("DNS: point ws.example.com at \(domain.apiGatewayDomainName)") && attached.contains("your zone Z0123456789ABC"))
+        #expect(
+            attached.contains("DNS: point ws.example.com at \(domain.apiGatewayDomainName)")
+                && attached.contains("your zone Z0123456789ABC"))
         #expect(try await fixture.run("domain").hasPrefix("No changes"))
 
         // A new certificate is an update of the same domain, the mapping stays.
@@ -377,9 +438,13 @@ import VaporAPIGatewayWebSockets
 
         // The domain serves the stage: the handshake reaches $connect (nothing listens at the
         // backend URL, so API Gateway's answer is 502, not the 403 of an unmapped domain).
-        let unreachable = await #expect(throws: (any Error).self) { try await TestClient.connect("ws://ws.example.com/", through: gateway.port!) }
+        let unreachable = await #expect(throws: (any Error).self) {
+            try await TestClient.connect("ws://ws.example.com/", through: gateway.port!)
+        }
         #expect("\(unreachable.map { "\($0)" } ?? "")".contains("502"))
-        let unmapped = await #expect(throws: (any Error).self) { try await TestClient.connect("ws://other.example.com/", through: gateway.port!) }
+        let unmapped = await #expect(throws: (any Error).self) {
+            try await TestClient.connect("ws://other.example.com/", through: gateway.port!)
+        }
         #expect("\(unmapped.map { "\($0)" } ?? "")".contains("403"))
         try await fixture.shutdown()
         try await gateway.stop()
@@ -412,7 +477,8 @@ import VaporAPIGatewayWebSockets
         #expect(try await fixture.client.getRoutes(apiID).count == 4)
 
         let dryRun = try await fixture.run("domain") { $0.dryRun = true }
-        #expect(dryRun.contains("+ create domain name ws.example.com") && dryRun.contains("+ map ws.example.com to API \(apiID), stage 'dev'"))
+        #expect(
+            dryRun.contains("+ create domain name ws.example.com") && dryRun.contains("+ map ws.example.com to API \(apiID), stage 'dev'"))
         let attached = try await fixture.run("domain")
         #expect(attached.contains("Clients connect to wss://ws.example.com"))
         let model = try await fixture.model()
@@ -423,7 +489,9 @@ import VaporAPIGatewayWebSockets
 
         // A new certificate is planned as an update; moto cannot update domain names (a documented gap).
         try await fixture.run("configure") { $0.certificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/def-456" }
-        #expect(try await fixture.run("domain") { $0.dryRun = true }.contains("~ ws.example.com: certificate → arn:aws:acm:us-east-1:123456789012:certificate/def-456"))
+        #expect(
+            try await fixture.run("domain") { $0.dryRun = true }.contains(
+                "~ ws.example.com: certificate → arn:aws:acm:us-east-1:123456789012:certificate/def-456"))
         await #expect(throws: AWSError.self) { try await fixture.run("domain") }
 
         // The client's clean-up calls: the mapping, then the domain.
@@ -472,8 +540,11 @@ final class RecordingConsole: Console {
     for option in ["configure", "rotate-secret", "--public-url", "--certificate-arn", "--dry-run", "--endpoint"] {
         #expect(help.contains(option), "--help names \(option)")
     }
-    #expect(try await run("gateway", "configure", "--gateway", "chat", "--public-url", "https://backend.example.com", "--stage", "dev",
-                          "--tags", "team=chat", "--description", "Chat API").contains("Gateway 'chat' saved (draft)"))
+    #expect(
+        try await run(
+            "gateway", "configure", "--gateway", "chat", "--public-url", "https://backend.example.com", "--stage", "dev",
+            "--tags", "team=chat", "--description", "Chat API"
+        ).contains("Gateway 'chat' saved (draft)"))
     #expect(try await run("gateway", "plan", "--endpoint", endpoint).contains("+ create WebSocket API 'chat'"))
     #expect(try await run("gateway", "apply", "-g", "chat", "--endpoint", endpoint).contains("Applied: API"))
     let api = try #require(gateway.currentAPIs.first)

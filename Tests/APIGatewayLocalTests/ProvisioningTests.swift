@@ -1,5 +1,4 @@
 import APIGatewayAWS
-@testable import APIGatewayLocal
 import APIGatewayWebSockets
 import ChatApp
 import Fluent
@@ -10,6 +9,8 @@ import Testing
 import Vapor
 import VaporAPIGatewayWebSockets
 
+@testable import APIGatewayLocal
+
 /// The guide's last steps, "register the route with API Gateway" and "test the route": routes
 /// declared in code are planned and applied to the local gateway, and a WebSocket client reaches
 /// them; a new controller's route goes live the same way.
@@ -18,7 +19,9 @@ import VaporAPIGatewayWebSockets
     let secret = "provisioning-secret"
 
     /// A live backend on port 0 with `controllers`, sessions in `database`.
-    func backend(_ database: String, controllers: [any WebSocketController], gatewayPort: Int) async throws -> (Application, WebSocketGateway, String) {
+    func backend(_ database: String, controllers: [any WebSocketController], gatewayPort: Int) async throws -> (
+        Application, WebSocketGateway, String
+    ) {
         let app = try await Application.make(.testing)
         app.databases.use(.sqlite(.file(database)), as: .sqlite)
         app.migrations.add(CreateWebSocketTables())
@@ -59,8 +62,9 @@ import VaporAPIGatewayWebSockets
             options.publicURL = publicURL
             options.stage = publicURL == nil ? nil : "dev"
             return try await GatewayCommand.perform(action, options: options, gateway: ws) { region in
-                ControlPlaneClient(httpClient: .shared, credentials: StaticCredentialProvider(credential), region: region,
-                                   endpoint: "http://127.0.0.1:\(gateway.port!)")
+                ControlPlaneClient(
+                    httpClient: .shared, credentials: StaticCredentialProvider(credential), region: region,
+                    endpoint: "http://127.0.0.1:\(gateway.port!)")
             }
         }
 
@@ -81,7 +85,8 @@ import VaporAPIGatewayWebSockets
         try await stop(app1)
 
         // 3. Add the controller with the new route key (the backend also moved); plan shows it; apply makes it live.
-        let (app2, ws2, base2) = try await backend(database, controllers: [ChatController(), NotificationsController()], gatewayPort: gateway.port!)
+        let (app2, ws2, base2) = try await backend(
+            database, controllers: [ChatController(), NotificationsController()], gatewayPort: gateway.port!)
         _ = try await command(ws2, "configure", publicURL: base2)
         let plan2 = try await command(ws2, "plan")
         #expect(plan2.contains("+ notifications: integration POST \(base2)/websockets/notifications/"))
@@ -104,14 +109,16 @@ import VaporAPIGatewayWebSockets
             RegisteredRoute.testing(.connect, "/ws/connect"), .testing(.disconnect, "/ws/disconnect"),
             .testing(.default, "/ws/default"), .testing(try RouteKey("notifications"), "/websockets/notifications/"),
         ]
-        let desired = DesiredAPI(name: "resumable", stage: "dev", routes: routes, publicBaseURL: "http://127.0.0.1:9", secret: "s",
-                                 twoWayRouteKeys: ["notifications"])
+        let desired = DesiredAPI(
+            name: "resumable", stage: "dev", routes: routes, publicBaseURL: "http://127.0.0.1:9", secret: "s",
+            twoWayRouteKeys: ["notifications"])
         let total = Planner.plan(desired, existing: nil).steps.count
         for failAt in 1..<total {
             let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
             try await gateway.start()
-            let client = ControlPlaneClient(httpClient: .shared, credentials: StaticCredentialProvider(credential), region: "us-east-1",
-                                            endpoint: "http://127.0.0.1:\(gateway.port!)")
+            let client = ControlPlaneClient(
+                httpClient: .shared, credentials: StaticCredentialProvider(credential), region: "us-east-1",
+                endpoint: "http://127.0.0.1:\(gateway.port!)")
             struct Interrupted: Error {}
             let done = Atomic<Int>(0)
             let recordedAPI = Mutex<String?>(nil)
@@ -125,7 +132,9 @@ import VaporAPIGatewayWebSockets
             let resumed = Planner.plan(desired, existing: try await ExistingAPI.read(apiId, stage: "dev", client: client))
             try await Planner.apply(resumed, client: client)
             let final = try await ExistingAPI.read(apiId, stage: "dev", client: client)
-            #expect(final.routes.compactMap(\.routeKey).sorted() == ["$connect", "$default", "$disconnect", "notifications"], "after step \(failAt)")
+            #expect(
+                final.routes.compactMap(\.routeKey).sorted() == ["$connect", "$default", "$disconnect", "notifications"],
+                "after step \(failAt)")
             #expect(final.integrations.count == 4, "no orphaned or duplicate integrations after step \(failAt)")
             #expect(final.stage?.deploymentId != nil)
             #expect(Planner.plan(desired, existing: final).isEmpty, "after step \(failAt)")

@@ -1,5 +1,4 @@
 import APIGatewayAWS
-@testable import APIGatewayLocal
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -9,6 +8,8 @@ import NIOWebSocket
 import PeerSupport
 import Synchronization
 import WebSocketKit
+
+@testable import APIGatewayLocal
 
 /// Values that arrive over time, awaited one at a time with a deadline; a wait that times out
 /// leaves later values for the next wait.
@@ -97,8 +98,10 @@ final class TestClient: Sendable {
         let promise = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: TestClient.self)
         var configuration = WebSocketClient.Configuration()
         configuration.maxFrameSize = 1 << 20
-        WebSocket.connect(to: url, headers: headers, proxy: port.map { _ in "127.0.0.1" }, proxyPort: port, configuration: configuration,
-                          on: MultiThreadedEventLoopGroup.singleton) { socket in
+        WebSocket.connect(
+            to: url, headers: headers, proxy: port.map { _ in "127.0.0.1" }, proxyPort: port, configuration: configuration,
+            on: MultiThreadedEventLoopGroup.singleton
+        ) { socket in
             promise.succeed(TestClient(socket: socket))
         }.whenFailure { promise.fail($0) }
         return try await promise.futureResult.get()
@@ -157,9 +160,10 @@ struct Rig {
         let declaration = LocalDeclaration(apis: [
             .init(
                 apiId: apiId, name: "test", routeSelectionExpression: routeSelectionExpression, stages: ["dev"],
-                routes: Dictionary(uniqueKeysWithValues: routes.map { key in
-                    (key, backend.url + "/ws/" + (key.hasPrefix("$") ? String(key.dropFirst()) : key))
-                }),
+                routes: Dictionary(
+                    uniqueKeysWithValues: routes.map { key in
+                        (key, backend.url + "/ws/" + (key.hasPrefix("$") ? String(key.dropFirst()) : key))
+                    }),
                 twoWayRoutes: twoWay,
                 requestParameters: [
                     "integration.request.header.connectionId": "context.connectionId",

@@ -1,7 +1,8 @@
-@testable import APIGatewayWebSockets
 import Foundation
 import PeerSupport
 import Testing
+
+@testable import APIGatewayWebSockets
 
 /// The IaC exports of the desired API: CloudFormation passes cfn-lint, Terraform parses with
 /// python-hcl2, and our own checks cover what cfn-lint does not (`ProtocolType: WEBSOCKET`, a
@@ -43,7 +44,8 @@ import Testing
         let desired = try decorated
         let resources = try #require(InfrastructureExport.cloudFormationTemplate(desired)["Resources"] as? [String: [String: Any]])
         let api = try #require(resources["WebSocketApi"]?["Properties"] as? [String: Any])
-        #expect(api["Tags"] as? [String: String] == ["team": "chat", "cost-centre": "42"] && api["Description"] as? String == #"Chat "rooms""#)
+        #expect(
+            api["Tags"] as? [String: String] == ["team": "chat", "cost-centre": "42"] && api["Description"] as? String == #"Chat "rooms""#)
         #expect((resources["Stage"]?["Properties"] as? [String: Any])?["Description"] as? String == "live")
         #expect((resources["CustomDomain"]?["Properties"] as? [String: Any])?["DomainName"] as? String == "ws.example.com")
         #expect(resources["CustomDomainMapping"]?["Type"] as? String == "AWS::ApiGatewayV2::ApiMapping")
@@ -71,7 +73,10 @@ import Testing
             .compactMap { ($0["Properties"] as? [String: Any])?["RouteKey"] as? String }
         #expect(Set(routeKeys) == ["$connect", "$disconnect", "$default", "notifications"])
         #expect(resources.values.filter { $0["Type"] as? String == "AWS::ApiGatewayV2::RouteResponse" }.count == 1)
-        for text in [InfrastructureExport.cloudFormationJSON(desired), InfrastructureExport.cloudFormationYAML(desired), InfrastructureExport.terraform(desired)] {
+        for text in [
+            InfrastructureExport.cloudFormationJSON(desired), InfrastructureExport.cloudFormationYAML(desired),
+            InfrastructureExport.terraform(desired),
+        ] {
             #expect(!text.contains("never-in-the-template"), "the secret is a parameter, never written out")
             #expect(text.contains("https://backend.example.com/websockets/notifications/"))
         }
@@ -82,8 +87,11 @@ import Testing
 
     @Test func cloudFormationPassesCfnLint() async throws {
         guard let python = await PythonPeer.interpreter(importing: "cfnlint") else {
-            if PythonPeer.required { Issue.record(Comment(rawValue: PythonPeer.missingMessage("cfn-lint"))) }
-            else { print("SKIPPED cloudFormationPassesCfnLint: \(PythonPeer.missingMessage("cfn-lint"))") }
+            if PythonPeer.required {
+                Issue.record(Comment(rawValue: PythonPeer.missingMessage("cfn-lint")))
+            } else {
+                print("SKIPPED cloudFormationPassesCfnLint: \(PythonPeer.missingMessage("cfn-lint"))")
+            }
             return
         }
         let cfnLint = python.deletingLastPathComponent().appendingPathComponent("cfn-lint")
@@ -93,30 +101,45 @@ import Testing
         let decoratedJSON = try write(InfrastructureExport.cloudFormationJSON(try decorated), "decorated.json")
         for file in [yaml, json, decoratedYAML, decoratedJSON] {
             let output = try await PythonPeer.run(cfnLint, [file], input: Data())
-            #expect(output.status == 0, "cfn-lint \(file): \(String(decoding: output.stdout, as: UTF8.self))\(String(decoding: output.stderr, as: UTF8.self))")
+            #expect(
+                output.status == 0,
+                "cfn-lint \(file): \(String(decoding: output.stdout, as: UTF8.self))\(String(decoding: output.stderr, as: UTF8.self))")
         }
         // cfn-lint is not blind: a broken copy fails.
-        let broken = try write(InfrastructureExport.cloudFormationYAML(desired).replacingOccurrences(of: "RouteKey:", with: "RouteKeyX:"), "broken.yaml")
+        let broken = try write(
+            InfrastructureExport.cloudFormationYAML(desired).replacingOccurrences(of: "RouteKey:", with: "RouteKeyX:"), "broken.yaml")
         #expect(try await PythonPeer.run(cfnLint, [broken], input: Data()).status != 0)
     }
 
     @Test func terraformParsesWithPythonHCL2() async throws {
         guard let python = await PythonPeer.interpreter(importing: "hcl2") else {
-            if PythonPeer.required { Issue.record(Comment(rawValue: PythonPeer.missingMessage("python-hcl2"))) }
-            else { print("SKIPPED terraformParsesWithPythonHCL2: \(PythonPeer.missingMessage("python-hcl2"))") }
+            if PythonPeer.required {
+                Issue.record(Comment(rawValue: PythonPeer.missingMessage("python-hcl2")))
+            } else {
+                print("SKIPPED terraformParsesWithPythonHCL2: \(PythonPeer.missingMessage("python-hcl2"))")
+            }
             return
         }
         let file = try write(InfrastructureExport.terraform(desired), "main.tf")
         let script = PythonPeer.repositoryRoot.appendingPathComponent("Tests/Peers/check_terraform.py").path
-        let output = try await PythonPeer.run(python, [script, file, "$connect", "$disconnect", "$default", "notifications"], input: Data())
-        #expect(output.status == 0 && String(decoding: output.stdout, as: UTF8.self).hasPrefix("ok"),
-                "\(String(decoding: output.stdout, as: UTF8.self))\(String(decoding: output.stderr, as: UTF8.self))")
+        let output = try await PythonPeer.run(
+            python, [script, file, "$connect", "$disconnect", "$default", "notifications"], input: Data())
+        #expect(
+            output.status == 0 && String(decoding: output.stdout, as: UTF8.self).hasPrefix("ok"),
+            "\(String(decoding: output.stdout, as: UTF8.self))\(String(decoding: output.stderr, as: UTF8.self))")
         let decoratedFile = try write(InfrastructureExport.terraform(try decorated), "decorated.tf")
-        let decoratedOutput = try await PythonPeer.run(python, [script, decoratedFile, "$connect", "$disconnect", "$default", "billing", "--domain", "ws.example.com"], input: Data())
-        #expect(decoratedOutput.status == 0 && String(decoding: decoratedOutput.stdout, as: UTF8.self).hasPrefix("ok"),
-                "\(String(decoding: decoratedOutput.stdout, as: UTF8.self))\(String(decoding: decoratedOutput.stderr, as: UTF8.self))")
+        let decoratedOutput = try await PythonPeer.run(
+            python, [script, decoratedFile, "$connect", "$disconnect", "$default", "billing", "--domain", "ws.example.com"], input: Data())
+        #expect(
+            decoratedOutput.status == 0 && String(decoding: decoratedOutput.stdout, as: UTF8.self).hasPrefix("ok"),
+            "\(String(decoding: decoratedOutput.stdout, as: UTF8.self))\(String(decoding: decoratedOutput.stderr, as: UTF8.self))")
         // The checker is not blind: a mapping without its domain fails.
-        let broken = try write(InfrastructureExport.terraform(try decorated).replacingOccurrences(of: #"resource "aws_apigatewayv2_api_mapping""#, with: #"resource "aws_apigatewayv2_other""#), "broken.tf")
-        #expect(try await PythonPeer.run(python, [script, broken, "$connect", "$disconnect", "$default", "billing", "--domain", "ws.example.com"], input: Data()).status != 0)
+        let broken = try write(
+            InfrastructureExport.terraform(try decorated).replacingOccurrences(
+                of: #"resource "aws_apigatewayv2_api_mapping""#, with: #"resource "aws_apigatewayv2_other""#), "broken.tf")
+        #expect(
+            try await PythonPeer.run(
+                python, [script, broken, "$connect", "$disconnect", "$default", "billing", "--domain", "ws.example.com"], input: Data()
+            ).status != 0)
     }
 }

@@ -63,10 +63,11 @@ struct GatewaySettingsTests {
         settings.hostedZoneID = "zone"
         settings.tags = ["aws:createdBy": "me"]
         let found = problems(settings)
-        #expect(Set(found.keys) == [
-            "targetBaseURL", "stage", "region", "routeSelectionExpression", "apiKeySelectionExpression", "defaultChannel",
-            "certificateARN", "hostedZoneID", "tags",
-        ])
+        #expect(
+            Set(found.keys) == [
+                "targetBaseURL", "stage", "region", "routeSelectionExpression", "apiKeySelectionExpression", "defaultChannel",
+                "certificateARN", "hostedZoneID", "tags",
+            ])
         #expect(found["certificateARN"] == "a custom domain needs its ACM certificate ARN")
         #expect(found["targetBaseURL"] == "'backend.example.com/path' is not an absolute http(s) URL")
     }
@@ -74,14 +75,18 @@ struct GatewaySettingsTests {
     @Test func integrationHostsAreLimitedToTheAllowList() {
         var settings = valid
         settings.targetBaseURL = "https://attacker.example.net"
-        #expect(problems(settings, hosts: ["backend.example.com"])["targetBaseURL"]?.contains("not in the allowed integration hosts") == true)
+        #expect(
+            problems(settings, hosts: ["backend.example.com"])["targetBaseURL"]?.contains("not in the allowed integration hosts") == true)
         #expect(problems(settings).isEmpty, "no list, any host")
         let route = AdditionalRoute(name: "Billing", routeKey: "billing", integrationURL: "https://attacker.example.net/ws?x=1")
         #expect(throws: ProvisioningValidationError.self) { try route.validate() }
         #expect(throws: ProvisioningValidationError.self) {
-            try AdditionalRoute(name: "Billing", routeKey: "billing", integrationURL: "https://attacker.example.net/ws").validate(allowedIntegrationHosts: ["backend.example.com"])
+            try AdditionalRoute(name: "Billing", routeKey: "billing", integrationURL: "https://attacker.example.net/ws").validate(
+                allowedIntegrationHosts: ["backend.example.com"])
         }
-        #expect(throws: ProvisioningValidationError.self) { try AdditionalRoute(name: "", routeKey: "", integrationURL: "https://a.example.com").validate() }
+        #expect(throws: ProvisioningValidationError.self) {
+            try AdditionalRoute(name: "", routeKey: "", integrationURL: "https://a.example.com").validate()
+        }
     }
 
     @Test func additionalRoutesJoinTheRegisteredOnesAndMayNotReuseAKey() throws {
@@ -93,16 +98,20 @@ struct GatewaySettingsTests {
         settings.description = "chat"
         settings.stageDescription = "live"
         let desired = try DesiredAPI(
-            settings: settings, routes: registered, additionalRoutes: [AdditionalRoute(name: "B", routeKey: "billing", integrationURL: "https://billing.example.com/ws")],
+            settings: settings, routes: registered,
+            additionalRoutes: [AdditionalRoute(name: "B", routeKey: "billing", integrationURL: "https://billing.example.com/ws")],
             secret: "s"
         )
         #expect(desired.routes.map(\.routeKey) == ["$connect", "$default", "billing"])
         #expect(desired.routes.last?.integrationURI == "https://billing.example.com/ws")
-        #expect(desired.routes.last?.requestParameters == desired.routes.first?.requestParameters, "the same connectionId and secret mapping")
+        #expect(
+            desired.routes.last?.requestParameters == desired.routes.first?.requestParameters, "the same connectionId and secret mapping")
         #expect(desired.description == "chat" && desired.stageDescription == "live")
         #expect(throws: ProvisioningValidationError.self) {
-            try DesiredAPI(settings: settings, routes: registered,
-                           additionalRoutes: [AdditionalRoute(name: "dup", routeKey: "$default", integrationURL: "https://x.example.com/ws")], secret: nil)
+            try DesiredAPI(
+                settings: settings, routes: registered,
+                additionalRoutes: [AdditionalRoute(name: "dup", routeKey: "$default", integrationURL: "https://x.example.com/ws")],
+                secret: nil)
         }
     }
 
@@ -111,7 +120,8 @@ struct GatewaySettingsTests {
         settings.description = "new description"
         settings.stageDescription = "new stage"
         let desired = try DesiredAPI(settings: settings, routes: [], secret: nil)
-        var api = APIGatewayV2.Api(name: "chat", routeSelectionExpression: "$request.body.action", apiKeySelectionExpression: "$request.header.x-api-key")
+        var api = APIGatewayV2.Api(
+            name: "chat", routeSelectionExpression: "$request.body.action", apiKeySelectionExpression: "$request.header.x-api-key")
         api.apiId = "abc"
         var stage = APIGatewayV2.Stage(stageName: "production", description: "")
         stage.deploymentId = "d1"
@@ -121,14 +131,17 @@ struct GatewaySettingsTests {
         #expect(plan.steps[0].summary == "~ API description none → new description")
         let clicks = InfrastructureExport.consoleChecklist(for: plan)
         #expect(clicks.contains("- API settings → Edit: description none → new description"))
-        #expect(clicks.contains("- Stages → 'production' → Edit: description new stage.") && clicks.contains("- Deploy API → stage 'production'."))
+        #expect(
+            clicks.contains("- Stages → 'production' → Edit: description new stage.")
+                && clicks.contains("- Deploy API → stage 'production'."))
 
         // An empty description is no description: nothing to change.
         api.description = ""
         settings.description = nil
         settings.stageDescription = nil
-        let same = Planner.plan(try DesiredAPI(settings: settings, routes: [], secret: nil),
-                                existing: ExistingAPI(api: api, integrations: [], routes: [], routeResponses: [:], stage: stage))
+        let same = Planner.plan(
+            try DesiredAPI(settings: settings, routes: [], secret: nil),
+            existing: ExistingAPI(api: api, integrations: [], routes: [], routeResponses: [:], stage: stage))
         #expect(same.isEmpty, "\(same)")
     }
 }

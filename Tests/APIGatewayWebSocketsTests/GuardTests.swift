@@ -96,7 +96,8 @@ import Testing
     // 4. On connect: Origin, then the channel.
 
     @Test func originOutsideAllowedHostsIs403() async throws {
-        let harness = try Harness(configuration: GatewayConfiguration(secrets: ["s3cret"], allowedOrigins: ["example.com", ".example.org"]))
+        let harness = try Harness(
+            configuration: GatewayConfiguration(secrets: ["s3cret"], allowedOrigins: ["example.com", ".example.org"]))
         for (origin, accepted) in [
             ("https://example.com", true), ("https://example.com:8443", true), ("https://chat.example.org", true),
             ("https://example.org", true), ("https://evil.com", false), ("https://example.com.evil.com", false),

@@ -36,7 +36,8 @@ struct Harness {
     func connected(query: KeyValuePairs<String, String> = [:]) async throws -> FakeConnection {
         let connection = try await gateway.connect(query: query)
         guard connection.isAccepted else {
-            throw FakeGatewayError(description: "connect refused: \(connection.connectResponse.status) \(connection.connectResponse.bodyText)")
+            throw FakeGatewayError(
+                description: "connect refused: \(connection.connectResponse.status) \(connection.connectResponse.bodyText)")
         }
         return connection
     }
@@ -69,7 +70,9 @@ struct EchoController: WebSocketController {
     func handlers(_ handlers: inout HandlerRegistry) {
         handlers.onRaw("default") { body, context in try await context.reply(["handler": "default", "body": String(buffer: body)]) }
         handlers.on("greet", Named.self) { message, context in try await context.reply(["handler": "greet", "name": message.name]) }
-        handlers.on("nested", Nested.self) { message, context in try await context.reply(["handler": "nested", "count": "\(message.inner.count)"]) }
+        handlers.on("nested", Nested.self) { message, context in
+            try await context.reply(["handler": "nested", "count": "\(message.inner.count)"])
+        }
         handlers.onRaw("quiet") { _, _ in }
         handlers.onRaw("boom") { _, _ in throw CocoaError(.fileNoSuchFile) }
         handlers.onRaw("teapot") { _, _ in throw Refusal(status: HTTPResponse.Status(code: 418), reason: "I'm a teapot") }

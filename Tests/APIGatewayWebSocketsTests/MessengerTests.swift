@@ -8,11 +8,14 @@ import Testing
 @Suite struct MessengerTests {
     let gateway = GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1")
 
-    func populated(_ count: Int, from first: Int = 0, channel: String = "room", store: InMemoryConnectionStore = InMemoryConnectionStore()) async throws -> (InMemoryConnectionStore, [ConnectionID]) {
+    func populated(_ count: Int, from first: Int = 0, channel: String = "room", store: InMemoryConnectionStore = InMemoryConnectionStore())
+        async throws -> (InMemoryConnectionStore, [ConnectionID])
+    {
         var ids: [ConnectionID] = []
         for n in first..<first + count {
             let id = try ConnectionID(String(format: "c%05d=", n))
-            _ = try await store.connect(Session(connectionID: id, apiID: apiID, stage: "dev", channel: try ChannelName(channel), createdAt: Date()))
+            _ = try await store.connect(
+                Session(connectionID: id, apiID: apiID, stage: "dev", channel: try ChannelName(channel), createdAt: Date()))
             ids.append(id)
         }
         return (store, ids)

@@ -34,14 +34,17 @@ import Testing
     }
 
     @Test func registrationServesTheGuidesPaths() throws {
-        let harness = try Harness(controllers: [EchoController(), StrictController(), NamedRoute(key: "notifications")], customPaths: [nil, nil, "websockets/notifications/"])
-        #expect(harness.dispatcher.routes.map(\.description) == [
-            "$connect → POST /ws/connect",
-            "$disconnect → POST /ws/disconnect",
-            "$default → POST /ws/default",
-            "strict → POST /ws/strict",
-            "notifications → POST /websockets/notifications/",
-        ])
+        let harness = try Harness(
+            controllers: [EchoController(), StrictController(), NamedRoute(key: "notifications")],
+            customPaths: [nil, nil, "websockets/notifications/"])
+        #expect(
+            harness.dispatcher.routes.map(\.description) == [
+                "$connect → POST /ws/connect",
+                "$disconnect → POST /ws/disconnect",
+                "$default → POST /ws/default",
+                "strict → POST /ws/strict",
+                "notifications → POST /websockets/notifications/",
+            ])
         #expect(harness.dispatcher.endpoint(at: "/websockets/notifications")?.route.routeKey.rawValue == "notifications")
     }
 
@@ -55,7 +58,8 @@ import Testing
     }
 
     @Test func customRouteReachesItsController() async throws {
-        let harness = try Harness(controllers: [EchoController(), NamedRoute(key: "notifications")], customPaths: [nil, "/websockets/notifications/"])
+        let harness = try Harness(
+            controllers: [EchoController(), NamedRoute(key: "notifications")], customPaths: [nil, "/websockets/notifications/"])
         let connection = try await harness.connected()
         try await connection.send(#"{"action":"notifications"}"#)
         try await connection.send(#"{"action":"other"}"#)

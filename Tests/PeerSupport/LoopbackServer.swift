@@ -79,7 +79,8 @@ public final class LoopbackServer: Sendable {
                 body += buffer.readableBytesView
             case .end:
                 guard let head else { return }
-                let request = Request(method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body)
+                let request = Request(
+                    method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body)
                 record(request)
                 let handler = self.handler
                 let loop = context.eventLoop
@@ -92,7 +93,12 @@ public final class LoopbackServer: Sendable {
                         var headers = HTTPHeaders(response.headers)
                         headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.count)")
                         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
-                        context.write(adapter.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers))), promise: nil)
+                        context.write(
+                            adapter.wrapOutboundOut(
+                                .head(
+                                    HTTPResponseHead(
+                                        version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers))),
+                            promise: nil)
                         context.write(adapter.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: response.body)))), promise: nil)
                         context.writeAndFlush(adapter.wrapOutboundOut(.end(nil))).whenComplete { _ in
                             if !keepAlive { bound.value.1.close(promise: nil) }

@@ -50,7 +50,8 @@ public final class MotoServer: Sendable {
     public struct MotoError: Error, CustomStringConvertible { public let description: String }
 
     private static func ping(_ port: Int) async throws -> Bool {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/moto-api/"), timeout: .seconds(1))
+        let response = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(port)/moto-api/"), timeout: .seconds(1))
         _ = try await response.body.collect(upTo: 1 << 20)
         return true
     }

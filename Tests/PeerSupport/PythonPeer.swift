@@ -3,7 +3,8 @@ import Foundation
 /// A Python interpreter with the PyPI peers (botocore, boto3, moto) that `.ci/run` installs into
 /// `.venv`. Outside CI a missing peer skips the test with a message; with `CI=true` it fails.
 public enum PythonPeer {
-    public static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    public static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// `APIGW_PYTHON`, else `.venv/bin/python`, if it can import `module`.
     public static func interpreter(importing module: String) async -> URL? {
@@ -31,7 +32,8 @@ public enum PythonPeer {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let inURL = folder.appendingPathComponent("in"), outURL = folder.appendingPathComponent("out"), errURL = folder.appendingPathComponent("err")
+        let inURL = folder.appendingPathComponent("in"), outURL = folder.appendingPathComponent("out"),
+            errURL = folder.appendingPathComponent("err")
         try input.write(to: inURL)
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)

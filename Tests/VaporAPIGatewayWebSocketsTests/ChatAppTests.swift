@@ -1,8 +1,8 @@
 import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
+import AsyncHTTPClient
 import ChatApp
 import Foundation
-import AsyncHTTPClient
 import NIOCore
 import PeerSupport
 import Testing
@@ -19,12 +19,13 @@ import VaporAPIGatewayWebSocketsTesting
         defer { database.cleanUp() }
         let poster = RecordingPoster()
         try await withChatApp(path: database.path, poster: poster) { app, gateway in
-            #expect(gateway.registeredRoutes.map(\.description) == [
-                "$connect → POST /ws/connect",
-                "$disconnect → POST /ws/disconnect",
-                "$default → POST /ws/default",
-                "notifications → POST /websockets/notifications/",
-            ])
+            #expect(
+                gateway.registeredRoutes.map(\.description) == [
+                    "$connect → POST /ws/connect",
+                    "$disconnect → POST /ws/disconnect",
+                    "$default → POST /ws/default",
+                    "notifications → POST /websockets/notifications/",
+                ])
             let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
 
             // $connect, with the channel from the query string and the user from ?name=.
@@ -153,12 +154,15 @@ import VaporAPIGatewayWebSocketsTesting
             var stop = HTTPClientRequest(url: moto.url + "/moto-api/recorder/stop-recording")
             stop.method = .POST
             _ = try await client.execute(stop, timeout: .seconds(5))
-            let recording = try await client.execute(HTTPClientRequest(url: moto.url + "/moto-api/recorder/download-recording"), timeout: .seconds(5))
+            let recording = try await client.execute(
+                HTTPClientRequest(url: moto.url + "/moto-api/recorder/download-recording"), timeout: .seconds(5))
             let lines = String(buffer: try await recording.body.collect(upTo: 1 << 20)).split(separator: "\n")
             let posts = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
                 .filter { ($0["method"] as? String) == "POST" && (($0["url"] as? String) ?? "").contains("/@connections/") }
             let post = try #require(posts.first, "moto recorded no post")
-            #expect((post["url"] as? String)?.hasSuffix("/@connections/" + connection.id.rawValue.replacingOccurrences(of: "=", with: "%3D")) == true)
+            #expect(
+                (post["url"] as? String)?.hasSuffix("/@connections/" + connection.id.rawValue.replacingOccurrences(of: "=", with: "%3D"))
+                    == true)
             let raw = post["body"] as? String ?? ""
             let body = post["body_encoded"] as? Bool == true ? String(decoding: Data(base64Encoded: raw) ?? Data(), as: UTF8.self) : raw
             #expect(body == #"{"subscribed":"moto"}"#)

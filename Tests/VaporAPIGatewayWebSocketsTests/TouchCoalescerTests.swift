@@ -2,6 +2,7 @@ import APIGatewayWebSockets
 import Foundation
 import Synchronization
 import Testing
+
 @testable import VaporAPIGatewayWebSockets
 
 @Suite struct TouchCoalescerTests {
@@ -16,7 +17,8 @@ import Testing
             try await Task.sleep(for: .milliseconds(5))
             struct Down: Error {}
             if failing.load(ordering: .relaxed) { throw Down() }
-            return Dictionary(uniqueKeysWithValues: ids.map { ($0, Session(connectionID: $0, apiID: api, stage: "s", requestCount: 1, createdAt: date)) })
+            return Dictionary(
+                uniqueKeysWithValues: ids.map { ($0, Session(connectionID: $0, apiID: api, stage: "s", requestCount: 1, createdAt: date)) })
         }
     }
 
@@ -32,7 +34,8 @@ import Testing
         let batches = statements.batches.withLock { $0 }
         #expect(batches.map(\.count).reduce(0, +) == 60, "every touch ran exactly once")
         #expect(batches.count < 60, "touches were coalesced: \(batches.count) statements")
-        #expect(batches.allSatisfy { $0.count <= 16 && Set($0).count == $0.count }, "no batch names a connection twice or exceeds the limit")
+        #expect(
+            batches.allSatisfy { $0.count <= 16 && Set($0).count == $0.count }, "no batch names a connection twice or exceeds the limit")
     }
 
     @Test func aFailedStatementFailsEveryTouchInIt() async throws {
@@ -40,7 +43,9 @@ import Testing
         statements.failing.store(true, ordering: .relaxed)
         let coalescer = TouchCoalescer { try await statements.run($0, $1, $2) }
         let failures = await withTaskGroup(of: Bool.self) { group in
-            for n in 0..<10 { group.addTask { (try? await coalescer.touch(.init(id: try! ConnectionID("f\(n)"), apiID: api, date: .now))) == nil } }
+            for n in 0..<10 {
+                group.addTask { (try? await coalescer.touch(.init(id: try! ConnectionID("f\(n)"), apiID: api, date: .now))) == nil }
+            }
             return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
         #expect(failures == 10)

@@ -48,7 +48,9 @@ public final class ControlPlaneClient: Sendable {
 
     public func createApi(_ input: APIGatewayV2.Api) async throws -> APIGatewayV2.Api { try await send(.POST, "/v2/apis", body: input) }
     public func getApi(_ apiId: String) async throws -> APIGatewayV2.Api { try await send(.GET, "/v2/apis/\(e(apiId))") }
-    public func updateApi(_ apiId: String, _ input: APIGatewayV2.Api) async throws -> APIGatewayV2.Api { try await send(.PATCH, "/v2/apis/\(e(apiId))", body: input) }
+    public func updateApi(_ apiId: String, _ input: APIGatewayV2.Api) async throws -> APIGatewayV2.Api {
+        try await send(.PATCH, "/v2/apis/\(e(apiId))", body: input)
+    }
     public func deleteApi(_ apiId: String) async throws { try await sendEmpty(.DELETE, "/v2/apis/\(e(apiId))") }
     public func getApis(pageSize: Int? = nil) async throws -> [APIGatewayV2.Api] { try await all("/v2/apis", pageSize: pageSize) }
 
@@ -60,7 +62,9 @@ public final class ControlPlaneClient: Sendable {
     public func getIntegrations(_ apiId: String, pageSize: Int? = nil) async throws -> [APIGatewayV2.Integration] {
         try await all("/v2/apis/\(e(apiId))/integrations", pageSize: pageSize)
     }
-    public func updateIntegration(_ apiId: String, _ integrationId: String, _ input: APIGatewayV2.Integration) async throws -> APIGatewayV2.Integration {
+    public func updateIntegration(_ apiId: String, _ integrationId: String, _ input: APIGatewayV2.Integration) async throws
+        -> APIGatewayV2.Integration
+    {
         try await send(.PATCH, "/v2/apis/\(e(apiId))/integrations/\(e(integrationId))", body: input)
     }
     public func deleteIntegration(_ apiId: String, _ integrationId: String) async throws {
@@ -81,7 +85,9 @@ public final class ControlPlaneClient: Sendable {
     public func deleteRoute(_ apiId: String, _ routeId: String) async throws {
         try await sendEmpty(.DELETE, "/v2/apis/\(e(apiId))/routes/\(e(routeId))")
     }
-    public func createRouteResponse(_ apiId: String, _ routeId: String, _ input: APIGatewayV2.RouteResponse) async throws -> APIGatewayV2.RouteResponse {
+    public func createRouteResponse(_ apiId: String, _ routeId: String, _ input: APIGatewayV2.RouteResponse) async throws
+        -> APIGatewayV2.RouteResponse
+    {
         try await send(.POST, "/v2/apis/\(e(apiId))/routes/\(e(routeId))/routeresponses", body: input)
     }
     public func getRouteResponses(_ apiId: String, _ routeId: String) async throws -> [APIGatewayV2.RouteResponse] {
@@ -177,7 +183,9 @@ public final class ControlPlaneClient: Sendable {
         _ = try await raw(method, path, query: [], body: nil)
     }
 
-    private func send<Output: Decodable>(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: (some Encodable)? = Optional<Int>.none) async throws -> Output {
+    private func send<Output: Decodable>(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: (some Encodable)? = Optional<Int>.none
+    ) async throws -> Output {
         let encoded = try body.map { value -> [UInt8] in
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

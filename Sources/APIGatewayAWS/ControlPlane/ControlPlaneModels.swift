@@ -12,9 +12,11 @@ public enum APIGatewayV2 {
         public var disableSchemaValidation: Bool?
         public var tags: [String: String]?
 
-        public init(name: String? = nil, protocolType: String? = nil, routeSelectionExpression: String? = nil,
-                    apiKeySelectionExpression: String? = nil, description: String? = nil, disableSchemaValidation: Bool? = nil,
-                    tags: [String: String]? = nil) {
+        public init(
+            name: String? = nil, protocolType: String? = nil, routeSelectionExpression: String? = nil,
+            apiKeySelectionExpression: String? = nil, description: String? = nil, disableSchemaValidation: Bool? = nil,
+            tags: [String: String]? = nil
+        ) {
             self.name = name
             self.protocolType = protocolType
             self.routeSelectionExpression = routeSelectionExpression
@@ -37,9 +39,11 @@ public enum APIGatewayV2 {
         public var timeoutInMillis: Int?
         public var description: String?
 
-        public init(integrationType: String? = nil, integrationMethod: String? = nil, integrationUri: String? = nil,
-                    connectionType: String? = nil, passthroughBehavior: String? = nil, payloadFormatVersion: String? = nil,
-                    requestParameters: [String: String]? = nil, timeoutInMillis: Int? = nil, description: String? = nil) {
+        public init(
+            integrationType: String? = nil, integrationMethod: String? = nil, integrationUri: String? = nil,
+            connectionType: String? = nil, passthroughBehavior: String? = nil, payloadFormatVersion: String? = nil,
+            requestParameters: [String: String]? = nil, timeoutInMillis: Int? = nil, description: String? = nil
+        ) {
             self.integrationType = integrationType
             self.integrationMethod = integrationMethod
             self.integrationUri = integrationUri
@@ -60,8 +64,10 @@ public enum APIGatewayV2 {
         public var authorizationType: String?
         public var operationName: String?
 
-        public init(routeKey: String? = nil, target: String? = nil, routeResponseSelectionExpression: String? = nil,
-                    authorizationType: String? = nil, operationName: String? = nil) {
+        public init(
+            routeKey: String? = nil, target: String? = nil, routeResponseSelectionExpression: String? = nil,
+            authorizationType: String? = nil, operationName: String? = nil
+        ) {
             self.routeKey = routeKey
             self.target = target
             self.routeResponseSelectionExpression = routeResponseSelectionExpression
@@ -83,8 +89,10 @@ public enum APIGatewayV2 {
         public var autoDeploy: Bool?
         public var stageVariables: [String: String]?
 
-        public init(stageName: String? = nil, deploymentId: String? = nil, description: String? = nil, autoDeploy: Bool? = nil,
-                    stageVariables: [String: String]? = nil) {
+        public init(
+            stageName: String? = nil, deploymentId: String? = nil, description: String? = nil, autoDeploy: Bool? = nil,
+            stageVariables: [String: String]? = nil
+        ) {
             self.stageName = stageName
             self.deploymentId = deploymentId
             self.description = description

@@ -40,7 +40,8 @@ public struct ContainerCredentialProvider: CredentialProvider {
                 throw CredentialError.invalid("container: AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL")
             }
             guard components.scheme == "https" || Self.allowedHosts.contains(host) || Self.isLoopback(host) else {
-                throw CredentialError.invalid("container: AWS_CONTAINER_CREDENTIALS_FULL_URI must be https or a loopback or agent address, not \(host)")
+                throw CredentialError.invalid(
+                    "container: AWS_CONTAINER_CREDENTIALS_FULL_URI must be https or a loopback or agent address, not \(host)")
             }
             url = full
         } else {

@@ -51,7 +51,9 @@ public struct EnvironmentCredentialProvider: CredentialProvider {
         guard let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
             throw CredentialError.invalid("environment: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
         }
-        let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } ?? environment["AWS_SECURITY_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let token =
+            environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? environment["AWS_SECURITY_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         return Credential(
             accessKeyID: key, secretAccessKey: secret, sessionToken: token,
             expiration: environment["AWS_CREDENTIAL_EXPIRATION"].flatMap(parseISO8601)

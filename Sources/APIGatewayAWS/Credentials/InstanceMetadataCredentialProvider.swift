@@ -55,7 +55,8 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
         guard let name = String(buffer: role).split(whereSeparator: \.isNewline).first.map(String.init), !name.isEmpty else {
             throw CredentialError.unavailable("instance metadata: no IAM role is attached to this instance")
         }
-        return try decodeCredentialDocument(try await get("/latest/meta-data/iam/security-credentials/" + name, token: token), source: "instance metadata")
+        return try decodeCredentialDocument(
+            try await get("/latest/meta-data/iam/security-credentials/" + name, token: token), source: "instance metadata")
     }
 
     private func get(_ path: String, token: String?) async throws -> ByteBuffer {
@@ -64,7 +65,9 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
         do {
             let response = try await httpClient.execute(request, timeout: timeout)
             let body = try await response.body.collect(upTo: 1 << 16)
-            guard response.status == .ok else { throw CredentialError.unavailable("instance metadata: GET \(path) answered \(response.status.code)") }
+            guard response.status == .ok else {
+                throw CredentialError.unavailable("instance metadata: GET \(path) answered \(response.status.code)")
+            }
             return body
         } catch let error as CredentialError {
             throw error

@@ -32,7 +32,8 @@ public struct ProfileCredentialProvider: CredentialProvider {
                 return Credential(accessKeyID: key, secretAccessKey: secret, sessionToken: section["aws_session_token"])
             }
             if section["role_arn"] != nil {
-                throw CredentialError.invalid("profile '\(profile)' in \(file) assumes a role, which this client does not support; give it keys")
+                throw CredentialError.invalid(
+                    "profile '\(profile)' in \(file) assumes a role, which this client does not support; give it keys")
             }
         }
         throw CredentialError.notConfigured("shared files: no keys for profile '\(profile)' in \(credentialsFile) or \(configFile)")

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error answer from an AWS API, read as botocore reads it: the code from `x-amzn-ErrorType`
 /// (with anything after `:` and the namespace before `#` stripped), else the body's
 /// `code`/`Code`/`__type`, else the HTTP status.
@@ -71,8 +73,7 @@ public struct AWSError: Error, Sendable, Hashable, CustomStringConvertible {
             code = raw.map { $0.split(separator: "#").last.map(String.init) ?? $0 }
         }
         let message = (json?["message"] ?? json?["Message"]) as? String
-        return AWSError(status: status, code: Code(code.flatMap { $0.isEmpty ? nil : $0 } ?? String(status)), message: message, requestID: requestID)
+        return AWSError(
+            status: status, code: Code(code.flatMap { $0.isEmpty ? nil : $0 } ?? String(status)), message: message, requestID: requestID)
     }
 }
-
-import Foundation

@@ -31,7 +31,10 @@ public final class ManagementClient: Sendable {
         /// No attempt starts after this much time since the first.
         public var deadline: Duration
 
-        public init(maxAttempts: Int = 4, baseDelay: Duration = .milliseconds(25), maxDelay: Duration = .seconds(1), deadline: Duration = .seconds(10)) {
+        public init(
+            maxAttempts: Int = 4, baseDelay: Duration = .milliseconds(25), maxDelay: Duration = .seconds(1),
+            deadline: Duration = .seconds(10)
+        ) {
             self.maxAttempts = maxAttempts
             self.baseDelay = baseDelay
             self.maxDelay = maxDelay
@@ -87,14 +90,17 @@ public final class ManagementClient: Sendable {
     /// - Parameter payloadHash: the hex SHA-256 of `data`, when the caller has it (a fan-out
     ///   hashes its one payload once).
     /// - Throws: ``AWSError`` (`.gone` when the connection no longer exists) or a transport error.
-    public func post(_ data: ByteBuffer, payloadHash: String? = nil, to connectionID: String, endpoint: ManagementEndpoint, region: String) async throws {
+    public func post(_ data: ByteBuffer, payloadHash: String? = nil, to connectionID: String, endpoint: ManagementEndpoint, region: String)
+        async throws
+    {
         let hash = payloadHash ?? SigV4Signer.hexSHA256(data.readableBytesView)
         _ = try await perform(.POST, connectionID: connectionID, endpoint: endpoint, region: region, body: data, payloadHash: hash)
     }
 
     /// `GetConnection`: when the client connected, when it was last active, and who it is.
     public func connection(_ connectionID: String, endpoint: ManagementEndpoint, region: String) async throws -> ConnectionInfo {
-        let body = try await perform(.GET, connectionID: connectionID, endpoint: endpoint, region: region, body: nil, payloadHash: SigV4Signer.emptyPayloadHash)
+        let body = try await perform(
+            .GET, connectionID: connectionID, endpoint: endpoint, region: region, body: nil, payloadHash: SigV4Signer.emptyPayloadHash)
         do {
             return try JSONDecoder().decode(ConnectionInfo.self, from: Data(body.readableBytesView))
         } catch {
@@ -104,7 +110,8 @@ public final class ManagementClient: Sendable {
 
     /// `DeleteConnection`: closes the client's connection (API Gateway then calls `$disconnect`).
     public func deleteConnection(_ connectionID: String, endpoint: ManagementEndpoint, region: String) async throws {
-        _ = try await perform(.DELETE, connectionID: connectionID, endpoint: endpoint, region: region, body: nil, payloadHash: SigV4Signer.emptyPayloadHash)
+        _ = try await perform(
+            .DELETE, connectionID: connectionID, endpoint: endpoint, region: region, body: nil, payloadHash: SigV4Signer.emptyPayloadHash)
     }
 
     // MARK: Signing, sending, retrying
@@ -116,7 +123,8 @@ public final class ManagementClient: Sendable {
         var attempt = 1
         while true {
             do {
-                let result = try await attemptOnce(method, connectionID: connectionID, endpoint: endpoint, region: region, body: body, payloadHash: payloadHash)
+                let result = try await attemptOnce(
+                    method, connectionID: connectionID, endpoint: endpoint, region: region, body: body, payloadHash: payloadHash)
                 metrics.record(method, outcome: "ok", since: started)
                 return result
             } catch let error as AWSError where !error.isRetryable {
@@ -132,9 +140,11 @@ public final class ManagementClient: Sendable {
                     throw error
                 }
                 metrics.retries.increment()
-                logger.debug("retrying", metadata: [
-                    "apigw.connection.id": "\(connectionID)", "apigw.attempt": "\(attempt)", "apigw.error": "\(error)",
-                ])
+                logger.debug(
+                    "retrying",
+                    metadata: [
+                        "apigw.connection.id": "\(connectionID)", "apigw.attempt": "\(attempt)", "apigw.error": "\(error)",
+                    ])
                 try await Task.sleep(for: delay)
                 attempt += 1
             }
@@ -148,7 +158,8 @@ public final class ManagementClient: Sendable {
         var signed = SigV4Request(method: method.rawValue, host: endpoint.hostHeader, path: path)
         signer(for: region).sign(&signed, credential: try await credentials.credential(), payloadHash: payloadHash)
         do {
-            return try await httpClient.executeAWS(method, url: endpoint.origin + path, signed: signed, body: body, timeout: timeout, maximumAnswer: 1 << 20)
+            return try await httpClient.executeAWS(
+                method, url: endpoint.origin + path, signed: signed, body: body, timeout: timeout, maximumAnswer: 1 << 20)
         } catch let error as AWSError {
             logger.debug("@connections error", metadata: ["apigw.connection.id": "\(connectionID)", "apigw.error": "\(error)"])
             throw error
@@ -212,7 +223,8 @@ private struct ManagementMetrics: Sendable {
         var timers: [String: Metrics.Timer] = [:]
         for method in ["POST", "GET", "DELETE"] {
             for outcome in ["ok", "gone", "error"] {
-                outcomes[method + outcome] = Counter(label: "apigw_management_requests_total", dimensions: [("method", method), ("outcome", outcome)])
+                outcomes[method + outcome] = Counter(
+                    label: "apigw_management_requests_total", dimensions: [("method", method), ("outcome", outcome)])
             }
             timers[method] = Metrics.Timer(label: "apigw_management_request_duration_seconds", dimensions: [("method", method)])
         }
@@ -223,6 +235,7 @@ private struct ManagementMetrics: Sendable {
     func record(_ method: HTTPMethod, outcome: String, since started: ContinuousClock.Instant) {
         outcomes[method.rawValue + outcome]?.increment()
         let elapsed = started.duration(to: .now)
-        timers[method.rawValue]?.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        timers[method.rawValue]?.recordNanoseconds(
+            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 }

@@ -11,7 +11,9 @@ public struct SigV4Request: Sendable, Hashable {
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
 
-    public init(method: String, host: String, path: String, query: String = "", headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+    public init(
+        method: String, host: String, path: String, query: String = "", headers: [(name: String, value: String)] = [], body: [UInt8] = []
+    ) {
         self.method = method
         self.host = host
         self.path = path.isEmpty ? "/" : path

@@ -69,10 +69,12 @@ public struct SigV4Signer: Sendable {
             request.headers.append((name: "x-amz-content-sha256", value: hash))
         }
         let (signedHeaders, signature) = signature(of: request, credential: credential, time: time, payloadHash: hash)
-        request.headers.append((
-            name: "Authorization",
-            value: "AWS4-HMAC-SHA256 Credential=\(credential.accessKeyID)/\(scope(time.day)), SignedHeaders=\(signedHeaders), Signature=\(signature)"
-        ))
+        request.headers.append(
+            (
+                name: "Authorization",
+                value:
+                    "AWS4-HMAC-SHA256 Credential=\(credential.accessKeyID)/\(scope(time.day)), SignedHeaders=\(signedHeaders), Signature=\(signature)"
+            ))
         if let token = credential.sessionToken, omitSessionToken {
             request.headers.append((name: "X-Amz-Security-Token", value: token))
         }
@@ -80,16 +82,24 @@ public struct SigV4Signer: Sendable {
 
     /// The signature of `request` exactly as it is (every header in it, `X-Amz-Date` included,
     /// is signed except the ones proxies rewrite): what a verifier recomputes.
-    public func signature(of request: SigV4Request, credential: Credential, date: Date, payloadHash: String? = nil) -> (signedHeaders: String, signature: String) {
+    public func signature(of request: SigV4Request, credential: Credential, date: Date, payloadHash: String? = nil) -> (
+        signedHeaders: String, signature: String
+    ) {
         signature(of: request, credential: credential, time: AmzTime(date), payloadHash: payloadHash)
     }
 
-    private func signature(of request: SigV4Request, credential: Credential, time: AmzTime, payloadHash: String?) -> (signedHeaders: String, signature: String) {
+    private func signature(of request: SigV4Request, credential: Credential, time: AmzTime, payloadHash: String?) -> (
+        signedHeaders: String, signature: String
+    ) {
         let canonical = canonicalHeaders(request)
         let creq = canonicalRequest(
-            request, canonicalQuery: canonicalQuery(request.query), headers: canonical, payloadHash: payloadHash ?? Self.hexSHA256(request.body)
+            request, canonicalQuery: canonicalQuery(request.query), headers: canonical,
+            payloadHash: payloadHash ?? Self.hexSHA256(request.body)
         )
-        return (canonical.signedHeaders, signature(stringToSign: stringToSign(canonicalRequest: creq, time: time), credential: credential, day: time.day))
+        return (
+            canonical.signedHeaders,
+            signature(stringToSign: stringToSign(canonicalRequest: creq, time: time), credential: credential, day: time.day)
+        )
     }
 
     /// The canonical request header signing would hash for `request` (which must already carry
@@ -164,7 +174,8 @@ public struct SigV4Signer: Sendable {
 
     // MARK: The pieces
 
-    private func canonicalRequest(_ request: SigV4Request, canonicalQuery: String, headers: CanonicalHeaders, payloadHash: String) -> String {
+    private func canonicalRequest(_ request: SigV4Request, canonicalQuery: String, headers: CanonicalHeaders, payloadHash: String) -> String
+    {
         "\(request.method)\n\(canonicalURI(request.path))\n\(canonicalQuery)\n\(headers.block)\n\(headers.signedHeaders)\n\(payloadHash)"
     }
 
@@ -213,7 +224,9 @@ public struct SigV4Signer: Sendable {
             let value = parts.count > 1 ? uriEncode(percentDecode(parts[1]), keepSlash: false) : ""
             pairs.append((key, value))
         }
-        pairs.sort { $0.0 == $1.0 ? Array($0.1.utf8).lexicographicallyPrecedes($1.1.utf8) : Array($0.0.utf8).lexicographicallyPrecedes($1.0.utf8) }
+        pairs.sort {
+            $0.0 == $1.0 ? Array($0.1.utf8).lexicographicallyPrecedes($1.1.utf8) : Array($0.0.utf8).lexicographicallyPrecedes($1.0.utf8)
+        }
         return pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
 
@@ -278,7 +291,8 @@ struct AmzTime {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
-        dateTime = pad(year, 4) + pad(month, 2) + pad(day, 2) + "T" + pad(secondOfDay / 3600, 2) + pad(secondOfDay % 3600 / 60, 2)
+        dateTime =
+            pad(year, 4) + pad(month, 2) + pad(day, 2) + "T" + pad(secondOfDay / 3600, 2) + pad(secondOfDay % 3600 / 60, 2)
             + pad(secondOfDay % 60, 2) + "Z"
     }
 }

@@ -153,8 +153,9 @@ public struct LocalDeclaration: Codable, Sendable {
     /// The declared APIs in the control plane's shapes.
     public func localAPIs() -> [LocalAPI] {
         apis.map { declared in
-            var api = LocalAPI(apiId: declared.apiId, name: declared.name ?? declared.apiId,
-                               routeSelectionExpression: declared.routeSelectionExpression ?? "$request.body.action")
+            var api = LocalAPI(
+                apiId: declared.apiId, name: declared.name ?? declared.apiId,
+                routeSelectionExpression: declared.routeSelectionExpression ?? "$request.body.action")
             for (index, (key, uri)) in declared.routes.sorted(by: { $0.key < $1.key }).enumerated() {
                 let integration = LocalIntegration(
                     integrationId: "int\(index)", integrationUri: uri, requestParameters: declared.requestParameters ?? [:],
@@ -162,10 +163,13 @@ public struct LocalDeclaration: Codable, Sendable {
                 )
                 api.integrations[integration.integrationId] = integration
                 let twoWay = declared.twoWayRoutes?.contains(key) == true
-                let route = LocalRoute(routeId: "route\(index)", routeKey: key, target: "integrations/\(integration.integrationId)",
-                                       routeResponseSelectionExpression: twoWay ? "$default" : nil)
+                let route = LocalRoute(
+                    routeId: "route\(index)", routeKey: key, target: "integrations/\(integration.integrationId)",
+                    routeResponseSelectionExpression: twoWay ? "$default" : nil)
                 api.routes[route.routeId] = route
-                if twoWay { api.routeResponses[route.routeId] = [LocalRouteResponse(routeResponseId: "rr\(index)", routeResponseKey: "$default")] }
+                if twoWay {
+                    api.routeResponses[route.routeId] = [LocalRouteResponse(routeResponseId: "rr\(index)", routeResponseKey: "$default")]
+                }
             }
             for stage in declared.stages { api.stages[stage] = LocalStage(stageName: stage) }
             return api

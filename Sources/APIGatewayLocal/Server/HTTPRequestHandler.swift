@@ -15,7 +15,8 @@ struct LocalResponse: Sendable {
 
     /// An AWS error: `x-amzn-ErrorType` always, a JSON `message` when there is one.
     static func awsError(_ status: HTTPResponseStatus, _ type: String, _ message: String?) -> LocalResponse {
-        var response = message.map { json(status, #"{"message":"\#($0.replacingOccurrences(of: "\"", with: "\\\""))"}"#) }
+        var response =
+            message.map { json(status, #"{"message":"\#($0.replacingOccurrences(of: "\"", with: "\\\""))"}"#) }
             ?? LocalResponse(status: status)
         response.headers.add(name: "x-amzn-ErrorType", value: type)
         response.headers.add(name: "x-amzn-RequestId", value: makeRequestID())
@@ -71,7 +72,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler, 
         // A refused WebSocket handshake ends the connection; other requests may keep it.
         let keepAlive = head.isKeepAlive && head.headers.first(name: "Upgrade") == nil
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in

@@ -45,7 +45,9 @@ struct EventContext: Sendable {
             default: return nil
             }
         }
-        if source.hasPrefix("stageVariables.") { return api.stages[stage]?.stageVariables[String(source.dropFirst("stageVariables.".count))] }
+        if source.hasPrefix("stageVariables.") {
+            return api.stages[stage]?.stageVariables[String(source.dropFirst("stageVariables.".count))]
+        }
         if source.hasPrefix("route.request.header.") {
             let name = source.dropFirst("route.request.header.".count).lowercased()
             return clientHeaders.first { $0.0.lowercased() == name }?.1
@@ -76,7 +78,9 @@ struct IntegrationCaller: Sendable {
     let client: HTTPClient
 
     /// Hop-by-hop and WebSocket handshake headers that are not the backend's business.
-    static let notForwarded: Set<String> = ["connection", "upgrade", "host", "content-length", "transfer-encoding", "keep-alive", "te", "trailer"]
+    static let notForwarded: Set<String> = [
+        "connection", "upgrade", "host", "content-length", "transfer-encoding", "keep-alive", "te", "trailer",
+    ]
 
     func call(_ integration: LocalIntegration, context: EventContext, body: ByteBuffer?) async -> IntegrationOutcome {
         guard let uri = integration.integrationUri, var components = URLComponents(string: uri) else {
@@ -84,7 +88,9 @@ struct IntegrationCaller: Sendable {
         }
         var headers = HTTPHeaders()
         if context.eventType == "CONNECT" {
-            for (name, value) in context.clientHeaders where !Self.notForwarded.contains(name.lowercased()) { headers.add(name: name, value: value) }
+            for (name, value) in context.clientHeaders where !Self.notForwarded.contains(name.lowercased()) {
+                headers.add(name: name, value: value)
+            }
         } else {
             headers.add(name: "User-Agent", value: "AmazonAPIGateway_\(context.api.apiId)")
         }
@@ -101,7 +107,8 @@ struct IntegrationCaller: Sendable {
                 headers.replaceOrAdd(name: String(target.dropFirst("integration.request.header.".count)), value: value)
             } else if target.hasPrefix("integration.request.querystring.") {
                 let name = String(target.dropFirst("integration.request.querystring.".count))
-                let pair = "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? value)"
+                let pair =
+                    "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? value)"
                 query = query.map { "\($0)&\(pair)" } ?? pair
             }
         }

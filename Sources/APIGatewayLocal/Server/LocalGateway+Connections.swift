@@ -22,7 +22,9 @@ extension LocalGateway {
 
     private func connections(head: HTTPRequestHead, body: ByteBuffer, apiParts: [String], idParts: [String]) -> LocalResponse {
         if configuration.verifiesSignatures,
-            let problem = verifier.problem(method: head.method.rawValue, uri: head.uri, headers: head.headers, body: Array(body.readableBytesView), service: "execute-api")
+            let problem = verifier.problem(
+                method: head.method.rawValue, uri: head.uri, headers: head.headers, body: Array(body.readableBytesView),
+                service: "execute-api")
         {
             logger.debug("@connections signature refused", metadata: ["apigw.reason": "\(problem)"])
             return .awsError(.forbidden, "ForbiddenException", problem)
@@ -39,7 +41,9 @@ extension LocalGateway {
         switch head.method {
         case .POST:
             guard body.readableBytes <= configuration.maximumMessageSize else {
-                return .awsError(.payloadTooLarge, "PayloadTooLargeException", "Request must be smaller than \(configuration.maximumMessageSize) bytes for the PostToConnection operation")
+                return .awsError(
+                    .payloadTooLarge, "PayloadTooLargeException",
+                    "Request must be smaller than \(configuration.maximumMessageSize) bytes for the PostToConnection operation")
             }
             send(String(buffer: body), to: id)
             return LocalResponse(status: .ok)
@@ -49,7 +53,10 @@ extension LocalGateway {
             var identity = #""sourceIp":"\#(connection.sourceIp)""#
             if let agent = connection.userAgent { identity += #","userAgent":"\#(agent.replacingOccurrences(of: "\"", with: "\\\""))""# }
             let current = connections.get(id) ?? connection
-            return .json(.ok, #"{"connectedAt":"\#(formatter.string(from: current.connectedAt))","identity":{\#(identity)},"lastActiveAt":"\#(formatter.string(from: current.lastActiveAt))"}"#)
+            return .json(
+                .ok,
+                #"{"connectedAt":"\#(formatter.string(from: current.connectedAt))","identity":{\#(identity)},"lastActiveAt":"\#(formatter.string(from: current.lastActiveAt))"}"#
+            )
         case .DELETE:
             close(id, cause: .deletedByBackend)
             return LocalResponse(status: .noContent)
@@ -59,8 +66,10 @@ extension LocalGateway {
     }
 
     static func isWellFormed(_ id: String) -> Bool {
-        !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x3D || byte == 0x2D || byte == 0x5F
-        }
+        !id.isEmpty && id.utf8.count <= 128
+            && id.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x3D
+                    || byte == 0x2D || byte == 0x5F
+            }
     }
 }

@@ -9,7 +9,9 @@ import NIOHTTP1
 extension LocalGateway {
     func controlPlane(head: HTTPRequestHead, body: ByteBuffer, parts: [String]) async -> LocalResponse {
         if configuration.verifiesSignatures,
-            let problem = verifier.problem(method: head.method.rawValue, uri: head.uri, headers: head.headers, body: Array(body.readableBytesView), service: "apigateway")
+            let problem = verifier.problem(
+                method: head.method.rawValue, uri: head.uri, headers: head.headers, body: Array(body.readableBytesView),
+                service: "apigateway")
         {
             return .awsError(.forbidden, "ForbiddenException", problem)
         }
@@ -24,7 +26,8 @@ extension LocalGateway {
         let query = Self.queryItems(head.uri)
         do {
             if parts.first == "tags", parts.count == 2 {
-                return try tags(head.method, arn: parts[1].removingPercentEncoding ?? parts[1], input, removing: Self.queryValues(head.uri, "tagKeys"))
+                return try tags(
+                    head.method, arn: parts[1].removingPercentEncoding ?? parts[1], input, removing: Self.queryValues(head.uri, "tagKeys"))
             }
             return try route(head.method, parts, input, query, host: head.headers.first(name: "Host"))
         } catch let error as ControlPlaneError {
@@ -38,12 +41,20 @@ extension LocalGateway {
         let status: HTTPResponseStatus
         let type: String
         let message: String
-        static func notFound(_ what: String) -> ControlPlaneError { .init(status: .notFound, type: "NotFoundException", message: "Invalid \(what) identifier specified") }
-        static func badRequest(_ message: String) -> ControlPlaneError { .init(status: .badRequest, type: "BadRequestException", message: message) }
-        static func conflict(_ message: String) -> ControlPlaneError { .init(status: .conflict, type: "ConflictException", message: message) }
+        static func notFound(_ what: String) -> ControlPlaneError {
+            .init(status: .notFound, type: "NotFoundException", message: "Invalid \(what) identifier specified")
+        }
+        static func badRequest(_ message: String) -> ControlPlaneError {
+            .init(status: .badRequest, type: "BadRequestException", message: message)
+        }
+        static func conflict(_ message: String) -> ControlPlaneError {
+            .init(status: .conflict, type: "ConflictException", message: message)
+        }
     }
 
-    private func route(_ method: HTTPMethod, _ parts: [String], _ input: [String: Any], _ query: [String: String], host: String?) throws -> LocalResponse {
+    private func route(_ method: HTTPMethod, _ parts: [String], _ input: [String: Any], _ query: [String: String], host: String?) throws
+        -> LocalResponse
+    {
         if parts.first == "domainnames" { return try domainNames(method, Array(parts.dropFirst()), input, query) }
         guard parts.first == "apis" else { throw ControlPlaneError.notFound("resource") }
         let endpoint = "ws://\(host ?? "\(configuration.host):\(port ?? configuration.port)")"
@@ -81,11 +92,15 @@ extension LocalGateway {
         let itemID = parts.count > 3 ? parts[3] : nil
         switch collection {
         case "integrations":
-            return try crud(method, itemID, input, query, api: &api,
+            return try crud(
+                method, itemID, input, query, api: &api,
                 list: { $0.integrations.values.sorted { $0.integrationId < $1.integrationId }.map(integrationJSON) },
                 create: { api, input in
-                    guard let type = input["integrationType"] as? String else { throw ControlPlaneError.badRequest("integrationType is required") }
-                    var integration = LocalIntegration(integrationId: Self.makeID(), integrationUri: input["integrationUri"] as? String ?? "")
+                    guard let type = input["integrationType"] as? String else {
+                        throw ControlPlaneError.badRequest("integrationType is required")
+                    }
+                    var integration = LocalIntegration(
+                        integrationId: Self.makeID(), integrationUri: input["integrationUri"] as? String ?? "")
                     integration.integrationType = type
                     Self.apply(input, to: &integration)
                     api.integrations[integration.integrationId] = integration
@@ -105,34 +120,50 @@ extension LocalGateway {
             let routeId = parts[3]
             guard api.routes[routeId] != nil else { throw ControlPlaneError.notFound("Route") }
             let responseID = parts.count > 5 ? parts[5] : nil
-            return try crud(method, responseID, input, query, api: &api,
+            return try crud(
+                method, responseID, input, query, api: &api,
                 list: { ($0.routeResponses[routeId] ?? []).map(routeResponseJSON) },
                 create: { api, input in
-                    guard let key = input["routeResponseKey"] as? String else { throw ControlPlaneError.badRequest("routeResponseKey is required") }
-                    let response = LocalRouteResponse(routeResponseId: Self.makeID(), routeResponseKey: key, modelSelectionExpression: input["modelSelectionExpression"] as? String)
+                    guard let key = input["routeResponseKey"] as? String else {
+                        throw ControlPlaneError.badRequest("routeResponseKey is required")
+                    }
+                    let response = LocalRouteResponse(
+                        routeResponseId: Self.makeID(), routeResponseKey: key,
+                        modelSelectionExpression: input["modelSelectionExpression"] as? String)
                     api.routeResponses[routeId, default: []].append(response)
                     return routeResponseJSON(response)
                 },
                 get: { api, id in
-                    try (api.routeResponses[routeId] ?? []).first { $0.routeResponseId == id }.map(routeResponseJSON) ?? { throw ControlPlaneError.notFound("RouteResponse") }()
+                    try (api.routeResponses[routeId] ?? []).first { $0.routeResponseId == id }.map(routeResponseJSON)
+                        ?? { throw ControlPlaneError.notFound("RouteResponse") }()
                 },
                 update: { api, id, input in
-                    guard let index = api.routeResponses[routeId]?.firstIndex(where: { $0.routeResponseId == id }) else { throw ControlPlaneError.notFound("RouteResponse") }
+                    guard let index = api.routeResponses[routeId]?.firstIndex(where: { $0.routeResponseId == id }) else {
+                        throw ControlPlaneError.notFound("RouteResponse")
+                    }
                     if let key = input["routeResponseKey"] as? String { api.routeResponses[routeId]![index].routeResponseKey = key }
                     return routeResponseJSON(api.routeResponses[routeId]![index])
                 },
                 delete: { api, id in
-                    guard let index = api.routeResponses[routeId]?.firstIndex(where: { $0.routeResponseId == id }) else { throw ControlPlaneError.notFound("RouteResponse") }
+                    guard let index = api.routeResponses[routeId]?.firstIndex(where: { $0.routeResponseId == id }) else {
+                        throw ControlPlaneError.notFound("RouteResponse")
+                    }
                     api.routeResponses[routeId]!.remove(at: index)
                 })
         case "routes":
-            return try crud(method, itemID, input, query, api: &api,
+            return try crud(
+                method, itemID, input, query, api: &api,
                 list: { $0.routes.values.sorted { $0.routeKey < $1.routeKey }.map(routeJSON) },
                 create: { api, input in
-                    guard let key = input["routeKey"] as? String, !key.isEmpty else { throw ControlPlaneError.badRequest("routeKey is required") }
-                    guard api.route(key) == nil else { throw ControlPlaneError.conflict("Route with key \(key) already exists for this API") }
-                    var route = LocalRoute(routeId: Self.makeID(), routeKey: key, target: input["target"] as? String,
-                                           routeResponseSelectionExpression: input["routeResponseSelectionExpression"] as? String)
+                    guard let key = input["routeKey"] as? String, !key.isEmpty else {
+                        throw ControlPlaneError.badRequest("routeKey is required")
+                    }
+                    guard api.route(key) == nil else {
+                        throw ControlPlaneError.conflict("Route with key \(key) already exists for this API")
+                    }
+                    var route = LocalRoute(
+                        routeId: Self.makeID(), routeKey: key, target: input["target"] as? String,
+                        routeResponseSelectionExpression: input["routeResponseSelectionExpression"] as? String)
                     Self.apply(input, to: &route)
                     api.routes[route.routeId] = route
                     return routeJSON(route)
@@ -142,7 +173,9 @@ extension LocalGateway {
                     guard var route = api.routes[id] else { throw ControlPlaneError.notFound("Route") }
                     if let key = input["routeKey"] as? String { route.routeKey = key }
                     if let target = input["target"] as? String { route.target = target }
-                    if let expression = input["routeResponseSelectionExpression"] as? String { route.routeResponseSelectionExpression = expression }
+                    if let expression = input["routeResponseSelectionExpression"] as? String {
+                        route.routeResponseSelectionExpression = expression
+                    }
                     Self.apply(input, to: &route)
                     api.routes[id] = route
                     return routeJSON(route)
@@ -152,10 +185,13 @@ extension LocalGateway {
                     api.routeResponses[id] = nil
                 })
         case "stages":
-            return try crud(method, itemID, input, query, api: &api,
+            return try crud(
+                method, itemID, input, query, api: &api,
                 list: { $0.stages.values.sorted { $0.stageName < $1.stageName }.map(stageJSON) },
                 create: { api, input in
-                    guard let name = input["stageName"] as? String, !name.isEmpty else { throw ControlPlaneError.badRequest("stageName is required") }
+                    guard let name = input["stageName"] as? String, !name.isEmpty else {
+                        throw ControlPlaneError.badRequest("stageName is required")
+                    }
                     guard api.stages[name] == nil else { throw ControlPlaneError.conflict("Stage \(name) already exists") }
                     var stage = LocalStage(stageName: name)
                     Self.apply(input, to: &stage)
@@ -174,7 +210,8 @@ extension LocalGateway {
                     guard api.stages.removeValue(forKey: id) != nil else { throw ControlPlaneError.notFound("Stage") }
                 })
         case "deployments":
-            return try crud(method, itemID, input, query, api: &api,
+            return try crud(
+                method, itemID, input, query, api: &api,
                 list: { $0.deployments.values.sorted { $0.createdDate < $1.createdDate }.map(deploymentJSON) },
                 create: { api, input in
                     var deployment = LocalDeployment(deploymentId: Self.makeID())
@@ -204,7 +241,8 @@ extension LocalGateway {
     /// `/v2/tags/{arn}` for an API's ARN (`arn:aws:apigateway:{region}::/apis/{apiId}`): GET,
     /// POST (add or replace) and DELETE (`?tagKeys=…`, repeated).
     private func tags(_ method: HTTPMethod, arn: String, _ input: [String: Any], removing tagKeys: [String]) throws -> LocalResponse {
-        guard let range = arn.range(of: "::/apis/"), arn.hasPrefix("arn:"), case let apiId = String(arn[range.upperBound...]), !apiId.contains("/")
+        guard let range = arn.range(of: "::/apis/"), arn.hasPrefix("arn:"), case let apiId = String(arn[range.upperBound...]),
+            !apiId.contains("/")
         else { throw ControlPlaneError.badRequest("Invalid resource ARN \(arn): the local gateway tags APIs only") }
         guard var api = api(apiId) else { throw ControlPlaneError.notFound("API") }
         switch method {
@@ -225,11 +263,15 @@ extension LocalGateway {
     }
 
     /// `/v2/domainnames[/{domainName}[/apimappings[/{apiMappingId}]]]`.
-    private func domainNames(_ method: HTTPMethod, _ parts: [String], _ input: [String: Any], _ query: [String: String]) throws -> LocalResponse {
+    private func domainNames(_ method: HTTPMethod, _ parts: [String], _ input: [String: Any], _ query: [String: String]) throws
+        -> LocalResponse
+    {
         if parts.isEmpty {
             switch method {
             case .POST:
-                guard let name = (input["domainName"] as? String)?.lowercased(), !name.isEmpty else { throw ControlPlaneError.badRequest("domainName is required") }
+                guard let name = (input["domainName"] as? String)?.lowercased(), !name.isEmpty else {
+                    throw ControlPlaneError.badRequest("domainName is required")
+                }
                 let configuration = (input["domainNameConfigurations"] as? [[String: Any]])?.first ?? [:]
                 var domain = LocalDomainName(
                     domainName: name, certificateArn: configuration["certificateArn"] as? String,
@@ -249,13 +291,17 @@ extension LocalGateway {
             }
         }
         let name = (parts[0].removingPercentEncoding ?? parts[0]).lowercased()
-        guard var domain = currentDomainNames.first(where: { $0.domainName == name }) else { throw ControlPlaneError.notFound("domain name") }
+        guard var domain = currentDomainNames.first(where: { $0.domainName == name }) else {
+            throw ControlPlaneError.notFound("domain name")
+        }
         if parts.count == 1 {
             switch method {
             case .GET:
                 return .ok(domainJSON(domain))
             case .PATCH:
-                if let configuration = (input["domainNameConfigurations"] as? [[String: Any]])?.first { Self.apply(configuration, to: &domain) }
+                if let configuration = (input["domainNameConfigurations"] as? [[String: Any]])?.first {
+                    Self.apply(configuration, to: &domain)
+                }
                 updateDomainNames { $0[name] = domain }
                 return .ok(domainJSON(domain))
             case .DELETE:
@@ -270,7 +316,9 @@ extension LocalGateway {
         func validate(_ mapping: LocalApiMapping) throws {
             guard let api = api(mapping.apiId) else { throw ControlPlaneError.notFound("API") }
             guard api.stages[mapping.stage] != nil else { throw ControlPlaneError.badRequest("Invalid stage identifier specified") }
-            if domain.mappings.values.contains(where: { $0.apiMappingId != mapping.apiMappingId && ($0.apiMappingKey ?? "") == (mapping.apiMappingKey ?? "") }) {
+            if domain.mappings.values.contains(where: {
+                $0.apiMappingId != mapping.apiMappingId && ($0.apiMappingKey ?? "") == (mapping.apiMappingKey ?? "")
+            }) {
                 throw ControlPlaneError.conflict("The API mapping already exists for the domain name and key")
             }
         }
@@ -279,7 +327,8 @@ extension LocalGateway {
             guard let apiId = input["apiId"] as? String, let stage = input["stage"] as? String else {
                 throw ControlPlaneError.badRequest("apiId and stage are required")
             }
-            let mapping = LocalApiMapping(apiMappingId: Self.makeID(length: 6), apiId: apiId, stage: stage, apiMappingKey: input["apiMappingKey"] as? String)
+            let mapping = LocalApiMapping(
+                apiMappingId: Self.makeID(length: 6), apiId: apiId, stage: stage, apiMappingKey: input["apiMappingKey"] as? String)
             try validate(mapping)
             domain.mappings[mapping.apiMappingId] = mapping
             updateDomainNames { $0[name] = domain }
@@ -346,7 +395,9 @@ extension LocalGateway {
     private func createAPI(_ input: [String: Any], endpoint: String) throws -> LocalResponse {
         guard let name = input["name"] as? String, !name.isEmpty else { throw ControlPlaneError.badRequest("name is required") }
         guard let protocolType = input["protocolType"] as? String else { throw ControlPlaneError.badRequest("protocolType is required") }
-        guard protocolType == "WEBSOCKET" else { throw ControlPlaneError.badRequest("the local gateway serves WEBSOCKET APIs only, not \(protocolType)") }
+        guard protocolType == "WEBSOCKET" else {
+            throw ControlPlaneError.badRequest("the local gateway serves WEBSOCKET APIs only, not \(protocolType)")
+        }
         guard let expression = input["routeSelectionExpression"] as? String, !expression.isEmpty else {
             throw ControlPlaneError.badRequest("routeSelectionExpression is required for WEBSOCKET APIs")
         }
@@ -373,7 +424,8 @@ extension LocalGateway {
 
     private func apiJSON(_ api: LocalAPI, endpoint: String) -> [String: Any] {
         var json: [String: Any] = [
-            "apiId": api.apiId, "name": api.name, "protocolType": api.protocolType, "routeSelectionExpression": api.routeSelectionExpression,
+            "apiId": api.apiId, "name": api.name, "protocolType": api.protocolType,
+            "routeSelectionExpression": api.routeSelectionExpression,
             "apiEndpoint": "\(endpoint)/\(api.apiId)", "createdDate": Self.iso(api.createdDate), "tags": api.tags,
         ]
         json["apiKeySelectionExpression"] = api.apiKeySelectionExpression
@@ -429,8 +481,10 @@ extension LocalGateway {
             "securityPolicy": domain.securityPolicy, "hostedZoneId": domain.hostedZoneId, "domainNameStatus": "AVAILABLE",
         ]
         configuration["certificateArn"] = domain.certificateArn
-        return ["domainName": domain.domainName, "domainNameConfigurations": [configuration], "tags": domain.tags,
-                "apiMappingSelectionExpression": "$request.basepath"]
+        return [
+            "domainName": domain.domainName, "domainNameConfigurations": [configuration], "tags": domain.tags,
+            "apiMappingSelectionExpression": "$request.basepath",
+        ]
     }
 
     private func mappingJSON(_ mapping: LocalApiMapping) -> [String: Any] {

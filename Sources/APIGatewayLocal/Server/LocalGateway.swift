@@ -86,7 +86,8 @@ public final class LocalGateway: Service, Sendable {
     func resolve(host: String?, parts: [String]) -> (api: LocalAPI, stage: String, rest: ArraySlice<String>)? {
         held.withLock { held in
             if let host, let domain = held.domainNames[Self.hostName(host)] {
-                guard let (mapping, rest) = domain.mapping(for: parts), let api = held.apis[mapping.apiId], api.stages[mapping.stage] != nil else {
+                guard let (mapping, rest) = domain.mapping(for: parts), let api = held.apis[mapping.apiId], api.stages[mapping.stage] != nil
+                else {
                     return nil
                 }
                 return (api, mapping.stage, rest)
@@ -168,7 +169,8 @@ public final class LocalGateway: Service, Sendable {
                 try? await Task.sleep(for: configuration.sweepInterval)
                 sweep()
             }
-        } onGracefulShutdown: {}
+        } onGracefulShutdown: {
+        }
         try await stop()
     }
 
@@ -230,7 +232,9 @@ public final class LocalGateway: Service, Sendable {
         switch await IntegrationCaller(client: integrationClient).call(integration, context: context, body: nil) {
         case .response(let status, let headers, _) where (200..<300).contains(status):
             var answer = HTTPHeaders()
-            if let protocolName = headers.first(name: "Sec-WebSocket-Protocol") { answer.add(name: "Sec-WebSocket-Protocol", value: protocolName) }
+            if let protocolName = headers.first(name: "Sec-WebSocket-Protocol") {
+                answer.add(name: "Sec-WebSocket-Protocol", value: protocolName)
+            }
             return (PendingConnect(context: context), answer)
         case .response(let status, _, _):
             return (PendingConnect(refusal: status), nil)
@@ -349,7 +353,9 @@ public final class LocalGateway: Service, Sendable {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let state = SavedState(apis: held.apis.values.sorted { $0.apiId < $1.apiId }, domainNames: held.domainNames.values.sorted { $0.domainName < $1.domainName })
+        let state = SavedState(
+            apis: held.apis.values.sorted { $0.apiId < $1.apiId },
+            domainNames: held.domainNames.values.sorted { $0.domainName < $1.domainName })
         try encoder.encode(state).write(to: URL(fileURLWithPath: file), options: .atomic)
     }
 

@@ -69,7 +69,8 @@ public struct LocalGatewayConfiguration: Sendable {
     }
 
     /// The development keys the chat example signs with by default.
-    public static let developmentCredential = Credential(accessKeyID: "AKIDLOCALDEVELOPMENT", secretAccessKey: "local-development-secret-key")
+    public static let developmentCredential = Credential(
+        accessKeyID: "AKIDLOCALDEVELOPMENT", secretAccessKey: "local-development-secret-key")
 }
 
 /// Wall-clock time for the gateway's timers, replaceable in tests.

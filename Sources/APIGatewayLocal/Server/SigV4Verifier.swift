@@ -1,6 +1,7 @@
 import APIGatewayAWS
 import Foundation
 import NIOHTTP1
+import Synchronization
 
 /// Checks that a request was signed with SigV4 by one of the configured credentials, as API
 /// Gateway does for `@connections` and the control plane.
@@ -35,7 +36,8 @@ struct SigV4Verifier: Sendable {
         guard names.contains("host") else { return "host is not signed" }
         let signed = headers.filter { names.contains($0.name.lowercased()) }.map { (name: $0.name, value: $0.value) }
         let (path, query) = splitURI(uri)
-        let request = SigV4Request(method: method, host: headers.first(name: "Host") ?? "", path: path, query: query ?? "", headers: signed, body: body)
+        let request = SigV4Request(
+            method: method, host: headers.first(name: "Host") ?? "", path: path, query: query ?? "", headers: signed, body: body)
         let expected = signers.signer(service: service, region: region).signature(of: request, credential: credential, date: date)
         guard expected.signedHeaders == signedHeaders else { return "signed headers do not match the request" }
         guard expected.signature == presented else {
@@ -70,8 +72,6 @@ struct SigV4Verifier: Sendable {
         return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + hour * 3600 + minute * 60 + second))
     }
 }
-
-import Synchronization
 
 final class SignerCache: Sendable {
     private let signers = Mutex<[String: SigV4Signer]>([:])

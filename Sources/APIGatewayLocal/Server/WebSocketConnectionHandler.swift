@@ -1,6 +1,6 @@
 import NIOCore
-import Synchronization
 import NIOWebSocket
+import Synchronization
 
 /// One client's frames: text messages (fragmented or not) go to the gateway; binary frames close
 /// with 1003, messages over the limit with 1009; pings are answered; closes are echoed. When the

@@ -1,6 +1,6 @@
 public import Foundation
-public import Logging
 import HTTPTypes
+public import Logging
 import Metrics
 import NIOCore
 import Synchronization
@@ -74,21 +74,30 @@ public final class GatewayDispatcher: Sendable {
         let prefix = base == "/" ? "" : base
         let routes: [RegisteredRoute]
         if controller.routeKey == .default {
-            if path != nil { throw RegistrationError(description: "the $default controller is served at the base path; set GatewayConfiguration.basePath instead") }
+            if path != nil {
+                throw RegistrationError(
+                    description: "the $default controller is served at the base path; set GatewayConfiguration.basePath instead")
+            }
             routes = [
                 RegisteredRoute(routeKey: .connect, path: prefix + "/connect", event: .connect),
                 RegisteredRoute(routeKey: .disconnect, path: prefix + "/disconnect", event: .disconnect),
                 RegisteredRoute(routeKey: .default, path: prefix + "/default", event: .message),
             ]
         } else if controller.routeKey.isReserved {
-            throw RegistrationError(description: "\(controller.routeKey) is served by the $default controller; give this controller a custom route key")
+            throw RegistrationError(
+                description: "\(controller.routeKey) is served by the $default controller; give this controller a custom route key")
         } else {
-            routes = [RegisteredRoute(routeKey: controller.routeKey, path: normalizedPath(path ?? prefix + "/" + controller.routeKey.rawValue), event: .message)]
+            routes = [
+                RegisteredRoute(
+                    routeKey: controller.routeKey, path: normalizedPath(path ?? prefix + "/" + controller.routeKey.rawValue),
+                    event: .message)
+            ]
         }
         let endpoints = routes.map { Endpoint(route: $0, controller: registered) }
         try table.withLock { table in
             for route in routes {
-                if let clash = table.first(where: { $0.route.routeKey == route.routeKey || pathKey($0.route.path) == pathKey(route.path) }) {
+                if let clash = table.first(where: { $0.route.routeKey == route.routeKey || pathKey($0.route.path) == pathKey(route.path) })
+                {
                     throw RegistrationError(description: "cannot register \(route): \(clash.route) is already registered")
                 }
             }
@@ -115,7 +124,11 @@ public final class GatewayDispatcher: Sendable {
             }
             metrics.record(event, .handled, since: started)
         } catch let refusal as Refusal {
-            logger.debug("refused", metadata: ["apigw.refusal": "\(refusal.code)", "apigw.status": "\(refusal.status.code)", "apigw.detail": "\(refusal.detail)"])
+            logger.debug(
+                "refused",
+                metadata: [
+                    "apigw.refusal": "\(refusal.code)", "apigw.status": "\(refusal.status.code)", "apigw.detail": "\(refusal.detail)",
+                ])
             metrics.record(event, .refused, since: started)
             return GatewayResponse(refusal: refusal)
         } catch {
@@ -159,7 +172,9 @@ public final class GatewayDispatcher: Sendable {
             throw Refusal.bodyTooLarge(request.body.readableBytes, limit: configuration.maxBodySize)
         }
         let connectionID: ConnectionID
-        do { connectionID = try ConnectionID(headers[.connectionID]!) } catch let error as IdentifierError { throw Refusal.invalidConnectionID(error) }
+        do { connectionID = try ConnectionID(headers[.connectionID]!) } catch let error as IdentifierError {
+            throw Refusal.invalidConnectionID(error)
+        }
         logger[metadataKey: "apigw.connection.id"] = "\(connectionID)"
         logger[metadataKey: "apigw.api.id"] = "\(apiID)"
         return Checked(connectionID: connectionID, gateway: gateway)
@@ -167,7 +182,9 @@ public final class GatewayDispatcher: Sendable {
 
     // MARK: Events
 
-    private func connect(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws -> GatewayResponse {
+    private func connect(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws
+        -> GatewayResponse
+    {
         // 4. Origin, then the channel name.
         if !configuration.allowedOrigins.isEmpty {
             let origin = request.headerFields[.origin]
@@ -199,7 +216,9 @@ public final class GatewayDispatcher: Sendable {
         return .ok
     }
 
-    private func disconnect(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws -> GatewayResponse {
+    private func disconnect(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws
+        -> GatewayResponse
+    {
         let session = try await store.session(checked.connectionID)
         let wasConnected = try await store.disconnect(checked.connectionID, apiID: checked.gateway.apiID, at: now())
         logger.debug(wasConnected ? "disconnected" : "disconnect for a connection not connected")
@@ -211,7 +230,9 @@ public final class GatewayDispatcher: Sendable {
         return .ok
     }
 
-    private func message(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws -> GatewayResponse {
+    private func message(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws
+        -> GatewayResponse
+    {
         // 5. A live session on this API.
         guard let session = try await store.touch(checked.connectionID, apiID: checked.gateway.apiID, at: now()) else {
             throw Refusal.noLiveSession(checked.connectionID, apiID: checked.gateway.apiID)

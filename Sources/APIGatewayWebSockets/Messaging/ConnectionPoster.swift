@@ -1,4 +1,3 @@
-
 /// What happened to one post to one connection.
 public struct PostResult: Hashable, Sendable {
     private enum Kind: Hashable, Sendable { case sent, gone }

@@ -12,7 +12,10 @@ public struct LoggingPoster: ConnectionPoster {
     public func post(_ payload: Payload, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
         logger.info(
             "post to connection (not delivered: LoggingPoster)",
-            metadata: ["apigw.connection.id": "\(connection)", "apigw.api.id": "\(gateway.apiID)", "apigw.payload": "\(String(buffer: payload.bytes).prefix(200))"]
+            metadata: [
+                "apigw.connection.id": "\(connection)", "apigw.api.id": "\(gateway.apiID)",
+                "apigw.payload": "\(String(buffer: payload.bytes).prefix(200))",
+            ]
         )
         return .sent
     }

@@ -9,7 +9,9 @@ public import APIGatewayAWS
 extension ManagementClient: ConnectionPoster {
     public func post(_ payload: Payload, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
         do {
-            try await post(payload.bytes, payloadHash: payload.sha256, to: connection.rawValue, endpoint: try endpoint(for: gateway), region: gateway.region)
+            try await post(
+                payload.bytes, payloadHash: payload.sha256, to: connection.rawValue, endpoint: try endpoint(for: gateway),
+                region: gateway.region)
             return .sent
         } catch let error as AWSError where error.code == .gone {
             return .gone

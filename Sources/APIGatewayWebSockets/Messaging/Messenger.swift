@@ -68,10 +68,12 @@ public struct Messenger: Sendable {
         var report = report
         report.elapsed = started.duration(to: .now)
         if report.failedCount > 0 {
-            logger.warning("posts failed", metadata: [
-                "apigw.audience": "\(audience)", "apigw.sent": "\(report.sent)", "apigw.failed": "\(report.failedCount)",
-                "apigw.error": "\(report.failures.first?.reason ?? "")",
-            ])
+            logger.warning(
+                "posts failed",
+                metadata: [
+                    "apigw.audience": "\(audience)", "apigw.sent": "\(report.sent)", "apigw.failed": "\(report.failedCount)",
+                    "apigw.error": "\(report.failures.first?.reason ?? "")",
+                ])
         }
         return report
     }
@@ -115,7 +117,8 @@ public struct Messenger: Sendable {
                 case .gone?: report.gone.append(outcome.id)
                 default:
                     report.recordFailure(outcome.id, reason: outcome.failure ?? "unknown")
-                    logger.debug("post failed", metadata: ["apigw.connection.id": "\(outcome.id)", "apigw.error": "\(outcome.failure ?? "")"])
+                    logger.debug(
+                        "post failed", metadata: ["apigw.connection.id": "\(outcome.id)", "apigw.error": "\(outcome.failure ?? "")"])
                 }
             }
         }

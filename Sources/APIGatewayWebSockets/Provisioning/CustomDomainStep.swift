@@ -32,9 +32,13 @@ public struct DomainPlan: Sendable, CustomStringConvertible {
     }
 
     /// Compares the desired domain with API Gateway's.
-    public static func plan(_ domain: DesiredAPI.CustomDomain, apiId: String, stage: String, client: ControlPlaneClient) async throws -> DomainPlan {
+    public static func plan(_ domain: DesiredAPI.CustomDomain, apiId: String, stage: String, client: ControlPlaneClient) async throws
+        -> DomainPlan
+    {
         let existing: APIGatewayV2.DomainName?
-        do { existing = try await client.getDomainName(domain.domainName) } catch let error as AWSError where error.code == .notFound { existing = nil }
+        do { existing = try await client.getDomainName(domain.domainName) } catch let error as AWSError where error.code == .notFound {
+            existing = nil
+        }
         var actions: [Action] = []
         var mappingId: String?
         if let existing {
@@ -64,7 +68,8 @@ public struct DomainPlan: Sendable, CustomStringConvertible {
         for action in actions {
             switch action {
             case .createDomain:
-                domainName = try await client.createDomainName(.init(domainName: domain.domainName, domainNameConfigurations: [configuration]))
+                domainName = try await client.createDomainName(
+                    .init(domainName: domain.domainName, domainNameConfigurations: [configuration]))
             case .updateCertificate:
                 domainName = try await client.updateDomainName(domain.domainName, .init(domainNameConfigurations: [configuration]))
             case .createMapping:

@@ -74,8 +74,10 @@ public struct DesiredAPI: Sendable, Hashable {
                 problems.append(.init(field: "routeKey", message: "'\(extra.routeKey)' (route '\(extra.name)') is already a route"))
                 continue
             }
-            desired.routes.append(Route(routeKey: extra.routeKey, integrationURI: extra.integrationURL, requestParameters: parameters,
-                                        twoWay: twoWayRouteKeys.contains(extra.routeKey)))
+            desired.routes.append(
+                Route(
+                    routeKey: extra.routeKey, integrationURI: extra.integrationURL, requestParameters: parameters,
+                    twoWay: twoWayRouteKeys.contains(extra.routeKey)))
         }
         if !problems.isEmpty { throw ProvisioningValidationError(problems: problems) }
         desired.routes.sort { $0.routeKey < $1.routeKey }
@@ -113,8 +115,9 @@ public struct DesiredAPI: Sendable, Hashable {
         self.init(
             name: name, routeSelectionExpression: routeSelectionExpression, stage: stage,
             routes: routes.map { route in
-                Route(routeKey: route.routeKey.rawValue, integrationURI: base + route.path, requestParameters: parameters,
-                      twoWay: twoWayRouteKeys.contains(route.routeKey.rawValue))
+                Route(
+                    routeKey: route.routeKey.rawValue, integrationURI: base + route.path, requestParameters: parameters,
+                    twoWay: twoWayRouteKeys.contains(route.routeKey.rawValue))
             }.sorted { $0.routeKey < $1.routeKey }
         )
     }

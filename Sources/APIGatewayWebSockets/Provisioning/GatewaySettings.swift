@@ -65,19 +65,27 @@ public struct GatewaySettings: Sendable, Hashable, Codable {
         func check(_ field: String, _ message: String?) { if let message { problems.append(.init(field: field, message: message)) } }
         check("name", Validation.apiName(name))
         check("description", Validation.length(description, max: 1024))
-        check("defaultChannel", defaultChannel.flatMap { channel in (try? ChannelName(channel)) == nil ? "'\(channel)' is not a channel name" : nil })
+        check(
+            "defaultChannel",
+            defaultChannel.flatMap { channel in (try? ChannelName(channel)) == nil ? "'\(channel)' is not a channel name" : nil })
         check("targetBaseURL", Validation.integrationURL(targetBaseURL, allowedHosts: allowedIntegrationHosts))
         check("routeSelectionExpression", Validation.routeSelectionExpression(routeSelectionExpression))
-        check("apiKeySelectionExpression",
-              ["$request.header.x-api-key", "$context.authorizer.usageIdentifierKey"].contains(apiKeySelectionExpression)
-                  ? nil : "must be $request.header.x-api-key or $context.authorizer.usageIdentifierKey")
+        check(
+            "apiKeySelectionExpression",
+            ["$request.header.x-api-key", "$context.authorizer.usageIdentifierKey"].contains(apiKeySelectionExpression)
+                ? nil : "must be $request.header.x-api-key or $context.authorizer.usageIdentifierKey")
         check("stage", Validation.stageName(stage))
         check("stageDescription", Validation.length(stageDescription, max: 1024))
         check("region", Validation.region(region))
         check("tags", Validation.tags(tags))
         check("customDomain", customDomain.flatMap(Validation.domainName))
         check("certificateARN", Validation.certificate(certificateARN, domain: customDomain))
-        check("hostedZoneID", hostedZoneID.flatMap { Validation.matches($0, #"^Z[A-Z0-9]{1,31}$"#) ? nil : "'\($0)' is not a Route 53 hosted zone id (Z followed by capitals and digits)" })
+        check(
+            "hostedZoneID",
+            hostedZoneID.flatMap {
+                Validation.matches($0, #"^Z[A-Z0-9]{1,31}$"#)
+                    ? nil : "'\($0)' is not a Route 53 hosted zone id (Z followed by capitals and digits)"
+            })
         if !problems.isEmpty { throw ProvisioningValidationError(problems: problems) }
     }
 }
@@ -189,8 +197,9 @@ enum Validation {
     /// or fragment.
     static func integrationURL(_ url: String, allowedHosts: Set<String>) -> String? {
         if url.isEmpty { return "not set: where API Gateway reaches this backend, e.g. https://backend.example.com" }
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              let host = components.host, !host.isEmpty
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            ["http", "https"].contains(scheme),
+            let host = components.host, !host.isEmpty
         else { return "'\(url)' is not an absolute http(s) URL" }
         if components.query != nil || components.fragment != nil { return "'\(url)' must not have a query or fragment" }
         if !allowedHosts.isEmpty && !allowedHosts.contains(host.lowercased()) {

@@ -9,8 +9,10 @@ public struct ExistingAPI: Sendable {
     public var routeResponses: [String: [APIGatewayV2.RouteResponse]]
     public var stage: APIGatewayV2.Stage?
 
-    public init(api: APIGatewayV2.Api, integrations: [APIGatewayV2.Integration], routes: [APIGatewayV2.Route],
-                routeResponses: [String: [APIGatewayV2.RouteResponse]], stage: APIGatewayV2.Stage?) {
+    public init(
+        api: APIGatewayV2.Api, integrations: [APIGatewayV2.Integration], routes: [APIGatewayV2.Route],
+        routeResponses: [String: [APIGatewayV2.RouteResponse]], stage: APIGatewayV2.Stage?
+    ) {
         self.api = api
         self.integrations = integrations
         self.routes = routes
@@ -27,7 +29,9 @@ public struct ExistingAPI: Sendable {
             responses[id] = try await client.getRouteResponses(apiId, id)
         }
         let existingStage: APIGatewayV2.Stage?
-        do { existingStage = try await client.getStage(apiId, stage) } catch let error as AWSError where error.code == .notFound { existingStage = nil }
+        do { existingStage = try await client.getStage(apiId, stage) } catch let error as AWSError where error.code == .notFound {
+            existingStage = nil
+        }
         return ExistingAPI(
             api: try await client.getApi(apiId), integrations: try await client.getIntegrations(apiId), routes: routes,
             routeResponses: responses, stage: existingStage
@@ -71,7 +75,8 @@ public struct Plan: Sendable, CustomStringConvertible {
 
     public var description: String {
         guard !steps.isEmpty else { return "No changes: API Gateway matches the app's routes." }
-        return (["Plan for API '\(desired.name)'\(apiId.map { " (\($0))" } ?? ""), stage '\(desired.stage)':"]
+        return
+            (["Plan for API '\(desired.name)'\(apiId.map { " (\($0))" } ?? ""), stage '\(desired.stage)':"]
             + steps.map { "  \($0.summary)" } + ["\(steps.count) change(s)."]).joined(separator: "\n")
     }
 }
@@ -84,7 +89,8 @@ public enum Planner {
     public static func plan(_ desired: DesiredAPI, existing: ExistingAPI?) -> Plan {
         var steps: [PlanStep] = []
         guard let existing else {
-            steps.append(PlanStep(action: .createAPI, summary: "+ create WebSocket API '\(desired.name)' (\(desired.routeSelectionExpression))"))
+            steps.append(
+                PlanStep(action: .createAPI, summary: "+ create WebSocket API '\(desired.name)' (\(desired.routeSelectionExpression))"))
             for route in desired.routes { steps += createSteps(route) }
             steps.append(PlanStep(action: .createStage, summary: "+ create stage '\(desired.stage)'"))
             steps.append(PlanStep(action: .deploy, summary: "~ deploy stage '\(desired.stage)'"))
@@ -97,23 +103,32 @@ public enum Planner {
             ("description", existing.api.description.nonEmpty, desired.description.nonEmpty),
         ].filter { $0.1 != $0.2 }
         if !apiChanges.isEmpty {
-            steps.append(PlanStep(action: .updateAPI, summary: "~ API " + apiChanges.map { "\($0.0) \($0.1 ?? "none") → \($0.2 ?? "none")" }.joined(separator: ", ")))
+            steps.append(
+                PlanStep(
+                    action: .updateAPI,
+                    summary: "~ API " + apiChanges.map { "\($0.0) \($0.1 ?? "none") → \($0.2 ?? "none")" }.joined(separator: ", ")))
         }
         let existingTags = (existing.api.tags ?? [:]).filter { !$0.key.lowercased().hasPrefix("aws:") }
         if existingTags != desired.tags {
-            func list(_ tags: [String: String]) -> String { tags.isEmpty ? "none" : tags.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") }
-            steps.append(PlanStep(
-                action: .updateTags(remove: existingTags.keys.filter { desired.tags[$0] == nil }.sorted()),
-                summary: "~ tags \(list(existingTags)) → \(list(desired.tags))"
-            ))
+            func list(_ tags: [String: String]) -> String {
+                tags.isEmpty ? "none" : tags.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            }
+            steps.append(
+                PlanStep(
+                    action: .updateTags(remove: existingTags.keys.filter { desired.tags[$0] == nil }.sorted()),
+                    summary: "~ tags \(list(existingTags)) → \(list(desired.tags))"
+                ))
         }
-        let integrations = Dictionary(existing.integrations.compactMap { i in i.integrationId.map { ($0, i) } }, uniquingKeysWith: { a, _ in a })
+        let integrations = Dictionary(
+            existing.integrations.compactMap { i in i.integrationId.map { ($0, i) } }, uniquingKeysWith: { a, _ in a })
         let targeted = Set(existing.routes.compactMap { $0.target })
         var orphans = existing.integrations.filter { $0.integrationId.map { !targeted.contains("integrations/\($0)") } ?? false }
         for route in desired.routes {
             guard let current = existing.routes.first(where: { $0.routeKey == route.routeKey }), let routeId = current.routeId else {
                 // An integration a stopped apply created for this route is reused, not duplicated.
-                if let index = orphans.firstIndex(where: { $0.integrationUri == route.integrationURI }), let id = orphans[index].integrationId {
+                if let index = orphans.firstIndex(where: { $0.integrationUri == route.integrationURI }),
+                    let id = orphans[index].integrationId
+                {
                     orphans.remove(at: index)
                     steps += createSteps(route, reusing: id)
                 } else {
@@ -126,22 +141,32 @@ public enum Planner {
                 if integration.integrationUri != route.integrationURI || (integration.requestParameters ?? [:]) != route.requestParameters
                     || integration.integrationType != "HTTP_PROXY"
                 {
-                    steps.append(PlanStep(
-                        action: .updateIntegration(routeKey: route.routeKey, integrationId: integrationId),
-                        summary: "~ \(route.routeKey): integration → POST \(route.integrationURI)"
-                            + ((integration.requestParameters ?? [:]) != route.requestParameters ? " (request parameters changed)" : "")
-                    ))
+                    steps.append(
+                        PlanStep(
+                            action: .updateIntegration(routeKey: route.routeKey, integrationId: integrationId),
+                            summary: "~ \(route.routeKey): integration → POST \(route.integrationURI)"
+                                + ((integration.requestParameters ?? [:]) != route.requestParameters ? " (request parameters changed)" : "")
+                        ))
                 }
             } else {
-                steps.append(PlanStep(action: .createIntegration(routeKey: route.routeKey), summary: "+ \(route.routeKey): integration POST \(route.integrationURI)"))
-                steps.append(PlanStep(action: .updateRoute(routeKey: route.routeKey, routeId: routeId), summary: "~ \(route.routeKey): target the new integration"))
+                steps.append(
+                    PlanStep(
+                        action: .createIntegration(routeKey: route.routeKey),
+                        summary: "+ \(route.routeKey): integration POST \(route.integrationURI)"))
+                steps.append(
+                    PlanStep(
+                        action: .updateRoute(routeKey: route.routeKey, routeId: routeId),
+                        summary: "~ \(route.routeKey): target the new integration"))
             }
             let twoWayNow = existing.routeResponses[routeId]?.contains { $0.routeResponseKey == "$default" } == true
             if route.twoWay && !twoWayNow {
                 if current.routeResponseSelectionExpression == nil {
-                    steps.append(PlanStep(action: .updateRoute(routeKey: route.routeKey, routeId: routeId), summary: "~ \(route.routeKey): two-way"))
+                    steps.append(
+                        PlanStep(action: .updateRoute(routeKey: route.routeKey, routeId: routeId), summary: "~ \(route.routeKey): two-way"))
                 }
-                steps.append(PlanStep(action: .createRouteResponse(routeKey: route.routeKey), summary: "+ \(route.routeKey): route response $default"))
+                steps.append(
+                    PlanStep(
+                        action: .createRouteResponse(routeKey: route.routeKey), summary: "+ \(route.routeKey): route response $default"))
             }
         }
         for route in existing.routes where !desired.routes.contains(where: { $0.routeKey == route.routeKey }) {
@@ -151,7 +176,12 @@ public enum Planner {
         }
         if let stage = existing.stage {
             if stage.description.nonEmpty != desired.stageDescription.nonEmpty {
-                steps.append(PlanStep(action: .updateStage, summary: "~ stage '\(desired.stage)' description \(stage.description ?? "none") → \(desired.stageDescription ?? "none")"))
+                steps.append(
+                    PlanStep(
+                        action: .updateStage,
+                        summary:
+                            "~ stage '\(desired.stage)' description \(stage.description ?? "none") → \(desired.stageDescription ?? "none")")
+                )
             }
         } else {
             steps.append(PlanStep(action: .createStage, summary: "+ create stage '\(desired.stage)'"))
@@ -166,14 +196,20 @@ public enum Planner {
     private static func createSteps(_ route: DesiredAPI.Route, reusing integrationId: String? = nil) -> [PlanStep] {
         var steps: [PlanStep] = []
         if integrationId == nil {
-            steps.append(PlanStep(action: .createIntegration(routeKey: route.routeKey), summary: "+ \(route.routeKey): integration POST \(route.integrationURI)"))
+            steps.append(
+                PlanStep(
+                    action: .createIntegration(routeKey: route.routeKey),
+                    summary: "+ \(route.routeKey): integration POST \(route.integrationURI)"))
         }
-        steps.append(PlanStep(
-            action: .createRoute(routeKey: route.routeKey, integrationId: integrationId),
-            summary: "+ \(route.routeKey): route\(route.twoWay ? " (two-way)" : "")\(integrationId.map { " on existing integration \($0)" } ?? "")"
-        ))
+        steps.append(
+            PlanStep(
+                action: .createRoute(routeKey: route.routeKey, integrationId: integrationId),
+                summary:
+                    "+ \(route.routeKey): route\(route.twoWay ? " (two-way)" : "")\(integrationId.map { " on existing integration \($0)" } ?? "")"
+            ))
         if route.twoWay {
-            steps.append(PlanStep(action: .createRouteResponse(routeKey: route.routeKey), summary: "+ \(route.routeKey): route response $default"))
+            steps.append(
+                PlanStep(action: .createRouteResponse(routeKey: route.routeKey), summary: "+ \(route.routeKey): route response $default"))
         }
         return steps
     }
@@ -194,7 +230,9 @@ public enum Planner {
     /// - Throws: the first failing step's error; steps before it stay done, and planning again
     ///   from what then exists resumes without duplicates.
     @discardableResult
-    public static func apply(_ plan: Plan, client: ControlPlaneClient, progress: @Sendable (PlanStep, Progress) async throws -> Void = { _, _ in }) async throws -> String {
+    public static func apply(
+        _ plan: Plan, client: ControlPlaneClient, progress: @Sendable (PlanStep, Progress) async throws -> Void = { _, _ in }
+    ) async throws -> String {
         let desired = plan.desired
         var apiId = plan.apiId
         var apiEndpoint: String?
@@ -206,8 +244,10 @@ public enum Planner {
             }
         }
         func integrationInput(_ route: DesiredAPI.Route) -> APIGatewayV2.Integration {
-            .init(integrationType: "HTTP_PROXY", integrationMethod: "POST", integrationUri: route.integrationURI, connectionType: "INTERNET",
-                  passthroughBehavior: "WHEN_NO_MATCH", payloadFormatVersion: "1.0", requestParameters: route.requestParameters, timeoutInMillis: 29_000)
+            .init(
+                integrationType: "HTTP_PROXY", integrationMethod: "POST", integrationUri: route.integrationURI, connectionType: "INTERNET",
+                passthroughBehavior: "WHEN_NO_MATCH", payloadFormatVersion: "1.0", requestParameters: route.requestParameters,
+                timeoutInMillis: 29_000)
         }
         func route(_ key: String) -> DesiredAPI.Route { desired.routes.first { $0.routeKey == key }! }
         for step in plan.steps {
@@ -215,19 +255,22 @@ public enum Planner {
             var created: String?
             switch step.action {
             case .createAPI:
-                let api = try await client.createApi(.init(
-                    name: desired.name, protocolType: "WEBSOCKET", routeSelectionExpression: desired.routeSelectionExpression,
-                    apiKeySelectionExpression: desired.apiKeySelectionExpression, description: desired.description,
-                    disableSchemaValidation: true, tags: desired.tags.isEmpty ? nil : desired.tags
-                ))
+                let api = try await client.createApi(
+                    .init(
+                        name: desired.name, protocolType: "WEBSOCKET", routeSelectionExpression: desired.routeSelectionExpression,
+                        apiKeySelectionExpression: desired.apiKeySelectionExpression, description: desired.description,
+                        disableSchemaValidation: true, tags: desired.tags.isEmpty ? nil : desired.tags
+                    ))
                 apiId = api.apiId
                 apiEndpoint = api.apiEndpoint
                 created = api.apiId
             case .updateAPI:
-                _ = try await client.updateApi(apiId!, .init(
-                    name: desired.name, routeSelectionExpression: desired.routeSelectionExpression,
-                    apiKeySelectionExpression: desired.apiKeySelectionExpression, description: desired.description ?? ""
-                ))
+                _ = try await client.updateApi(
+                    apiId!,
+                    .init(
+                        name: desired.name, routeSelectionExpression: desired.routeSelectionExpression,
+                        apiKeySelectionExpression: desired.apiKeySelectionExpression, description: desired.description ?? ""
+                    ))
             case .updateTags(let remove):
                 let arn = client.apiARN(apiId!)
                 if !desired.tags.isEmpty { try await client.tagResource(arn, desired.tags) }
@@ -242,17 +285,22 @@ public enum Planner {
                 guard let integrationId = reused ?? integrationIds[key] else {
                     throw AWSError(status: 0, code: "PlanOrder", message: "route \(key) has no integration to target")
                 }
-                routeIds[key] = try await client.createRoute(apiId!, .init(
-                    routeKey: key, target: "integrations/\(integrationId)",
-                    routeResponseSelectionExpression: desiredRoute.twoWay ? "$default" : nil, authorizationType: "NONE"
-                )).routeId
+                routeIds[key] = try await client.createRoute(
+                    apiId!,
+                    .init(
+                        routeKey: key, target: "integrations/\(integrationId)",
+                        routeResponseSelectionExpression: desiredRoute.twoWay ? "$default" : nil, authorizationType: "NONE"
+                    )
+                ).routeId
                 created = routeIds[key]
             case .updateRoute(let key, let id):
                 let desiredRoute = route(key)
-                _ = try await client.updateRoute(apiId!, id, .init(
-                    target: integrationIds[key].map { "integrations/\($0)" },
-                    routeResponseSelectionExpression: desiredRoute.twoWay ? "$default" : nil
-                ))
+                _ = try await client.updateRoute(
+                    apiId!, id,
+                    .init(
+                        target: integrationIds[key].map { "integrations/\($0)" },
+                        routeResponseSelectionExpression: desiredRoute.twoWay ? "$default" : nil
+                    ))
             case .createRouteResponse(let key):
                 _ = try await client.createRouteResponse(apiId!, routeIds[key]!, .init(routeResponseKey: "$default"))
             case .deleteRoute(_, let id):
@@ -262,7 +310,9 @@ public enum Planner {
             case .updateStage:
                 _ = try await client.updateStage(apiId!, desired.stage, .init(description: desired.stageDescription ?? ""))
             case .deploy:
-                deploymentId = try await client.createDeployment(apiId!, .init(description: "applied by swift-apigateway-websockets", stageName: desired.stage)).deploymentId
+                deploymentId = try await client.createDeployment(
+                    apiId!, .init(description: "applied by swift-apigateway-websockets", stageName: desired.stage)
+                ).deploymentId
                 created = deploymentId
             }
             try await progress(step, Progress(apiId: apiId!, apiEndpoint: apiEndpoint, deploymentId: deploymentId, resourceId: created))

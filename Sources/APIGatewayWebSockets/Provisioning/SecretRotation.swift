@@ -23,13 +23,16 @@ public struct SecretRotation: Sendable, CustomStringConvertible {
 
     public var description: String {
         guard !changes.isEmpty else { return "No changes: every integration of \(apiId) already sends the new secret." }
-        return (["Rotate the \(secretHeader) secret of API \(apiId):"]
+        return
+            (["Rotate the \(secretHeader) secret of API \(apiId):"]
             + changes.map { "  ~ integration \($0.integrationId) (\($0.integrationURI ?? "no URI")): new secret" }
             + ["  ~ deploy stage '\(stage)'", "\(changes.count) integration(s)."]).joined(separator: "\n")
     }
 
     /// The integrations whose secret header differs from `newSecret`.
-    public static func plan(apiId: String, stage: String, secretHeader: String, newSecret: String, client: ControlPlaneClient) async throws -> SecretRotation {
+    public static func plan(apiId: String, stage: String, secretHeader: String, newSecret: String, client: ControlPlaneClient) async throws
+        -> SecretRotation
+    {
         let key = "integration.request.header.\(secretHeader)"
         let value = "'\(newSecret)'"
         let changes = try await client.getIntegrations(apiId).compactMap { integration -> Change? in
@@ -38,7 +41,8 @@ public struct SecretRotation: Sendable, CustomStringConvertible {
             parameters[key] = value
             return Change(integrationId: id, integrationURI: integration.integrationUri, requestParameters: parameters)
         }
-        return SecretRotation(apiId: apiId, stage: stage, secretHeader: secretHeader, changes: changes.sorted { $0.integrationId < $1.integrationId })
+        return SecretRotation(
+            apiId: apiId, stage: stage, secretHeader: secretHeader, changes: changes.sorted { $0.integrationId < $1.integrationId })
     }
 
     /// Updates each integration, then deploys the stage.

@@ -1,5 +1,5 @@
-public import NIOCore
 import Foundation
+public import NIOCore
 import NIOFoundationCompat
 
 /// The named handlers of one controller.

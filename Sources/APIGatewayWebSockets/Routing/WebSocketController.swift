@@ -69,6 +69,7 @@ public struct ConnectDecision: Sendable {
 
     /// Reject the handshake: API Gateway answers the client's upgrade with `status`.
     public static func reject(status: HTTPResponse.Status, reason: String) -> ConnectDecision {
-        ConnectDecision(kind: .reject(Refusal(code: .connectRejected, status: status, reason: reason, detail: "connect hook rejected: \(reason)")))
+        ConnectDecision(
+            kind: .reject(Refusal(code: .connectRejected, status: status, reason: reason, detail: "connect hook rejected: \(reason)")))
     }
 }

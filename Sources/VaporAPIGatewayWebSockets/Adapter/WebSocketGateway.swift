@@ -74,7 +74,9 @@ public final class WebSocketGateway: Sendable {
     public func register(_ controller: some WebSocketController, at path: String? = nil) throws {
         for endpoint in try dispatcher.register(controller, at: path) {
             let components = endpoint.route.path.split(separator: "/").map { PathComponent.constant(String($0)) }
-            routes.on(.POST, components, body: .collect(maxSize: maxCollectedBody), use: EndpointResponder(dispatcher: dispatcher, endpoint: endpoint).respond)
+            routes.on(
+                .POST, components, body: .collect(maxSize: maxCollectedBody),
+                use: EndpointResponder(dispatcher: dispatcher, endpoint: endpoint).respond)
         }
     }
 

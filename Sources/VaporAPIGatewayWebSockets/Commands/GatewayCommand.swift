@@ -15,12 +15,14 @@ public import Vapor
 /// ```
 public struct GatewayCommand: AsyncCommand {
     public struct Signature: CommandSignature {
-        @Argument(name: "action", help: """
-            configure (create or change the gateway record), status (show it), plan (show the difference from API Gateway), \
-            apply (make it so), domain (custom domain and mapping), import (read an existing API into the records), \
-            export (CloudFormation or Terraform), rotate-secret (new gateway secret on every integration), \
-            add-route / remove-route (a route no controller declares)
-            """)
+        @Argument(
+            name: "action",
+            help: """
+                configure (create or change the gateway record), status (show it), plan (show the difference from API Gateway), \
+                apply (make it so), domain (custom domain and mapping), import (read an existing API into the records), \
+                export (CloudFormation or Terraform), rotate-secret (new gateway secret on every integration), \
+                add-route / remove-route (a route no controller declares)
+                """)
         var action: String
         @Option(name: "gateway", short: "g", help: "The gateway record's name (needed when there are several)")
         var gateway: String?
@@ -54,7 +56,11 @@ public struct GatewayCommand: AsyncCommand {
         var integrationURL: String?
         @Option(name: "route-name", help: "add-route: a label for people (default: the route key)")
         var routeName: String?
-        @Option(name: "format", help: "export: yaml (CloudFormation, default), json, terraform or console; plan: text (default) or console (the changes as console steps)")
+        @Option(
+            name: "format",
+            help:
+                "export: yaml (CloudFormation, default), json, terraform or console; plan: text (default) or console (the changes as console steps)"
+        )
         var format: String?
         @Option(name: "secret", help: "rotate-secret: the new secret (default: the app's first accepted secret)")
         var secret: String?
@@ -159,7 +165,8 @@ public struct GatewayCommand: AsyncCommand {
             }
             try update(&settings, with: options)
             let model = try await bare.configure(settings)
-            return "Gateway '\(name)' saved (\(model.status.rawValue)): \(settings.targetBaseURL), stage '\(settings.stage)', \(settings.region)."
+            return
+                "Gateway '\(name)' saved (\(model.status.rawValue)): \(settings.targetBaseURL), stage '\(settings.stage)', \(settings.region)."
                 + " Next: gateway plan --gateway \(name)"
         case "plan":
             let name = try await named()
@@ -217,7 +224,11 @@ public struct GatewayCommand: AsyncCommand {
             try await bare.removeRoute(key, from: name)
             return "Route '\(key)' removed from gateway '\(name)'; the next apply deletes it from API Gateway."
         default:
-            throw Abort(.badRequest, reason: "unknown action \(action): configure, status, plan, apply, domain, import, export, rotate-secret, add-route or remove-route")
+            throw Abort(
+                .badRequest,
+                reason:
+                    "unknown action \(action): configure, status, plan, apply, domain, import, export, rotate-secret, add-route or remove-route"
+            )
         }
     }
 
@@ -231,10 +242,12 @@ public struct GatewayCommand: AsyncCommand {
             "  deployment   \(model.deploymentID ?? "none")",
         ]
         if let domain = model.customDomain {
-            lines.append("  domain       \(domain) → \(model.domainTarget ?? "not created")\(model.apiMappingID.map { ", mapping \($0)" } ?? "")")
+            lines.append(
+                "  domain       \(domain) → \(model.domainTarget ?? "not created")\(model.apiMappingID.map { ", mapping \($0)" } ?? "")")
         }
         for route in model.routes.sorted(by: { $0.routeKey < $1.routeKey }) {
-            lines.append("  route        \(route.routeKey) → POST \(route.integrationURL) (\(route.deployed ? "deployed" : "not deployed"))")
+            lines.append(
+                "  route        \(route.routeKey) → POST \(route.integrationURL) (\(route.deployed ? "deployed" : "not deployed"))")
         }
         if let error = model.lastError { lines.append("  last error   \(error)") }
         return lines.joined(separator: "\n")

@@ -58,8 +58,10 @@ public final class GatewayModel: Model, @unchecked Sendable {  // Fluent models 
 
     /// A served API registered directly, with no settings to provision from.
     public convenience init(_ record: GatewayRecord) {
-        self.init(settings: GatewaySettings(name: record.apiID.rawValue, defaultChannel: record.defaultChannel?.rawValue,
-                                            targetBaseURL: "", stage: record.stage, region: record.region))
+        self.init(
+            settings: GatewaySettings(
+                name: record.apiID.rawValue, defaultChannel: record.defaultChannel?.rawValue,
+                targetBaseURL: "", stage: record.stage, region: record.region))
         self.apiID = record.apiID.rawValue
         self.managementEndpoint = record.managementEndpoint
         self.status = .applied
@@ -113,7 +115,11 @@ public final class GatewayModel: Model, @unchecked Sendable {  // Fluent models 
     /// `wss://id.execute-api.region.amazonaws.com` and stage → `https://id.execute-api.region.amazonaws.com/stage`.
     static func managementEndpoint(apiEndpoint: String, stage: String) -> String {
         var base = apiEndpoint
-        if base.hasPrefix("wss://") { base = "https://" + base.dropFirst(6) } else if base.hasPrefix("ws://") { base = "http://" + base.dropFirst(5) }
+        if base.hasPrefix("wss://") {
+            base = "https://" + base.dropFirst(6)
+        } else if base.hasPrefix("ws://") {
+            base = "http://" + base.dropFirst(5)
+        }
         while base.hasSuffix("/") { base.removeLast() }
         return "\(base)/\(stage)"
     }

@@ -63,7 +63,9 @@ public struct GatewayProvisioner: Sendable {
     /// - Throws: ``ProvisioningError`` (400) listing every invalid field; nothing is saved then.
     @discardableResult
     public func configure(_ settings: GatewaySettings) async throws -> GatewayModel {
-        do { try settings.validate(allowedIntegrationHosts: options.allowedIntegrationHosts) } catch let error as ProvisioningValidationError {
+        do { try settings.validate(allowedIntegrationHosts: options.allowedIntegrationHosts) } catch let error
+            as ProvisioningValidationError
+        {
             throw ProvisioningError.invalid(error)
         }
         let db = database()
@@ -85,9 +87,11 @@ public struct GatewayProvisioner: Sendable {
     public func soleGatewayName() async throws -> String {
         let names = try await GatewayModel.query(on: database()).all(\.$name)
         guard names.count == 1 else {
-            throw Abort(.badRequest, reason: names.isEmpty
-                ? "no gateway records yet: create one with `gateway configure --gateway NAME --public-url URL`"
-                : "several gateways (\(names.sorted().joined(separator: ", "))): choose one with --gateway")
+            throw Abort(
+                .badRequest,
+                reason: names.isEmpty
+                    ? "no gateway records yet: create one with `gateway configure --gateway NAME --public-url URL`"
+                    : "several gateways (\(names.sorted().joined(separator: ", "))): choose one with --gateway")
         }
         return names[0]
     }
@@ -107,7 +111,8 @@ public struct GatewayProvisioner: Sendable {
         let gatewayModel = try await model(named: gatewayName)
         let db = database()
         let gatewayID = try gatewayModel.requireID()
-        let existing = try await GatewayRouteModel.query(on: db).filter(\.$gateway.$id == gatewayID).filter(\.$routeKey == route.routeKey).first()
+        let existing = try await GatewayRouteModel.query(on: db).filter(\.$gateway.$id == gatewayID).filter(\.$routeKey == route.routeKey)
+            .first()
         let model = existing ?? GatewayRouteModel(gatewayID: gatewayID, route: route)
         model.name = route.name
         model.integrationURL = route.integrationURL
@@ -136,7 +141,8 @@ public struct GatewayProvisioner: Sendable {
             let configuration = gateway.dispatcher.configuration
             return try DesiredAPI(
                 settings: settings, routes: gateway.registeredRoutes, additionalRoutes: model.routes.map(\.route),
-                secretHeader: configuration.secretHeader.rawName, secret: configuration.secrets.first, twoWayRouteKeys: options.twoWayRouteKeys
+                secretHeader: configuration.secretHeader.rawName, secret: configuration.secrets.first,
+                twoWayRouteKeys: options.twoWayRouteKeys
             )
         } catch let error as ProvisioningValidationError {
             throw ProvisioningError.invalid(error)
@@ -194,7 +200,9 @@ public struct GatewayProvisioner: Sendable {
     }
 
     /// Writes what one step produced, under the claim `token`.
-    private static func record(_ step: PlanStep, _ progress: Planner.Progress, gatewayID: UUID, token: String, on db: any Database) async throws {
+    private static func record(_ step: PlanStep, _ progress: Planner.Progress, gatewayID: UUID, token: String, on db: any Database)
+        async throws
+    {
         let update = GatewayModel.query(on: db).filter(\.$id == gatewayID).filter(\.$claimToken == token)
         switch step.action {
         case .createAPI:
@@ -229,7 +237,8 @@ public struct GatewayProvisioner: Sendable {
 
     /// Runs `body` holding the gateway's claim, then releases it. An apply records its outcome
     /// (`applied`, or `failed` with the error); other actions leave the status as it was.
-    private func withClaim<T: Sendable>(_ name: String, recordingOutcome: Bool = true, _ body: (String) async throws -> T) async throws -> T {
+    private func withClaim<T: Sendable>(_ name: String, recordingOutcome: Bool = true, _ body: (String) async throws -> T) async throws -> T
+    {
         let previous = try await model(named: name)
         let token = UUID().uuidString
         try await claim(name, token: token)
@@ -264,11 +273,13 @@ public struct GatewayProvisioner: Sendable {
         }
         let now = Int64(Date().timeIntervalSince1970)
         let stale = now - Int64(options.claimTimeout)
-        let claimed = try await sql.raw("""
+        let claimed = try await sql.raw(
+            """
             UPDATE \(ident: GatewayModel.schema) SET claim_token = \(bind: token), claimed_at = \(bind: now), status = \(bind: GatewayModel.Status.applying.rawValue)
             WHERE name = \(bind: name) AND (claim_token IS NULL OR claimed_at < \(bind: stale))
             RETURNING name
-            """).all()
+            """
+        ).all()
         guard claimed.isEmpty else { return }
         let holder = try await model(named: name)
         let since = holder.claimedAt.map { Date(timeIntervalSince1970: TimeInterval($0)) }
@@ -290,7 +301,9 @@ extension GatewayProvisioner {
         let model = try await model(named: name)
         guard let apiID = model.apiID else { throw ProvisioningError.notApplied(name) }
         guard let domain = try desired(for: model).customDomain else {
-            throw ProvisioningError(status: .badRequest, reason: "gateway '\(name)' has no custom domain: set --domain and --certificate-arn with `gateway configure`")
+            throw ProvisioningError(
+                status: .badRequest,
+                reason: "gateway '\(name)' has no custom domain: set --domain and --certificate-arn with `gateway configure`")
         }
         if dryRun { return try await DomainPlan.plan(domain, apiId: apiID, stage: model.stage, client: client).description }
         let (plan, result) = try await withClaim(name, recordingOutcome: false) { token in
@@ -303,9 +316,12 @@ extension GatewayProvisioner {
         }
         var lines = [plan.description]
         if let target = result.domainTarget {
-            lines.append("DNS: point \(domain.domainName) at \(target)"
-                + (result.targetHostedZoneId.map { " (a Route 53 alias to hosted zone \($0)\(model.hostedZoneID.map { ", created in your zone \($0)" } ?? ""))" } ?? "")
-                + ".")
+            lines.append(
+                "DNS: point \(domain.domainName) at \(target)"
+                    + (result.targetHostedZoneId.map {
+                        " (a Route 53 alias to hosted zone \($0)\(model.hostedZoneID.map { ", created in your zone \($0)" } ?? ""))"
+                    } ?? "")
+                    + ".")
         }
         lines.append("Clients connect to wss://\(domain.domainName)")
         return lines.joined(separator: "\n")
@@ -321,7 +337,9 @@ extension GatewayProvisioner {
     ///   - targetBaseURL: where API Gateway reaches this backend; found from the integration of
     ///     a route this app registered when nil.
     @discardableResult
-    public func importAPI(_ apiID: String, name: String? = nil, stage: String? = nil, targetBaseURL: String? = nil) async throws -> GatewayModel {
+    public func importAPI(_ apiID: String, name: String? = nil, stage: String? = nil, targetBaseURL: String? = nil) async throws
+        -> GatewayModel
+    {
         let api = try await client.getApi(apiID)
         guard api.protocolType == nil || api.protocolType == "WEBSOCKET" else {
             throw ProvisioningError(status: .badRequest, reason: "API \(apiID) is \(api.protocolType!), not a WebSocket API")
@@ -330,12 +348,18 @@ extension GatewayProvisioner {
         let chosenStage: APIGatewayV2.Stage
         if let stage {
             guard let found = stages.first(where: { $0.stageName == stage }) else {
-                throw ProvisioningError(status: .notFound, reason: "API \(apiID) has no stage '\(stage)' (it has: \(stages.compactMap(\.stageName).joined(separator: ", ")))")
+                throw ProvisioningError(
+                    status: .notFound,
+                    reason: "API \(apiID) has no stage '\(stage)' (it has: \(stages.compactMap(\.stageName).joined(separator: ", ")))")
             }
             chosenStage = found
         } else {
             guard stages.count == 1 else {
-                throw ProvisioningError(status: .badRequest, reason: "API \(apiID) has \(stages.count) stages (\(stages.compactMap(\.stageName).joined(separator: ", "))): choose one with --stage")
+                throw ProvisioningError(
+                    status: .badRequest,
+                    reason:
+                        "API \(apiID) has \(stages.count) stages (\(stages.compactMap(\.stageName).joined(separator: ", "))): choose one with --stage"
+                )
             }
             chosenStage = stages[0]
         }
@@ -351,19 +375,24 @@ extension GatewayProvisioner {
         if base == nil {
             // A registered route's integration URI is the base URL followed by its path.
             for route in routes {
-                guard let uri = uri(route), let path = registered.first(where: { $0.routeKey.rawValue == route.routeKey })?.path, uri.hasSuffix(path) else { continue }
+                guard let uri = uri(route), let path = registered.first(where: { $0.routeKey.rawValue == route.routeKey })?.path,
+                    uri.hasSuffix(path)
+                else { continue }
                 base = String(uri.dropLast(path.count))
                 break
             }
         }
         guard let base else {
-            throw ProvisioningError(status: .badRequest, reason: "no route of API \(apiID) points at a route this app registers: give the backend's URL with --public-url")
+            throw ProvisioningError(
+                status: .badRequest,
+                reason: "no route of API \(apiID) points at a route this app registers: give the backend's URL with --public-url")
         }
         let db = database()
         // Re-importing (or importing an API registered directly) updates its record.
         let existing = try await GatewayModel.query(on: db).filter(\.$apiID == apiID).first()
         var settings = GatewaySettings(
-            name: name ?? existing?.name ?? api.name ?? apiID, description: api.description.flatMap { $0.isEmpty ? nil : $0 }, targetBaseURL: base,
+            name: name ?? existing?.name ?? api.name ?? apiID, description: api.description.flatMap { $0.isEmpty ? nil : $0 },
+            targetBaseURL: base,
             routeSelectionExpression: api.routeSelectionExpression ?? "$request.body.action",
             apiKeySelectionExpression: api.apiKeySelectionExpression ?? "$request.header.x-api-key",
             stage: chosenStage.stageName ?? "production", stageDescription: chosenStage.description.flatMap { $0.isEmpty ? nil : $0 },
@@ -378,7 +407,9 @@ extension GatewayProvisioner {
         if let existing, existing.name != settings.name {
             // Renamed by --gateway: the record keeps its id, rows and routes.
             if try await GatewayModel.query(on: db).filter(\.$name == settings.name).first() != nil {
-                throw ProvisioningError(status: .conflict, reason: "another gateway is named '\(settings.name)'; API \(apiID) is recorded as '\(existing.name)'")
+                throw ProvisioningError(
+                    status: .conflict, reason: "another gateway is named '\(settings.name)'; API \(apiID) is recorded as '\(existing.name)'"
+                )
             }
             existing.name = settings.name
             try await existing.save(on: db)
@@ -391,7 +422,9 @@ extension GatewayProvisioner {
         model.lastError = nil
         try await model.save(on: db)
         for route in routes {
-            guard let key = route.routeKey, !registered.contains(where: { $0.routeKey.rawValue == key }), let url = uri(route) else { continue }
+            guard let key = route.routeKey, !registered.contains(where: { $0.routeKey.rawValue == key }), let url = uri(route) else {
+                continue
+            }
             let record = try await addRoute(AdditionalRoute(name: key, routeKey: key, integrationURL: url), to: settings.name)
             record.routeID = route.routeId
             record.integrationID = route.target.map { String($0.dropFirst("integrations/".count)) }
@@ -409,22 +442,33 @@ extension GatewayProvisioner {
     public func rotateSecret(_ name: String, to newSecret: String? = nil, dryRun: Bool = false) async throws -> SecretRotation {
         let configuration = gateway.dispatcher.configuration
         guard let secret = newSecret ?? configuration.secrets.first else {
-            throw ProvisioningError(status: .badRequest, reason: "no secret to rotate to: give --secret, or list one in GatewayConfiguration.secrets")
+            throw ProvisioningError(
+                status: .badRequest, reason: "no secret to rotate to: give --secret, or list one in GatewayConfiguration.secrets")
         }
         guard configuration.secrets.contains(secret) else {
-            throw ProvisioningError(status: .badRequest, reason: "the app does not accept this secret yet: add it to GatewayConfiguration.secrets (first) and restart before rotating, or every event would be refused")
+            throw ProvisioningError(
+                status: .badRequest,
+                reason:
+                    "the app does not accept this secret yet: add it to GatewayConfiguration.secrets (first) and restart before rotating, or every event would be refused"
+            )
         }
         guard secret.count >= 16, secret.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0 != "'" }) else {
-            throw ProvisioningError(status: .badRequest, reason: "the secret must be at least 16 printable ASCII characters without spaces or quotes")
+            throw ProvisioningError(
+                status: .badRequest, reason: "the secret must be at least 16 printable ASCII characters without spaces or quotes")
         }
         let model = try await model(named: name)
         guard let apiID = model.apiID else { throw ProvisioningError.notApplied(name) }
         let header = configuration.secretHeader.rawName
-        if dryRun { return try await SecretRotation.plan(apiId: apiID, stage: model.stage, secretHeader: header, newSecret: secret, client: client) }
+        if dryRun {
+            return try await SecretRotation.plan(apiId: apiID, stage: model.stage, secretHeader: header, newSecret: secret, client: client)
+        }
         return try await withClaim(name, recordingOutcome: false) { token in
-            let rotation = try await SecretRotation.plan(apiId: apiID, stage: model.stage, secretHeader: header, newSecret: secret, client: client)
+            let rotation = try await SecretRotation.plan(
+                apiId: apiID, stage: model.stage, secretHeader: header, newSecret: secret, client: client)
             if let deployment = try await rotation.apply(client: client) {
-                try await GatewayModel.query(on: database()).filter(\.$name == name).filter(\.$claimToken == token).set(\.$deploymentID, to: deployment).update()
+                try await GatewayModel.query(on: database()).filter(\.$name == name).filter(\.$claimToken == token).set(
+                    \.$deploymentID, to: deployment
+                ).update()
             }
             return rotation
         }

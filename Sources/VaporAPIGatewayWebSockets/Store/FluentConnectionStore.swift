@@ -44,30 +44,36 @@ public struct FluentConnectionStore: ConnectionStore {
 
     public func connect(_ session: Session) async throws -> ConnectOutcome {
         let sql = try self.sql
-        let inserted = try await sql.raw("""
+        let inserted = try await sql.raw(
+            """
             INSERT INTO \(ident: Self.table) (\(unsafeRaw: Self.columns))
             VALUES (\(bind: session.connectionID.rawValue), \(bind: session.apiID.rawValue), \(bind: session.stage),
                     \(bind: session.channel?.rawValue), \(bind: session.userID), \(bind: session.connected),
                     \(bind: session.requestCount), \(bind: session.createdAt.milliseconds), \(bind: session.updatedAt.milliseconds))
             ON CONFLICT (connection_id) DO NOTHING
             RETURNING connection_id
-            """).all()
+            """
+        ).all()
         if !inserted.isEmpty { return .created }
-        let retried = try await sql.raw("""
+        let retried = try await sql.raw(
+            """
             UPDATE \(ident: Self.table)
             SET channel = \(bind: session.channel?.rawValue), user_id = \(bind: session.userID), updated_at = \(bind: session.updatedAt.milliseconds)
             WHERE connection_id = \(bind: session.connectionID.rawValue) AND api_id = \(bind: session.apiID.rawValue) AND connected = \(bind: true)
             RETURNING connection_id
-            """).all()
+            """
+        ).all()
         return retried.isEmpty ? .alreadyClosed : .retried
     }
 
     public func disconnect(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Bool {
-        let rows = try await sql.raw("""
+        let rows = try await sql.raw(
+            """
             UPDATE \(ident: Self.table) SET connected = \(bind: false), updated_at = \(bind: date.milliseconds)
             WHERE connection_id = \(bind: id.rawValue) AND api_id = \(bind: apiID.rawValue) AND connected = \(bind: true)
             RETURNING connection_id
-            """).all()
+            """
+        ).all()
         return !rows.isEmpty
     }
 
@@ -78,12 +84,16 @@ public struct FluentConnectionStore: ConnectionStore {
     }
 
     /// One statement: bump every live session among `ids` on `apiID`, returning the new rows.
-    private static func touch(_ ids: [ConnectionID], apiID: APIID, at date: Date, in sql: any SQLDatabase) async throws -> [ConnectionID: Session] {
-        let rows = try await sql.raw("""
+    private static func touch(_ ids: [ConnectionID], apiID: APIID, at date: Date, in sql: any SQLDatabase) async throws -> [ConnectionID:
+        Session]
+    {
+        let rows = try await sql.raw(
+            """
             UPDATE \(ident: Self.table) SET request_count = request_count + 1, updated_at = \(bind: date.milliseconds)
             WHERE api_id = \(bind: apiID.rawValue) AND connected = \(bind: true) AND connection_id IN (\(binds: ids.map(\.rawValue)))
             RETURNING \(unsafeRaw: Self.columns)
-            """).all()
+            """
+        ).all()
         var sessions: [ConnectionID: Session] = [:]
         for row in rows {
             let session = try Self.session(from: row)
@@ -93,17 +103,21 @@ public struct FluentConnectionStore: ConnectionStore {
     }
 
     public func session(_ id: ConnectionID) async throws -> Session? {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             SELECT \(unsafeRaw: Self.columns) FROM \(ident: Self.table) WHERE connection_id = \(bind: id.rawValue)
-            """).first().map(Self.session(from:))
+            """
+        ).first().map(Self.session(from:))
     }
 
     public func setChannel(_ channel: ChannelName?, for id: ConnectionID, apiID: APIID, at date: Date) async throws -> Bool {
-        let rows = try await sql.raw("""
+        let rows = try await sql.raw(
+            """
             UPDATE \(ident: Self.table) SET channel = \(bind: channel?.rawValue), updated_at = \(bind: date.milliseconds)
             WHERE connection_id = \(bind: id.rawValue) AND api_id = \(bind: apiID.rawValue) AND connected = \(bind: true)
             RETURNING connection_id
-            """).all()
+            """
+        ).all()
         return !rows.isEmpty
     }
 
@@ -120,18 +134,22 @@ public struct FluentConnectionStore: ConnectionStore {
         }
         let rows: [any SQLRow]
         if let filter {
-            rows = try await sql.raw("""
+            rows = try await sql.raw(
+                """
                 SELECT connection_id FROM \(ident: Self.table)
                 WHERE api_id = \(bind: apiID.rawValue) AND connected = \(bind: true) AND \(ident: filter.column) = \(bind: filter.value)
                   AND connection_id > \(bind: after)
                 ORDER BY connection_id LIMIT \(unsafeRaw: String(limit))
-                """).all()
+                """
+            ).all()
         } else {
-            rows = try await sql.raw("""
+            rows = try await sql.raw(
+                """
                 SELECT connection_id FROM \(ident: Self.table)
                 WHERE api_id = \(bind: apiID.rawValue) AND connected = \(bind: true) AND connection_id > \(bind: after)
                 ORDER BY connection_id LIMIT \(unsafeRaw: String(limit))
-                """).all()
+                """
+            ).all()
         }
         return try rows.map { try ConnectionID(try $0.decode(column: "connection_id", as: String.self)) }
     }
@@ -140,20 +158,24 @@ public struct FluentConnectionStore: ConnectionStore {
         var marked = 0
         for start in stride(from: 0, to: ids.count, by: Self.markGoneChunk) {
             let chunk = ids[start..<min(start + Self.markGoneChunk, ids.count)].map(\.rawValue)
-            marked += try await sql.raw("""
+            marked += try await sql.raw(
+                """
                 UPDATE \(ident: Self.table) SET connected = \(bind: false), updated_at = \(bind: date.milliseconds)
                 WHERE api_id = \(bind: apiID.rawValue) AND connected = \(bind: true) AND connection_id IN (\(binds: chunk))
                 RETURNING connection_id
-                """).all().count
+                """
+            ).all().count
         }
         return marked
     }
 
     public func purgeDisconnected(before date: Date) async throws -> Int {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             DELETE FROM \(ident: Self.table) WHERE connected = \(bind: false) AND updated_at < \(bind: date.milliseconds)
             RETURNING connection_id
-            """).all().count
+            """
+        ).all().count
     }
 
     private static func session(from row: any SQLRow) throws -> Session {

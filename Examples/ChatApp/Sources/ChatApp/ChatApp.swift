@@ -2,8 +2,8 @@ import APIGatewayAWS
 import APIGatewayLocal
 import APIGatewayWebSockets
 import Fluent
-import SQLKit
 import FluentSQLiteDriver
+import SQLKit
 import Vapor
 import VaporAPIGatewayWebSockets
 
@@ -35,9 +35,12 @@ public struct ChatSettings: Sendable {
         credentials: Credential? = ChatSettings.localCredentials
     ) {
         self.databasePath = databasePath
-        self.gateway = gateway ?? GatewayRecord(
-            apiID: try! APIID("chatlocal"), stage: "local", region: "us-east-1", managementEndpoint: "http://127.0.0.1:8081/chatlocal/local"
-        )
+        self.gateway =
+            gateway
+            ?? GatewayRecord(
+                apiID: try! APIID("chatlocal"), stage: "local", region: "us-east-1",
+                managementEndpoint: "http://127.0.0.1:8081/chatlocal/local"
+            )
         self.secret = secret
         self.credentials = credentials
     }
@@ -51,11 +54,13 @@ public struct ChatSettings: Sendable {
                 apiID: try Environment.get("CHAT_API_ID").map { try APIID($0) } ?? defaults.gateway.apiID,
                 stage: Environment.get("CHAT_STAGE") ?? defaults.gateway.stage,
                 region: Environment.get("CHAT_REGION") ?? defaults.gateway.region,
-                managementEndpoint: Environment.get("CHAT_MANAGEMENT_ENDPOINT").map { $0.isEmpty ? nil : $0 } ?? defaults.gateway.managementEndpoint
+                managementEndpoint: Environment.get("CHAT_MANAGEMENT_ENDPOINT").map { $0.isEmpty ? nil : $0 }
+                    ?? defaults.gateway.managementEndpoint
             ),
             secret: Environment.get("WS_GATEWAY_SECRET") ?? defaults.secret,
             // With AWS credentials in the environment, the chain (not the local keys) signs.
-            credentials: Environment.get("AWS_ACCESS_KEY_ID") == nil && Environment.get("AWS_PROFILE") == nil ? ChatSettings.localCredentials : nil
+            credentials: Environment.get("AWS_ACCESS_KEY_ID") == nil && Environment.get("AWS_PROFILE") == nil
+                ? ChatSettings.localCredentials : nil
         )
     }
 }
@@ -64,7 +69,9 @@ public struct ChatSettings: Sendable {
 /// controllers (`$default` at `/ws/…`, `notifications` at `/websockets/notifications/`), and
 /// replies through API Gateway's `@connections` API with ``ManagementClient`` (or `poster`).
 @discardableResult
-public func configureChat(_ app: Application, settings: ChatSettings, poster: (any ConnectionPoster)? = nil) async throws -> WebSocketGateway {
+public func configureChat(_ app: Application, settings: ChatSettings, poster: (any ConnectionPoster)? = nil) async throws
+    -> WebSocketGateway
+{
     app.databases.use(.sqlite(.file(settings.databasePath), sqlLogLevel: .trace), as: .sqlite)
     app.migrations.add(CreateWebSocketTables())
     try await app.autoMigrate()
@@ -106,7 +113,8 @@ func useWriteAheadLog(_ app: Application) async throws {
 func makeManagementClient(_ app: Application, settings: ChatSettings) -> ManagementClient {
     let http = ManagementClient.makeHTTPClient(maximumConnections: 64)
     app.lifecycle.use(HTTPClientShutdown(client: http))
-    let credentials: any CredentialProvider = settings.credentials.map { StaticCredentialProvider($0) }
+    let credentials: any CredentialProvider =
+        settings.credentials.map { StaticCredentialProvider($0) }
         ?? CredentialProviderChain.default(httpClient: http)
     return ManagementClient(httpClient: http, credentials: credentials, logger: app.logger)
 }

@@ -26,7 +26,8 @@ do {
         )
         try await local.start()
         localGateway = local
-        app.logger.notice("local gateway: connect to ws://127.0.0.1:\(local.port ?? port)/\(settings.gateway.apiID)/\(settings.gateway.stage)")
+        app.logger.notice(
+            "local gateway: connect to ws://127.0.0.1:\(local.port ?? port)/\(settings.gateway.apiID)/\(settings.gateway.stage)")
     }
     try await app.execute()
 } catch {
