@@ -324,6 +324,31 @@ import VaporAPIGatewayWebSockets
         try await stale.save(on: fixture.app.db)
         try await fixture.provisioner.apply("chat")
         #expect(try await fixture.model().claimToken == nil)
+
+        // An apply whose claim went stale while it was stuck, and was taken over, stops at its
+        // next step instead of racing the one that took over.
+        try await fixture.run("configure") {
+            $0.gateway = "stuck"; $0.publicURL = "https://backend.example.com"
+        }
+        let (stuck, release) = (AsyncStream<Void>.makeStream(), AsyncStream<Void>.makeStream())
+        let slow = Task {
+            try await fixture.provisioner.apply("stuck") { step in
+                guard step.action == .createAPI else { return }
+                stuck.continuation.yield()
+                for await _ in release.stream { break }
+            }
+        }
+        for await _ in stuck.stream { break }
+        let aged = try await fixture.provisioner.model(named: "stuck")
+        aged.claimedAt = 0
+        try await aged.save(on: fixture.app.db)
+        try await fixture.provisioner.apply("stuck")
+        release.continuation.yield()
+        let stopped = await #expect(throws: ProvisioningError.self) { try await slow.value }
+        #expect(stopped?.reason.contains("took over this one's claim") == true)
+        #expect(gateway.currentAPIs.filter { $0.name == "stuck" }.count == 1)
+        let finished = try await fixture.provisioner.model(named: "stuck")
+        #expect(finished.status == .applied && finished.claimToken == nil, "the stopped apply does not overwrite the outcome")
         try await fixture.shutdown()
         try await gateway.stop()
     }

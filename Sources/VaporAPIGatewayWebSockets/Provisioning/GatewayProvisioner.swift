@@ -190,6 +190,7 @@ public struct GatewayProvisioner: Sendable {
                 apiID = existing
             } else {
                 apiID = try await Planner.apply(plan, client: client) { step, progress in
+                    try await holdClaim(name, token: token)
                     try await Self.record(step, progress, gatewayID: gatewayID, token: token, on: db)
                     try await onStep(step)
                 }
@@ -229,7 +230,7 @@ public struct GatewayProvisioner: Sendable {
         for record in records {
             let route = routes.first { $0.routeKey == record.routeKey }
             record.routeID = route?.routeId
-            record.integrationID = route?.target.map { $0.hasPrefix("integrations/") ? String($0.dropFirst(13)) : $0 }
+            record.integrationID = route?.target.map { $0.hasPrefix("integrations/") ? String($0.dropFirst("integrations/".count)) : $0 }
             record.deployed = deployed && route != nil
             try await record.save(on: db)
         }
@@ -263,6 +264,26 @@ public struct GatewayProvisioner: Sendable {
             _ = try? await gateway.directory.reload()
             throw error
         }
+    }
+
+    /// Renews the claim after a step, so a long apply is not taken for a dead one.
+    /// - Throws: ``ProvisioningError`` (409) when another apply took the claim over: this one
+    ///   stops rather than race it.
+    private func holdClaim(_ name: String, token: String) async throws {
+        guard let sql = database() as? any SQLDatabase else { return }
+        let renewed = try await sql.raw(
+            """
+            UPDATE \(ident: GatewayModel.schema) SET claimed_at = \(bind: Int64(Date().timeIntervalSince1970))
+            WHERE name = \(bind: name) AND claim_token = \(bind: token)
+            RETURNING name
+            """
+        ).all()
+        guard renewed.isEmpty else { return }
+        throw ProvisioningError(
+            status: .conflict,
+            reason:
+                "gateway '\(name)': another apply took over this one's claim (older than \(Int(options.claimTimeout)) s); this apply stopped"
+        )
     }
 
     /// Takes the claim with one conditional `UPDATE … RETURNING`: it succeeds only when no claim
