@@ -67,3 +67,13 @@ import Testing
     #expect(gone?.code == .notFound)
     try await gateway.stop()
 }
+
+/// `context.domainName` and custom-domain routing use the `Host` without its port, lower-cased,
+/// as AWS shows it (clients send `host:port` to a local port).
+@Test(arguments: [
+    ("ws.example.com", "ws.example.com"), ("WS.Example.com:8443", "ws.example.com"), ("127.0.0.1:8081", "127.0.0.1"),
+    ("[::1]:8081", "[::1]"), ("[::1]", "[::1]"),
+])
+func hostNamesDropThePort(host: String, name: String) {
+    #expect(LocalGateway.hostName(host) == name)
+}

@@ -224,7 +224,7 @@ public final class LocalGateway: Service, Sendable {
         let context = EventContext(
             api: api, stage: stage, routeKey: "$connect", eventType: "CONNECT", connectionId: makeConnectionID(), connectedAt: now,
             requestId: makeRequestID(), sourceIp: sourceIp, userAgent: head.headers.first(name: "User-Agent"),
-            domainName: head.headers.first(name: "Host") ?? configuration.host, requestTime: now,
+            domainName: head.headers.first(name: "Host").map(Self.hostName) ?? configuration.host, requestTime: now,
             clientHeaders: head.headers.map { ($0.name, $0.value) }, clientQuery: configuration.forwardsConnectQuery ? query : nil
         )
         guard let route = api.route("$connect") else { return (PendingConnect(context: context), HTTPHeaders()) }  // optional on AWS
