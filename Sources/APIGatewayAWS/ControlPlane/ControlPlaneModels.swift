@@ -74,6 +74,15 @@ public enum APIGatewayV2 {
             self.authorizationType = authorizationType
             self.operationName = operationName
         }
+
+        /// `integrations/{id}`, the target that sends a route to an integration.
+        public static func target(integrationId: String) -> String { "integrations/\(integrationId)" }
+
+        /// The integration ``target`` names, if it names one.
+        public var integrationId: String? {
+            guard let target, target.hasPrefix("integrations/") else { return nil }
+            return String(target.dropFirst("integrations/".count))
+        }
     }
 
     public struct RouteResponse: Codable, Sendable, Hashable {

@@ -121,8 +121,8 @@ public enum Planner {
         }
         let integrations = Dictionary(
             existing.integrations.compactMap { i in i.integrationId.map { ($0, i) } }, uniquingKeysWith: { a, _ in a })
-        let targeted = Set(existing.routes.compactMap { $0.target })
-        var orphans = existing.integrations.filter { $0.integrationId.map { !targeted.contains("integrations/\($0)") } ?? false }
+        let targeted = Set(existing.routes.compactMap(\.integrationId))
+        var orphans = existing.integrations.filter { $0.integrationId.map { !targeted.contains($0) } ?? false }
         for route in desired.routes {
             guard let current = existing.routes.first(where: { $0.routeKey == route.routeKey }), let routeId = current.routeId else {
                 // An integration a stopped apply created for this route is reused, not duplicated.
@@ -136,7 +136,7 @@ public enum Planner {
                 }
                 continue
             }
-            let integrationId = current.target.flatMap { $0.hasPrefix("integrations/") ? String($0.dropFirst("integrations/".count)) : nil }
+            let integrationId = current.integrationId
             if let integrationId, let integration = integrations[integrationId] {
                 if integration.integrationUri != route.integrationURI || (integration.requestParameters ?? [:]) != route.requestParameters
                     || integration.integrationType != "HTTP_PROXY"
@@ -288,7 +288,7 @@ public enum Planner {
                 routeIds[key] = try await client.createRoute(
                     apiId!,
                     .init(
-                        routeKey: key, target: "integrations/\(integrationId)",
+                        routeKey: key, target: APIGatewayV2.Route.target(integrationId: integrationId),
                         routeResponseSelectionExpression: desiredRoute.twoWay ? "$default" : nil, authorizationType: "NONE"
                     )
                 ).routeId
@@ -298,7 +298,7 @@ public enum Planner {
                 _ = try await client.updateRoute(
                     apiId!, id,
                     .init(
-                        target: integrationIds[key].map { "integrations/\($0)" },
+                        target: integrationIds[key].map(APIGatewayV2.Route.target(integrationId:)),
                         routeResponseSelectionExpression: desiredRoute.twoWay ? "$default" : nil
                     ))
             case .createRouteResponse(let key):

@@ -230,7 +230,7 @@ public struct GatewayProvisioner: Sendable {
         for record in records {
             let route = routes.first { $0.routeKey == record.routeKey }
             record.routeID = route?.routeId
-            record.integrationID = route?.target.map { $0.hasPrefix("integrations/") ? String($0.dropFirst("integrations/".count)) : $0 }
+            record.integrationID = route?.integrationId
             record.deployed = deployed && route != nil
             try await record.save(on: db)
         }
@@ -387,8 +387,7 @@ extension GatewayProvisioner {
         let integrations = try await client.getIntegrations(apiID)
         let routes = try await client.getRoutes(apiID)
         func uri(_ route: APIGatewayV2.Route) -> String? {
-            guard let target = route.target, target.hasPrefix("integrations/") else { return nil }
-            let id = String(target.dropFirst("integrations/".count))
+            guard let id = route.integrationId else { return nil }
             return integrations.first { $0.integrationId == id }?.integrationUri
         }
         let registered = gateway.registeredRoutes
@@ -448,7 +447,7 @@ extension GatewayProvisioner {
             }
             let record = try await addRoute(AdditionalRoute(name: key, routeKey: key, integrationURL: url), to: settings.name)
             record.routeID = route.routeId
-            record.integrationID = route.target.map { String($0.dropFirst("integrations/".count)) }
+            record.integrationID = route.integrationId
             record.deployed = chosenStage.deploymentId != nil
             try await record.save(on: db)
         }
