@@ -240,17 +240,14 @@ public struct GatewayProvisioner: Sendable {
     /// (`applied`, or `failed` with the error); other actions leave the status as it was.
     private func withClaim<T: Sendable>(_ name: String, recordingOutcome: Bool = true, _ body: (String) async throws -> T) async throws -> T
     {
-        let previous = try await model(named: name)
         let token = UUID().uuidString
-        try await claim(name, token: token)
+        try await claim(name, token: token, markingApplying: recordingOutcome)
         let db = database()
         func release(_ status: GatewayModel.Status, error: (any Error)?) async throws {
             var update = GatewayModel.query(on: db).filter(\.$name == name).filter(\.$claimToken == token)
                 .set(\.$claimToken, to: nil).set(\.$claimedAt, to: nil)
             if recordingOutcome {
                 update = update.set(\.$status, to: status).set(\.$lastError, to: error.map { String(describing: $0) })
-            } else {
-                update = update.set(\.$status, to: previous.status)
             }
             try await update.update()
         }
@@ -288,15 +285,17 @@ public struct GatewayProvisioner: Sendable {
 
     /// Takes the claim with one conditional `UPDATE … RETURNING`: it succeeds only when no claim
     /// is held, or the one held is older than the timeout.
-    private func claim(_ name: String, token: String) async throws {
+    /// - Parameter markingApplying: set the status to `applying` (an apply); other actions leave it.
+    private func claim(_ name: String, token: String, markingApplying: Bool) async throws {
         guard let sql = database() as? any SQLDatabase else {
             throw Abort(.internalServerError, reason: "provisioning needs an SQL database for its claim")
         }
         let now = Int64(Date().timeIntervalSince1970)
         let stale = now - Int64(options.claimTimeout)
+        let status: SQLQueryString = markingApplying ? ", status = \(bind: GatewayModel.Status.applying.rawValue)" : ""
         let claimed = try await sql.raw(
             """
-            UPDATE \(ident: GatewayModel.schema) SET claim_token = \(bind: token), claimed_at = \(bind: now), status = \(bind: GatewayModel.Status.applying.rawValue)
+            UPDATE \(ident: GatewayModel.schema) SET claim_token = \(bind: token), claimed_at = \(bind: now)\(status)
             WHERE name = \(bind: name) AND (claim_token IS NULL OR claimed_at < \(bind: stale))
             RETURNING name
             """
