@@ -156,6 +156,33 @@ extension Sequence {
         #expect(try await directory.gateway(otherAPIID) != nil && source.loads.withLock { $0 } == 2)
     }
 
+    /// A record written while a load is under way (one that read before the write) is seen by
+    /// the writer's reload: the reload does not hand back the stale load.
+    @Test func reloadAfterAWriteSeesIt() async throws {
+        let records = Mutex<[GatewayRecord]>([])
+        let (started, release) = (AsyncStream<Void>.makeStream(), AsyncStream<Void>.makeStream())
+        let loads = Mutex<Int>(0)
+        let directory = CachedGatewayDirectory(refreshInterval: .zero) {
+            let snapshot = records.withLock { $0 }
+            if loads.withLock({
+                $0 += 1; return $0
+            }) == 1 {
+                started.continuation.yield()
+                for await _ in release.stream { break }
+            }
+            return snapshot
+        }
+        let miss = Task { try await directory.gateway(apiID) }
+        for await _ in started.stream { break }
+        records.withLock { $0 = [GatewayRecord(apiID: apiID, stage: "dev", region: "r")] }  // the write
+        let reload = Task { try await directory.reload() }
+        try await Task.sleep(for: .milliseconds(20))
+        release.continuation.yield()
+        #expect(try await miss.value == nil, "the miss joined the load that read before the write")
+        #expect(try await reload.value[apiID] != nil)
+        #expect(try await directory.gateway(apiID) != nil && loads.withLock { $0 } == 2)
+    }
+
     @Test func unknownIdReloadsOnceTheIntervalHasPassed() async throws {
         let source = Source()
         let directory = CachedGatewayDirectory(refreshInterval: .zero) { try await source.load() }

@@ -51,30 +51,34 @@ public final class CachedGatewayDirectory: GatewayDirectory {
         }
         if let hit { return hit }
         guard mayLoad else { return nil }
-        return try await reload()[apiID]
+        return try await load()[apiID]
     }
 
-    /// Reloads every record now (joining a reload already under way) and returns them.
+    /// Reloads every record and returns them, from a load that starts after this call: a caller
+    /// that has just written a record sees it. A load already under way may have read before
+    /// that write, so it is waited for, not trusted; callers arriving together share one load.
     @discardableResult
     public func reload() async throws -> [APIID: GatewayRecord] {
-        let task = state.withLock { state in
+        // Only one load runs at a time, so once this one ends, any load in flight began after this call.
+        if let running = state.withLock({ $0.inFlight }) { _ = try? await running.value }
+        return try await load()
+    }
+
+    /// Joins the load under way, or starts one.
+    private func load() async throws -> [APIID: GatewayRecord] {
+        try await state.withLock { state in
             if let running = state.inFlight { return running }
-            let source = self.source
-            let task = Task { Dictionary(try await source().map { ($0.apiID, $0) }, uniquingKeysWith: { _, last in last }) }
+            let task = Task {
+                // The load stores its own result and retires itself before anyone sees its value,
+                // so a caller resuming after it never finds it still in flight.
+                defer { self.state.withLock { $0.inFlight = nil } }
+                let records = Dictionary(try await self.source().map { ($0.apiID, $0) }, uniquingKeysWith: { _, last in last })
+                self.state.withLock { $0.records = records }
+                return records
+            }
             state.inFlight = task
             state.lastLoad = ContinuousClock.now
             return task
-        }
-        do {
-            let records = try await task.value
-            state.withLock { state in
-                state.records = records
-                if state.inFlight == task { state.inFlight = nil }
-            }
-            return records
-        } catch {
-            state.withLock { state in if state.inFlight == task { state.inFlight = nil } }
-            throw error
-        }
+        }.value
     }
 }
