@@ -115,6 +115,30 @@ struct GatewaySettingsTests {
         }
     }
 
+    /// Tags follow the record; AWS's reserved `aws:` tags (CloudFormation's) are neither
+    /// compared nor removed.
+    @Test func plannerKeepsTagsInStepButLeavesAWSTagsAlone() throws {
+        var settings = valid
+        settings.tags = ["team": "chat"]
+        var api = APIGatewayV2.Api(
+            name: "chat", routeSelectionExpression: "$request.body.action", apiKeySelectionExpression: "$request.header.x-api-key")
+        api.apiId = "abc"
+        api.tags = ["aws:cloudformation:stack-name": "ws", "team": "chat"]
+        var stage = APIGatewayV2.Stage(stageName: "production")
+        stage.deploymentId = "d1"
+        func plan() throws -> Plan {
+            Planner.plan(
+                try DesiredAPI(settings: settings, routes: [], secret: nil),
+                existing: ExistingAPI(api: api, integrations: [], routes: [], routeResponses: [:], stage: stage))
+        }
+        #expect(try plan().isEmpty)
+        api.tags?["old"] = "x"
+        settings.tags = ["team": "web"]
+        let changed = try plan()
+        #expect(changed.steps.map(\.action) == [.updateTags(remove: ["old"]), .deploy])
+        #expect(changed.steps[0].summary == "~ tags old=x,team=chat → team=web")
+    }
+
     @Test func plannerUpdatesTheAPIAndStageWhenSettingsChange() throws {
         var settings = valid
         settings.description = "new description"
