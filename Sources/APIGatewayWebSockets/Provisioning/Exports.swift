@@ -301,6 +301,13 @@ public enum InfrastructureExport {
 
     // MARK: Console checklist
 
+    /// The `parameters.json` a person passes to `aws apigatewayv2 update-integration`: every
+    /// route's integration takes the same parameters, the secret left for them to fill in.
+    static func parametersFile(_ route: DesiredAPI.Route) -> String {
+        let parameters = Self.parameters(route, secretReference: "<gateway secret>")
+        return "{" + parameters.keys.sorted().map { "\"\($0)\": \"\(parameters[$0]!)\"" }.joined(separator: ", ") + "}"
+    }
+
     /// A plan's changes as console steps, for someone who clicks instead of running `apply`:
     /// only what differs from the existing API, in the order `apply` would make the changes.
     public static func consoleChecklist(for plan: Plan) -> String {
@@ -355,8 +362,7 @@ public enum InfrastructureExport {
                 lines.append("- Stages → '\(desired.stage)' → Edit: description \(desired.stageDescription ?? "(none)").")
             case .deploy:
                 if !needsParameters.isEmpty, let first = needsParameters.first.flatMap(route) {
-                    let shared = Self.parameters(first, secretReference: "<gateway secret>")
-                    let json = "{" + shared.keys.sorted().map { "\"\($0)\": \"\(shared[$0]!)\"" }.joined(separator: ", ") + "}"
+                    let json = parametersFile(first)
                     lines.append("- The console cannot set integration request parameters. Save this as parameters.json:")
                     lines.append("    \(json)")
                     lines.append(
@@ -380,8 +386,7 @@ public enum InfrastructureExport {
         ]
         for route in desired.routes { lines.append("   - `\(route.routeKey)` → \(route.integrationURI)") }
         // Every route's integration takes the same parameters; a file avoids quoting the quotes.
-        let shared = desired.routes.first.map { Self.parameters($0, secretReference: "<gateway secret>") } ?? [:]
-        let json = "{" + shared.keys.sorted().map { "\"\($0)\": \"\(shared[$0]!)\"" }.joined(separator: ", ") + "}"
+        let json = desired.routes.first.map(parametersFile) ?? "{}"
         lines.append("4. The console cannot set integration request parameters. Save this as parameters.json:")
         lines.append("   \(json)")
         lines.append(
