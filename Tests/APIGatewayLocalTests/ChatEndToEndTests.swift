@@ -45,7 +45,7 @@ import VaporAPIGatewayWebSockets
         app.http.server.configuration.port = 0
         try await app.server.start(address: nil)
         let backend = "http://127.0.0.1:\(app.http.server.shared.localAddress!.port!)"
-        gateway.register(chatLocalAPI(backend: backend, settings: settings))
+        try gateway.register(chatLocalAPI(backend: backend, settings: settings))
         return System(app: app, chat: chat, gateway: gateway, settings: settings, database: database)
     }
 

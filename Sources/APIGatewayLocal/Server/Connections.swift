@@ -8,7 +8,10 @@ struct LocalConnection: Sendable {
     let id: String
     let apiId: String
     let stage: String
+    /// The socket, for a close that cannot wait for the writer.
     let channel: any Channel
+    /// What goes to the client, bounded.
+    let outbox: Outbox
     let connectedAt: Date
     var lastActiveAt: Date
     let sourceIp: String
@@ -28,6 +31,18 @@ struct CloseCause: Sendable, Hashable {
     static let tooBig = CloseCause(code: 1009, reason: "Message too big")
     static let binary = CloseCause(code: 1003, reason: "Unsupported data")
     static let abnormal = CloseCause(code: 1006, reason: "")
+    static let protocolError = CloseCause(code: 1002, reason: "Protocol error")
+    static let invalidPayload = CloseCause(code: 1007, reason: "Invalid frame payload data")
+    static let shuttingDown = CloseCause(code: 1001, reason: "Going away")
+
+    /// The close frame that tells the client this cause.
+    func frame() -> WebSocketFrame {
+        var data = ByteBuffer()
+        data.reserveCapacity(2 + reason.utf8.count)
+        data.writeInteger(UInt16(code))
+        data.writeString(reason)
+        return WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
+    }
 }
 
 /// The live connections, by id, with the cause each one is closing for.
@@ -85,7 +100,47 @@ func makeTraceID(_ date: Date) -> String {
     return "Root=1-\(String(UInt32(date.timeIntervalSince1970), radix: 16))-\(padded.prefix(24))"
 }
 
-/// API Gateway's error frames: note the spacing, a space after the first colon only.
-func errorFrame(_ message: String, connectionId: String, requestId: String) -> String {
-    #"{"message": "\#(message)", "connectionId":"\#(connectionId)", "requestId":"\#(requestId)"}"#
+/// The TCP connections that are not (yet) WebSockets: handshakes under way and HTTP keep-alive
+/// connections. A shutdown closes the idle ones at once; a busy one closes after its answer.
+final class PlainChannels: Sendable {
+    private struct Entry {
+        let channel: any Channel
+        var busy: Bool
+    }
+
+    private struct State {
+        var entries: [Int: Entry] = [:]
+        var nextToken = 0
+        var closing = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Tracks `channel` until ``remove(_:)``; a channel arriving during shutdown is closed.
+    func add(_ channel: any Channel) -> Int {
+        let (token, closing) = state.withLock { state -> (Int, Bool) in
+            state.nextToken += 1
+            state.entries[state.nextToken] = Entry(channel: channel, busy: false)
+            return (state.nextToken, state.closing)
+        }
+        if closing { channel.close(promise: nil) }
+        return token
+    }
+
+    func setBusy(_ token: Int, _ busy: Bool) {
+        state.withLock { $0.entries[token]?.busy = busy }
+    }
+
+    func remove(_ token: Int) {
+        _ = state.withLock { $0.entries.removeValue(forKey: token) }
+    }
+
+    /// Closes every idle channel, now and as they become idle.
+    func closeIdle() {
+        let idle = state.withLock { state -> [any Channel] in
+            state.closing = true
+            return state.entries.values.filter { !$0.busy }.map(\.channel)
+        }
+        for channel in idle { channel.close(promise: nil) }
+    }
 }

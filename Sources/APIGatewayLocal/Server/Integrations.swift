@@ -54,9 +54,9 @@ struct EventContext: Sendable {
         }
         if source.hasPrefix("route.request.querystring.") {
             let name = String(source.dropFirst("route.request.querystring.".count))
-            return clientQuery?.split(separator: "&").compactMap { pair -> String? in
+            return clientQuery?.split(separator: "&").lazy.compactMap { pair -> String? in
                 let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                return parts[0] == name ? (parts.count > 1 ? String(parts[1]).removingPercentEncoding ?? String(parts[1]) : "") : nil
+                return leniently(parts[0]) == name ? (parts.count > 1 ? leniently(parts[1]) : "") : nil
             }.first
         }
         if source.hasPrefix("route.request.body."), let body, let json = try? JSONDecoder().decode(JSONValue.self, from: body) {
@@ -82,8 +82,14 @@ struct IntegrationCaller: Sendable {
         "connection", "upgrade", "host", "content-length", "transfer-encoding", "keep-alive", "te", "trailer",
     ]
 
+    /// A mapped value as a header may carry it: CR, LF and NUL would split or end the header.
+    static func headerSafe(_ value: String) -> String {
+        value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" || $0 == "\r\n" })
+            ? String(value.filter { $0 != "\r" && $0 != "\n" && $0 != "\0" && $0 != "\r\n" }) : value
+    }
+
     func call(_ integration: LocalIntegration, context: EventContext, body: ByteBuffer?) async -> IntegrationOutcome {
-        guard let uri = integration.integrationUri, var components = URLComponents(string: uri) else {
+        guard let uri = integration.integrationUri, !uri.isEmpty else {
             return .unreachable("integration \(integration.integrationId) has no URI")
         }
         var headers = HTTPHeaders()
@@ -99,23 +105,22 @@ struct IntegrationCaller: Sendable {
         headers.replaceOrAdd(name: "X-Forwarded-For", value: context.sourceIp)
         headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "https")
         headers.replaceOrAdd(name: "X-Forwarded-Port", value: "443")
-        var query = context.eventType == "CONNECT" ? context.clientQuery : nil
+        // The client's query goes on as it came, with the bytes a URL cannot hold escaped, so
+        // nothing a client sends can make the integration URL unparseable.
+        var query = context.eventType == "CONNECT" ? context.clientQuery.map(sanitizedQuery) : nil
         let bodyData = body.map { Data($0.readableBytesView) }
         for (target, source) in integration.requestParameters.sorted(by: { $0.key < $1.key }) {
             guard let value = context.value(of: source, body: bodyData) else { continue }
             if target.hasPrefix("integration.request.header.") {
-                headers.replaceOrAdd(name: String(target.dropFirst("integration.request.header.".count)), value: value)
+                headers.replaceOrAdd(name: String(target.dropFirst("integration.request.header.".count)), value: Self.headerSafe(value))
             } else if target.hasPrefix("integration.request.querystring.") {
-                let name = String(target.dropFirst("integration.request.querystring.".count))
-                let pair =
-                    "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? value)"
-                query = query.map { "\($0)&\(pair)" } ?? pair
+                let pair = queryComponent(target.dropFirst("integration.request.querystring.".count)) + "=" + queryComponent(value)
+                query = query.map { $0.isEmpty ? pair : "\($0)&\(pair)" } ?? pair
             }
         }
-        if let query, !query.isEmpty {
-            components.percentEncodedQuery = components.percentEncodedQuery.map { "\($0)&\(query)" } ?? query
-        }
-        var request = HTTPClientRequest(url: components.string ?? uri)
+        var url = uri
+        if let query, !query.isEmpty { url += (uri.contains("?") ? "&" : "?") + query }
+        var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: integration.integrationMethod ?? "POST")
         request.headers = headers
         request.body = .bytes(body ?? ByteBuffer())

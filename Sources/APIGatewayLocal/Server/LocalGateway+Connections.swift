@@ -15,24 +15,37 @@ extension LocalGateway {
             return await controlPlane(head: head, body: body, parts: Array(parts.dropFirst()))
         }
         if let (_, _, rest) = resolve(host: head.headers.first(name: "Host"), parts: parts), rest.isEmpty {
-            return .json(.upgradeRequired, #"{"message":"Upgrade Required"}"#)
+            return .json(.upgradeRequired, LocalResponse.ErrorBody(message: "Upgrade Required"))
         }
         return .awsError(.forbidden, "ForbiddenException", "Forbidden")
+    }
+
+    /// `GetConnection`'s answer.
+    struct ConnectionInfo: Codable, Sendable {
+        struct Identity: Codable, Sendable {
+            var sourceIp: String
+            var userAgent: String?
+        }
+        var connectedAt: String
+        var identity: Identity
+        var lastActiveAt: String
     }
 
     private func connections(head: HTTPRequestHead, body: ByteBuffer, apiParts: [String], idParts: [String]) -> LocalResponse {
         if configuration.verifiesSignatures,
             let problem = verifier.problem(
-                method: head.method.rawValue, uri: head.uri, headers: head.headers, body: Array(body.readableBytesView),
-                service: "execute-api")
+                method: head.method.rawValue, uri: head.uri, headers: head.headers, body: body.readableBytesView, service: "execute-api")
         {
             logger.debug("@connections signature refused", metadata: ["apigw.reason": "\(problem)"])
-            return .awsError(.forbidden, "ForbiddenException", problem)
+            return .awsError(.forbidden, "ForbiddenException", problem.message)
+        }
+        guard limits.admitCallback() else {
+            return .awsError(.tooManyRequests, "LimitExceededException", "Rate exceeded")
         }
         guard let (api, stage, rest) = resolve(host: head.headers.first(name: "Host"), parts: apiParts), rest.isEmpty else {
             return .awsError(.forbidden, "ForbiddenException", "Forbidden")
         }
-        guard idParts.count == 1, let id = idParts[0].removingPercentEncoding, Self.isWellFormed(id) else {
+        guard idParts.count == 1, let id = percentDecoded(idParts[0]), Self.isWellFormed(id) else {
             return .awsError(.badRequest, "BadRequestException", "Invalid connectionId: \(idParts.joined(separator: "/"))")
         }
         guard let connection = connections.get(id), connection.apiId == api.apiId, connection.stage == stage else {
@@ -45,18 +58,21 @@ extension LocalGateway {
                     .payloadTooLarge, "PayloadTooLargeException",
                     "Request must be smaller than \(configuration.maximumMessageSize) bytes for the PostToConnection operation")
             }
-            send(String(buffer: body), to: id)
-            return LocalResponse(status: .ok)
+            switch send(body, to: id) {
+            case .queued: return LocalResponse(status: .ok)
+            case .full: return .awsError(.tooManyRequests, "LimitExceededException", "The client's buffer is full")
+            case .closed: return .awsError(.gone, "GoneException", nil)
+            }
         case .GET:
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            var identity = #""sourceIp":"\#(connection.sourceIp)""#
-            if let agent = connection.userAgent { identity += #","userAgent":"\#(agent.replacingOccurrences(of: "\"", with: "\\\""))""# }
             let current = connections.get(id) ?? connection
             return .json(
                 .ok,
-                #"{"connectedAt":"\#(formatter.string(from: current.connectedAt))","identity":{\#(identity)},"lastActiveAt":"\#(formatter.string(from: current.lastActiveAt))"}"#
-            )
+                ConnectionInfo(
+                    connectedAt: formatter.string(from: current.connectedAt),
+                    identity: .init(sourceIp: current.sourceIp, userAgent: current.userAgent),
+                    lastActiveAt: formatter.string(from: current.lastActiveAt)))
         case .DELETE:
             close(id, cause: .deletedByBackend)
             return LocalResponse(status: .noContent)

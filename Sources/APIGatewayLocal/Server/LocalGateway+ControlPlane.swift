@@ -10,10 +10,10 @@ extension LocalGateway {
     func controlPlane(head: HTTPRequestHead, body: ByteBuffer, parts: [String]) async -> LocalResponse {
         if configuration.verifiesSignatures,
             let problem = verifier.problem(
-                method: head.method.rawValue, uri: head.uri, headers: head.headers, body: Array(body.readableBytesView),
+                method: head.method.rawValue, uri: head.uri, headers: head.headers, body: body.readableBytesView,
                 service: "apigateway")
         {
-            return .awsError(.forbidden, "ForbiddenException", problem)
+            return .awsError(.forbidden, "ForbiddenException", problem.message)
         }
         let input: [String: Any]
         if body.readableBytes == 0 {
@@ -80,10 +80,10 @@ extension LocalGateway {
                     }
                 }
                 if let flag = input["disableSchemaValidation"] as? Bool { api.disableSchemaValidation = flag }
-                register(api)
+                try register(api)
                 return .ok(apiJSON(api, endpoint: endpoint))
             case .DELETE:
-                updateAPIs { $0[apiId] = nil }
+                try state.update { $0.apis[apiId] = nil }
                 return LocalResponse(status: .noContent)
             default: throw ControlPlaneError.notFound("method")
             }
@@ -251,11 +251,11 @@ extension LocalGateway {
         case .POST:
             guard let tags = input["tags"] as? [String: String] else { throw ControlPlaneError.badRequest("tags is required") }
             api.tags.merge(tags) { _, new in new }
-            register(api)
-            return .json(.created, "{}")
+            try register(api)
+            return .rawJSON(.created, "{}")
         case .DELETE:
             for key in tagKeys { api.tags[key] = nil }
-            register(api)
+            try register(api)
             return LocalResponse(status: .noContent)
         default:
             throw ControlPlaneError.notFound("method")
@@ -279,11 +279,13 @@ extension LocalGateway {
                 )
                 Self.apply(configuration, to: &domain)
                 domain.tags = input["tags"] as? [String: String] ?? [:]
-                try updateDomainNames { domains in
-                    guard domains[name] == nil else { throw ControlPlaneError.conflict("The domain name you provided already exists.") }
-                    domains[name] = domain
+                try state.update { held in
+                    guard held.domainNames[name] == nil else {
+                        throw ControlPlaneError.conflict("The domain name you provided already exists.")
+                    }
+                    held.domainNames[name] = domain
                 }
-                return .json(.created, Self.encode(domainJSON(domain)))
+                return .rawJSON(.created, Self.encode(domainJSON(domain)))
             case .GET:
                 return page(currentDomainNames.sorted { $0.domainName < $1.domainName }.map(domainJSON), query)
             default:
@@ -302,10 +304,10 @@ extension LocalGateway {
                 if let configuration = (input["domainNameConfigurations"] as? [[String: Any]])?.first {
                     Self.apply(configuration, to: &domain)
                 }
-                updateDomainNames { $0[name] = domain }
+                try state.update { $0.domainNames[name] = domain }
                 return .ok(domainJSON(domain))
             case .DELETE:
-                updateDomainNames { $0[name] = nil }
+                try state.update { $0.domainNames[name] = nil }
                 return LocalResponse(status: .noContent)
             default:
                 throw ControlPlaneError.notFound("method")
@@ -331,8 +333,8 @@ extension LocalGateway {
                 apiMappingId: Self.makeID(length: 6), apiId: apiId, stage: stage, apiMappingKey: input["apiMappingKey"] as? String)
             try validate(mapping)
             domain.mappings[mapping.apiMappingId] = mapping
-            updateDomainNames { $0[name] = domain }
-            return .json(.created, Self.encode(mappingJSON(mapping)))
+            try state.update { $0.domainNames[name] = domain }
+            return .rawJSON(.created, Self.encode(mappingJSON(mapping)))
         case (.GET, nil):
             return page(domain.mappings.values.sorted { $0.apiMappingId < $1.apiMappingId }.map(mappingJSON), query)
         case (let method, let id?):
@@ -347,11 +349,11 @@ extension LocalGateway {
                 if let key = input["apiMappingKey"] as? String { mapping.apiMappingKey = key }
                 try validate(mapping)
                 domain.mappings[id] = mapping
-                updateDomainNames { $0[name] = domain }
+                try state.update { $0.domainNames[name] = domain }
                 return .ok(mappingJSON(mapping))
             case .DELETE:
                 domain.mappings[id] = nil
-                updateDomainNames { $0[name] = domain }
+                try state.update { $0.domainNames[name] = domain }
                 return LocalResponse(status: .noContent)
             default:
                 throw ControlPlaneError.notFound("method")
@@ -373,19 +375,19 @@ extension LocalGateway {
         switch (method, id) {
         case (.POST, nil):
             let created = try create(&api, input)
-            register(api)
-            return .json(.created, Self.encode(created))
+            try register(api)
+            return .rawJSON(.created, Self.encode(created))
         case (.GET, nil):
             return page(list(api), query)
         case (.GET, let id?):
             return .ok(try get(api, id))
         case (.PATCH, let id?):
             let updated = try update(&api, id, input)
-            register(api)
+            try register(api)
             return .ok(updated)
         case (.DELETE, let id?):
             try delete(&api, id)
-            register(api)
+            try register(api)
             return LocalResponse(status: .noContent)
         default:
             throw ControlPlaneError.notFound("method")
@@ -406,8 +408,8 @@ extension LocalGateway {
         api.description = input["description"] as? String
         api.disableSchemaValidation = input["disableSchemaValidation"] as? Bool
         api.tags = input["tags"] as? [String: String] ?? [:]
-        register(api)
-        return .json(.created, Self.encode(apiJSON(api, endpoint: endpoint)))
+        try register(api)
+        return .rawJSON(.created, Self.encode(apiJSON(api, endpoint: endpoint)))
     }
 
     /// `{"items": […], "nextToken": …}`, `maxResults` at a time from the offset in `nextToken`.
@@ -568,5 +570,10 @@ extension LocalGateway {
 }
 
 extension LocalResponse {
-    static func ok(_ object: [String: Any]) -> LocalResponse { .json(.ok, LocalGateway.encode(object)) }
+    static func ok(_ object: [String: Any]) -> LocalResponse { .rawJSON(.ok, LocalGateway.encode(object)) }
+    static func rawJSON(_ status: HTTPResponseStatus, _ text: String) -> LocalResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        return LocalResponse(status: status, headers: headers, body: ByteBuffer(string: text))
+    }
 }

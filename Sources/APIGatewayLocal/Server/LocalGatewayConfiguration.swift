@@ -34,6 +34,37 @@ public struct LocalGatewayConfiguration: Sendable {
     /// The clock connections are timed with; tests inject one they can move.
     public var clock: LocalClock
 
+    // MARK: Bounds
+
+    /// Bytes that may wait to be written to one client (1 MiB). A `@connections` post that
+    /// would pass it gets `429 LimitExceededException`, as AWS answers once a client's buffer is
+    /// full; replies, error frames and pongs past it are dropped.
+    public var outboundBufferLimit: Int
+    /// Messages of one connection whose integrations run at once (16); past it, the
+    /// connection's frames wait to be read.
+    public var maximumConcurrentMessages: Int
+    /// TCP connections open at once, WebSockets and HTTP (20,000). An upgrade past it is
+    /// refused with 429, an HTTP request with 503.
+    public var maximumConnections: Int
+    /// The largest HTTP request body (1 MiB) on `@connections` and the control plane: 413.
+    public var maximumRequestBodySize: Int
+    /// The longest request target (8 KiB): 414.
+    public var maximumURILength: Int
+    /// The largest header block (16 KiB, URL included) and the most header fields (100): NIO's
+    /// parser answers 400 past either.
+    public var maximumHeaderSize: Int
+    public var maximumHeaderCount: Int
+    /// How long a client gets to read a close frame before the socket is cut (5 s).
+    public var closeTimeout: Duration
+    /// How long a TCP connection may send nothing before it upgrades, and an HTTP keep-alive
+    /// connection between requests (60 s).
+    public var handshakeTimeout: Duration
+    /// Opt-in: new connections a second (AWS's default is 500); past it the upgrade gets 429.
+    public var connectRateLimit: Int?
+    /// Opt-in: `@connections` calls, a token bucket of `rate` a second and `burst` saved
+    /// (AWS's account default is 10,000 and 5,000); past it, `429 LimitExceededException`.
+    public var callbackRateLimit: (rate: Int, burst: Int)?
+
     public init(
         host: String = "127.0.0.1",
         port: Int = 8081,
@@ -49,7 +80,18 @@ public struct LocalGatewayConfiguration: Sendable {
         forwardsConnectQuery: Bool = true,
         expressionEnablesTwoWay: Bool = false,
         sweepInterval: Duration = .seconds(1),
-        clock: LocalClock = .system
+        clock: LocalClock = .system,
+        outboundBufferLimit: Int = 1 << 20,
+        maximumConcurrentMessages: Int = 16,
+        maximumConnections: Int = 20_000,
+        maximumRequestBodySize: Int = 1 << 20,
+        maximumURILength: Int = 8192,
+        maximumHeaderSize: Int = 16_384,
+        maximumHeaderCount: Int = 100,
+        closeTimeout: Duration = .seconds(5),
+        handshakeTimeout: Duration = .seconds(60),
+        connectRateLimit: Int? = nil,
+        callbackRateLimit: (rate: Int, burst: Int)? = nil
     ) {
         self.host = host
         self.port = port
@@ -66,6 +108,17 @@ public struct LocalGatewayConfiguration: Sendable {
         self.expressionEnablesTwoWay = expressionEnablesTwoWay
         self.sweepInterval = sweepInterval
         self.clock = clock
+        self.outboundBufferLimit = outboundBufferLimit
+        self.maximumConcurrentMessages = max(1, maximumConcurrentMessages)
+        self.maximumConnections = maximumConnections
+        self.maximumRequestBodySize = maximumRequestBodySize
+        self.maximumURILength = maximumURILength
+        self.maximumHeaderSize = maximumHeaderSize
+        self.maximumHeaderCount = maximumHeaderCount
+        self.closeTimeout = closeTimeout
+        self.handshakeTimeout = handshakeTimeout
+        self.connectRateLimit = connectRateLimit
+        self.callbackRateLimit = callbackRateLimit
     }
 
     /// The development keys the chat example signs with by default.

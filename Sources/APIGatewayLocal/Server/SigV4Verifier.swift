@@ -1,49 +1,109 @@
 import APIGatewayAWS
 import Foundation
 import NIOHTTP1
-import Synchronization
 
 /// Checks that a request was signed with SigV4 by one of the configured credentials, as API
-/// Gateway does for `@connections` and the control plane.
+/// Gateway does for `@connections` and the control plane: the scope's date, region, service and
+/// `aws4_request` ending, a 15-minute window around the gateway's clock, and the signature,
+/// compared in constant time.
 struct SigV4Verifier: Sendable {
-    let credentials: [String: Credential]
-    /// One signer per region and service, so their signing-key caches last.
-    private let signers = SignerCache()
+    /// Why a request was refused; ``message`` is AWS's wording, safe to send back.
+    struct Refusal: Error, CustomStringConvertible, Equatable {
+        let message: String
+        var description: String { message }
+    }
 
-    init(credentials: [Credential]) {
+    /// How far `X-Amz-Date` may be from the gateway's clock, either way.
+    static let skew: TimeInterval = 15 * 60
+
+    let credentials: [String: Credential]
+    let region: String
+    let clock: LocalClock
+    /// One signer per service the gateway answers for, so their signing-key caches last; a
+    /// request naming any other service or region is refused before a signer is needed.
+    private let signers: [String: SigV4Signer]
+
+    init(credentials: [Credential], region: String, clock: LocalClock = .system) {
         self.credentials = Dictionary(credentials.map { ($0.accessKeyID, $0) }, uniquingKeysWith: { first, _ in first })
+        self.region = region
+        self.clock = clock
+        self.signers = Dictionary(
+            uniqueKeysWithValues: ["execute-api", "apigateway"].map { ($0, SigV4Signer(service: $0, region: region)) })
     }
 
     /// Why a request is not accepted, or `nil` when its signature is right.
-    func problem(method: String, uri: String, headers: HTTPHeaders, body: [UInt8], service expectedService: String) -> String? {
-        guard let authorization = headers.first(name: "Authorization") else { return "Missing Authentication Token" }
-        guard authorization.hasPrefix("AWS4-HMAC-SHA256 ") else { return "unsupported authorization scheme" }
+    func problem(method: String, uri: String, headers: HTTPHeaders, body: some Collection<UInt8>, service expectedService: String)
+        -> Refusal?
+    {
+        guard let authorization = headers.first(name: "Authorization") else { return Refusal(message: "Missing Authentication Token") }
+        guard authorization.hasPrefix("AWS4-HMAC-SHA256 ") else { return Refusal(message: "Unsupported authorization type") }
         var fields: [String: String] = [:]
         for part in authorization.dropFirst("AWS4-HMAC-SHA256 ".count).split(separator: ",") {
             let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
             if pair.count == 2 { fields[String(pair[0])] = String(pair[1]) }
         }
-        guard let scope = fields["Credential"]?.split(separator: "/"), scope.count == 5,
+        guard let scope = fields["Credential"]?.split(separator: "/", omittingEmptySubsequences: false), scope.count == 5,
             let signedHeaders = fields["SignedHeaders"], let presented = fields["Signature"]
-        else { return "malformed Authorization header" }
-        guard let credential = credentials[String(scope[0])] else { return "The security token included in the request is invalid" }
-        let region = String(scope[2]), service = String(scope[3])
-        guard service == expectedService else { return "credential scope names service \(service), expected \(expectedService)" }
-        guard let amzDate = headers.first(name: "X-Amz-Date"), let date = Self.parse(amzDate), amzDate.hasPrefix(scope[1]) else {
-            return "missing or inconsistent X-Amz-Date"
+        else {
+            return Refusal(
+                message: "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters, "
+                    + "with a Credential of the form KEY/DATE/REGION/SERVICE/aws4_request")
+        }
+        guard let credential = credentials[String(scope[0])] else {
+            return Refusal(message: "The security token included in the request is invalid.")
+        }
+        guard scope[4] == "aws4_request" else {
+            return Refusal(message: "Credential should be scoped with a valid terminator: 'aws4_request', not '\(scope[4])'.")
+        }
+        guard scope[3] == expectedService, let signer = signers[expectedService] else {
+            return Refusal(message: "Credential should be scoped to correct service: '\(expectedService)'.")
+        }
+        guard scope[2] == region else { return Refusal(message: "Credential should be scoped to a valid region, not '\(scope[2])'.") }
+        guard let amzDate = headers.first(name: "X-Amz-Date"), let date = Self.parse(amzDate) else {
+            return Refusal(message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+        }
+        guard amzDate.hasPrefix(scope[1]) else {
+            return Refusal(
+                message:
+                    "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '\(scope[1])' != '\(amzDate.prefix(8))'."
+            )
+        }
+        let now = clock.now()
+        guard abs(date.timeIntervalSince(now)) <= Self.skew else {
+            return Refusal(
+                message: "Signature expired: \(amzDate) is now earlier than \(Self.format(now - Self.skew)) (\(Self.format(now)) - 15 min.)"
+            )
         }
         let names = Set(signedHeaders.split(separator: ";").map { $0.lowercased() })
-        guard names.contains("host") else { return "host is not signed" }
+        guard names.contains("host") else { return Refusal(message: "'Host' must be a 'SignedHeader' in the AWS Authorization.") }
         let signed = headers.filter { names.contains($0.name.lowercased()) }.map { (name: $0.name, value: $0.value) }
         let (path, query) = splitURI(uri)
         let request = SigV4Request(
-            method: method, host: headers.first(name: "Host") ?? "", path: path, query: query ?? "", headers: signed, body: body)
-        let expected = signers.signer(service: service, region: region).signature(of: request, credential: credential, date: date)
-        guard expected.signedHeaders == signedHeaders else { return "signed headers do not match the request" }
-        guard expected.signature == presented else {
-            return "The request signature we calculated does not match the signature you provided"
+            method: method, host: headers.first(name: "Host") ?? "", path: path, query: query ?? "", headers: signed, body: Array(body))
+        let expected = signer.signature(of: request, credential: credential, date: date)
+        guard expected.signedHeaders == signedHeaders, Self.constantTimeEquals(expected.signature, presented) else {
+            return Refusal(
+                message: "The request signature we calculated does not match the signature you provided. "
+                    + "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
         }
         return nil
+    }
+
+    /// Compares two signatures without stopping at the first difference.
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let left = Array(a.utf8), right = Array(b.utf8)
+        guard left.count == right.count else { return false }
+        var difference: UInt8 = 0
+        for index in left.indices { difference |= left[index] ^ right[index] }
+        return difference == 0
+    }
+
+    static func format(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        func two(_ value: Int?) -> String { value.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
+        return "\(c.year ?? 1970)\(two(c.month))\(two(c.day))T\(two(c.hour))\(two(c.minute))\(two(c.second))Z"
     }
 
     /// `yyyyMMdd'T'HHmmss'Z'`, parsed by hand (a DateFormatter per request showed in profiles).
@@ -70,19 +130,5 @@ struct SigV4Verifier: Sendable {
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         let days = era * 146_097 + doe - 719_468
         return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + hour * 3600 + minute * 60 + second))
-    }
-}
-
-final class SignerCache: Sendable {
-    private let signers = Mutex<[String: SigV4Signer]>([:])
-
-    func signer(service: String, region: String) -> SigV4Signer {
-        signers.withLock { signers in
-            let key = service + "/" + region
-            if let signer = signers[key] { return signer }
-            let signer = SigV4Signer(service: service, region: region)
-            signers[key] = signer
-            return signer
-        }
     }
 }

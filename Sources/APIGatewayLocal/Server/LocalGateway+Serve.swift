@@ -1,0 +1,508 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import Synchronization
+
+/// What a TCP connection became once its first request was read.
+enum Negotiated: Sendable {
+    case webSocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
+    case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>)
+}
+
+/// The steps of a connection's handshake, delivered to the connection's own task: the upgrade
+/// request, whose answer (the headers, or `nil` to refuse) the task decides by running
+/// `$connect`, and then what the connection became.
+enum HandshakeEvent: Sendable {
+    case upgradeRequested(HTTPRequestHead, EventLoopPromise<HTTPHeaders?>)
+    case negotiated(Result<Negotiated, any Error>)
+}
+
+/// A TCP connection just accepted, with the stream of its handshake.
+struct AcceptedChannel: Sendable {
+    let channel: any Channel
+    let handshake: AsyncStream<HandshakeEvent>
+    /// Set when NIO's frame decoder refuses what the client sent.
+    let frameError: FrameErrorBox
+}
+
+/// What `$connect` decided for one upgrade.
+enum ConnectDecision: Sendable {
+    case accepted(EventContext, headers: HTTPHeaders)
+    case refused(HTTPResponseStatus)
+
+    var refusal: HTTPResponseStatus? {
+        if case .refused(let status) = self { status } else { nil }
+    }
+}
+
+extension LocalGateway {
+    static let idleHandlerName = "apigw.idle"
+
+    /// Loads the state file, then binds.
+    func bind() async throws -> NIOAsyncChannel<AcceptedChannel, Never> {
+        try state.load()
+        let configuration = self.configuration
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture { try Self.configure(channel, configuration) }
+            }
+        didBind(listener.channel)
+        logger.info("local gateway listening", metadata: ["apigw.address": "\(listener.channel.localAddress.map { "\($0)" } ?? "?")"])
+        return listener
+    }
+
+    /// The pipeline of one accepted connection: HTTP/1.1 with bounded heads, a WebSocket upgrader
+    /// whose decision the connection's task makes, and an idle cut for connections that send
+    /// nothing (removed once upgraded: WebSockets have their own idle timeout).
+    private static func configure(_ channel: any Channel, _ configuration: LocalGatewayConfiguration) throws -> AcceptedChannel {
+        let (handshake, events) = AsyncStream<HandshakeEvent>.makeStream()
+        let frameError = FrameErrorBox()
+        let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
+            maxFrameSize: configuration.maximumFrameSize,
+            enableAutomaticErrorHandling: false,
+            shouldUpgrade: { channel, head in
+                let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
+                events.yield(.upgradeRequested(head, promise))
+                return promise.futureResult
+            },
+            upgradePipelineHandler: { channel, _ in
+                channel.eventLoop.makeCompletedFuture {
+                    channel.pipeline.syncOperations.removeHandler(name: Self.idleHandlerName).whenFailure { _ in }
+                    try channel.pipeline.syncOperations.addHandler(FrameErrorCloser(frameError))
+                    return .webSocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
+                }
+            }
+        )
+        var pipeline = NIOUpgradableHTTPServerPipelineConfiguration(
+            upgradeConfiguration: NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture { .http(try NIOAsyncChannel(wrappingChannelSynchronously: channel)) }
+                }
+            )
+        )
+        pipeline.decoderConfiguration.maxHeaderListSize = configuration.maximumHeaderSize
+        pipeline.decoderConfiguration.maxHeaderFieldSize = configuration.maximumHeaderSize
+        pipeline.decoderConfiguration.maxHeaderFieldCount = configuration.maximumHeaderCount
+        try channel.pipeline.syncOperations.addHandler(IdleCut(after: configuration.handshakeTimeout), name: Self.idleHandlerName)
+        let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+        negotiated.whenComplete { result in
+            events.yield(.negotiated(result))
+            events.finish()
+        }
+        return AcceptedChannel(channel: channel, handshake: handshake, frameError: frameError)
+    }
+
+    /// Accepts connections until the listener closes, each in its own task; returns once every
+    /// connection has ended. The idle sweep runs beside them.
+    func serve(_ listener: NIOAsyncChannel<AcceptedChannel, Never>) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { sweeper in
+            sweeper.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: self.configuration.sweepInterval)
+                    self.sweep()
+                }
+            }
+            try await withThrowingDiscardingTaskGroup { group in
+                try await listener.executeThenClose { inbound in
+                    for try await accepted in inbound {
+                        group.addTask { await self.serveConnection(accepted) }
+                    }
+                }
+            }
+            sweeper.cancelAll()
+        }
+    }
+
+    /// One TCP connection, from its first byte to its `$disconnect`.
+    private func serveConnection(_ accepted: AcceptedChannel) async {
+        let open = openChannels.wrappingAdd(1, ordering: .relaxed).newValue
+        defer { openChannels.wrappingSubtract(1, ordering: .relaxed) }
+        let overCapacity = open > configuration.maximumConnections || isStopping
+        let sourceIp = accepted.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
+        let token = plainChannels.add(accepted.channel)
+        defer { plainChannels.remove(token) }
+        var decision: ConnectDecision?
+        var upgradeRequest: HTTPRequestHead?
+        for await event in accepted.handshake {
+            switch event {
+            case .upgradeRequested(let head, let promise):
+                upgradeRequest = head
+                plainChannels.setBusy(token, true)
+                let decided: ConnectDecision =
+                    overCapacity ? .refused(.tooManyRequests) : await decideConnect(head: head, sourceIp: sourceIp)
+                decision = decided
+                if case .accepted(_, let headers) = decided { promise.succeed(headers) } else { promise.succeed(nil) }
+            case .negotiated(.success(.webSocket(let channel))):
+                guard case .accepted(let context, _) = decision else {
+                    try? await channel.channel.close()
+                    return
+                }
+                plainChannels.remove(token)
+                await serveWebSocket(channel, context: context, frameError: accepted.frameError)
+            case .negotiated(.success(.http(let channel))):
+                if let head = upgradeRequest, let refusal = decision?.refusal {
+                    // NIO's upgrader consumed the refused request; answer it here.
+                    try? await channel.executeThenClose { _, outbound in
+                        try await write(LocalResponse(status: refusal), for: head, to: outbound, close: true)
+                    }
+                } else {
+                    await serveHTTP(channel, overCapacity: overCapacity, token: token)
+                }
+            case .negotiated(.failure(let error)):
+                // The client went away before the handshake finished. API Gateway sends
+                // `$disconnect` for every connect its backend accepted.
+                if case .accepted(let context, _) = decision {
+                    logger.debug("client left during $connect", metadata: ["apigw.connection.id": "\(context.connectionId)"])
+                    await disconnect(context, cause: .abnormal)
+                } else if let head = upgradeRequest, error as? HTTPServerUpgradeErrors == .invalidHTTPOrdering,
+                    accepted.channel.isActive
+                {
+                    // An upgrade request with a body: NIO's upgrader gives up on it without an answer.
+                    Self.answerBadRequest(head, on: accepted.channel)
+                } else {
+                    logger.trace("handshake ended", metadata: ["apigw.error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    // MARK: $connect
+
+    /// Runs the `$connect` integration for an upgrade request and decides the answer.
+    private func decideConnect(head: HTTPRequestHead, sourceIp: String) async -> ConnectDecision {
+        guard head.uri.utf8.count <= configuration.maximumURILength else { return .refused(.uriTooLong) }
+        let (path, query) = splitURI(head.uri)
+        let parts = path.split(separator: "/").map(String.init)
+        guard let (api, stage, rest) = resolve(host: head.headers.first(name: "Host"), parts: parts), rest.isEmpty else {
+            return .refused(.forbidden)
+        }
+        guard limits.admitConnect() else { return .refused(.tooManyRequests) }
+        let now = configuration.clock.now()
+        let context = EventContext(
+            api: api, stage: stage, routeKey: "$connect", eventType: "CONNECT", connectionId: makeConnectionID(), connectedAt: now,
+            requestId: makeRequestID(), sourceIp: sourceIp, userAgent: head.headers.first(name: "User-Agent"),
+            domainName: head.headers.first(name: "Host").map(Self.hostName) ?? configuration.host, requestTime: now,
+            clientHeaders: head.headers.map { ($0.name, $0.value) }, clientQuery: configuration.forwardsConnectQuery ? query : nil
+        )
+        guard let route = api.route("$connect") else { return .accepted(context, headers: HTTPHeaders()) }  // optional on AWS
+        guard let integration = api.integration(for: route) else { return .refused(.internalServerError) }
+        switch await IntegrationCaller(client: integrationClient).call(integration, context: context, body: nil) {
+        case .response(let status, let headers, _) where (200..<300).contains(status):
+            var answer = HTTPHeaders()
+            if let protocolName = headers.first(name: "Sec-WebSocket-Protocol") {
+                answer.add(name: "Sec-WebSocket-Protocol", value: protocolName)
+            }
+            return .accepted(context, headers: answer)
+        case .response(let status, _, _):
+            return .refused(HTTPResponseStatus(statusCode: status))
+        case .timedOut:
+            return .refused(.gatewayTimeout)
+        case .unreachable(let reason):
+            logger.debug("$connect integration unreachable", metadata: ["apigw.error": "\(reason)"])
+            return .refused(.badGateway)
+        }
+    }
+
+    // MARK: WebSocket
+
+    /// Holds one accepted connection: a writer drains its outbox while this task reads its
+    /// frames; when either side ends, the socket closes and `$disconnect` follows.
+    private func serveWebSocket(
+        _ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, context: EventContext, frameError: FrameErrorBox
+    ) async {
+        let outbox = Outbox(limit: configuration.outboundBufferLimit)
+        let connection = LocalConnection(
+            id: context.connectionId, apiId: context.api.apiId, stage: context.stage, channel: channel.channel, outbox: outbox,
+            connectedAt: context.connectedAt, lastActiveAt: context.connectedAt, sourceIp: context.sourceIp,
+            userAgent: context.userAgent, domainName: context.domainName
+        )
+        connections.add(connection)
+        if isStopping { close(connection, cause: .shuttingDown) }
+        var clientCause = CloseCause.abnormal
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        while let frame = await outbox.next() {
+                            try await outbound.write(frame)
+                            outbox.written(frame)
+                            if frame.opcode == .connectionClose {
+                                try await channel.channel.close()
+                                return
+                            }
+                        }
+                    }
+                    let end = await read(inbound, connection: connection)
+                    switch end {
+                    case .clientClosed(let cause):
+                        clientCause = cause
+                    case .violated(let cause):
+                        connections.markClosing(connection.id, cause: cause)
+                    case .inputEnded:
+                        if let cause = frameError.cause { connections.markClosing(connection.id, cause: cause) }
+                        outbox.finish()  // nothing more can reach the client
+                    }
+                    try await group.waitForAll()
+                }
+            }
+        } catch {
+            logger.trace("connection ended", metadata: ["apigw.connection.id": "\(connection.id)", "apigw.error": "\(error)"])
+        }
+        outbox.finish()
+        guard let (_, cause) = connections.remove(connection.id, fallback: clientCause) else { return }
+        var ended = context
+        ended.requestTime = configuration.clock.now()
+        await disconnect(ended, cause: cause)
+    }
+
+    private enum ReadEnd {
+        case clientClosed(CloseCause)
+        case violated(CloseCause)
+        case inputEnded
+    }
+
+    /// Reads frames until the client closes, breaks a rule or goes away. Complete messages run
+    /// concurrently, at most `maximumConcurrentMessages` at once; past that, reading waits.
+    private func read(_ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>, connection: LocalConnection) async -> ReadEnd {
+        await withTaskGroup(of: Void.self) { messages in
+            var inFlight = 0
+            var assembler = MessageAssembler(limit: configuration.maximumMessageSize)
+            do {
+                for try await frame in inbound {
+                    connections.touch(connection.id, at: configuration.clock.now())
+                    switch assembler.take(frame) {
+                    case .none:
+                        continue
+                    case .message(let text):
+                        if inFlight >= configuration.maximumConcurrentMessages {
+                            await messages.next()
+                            inFlight -= 1
+                        }
+                        inFlight += 1
+                        messages.addTask { await self.receive(text, on: connection) }
+                    case .ping(let data):
+                        _ = connection.outbox.offer(WebSocketFrame(fin: true, opcode: .pong, data: data))  // dropped when full
+                    case .closed(let cause, let echo):
+                        var data = ByteBuffer()
+                        data.writeInteger(UInt16(echo))
+                        closeFrame(connection, WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
+                        return .clientClosed(cause)
+                    case .violation(let cause):
+                        close(connection, cause: cause)
+                        return .violated(cause)
+                    }
+                }
+                return .inputEnded
+            } catch {
+                return .inputEnded
+            }
+        }
+    }
+
+    /// Queues an echo of the client's close; the socket closes once it is written, or after `closeTimeout`.
+    private func closeFrame(_ connection: LocalConnection, _ frame: WebSocketFrame) {
+        guard connection.outbox.close(with: frame) else { return }
+        let channel = connection.channel
+        channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(configuration.closeTimeout.seconds * 1e9))) {
+            channel.close(promise: nil)
+        }
+    }
+
+    // MARK: Messages and $disconnect
+
+    /// Routes one complete text message and answers the client as API Gateway would.
+    private func receive(_ text: ByteBuffer, on connection: LocalConnection) async {
+        guard let api = api(connection.apiId) else { return }
+        let id = connection.id
+        let now = configuration.clock.now()
+        let selected = RouteSelection.evaluate(api.routeSelectionExpression, body: Data(text.readableBytesView))
+        let requestId = makeRequestID()
+        let route: LocalRoute? =
+            if let selected, !selected.hasPrefix("$"), let route = api.route(selected) { route } else { api.route("$default") }
+        guard let route, let integration = api.integration(for: route) else {
+            send(ErrorFrame.forbidden.text(connectionId: id, requestId: requestId), to: id)
+            return
+        }
+        let context = EventContext(
+            api: api, stage: connection.stage, routeKey: route.routeKey, eventType: "MESSAGE", connectionId: id,
+            connectedAt: connection.connectedAt, requestId: requestId, messageId: makeRequestID(), sourceIp: connection.sourceIp,
+            userAgent: connection.userAgent, domainName: connection.domainName, requestTime: now
+        )
+        let twoWay = api.isTwoWay(route, expressionEnablesTwoWay: configuration.expressionEnablesTwoWay)
+        switch await IntegrationCaller(client: integrationClient).call(integration, context: context, body: text) {
+        case .response(let status, _, _) where status >= 500:
+            send(ErrorFrame.internalServerError.text(connectionId: id, requestId: requestId), to: id)
+        case .response(_, _, let answer):
+            if twoWay && answer.readableBytes > 0 { send(answer, to: id) }
+        case .timedOut:
+            send(ErrorFrame.timedOut.text(connectionId: id, requestId: requestId), to: id)
+        case .unreachable(let reason):
+            logger.debug("message integration unreachable", metadata: ["apigw.error": "\(reason)"])
+            send(ErrorFrame.internalServerError.text(connectionId: id, requestId: requestId), to: id)
+        }
+    }
+
+    /// Calls `$disconnect` for a connection that has gone, with why it went.
+    func disconnect(_ context: EventContext, cause: CloseCause) async {
+        guard let api = api(context.api.apiId), let route = api.route("$disconnect"), let integration = api.integration(for: route) else {
+            return
+        }
+        var event = context
+        event.api = api
+        event.routeKey = "$disconnect"
+        event.eventType = "DISCONNECT"
+        event.requestId = makeRequestID()
+        event.messageId = nil
+        event.clientHeaders = []
+        event.clientQuery = nil
+        event.disconnect = cause
+        _ = await IntegrationCaller(client: integrationClient).call(integration, context: event, body: nil)
+    }
+
+    // MARK: HTTP
+
+    /// Answers plain HTTP requests one after another on a keep-alive connection: `@connections`,
+    /// the control plane, and the answer to a refused upgrade.
+    private func serveHTTP(_ channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, overCapacity: Bool, token: Int) async
+    {
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                var head: HTTPRequestHead?
+                var body = ByteBuffer()
+                for try await part in inbound {
+                    switch part {
+                    case .head(let next):
+                        plainChannels.setBusy(token, true)
+                        head = next
+                        body.clear()
+                        let declared = next.headers.first(name: "Content-Length").flatMap(Int.init) ?? 0
+                        if declared > configuration.maximumRequestBodySize {
+                            try await write(.tooLarge(limit: configuration.maximumRequestBodySize), for: next, to: outbound, close: true)
+                            return
+                        }
+                    case .body(var chunk):
+                        guard let request = head else { continue }
+                        guard body.readableBytes + chunk.readableBytes <= configuration.maximumRequestBodySize else {
+                            try await write(.tooLarge(limit: configuration.maximumRequestBodySize), for: request, to: outbound, close: true)
+                            return
+                        }
+                        body.writeBuffer(&chunk)
+                    case .end:
+                        guard let request = head else { continue }
+                        head = nil
+                        if overCapacity {
+                            try await write(
+                                .awsError(
+                                    .serviceUnavailable, "ServiceUnavailableException", "The local gateway is at its connection limit"),
+                                for: request, to: outbound, close: true)
+                            return
+                        }
+                        let response: LocalResponse =
+                            if request.uri.utf8.count > configuration.maximumURILength {
+                                .awsError(.uriTooLong, "BadRequestException", "Request-URI Too Long")
+                            } else {
+                                await handleHTTP(head: request, body: body, remote: channel.channel.remoteAddress?.ipAddress)
+                            }
+                        let close = !request.isKeepAlive || isStopping
+                        try await write(response, for: request, to: outbound, close: close)
+                        if close { return }
+                        plainChannels.setBusy(token, false)
+                        if isStopping { return }
+                    }
+                }
+            }
+        } catch {
+            logger.trace("HTTP connection ended", metadata: ["apigw.error": "\(error)"])
+        }
+    }
+
+    /// A 400 written straight to the pipeline, for a request NIO's upgrader dropped.
+    private static func answerBadRequest(_ head: HTTPRequestHead, on channel: any Channel) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Length", value: "0")
+        headers.add(name: "Connection", value: "close")
+        channel.write(
+            HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: .badRequest, headers: headers)), promise: nil)
+        channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    private func write(
+        _ response: LocalResponse, for head: HTTPRequestHead, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
+        close: Bool
+    ) async throws {
+        var headers = response.headers
+        headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.readableBytes)")
+        if close { headers.replaceOrAdd(name: "Connection", value: "close") }
+        try await outbound.write(
+            contentsOf: [
+                .head(HTTPResponseHead(version: head.version, status: response.status, headers: headers)),
+                .body(.byteBuffer(response.body)),
+                .end(nil),
+            ])
+    }
+}
+
+/// Closes a connection that reads nothing for `after`: a handshake that never comes, an idle
+/// keep-alive connection. Removed when a connection upgrades.
+final class IdleCut: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let timeout: TimeAmount
+    private var timer: Scheduled<Void>?
+
+    init(after: Duration) { timeout = .nanoseconds(Int64(after.seconds * 1e9)) }
+
+    func handlerAdded(context: ChannelHandlerContext) { if context.channel.isActive { arm(context) } }
+
+    func channelActive(context: ChannelHandlerContext) {
+        arm(context)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { timer?.cancel() }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        arm(context)
+        context.fireChannelRead(data)
+    }
+
+    private func arm(_ context: ChannelHandlerContext) {
+        timer?.cancel()
+        let channel = context.channel
+        timer = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+    }
+}
+
+/// What NIO's frame decoder refused, for the connection's `$disconnect`.
+final class FrameErrorBox: Sendable {
+    private let value = Mutex<CloseCause?>(nil)
+    var cause: CloseCause? { value.withLock { $0 } }
+    func record(_ cause: CloseCause) { value.withLock { if $0 == nil { $0 = cause } } }
+}
+
+/// Answers a frame NIO's decoder refuses (too large, a fragmented or long control frame) with the
+/// close code RFC 6455 gives it, records why, and closes.
+final class FrameErrorCloser: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias InboundOut = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let box: FrameErrorBox
+
+    init(_ box: FrameErrorBox) { self.box = box }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let error = error as? NIOWebSocketError else { return context.fireErrorCaught(error) }
+        let cause: CloseCause = error == .invalidFrameLength ? .tooBig : .protocolError
+        box.record(cause)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(cause.frame())).whenComplete { _ in channel.close(promise: nil) }
+    }
+}
