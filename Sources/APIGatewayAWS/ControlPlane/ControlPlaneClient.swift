@@ -163,7 +163,7 @@ public final class ControlPlaneClient: Sendable {
     // MARK: Transport
 
     /// Every page of a list, following `nextToken`.
-    private func all<Item: Decodable & Sendable>(_ path: String, pageSize: Int?) async throws -> [Item] {
+    private func all<Item: Codable & Sendable>(_ path: String, pageSize: Int?) async throws -> [Item] {
         var items: [Item] = []
         var token: String?
         var pages = 0

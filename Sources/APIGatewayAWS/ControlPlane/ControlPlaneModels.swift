@@ -1,5 +1,6 @@
-/// The apigatewayv2 shapes provisioning uses, in the wire's lowerCamelCase. Every field a
-/// response may omit (or, from moto, send as `null`) is optional.
+/// The apigatewayv2 shapes, in the wire's lowerCamelCase: what our client sends and reads, and
+/// what the local gateway reads and answers. Every field a request or a response may omit (or,
+/// from moto, send as `null`) is optional; dates are the wire's ISO-8601 text.
 public enum APIGatewayV2 {
     public struct Api: Codable, Sendable, Hashable {
         public var apiId: String?
@@ -11,6 +12,7 @@ public enum APIGatewayV2 {
         public var description: String?
         public var disableSchemaValidation: Bool?
         public var tags: [String: String]?
+        public var createdDate: String?
 
         public init(
             name: String? = nil, protocolType: String? = nil, routeSelectionExpression: String? = nil,
@@ -63,6 +65,7 @@ public enum APIGatewayV2 {
         public var routeResponseSelectionExpression: String?
         public var authorizationType: String?
         public var operationName: String?
+        public var apiKeyRequired: Bool?
 
         public init(
             routeKey: String? = nil, target: String? = nil, routeResponseSelectionExpression: String? = nil,
@@ -88,7 +91,11 @@ public enum APIGatewayV2 {
     public struct RouteResponse: Codable, Sendable, Hashable {
         public var routeResponseId: String?
         public var routeResponseKey: String?
-        public init(routeResponseKey: String? = nil) { self.routeResponseKey = routeResponseKey }
+        public var modelSelectionExpression: String?
+        public init(routeResponseKey: String? = nil, modelSelectionExpression: String? = nil) {
+            self.routeResponseKey = routeResponseKey
+            self.modelSelectionExpression = modelSelectionExpression
+        }
     }
 
     public struct Stage: Codable, Sendable, Hashable {
@@ -97,6 +104,8 @@ public enum APIGatewayV2 {
         public var description: String?
         public var autoDeploy: Bool?
         public var stageVariables: [String: String]?
+        public var createdDate: String?
+        public var lastUpdatedDate: String?
 
         public init(
             stageName: String? = nil, deploymentId: String? = nil, description: String? = nil, autoDeploy: Bool? = nil,
@@ -115,6 +124,8 @@ public enum APIGatewayV2 {
         public var deploymentStatus: String?
         public var description: String?
         public var stageName: String?
+        public var autoDeployed: Bool?
+        public var createdDate: String?
         public init(description: String? = nil, stageName: String? = nil) {
             self.description = description
             self.stageName = stageName
@@ -128,6 +139,7 @@ public enum APIGatewayV2 {
             public var securityPolicy: String?
             public var apiGatewayDomainName: String?
             public var hostedZoneId: String?
+            public var domainNameStatus: String?
             public init(certificateArn: String? = nil, endpointType: String? = "REGIONAL", securityPolicy: String? = "TLS_1_2") {
                 self.certificateArn = certificateArn
                 self.endpointType = endpointType
@@ -137,6 +149,7 @@ public enum APIGatewayV2 {
         public var domainName: String?
         public var domainNameConfigurations: [Configuration]?
         public var tags: [String: String]?
+        public var apiMappingSelectionExpression: String?
         public init(domainName: String? = nil, domainNameConfigurations: [Configuration]? = nil, tags: [String: String]? = nil) {
             self.domainName = domainName
             self.domainNameConfigurations = domainNameConfigurations
@@ -163,8 +176,18 @@ public enum APIGatewayV2 {
     }
 
     /// A page of a list: `{"items": […], "nextToken": "…"}`.
-    struct Page<Item: Decodable & Sendable>: Decodable, Sendable {
-        var items: [Item]?
-        var nextToken: String?
+    public struct Page<Item: Codable & Sendable>: Codable, Sendable {
+        public var items: [Item]?
+        public var nextToken: String?
+        public init(items: [Item]?, nextToken: String?) {
+            self.items = items
+            self.nextToken = nextToken
+        }
+    }
+
+    /// `{"message": "…"}`, the body of an error answer.
+    public struct ErrorBody: Codable, Sendable, Hashable {
+        public var message: String?
+        public init(message: String?) { self.message = message }
     }
 }
