@@ -184,8 +184,9 @@ public final class ManagementClient: Sendable {
     }
 }
 
-/// `GetConnection`'s answer. Times are read from ISO-8601 strings (AWS) or epoch seconds (moto).
-public struct ConnectionInfo: Sendable, Hashable, Decodable {
+/// `GetConnection`'s answer: what our client reads and the local gateway writes. Times are read
+/// from ISO-8601 strings (AWS) or epoch seconds (moto), and written as ISO-8601 with milliseconds.
+public struct ConnectionInfo: Sendable, Hashable, Codable {
     public let connectedAt: Date
     public let lastActiveAt: Date
     public let sourceIP: String?
@@ -193,6 +194,24 @@ public struct ConnectionInfo: Sendable, Hashable, Decodable {
 
     private enum Keys: String, CodingKey { case connectedAt, lastActiveAt, identity }
     private enum IdentityKeys: String, CodingKey { case sourceIp, userAgent }
+
+    public init(connectedAt: Date, lastActiveAt: Date, sourceIP: String?, userAgent: String?) {
+        self.connectedAt = connectedAt
+        self.lastActiveAt = lastActiveAt
+        self.sourceIP = sourceIP
+        self.userAgent = userAgent
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(formatter.string(from: connectedAt), forKey: .connectedAt)
+        try container.encode(formatter.string(from: lastActiveAt), forKey: .lastActiveAt)
+        var identity = container.nestedContainer(keyedBy: IdentityKeys.self, forKey: .identity)
+        try identity.encodeIfPresent(sourceIP, forKey: .sourceIp)
+        try identity.encodeIfPresent(userAgent, forKey: .userAgent)
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)

@@ -1,3 +1,4 @@
+import APIGatewayAWS
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -18,17 +19,6 @@ extension LocalGateway {
             return .json(.upgradeRequired, LocalResponse.ErrorBody(message: "Upgrade Required"))
         }
         return .awsError(.forbidden, "ForbiddenException", "Forbidden")
-    }
-
-    /// `GetConnection`'s answer.
-    struct ConnectionInfo: Codable, Sendable {
-        struct Identity: Codable, Sendable {
-            var sourceIp: String
-            var userAgent: String?
-        }
-        var connectedAt: String
-        var identity: Identity
-        var lastActiveAt: String
     }
 
     private func connections(head: HTTPRequestHead, body: ByteBuffer, apiParts: [String], idParts: [String]) -> LocalResponse {
@@ -64,15 +54,12 @@ extension LocalGateway {
             case .closed: return .awsError(.gone, "GoneException", nil)
             }
         case .GET:
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
             let current = connections.get(id) ?? connection
             return .json(
                 .ok,
                 ConnectionInfo(
-                    connectedAt: formatter.string(from: current.connectedAt),
-                    identity: .init(sourceIp: current.sourceIp, userAgent: current.userAgent),
-                    lastActiveAt: formatter.string(from: current.lastActiveAt)))
+                    connectedAt: current.connectedAt, lastActiveAt: current.lastActiveAt, sourceIP: current.sourceIp,
+                    userAgent: current.userAgent))
         case .DELETE:
             close(id, cause: .deletedByBackend)
             return LocalResponse(status: .noContent)

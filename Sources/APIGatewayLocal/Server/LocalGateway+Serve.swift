@@ -26,6 +26,8 @@ struct AcceptedChannel: Sendable {
     let handshake: AsyncStream<HandshakeEvent>
     /// Set when NIO's frame decoder refuses what the client sent.
     let frameError: FrameErrorBox
+    /// The first request's head, as the parser gave it (NIO's upgrader swallows some).
+    let firstHead: FirstHeadBox
 }
 
 /// What `$connect` decided for one upgrade.
@@ -40,6 +42,7 @@ enum ConnectDecision: Sendable {
 
 extension LocalGateway {
     static let idleHandlerName = "apigw.idle"
+    static let observerName = "apigw.first-head"
 
     /// Loads the state file, then binds.
     func bind() async throws -> NIOAsyncChannel<AcceptedChannel, Never> {
@@ -74,6 +77,7 @@ extension LocalGateway {
             upgradePipelineHandler: { channel, _ in
                 channel.eventLoop.makeCompletedFuture {
                     channel.pipeline.syncOperations.removeHandler(name: Self.idleHandlerName).whenFailure { _ in }
+                    channel.pipeline.syncOperations.removeHandler(name: Self.observerName).whenFailure { _ in }
                     try channel.pipeline.syncOperations.addHandler(FrameErrorCloser(frameError))
                     return .webSocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
                 }
@@ -92,11 +96,15 @@ extension LocalGateway {
         pipeline.decoderConfiguration.maxHeaderFieldCount = configuration.maximumHeaderCount
         try channel.pipeline.syncOperations.addHandler(IdleCut(after: configuration.handshakeTimeout), name: Self.idleHandlerName)
         let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+        let firstHead = FirstHeadBox()
+        let upgradeHandler = try channel.pipeline.syncOperations.handler(type: NIOTypedHTTPServerUpgradeHandler<Negotiated>.self)
+        try channel.pipeline.syncOperations.addHandler(
+            FirstHeadObserver(firstHead), name: Self.observerName, position: .before(upgradeHandler))
         negotiated.whenComplete { result in
             events.yield(.negotiated(result))
             events.finish()
         }
-        return AcceptedChannel(channel: channel, handshake: handshake, frameError: frameError)
+        return AcceptedChannel(channel: channel, handshake: handshake, frameError: frameError, firstHead: firstHead)
     }
 
     /// Accepts connections until the listener closes, each in its own task; returns once every
@@ -152,22 +160,30 @@ extension LocalGateway {
                     try? await channel.executeThenClose { _, outbound in
                         try await write(LocalResponse(status: refusal), for: head, to: outbound, close: true)
                     }
+                } else if let head = accepted.firstHead.head, head.headers.contains(name: "Upgrade") {
+                    // NIO's WebSocket upgrader refused it (no key, a version other than 13) and
+                    // swallowed it: AWS answers such a handshake 400.
+                    try? await channel.executeThenClose { _, outbound in
+                        try await write(
+                            .awsError(.badRequest, "BadRequestException", "Invalid WebSocket handshake"), for: head, to: outbound,
+                            close: true)
+                    }
                 } else {
                     await serveHTTP(channel, overCapacity: overCapacity, token: token)
                 }
             case .negotiated(.failure(let error)):
                 // The client went away before the handshake finished. API Gateway sends
                 // `$disconnect` for every connect its backend accepted.
+                if error is HTTPParserError {
+                    accepted.channel.close(promise: nil)  // NIO's error handler has answered 400
+                } else {
+                    // NIO's upgrader gave up on the request without an answer (a body on an
+                    // upgrade request): AWS answers 400.
+                    Self.answerBadRequest(upgradeRequest?.version ?? .http1_1, on: accepted.channel)
+                }
                 if case .accepted(let context, _) = decision {
                     logger.debug("client left during $connect", metadata: ["apigw.connection.id": "\(context.connectionId)"])
                     await disconnect(context, cause: .abnormal)
-                } else if let head = upgradeRequest, error as? HTTPServerUpgradeErrors == .invalidHTTPOrdering,
-                    accepted.channel.isActive
-                {
-                    // An upgrade request with a body: NIO's upgrader gives up on it without an answer.
-                    Self.answerBadRequest(head, on: accepted.channel)
-                } else {
-                    logger.trace("handshake ended", metadata: ["apigw.error": "\(error)"])
                 }
             }
         }
@@ -423,14 +439,24 @@ extension LocalGateway {
         }
     }
 
-    /// A 400 written straight to the pipeline, for a request NIO's upgrader dropped.
-    private static func answerBadRequest(_ head: HTTPRequestHead, on channel: any Channel) {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Length", value: "0")
-        headers.add(name: "Connection", value: "close")
-        channel.write(
-            HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: .badRequest, headers: headers)), promise: nil)
-        channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
+    /// A 400 written straight to the pipeline, for a request NIO's upgrader dropped, then a close.
+    /// Only while the pipeline still speaks HTTP: an upgrade that went ahead anyway gets the close alone.
+    private static func answerBadRequest(_ version: HTTPVersion, on channel: any Channel) {
+        channel.eventLoop.execute {
+            let operations = channel.pipeline.syncOperations
+            guard channel.isActive, (try? operations.handler(type: HTTPResponseEncoder.self)) != nil,
+                (try? operations.handler(type: WebSocketFrameEncoder.self)) == nil
+            else {
+                channel.close(promise: nil)
+                return
+            }
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Length", value: "0")
+            headers.add(name: "Connection", value: "close")
+            let head = HTTPResponseHead(version: version, status: .badRequest, headers: headers)
+            channel.write(HTTPServerResponsePart.head(head), promise: nil)
+            channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
+        }
     }
 
     private func write(
@@ -477,6 +503,32 @@ final class IdleCut: ChannelInboundHandler, RemovableChannelHandler {
         timer?.cancel()
         let channel = context.channel
         timer = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+    }
+}
+
+/// The first request head a connection sent.
+final class FirstHeadBox: Sendable {
+    private let value = Mutex<HTTPRequestHead?>(nil)
+    var head: HTTPRequestHead? { value.withLock { $0 } }
+    func record(_ head: HTTPRequestHead) { value.withLock { if $0 == nil { $0 = head } } }
+}
+
+/// Notes the first request head before NIO's upgrader sees it.
+final class FirstHeadObserver: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+
+    private let box: FirstHeadBox
+    private var seen = false
+
+    init(_ box: FirstHeadBox) { self.box = box }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if !seen, case .head(let head) = unwrapInboundIn(data) {
+            seen = true
+            box.record(head)
+        }
+        context.fireChannelRead(data)
     }
 }
 
