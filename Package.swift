@@ -179,6 +179,8 @@ let package = Package(
         .executableTarget(
             name: "LocalGatewayBenchmark",
             dependencies: [
+                "APIGatewayAWS",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "WebSocketKit", package: "websocket-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

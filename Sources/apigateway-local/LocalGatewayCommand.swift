@@ -31,11 +31,36 @@ struct LocalGatewayCommand: AsyncParsableCommand {
         help: "A JSON declaration of APIs and their routes (repeatable): {\"apis\":[{\"apiId\",\"stages\",\"routes\":{key: uri}}]}.")
     var declarations: [String] = []
 
-    @Option(name: .customLong("access-key-id"), help: "The access key @connections requests must be signed with.")
-    var accessKeyID = LocalGatewayConfiguration.developmentCredential.accessKeyID
+    @Option(
+        name: .customLong("access-key-id"),
+        help:
+            "The access key requests must be signed with. Without it: the development key, and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY if set."
+    )
+    var accessKeyID: String?
 
-    @Option(name: .customLong("secret-access-key"), help: "Its secret.")
-    var secretAccessKey = LocalGatewayConfiguration.developmentCredential.secretAccessKey
+    @Option(name: .customLong("secret-access-key"), help: "Its secret (visible in ps: prefer the file or APIGW_LOCAL_SECRET_ACCESS_KEY).")
+    var secretAccessKey: String?
+
+    @Option(name: .customLong("secret-access-key-file"), help: "A file whose first line is the secret.")
+    var secretAccessKeyFile: String?
+
+    @Option(help: "The region requests must be signed for.")
+    var region = "us-east-1"
+
+    @Option(name: .customLong("outbound-buffer"), help: "Bytes that may wait for one client; a post past it gets 429.")
+    var outboundBuffer = 1 << 20
+
+    @Option(name: .customLong("max-connections"), help: "TCP connections open at once; past it, 429 (upgrades) or 503.")
+    var maxConnections = 20_000
+
+    @Option(name: .customLong("connect-rate"), help: "Opt-in: new connections a second (AWS: 500); past it, 429.")
+    var connectRate: Int?
+
+    @Option(name: .customLong("callback-rate"), help: "Opt-in: @connections calls a second (AWS: 10000); past it, 429.")
+    var callbackRate: Int?
+
+    @Option(name: .customLong("callback-burst"), help: "The callback bucket's burst (AWS: 5000); with --callback-rate.")
+    var callbackBurst: Int?
 
     @Flag(name: .customLong("no-verify-signatures"), help: "Accept unsigned @connections requests (AWS never does).")
     var noVerifySignatures = false
@@ -57,15 +82,17 @@ struct LocalGatewayCommand: AsyncParsableCommand {
             let declaration = try JSONDecoder().decode(LocalDeclaration.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
             apis += declaration.localAPIs()
         }
-        let gateway = LocalGateway(
-            configuration: LocalGatewayConfiguration(
-                host: host, port: port,
-                credentials: [Credential(accessKeyID: accessKeyID, secretAccessKey: secretAccessKey)],
-                verifiesSignatures: !noVerifySignatures, stateFile: stateFile, apis: apis,
-                idleTimeout: .seconds(idleTimeout), maximumConnectionDuration: .seconds(maxDuration)
-            ),
-            logger: logger
-        )
+        let credentials = try LocalGatewayConfiguration.credentials(
+            accessKeyID: accessKeyID, secretAccessKey: secretAccessKey, secretFile: secretAccessKeyFile,
+            environment: ProcessInfo.processInfo.environment)
+        var configuration = LocalGatewayConfiguration(
+            host: host, port: port, region: region, credentials: credentials, verifiesSignatures: !noVerifySignatures,
+            stateFile: stateFile, apis: apis, idleTimeout: .seconds(idleTimeout), maximumConnectionDuration: .seconds(maxDuration))
+        configuration.outboundBufferLimit = outboundBuffer
+        configuration.maximumConnections = maxConnections
+        configuration.connectRateLimit = connectRate
+        if let callbackRate { configuration.callbackRateLimit = (rate: callbackRate, burst: callbackBurst ?? max(1, callbackRate / 2)) }
+        let gateway = LocalGateway(configuration: configuration, logger: logger)
         let group = ServiceGroup(services: [gateway], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }

@@ -404,3 +404,38 @@ enum HTTPHeadersBuilder {
         return headers
     }
 }
+
+/// Where the command line's signing keys come from.
+@Suite struct LocalGatewayCredentialTests {
+    @Test func withoutAKeyTheDevelopmentKeyAndTheShellsKeysAreAccepted() throws {
+        let keys = try LocalGatewayConfiguration.credentials(
+            accessKeyID: nil, secretAccessKey: nil, secretFile: nil,
+            environment: ["AWS_ACCESS_KEY_ID": "AKIDSHELL", "AWS_SECRET_ACCESS_KEY": "shell-secret"])
+        #expect(keys.map(\.accessKeyID) == ["AKIDLOCALDEVELOPMENT", "AKIDSHELL"])
+        #expect(keys.last?.secretAccessKey == "shell-secret")
+        let alone = try LocalGatewayConfiguration.credentials(accessKeyID: nil, secretAccessKey: nil, secretFile: nil, environment: [:])
+        #expect(alone == [LocalGatewayConfiguration.developmentCredential])
+    }
+
+    @Test func aSecretComesFromTheFlagTheFileOrTheEnvironment() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("apigw-secret-\(UUID().uuidString)")
+        try Data("  from-file  \nignored\n".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let fromFile = try LocalGatewayConfiguration.credentials(
+            accessKeyID: "AKID", secretAccessKey: nil, secretFile: file.path, environment: [:])
+        #expect(fromFile.first?.secretAccessKey == "from-file")
+        let fromEnvironment = try LocalGatewayConfiguration.credentials(
+            accessKeyID: "AKID", secretAccessKey: nil, secretFile: nil, environment: ["APIGW_LOCAL_SECRET_ACCESS_KEY": "from-env"])
+        #expect(fromEnvironment.first?.secretAccessKey == "from-env")
+        let fromFlag = try LocalGatewayConfiguration.credentials(
+            accessKeyID: "AKID", secretAccessKey: "flag", secretFile: file.path, environment: [:])
+        #expect(fromFlag.first?.secretAccessKey == "flag")
+        #expect(throws: LocalGatewayError.self) {
+            try LocalGatewayConfiguration.credentials(accessKeyID: "AKID", secretAccessKey: nil, secretFile: nil, environment: [:])
+        }
+        #expect(throws: LocalGatewayError.self) {
+            try LocalGatewayConfiguration.credentials(
+                accessKeyID: "AKID", secretAccessKey: nil, secretFile: "/nonexistent/secret", environment: [:])
+        }
+    }
+}

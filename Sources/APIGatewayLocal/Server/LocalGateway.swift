@@ -175,6 +175,7 @@ public struct LocalGatewayError: Error, CustomStringConvertible {
     private enum Code {
         case unreadableStateFile(path: String, reason: String)
         case unwritableStateFile(path: String, reason: String)
+        case unreadableSecret(String)
     }
 
     private let code: Code
@@ -185,8 +186,12 @@ public struct LocalGatewayError: Error, CustomStringConvertible {
     /// The state file could not be saved.
     static func unwritableStateFile(_ path: String, reason: String) -> Self { Self(code: .unwritableStateFile(path: path, reason: reason)) }
 
+    /// The signing secret the command line names cannot be had.
+    static func unreadableSecret(_ reason: String) -> Self { Self(code: .unreadableSecret(reason)) }
+
     public var description: String {
         switch code {
+        case .unreadableSecret(let reason): reason
         case .unreadableStateFile(let path, let reason):
             "the state file \(path) does not decode (\(reason)); it was left untouched: fix or move it, then start again"
         case .unwritableStateFile(let path, let reason):

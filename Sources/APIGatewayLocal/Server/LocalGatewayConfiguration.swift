@@ -132,3 +132,44 @@ public struct LocalClock: Sendable {
     public init(now: @escaping @Sendable () -> Date) { self.now = now }
     public static let system = LocalClock(now: Date.init)
 }
+
+extension LocalGatewayConfiguration {
+    /// The keys the gateway accepts, as its command line asks for them.
+    ///
+    /// With an access key id, its secret comes from `secretAccessKey`, else `secretFile` (the
+    /// file's first line), else `APIGW_LOCAL_SECRET_ACCESS_KEY`, so it need not be on a command
+    /// line where `ps` shows it. Without one, the development key is accepted, and so is the pair
+    /// in `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, so boto3 and the AWS CLI work with a
+    /// shell's usual keys.
+    /// - Throws: ``LocalGatewayError`` when an access key id has no secret or the file cannot be read.
+    public static func credentials(
+        accessKeyID: String?, secretAccessKey: String?, secretFile: String?, environment: [String: String]
+    ) throws -> [Credential] {
+        guard let accessKeyID else {
+            var accepted = [developmentCredential]
+            if let key = environment["AWS_ACCESS_KEY_ID"], !key.isEmpty, let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty
+            {
+                accepted.append(Credential(accessKeyID: key, secretAccessKey: secret))
+            }
+            return accepted
+        }
+        if let secretAccessKey { return [Credential(accessKeyID: accessKeyID, secretAccessKey: secretAccessKey)] }
+        if let secretFile {
+            let text: String
+            do {
+                text = try String(contentsOfFile: secretFile, encoding: .utf8)
+            } catch {
+                throw LocalGatewayError.unreadableSecret("the secret file \(secretFile) cannot be read: \(error)")
+            }
+            guard let line = text.split(whereSeparator: \.isNewline).first.map({ $0.trimmingCharacters(in: .whitespaces) }), !line.isEmpty
+            else { throw LocalGatewayError.unreadableSecret("the secret file \(secretFile) is empty") }
+            return [Credential(accessKeyID: accessKeyID, secretAccessKey: line)]
+        }
+        if let secret = environment["APIGW_LOCAL_SECRET_ACCESS_KEY"], !secret.isEmpty {
+            return [Credential(accessKeyID: accessKeyID, secretAccessKey: secret)]
+        }
+        throw LocalGatewayError.unreadableSecret(
+            "--access-key-id \(accessKeyID) needs its secret: --secret-access-key, --secret-access-key-file or APIGW_LOCAL_SECRET_ACCESS_KEY"
+        )
+    }
+}
