@@ -233,7 +233,7 @@ extension LocalGateway {
     private func serveWebSocket(
         _ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, context: EventContext, frameError: FrameErrorBox
     ) async {
-        let outbox = Outbox(limit: configuration.outboundBufferLimit)
+        let outbox = Outbox(limit: configuration.outboundBufferLimit, channel: channel.channel)
         let connection = LocalConnection(
             id: context.connectionId, apiId: context.api.apiId, stage: context.stage, channel: channel.channel, outbox: outbox,
             connectedAt: context.connectedAt, lastActiveAt: context.connectedAt, sourceIp: context.sourceIp,
@@ -243,30 +243,17 @@ extension LocalGateway {
         if isStopping { close(connection, cause: .shuttingDown) }
         var clientCause = CloseCause.abnormal
         do {
-            try await channel.executeThenClose { inbound, outbound in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        while let frame = await outbox.next() {
-                            try await outbound.write(frame)
-                            outbox.written(frame)
-                            if frame.opcode == .connectionClose {
-                                try await channel.channel.close()
-                                return
-                            }
-                        }
-                    }
-                    let end = await read(inbound, connection: connection)
-                    switch end {
-                    case .clientClosed(let cause):
-                        clientCause = cause
-                    case .violated(let cause):
-                        connections.markClosing(connection.id, cause: cause)
-                    case .inputEnded:
-                        if let cause = frameError.cause { connections.markClosing(connection.id, cause: cause) }
-                        outbox.finish()  // nothing more can reach the client
-                    }
-                    try await group.waitForAll()
+            try await channel.executeThenClose { inbound, _ in
+                switch await read(inbound, connection: connection) {
+                case .clientClosed(let cause):
+                    clientCause = cause
+                case .violated(let cause):
+                    connections.markClosing(connection.id, cause: cause)
+                case .inputEnded:
+                    if let cause = frameError.cause { connections.markClosing(connection.id, cause: cause) }
                 }
+                // Let the close frame reach the client (bounded by closeTimeout) before the socket goes.
+                await outbox.closeFrameWritten()
             }
         } catch {
             logger.trace("connection ended", metadata: ["apigw.connection.id": "\(connection.id)", "apigw.error": "\(error)"])
