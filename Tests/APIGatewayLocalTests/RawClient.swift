@@ -77,14 +77,13 @@ final class RawClient: Sendable {
 
     /// The close code of the first close frame the server sent after its 101, waiting for it.
     func closeCode(timeout: Duration = .seconds(5)) async -> Int? {
-        var code: Int?
-        _ = await eventually(timeout: timeout) {
-            code = Self.serverFrames(in: self.bytes).first { $0.opcode == 0x8 }.map { frame in
+        func code() -> Int? {
+            Self.serverFrames(in: bytes).first { $0.opcode == 0x8 }.map { frame in
                 frame.payload.count >= 2 ? Int(frame.payload[0]) << 8 | Int(frame.payload[1]) : 1005
             }
-            return code != nil || self.isClosed
         }
-        return code ?? Self.serverFrames(in: bytes).first { $0.opcode == 0x8 }.map { _ in 1005 }
+        _ = await eventually(timeout: timeout) { code() != nil || self.isClosed }
+        return code()  // read again: the last bytes may have come with the close
     }
 
     /// The text of every text frame the server sent.
