@@ -128,7 +128,10 @@ extension LocalGateway {
         }
     }
 
-    /// One TCP connection, from its first byte to its `$disconnect`.
+    /// One TCP connection, from its first byte to its `$disconnect`. Every branch but the loop
+    /// is a call: this frame lives as long as the connection, and a task's first stack slab is
+    /// sized by it.
+    @inline(never)
     private func serveConnection(_ accepted: AcceptedChannel) async {
         let open = openChannels.wrappingAdd(1, ordering: .relaxed).newValue
         defer { openChannels.wrappingSubtract(1, ordering: .relaxed) }
@@ -157,17 +160,11 @@ extension LocalGateway {
             case .negotiated(.success(.http(let channel))):
                 if let head = upgradeRequest, let refusal = decision?.refusal {
                     // NIO's upgrader consumed the refused request; answer it here.
-                    try? await channel.executeThenClose { _, outbound in
-                        try await write(LocalResponse(status: refusal), for: head, to: outbound, close: true)
-                    }
+                    await answer(LocalResponse(status: refusal), to: head, on: channel)
                 } else if let head = accepted.firstHead.head, head.headers.contains(name: "Upgrade") {
                     // NIO's WebSocket upgrader refused it (no key, a version other than 13) and
                     // swallowed it: AWS answers such a handshake 400.
-                    try? await channel.executeThenClose { _, outbound in
-                        try await write(
-                            .awsError(.badRequest, "BadRequestException", "Invalid WebSocket handshake"), for: head, to: outbound,
-                            close: true)
-                    }
+                    await answer(.awsError(.badRequest, "BadRequestException", "Invalid WebSocket handshake"), to: head, on: channel)
                 } else {
                     await serveHTTP(channel, overCapacity: overCapacity, token: token)
                 }
@@ -189,9 +186,18 @@ extension LocalGateway {
         }
     }
 
+    /// Answers one request and closes.
+    @inline(never)
+    private func answer(
+        _ response: LocalResponse, to head: HTTPRequestHead, on channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+    ) async {
+        try? await channel.executeThenClose { _, outbound in try await write(response, for: head, to: outbound, close: true) }
+    }
+
     /// Runs `body` in a child task that ends with it. A task keeps the stack it has grown until
     /// it ends; the integration call's deep stack would otherwise stay with the connection's
     /// task for the connection's whole life (36 KB of a held connection's 43, measured).
+    @inline(never)
     private func inChildTask<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T {
         await withTaskGroup(of: T.self) { group in
             group.addTask(operation: body)
