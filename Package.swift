@@ -176,6 +176,17 @@ let package = Package(
             ],
             path: "Benchmarks/FanoutBenchmark"
         ),
+        // libFuzzer targets (Docs/Fuzzing.md): plain replayers unless built with -DFUZZING.
+        .executableTarget(
+            name: "FuzzRouteSelection",
+            dependencies: ["APIGatewayLocal"],
+            path: "FuzzTesting/FuzzRouteSelection"
+        ),
+        .executableTarget(
+            name: "FuzzSigV4Canonical",
+            dependencies: ["APIGatewayAWS"],
+            path: "FuzzTesting/FuzzSigV4Canonical"
+        ),
         .executableTarget(
             name: "LocalGatewayBenchmark",
             dependencies: [

@@ -30,20 +30,8 @@ import Testing
         let authorization: String
     }
 
-    /// A small deterministic generator, so a failure names a case that can be rerun.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func cases(count: Int) -> [Case] {
-        var rng = SplitMix(state: 20_261_129)
+        var rng = SeededGenerator(seed: 20_261_129)  // deterministic: a failure names a case that can be rerun
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
         let regions = ["us-east-1", "eu-west-1", "ap-southeast-2", "af-south-1"]
         var cases: [Case] = []

@@ -6,30 +6,6 @@ import Testing
 
 @testable import APIGatewayLocal
 
-/// SplitMix64: a seeded generator, so a failing input can be made again.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func pick<T>(_ choices: [T]) -> T { choices[Int.random(in: 0..<choices.count, using: &self)] }
-    mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &self) < percent }
-    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
-
-    /// A string of `count` characters drawn from `alphabet`.
-    mutating func text(_ count: Int, from alphabet: String) -> String {
-        let characters = Array(alphabet)
-        return String((0..<count).map { _ in characters[Int.random(in: 0..<characters.count, using: &self)] })
-    }
-}
-
 /// The gateway against generated input: handshakes, control-plane calls, frame sequences,
 /// `@connections` calls, aborted handshakes and slow readers, seeded (`APIGW_FUZZ_SEED`) and
 /// bounded in count and time. After each run the process is up, every answer was a status AWS

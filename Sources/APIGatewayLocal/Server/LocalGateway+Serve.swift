@@ -147,7 +147,8 @@ extension LocalGateway {
                 upgradeRequest = head
                 plainChannels.setBusy(token, true)
                 let decided: ConnectDecision =
-                    overCapacity ? .refused(.tooManyRequests) : await inChildTask { await self.decideConnect(head: head, sourceIp: sourceIp) }
+                    overCapacity
+                    ? .refused(.tooManyRequests) : await inChildTask { await self.decideConnect(head: head, sourceIp: sourceIp) }
                 decision = decided
                 if case .accepted(_, let headers) = decided { promise.succeed(headers) } else { promise.succeed(nil) }
             case .negotiated(.success(.webSocket(let channel))):
