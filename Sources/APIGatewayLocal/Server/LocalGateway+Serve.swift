@@ -131,17 +131,30 @@ extension LocalGateway {
         }
     }
 
-    /// One TCP connection, from its first byte to its `$disconnect`. Every branch but the loop
-    /// is a call: this frame lives as long as the connection, and a task's first stack slab is
-    /// sized by it.
+    /// One TCP connection, from its first byte to its `$disconnect`.
+    ///
+    /// The handshake runs in a child task that ends before the connection is held: a task keeps
+    /// the stack it has grown until it ends, and what a held connection costs is mostly stack.
     @inline(never)
     private func serveConnection(_ accepted: AcceptedChannel) async {
         let open = openChannels.wrappingAdd(1, ordering: .relaxed).newValue
         defer { openChannels.wrappingSubtract(1, ordering: .relaxed) }
         let overCapacity = open > configuration.maximumConnections || isStopping
-        let sourceIp = accepted.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
         let token = plainChannels.add(accepted.channel)
         defer { plainChannels.remove(token) }
+        guard let (channel, context) = await inChildTask({ await self.handshake(accepted, token: token, overCapacity: overCapacity) })
+        else { return }
+        plainChannels.remove(token)
+        await serveWebSocket(channel, context: context, frameError: accepted.frameError)
+    }
+
+    /// Reads the handshake to its end: answers what is not an accepted WebSocket (refusals, HTTP
+    /// requests, malformed upgrades) and hands back the one that is.
+    @inline(never)
+    private func handshake(_ accepted: AcceptedChannel, token: Int, overCapacity: Bool) async -> (
+        NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, EventContext
+    )? {
+        let sourceIp = accepted.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
         var decision: ConnectDecision?
         var upgradeRequest: HTTPRequestHead?
         for await event in accepted.handshake {
@@ -157,10 +170,9 @@ extension LocalGateway {
             case .negotiated(.success(.webSocket(let channel))):
                 guard case .accepted(let context, _) = decision else {
                     try? await channel.channel.close()
-                    return
+                    return nil
                 }
-                plainChannels.remove(token)
-                await serveWebSocket(channel, context: context, frameError: accepted.frameError)
+                return (channel, context)
             case .negotiated(.success(.http(let channel))):
                 if let head = upgradeRequest, let refusal = decision?.refusal {
                     // NIO's upgrader consumed the refused request; answer it here.
@@ -188,6 +200,7 @@ extension LocalGateway {
                 }
             }
         }
+        return nil
     }
 
     /// Answers one request and closes.
@@ -199,8 +212,8 @@ extension LocalGateway {
     }
 
     /// Runs `body` in a child task that ends with it. A task keeps the stack it has grown until
-    /// it ends; the integration call's deep stack would otherwise stay with the connection's
-    /// task for the connection's whole life (36 KB of a held connection's 43, measured).
+    /// it ends; the handshake's (the `$connect` call's above all) would otherwise stay with the
+    /// connection's task for the connection's whole life.
     @inline(never)
     private func inChildTask<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T {
         await withTaskGroup(of: T.self) { group in
