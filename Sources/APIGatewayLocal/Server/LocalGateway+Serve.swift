@@ -145,7 +145,12 @@ extension LocalGateway {
         guard let (channel, context) = await inChildTask({ await self.handshake(accepted, token: token, overCapacity: overCapacity) })
         else { return }
         plainChannels.remove(token)
-        await serveWebSocket(channel, context: context, frameError: accepted.frameError)
+        // Only `$connect` reads the client's headers and query; a held connection keeps neither.
+        accepted.firstHead.clear()
+        var held = context
+        held.clientHeaders = []
+        held.clientQuery = nil
+        await serveWebSocket(channel, context: held, frameError: accepted.frameError)
     }
 
     /// Reads the handshake to its end: answers what is not an accepted WebSocket (refusals, HTTP
@@ -537,6 +542,7 @@ final class FirstHeadBox: Sendable {
     private let value = Mutex<HTTPRequestHead?>(nil)
     var head: HTTPRequestHead? { value.withLock { $0 } }
     func record(_ head: HTTPRequestHead) { value.withLock { if $0 == nil { $0 = head } } }
+    func clear() { value.withLock { $0 = nil } }
 }
 
 /// Notes the first request head before NIO's upgrader sees it.
