@@ -177,14 +177,15 @@ let package = Package(
             path: "Benchmarks/FanoutBenchmark"
         ),
         // libFuzzer targets (Docs/Fuzzing.md): plain replayers unless built with -DFUZZING.
+        .target(name: "FuzzDriver", path: "FuzzTesting/FuzzDriver"),
         .executableTarget(
             name: "FuzzRouteSelection",
-            dependencies: ["APIGatewayLocal"],
+            dependencies: ["APIGatewayLocal", "FuzzDriver"],
             path: "FuzzTesting/FuzzRouteSelection"
         ),
         .executableTarget(
             name: "FuzzSigV4Canonical",
-            dependencies: ["APIGatewayAWS"],
+            dependencies: ["APIGatewayAWS", "FuzzDriver"],
             path: "FuzzTesting/FuzzSigV4Canonical"
         ),
         .executableTarget(

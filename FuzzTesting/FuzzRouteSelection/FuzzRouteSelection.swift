@@ -1,3 +1,4 @@
+import Foundation
 // libFuzzer target: API Gateway's route selection expression evaluator against any body.
 //
 //   swift build --scratch-path .build-fuzz --product FuzzRouteSelection \
@@ -6,7 +7,7 @@
 //
 // Without -DFUZZING it is a plain program that runs each file given (a crash reproducer, or
 // the corpus) through the same function, so it builds and runs with the rest of the package.
-import Foundation
+import FuzzDriver
 
 @testable import APIGatewayLocal
 
@@ -24,37 +25,24 @@ func fuzzOne(_ bytes: UnsafeRawBufferPointer) {
     _ = RouteSelection.evaluate(String(decoding: body, as: UTF8.self), body: body)
 }
 
+/// libFuzzer's own name for the function; its driver links against it.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzRouteSelection(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+public func testOneInput(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     fuzzOne(UnsafeRawBufferPointer(start: start, count: count))
     return 0
 }
 
 #if FUZZING
-    /// SwiftPM links an executable's entry point as `FuzzRouteSelection_main`, so libFuzzer's own `main` is not
-    /// the one that runs: this one hands libFuzzer the arguments and the function.
-    @_silgen_name("LLVMFuzzerRunDriver")
-    func runFuzzerDriver(
-        _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-        _ body: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-    ) -> CInt
-
     @_cdecl("FuzzRouteSelection_main")
     public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-        var argc = argc
-        var argv = argv
-        return runFuzzerDriver(&argc, &argv) { start, count in
+        runFuzzer(argc: argc, argv: argv) { start, count in
             fuzzOne(UnsafeRawBufferPointer(start: start, count: count))
             return 0
         }
     }
 #else
     @main
-    struct ReplayRouteSelection {
-        static func main() throws {
-            for path in CommandLine.arguments.dropFirst() {
-                try Data(contentsOf: URL(fileURLWithPath: path)).withUnsafeBytes(fuzzOne)
-            }
-        }
+    struct Replay {
+        static func main() throws { try replay(CommandLine.arguments.dropFirst(), fuzzOne) }
     }
 #endif

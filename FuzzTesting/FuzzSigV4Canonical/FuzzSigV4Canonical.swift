@@ -8,6 +8,7 @@
 // Without -DFUZZING it replays the files it is given.
 import APIGatewayAWS
 import Foundation
+import FuzzDriver
 
 /// Input: `path`, `?query`, then `\n`-separated `name: value` headers, any bytes.
 func fuzzOne(_ bytes: UnsafeRawBufferPointer) {
@@ -27,37 +28,24 @@ func fuzzOne(_ bytes: UnsafeRawBufferPointer) {
         of: request, credential: Credential(accessKeyID: "AKID", secretAccessKey: "secret"), date: Date(timeIntervalSince1970: 0))
 }
 
+/// libFuzzer's own name for the function; its driver links against it.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzSigV4Canonical(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+public func testOneInput(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     fuzzOne(UnsafeRawBufferPointer(start: start, count: count))
     return 0
 }
 
 #if FUZZING
-    /// SwiftPM links an executable's entry point as `FuzzSigV4Canonical_main`, so libFuzzer's own `main` is not
-    /// the one that runs: this one hands libFuzzer the arguments and the function.
-    @_silgen_name("LLVMFuzzerRunDriver")
-    func runFuzzerDriver(
-        _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-        _ body: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-    ) -> CInt
-
     @_cdecl("FuzzSigV4Canonical_main")
     public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-        var argc = argc
-        var argv = argv
-        return runFuzzerDriver(&argc, &argv) { start, count in
+        runFuzzer(argc: argc, argv: argv) { start, count in
             fuzzOne(UnsafeRawBufferPointer(start: start, count: count))
             return 0
         }
     }
 #else
     @main
-    struct ReplaySigV4Canonical {
-        static func main() throws {
-            for path in CommandLine.arguments.dropFirst() {
-                try Data(contentsOf: URL(fileURLWithPath: path)).withUnsafeBytes(fuzzOne)
-            }
-        }
+    struct Replay {
+        static func main() throws { try replay(CommandLine.arguments.dropFirst(), fuzzOne) }
     }
 #endif
