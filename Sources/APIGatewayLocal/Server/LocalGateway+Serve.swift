@@ -169,7 +169,7 @@ extension LocalGateway {
                 plainChannels.setBusy(token, true)
                 let decided: ConnectDecision =
                     overCapacity
-                    ? .refused(.tooManyRequests) : await inChildTask { await self.decideConnect(head: head, sourceIp: sourceIp) }
+                    ? .refused(.tooManyRequests) : await decideConnect(head: head, sourceIp: sourceIp)
                 decision = decided
                 if case .accepted(_, let headers) = decided { promise.succeed(headers) } else { promise.succeed(nil) }
             case .negotiated(.success(.webSocket(let channel))):
@@ -267,13 +267,14 @@ extension LocalGateway {
 
     // MARK: WebSocket
 
-    /// Holds one accepted connection: a writer drains its outbox while this task reads its
-    /// frames; when either side ends, the socket closes and `$disconnect` follows.
+    /// Holds one accepted connection: this task reads its frames while what goes to the client
+    /// is written through its outbox; when either side ends, the socket closes and `$disconnect`
+    /// follows.
     @inline(never)  // an async frame is sized for everything inlined into it: keep the held one small
     private func serveWebSocket(
         _ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, context: EventContext, frameError: FrameErrorBox
     ) async {
-        let outbox = Outbox(limit: configuration.outboundBufferLimit, channel: channel.channel)
+        let outbox = Outbox(limit: configuration.outboundBufferLimit, closeTimeout: configuration.closeTimeout, channel: channel.channel)
         let connection = LocalConnection(
             id: context.connectionId, apiId: context.api.apiId, stage: context.stage, channel: channel.channel, outbox: outbox,
             connectedAt: context.connectedAt, lastActiveAt: context.connectedAt, sourceIp: context.sourceIp,
@@ -287,8 +288,8 @@ extension LocalGateway {
                 switch await read(inbound, connection: connection) {
                 case .clientClosed(let cause):
                     clientCause = cause
-                case .violated(let cause):
-                    connections.markClosing(connection.id, cause: cause)
+                case .closedByGateway:
+                    break  // the cause is noted where the close was decided
                 case .inputEnded:
                     if let cause = frameError.cause { connections.markClosing(connection.id, cause: cause) }
                 }
@@ -307,7 +308,7 @@ extension LocalGateway {
 
     private enum ReadEnd {
         case clientClosed(CloseCause)
-        case violated(CloseCause)
+        case closedByGateway
         case inputEnded
     }
 
@@ -336,26 +337,17 @@ extension LocalGateway {
                     case .closed(let cause, let echo):
                         var data = ByteBuffer()
                         data.writeInteger(UInt16(echo))
-                        closeFrame(connection, WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
+                        connection.outbox.close(with: WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
                         return .clientClosed(cause)
                     case .violation(let cause):
                         close(connection, cause: cause)
-                        return .violated(cause)
+                        return .closedByGateway
                     }
                 }
                 return .inputEnded
             } catch {
                 return .inputEnded
             }
-        }
-    }
-
-    /// Queues an echo of the client's close; the socket closes once it is written, or after `closeTimeout`.
-    private func closeFrame(_ connection: LocalConnection, _ frame: WebSocketFrame) {
-        guard connection.outbox.close(with: frame) else { return }
-        let channel = connection.channel
-        channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(configuration.closeTimeout.seconds * 1e9))) {
-            channel.close(promise: nil)
         }
     }
 

@@ -145,15 +145,11 @@ public final class LocalGateway: Service, Sendable {
         close(connection, cause: cause)
     }
 
-    /// Queues the close frame after what the client still has to read; a client that does not
-    /// read it within `closeTimeout` is cut off.
+    /// Notes `cause` for `$disconnect` and sends the close frame after what the client still has
+    /// to read (see ``Outbox/close(with:)``).
     func close(_ connection: LocalConnection, cause: CloseCause) {
         connections.markClosing(connection.id, cause: cause)
-        guard connection.outbox.close(with: cause.frame()) else { return }
-        let channel = connection.channel
-        channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(configuration.closeTimeout.seconds * 1e9))) {
-            channel.close(promise: nil)
-        }
+        connection.outbox.close(with: cause.frame())
     }
 
     /// Sends a text frame to a connected client.

@@ -27,11 +27,14 @@ final class Outbox: Sendable {
 
     /// Bytes of payload that may wait at once.
     let limit: Int
+    /// How long a client gets to read the close frame before the socket is cut.
+    let closeTimeout: TimeAmount
     private let channel: any Channel
     private let state = Mutex(State())
 
-    init(limit: Int, channel: any Channel) {
+    init(limit: Int, closeTimeout: Duration, channel: any Channel) {
         self.limit = limit
+        self.closeTimeout = .nanoseconds(Int64(closeTimeout.seconds * 1e9))
         self.channel = channel
     }
 
@@ -54,7 +57,8 @@ final class Outbox: Sendable {
         return .queued
     }
 
-    /// Writes the close frame after everything queued, then closes the socket; later offers are
+    /// Writes the close frame after everything queued, then closes the socket, at the latest
+    /// after ``closeTimeout`` (a client that does not read is cut off); later offers are
     /// refused. Only the first close counts: `true` when this call was it.
     @discardableResult
     func close(with frame: WebSocketFrame) -> Bool {
@@ -69,6 +73,7 @@ final class Outbox: Sendable {
         guard let promise else { return false }
         promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
         channel.writeAndFlush(frame, promise: promise)
+        channel.eventLoop.scheduleTask(in: closeTimeout) { channel.close(promise: nil) }
         return true
     }
 
