@@ -351,13 +351,13 @@ func uriEncode(_ text: String, keepSlash: Bool) -> String {
 }
 
 @inline(__always)
-private func isUnreserved(_ byte: UInt8) -> Bool {
+package func isUnreserved(_ byte: UInt8) -> Bool {
     (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
         || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "~")
 }
 
 /// Decodes `%XX` escapes; `+` stays `+` (SigV4 reads queries literally); a stray `%` stays.
-func percentDecode(_ text: Substring) -> String {
+package func percentDecode(_ text: Substring) -> String {
     guard text.contains("%") else { return String(text) }
     let input = Array(text.utf8)
     var bytes: [UInt8] = []
@@ -377,7 +377,7 @@ func percentDecode(_ text: Substring) -> String {
     return String(decoding: bytes, as: UTF8.self)
 }
 
-private func hexNibble(_ byte: UInt8) -> UInt8? {
+package func hexNibble(_ byte: UInt8) -> UInt8? {
     switch byte {
     case 0x30...0x39: byte - 0x30
     case 0x41...0x46: byte - 0x41 + 10

@@ -106,7 +106,7 @@ struct ControlPlaneRequest {
         }
         self.query = (splitURI(head.uri).query ?? "").split(separator: "&").map { pair in
             let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (leniently(halves[0]), halves.count > 1 ? leniently(halves[1].replacing("+", with: " ")) : "")
+            return (percentDecode(halves[0]), halves.count > 1 ? percentDecode(Substring(halves[1].replacing("+", with: " "))) : "")
         }
         self.body = body
         self.endpoint = endpoint

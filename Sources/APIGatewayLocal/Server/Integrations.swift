@@ -56,7 +56,7 @@ struct EventContext: Sendable {
             let name = String(source.dropFirst("route.request.querystring.".count))
             return clientQuery?.split(separator: "&").lazy.compactMap { pair -> String? in
                 let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                return leniently(parts[0]) == name ? (parts.count > 1 ? leniently(parts[1]) : "") : nil
+                return percentDecode(parts[0]) == name ? (parts.count > 1 ? percentDecode(parts[1]) : "") : nil
             }.first
         }
         if source.hasPrefix("route.request.body."), let body, let json = try? JSONDecoder().decode(JSONValue.self, from: body) {
@@ -108,7 +108,10 @@ struct IntegrationCaller: Sendable {
         // The client's query goes on as it came, with the bytes a URL cannot hold escaped, so
         // nothing a client sends can make the integration URL unparseable.
         var query = context.eventType == "CONNECT" ? context.clientQuery.map(sanitizedQuery) : nil
-        let bodyData = body.map { Data($0.readableBytesView) }
+        // Only `route.request.body.*` mappings read the body: copy it for them alone.
+        let bodyData =
+            integration.requestParameters.values.contains { $0.hasPrefix("route.request.body.") }
+            ? body.map { Data($0.readableBytesView) } : nil
         for (target, source) in integration.requestParameters.sorted(by: { $0.key < $1.key }) {
             guard let value = context.value(of: source, body: bodyData) else { continue }
             if target.hasPrefix("integration.request.header.") {

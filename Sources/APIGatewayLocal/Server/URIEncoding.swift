@@ -1,5 +1,8 @@
+import APIGatewayAWS
+
 /// Percent-encoding as the gateway reads and forwards what clients send: strictly where a value
-/// must be exact (a connection id), leniently where a client's bytes are passed on (a query).
+/// must be exact (a connection id, a path segment), leniently where a client's bytes are passed
+/// on (a query: the AWS module's `percentDecode`, which leaves a malformed escape as it is).
 
 /// `value` with its `%XX` escapes decoded, or `nil` when an escape is malformed or the bytes are
 /// not UTF-8.
@@ -12,15 +15,10 @@ func percentDecoded(_ value: some StringProtocol) -> String? {
             bytes.append(byte)
             continue
         }
-        guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+        guard let high = iterator.next().flatMap(hexNibble), let low = iterator.next().flatMap(hexNibble) else { return nil }
         bytes.append(high << 4 | low)
     }
     return String(validating: bytes, as: UTF8.self)
-}
-
-/// `value` decoded where it can be, as it is where it cannot (`%zz` stays `%zz`).
-func leniently(_ value: some StringProtocol) -> String {
-    percentDecoded(value) ?? String(value)
 }
 
 /// A client's query string made safe to forward: every byte a URL query may hold is kept
@@ -33,18 +31,12 @@ func sanitizedQuery(_ query: some StringProtocol) -> String {
     var index = 0
     while index < bytes.count {
         let byte = bytes[index]
-        if byte == UInt8(ascii: "%"), index + 2 < bytes.count, hexValue(bytes[index + 1]) != nil, hexValue(bytes[index + 2]) != nil {
+        if byte == UInt8(ascii: "%"), index + 2 < bytes.count, hexNibble(bytes[index + 1]) != nil, hexNibble(bytes[index + 2]) != nil {
             result.append(contentsOf: bytes[index...(index + 2)])
             index += 3
             continue
         }
-        if isQuerySafe(byte) {
-            result.append(byte)
-        } else {
-            result.append(UInt8(ascii: "%"))
-            result.append(hexDigit(byte >> 4))
-            result.append(hexDigit(byte & 0x0F))
-        }
+        append(byte, escapedUnless: isQuerySafe, to: &result)
         index += 1
     }
     return String(decoding: result, as: UTF8.self)
@@ -53,25 +45,14 @@ func sanitizedQuery(_ query: some StringProtocol) -> String {
 /// `value` encoded for a query component: unreserved characters as they are, the rest `%XX`.
 func queryComponent(_ value: some StringProtocol) -> String {
     var result: [UInt8] = []
-    for byte in value.utf8 {
-        if isUnreserved(byte) {
-            result.append(byte)
-        } else {
-            result.append(UInt8(ascii: "%"))
-            result.append(hexDigit(byte >> 4))
-            result.append(hexDigit(byte & 0x0F))
-        }
-    }
+    for byte in value.utf8 { append(byte, escapedUnless: isUnreserved, to: &result) }
     return String(decoding: result, as: UTF8.self)
 }
 
-/// RFC 3986's unreserved set.
-func isUnreserved(_ byte: UInt8) -> Bool {
-    switch byte {
-    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
-    case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): true
-    default: false
-    }
+private func append(_ byte: UInt8, escapedUnless isSafe: (UInt8) -> Bool, to result: inout [UInt8]) {
+    guard !isSafe(byte) else { return result.append(byte) }
+    let hex = Array("0123456789ABCDEF".utf8)
+    result += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
 }
 
 /// What RFC 3986 lets a query hold unescaped: unreserved, sub-delims, `:`, `@`, `/`, `?`.
@@ -85,14 +66,3 @@ private func isQuerySafe(_ byte: UInt8) -> Bool {
     default: false
     }
 }
-
-private func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-    default: nil
-    }
-}
-
-private func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10 }
