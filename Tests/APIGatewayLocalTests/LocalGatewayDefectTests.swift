@@ -323,6 +323,55 @@ import Testing
         try await rig.stop()
     }
 
+    // The handshake timeout closes a connection that sends nothing, and only before it upgrades:
+    // an upgraded connection has its own idle timeout.
+    @Test func silentConnectionsAreCutButUpgradedOnesAreNot() async throws {
+        let rig = try await Rig.start(configure: { $0.handshakeTimeout = .milliseconds(300) })
+        let silent = try await RawClient.connect(port: rig.gateway.port!)
+        #expect(await eventually(timeout: .seconds(3)) { silent.isClosed })
+        let client = try await TestClient.connect(rig.url)
+        try await Task.sleep(for: .milliseconds(800))  // past the handshake timeout, twice over
+        try await client.send("still here")
+        #expect(await eventually { rig.requests(to: "/ws/default").last?.body == Array("still here".utf8) })
+        try await client.close()
+        try await rig.stop()
+    }
+
+    // A client that never reads the close frame is cut after closeTimeout, and gets its `$disconnect`.
+    @Test func aClientThatDoesNotReadTheCloseIsCutOff() async throws {
+        let rig = try await Rig.start(configure: {
+            $0.outboundBufferLimit = 256 * 1024
+            $0.closeTimeout = .milliseconds(300)
+        })
+        let (client, status) = try await upgrade(rig, "/abc123/dev")
+        #expect(status == 101)
+        try await client.stopReading()
+        let id = try #require(rig.requests(to: "/ws/connect").last?.header("connectionId"))
+        let management = rig.managementClient()
+        for _ in 0..<400 {  // fill the kernel's buffers and the outbox
+            do {
+                try await management.post(ByteBuffer(repeating: 0x61, count: 120_000), to: id, endpoint: rig.endpoint, region: "us-east-1")
+            } catch { break }
+        }
+        try await management.deleteConnection(id, endpoint: rig.endpoint, region: "us-east-1")
+        #expect(await eventually(timeout: .seconds(3)) { rig.requests(to: "/ws/disconnect").last?.header("connectionId") == id })
+        #expect(rig.gateway.connectionCount == 0)
+        client.close()
+        try await rig.stop()
+    }
+
+    @Test func plainRequestsPastTheCapGet503() async throws {
+        let rig = try await Rig.start(configure: { $0.maximumConnections = 1 })
+        let (held, status) = try await upgrade(rig, "/abc123/dev")
+        #expect(status == 101)
+        let plain = try await RawClient.connect(port: rig.gateway.port!)
+        try await plain.send("GET /v2/apis HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(await plain.status() == 503)
+        plain.close()
+        held.close()
+        try await rig.stop()
+    }
+
     // MARK: Frames
 
     @Test(arguments: [
