@@ -242,7 +242,22 @@ import Testing
         let error = await #expect(throws: LocalGatewayError.self) { try await second.start() }
         #expect(error?.description.contains(file) == true && error?.description.contains("apis") == true, "\(String(describing: error))")
         #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == corrupt)
-        try? await second.stop()
+        try await second.stop()
+    }
+
+    // `apigateway-local --state-file bad.json` trapped in AsyncHTTPClient's deinit (the gateway's
+    // client was never shut down when run() failed) instead of printing why.
+    @Test func aRunThatCannotStartSaysWhyAndDoesNotTrap() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("apigw-bad-\(UUID().uuidString).json")
+        try Data(#"{"apis": ["#.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        do {
+            let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0, stateFile: file.path))
+            await #expect(throws: LocalGatewayError.self) { try await gateway.run() }
+            let started = LocalGateway(configuration: LocalGatewayConfiguration(port: 0, stateFile: file.path))
+            await #expect(throws: LocalGatewayError.self) { try await started.start() }
+            try await started.stop()  // after a failed start, stop is still safe
+        }
     }
 
     // A failed save was swallowed by `try?`: the caller was told its change was kept.

@@ -42,6 +42,7 @@ public final class LocalGateway: Service, Sendable {
         var listener: (any Channel)?
         var serving: Task<Void, any Error>?
         var stopping = false
+        var clientShutDown = false
     }
 
     /// - Parameters:
@@ -86,19 +87,30 @@ public final class LocalGateway: Service, Sendable {
     /// waits for their `$disconnect` calls, and returns.
     /// - Throws: when the state file does not decode or the port cannot be bound.
     public func run() async throws {
-        let listener = try await bind()
-        try await withGracefulShutdownHandler {
-            try await serve(listener)
-        } onGracefulShutdown: {
-            self.beginShutdown()
+        do {
+            let listener = try await bind()
+            try await withGracefulShutdownHandler {
+                try await serve(listener)
+            } onGracefulShutdown: {
+                self.beginShutdown()
+            }
+        } catch {
+            try await shutDownClient()
+            throw error
         }
-        try await integrationClient.shutdown()
+        try await shutDownClient()
     }
 
     /// Binds the port and serves in the background until ``stop()``.
     /// - Throws: when the state file does not decode or the port cannot be bound.
     public func start() async throws {
-        let listener = try await bind()
+        let listener: NIOAsyncChannel<AcceptedChannel, Never>
+        do {
+            listener = try await bind()
+        } catch {
+            try await shutDownClient()
+            throw error
+        }
         let serving = Task { try await self.serve(listener) }
         lifecycle.withLock { $0.serving = serving }
     }
@@ -109,7 +121,17 @@ public final class LocalGateway: Service, Sendable {
         beginShutdown()
         let serving = lifecycle.withLock { $0.serving }
         try await serving?.value
-        try await integrationClient.shutdown()
+        try await shutDownClient()
+    }
+
+    /// Shuts the integration client down once, whichever of a failed start, ``stop()`` and the
+    /// end of ``run()`` comes first: AsyncHTTPClient traps when a client is dropped running.
+    private func shutDownClient() async throws {
+        let first = lifecycle.withLock { state -> Bool in
+            defer { state.clientShutDown = true }
+            return !state.clientShutDown
+        }
+        if first { try await integrationClient.shutdown() }
     }
 
     private func beginShutdown() {
