@@ -99,6 +99,16 @@ import Testing
         #expect(limited?.code == .limitExceeded, "no 429 after 400 posts of 120 KB (48 MB)")
         let queued = try #require(rig.gateway.connections.get(id)?.outbox.queuedBytes)
         #expect(queued <= 256 * 1024)
+        // Pongs obey the same bound: 4,000 pings of 125 bytes (500 KB of pongs) add nothing past it,
+        // counted where the bytes wait (the channel), so a pong written around the outbox shows too.
+        let ping = RawClient.frame(opcode: 0x9, payload: Array(repeating: 0x70, count: 125))
+        for _ in 0..<40 { try await client.send(Array([[UInt8]](repeating: ping, count: 100).joined())) }
+        // A message after the pings: once it reaches the backend, every ping has been read.
+        try await client.send(RawClient.frame(opcode: 0x1, payload: Array("after the pings".utf8)))
+        #expect(await eventually { rig.requests(to: "/ws/default").contains { $0.body == Array("after the pings".utf8) } })
+        let channel = try #require(rig.gateway.connections.get(id)?.channel)
+        let buffered = try await channel.getOption(.bufferedWritableBytes).get()
+        #expect(buffered <= 256 * 1024 + 14, "\(buffered) bytes wait for a client whose limit is 256 KB")
         client.close()
         try await rig.stop()
     }
