@@ -53,4 +53,38 @@ import Testing
         statements.failing.store(false, ordering: .relaxed)
         #expect(try await coalescer.touch(.init(id: try ConnectionID("after"), apiID: api, date: .now)) != nil)
     }
+
+    // A caller that saw a batch running left the lock before queueing itself; a leader finishing
+    // in that gap handed the lead to nobody, and the caller waited for a message that might never
+    // come. Rounds of two touches against an instant statement hit the gap within a few thousand.
+    @Test func noTouchWaitsForALeaderThatHasGone() async throws {
+        let coalescer = TouchCoalescer { ids, api, date in
+            Dictionary(
+                uniqueKeysWithValues: ids.map { ($0, Session(connectionID: $0, apiID: api, stage: "s", requestCount: 1, createdAt: date)) })
+        }
+        let a = try ConnectionID("a"), b = try ConnectionID("b")
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(20)
+        var rounds = 0
+        while rounds < 20_000, clock.now < deadline {
+            // Unstructured, so that a touch that never returns cannot hold the test up with it.
+            let (answers, answer) = AsyncStream.makeStream(of: Bool.self)
+            for id in [a, b] {
+                Task { answer.yield((try? await coalescer.touch(.init(id: id, apiID: api, date: .now))) != nil) }
+            }
+            let timer = Task {
+                try? await Task.sleep(for: .seconds(2))
+                answer.finish()
+            }
+            var answered = 0
+            for await result in answers where result {
+                answered += 1
+                if answered == 2 { break }
+            }
+            timer.cancel()
+            #expect(answered == 2, "round \(rounds): a touch was never answered")
+            guard answered == 2 else { return }
+            rounds += 1
+        }
+    }
 }

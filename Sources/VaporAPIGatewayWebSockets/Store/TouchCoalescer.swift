@@ -46,17 +46,20 @@ final class TouchCoalescer: Sendable {
     }
 
     func touch(_ request: Request) async throws -> Session? {
-        let leads = state.withLock { state in
-            if state.running { return false }
-            state.running = true
-            return true
-        }
-        if !leads {
-            let wake = try await withCheckedThrowingContinuation { continuation in
-                state.withLock { $0.waiting.append(Waiter(request: request, continuation: continuation)) }
+        // Deciding to wait and queueing happen under one lock: a leader that finishes in between
+        // would otherwise hand the lead to nobody, and this caller would wait for the next one.
+        let wake = try await withCheckedThrowingContinuation { continuation in
+            let leads = state.withLock { state in
+                if state.running {
+                    state.waiting.append(Waiter(request: request, continuation: continuation))
+                    return false
+                }
+                state.running = true
+                return true
             }
-            if case .answered(let session) = wake { return session }
+            if leads { continuation.resume(returning: .lead) }
         }
+        if case .answered(let session) = wake { return session }
         return try await lead(request)
     }
 
