@@ -214,6 +214,17 @@ import Testing
         #expect(!boom.bodyText.contains("fileNoSuchFile"), "the error itself is logged, not shown")
     }
 
+    // A reply over API Gateway's 128 KiB (70,000 `/` are 140 KB once JSON writes `\/`) was a 500
+    // with an error-level log: the handler's payload is refused, not a server failure.
+    @Test func aReplyTooLargeIs413() async throws {
+        let harness = try Harness()
+        let connection = try await harness.connected()
+        let response = try await connection.send(String(repeating: "/", count: 70_000))
+        #expect(response.status == .contentTooLarge)
+        #expect(response.reason == "Reply too large")
+        #expect(harness.poster.posts.isEmpty)
+    }
+
     @Test func guardsRunInOrder() async throws {
         // A request failing every guard is answered by the first: the secret.
         let harness = try Harness()

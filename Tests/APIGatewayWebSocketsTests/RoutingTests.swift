@@ -93,6 +93,19 @@ import Testing
         #expect(try await connection.disconnect().status == .ok)
     }
 
+    // The disconnect hook ran for any id: one never connected, or one already disconnected.
+    @Test func theDisconnectHookRunsOnceForAConnectedSessionOnly() async throws {
+        let recorder = DisconnectRecorder()
+        let harness = try Harness(controllers: [recorder])
+        let refused = try await harness.gateway.connect(query: ["channel": "has space"])
+        #expect(!refused.isAccepted)
+        #expect(try await refused.disconnect().status == .ok)
+        let connection = try await harness.connected()
+        #expect(try await connection.disconnect().status == .ok)
+        #expect(try await connection.disconnect().status == .ok)
+        #expect(recorder.disconnected.withLock { $0 } == [connection.id])
+    }
+
     @Test func retriedConnectIsIdempotent() async throws {
         let harness = try Harness()
         let first = try await harness.connected(query: ["channel": "a"])
@@ -103,6 +116,14 @@ import Testing
         #expect(session?.channel?.rawValue == "b")
         #expect(session?.requestCount == 1)
     }
+}
+
+/// Records the ids its disconnect hook ran for.
+final class DisconnectRecorder: WebSocketController {
+    let routeKey = RouteKey.default
+    let disconnected = Mutex<[ConnectionID]>([])
+    func handlers(_ handlers: inout HandlerRegistry) {}
+    func disconnect(_ context: DisconnectContext) async throws { disconnected.withLock { $0.append(context.connectionID) } }
 }
 
 /// A custom route whose default handler names the route.

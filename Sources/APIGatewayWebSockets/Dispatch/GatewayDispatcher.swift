@@ -117,10 +117,14 @@ public final class GatewayDispatcher: Sendable {
         let response: GatewayResponse
         do {
             let checked = try await check(request, event: event, endpoint: endpoint, logger: &logger)
-            switch event {
-            case .connect: response = try await connect(request, checked, endpoint, logger)
-            case .disconnect: response = try await disconnect(request, checked, endpoint, logger)
-            default: response = try await message(request, checked, endpoint, logger)
+            do {
+                switch event {
+                case .connect: response = try await connect(request, checked, endpoint, logger)
+                case .disconnect: response = try await disconnect(request, checked, endpoint, logger)
+                default: response = try await message(request, checked, endpoint, logger)
+                }
+            } catch let error as MessagingError where error.isPayloadTooLarge {
+                throw Refusal.replyTooLarge(error)  // a handler's payload, not a server failure
             }
             metrics.record(event, .handled, since: started)
         } catch let refusal as Refusal {
@@ -221,7 +225,13 @@ public final class GatewayDispatcher: Sendable {
     {
         let session = try await store.session(checked.connectionID)
         let wasConnected = try await store.disconnect(checked.connectionID, apiID: checked.gateway.apiID, at: now())
-        logger.debug(wasConnected ? "disconnected" : "disconnect for a connection not connected")
+        // The hook runs once per connected session: not for an id never connected on this API,
+        // nor for a repeated `$disconnect`.
+        guard wasConnected else {
+            logger.debug("disconnect for a connection not connected")
+            return .ok
+        }
+        logger.debug("disconnected")
         let context = DisconnectContext(
             request: request, connectionID: checked.connectionID, gateway: checked.gateway,
             session: session, messenger: messenger, logger: logger

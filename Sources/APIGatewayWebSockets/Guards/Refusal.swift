@@ -31,6 +31,7 @@ public struct Refusal: Error, Sendable, CustomStringConvertible {
         public static let invalidMessage = Code("invalid_message")
         public static let noHandler = Code("no_handler")
         public static let connectRejected = Code("connect_rejected")
+        public static let replyTooLarge = Code("reply_too_large")
         public static let custom = Code("custom")
     }
 
@@ -116,6 +117,10 @@ extension Refusal {
             code: .noLiveSession, status: .gone, reason: "No live connection",
             detail: "no connected session \(id) on API \(apiID)"
         )
+    }
+
+    static func replyTooLarge(_ error: MessagingError) -> Refusal {
+        Refusal(code: .replyTooLarge, status: .contentTooLarge, reason: "Reply too large", detail: error.description)
     }
 
     static func invalidMessage(_ reason: String, detail: String) -> Refusal {

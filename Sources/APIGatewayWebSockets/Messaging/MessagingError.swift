@@ -12,6 +12,11 @@ public struct MessagingError: Error, Sendable, Hashable, CustomStringConvertible
         MessagingError(kind: .payloadTooLarge(size: size, limit: limit))
     }
 
+    /// Whether the payload was over API Gateway's limit.
+    public var isPayloadTooLarge: Bool {
+        if case .payloadTooLarge = kind { true } else { false }
+    }
+
     public var description: String {
         switch kind {
         case .payloadTooLarge(let size, let limit): "payload of \(size) bytes exceeds API Gateway's limit of \(limit)"
