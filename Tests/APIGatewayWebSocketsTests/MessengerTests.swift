@@ -1,7 +1,10 @@
+import APIGatewayAWS
 import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
+import AsyncHTTPClient
 import Foundation
 import NIOCore
+import PeerSupport
 import Synchronization
 import Testing
 
@@ -59,6 +62,22 @@ import Testing
         let report = try await messenger.send(try Payload(text: "x"), to: .connection(ids[1]), on: gateway)
         #expect(report.gone == [ids[1]] && report.sent == 0)
         #expect(try await store.session(ids[1])?.connected == false)
+    }
+
+    // A 410 without `x-amzn-ErrorType` (a proxy's, or a body-less answer) was counted a failure,
+    // so the session was never marked gone.
+    @Test(arguments: [[("x-amzn-ErrorType", "GoneException")], []])
+    func every410IsGone(headers: [(String, String)]) async throws {
+        let (store, ids) = try await populated(1)
+        let server = try await LoopbackServer { _ in .init(status: 410, headers: headers) }
+        let client = ManagementClient(
+            httpClient: .shared, credentials: StaticCredentialProvider(Credential(accessKeyID: "AKIDTEST", secretAccessKey: "s")))
+        var local = gateway
+        local.managementEndpoint = server.url
+        let report = try await Messenger(store: store, poster: client).send(try Payload(text: "x"), to: .connection(ids[0]), on: local)
+        #expect(report.gone == ids && report.failedCount == 0)
+        #expect(try await store.session(ids[0])?.connected == false)
+        try await server.close()
     }
 
     @Test func concurrencyIsBounded() async throws {

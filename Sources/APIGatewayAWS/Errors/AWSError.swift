@@ -6,7 +6,7 @@ import Foundation
 ///
 /// ```swift
 /// do { try await client.post(data, to: id, endpoint: endpoint) }
-/// catch let error as AWSError where error.code == .gone { … }
+/// catch let error as AWSError where error.isGone { … }
 /// ```
 public struct AWSError: Error, Sendable, Hashable, CustomStringConvertible {
     /// An AWS error code, e.g. `GoneException`. An open set: compare with the static members.
@@ -48,6 +48,10 @@ public struct AWSError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
         self.requestID = requestID
     }
+
+    /// The connection is gone: `GoneException`, or any 410 (a proxy's answer, or one without
+    /// `x-amzn-ErrorType` and body, still means the connection does not exist).
+    public var isGone: Bool { code == .gone || status == 410 }
 
     /// Worth retrying with backoff: throttling and server errors.
     public var isRetryable: Bool {

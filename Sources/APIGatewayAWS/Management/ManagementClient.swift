@@ -128,7 +128,7 @@ public final class ManagementClient: Sendable {
                 metrics.record(method, outcome: "ok", since: started)
                 return result
             } catch let error as AWSError where !error.isRetryable {
-                metrics.record(method, outcome: error.code == .gone ? "gone" : "error", since: started)
+                metrics.record(method, outcome: error.isGone ? "gone" : "error", since: started)
                 throw error
             } catch let error as CredentialError {
                 metrics.record(method, outcome: "error", since: started)

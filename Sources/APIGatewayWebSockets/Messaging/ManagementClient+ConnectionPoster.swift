@@ -3,8 +3,8 @@ public import APIGatewayAWS
 /// The real poster: signed `@connections` posts through API Gateway.
 ///
 /// The endpoint is the gateway record's `managementEndpoint` when set (a custom domain, the local
-/// gateway), else `https://{apiID}.execute-api.{region}.amazonaws.com/{stage}`. A `410
-/// GoneException` is ``PostResult/gone``; everything else that fails after the client's retries
+/// gateway), else `https://{apiID}.execute-api.{region}.amazonaws.com/{stage}`. Any `410`
+/// (`GoneException`) is ``PostResult/gone``; everything else that fails after the client's retries
 /// is thrown.
 extension ManagementClient: ConnectionPoster {
     public func post(_ payload: Payload, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
@@ -13,7 +13,7 @@ extension ManagementClient: ConnectionPoster {
                 payload.bytes, payloadHash: payload.sha256, to: connection.rawValue, endpoint: try endpoint(for: gateway),
                 region: gateway.region)
             return .sent
-        } catch let error as AWSError where error.code == .gone {
+        } catch let error as AWSError where error.isGone {
             return .gone
         }
     }
