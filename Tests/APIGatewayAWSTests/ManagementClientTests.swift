@@ -26,6 +26,13 @@ import Testing
         #expect(moto.hostHeader == "127.0.0.1:5000" && moto.path(forConnection: "x") == "/@connections/x")
         #expect(try ManagementEndpoint(url: "https://h:443/s").hostHeader == "h", "default ports are not part of Host")
         #expect(ManagementEndpoint.aws(apiID: "a", region: "cn-north-1", stage: "s").host == "a.execute-api.cn-north-1.amazonaws.com.cn")
+        // Stages and regions API Gateway would refuse trapped in a `try!` (`CHAT_STAGE='a#b'`).
+        for (region, stage) in [("eu-west-1", "a#b"), ("eu-west-1", "a?b"), ("u@h:1", "s"), ("", "")] {
+            _ = ManagementEndpoint.aws(apiID: "a", region: region, stage: stage)
+        }
+        #expect(AWSPartition(region: "us-gov-west-1").name == "aws-us-gov" && AWSPartition(region: "cn-north-1").name == "aws-cn")
+        #expect(["eu-west-1", "us-gov-east-1"].allSatisfy(AWSPartition.isValidRegion))
+        #expect(!["", "EU-west-1", "u@h:1", "eu west", "-eu"].contains(where: AWSPartition.isValidRegion))
         for bad in ["ftp://h", "h/path", "https://", "https://h:0", "https://u@h/x", "https://h/x?y=1"] {
             #expect(throws: ManagementEndpointError.self, "\(bad)") { try ManagementEndpoint(url: bad) }
         }

@@ -14,6 +14,19 @@ import VaporAPIGatewayWebSocketsTesting
 @Suite struct ChatAppTests {
     let settings = ChatSettings()
 
+    // `CHAT_STAGE='a#b'` started the app, which then trapped at its first reply.
+    @Test(arguments: [("a#b", "us-east-1", nil), ("local", "u@h:1", nil), ("local", "us-east-1", "ftp://x")])
+    func aGatewayAPIGatewayCouldNotHaveStopsTheStart(stage: String, region: String, endpoint: String?) async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        let app = try await Application.make(.testing)
+        let record = GatewayRecord(apiID: try APIID("chatlocal"), stage: stage, region: region, managementEndpoint: endpoint)
+        await #expect(throws: GatewayRecordError.self) {
+            try await configureChat(app, settings: ChatSettings(databasePath: database.path, gateway: record), poster: RecordingPoster())
+        }
+        try await app.asyncShutdown()
+    }
+
     @Test func connectCustomRouteDefaultAndDisconnect() async throws {
         let database = TemporaryDatabase()
         defer { database.cleanUp() }

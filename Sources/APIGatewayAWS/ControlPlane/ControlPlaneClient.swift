@@ -36,7 +36,7 @@ public final class ControlPlaneClient: Sendable {
         self.httpClient = httpClient
         self.credentials = credentials
         self.region = region
-        var base = endpoint ?? "https://apigateway.\(region).\(region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com")"
+        var base = endpoint ?? "https://apigateway.\(region).\(AWSPartition(region: region).dnsSuffix)"
         while base.hasSuffix("/") { base.removeLast() }
         self.endpoint = base
         self.timeout = timeout
@@ -144,8 +144,7 @@ public final class ControlPlaneClient: Sendable {
 
     /// The ARN the tagging calls take for an API: `arn:aws:apigateway:{region}::/apis/{apiId}`.
     public func apiARN(_ apiId: String) -> String {
-        let partition = region.hasPrefix("cn-") ? "aws-cn" : region.hasPrefix("us-gov-") ? "aws-us-gov" : "aws"
-        return "arn:\(partition):apigateway:\(region)::/apis/\(apiId)"
+        "arn:\(AWSPartition(region: region).name):apigateway:\(region)::/apis/\(apiId)"
     }
     public func getTags(_ resourceARN: String) async throws -> [String: String] {
         let answer: APIGatewayV2.Tags = try await send(.GET, "/v2/tags/\(e(resourceARN))")

@@ -11,7 +11,7 @@ public struct ManagementEndpoint: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `scheme://host[:port][/base/path]`.
     /// - Throws: ``ManagementEndpointError`` for anything else.
-    public init(url: String) throws {
+    public init(url: String) throws(ManagementEndpointError) {
         guard let schemeEnd = url.range(of: "://") else { throw ManagementEndpointError(url: url, reason: "no scheme") }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         guard scheme == "http" || scheme == "https" else { throw ManagementEndpointError(url: url, reason: "scheme must be http or https") }
@@ -42,9 +42,20 @@ public struct ManagementEndpoint: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The AWS form for an API's stage.
+    ///
+    /// Built from its parts, never parsed: whatever the strings hold, this cannot fail (a stage or
+    /// region that API Gateway would refuse is the caller's to check, as `registerGateway` does).
     public static func aws(apiID: String, region: String, stage: String) -> ManagementEndpoint {
-        let domain = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
-        return try! ManagementEndpoint(url: "https://\(apiID).execute-api.\(region).\(domain)/\(stage)")
+        ManagementEndpoint(
+            scheme: "https", host: "\(apiID).execute-api.\(region).\(AWSPartition(region: region).dnsSuffix)".lowercased(), port: nil,
+            basePath: "/" + stage)
+    }
+
+    private init(scheme: String, host: String, port: Int?, basePath: String) {
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.basePath = basePath
     }
 
     /// The `Host` header value: the port only when it is not the scheme's default.

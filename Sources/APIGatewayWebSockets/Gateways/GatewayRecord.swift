@@ -1,3 +1,5 @@
+public import APIGatewayAWS
+
 /// What the backend knows about one API Gateway WebSocket API that may call it.
 ///
 /// Records live in the database (the Vapor module's `GatewayModel`) and are cached in memory by
@@ -27,5 +29,46 @@ public struct GatewayRecord: Sendable, Hashable, Codable {
         self.region = region
         self.defaultChannel = defaultChannel
         self.managementEndpoint = managementEndpoint
+    }
+}
+
+extension GatewayRecord {
+    /// Checks what API Gateway and the `@connections` URL require of the record: a stage of 1 to
+    /// 128 characters of `A–Z a–z 0–9 _ -`, a region name, a `managementEndpoint` that parses.
+    /// - Throws: ``GatewayRecordError`` naming the field.
+    public func validate() throws(GatewayRecordError) {
+        let stageBytes = stage.utf8
+        guard !stageBytes.isEmpty, stageBytes.count <= 128,
+            stageBytes.allSatisfy({ isASCIIAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") })
+        else { throw .invalidStage(stage) }
+        guard AWSPartition.isValidRegion(region) else { throw .invalidRegion(region) }
+        if let managementEndpoint {
+            do { _ = try ManagementEndpoint(url: managementEndpoint) } catch { throw .invalidManagementEndpoint(error) }
+        }
+    }
+}
+
+/// A ``GatewayRecord`` that API Gateway could not have, or whose messages could not be posted.
+public struct GatewayRecordError: Error, Sendable, CustomStringConvertible {
+    private enum Kind: Sendable {
+        case stage(String)
+        case region(String)
+        case managementEndpoint(ManagementEndpointError)
+    }
+
+    private let kind: Kind
+
+    static func invalidStage(_ stage: String) -> GatewayRecordError { GatewayRecordError(kind: .stage(stage)) }
+    static func invalidRegion(_ region: String) -> GatewayRecordError { GatewayRecordError(kind: .region(region)) }
+    static func invalidManagementEndpoint(_ error: ManagementEndpointError) -> GatewayRecordError {
+        GatewayRecordError(kind: .managementEndpoint(error))
+    }
+
+    public var description: String {
+        switch kind {
+        case .stage(let stage): "invalid stage '\(stage.prefix(64))': must be 1 to 128 characters of A-Z a-z 0-9 _ -"
+        case .region(let region): "invalid region '\(region.prefix(64))': must be a region name such as eu-west-1"
+        case .managementEndpoint(let error): "\(error)"
+        }
     }
 }

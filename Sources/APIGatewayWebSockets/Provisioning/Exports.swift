@@ -80,7 +80,7 @@ public enum InfrastructureExport {
         var outputs: [String: Any] = [
             "WebSocketURL": ["Value": ["Fn::Sub": "${WebSocketApi.ApiEndpoint}/\(desired.stage)"]],
             "ConnectionsEndpoint": [
-                "Value": ["Fn::Sub": "https://${WebSocketApi}.execute-api.${AWS::Region}.amazonaws.com/\(desired.stage)"]
+                "Value": ["Fn::Sub": "https://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/\(desired.stage)"]
             ],
         ]
         if let domain = desired.customDomain {

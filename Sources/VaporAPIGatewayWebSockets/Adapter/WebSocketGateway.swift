@@ -82,7 +82,9 @@ public final class WebSocketGateway: Sendable {
 
     /// Records an API Gateway API in the database (or updates the one with the same API id) and
     /// reloads the cache, so its events are accepted at once.
+    /// - Throws: ``GatewayRecordError`` for a stage, region or endpoint API Gateway would not have.
     public func registerGateway(_ record: GatewayRecord) async throws {
+        try record.validate()
         let db = database()
         let model = try await GatewayModel.query(on: db).filter(\.$apiID == record.apiID.rawValue).first() ?? GatewayModel(record)
         model.stage = record.stage
