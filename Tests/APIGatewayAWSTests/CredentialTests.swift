@@ -103,10 +103,19 @@ import Testing
             "AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url + "/creds", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "env-token",
         ]).credential()
         #expect(fromEnv.accessKeyID == "AKIAFULLENV")
-        await #expect(throws: CredentialError.self) {
-            try await ContainerCredentialProvider(environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://198.51.100.7/creds"])
-                .credential()
+        // Plain http only to a literal loopback address (as botocore's `ip_address(host).is_loopback`)
+        // or the agent's: `127.attacker.example` is a DNS name that took the token over http.
+        for refused in [
+            "http://198.51.100.7/creds", "http://127.attacker.example/creds", "http://127.0.0.1.nip.io/creds", "http://127.1/creds",
+        ] {
+            await #expect(throws: CredentialError.self, "\(refused)") {
+                try await ContainerCredentialProvider(environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": refused]).credential()
+            }
         }
+        #expect(["127.0.0.1", "127.255.0.9", "::1", "[::1]"].allSatisfy(ContainerCredentialProvider.isLoopback))
+        #expect(
+            !["127.attacker.example", "127.0.0", "127.0.0.256", "127.0.0.1.", "1270.0.0.1", "::2", "localhost."].contains(
+                where: ContainerCredentialProvider.isLoopback))
         await #expect(throws: CredentialError.self) {
             try await ContainerCredentialProvider(environment: [
                 "AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url + "/creds", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "a\r\nX-Evil: 1",

@@ -80,8 +80,15 @@ public struct ContainerCredentialProvider: CredentialProvider {
         return environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// A literal loopback address: `127.0.0.0/8` in dotted-quad form, or `::1`. A name is never
+    /// loopback here, whatever it starts with: it would go through DNS.
     static func isLoopback(_ host: String) -> Bool {
-        host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+        if host == "::1" || host == "[::1]" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets[0] == "127" else { return false }
+        return octets.allSatisfy { octet in
+            !octet.isEmpty && octet.count <= 3 && octet.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } && Int(octet)! <= 255
+        }
     }
 }
 
