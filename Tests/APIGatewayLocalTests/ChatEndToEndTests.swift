@@ -45,7 +45,7 @@ import VaporAPIGatewayWebSockets
         app.http.server.configuration.port = 0
         try await app.server.start(address: nil)
         let backend = "http://127.0.0.1:\(app.http.server.shared.localAddress!.port!)"
-        try gateway.register(chatLocalAPI(backend: backend, settings: settings))
+        try gateway.register(chatLocalAPI(backend: backend, settings: settings, routes: chat.registeredRoutes))
         return System(app: app, chat: chat, gateway: gateway, settings: settings, database: database)
     }
 
@@ -109,7 +109,32 @@ import VaporAPIGatewayWebSockets
     let endpoint = try ManagementEndpoint(url: try #require(settings.gateway.managementEndpoint))
     #expect(endpoint.port == LocalGatewayConfiguration().port && endpoint.host == "127.0.0.1")
     #expect(endpoint.basePath == "/\(settings.gateway.apiID)/\(settings.gateway.stage)")
-    let api = chatLocalAPI(backend: "http://127.0.0.1:8080", settings: settings)
+    let routes = try ["$connect", "$disconnect", "$default"].map {
+        RegisteredRoute(routeKey: try RouteKey($0), path: "/ws/x", event: .message)
+    }
+    let api = chatLocalAPI(backend: "http://127.0.0.1:8080", settings: settings, routes: routes)
     #expect(api.apiId == settings.gateway.apiID.rawValue && api.stages[settings.gateway.stage] != nil)
     #expect(settings.credentials == LocalGatewayConfiguration.developmentCredential)
+}
+
+/// `chat-example serve --port N`: the local gateway was configured from the server's settings
+/// before Vapor read `--port`, so it called the backend on 8080 and every connect got 502.
+@Test func serveOnAnotherPortPointsTheLocalGatewayThere() async throws {
+    let database = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).sqlite").path
+    defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) } }
+    let app = try await Application.make(
+        Environment(name: "testing", arguments: ["chat-example", "serve", "--hostname", "127.0.0.1", "--port", "0"]))
+    let settings = ChatSettings(databasePath: database)
+    let chat = try await configureChat(app, settings: settings)
+    app.asyncCommands.use(
+        ServeWithLocalGateway(gatewayPort: 0, settings: settings, routes: chat.registeredRoutes), as: "serve", isDefault: true)
+    try await app.startup()
+    let gateway = try #require(app.localGateway)
+    let client = try await TestClient.connect("ws://127.0.0.1:\(gateway.port!)/chatlocal/local?name=ada")
+    #expect(await eventually { !gateway.connections.all.isEmpty })
+    let id = try #require(gateway.connections.all.first?.id)
+    #expect(try await chat.dispatcher.store.session(try ConnectionID(id))?.userID == "ada")
+    try await client.close()
+    try await app.asyncShutdown()
+    #expect(gateway.connectionCount == 0, "the gateway stopped with the app")
 }

@@ -126,24 +126,76 @@ private struct HTTPClientShutdown: LifecycleHandler {
     }
 }
 
-/// The chat API as the local gateway serves it: API Gateway's routes pointing at this backend
-/// (`backend` is its base URL, e.g. `http://127.0.0.1:8080`), each integration mapping
-/// `connectionId` from the context and sending the gateway secret as a static header.
-public func chatLocalAPI(backend: String, settings: ChatSettings) -> LocalAPI {
-    let routes: [String: String] = [
-        "$connect": backend + "/ws/connect",
-        "$disconnect": backend + "/ws/disconnect",
-        "$default": backend + "/ws/default",
-        "notifications": backend + "/websockets/notifications/",
-    ]
-    let secret: String = "'" + settings.secret + "'"
-    let parameters: [String: String] = [
-        "integration.request.header.connectionId": "context.connectionId",
-        "integration.request.header.X-Ws-Gateway-Secret": secret,
-    ]
+/// The chat API as the local gateway serves it: the routes the app registered, pointing at this
+/// backend (`backend` is its base URL, e.g. `http://127.0.0.1:8080`), planned as ``DesiredAPI``
+/// plans them for API Gateway (`connectionId` from the context, the gateway secret as a static
+/// header).
+public func chatLocalAPI(backend: String, settings: ChatSettings, routes: [RegisteredRoute]) -> LocalAPI {
+    let desired = DesiredAPI(
+        name: "chat", stage: settings.gateway.stage, routes: routes, publicBaseURL: backend, secret: settings.secret)
     let api = LocalDeclaration.API(
-        apiId: settings.gateway.apiID.rawValue, name: "chat", routeSelectionExpression: "$request.body.action",
-        stages: [settings.gateway.stage], routes: routes, twoWayRoutes: [], requestParameters: parameters, timeoutInMillis: 29_000
+        apiId: settings.gateway.apiID.rawValue, name: desired.name, routeSelectionExpression: desired.routeSelectionExpression,
+        stages: [desired.stage], routes: Dictionary(uniqueKeysWithValues: desired.routes.map { ($0.routeKey, $0.integrationURI) }),
+        twoWayRoutes: desired.routes.filter(\.twoWay).map(\.routeKey), requestParameters: desired.routes.first?.requestParameters,
+        timeoutInMillis: 29_000
     )
     return LocalDeclaration(apis: [api]).localAPIs()[0]
+}
+
+/// `serve`, with the local gateway in front: Vapor's own serve command binds first (so
+/// `--port`, `--hostname` and `--bind` count), then the local gateway starts with its
+/// integrations pointing at the address the server is listening on. The gateway stops with the app.
+public struct ServeWithLocalGateway: AsyncCommand {
+    public typealias Signature = ServeCommand.Signature
+
+    /// The port the local gateway listens on (0: any free one).
+    public let gatewayPort: Int
+    public let settings: ChatSettings
+    /// The routes the app registered, which the local gateway's API serves.
+    public let routes: [RegisteredRoute]
+
+    public init(gatewayPort: Int, settings: ChatSettings, routes: [RegisteredRoute]) {
+        self.gatewayPort = gatewayPort
+        self.settings = settings
+        self.routes = routes
+    }
+
+    public var help: String { "Begins serving the app over HTTP, with the local gateway in front of it." }
+
+    public func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        try await app.servers.asyncCommand.run(using: context, signature: signature)
+        guard let address = app.http.server.shared.localAddress, let port = address.port else {
+            throw ChatError(description: "the local gateway needs the server on a TCP address, not a socket file")
+        }
+        let host = address.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "127.0.0.1"
+        let backend = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host == "[::]" ? "[::1]" : host):\(port)"
+        let local = LocalGateway(
+            configuration: LocalGatewayConfiguration(
+                port: gatewayPort, apis: [chatLocalAPI(backend: backend, settings: settings, routes: routes)]),
+            logger: app.logger
+        )
+        try await local.start()
+        app.storage[LocalGatewayKey.self] = local
+        app.lifecycle.use(LocalGatewayShutdown(gateway: local))
+        app.logger.notice(
+            "local gateway: connect to ws://127.0.0.1:\(local.port ?? gatewayPort)/\(settings.gateway.apiID)/\(settings.gateway.stage)")
+    }
+}
+
+extension Application {
+    /// The local gateway ``ServeWithLocalGateway`` started, once it has.
+    public var localGateway: LocalGateway? { storage[LocalGatewayKey.self] }
+}
+
+private struct LocalGatewayKey: StorageKey { typealias Value = LocalGateway }
+
+private struct LocalGatewayShutdown: LifecycleHandler {
+    let gateway: LocalGateway
+    func shutdownAsync(_ application: Application) async { try? await gateway.stop() }
+}
+
+/// A fault of the example's own setup.
+public struct ChatError: Error, CustomStringConvertible {
+    public let description: String
 }

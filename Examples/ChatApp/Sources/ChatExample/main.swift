@@ -10,32 +10,21 @@ import Vapor
 var environment = try Environment.detect()
 try LoggingSystem.bootstrap(from: &environment)
 let app = try await Application.make(environment)
-var localGateway: LocalGateway?
 do {
     let settings = try ChatSettings.fromEnvironment()
     let gateway = try await configureChat(app, settings: settings)
     for route in gateway.registeredRoutes { app.logger.notice("route \(route)") }
-    // Commands (`gateway plan`, `sessions clear`, …) run without the local gateway in front.
-    let serving = CommandLine.arguments.dropFirst().first.map { $0 == "serve" || $0.hasPrefix("-") } ?? true
-    if serving && Environment.get("CHAT_LOCAL_GATEWAY") != "off" {
+    if Environment.get("CHAT_LOCAL_GATEWAY") != "off" {
+        // `serve` (the default command) binds, then starts the local gateway in front of it.
         let port = Int(Environment.get("CHAT_GATEWAY_PORT") ?? "8081") ?? 8081
-        let backend = "http://\(app.http.server.configuration.hostname):\(app.http.server.configuration.port)"
-        let local = LocalGateway(
-            configuration: LocalGatewayConfiguration(port: port, apis: [chatLocalAPI(backend: backend, settings: settings)]),
-            logger: app.logger
-        )
-        try await local.start()
-        localGateway = local
-        app.logger.notice(
-            "local gateway: connect to ws://127.0.0.1:\(local.port ?? port)/\(settings.gateway.apiID)/\(settings.gateway.stage)")
+        app.asyncCommands.use(
+            ServeWithLocalGateway(gatewayPort: port, settings: settings, routes: gateway.registeredRoutes), as: "serve", isDefault: true)
     }
     try await app.execute()
 } catch {
     app.logger.report(error: error)
-    try? await localGateway?.stop()
     try? await app.asyncShutdown()
     // The error was logged; a command that fails exits 1 instead of trapping with a backtrace.
     exit(1)
 }
-try? await localGateway?.stop()
 try await app.asyncShutdown()
