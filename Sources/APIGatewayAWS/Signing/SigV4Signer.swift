@@ -217,12 +217,10 @@ public struct SigV4Signer: Sendable {
     func canonicalQuery(_ query: String) -> String {
         guard !query.isEmpty else { return "" }
         var pairs: [(String, String)] = []
-        for item in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = uriEncode(percentDecode(parts[0]), keepSlash: false)
+        for item in queryItems(query[...]) {
+            let key = uriEncode(percentDecode(item.name), keepSlash: false)
             if key == "X-Amz-Signature" { continue }
-            let value = parts.count > 1 ? uriEncode(percentDecode(parts[1]), keepSlash: false) : ""
-            pairs.append((key, value))
+            pairs.append((key, item.value.map { uriEncode(percentDecode($0), keepSlash: false) } ?? ""))
         }
         pairs.sort {
             $0.0 == $1.0 ? Array($0.1.utf8).lexicographicallyPrecedes($1.1.utf8) : Array($0.0.utf8).lexicographicallyPrecedes($1.0.utf8)
@@ -348,42 +346,6 @@ func uriEncode(_ text: String, keepSlash: Bool) -> String {
         }
     }
     return String(decoding: out, as: UTF8.self)
-}
-
-@inline(__always)
-package func isUnreserved(_ byte: UInt8) -> Bool {
-    (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
-        || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "~")
-}
-
-/// Decodes `%XX` escapes; `+` stays `+` (SigV4 reads queries literally); a stray `%` stays.
-package func percentDecode(_ text: Substring) -> String {
-    guard text.contains("%") else { return String(text) }
-    let input = Array(text.utf8)
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(input.count)
-    var index = 0
-    while index < input.count {
-        if input[index] == UInt8(ascii: "%"), index + 2 < input.count,
-            let high = hexNibble(input[index + 1]), let low = hexNibble(input[index + 2])
-        {
-            bytes.append(high << 4 | low)
-            index += 3
-        } else {
-            bytes.append(input[index])
-            index += 1
-        }
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
-
-package func hexNibble(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case 0x30...0x39: byte - 0x30
-    case 0x41...0x46: byte - 0x41 + 10
-    case 0x61...0x66: byte - 0x61 + 10
-    default: nil
-    }
 }
 
 extension Sequence where Element == UInt8 {

@@ -104,9 +104,8 @@ struct ControlPlaneRequest {
             guard let decoded = percentDecoded(segment) else { throw ControlPlaneError.badRequest("Invalid path segment \(segment)") }
             return decoded
         }
-        self.query = (splitURI(head.uri).query ?? "").split(separator: "&").map { pair in
-            let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (percentDecode(halves[0]), halves.count > 1 ? percentDecode(Substring(halves[1].replacing("+", with: " "))) : "")
+        self.query = queryItems((splitURI(head.uri).query ?? "")[...]).map { item in
+            (percentDecode(item.name), item.value.map { percentDecode($0, plusAsSpace: true) } ?? "")
         }
         self.body = body
         self.endpoint = endpoint

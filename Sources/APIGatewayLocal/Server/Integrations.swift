@@ -54,10 +54,7 @@ struct EventContext: Sendable {
         }
         if source.hasPrefix("route.request.querystring.") {
             let name = String(source.dropFirst("route.request.querystring.".count))
-            return clientQuery?.split(separator: "&").lazy.compactMap { pair -> String? in
-                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                return percentDecode(parts[0]) == name ? (parts.count > 1 ? percentDecode(parts[1]) : "") : nil
-            }.first
+            return clientQuery.flatMap { queryValue(name, in: $0[...], plusAsSpace: false) }
         }
         if source.hasPrefix("route.request.body."), let body, let json = try? JSONDecoder().decode(JSONValue.self, from: body) {
             return json.value(at: String(source.dropFirst("route.request.body.".count)))?.text

@@ -1,3 +1,4 @@
+import APIGatewayAWS
 public import HTTPTypes
 public import NIOCore
 
@@ -43,13 +44,8 @@ public struct GatewayRequest: Sendable {
     ///
     /// `+` is read as a space, as browsers and API Gateway's clients send it.
     public func queryParameter(_ name: String) -> String? {
-        guard let query, !query.isEmpty else { return nil }
-        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard percentDecode(parts[0]) == name else { continue }
-            return parts.count > 1 ? percentDecode(parts[1]) : ""
-        }
-        return nil
+        guard let query else { return nil }
+        return queryValue(name, in: query[...], plusAsSpace: true)
     }
 }
 
@@ -64,36 +60,4 @@ extension HTTPField.Name {
     public static let gatewaySecret = HTTPField.Name("X-Ws-Gateway-Secret")!
     /// `X-Forwarded-For`: the client address API Gateway saw.
     public static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
-}
-
-private func percentDecode(_ text: Substring) -> String {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(text.utf8.count)
-    var iterator = text.utf8.makeIterator()
-    while let byte = iterator.next() {
-        switch byte {
-        case UInt8(ascii: "+"):
-            bytes.append(UInt8(ascii: " "))
-        case UInt8(ascii: "%"):
-            guard let high = iterator.next(), let low = iterator.next(),
-                let value = hexValue(high).flatMap({ h in hexValue(low).map { h << 4 | $0 } })
-            else {
-                bytes.append(byte)  // a stray '%' stays as it is
-                continue
-            }
-            bytes.append(value)
-        default:
-            bytes.append(byte)
-        }
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
-
-private func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-    default: nil
-    }
 }

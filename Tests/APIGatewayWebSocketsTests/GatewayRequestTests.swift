@@ -1,0 +1,25 @@
+import APIGatewayWebSockets
+import Testing
+
+@Suite struct GatewayRequestTests {
+    func parameter(_ query: String?, _ name: String = "name") -> String? {
+        GatewayRequest(path: "/ws/connect", query: query).queryParameter(name)
+    }
+
+    // A stray `%` swallowed the two bytes after it: `100%zz` became `100%`.
+    @Test func aStrayPercentKeepsWhatFollowsIt() {
+        #expect(parameter("name=100%zz") == "100%zz")
+        #expect(parameter("name=100%") == "100%")
+        #expect(parameter("name=a%2") == "a%2")
+        #expect(parameter("name=%4") == "%4")
+        #expect(parameter("name=%zz%41") == "%zzA", "a valid escape after a stray one is still decoded")
+    }
+
+    @Test func formsDecodeAsBrowsersWriteThem() {
+        #expect(parameter("name=ada+lovelace") == "ada lovelace")
+        #expect(parameter("name=a%2Bb") == "a+b")
+        #expect(parameter("x=1&name=%C3%A9&name=second") == "é", "the first value counts")
+        #expect(parameter("name") == "" && parameter("other=1") == nil && parameter(nil) == nil && parameter("") == nil)
+        #expect(parameter("na%6De=ok") == "ok", "names are decoded too")
+    }
+}
