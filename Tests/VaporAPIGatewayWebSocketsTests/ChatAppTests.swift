@@ -27,6 +27,21 @@ import VaporAPIGatewayWebSocketsTesting
         try await app.asyncShutdown()
     }
 
+    // `?name=` had no limit: a 100 KB name became the user id stored and sent with every message.
+    @Test func aNameIsAtMostSixtyFourCharacters() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        try await withChatApp(path: database.path, poster: RecordingPoster()) { app, gateway in
+            let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+            let long = try await fake.connect(query: ["name": String(repeating: "é", count: 65)])
+            #expect(long.connectResponse.status == .badRequest)
+            let longest = try await fake.connect(query: ["name": String(repeating: "é", count: 64)])
+            #expect(try await gateway.dispatcher.store.session(longest.id)?.userID?.count == 64)
+            let empty = try await fake.connect(query: ["name": ""])
+            #expect(try await gateway.dispatcher.store.session(empty.id)?.userID == nil)
+        }
+    }
+
     @Test func connectCustomRouteDefaultAndDisconnect() async throws {
         let database = TemporaryDatabase()
         defer { database.cleanUp() }

@@ -10,6 +10,9 @@ import Foundation
 public struct ChatController: WebSocketController {
     public let routeKey = RouteKey.default
 
+    /// The longest `?name=` accepted, in characters.
+    public static let maximumNameLength = 64
+
     public init() {}
 
     struct SendMessage: Decodable, Sendable { let text: String }
@@ -18,7 +21,11 @@ public struct ChatController: WebSocketController {
 
     public func connect(_ context: ConnectContext) async throws -> ConnectDecision {
         // `?name=` names the user; everything else about the connection comes from the gateway.
-        .accept(userID: context.queryParameter("name"))
+        guard let name = context.queryParameter("name"), !name.isEmpty else { return .accept }
+        guard name.count <= Self.maximumNameLength else {
+            return .reject(status: .badRequest, reason: "A name is at most \(Self.maximumNameLength) characters")
+        }
+        return .accept(userID: name)
     }
 
     public func handlers(_ handlers: inout HandlerRegistry) {
