@@ -144,6 +144,20 @@ public enum ConnectionStoreConformance {
             try expect(try await store.session(id(3))?.connected == true, "still connected")
             try expect(try await store.markGone([], apiID: api, at: t0) == 0, "an empty list is fine")
         },
+        Check(name: "the sweep marks only connected sessions created before the cutoff") { store in
+            _ = try await store.connect(session(0, at: t0.addingTimeInterval(-7300)))
+            _ = try await store.connect(session(1, api: otherAPI, at: t0.addingTimeInterval(-7300)))
+            _ = try await store.connect(session(2, at: t0.addingTimeInterval(-10)))
+            _ = try await store.connect(session(3, at: t0.addingTimeInterval(-8000)))
+            _ = try await store.disconnect(id(3), apiID: api, at: t0.addingTimeInterval(-7900))
+            let swept = try await store.disconnectSessions(createdBefore: t0.addingTimeInterval(-7200), at: t0)
+            try expect(swept == 2, "two connected sessions older than the cutoff, on any API; got \(swept)")
+            let old = try await store.session(id(0)), other = try await store.session(id(1))
+            try expect(old?.connected == false && old?.updatedAt == t0 && other?.connected == false, "marked, at the sweep's time")
+            try expect(try await store.session(id(2))?.connected == true, "a young session is kept")
+            try expect(try await store.session(id(3))?.updatedAt == t0.addingTimeInterval(-7900), "a disconnected one is untouched")
+            try expect(try await store.touch(id(0), apiID: api, at: t0) == nil, "a swept session is not live")
+        },
         Check(name: "purge deletes only old disconnected sessions") { store in
             for n in 0..<4 { _ = try await store.connect(session(n)) }
             _ = try await store.disconnect(id(0), apiID: api, at: t0.addingTimeInterval(-100))

@@ -123,16 +123,6 @@ final class TestClient: Sendable {
     }
 }
 
-/// Waits until `condition` holds, checking every 10 ms for at most `timeout`.
-func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return try await condition()
-}
-
 /// A gateway on port 0 serving `api`, with the backend given by a recording loopback server.
 struct Rig {
     let gateway: LocalGateway

@@ -31,7 +31,7 @@ public final class ControlPlaneClient: Sendable {
         region: String,
         endpoint: String? = nil,
         timeout: TimeAmount = .seconds(30),
-        logger: Logger = Logger(label: "apigw.controlplane")
+        logger: Logger = .disabled
     ) {
         self.httpClient = httpClient
         self.credentials = credentials

@@ -65,7 +65,7 @@ public final class ManagementClient: Sendable {
         credentials: any CredentialProvider,
         timeout: TimeAmount = .seconds(5),
         retry: RetryPolicy = RetryPolicy(),
-        logger: Logger = Logger(label: "apigw.management")
+        logger: Logger = .disabled
     ) {
         self.httpClient = httpClient
         self.credentials = credentials

@@ -1,4 +1,4 @@
-import APIGatewayAWS
+public import APIGatewayAWS
 import AsyncHTTPClient
 import Foundation
 public import Logging
@@ -48,7 +48,7 @@ public final class LocalGateway: Service, Sendable {
     /// - Parameters:
     ///   - configuration: where it listens, whom it trusts, its limits.
     ///   - logger: where it logs; events are logged at debug level or lower.
-    public init(configuration: LocalGatewayConfiguration = LocalGatewayConfiguration(), logger: Logger = Logger(label: "apigw.local")) {
+    public init(configuration: LocalGatewayConfiguration = LocalGatewayConfiguration(), logger: Logger = .disabled) {
         self.configuration = configuration
         self.logger = logger
         self.state = GatewayState(apis: configuration.apis, file: configuration.stateFile)

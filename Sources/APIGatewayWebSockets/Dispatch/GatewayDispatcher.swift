@@ -1,3 +1,4 @@
+public import APIGatewayAWS
 public import Foundation
 import HTTPTypes
 public import Logging
@@ -38,7 +39,7 @@ public final class GatewayDispatcher: Sendable {
         store: any ConnectionStore,
         gateways: any GatewayDirectory,
         poster: any ConnectionPoster,
-        logger: Logger = Logger(label: "apigw"),
+        logger: Logger = .disabled,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.configuration = configuration

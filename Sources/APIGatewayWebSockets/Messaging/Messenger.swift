@@ -1,3 +1,4 @@
+public import APIGatewayAWS
 public import Foundation
 public import Logging
 
@@ -25,7 +26,7 @@ public struct Messenger: Sendable {
         poster: any ConnectionPoster,
         pageSize: Int = 1000,
         maxConcurrentPosts: Int = 64,
-        logger: Logger = Logger(label: "apigw.messenger"),
+        logger: Logger = .disabled,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         precondition(pageSize > 0 && maxConcurrentPosts > 0, "page size and concurrency must be positive")

@@ -36,6 +36,12 @@ public protocol ConnectionStore: Sendable {
     /// Marks these connections disconnected in one statement. Returns how many were connected.
     func markGone(_ ids: [ConnectionID], apiID: APIID, at date: Date) async throws -> Int
 
+    /// Marks disconnected every connected session created before `date`, on any API, setting
+    /// `updatedAt` to `now`. Returns how many it marked. API Gateway closes every connection within
+    /// its maximum duration (``Session/maximumConnectionDuration``), so a session older than that
+    /// whose `$disconnect` never came (API Gateway sends it best effort) is known dead.
+    func disconnectSessions(createdBefore date: Date, at now: Date) async throws -> Int
+
     /// Deletes disconnected sessions last updated before `date`. Returns how many were deleted.
     func purgeDisconnected(before date: Date) async throws -> Int
 }

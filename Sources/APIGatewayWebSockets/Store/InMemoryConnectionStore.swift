@@ -91,6 +91,17 @@ public final class InMemoryConnectionStore: ConnectionStore {
         }
     }
 
+    public func disconnectSessions(createdBefore date: Date, at now: Date) async throws -> Int {
+        sessions.withLock { sessions in
+            let expired = sessions.values.filter { $0.connected && $0.createdAt < date }.map(\.connectionID)
+            for id in expired {
+                sessions[id]?.connected = false
+                sessions[id]?.updatedAt = now
+            }
+            return expired.count
+        }
+    }
+
     public func purgeDisconnected(before date: Date) async throws -> Int {
         sessions.withLock { sessions in
             let doomed = sessions.values.filter { !$0.connected && $0.updatedAt < date }.map(\.connectionID)

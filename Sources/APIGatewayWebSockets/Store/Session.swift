@@ -16,6 +16,10 @@ public struct Session: Sendable, Hashable {
     public var createdAt: Date
     public var updatedAt: Date
 
+    /// The longest API Gateway holds a WebSocket connection: 2 hours. A session created longer
+    /// ago than this, plus a minute of clock skew between instances, is dead whatever its row says.
+    public static let maximumConnectionDuration: Duration = .seconds(2 * 60 * 60)
+
     public init(
         connectionID: ConnectionID,
         apiID: APIID,

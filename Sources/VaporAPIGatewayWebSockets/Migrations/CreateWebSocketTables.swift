@@ -76,6 +76,9 @@ public struct CreateWebSocketTables: AsyncMigration {
         // Purging: WHERE NOT connected AND updated_at < ?.
         try await sql.create(index: "apigw_sessions_purge").on(SessionModel.schema)
             .column("connected").column("updated_at").run()
+        // The sweep: WHERE connected AND created_at < ?.
+        try await sql.create(index: "apigw_sessions_sweep").on(SessionModel.schema)
+            .column("connected").column("created_at").run()
     }
 
     public func revert(on database: any Database) async throws {

@@ -169,6 +169,16 @@ public struct FluentConnectionStore: ConnectionStore {
         return marked
     }
 
+    public func disconnectSessions(createdBefore date: Date, at now: Date) async throws -> Int {
+        try await sql.raw(
+            """
+            UPDATE \(ident: Self.table) SET connected = \(bind: false), updated_at = \(bind: now.milliseconds)
+            WHERE connected = \(bind: true) AND created_at < \(bind: date.milliseconds)
+            RETURNING connection_id
+            """
+        ).all().count
+    }
+
     public func purgeDisconnected(before date: Date) async throws -> Int {
         try await sql.raw(
             """
