@@ -2,6 +2,7 @@ import APIGatewayAWS
 import Foundation
 import NIOCore
 import NIOPosix
+import PeerSupport
 import Synchronization
 
 @testable import APIGatewayLocal
