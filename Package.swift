@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "APIGatewayAWS", targets: ["APIGatewayAWS"]),
         .library(name: "APIGatewayWebSockets", targets: ["APIGatewayWebSockets"]),
+        .library(name: "APIGatewayProvisioning", targets: ["APIGatewayProvisioning"]),
         .library(name: "VaporAPIGatewayWebSockets", targets: ["VaporAPIGatewayWebSockets"]),
         .library(name: "APIGatewayWebSocketsTesting", targets: ["APIGatewayWebSocketsTesting"]),
         .library(name: "VaporAPIGatewayWebSocketsTesting", targets: ["VaporAPIGatewayWebSocketsTesting"]),
@@ -34,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Our own AWS layer: SigV4, credentials, the @connections client.
@@ -87,11 +89,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Routes declared in code as API Gateway routes: desired state, validation, the planner and
+        // its applier, domain and secret plans, CloudFormation and Terraform. No web framework.
+        .target(
+            name: "APIGatewayProvisioning",
+            dependencies: [
+                "APIGatewayWebSockets",
+                "APIGatewayAWS",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
         // Vapor adapter, Fluent models, migrations and the Fluent store.
         .target(
             name: "VaporAPIGatewayWebSockets",
             dependencies: [
                 "APIGatewayWebSockets",
+                "APIGatewayProvisioning",
                 "APIGatewayAWS",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
@@ -126,6 +140,7 @@ let package = Package(
             name: "ChatApp",
             dependencies: [
                 "APIGatewayAWS",
+                "APIGatewayProvisioning",
                 "APIGatewayLocal",
                 "VaporAPIGatewayWebSockets",
                 .product(name: "Vapor", package: "vapor"),
@@ -215,6 +230,7 @@ let package = Package(
             name: "APIGatewayLocalTests",
             dependencies: [
                 "APIGatewayLocal",
+                "APIGatewayProvisioning",
                 "APIGatewayAWS",
                 "APIGatewayWebSockets",
                 "VaporAPIGatewayWebSockets",
@@ -227,6 +243,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "APIGatewayProvisioningTests",
+            dependencies: ["APIGatewayProvisioning", "APIGatewayWebSockets", "APIGatewayAWS", "PeerSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import APIGatewayAWS
+import APIGatewayProvisioning
 import APIGatewayWebSockets
 import ChatApp
 import Fluent
@@ -50,14 +51,26 @@ import VaporAPIGatewayWebSockets
                 region: region, endpoint: endpoint)
         }
 
-        var provisioner: GatewayProvisioner { GatewayProvisioner(gateway: ws, client: client) }
+        var provisioner: GatewayProvisioner { GatewayProvisioner(gateway: ws) { self.client(region: $0) } }
 
-        /// `gateway <action>` with `options`.
+        /// `App gateway <command> <arguments>` as a person types it, parsed by Vapor, with
+        /// `--gateway chat` unless the arguments name one, and this fixture's control plane for
+        /// the commands that call it. Returns what the command wrote to standard output.
         @discardableResult
-        func run(_ action: String, _ configure: (inout GatewayCommand.Options) -> Void = { _ in }) async throws -> String {
-            var options = GatewayCommand.Options(gateway: "chat")
-            configure(&options)
-            return try await GatewayCommand.perform(action, options: options, gateway: ws) { self.client(region: $0) }
+        func run(_ command: String, _ arguments: String...) async throws -> String {
+            var line = ["App", "gateway", command] + arguments
+            if !arguments.contains("--gateway") { line += ["--gateway", "chat"] }
+            if ["plan", "apply", "domain", "import", "rotate-secret"].contains(command) { line += ["--endpoint", endpoint] }
+            let console = RecordingConsole()
+            var context = CommandContext(console: console, input: CommandInput(arguments: line))
+            context.application = app
+            let group = AsyncCommands(commands: [
+                "gateway": GatewayCommands(credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential))
+            ]).group()
+            try await console.run(group, with: context)
+            var text = console.text
+            if text.hasSuffix("\n") { text.removeLast() }
+            return text
         }
 
         func model() async throws -> GatewayModel { try await provisioner.model(named: "chat") }
@@ -75,21 +88,16 @@ import VaporAPIGatewayWebSockets
     }
 
     func configure(_ fixture: Fixture, url: String = "https://backend.example.com") async throws {
-        try await fixture.run("configure") {
-            $0.publicURL = url; $0.stage = "dev"
-        }
+        try await fixture.run("configure", "--public-url", url, "--stage", "dev")
     }
 
     @Test func configureValidatesEveryFieldAndSavesNothingWhenOneIsBad() async throws {
         let fixture = try await Fixture(
             endpoint: "http://127.0.0.1:9", provisioning: ProvisioningOptions(allowedIntegrationHosts: ["backend.example.com"]))
         let error = await #expect(throws: ProvisioningError.self) {
-            try await fixture.run("configure") {
-                $0.gateway = "chat!"
-                $0.publicURL = "https://evil.example.net"
-                $0.domain = "ws..example.com"
-                $0.tags = "aws:owner=me"
-            }
+            try await fixture.run(
+                "configure", "--gateway", "chat!", "--public-url", "https://evil.example.net", "--domain", "ws..example.com", "--tags",
+                "aws:owner=me")
         }
         #expect(error?.status == .badRequest)
         for field in [
@@ -101,21 +109,15 @@ import VaporAPIGatewayWebSockets
         await #expect(throws: Abort.self, "nothing was saved") { try await fixture.provisioner.soleGatewayName() }
         await #expect(throws: Abort.self, "a new gateway needs its URL") { try await fixture.run("configure") }
 
-        try await fixture.run("configure") {
-            $0.publicURL = "https://backend.example.com"
-            $0.domain = "ws.example.com"
-            $0.certificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/abc-123"
-            $0.hostedZoneID = "Z0123456789ABC"
-            $0.tags = "team=chat, env=dev"
-        }
-        try await fixture.run("configure") {
-            $0.stage = "dev"; $0.stageDescription = "development"
-        }
+        try await fixture.run(
+            "configure", "--public-url", "https://backend.example.com", "--domain", "ws.example.com", "--certificate-arn",
+            "arn:aws:acm:us-east-1:123456789012:certificate/abc-123", "--hosted-zone-id", "Z0123456789ABC", "--tags", "team=chat, env=dev")
+        try await fixture.run("configure", "--stage", "dev", "--stage-description", "development")
         let model = try await fixture.model()
         #expect(model.stage == "dev" && model.stageDescription == "development" && model.targetBaseURL == "https://backend.example.com")
         #expect(model.tags == ["team": "chat", "env": "dev"] && model.customDomain == "ws.example.com" && model.status == .draft)
         await #expect(throws: ProvisioningError.self, "a bad certificate is refused on update too") {
-            try await fixture.run("configure") { $0.certificateARN = "not-an-arn" }
+            try await fixture.run("configure", "--certificate-arn", "not-an-arn")
         }
         #expect(try await fixture.model().certificateARN == "arn:aws:acm:us-east-1:123456789012:certificate/abc-123")
         try await fixture.shutdown()
@@ -126,7 +128,7 @@ import VaporAPIGatewayWebSockets
         let fixture = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
         try await configure(fixture)
         #expect(
-            try await fixture.run("plan") { $0.format = "console" }.hasPrefix("1. API Gateway → Create API → WebSocket API: name 'chat'"))
+            try await fixture.run("plan", "--format", "console").hasPrefix("1. API Gateway → Create API → WebSocket API: name 'chat'"))
         let plan = try await fixture.run("plan")
         #expect(
             plan.contains("+ create WebSocket API 'chat'")
@@ -144,11 +146,11 @@ import VaporAPIGatewayWebSockets
         #expect(try await fixture.run("plan") == "No changes: API Gateway matches the app's routes.")
 
         // Tags follow the record: added, changed and removed through the tagging calls.
-        try await fixture.run("configure") { $0.tags = "team=chat,env=dev" }
+        try await fixture.run("configure", "--tags", "team=chat,env=dev")
         #expect(try await fixture.run("plan").contains("~ tags none → env=dev,team=chat"))
         try await fixture.run("apply")
         #expect(gateway.currentAPIs.first?.tags == ["team": "chat", "env": "dev"])
-        try await fixture.run("configure") { $0.tags = "team=web" }
+        try await fixture.run("configure", "--tags", "team=web")
         #expect(try await fixture.run("plan").contains("~ tags env=dev,team=chat → team=web"))
         try await fixture.run("apply")
         #expect(gateway.currentAPIs.first?.tags == ["team": "web"])
@@ -157,20 +159,15 @@ import VaporAPIGatewayWebSockets
 
         // An additional route, validated, planned, applied and recorded with its AWS ids.
         await #expect(throws: ProvisioningError.self) {
-            try await fixture.run("add-route") {
-                $0.routeKey = "$default"; $0.integrationURL = "https://x.example.com/a"
-            }
+            try await fixture.run("add-route", "--route-key", "$default", "--integration-url", "https://x.example.com/a")
         }
         await #expect(throws: ProvisioningError.self) {
-            try await fixture.run("add-route") {
-                $0.routeKey = "billing"; $0.integrationURL = "ftp://x/a"
-            }
+            try await fixture.run("add-route", "--route-key", "billing", "--integration-url", "ftp://x/a")
         }
-        try await fixture.run("add-route") {
-            $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws"; $0.routeName = "Billing"
-        }
+        try await fixture.run(
+            "add-route", "--route-key", "billing", "--integration-url", "https://billing.example.com/ws", "--route-name", "Billing")
         #expect(try await fixture.run("plan").contains("+ billing: integration POST https://billing.example.com/ws"))
-        let clicks = try await fixture.run("plan") { $0.format = "console" }
+        let clicks = try await fixture.run("plan", "--format", "console")
         #expect(
             clicks.contains(
                 "Routes → Create route `billing`; integration: HTTP, HTTP proxy integration ON, method POST, URL https://billing.example.com/ws."
@@ -179,16 +176,16 @@ import VaporAPIGatewayWebSockets
             clicks.contains("for the integration of `billing`: aws apigatewayv2 update-integration --api-id \(apiID)")
                 && clicks.hasSuffix("Deploy API → stage 'dev'.\n"))
         #expect(!clicks.contains("$connect"), "only the changes")
-        #expect(try await fixture.run("export") { $0.format = "terraform" }.contains("https://billing.example.com/ws"))
+        #expect(try await fixture.run("export", "--format", "terraform").contains("https://billing.example.com/ws"))
         try await fixture.run("apply")
         let billing = try #require(try await fixture.model().routes.first { $0.routeKey == "billing" })
         let live = try #require(gateway.currentAPIs.first?.route("billing"))
         #expect(billing.deployed && billing.routeID == live.routeId && billing.integrationID.map { "integrations/\($0)" } == live.target)
         #expect(billing.name == "Billing")
 
-        try await fixture.run("remove-route") { $0.routeKey = "billing" }
+        try await fixture.run("remove-route", "--route-key", "billing")
         #expect(try await fixture.run("plan").contains("- billing: delete route"))
-        #expect(try await fixture.run("plan") { $0.format = "console" }.contains("- Routes → `billing` → Delete."))
+        #expect(try await fixture.run("plan", "--format", "console").contains("- Routes → `billing` → Delete."))
         try await fixture.run("apply")
         #expect(gateway.currentAPIs.first?.route("billing") == nil)
         #expect(gateway.currentAPIs.count == 1)
@@ -201,15 +198,14 @@ import VaporAPIGatewayWebSockets
     @Test func exportDescribesWhatApplyCreates() async throws {
         let gateway = try await localGateway()
         let fixture = try await Fixture(
-            endpoint: "http://127.0.0.1:\(gateway.port!)", provisioning: ProvisioningOptions(twoWayRouteKeys: ["notifications"]))
+            endpoint: "http://127.0.0.1:\(gateway.port!)",
+            provisioning: ProvisioningOptions(twoWayRouteKeys: [try RouteKey("notifications")]))
         try await configure(fixture)
-        try await fixture.run("add-route") {
-            $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws"
-        }
+        try await fixture.run("add-route", "--route-key", "billing", "--integration-url", "https://billing.example.com/ws")
         try await fixture.run("apply")
         let api = try #require(gateway.currentAPIs.first)
         let template = try #require(
-            try JSONSerialization.jsonObject(with: Data(try await fixture.run("export") { $0.format = "json" }.utf8)) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(try await fixture.run("export", "--format", "json").utf8)) as? [String: Any])
         let resources = try #require(template["Resources"] as? [String: [String: Any]])
         func properties(_ type: String) -> [[String: Any]] {
             resources.values.filter { $0["Type"] as? String == type }.compactMap { $0["Properties"] as? [String: Any] }
@@ -246,9 +242,7 @@ import VaporAPIGatewayWebSockets
             let gateway = try await localGateway()
             let fixture = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
             try await configure(fixture)
-            try await fixture.run("add-route") {
-                $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws"
-            }
+            try await fixture.run("add-route", "--route-key", "billing", "--integration-url", "https://billing.example.com/ws")
             total = try await fixture.provisioner.plan("chat").steps.count
             let done = Atomic<Int>(0)
             let stopAt = failAt
@@ -304,10 +298,8 @@ import VaporAPIGatewayWebSockets
         #expect(gateway.currentAPIs.count == 1 && afterFirst.status == .applied)
 
         // Racing applies on a fresh record: however they interleave, one API.
-        try await fixture.run("configure") {
-            $0.gateway = "race"; $0.publicURL = "https://backend.example.com"
-        }
-        func attempt() async -> Result<GatewayProvisioner.Applied, any Error> {
+        try await fixture.run("configure", "--gateway", "race", "--public-url", "https://backend.example.com")
+        func attempt() async -> Result<Planner.Applied, any Error> {
             do { return .success(try await fixture.provisioner.apply("race")) } catch { return .failure(error) }
         }
         async let a = attempt()
@@ -327,9 +319,7 @@ import VaporAPIGatewayWebSockets
 
         // An apply whose claim went stale while it was stuck, and was taken over, stops at its
         // next step instead of racing the one that took over.
-        try await fixture.run("configure") {
-            $0.gateway = "stuck"; $0.publicURL = "https://backend.example.com"
-        }
+        try await fixture.run("configure", "--gateway", "stuck", "--public-url", "https://backend.example.com")
         let (stuck, release) = (AsyncStream<Void>.makeStream(), AsyncStream<Void>.makeStream())
         let slow = Task {
             try await fixture.provisioner.apply("stuck") { step in
@@ -356,12 +346,10 @@ import VaporAPIGatewayWebSockets
     @Test func importReadsAnExistingAPIIntoTheRecords() async throws {
         let gateway = try await localGateway()
         let first = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
-        try await first.run("configure") {
-            $0.publicURL = "https://backend.example.com"; $0.stage = "dev"; $0.description = "chat API"; $0.tags = "team=chat"
-        }
-        try await first.run("add-route") {
-            $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws"
-        }
+        try await first.run(
+            "configure", "--public-url", "https://backend.example.com", "--stage", "dev", "--description", "chat API", "--tags", "team=chat"
+        )
+        try await first.run("add-route", "--route-key", "billing", "--integration-url", "https://billing.example.com/ws")
         try await first.run("apply")
         let apiID = try #require(try await first.model().apiID)
         try await first.shutdown()
@@ -371,10 +359,10 @@ import VaporAPIGatewayWebSockets
         try await second.ws.registerGateway(
             GatewayRecord(apiID: try APIID(apiID), stage: "dev", region: "us-east-1", defaultChannel: try ChannelName("lobby")))
         await #expect(throws: ProvisioningError.self, "a registered record has no settings to plan from") {
-            try await second.run("plan") { $0.gateway = apiID }
+            try await second.run("plan", "--gateway", apiID)
         }
-        await #expect(throws: AWSError.self) { try await second.run("import") { $0.apiID = "nosuchapi1" } }
-        let imported = try await second.run("import") { $0.apiID = apiID }  // --gateway chat names the record
+        await #expect(throws: AWSError.self) { try await second.run("import", "--api-id", "nosuchapi1") }
+        let imported = try await second.run("import", "--api-id", apiID)  // --gateway chat names the record
         #expect(imported == "Imported API \(apiID) as gateway 'chat': stage 'dev', https://backend.example.com, 1 additional route(s).")
         let model = try await second.model()
         #expect(
@@ -394,9 +382,7 @@ import VaporAPIGatewayWebSockets
         let old = "old-secret-0123456789", new = "new-secret-0123456789"
         let before = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)", secrets: [old])
         try await configure(before)
-        try await before.run("add-route") {
-            $0.routeKey = "billing"; $0.integrationURL = "https://billing.example.com/ws"
-        }
+        try await before.run("add-route", "--route-key", "billing", "--integration-url", "https://billing.example.com/ws")
         try await before.run("apply")
         let apiID = try #require(try await before.model().apiID)
         let deployed = try await before.model().deploymentID
@@ -410,11 +396,11 @@ import VaporAPIGatewayWebSockets
                     $0.requestParameters?["integration.request.header.X-Ws-Gateway-Secret"]
                 })
         }
-        let dryRun = try await after.run("rotate-secret") { $0.dryRun = true }
+        let dryRun = try await after.run("rotate-secret", "--dry-run")
         #expect(dryRun.contains("5 integration(s).") && dryRun.contains("https://billing.example.com/ws"))
         #expect(try await secrets() == ["'\(old)'"], "a dry run changes nothing")
         let refused = await #expect(throws: ProvisioningError.self) {
-            try await after.run("rotate-secret") { $0.secret = "unknown-secret-0123456789" }
+            try await after.run("rotate-secret", "--secret", "unknown-secret-0123456789")
         }
         #expect(refused?.reason.contains("does not accept this secret") == true)
 
@@ -433,17 +419,14 @@ import VaporAPIGatewayWebSockets
     @Test func domainStepOnTheLocalGatewayServesTheDomain() async throws {
         let gateway = try await localGateway()
         let fixture = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
-        try await fixture.run("configure") {
-            $0.publicURL = "http://127.0.0.1:9"  // loopback, nothing listening
-            $0.stage = "dev"
-            $0.domain = "ws.example.com"
-            $0.certificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/abc-123"
-            $0.hostedZoneID = "Z0123456789ABC"
-        }
+        try await fixture.run(
+            "configure", "--public-url", "http://127.0.0.1:9", "--stage", "dev", "--domain", "ws.example.com", "--certificate-arn",
+            "arn:aws:acm:us-east-1:123456789012:certificate/abc-123", "--hosted-zone-id", "Z0123456789ABC")
+        // The public URL is loopback with nothing listening.
         let notYet = await #expect(throws: ProvisioningError.self) { try await fixture.run("domain") }
         #expect(notYet?.status == .conflict, "no API to map yet")
         try await fixture.run("apply")
-        #expect(try await fixture.run("domain") { $0.dryRun = true }.contains("+ create domain name ws.example.com"))
+        #expect(try await fixture.run("domain", "--dry-run").contains("+ create domain name ws.example.com"))
         #expect(gateway.currentDomainNames.isEmpty, "a dry run changes nothing")
         let attached = try await fixture.run("domain")
         let model = try await fixture.model()
@@ -456,7 +439,7 @@ import VaporAPIGatewayWebSockets
         #expect(try await fixture.run("domain").hasPrefix("No changes"))
 
         // A new certificate is an update of the same domain, the mapping stays.
-        try await fixture.run("configure") { $0.certificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/def-456" }
+        try await fixture.run("configure", "--certificate-arn", "arn:aws:acm:us-east-1:123456789012:certificate/def-456")
         #expect(try await fixture.run("domain").contains("~ ws.example.com: certificate →"))
         #expect(gateway.currentDomainNames.first?.certificateArn == "arn:aws:acm:us-east-1:123456789012:certificate/def-456")
         #expect(gateway.currentDomainNames.first?.mappings.count == 1)
@@ -481,12 +464,9 @@ import VaporAPIGatewayWebSockets
         guard let moto = try await MotoServer.start() else { return }
         defer { moto.stop() }
         let fixture = try await Fixture(endpoint: moto.url)
-        try await fixture.run("configure") {
-            $0.publicURL = "https://backend.example.com"
-            $0.stage = "dev"
-            $0.domain = "ws.example.com"
-            $0.certificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/abc-123"
-        }
+        try await fixture.run(
+            "configure", "--public-url", "https://backend.example.com", "--stage", "dev", "--domain", "ws.example.com", "--certificate-arn",
+            "arn:aws:acm:us-east-1:123456789012:certificate/abc-123")
         await #expect(throws: AWSError.self) { try await fixture.run("apply") }
         let failed = try await fixture.model()
         let apiID = try #require(failed.apiID, "the API moto created is recorded")
@@ -495,13 +475,13 @@ import VaporAPIGatewayWebSockets
         #expect(try await fixture.run("status").contains("last error"))
         let resume = try await fixture.provisioner.plan("chat")
         #expect(resume.steps.map(\.action) == [.deploy], "only the deployment is left: \(resume)")
-        try await fixture.run("configure") { $0.tags = "team=chat" }
+        try await fixture.run("configure", "--tags", "team=chat")
         await #expect(throws: AWSError.self) { try await fixture.run("apply") }
         #expect(try await fixture.client.getApis().count == 1, "resuming created no second API")
         #expect(try await fixture.client.getApi(apiID).tags == ["team": "chat"], "moto took the tags before the deployment failed")
         #expect(try await fixture.client.getRoutes(apiID).count == 4)
 
-        let dryRun = try await fixture.run("domain") { $0.dryRun = true }
+        let dryRun = try await fixture.run("domain", "--dry-run")
         #expect(
             dryRun.contains("+ create domain name ws.example.com") && dryRun.contains("+ map ws.example.com to API \(apiID), stage 'dev'"))
         let attached = try await fixture.run("domain")
@@ -513,9 +493,9 @@ import VaporAPIGatewayWebSockets
         #expect(try await fixture.run("domain").hasPrefix("No changes"))
 
         // A new certificate is planned as an update; moto cannot update domain names (a documented gap).
-        try await fixture.run("configure") { $0.certificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/def-456" }
+        try await fixture.run("configure", "--certificate-arn", "arn:aws:acm:us-east-1:123456789012:certificate/def-456")
         #expect(
-            try await fixture.run("domain") { $0.dryRun = true }.contains(
+            try await fixture.run("domain", "--dry-run").contains(
                 "~ ws.example.com: certificate → arn:aws:acm:us-east-1:123456789012:certificate/def-456"))
         await #expect(throws: AWSError.self) { try await fixture.run("domain") }
 
@@ -550,8 +530,8 @@ final class RecordingConsole: Console {
     try await gateway.start()
     let fixture = try await GatewayRecordsTests.Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
     let commands = AsyncCommands(commands: [
-        "gateway": GatewayCommand(credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential)),
-        "sessions": SessionsCommand(),
+        "gateway": GatewayCommands(credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential)),
+        "sessions": SessionsCommands(),
     ]).group()
     func run(_ arguments: String...) async throws -> String {
         let console = RecordingConsole()

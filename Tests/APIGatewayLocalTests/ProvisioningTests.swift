@@ -1,4 +1,5 @@
 import APIGatewayAWS
+import APIGatewayProvisioning
 import APIGatewayWebSockets
 import ChatApp
 import Fluent
@@ -57,25 +58,28 @@ import VaporAPIGatewayWebSockets
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) } }
         let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
         try await gateway.start()
-        func command(_ ws: WebSocketGateway, _ action: String, publicURL: String? = nil) async throws -> String {
-            var options = GatewayCommand.Options(gateway: "chat")
-            options.publicURL = publicURL
-            options.stage = publicURL == nil ? nil : "dev"
-            return try await GatewayCommand.perform(action, options: options, gateway: ws) { region in
-                ControlPlaneClient(
-                    httpClient: .shared, credentials: StaticCredentialProvider(credential), region: region,
-                    endpoint: "http://127.0.0.1:\(gateway.port!)")
-            }
+        /// `App gateway <command> --gateway chat`, parsed by Vapor, against the local gateway.
+        func command(_ app: Application, _ action: String, publicURL: String? = nil) async throws -> String {
+            var line = ["App", "gateway", action, "--gateway", "chat"]
+            if let publicURL { line += ["--public-url", publicURL, "--stage", "dev"] }
+            if action != "configure" { line += ["--endpoint", "http://127.0.0.1:\(gateway.port!)"] }
+            let console = RecordingConsole()
+            var context = CommandContext(console: console, input: CommandInput(arguments: line))
+            context.application = app
+            try await console.run(
+                AsyncCommands(commands: ["gateway": GatewayCommands(credentials: StaticCredentialProvider(credential))]).group(),
+                with: context)
+            return console.text.hasSuffix("\n") ? String(console.text.dropLast()) : console.text
         }
 
         // 1. The app with its $default controller only: configure, plan from nothing, apply.
-        let (app1, ws1, base1) = try await backend(database, controllers: [ChatController()], gatewayPort: gateway.port!)
-        _ = try await command(ws1, "configure", publicURL: base1)
-        let plan1 = try await command(ws1, "plan")
+        let (app1, _, base1) = try await backend(database, controllers: [ChatController()], gatewayPort: gateway.port!)
+        _ = try await command(app1, "configure", publicURL: base1)
+        let plan1 = try await command(app1, "plan")
         #expect(plan1.contains("+ create WebSocket API 'chat'") && plan1.contains("+ $connect: integration POST \(base1)/ws/connect"))
-        #expect(try await command(ws1, "apply").contains("Applied: API"))
+        #expect(try await command(app1, "apply").contains("Applied: API"))
         let apiId = try #require(gateway.currentAPIs.first?.apiId)
-        #expect(try await command(ws1, "plan") == "No changes: API Gateway matches the app's routes.")
+        #expect(try await command(app1, "plan") == "No changes: API Gateway matches the app's routes.")
 
         // 2. Test the route: a WebSocket client through the gateway; `notifications` has no route yet.
         let first = try await TestClient.connect("ws://127.0.0.1:\(gateway.port!)/\(apiId)/dev?channel=lobby")
@@ -85,18 +89,18 @@ import VaporAPIGatewayWebSockets
         try await stop(app1)
 
         // 3. Add the controller with the new route key (the backend also moved); plan shows it; apply makes it live.
-        let (app2, ws2, base2) = try await backend(
+        let (app2, _, base2) = try await backend(
             database, controllers: [ChatController(), NotificationsController()], gatewayPort: gateway.port!)
-        _ = try await command(ws2, "configure", publicURL: base2)
-        let plan2 = try await command(ws2, "plan")
+        _ = try await command(app2, "configure", publicURL: base2)
+        let plan2 = try await command(app2, "plan")
         #expect(plan2.contains("+ notifications: integration POST \(base2)/websockets/notifications/"))
         #expect(plan2.components(separatedBy: ": integration → POST \(base2)").count == 4, "the backend moved: three URIs change")
-        _ = try await command(ws2, "apply")
+        _ = try await command(app2, "apply")
         let second = try await TestClient.connect("ws://127.0.0.1:\(gateway.port!)/\(apiId)/dev?channel=lobby")
         try await second.send(#"{"action":"notifications","handler":"subscribe","topic":"t"}"#)
         #expect(await second.next() == #"{"subscribed":"t"}"#)
         try await second.close()
-        #expect(try await command(ws2, "plan") == "No changes: API Gateway matches the app's routes.")
+        #expect(try await command(app2, "plan") == "No changes: API Gateway matches the app's routes.")
         #expect(gateway.currentAPIs.count == 1)
         try await stop(app2)
         try await gateway.stop()
@@ -111,8 +115,8 @@ import VaporAPIGatewayWebSockets
         ]
         let desired = DesiredAPI(
             name: "resumable", stage: "dev", routes: routes, publicBaseURL: "http://127.0.0.1:9", secret: "s",
-            twoWayRouteKeys: ["notifications"])
-        let total = Planner.plan(desired, existing: nil).steps.count
+            twoWayRouteKeys: [try RouteKey("notifications")])
+        let total = try Planner.plan(desired, existing: nil).steps.count
         for failAt in 1..<total {
             let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
             try await gateway.start()
@@ -121,15 +125,15 @@ import VaporAPIGatewayWebSockets
                 endpoint: "http://127.0.0.1:\(gateway.port!)")
             struct Interrupted: Error {}
             let done = Atomic<Int>(0)
-            let recordedAPI = Mutex<String?>(nil)
+            let recordedAPI = Mutex<APIID?>(nil)
             await #expect(throws: Interrupted.self) {
-                try await Planner.apply(Planner.plan(desired, existing: nil), client: client) { _, progress in
-                    recordedAPI.withLock { $0 = progress.apiId }
+                try await Planner.apply(try Planner.plan(desired, existing: nil), client: client) { _, progress in
+                    recordedAPI.withLock { $0 = progress.apiID }
                     if done.wrappingAdd(1, ordering: .relaxed).newValue == failAt { throw Interrupted() }
                 }
             }
             let apiId = try #require(recordedAPI.withLock { $0 })
-            let resumed = Planner.plan(desired, existing: try await ExistingAPI.read(apiId, stage: "dev", client: client))
+            let resumed = try Planner.plan(desired, existing: try await ExistingAPI.read(apiId, stage: "dev", client: client))
             try await Planner.apply(resumed, client: client)
             let final = try await ExistingAPI.read(apiId, stage: "dev", client: client)
             #expect(

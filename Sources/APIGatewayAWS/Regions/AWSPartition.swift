@@ -26,12 +26,15 @@ public struct AWSPartition: Hashable, Sendable, CustomStringConvertible {
         self = region.hasPrefix("cn-") ? .china : region.hasPrefix("us-gov-") ? .govCloud : .aws
     }
 
-    /// Whether `region` has the shape of an AWS region name (`eu-west-1`, `us-gov-east-1`): lowercase
-    /// letters, digits and `-`, so it is safe in a host name, an ARN and a SigV4 scope.
+    /// Whether `region` has the shape of an AWS region name: two letters, one or more groups of
+    /// letters, a number (`eu-west-1`, `us-gov-east-1`), so it is safe in a host name, an ARN and
+    /// a SigV4 scope.
     public static func isValidRegion(_ region: String) -> Bool {
-        !region.isEmpty && region.utf8.count <= 32
-            && region.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-") }
-            && region.utf8.first != UInt8(ascii: "-") && region.utf8.last != UInt8(ascii: "-")
+        let parts = region.utf8.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        func letters(_ part: Substring.UTF8View.SubSequence) -> Bool { !part.isEmpty && part.allSatisfy { $0 >= 0x61 && $0 <= 0x7A } }
+        guard region.utf8.count <= 32, parts.count >= 3, parts[0].count == 2, letters(parts[0]) else { return false }
+        guard let last = parts.last, !last.isEmpty, last.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
+        return parts.dropFirst().dropLast().allSatisfy(letters)
     }
 
     public var description: String { name }

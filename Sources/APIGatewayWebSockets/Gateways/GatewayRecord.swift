@@ -37,14 +37,20 @@ extension GatewayRecord {
     /// 128 characters of `A–Z a–z 0–9 _ -`, a region name, a `managementEndpoint` that parses.
     /// - Throws: ``GatewayRecordError`` naming the field.
     public func validate() throws(GatewayRecordError) {
-        let stageBytes = stage.utf8
-        guard !stageBytes.isEmpty, stageBytes.count <= 128,
-            stageBytes.allSatisfy({ isASCIIAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") })
-        else { throw .invalidStage(stage) }
+        guard Self.isValidStage(stage) else { throw .invalidStage(stage) }
         guard AWSPartition.isValidRegion(region) else { throw .invalidRegion(region) }
         if let managementEndpoint {
             do { _ = try ManagementEndpoint(url: managementEndpoint) } catch { throw .invalidManagementEndpoint(error) }
         }
+    }
+}
+
+extension GatewayRecord {
+    /// Whether `stage` is a stage name API Gateway accepts: 1 to 128 characters of `A–Z a–z 0–9 _ -`.
+    public static func isValidStage(_ stage: String) -> Bool {
+        let bytes = stage.utf8
+        return !bytes.isEmpty && bytes.count <= 128
+            && bytes.allSatisfy { isASCIIAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
     }
 }
 

@@ -49,3 +49,17 @@ public struct RouteKey: Hashable, Sendable, Comparable, CustomStringConvertible 
 
     public static func < (lhs: RouteKey, rhs: RouteKey) -> Bool { lhs.rawValue < rhs.rawValue }
 }
+
+extension RouteKey: Codable {
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(raw) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}

@@ -60,8 +60,8 @@ public final class WebSocketGateway: Sendable {
             logger: app.logger
         )
         app.storage[Key.self] = self
-        app.asyncCommands.use(GatewayCommand(), as: "gateway")
-        app.asyncCommands.use(SessionsCommand(), as: "sessions")
+        app.asyncCommands.use(GatewayCommands(), as: "gateway")
+        app.asyncCommands.use(SessionsCommands(), as: "sessions")
     }
 
     /// Every route key with the path it is served at, in registration order.

@@ -1,3 +1,4 @@
+public import APIGatewayProvisioning
 public import APIGatewayWebSockets
 public import FluentKit
 import Foundation
@@ -144,10 +145,14 @@ public final class GatewayRouteModel: Model, @unchecked Sendable {
     public init(gatewayID: UUID, route: AdditionalRoute) {
         self.$gateway.id = gatewayID
         self.name = route.name
-        self.routeKey = route.routeKey
+        self.routeKey = route.routeKey.rawValue
         self.integrationURL = route.integrationURL
         self.deployed = false
     }
 
-    public var route: AdditionalRoute { AdditionalRoute(name: name, routeKey: routeKey, integrationURL: integrationURL) }
+    /// The route as provisioning plans it.
+    /// - Throws: ``IdentifierError`` for a stored key that is not a route key.
+    public var route: AdditionalRoute {
+        get throws { AdditionalRoute(name: name, routeKey: try RouteKey(routeKey), integrationURL: integrationURL) }
+    }
 }

@@ -1,5 +1,6 @@
 import APIGatewayAWS
 import APIGatewayLocal
+import APIGatewayProvisioning
 import APIGatewayWebSockets
 import Fluent
 import FluentSQLiteDriver
@@ -135,8 +136,8 @@ public func chatLocalAPI(backend: String, settings: ChatSettings, routes: [Regis
         name: "chat", stage: settings.gateway.stage, routes: routes, publicBaseURL: backend, secret: settings.secret)
     let api = LocalDeclaration.API(
         apiId: settings.gateway.apiID.rawValue, name: desired.name, routeSelectionExpression: desired.routeSelectionExpression,
-        stages: [desired.stage], routes: Dictionary(uniqueKeysWithValues: desired.routes.map { ($0.routeKey, $0.integrationURI) }),
-        twoWayRoutes: desired.routes.filter(\.twoWay).map(\.routeKey), requestParameters: desired.routes.first?.requestParameters,
+        stages: [desired.stage], routes: Dictionary(uniqueKeysWithValues: desired.routes.map { ($0.routeKey.rawValue, $0.integrationURI) }),
+        twoWayRoutes: desired.routes.filter(\.twoWay).map(\.routeKey.rawValue), requestParameters: desired.routes.first?.requestParameters,
         timeoutInMillis: 29_000
     )
     return LocalDeclaration(apis: [api]).localAPIs()[0]

@@ -1,4 +1,5 @@
 public import APIGatewayAWS
+public import APIGatewayWebSockets
 
 /// A new gateway secret for every integration of an API, the planned ones and any added by hand,
 /// then a deployment so the stage sends it.
@@ -8,13 +9,13 @@ public import APIGatewayAWS
 /// drop the old one.
 public struct SecretRotation: Sendable, CustomStringConvertible {
     public struct Change: Sendable, Hashable {
-        public let integrationId: String
+        public let integrationID: String
         public let integrationURI: String?
         /// The request parameters after the rotation.
         public let requestParameters: [String: String]
     }
 
-    public let apiId: String
+    public let apiID: APIID
     public let stage: String
     public let secretHeader: String
     public let changes: [Change]
@@ -22,27 +23,27 @@ public struct SecretRotation: Sendable, CustomStringConvertible {
     public var isEmpty: Bool { changes.isEmpty }
 
     public var description: String {
-        guard !changes.isEmpty else { return "No changes: every integration of \(apiId) already sends the new secret." }
+        guard !changes.isEmpty else { return "No changes: every integration of \(apiID) already sends the new secret." }
         return
-            (["Rotate the \(secretHeader) secret of API \(apiId):"]
-            + changes.map { "  ~ integration \($0.integrationId) (\($0.integrationURI ?? "no URI")): new secret" }
+            (["Rotate the \(secretHeader) secret of API \(apiID):"]
+            + changes.map { "  ~ integration \($0.integrationID) (\($0.integrationURI ?? "no URI")): new secret" }
             + ["  ~ deploy stage '\(stage)'", "\(changes.count) integration(s)."]).joined(separator: "\n")
     }
 
     /// The integrations whose secret header differs from `newSecret`.
-    public static func plan(apiId: String, stage: String, secretHeader: String, newSecret: String, client: ControlPlaneClient) async throws
+    public static func plan(apiID: APIID, stage: String, secretHeader: String, newSecret: String, client: ControlPlaneClient) async throws
         -> SecretRotation
     {
         let key = "integration.request.header.\(secretHeader)"
         let value = "'\(newSecret)'"
-        let changes = try await client.getIntegrations(apiId).compactMap { integration -> Change? in
+        let changes = try await client.getIntegrations(apiID.rawValue).compactMap { integration -> Change? in
             guard let id = integration.integrationId, integration.requestParameters?[key] != value else { return nil }
             var parameters = integration.requestParameters ?? [:]
             parameters[key] = value
-            return Change(integrationId: id, integrationURI: integration.integrationUri, requestParameters: parameters)
+            return Change(integrationID: id, integrationURI: integration.integrationUri, requestParameters: parameters)
         }
         return SecretRotation(
-            apiId: apiId, stage: stage, secretHeader: secretHeader, changes: changes.sorted { $0.integrationId < $1.integrationId })
+            apiID: apiID, stage: stage, secretHeader: secretHeader, changes: changes.sorted { $0.integrationID < $1.integrationID })
     }
 
     /// Updates each integration, then deploys the stage.
@@ -51,8 +52,10 @@ public struct SecretRotation: Sendable, CustomStringConvertible {
     public func apply(client: ControlPlaneClient) async throws -> String? {
         guard !changes.isEmpty else { return nil }
         for change in changes {
-            _ = try await client.updateIntegration(apiId, change.integrationId, .init(requestParameters: change.requestParameters))
+            _ = try await client.updateIntegration(
+                apiID.rawValue, change.integrationID, .init(requestParameters: change.requestParameters))
         }
-        return try await client.createDeployment(apiId, .init(description: "gateway secret rotated", stageName: stage)).deploymentId
+        return try await client.createDeployment(apiID.rawValue, .init(description: "gateway secret rotated", stageName: stage))
+            .deploymentId
     }
 }

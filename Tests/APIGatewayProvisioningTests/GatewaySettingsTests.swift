@@ -1,4 +1,5 @@
 import APIGatewayAWS
+import APIGatewayProvisioning
 import APIGatewayWebSockets
 import Testing
 
@@ -9,7 +10,7 @@ struct GatewaySettingsTests {
         do {
             try settings.validate(allowedIntegrationHosts: hosts)
             return [:]
-        } catch let error as ProvisioningValidationError {
+        } catch let error as ProvisioningError {
             return Dictionary(error.problems.map { ($0.field, $0.message) }, uniquingKeysWith: { a, _ in a })
         } catch {
             Issue.record("unexpected \(error)")
@@ -79,14 +80,15 @@ struct GatewaySettingsTests {
             problems(settings, hosts: ["backend.example.com"])["targetBaseURL"]?.contains("not in the allowed integration hosts") == true)
         #expect(problems(settings).isEmpty, "no list, any host")
         let route = AdditionalRoute(name: "Billing", routeKey: "billing", integrationURL: "https://attacker.example.net/ws?x=1")
-        #expect(throws: ProvisioningValidationError.self) { try route.validate() }
-        #expect(throws: ProvisioningValidationError.self) {
+        #expect(throws: ProvisioningError.self) { try route.validate() }
+        #expect(throws: ProvisioningError.self) {
             try AdditionalRoute(name: "Billing", routeKey: "billing", integrationURL: "https://attacker.example.net/ws").validate(
                 allowedIntegrationHosts: ["backend.example.com"])
         }
-        #expect(throws: ProvisioningValidationError.self) {
-            try AdditionalRoute(name: "", routeKey: "", integrationURL: "https://a.example.com").validate()
+        #expect(throws: ProvisioningError.self) {
+            try AdditionalRoute(name: "", routeKey: "billing", integrationURL: "https://a.example.com").validate()
         }
+        #expect(throws: IdentifierError.self, "an empty route key cannot be made at all") { try RouteKey("") }
     }
 
     @Test func additionalRoutesJoinTheRegisteredOnesAndMayNotReuseAKey() throws {
@@ -107,7 +109,7 @@ struct GatewaySettingsTests {
         #expect(
             desired.routes.last?.requestParameters == desired.routes.first?.requestParameters, "the same connectionId and secret mapping")
         #expect(desired.description == "chat" && desired.stageDescription == "live")
-        #expect(throws: ProvisioningValidationError.self) {
+        #expect(throws: ProvisioningError.self) {
             try DesiredAPI(
                 settings: settings, routes: registered,
                 additionalRoutes: [AdditionalRoute(name: "dup", routeKey: "$default", integrationURL: "https://x.example.com/ws")],
@@ -127,7 +129,7 @@ struct GatewaySettingsTests {
         var stage = APIGatewayV2.Stage(stageName: "production")
         stage.deploymentId = "d1"
         func plan() throws -> Plan {
-            Planner.plan(
+            try Planner.plan(
                 try DesiredAPI(settings: settings, routes: [], secret: nil),
                 existing: ExistingAPI(api: api, integrations: [], routes: [], routeResponses: [:], stage: stage))
         }
@@ -150,7 +152,7 @@ struct GatewaySettingsTests {
         var stage = APIGatewayV2.Stage(stageName: "production", description: "")
         stage.deploymentId = "d1"
         let existing = ExistingAPI(api: api, integrations: [], routes: [], routeResponses: [:], stage: stage)
-        let plan = Planner.plan(desired, existing: existing)
+        let plan = try Planner.plan(desired, existing: existing)
         #expect(plan.steps.map(\.action) == [.updateAPI, .updateStage, .deploy])
         #expect(plan.steps[0].summary == "~ API description none → new description")
         let clicks = InfrastructureExport.consoleChecklist(for: plan)
@@ -163,7 +165,7 @@ struct GatewaySettingsTests {
         api.description = ""
         settings.description = nil
         settings.stageDescription = nil
-        let same = Planner.plan(
+        let same = try Planner.plan(
             try DesiredAPI(settings: settings, routes: [], secret: nil),
             existing: ExistingAPI(api: api, integrations: [], routes: [], routeResponses: [:], stage: stage))
         #expect(same.isEmpty, "\(same)")

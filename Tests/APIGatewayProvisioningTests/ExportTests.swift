@@ -1,8 +1,9 @@
+import APIGatewayWebSockets
 import Foundation
 import PeerSupport
 import Testing
 
-@testable import APIGatewayWebSockets
+@testable import APIGatewayProvisioning
 
 /// The IaC exports of the desired API: CloudFormation passes cfn-lint, Terraform parses with
 /// python-hcl2, and our own checks cover what cfn-lint does not (`ProtocolType: WEBSOCKET`, a
@@ -42,7 +43,7 @@ import Testing
 
     @Test func recordSettingsReachTheExports() throws {
         let desired = try decorated
-        let resources = try #require(InfrastructureExport.cloudFormationTemplate(desired)["Resources"] as? [String: [String: Any]])
+        let resources = try #require(try templateObject(desired)["Resources"] as? [String: [String: Any]])
         let api = try #require(resources["WebSocketApi"]?["Properties"] as? [String: Any])
         #expect(
             api["Tags"] as? [String: String] == ["team": "chat", "cost-centre": "42"] && api["Description"] as? String == #"Chat "rooms""#)
@@ -55,6 +56,12 @@ import Testing
         #expect(InfrastructureExport.consoleChecklist(desired).contains("Custom domain names → Create: 'ws.example.com'"))
     }
 
+    /// The CloudFormation template as JSON objects, as a reader of the file sees it.
+    func templateObject(_ desired: DesiredAPI) throws -> [String: Any] {
+        try #require(
+            try JSONSerialization.jsonObject(with: Data(try InfrastructureExport.cloudFormationJSON(desired).utf8)) as? [String: Any])
+    }
+
     func write(_ text: String, _ name: String) throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -64,7 +71,7 @@ import Testing
     }
 
     @Test func ourOwnChecks() throws {
-        let template = InfrastructureExport.cloudFormationTemplate(desired)
+        let template = try templateObject(desired)
         let resources = try #require(template["Resources"] as? [String: [String: Any]])
         let api = try #require(resources["WebSocketApi"]?["Properties"] as? [String: Any])
         #expect(api["ProtocolType"] as? String == "WEBSOCKET")
@@ -74,7 +81,7 @@ import Testing
         #expect(Set(routeKeys) == ["$connect", "$disconnect", "$default", "notifications"])
         #expect(resources.values.filter { $0["Type"] as? String == "AWS::ApiGatewayV2::RouteResponse" }.count == 1)
         for text in [
-            InfrastructureExport.cloudFormationJSON(desired), InfrastructureExport.cloudFormationYAML(desired),
+            try InfrastructureExport.cloudFormationJSON(desired), try InfrastructureExport.cloudFormationYAML(desired),
             InfrastructureExport.terraform(desired),
         ] {
             #expect(!text.contains("never-in-the-template"), "the secret is a parameter, never written out")
@@ -95,10 +102,10 @@ import Testing
             return
         }
         let cfnLint = python.deletingLastPathComponent().appendingPathComponent("cfn-lint")
-        let yaml = try write(InfrastructureExport.cloudFormationYAML(desired), "ws.yaml")
-        let json = try write(InfrastructureExport.cloudFormationJSON(desired), "ws.json")
-        let decoratedYAML = try write(InfrastructureExport.cloudFormationYAML(try decorated), "decorated.yaml")
-        let decoratedJSON = try write(InfrastructureExport.cloudFormationJSON(try decorated), "decorated.json")
+        let yaml = try write(try InfrastructureExport.cloudFormationYAML(desired), "ws.yaml")
+        let json = try write(try InfrastructureExport.cloudFormationJSON(desired), "ws.json")
+        let decoratedYAML = try write(try InfrastructureExport.cloudFormationYAML(try decorated), "decorated.yaml")
+        let decoratedJSON = try write(try InfrastructureExport.cloudFormationJSON(try decorated), "decorated.json")
         for file in [yaml, json, decoratedYAML, decoratedJSON] {
             let output = try await PythonPeer.run(cfnLint, [file], input: Data())
             #expect(
@@ -107,7 +114,7 @@ import Testing
         }
         // cfn-lint is not blind: a broken copy fails.
         let broken = try write(
-            InfrastructureExport.cloudFormationYAML(desired).replacingOccurrences(of: "RouteKey:", with: "RouteKeyX:"), "broken.yaml")
+            try InfrastructureExport.cloudFormationYAML(desired).replacingOccurrences(of: "RouteKey:", with: "RouteKeyX:"), "broken.yaml")
         #expect(try await PythonPeer.run(cfnLint, [broken], input: Data()).status != 0)
     }
 

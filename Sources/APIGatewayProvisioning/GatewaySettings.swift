@@ -1,3 +1,5 @@
+import APIGatewayAWS
+public import APIGatewayWebSockets
 import Foundation
 
 /// What a person decides about one WebSocket API before it exists: its name, where API Gateway
@@ -59,9 +61,9 @@ public struct GatewaySettings: Sendable, Hashable, Codable {
 
     /// Checks every field and reports all problems at once.
     /// - Parameter allowedIntegrationHosts: when not empty, the only hosts ``targetBaseURL`` may name.
-    /// - Throws: ``ProvisioningValidationError`` listing each bad field.
-    public func validate(allowedIntegrationHosts: Set<String> = []) throws {
-        var problems: [ProvisioningValidationError.Problem] = []
+    /// - Throws: ``ProvisioningError`` (``ProvisioningError/Code/invalid``) listing each bad field.
+    public func validate(allowedIntegrationHosts: Set<String> = []) throws(ProvisioningError) {
+        var problems: [ProvisioningError.Problem] = []
         func check(_ field: String, _ message: String?) { if let message { problems.append(.init(field: field, message: message)) } }
         check("name", Validation.apiName(name))
         check("description", Validation.length(description, max: 1024))
@@ -86,7 +88,7 @@ public struct GatewaySettings: Sendable, Hashable, Codable {
                 Validation.matches($0, #"^Z[A-Z0-9]{1,31}$"#)
                     ? nil : "'\($0)' is not a Route 53 hosted zone id (Z followed by capitals and digits)"
             })
-        if !problems.isEmpty { throw ProvisioningValidationError(problems: problems) }
+        if !problems.isEmpty { throw .invalid(problems) }
     }
 }
 
@@ -95,40 +97,27 @@ public struct GatewaySettings: Sendable, Hashable, Codable {
 public struct AdditionalRoute: Sendable, Hashable, Codable {
     /// A label for people, e.g. "Billing events".
     public var name: String
-    public var routeKey: String
+    public var routeKey: RouteKey
     /// The full URL API Gateway posts this route's messages to.
     public var integrationURL: String
 
-    public init(name: String, routeKey: String, integrationURL: String) {
+    public init(name: String, routeKey: RouteKey, integrationURL: String) {
         self.name = name
         self.routeKey = routeKey
         self.integrationURL = integrationURL
     }
 
-    /// - Throws: ``ProvisioningValidationError`` listing each bad field.
-    public func validate(allowedIntegrationHosts: Set<String> = []) throws {
-        var problems: [ProvisioningValidationError.Problem] = []
+    /// - Throws: ``ProvisioningError`` (``ProvisioningError/Code/invalid``) listing each bad field.
+    public func validate(allowedIntegrationHosts: Set<String> = []) throws(ProvisioningError) {
+        var problems: [ProvisioningError.Problem] = []
         if name.trimmingCharacters(in: .whitespaces).isEmpty || name.count > 128 {
             problems.append(.init(field: "name", message: "must be 1 to 128 characters"))
         }
-        do { _ = try RouteKey(routeKey) } catch { problems.append(.init(field: "routeKey", message: "\(error)")) }
         if let message = Validation.integrationURL(integrationURL, allowedHosts: allowedIntegrationHosts) {
             problems.append(.init(field: "integrationURL", message: message))
         }
-        if !problems.isEmpty { throw ProvisioningValidationError(problems: problems) }
+        if !problems.isEmpty { throw .invalid(problems) }
     }
-}
-
-/// Fields of a gateway or route record that cannot be saved, each with the reason.
-public struct ProvisioningValidationError: Error, Sendable, Hashable, CustomStringConvertible {
-    public struct Problem: Sendable, Hashable {
-        public let field: String
-        public let message: String
-    }
-
-    public let problems: [Problem]
-
-    public var description: String { problems.map { "\($0.field): \($0.message)" }.joined(separator: "; ") }
 }
 
 /// The syntax rules API Gateway, ACM and DNS impose, as messages (nil: valid).
@@ -151,11 +140,11 @@ enum Validation {
 
     static func stageName(_ stage: String) -> String? {
         if stage.isEmpty || stage.count > 128 { return "must be 1 to 128 characters" }
-        return matches(stage, #"^[A-Za-z0-9_-]+$"#) ? nil : "'\(stage)' may use only letters, digits, '_' and '-'"
+        return GatewayRecord.isValidStage(stage) ? nil : "'\(stage)' may use only letters, digits, '_' and '-'"
     }
 
     static func region(_ region: String) -> String? {
-        matches(region, #"^[a-z]{2}(-[a-z]+)+-[0-9]+$"#) ? nil : "'\(region)' is not an AWS region such as eu-west-1"
+        AWSPartition.isValidRegion(region) ? nil : "'\(region)' is not an AWS region such as eu-west-1"
     }
 
     static func routeSelectionExpression(_ expression: String) -> String? {

@@ -1,9 +1,11 @@
+public import APIGatewayWebSockets
+
 /// What API Gateway should hold for this backend: one WebSocket API whose routes point at the
 /// URLs the app registered, each an `HTTP_PROXY` POST integration mapping `connectionId` from the
 /// context and sending the gateway secret as a static header.
 public struct DesiredAPI: Sendable, Hashable {
     public struct Route: Sendable, Hashable {
-        public var routeKey: String
+        public var routeKey: RouteKey
         public var integrationURI: String
         public var requestParameters: [String: String]
         /// Answered to the client through a `$default` route response.
@@ -46,16 +48,16 @@ public struct DesiredAPI: Sendable, Hashable {
     /// The desired API for a gateway record: the app's registered routes under
     /// ``GatewaySettings/targetBaseURL``, then each additional route at its own URL.
     ///
-    /// - Throws: ``ProvisioningValidationError`` when an additional route reuses a registered
-    ///   route key or another additional route's key.
+    /// - Throws: ``ProvisioningError`` (``ProvisioningError/Code/invalid``) when an additional
+    ///   route reuses a registered route key or another additional route's key.
     public init(
         settings: GatewaySettings,
         routes: [RegisteredRoute],
         additionalRoutes: [AdditionalRoute] = [],
         secretHeader: String = "X-Ws-Gateway-Secret",
         secret: String?,
-        twoWayRouteKeys: Set<String> = []
-    ) throws {
+        twoWayRouteKeys: Set<RouteKey> = []
+    ) throws(ProvisioningError) {
         var desired = DesiredAPI(
             name: settings.name, stage: settings.stage, routes: routes, publicBaseURL: settings.targetBaseURL, secretHeader: secretHeader,
             secret: secret, twoWayRouteKeys: twoWayRouteKeys, routeSelectionExpression: settings.routeSelectionExpression
@@ -68,7 +70,7 @@ public struct DesiredAPI: Sendable, Hashable {
             desired.customDomain = CustomDomain(domainName: domain, certificateARN: certificate)
         }
         let parameters = Self.requestParameters(secretHeader: secretHeader, secret: secret)
-        var problems: [ProvisioningValidationError.Problem] = []
+        var problems: [ProvisioningError.Problem] = []
         for extra in additionalRoutes {
             if desired.routes.contains(where: { $0.routeKey == extra.routeKey }) {
                 problems.append(.init(field: "routeKey", message: "'\(extra.routeKey)' (route '\(extra.name)') is already a route"))
@@ -79,7 +81,7 @@ public struct DesiredAPI: Sendable, Hashable {
                     routeKey: extra.routeKey, integrationURI: extra.integrationURL, requestParameters: parameters,
                     twoWay: twoWayRouteKeys.contains(extra.routeKey)))
         }
-        if !problems.isEmpty { throw ProvisioningValidationError(problems: problems) }
+        if !problems.isEmpty { throw .invalid(problems) }
         desired.routes.sort { $0.routeKey < $1.routeKey }
         self = desired
     }
@@ -106,7 +108,7 @@ public struct DesiredAPI: Sendable, Hashable {
         publicBaseURL: String,
         secretHeader: String = "X-Ws-Gateway-Secret",
         secret: String?,
-        twoWayRouteKeys: Set<String> = [],
+        twoWayRouteKeys: Set<RouteKey> = [],
         routeSelectionExpression: String = "$request.body.action"
     ) {
         var base = publicBaseURL
@@ -116,8 +118,8 @@ public struct DesiredAPI: Sendable, Hashable {
             name: name, routeSelectionExpression: routeSelectionExpression, stage: stage,
             routes: routes.map { route in
                 Route(
-                    routeKey: route.routeKey.rawValue, integrationURI: base + route.path, requestParameters: parameters,
-                    twoWay: twoWayRouteKeys.contains(route.routeKey.rawValue))
+                    routeKey: route.routeKey, integrationURI: base + route.path, requestParameters: parameters,
+                    twoWay: twoWayRouteKeys.contains(route.routeKey))
             }.sorted { $0.routeKey < $1.routeKey }
         )
     }

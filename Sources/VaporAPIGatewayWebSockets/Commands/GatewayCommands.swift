@@ -1,0 +1,102 @@
+public import APIGatewayAWS
+import APIGatewayProvisioning
+import APIGatewayWebSockets
+public import Vapor
+
+/// `gateway <command>`: the gateway records and the app's registered routes as API Gateway
+/// routes, through the same planner the IaC exports and the admin page use. Each command has its
+/// own options and `--help`; its result alone goes to standard output, so an export redirected
+/// to a file is the file.
+///
+/// ```sh
+/// swift run App gateway configure --gateway chat --public-url https://backend.example.com --stage production
+/// swift run App gateway plan   --gateway chat
+/// swift run App gateway apply  --gateway chat
+/// swift run App gateway export --gateway chat --format terraform > ws.tf
+/// swift run App gateway apply --help
+/// ```
+public struct GatewayCommands: AsyncCommandGroup {
+    public let commands: [String: any AnyAsyncCommand]
+
+    public var help: String { "Configures, plans, applies and exports the app's WebSocket API in API Gateway." }
+
+    /// - Parameter credentials: what signs the control-plane calls; by default the usual chain
+    ///   (environment, `~/.aws` files, container, instance metadata).
+    public init(credentials: (any CredentialProvider)? = nil) {
+        let access = ControlPlaneAccess(credentials: credentials)
+        commands = [
+            "configure": ConfigureGatewayCommand(),
+            "status": GatewayStatusCommand(),
+            "plan": PlanGatewayCommand(access: access),
+            "apply": ApplyGatewayCommand(access: access),
+            "domain": GatewayDomainCommand(access: access),
+            "import": ImportGatewayCommand(access: access),
+            "export": ExportGatewayCommand(),
+            "rotate-secret": RotateGatewaySecretCommand(access: access),
+            "add-route": AddGatewayRouteCommand(),
+            "remove-route": RemoveGatewayRouteCommand(),
+        ]
+    }
+}
+
+/// How the commands reach the control plane: the credentials, and an endpoint override.
+struct ControlPlaneAccess: Sendable {
+    let credentials: (any CredentialProvider)?
+
+    /// The provisioner for the app, signing for each record's region, at `endpoint` when given
+    /// (the local gateway, moto) instead of AWS's.
+    func provisioner(_ context: CommandContext, endpoint: String?) throws -> GatewayProvisioner {
+        let gateway = try context.webSocketGateway
+        let http = context.application.http.client.shared
+        let credentials = self.credentials ?? CredentialProviderChain.default(httpClient: http)
+        return GatewayProvisioner(gateway: gateway) { region in
+            ControlPlaneClient(httpClient: http, credentials: credentials, region: region, endpoint: endpoint)
+        }
+    }
+}
+
+extension CommandContext {
+    var webSocketGateway: WebSocketGateway {
+        get throws {
+            guard let gateway = application.webSocketGateway else { throw GatewayCommandError.noWebSocketGateway() }
+            return gateway
+        }
+    }
+
+    /// A provisioner for the commands that only read and write records.
+    func recordsProvisioner() throws -> GatewayProvisioner {
+        try ControlPlaneAccess(credentials: nil).provisioner(self, endpoint: nil)
+    }
+
+    /// The gateway named by `--gateway`, or the only one.
+    func gatewayName(_ option: String?, _ provisioner: GatewayProvisioner) async throws -> String {
+        if let option { return option }
+        return try await provisioner.soleGatewayName()
+    }
+}
+
+/// A command used wrongly: a missing option, an unknown format. Printed as `Error: …` with exit
+/// status 1, like every command error.
+public struct GatewayCommandError: Error, Sendable, CustomStringConvertible {
+    private let message: String
+
+    private init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+
+    static func noWebSocketGateway() -> GatewayCommandError {
+        GatewayCommandError("the app has no WebSocketGateway: create one before running `gateway` or `sessions`")
+    }
+
+    static func missing(_ option: String, for command: String, _ why: String = "") -> GatewayCommandError {
+        GatewayCommandError("\(command) needs \(option)\(why.isEmpty ? "" : ": \(why)")")
+    }
+
+    static func unknownFormat(_ format: String, for command: String, allowed: [String]) -> GatewayCommandError {
+        GatewayCommandError("unknown --format \(format) for \(command): \(allowed.joined(separator: ", "))")
+    }
+
+    static func badTag(_ pair: Substring) -> GatewayCommandError { GatewayCommandError("--tags: '\(pair)' is not key=value") }
+
+    static func invalid(_ option: String, _ error: any Error) -> GatewayCommandError { GatewayCommandError("\(option): \(error)") }
+}

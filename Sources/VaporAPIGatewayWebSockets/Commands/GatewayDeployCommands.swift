@@ -1,0 +1,106 @@
+import APIGatewayProvisioning
+import APIGatewayWebSockets
+import Vapor
+
+/// `gateway plan`: the difference between the app's routes and API Gateway's.
+struct PlanGatewayCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "gateway", short: "g", help: "The gateway record's name (needed when there are several)")
+        var gateway: String?
+        @Option(name: "format", help: "text (default) or console (the changes as console steps)")
+        var format: String?
+        @Option(name: "endpoint", help: "A control-plane endpoint instead of AWS's (the local gateway, moto)")
+        var endpoint: String?
+        init() {}
+    }
+
+    let access: ControlPlaneAccess
+
+    var help: String { "Shows what apply would change in API Gateway, and changes nothing." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let console = signature.format == "console"
+        guard console || signature.format == nil || signature.format == "text" else {
+            throw GatewayCommandError.unknownFormat(signature.format!, for: "plan", allowed: ["text", "console"])
+        }
+        let provisioner = try access.provisioner(context, endpoint: signature.endpoint)
+        let model = try await provisioner.model(named: try await context.gatewayName(signature.gateway, provisioner))
+        let plan = try await provisioner.plan(model)
+        if console { return context.console.print(InfrastructureExport.consoleChecklist(for: plan), newLine: false) }
+        guard model.status == .failed, let error = model.lastError else { return context.console.print(plan.description) }
+        context.console.print("The last apply failed: \(error)\nApplying again resumes from what it recorded.\n" + plan.description)
+    }
+}
+
+/// `gateway apply`.
+struct ApplyGatewayCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "gateway", short: "g", help: "The gateway record's name (needed when there are several)")
+        var gateway: String?
+        @Option(name: "endpoint", help: "A control-plane endpoint instead of AWS's (the local gateway, moto)")
+        var endpoint: String?
+        init() {}
+    }
+
+    let access: ControlPlaneAccess
+
+    var help: String { "Makes API Gateway match the app's routes, recording every id; an apply that stopped resumes." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let provisioner = try access.provisioner(context, endpoint: signature.endpoint)
+        let applied = try await provisioner.apply(try await context.gatewayName(signature.gateway, provisioner))
+        let stage = applied.plan.desired.stage
+        context.console.print(
+            applied.plan.description + "\nApplied: API \(applied.apiID), stage '\(stage)'"
+                + (applied.apiEndpoint.map { "; clients connect to \($0)/\(stage)" } ?? "") + ".")
+    }
+}
+
+/// `gateway domain`.
+struct GatewayDomainCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "gateway", short: "g", help: "The gateway record's name (needed when there are several)")
+        var gateway: String?
+        @Flag(name: "dry-run", help: "Show what would change and change nothing")
+        var dryRun: Bool
+        @Option(name: "endpoint", help: "A control-plane endpoint instead of AWS's (the local gateway, moto)")
+        var endpoint: String?
+        init() {}
+    }
+
+    let access: ControlPlaneAccess
+
+    var help: String { "Creates the custom domain (with its certificate) and maps it to the stage; prints what DNS must point at." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let provisioner = try access.provisioner(context, endpoint: signature.endpoint)
+        let name = try await context.gatewayName(signature.gateway, provisioner)
+        context.console.print(try await provisioner.attachDomain(name, dryRun: signature.dryRun))
+    }
+}
+
+/// `gateway rotate-secret`.
+struct RotateGatewaySecretCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "gateway", short: "g", help: "The gateway record's name (needed when there are several)")
+        var gateway: String?
+        @Option(name: "secret", help: "The new secret (default: the app's first accepted secret)")
+        var secret: String?
+        @Flag(name: "dry-run", help: "Show what would change and change nothing")
+        var dryRun: Bool
+        @Option(name: "endpoint", help: "A control-plane endpoint instead of AWS's (the local gateway, moto)")
+        var endpoint: String?
+        init() {}
+    }
+
+    let access: ControlPlaneAccess
+
+    var help: String { "Makes every integration send a new gateway secret, then deploys." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let provisioner = try access.provisioner(context, endpoint: signature.endpoint)
+        let name = try await context.gatewayName(signature.gateway, provisioner)
+        let rotation = try await provisioner.rotateSecret(name, to: signature.secret, dryRun: signature.dryRun)
+        context.console.print(rotation.description + (signature.dryRun || rotation.isEmpty ? "" : "\nRotated and deployed."))
+    }
+}

@@ -1,0 +1,19 @@
+public import APIGatewayWebSockets
+public import Foundation
+
+/// What provisioning may do, set on the ``WebSocketGateway``.
+public struct ProvisioningOptions: Sendable {
+    /// When not empty, the only hosts a gateway's target base URL or an additional route's
+    /// integration URL may name.
+    public var allowedIntegrationHosts: Set<String>
+    /// Routes whose HTTP answer API Gateway sends back to the client (a `$default` route response).
+    public var twoWayRouteKeys: Set<RouteKey>
+    /// An apply's claim older than this is taken to be from a process that died.
+    public var claimTimeout: TimeInterval
+
+    public init(allowedIntegrationHosts: Set<String> = [], twoWayRouteKeys: Set<RouteKey> = [], claimTimeout: TimeInterval = 15 * 60) {
+        self.allowedIntegrationHosts = Set(allowedIntegrationHosts.map { $0.lowercased() })
+        self.twoWayRouteKeys = twoWayRouteKeys
+        self.claimTimeout = claimTimeout
+    }
+}
