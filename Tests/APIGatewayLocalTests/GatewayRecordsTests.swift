@@ -106,8 +106,8 @@ import VaporAPIGatewayWebSockets
         ] {
             #expect(error?.reason.contains(field) == true, "\(field) in \(error?.reason ?? "")")
         }
-        await #expect(throws: Abort.self, "nothing was saved") { try await fixture.provisioner.soleGatewayName() }
-        await #expect(throws: Abort.self, "a new gateway needs its URL") { try await fixture.run("configure") }
+        await #expect(throws: ProvisioningError.self, "nothing was saved") { try await fixture.provisioner.soleGatewayName() }
+        await #expect(throws: GatewayCommandError.self, "a new gateway needs its URL") { try await fixture.run("configure") }
 
         try await fixture.run(
             "configure", "--public-url", "https://backend.example.com", "--domain", "ws.example.com", "--certificate-arn",
@@ -174,7 +174,7 @@ import VaporAPIGatewayWebSockets
             ))
         #expect(
             clicks.contains("for the integration of `billing`: aws apigatewayv2 update-integration --api-id \(apiID)")
-                && clicks.hasSuffix("Deploy API → stage 'dev'.\n"))
+                && clicks.hasSuffix("Deploy API → stage 'dev'."))
         #expect(!clicks.contains("$connect"), "only the changes")
         #expect(try await fixture.run("export", "--format", "terraform").contains("https://billing.example.com/ws"))
         try await fixture.run("apply")
@@ -541,10 +541,23 @@ final class RecordingConsole: Console {
         return console.text
     }
     let endpoint = "http://127.0.0.1:\(gateway.port!)"
+    // One command per action, each with its own options and --help.
     let help = try await run("gateway", "--help")
-    for option in ["configure", "rotate-secret", "--public-url", "--certificate-arn", "--dry-run", "--endpoint"] {
-        #expect(help.contains(option), "--help names \(option)")
+    let actions = ["configure", "status", "plan", "apply", "domain", "import", "export", "rotate-secret", "add-route", "remove-route"]
+    for action in actions { #expect(help.contains(action), "gateway --help names \(action)") }
+    let options: [String: [String]] = [
+        "configure": ["--public-url", "--certificate-arn", "--tags"], "status": ["--gateway"], "plan": ["--format", "--endpoint"],
+        "apply": ["--endpoint"], "domain": ["--dry-run", "--endpoint"], "import": ["--api-id", "--public-url", "--endpoint"],
+        "export": ["--format"], "rotate-secret": ["--secret", "--dry-run", "--endpoint"],
+        "add-route": ["--route-key", "--integration-url"],
+        "remove-route": ["--route-key"],
+    ]
+    for action in actions {
+        let own = try await run("gateway", action, "--help")
+        for option in options[action]! { #expect(own.contains(option), "gateway \(action) --help names \(option)") }
     }
+    #expect(!(try await run("gateway", "status", "--help")).contains("--public-url"), "only its own options")
+    for action in ["clear", "sweep"] { #expect(try await run("sessions", action, "--help").contains("Usage:")) }
     #expect(
         try await run(
             "gateway", "configure", "--gateway", "chat", "--public-url", "https://backend.example.com", "--stage", "dev",

@@ -141,7 +141,7 @@ import VaporAPIGatewayWebSockets
                 "after step \(failAt)")
             #expect(final.integrations.count == 4, "no orphaned or duplicate integrations after step \(failAt)")
             #expect(final.stage?.deploymentId != nil)
-            #expect(Planner.plan(desired, existing: final).isEmpty, "after step \(failAt)")
+            #expect(try Planner.plan(desired, existing: final).isEmpty, "after step \(failAt)")
             #expect(gateway.currentAPIs.count == 1)
             try await gateway.stop()
         }
