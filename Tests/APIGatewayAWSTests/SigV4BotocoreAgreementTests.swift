@@ -83,14 +83,7 @@ import Testing
     }
 
     @Test func agreesWithBotocoreOn240Requests() async throws {
-        guard let python = await PythonPeer.interpreter(importing: "botocore") else {
-            if PythonPeer.required {
-                Issue.record(Comment(rawValue: PythonPeer.missingMessage("botocore")))
-            } else {
-                print("SKIPPED agreesWithBotocoreOn240Requests: \(PythonPeer.missingMessage("botocore"))")
-            }
-            return
-        }
+        guard let python = await PythonPeer.require("botocore") else { return }
         let cases = Self.cases(count: 240)
         let script = PythonPeer.repositoryRoot.appendingPathComponent("Tests/Peers/sigv4_oracle.py").path
         let output = try await PythonPeer.run(python, [script], input: try JSONEncoder().encode(cases))

@@ -109,14 +109,7 @@ import Testing
 
     // boto3's apigatewaymanagementapi client, unmodified but for endpoint_url.
     @Test func boto3ManagementClientWorksAgainstIt() async throws {
-        guard let python = await PythonPeer.interpreter(importing: "boto3") else {
-            if PythonPeer.required {
-                Issue.record(Comment(rawValue: PythonPeer.missingMessage("boto3")))
-            } else {
-                print("SKIPPED boto3ManagementClientWorksAgainstIt: \(PythonPeer.missingMessage("boto3"))")
-            }
-            return
-        }
+        guard let python = await PythonPeer.require("boto3") else { return }
         let rig = try await Rig.start()
         let (client, id) = try await connectedClient(rig)
         let credential = LocalGatewayConfiguration.developmentCredential

@@ -12,14 +12,7 @@ import Testing
 /// uses it, and the API survives a restart through the state file.
 @Suite(.serialized) struct ControlPlaneTests {
     @Test func boto3ProvisionsAnAPIThatServesClientsAndSurvivesARestart() async throws {
-        guard let python = await PythonPeer.interpreter(importing: "boto3") else {
-            if PythonPeer.required {
-                Issue.record(Comment(rawValue: PythonPeer.missingMessage("boto3")))
-            } else {
-                print("SKIPPED boto3Provisions…: \(PythonPeer.missingMessage("boto3"))")
-            }
-            return
-        }
+        guard let python = await PythonPeer.require("boto3") else { return }
         let stateFile = FileManager.default.temporaryDirectory.appendingPathComponent("local-state-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: stateFile) }
         let rig = try await Rig.start(

@@ -93,14 +93,7 @@ import Testing
     }
 
     @Test func cloudFormationPassesCfnLint() async throws {
-        guard let python = await PythonPeer.interpreter(importing: "cfnlint") else {
-            if PythonPeer.required {
-                Issue.record(Comment(rawValue: PythonPeer.missingMessage("cfn-lint")))
-            } else {
-                print("SKIPPED cloudFormationPassesCfnLint: \(PythonPeer.missingMessage("cfn-lint"))")
-            }
-            return
-        }
+        guard let python = await PythonPeer.require("cfnlint", named: "cfn-lint") else { return }
         let cfnLint = python.deletingLastPathComponent().appendingPathComponent("cfn-lint")
         let yaml = try write(try InfrastructureExport.cloudFormationYAML(desired), "ws.yaml")
         let json = try write(try InfrastructureExport.cloudFormationJSON(desired), "ws.json")
@@ -119,14 +112,7 @@ import Testing
     }
 
     @Test func terraformParsesWithPythonHCL2() async throws {
-        guard let python = await PythonPeer.interpreter(importing: "hcl2") else {
-            if PythonPeer.required {
-                Issue.record(Comment(rawValue: PythonPeer.missingMessage("python-hcl2")))
-            } else {
-                print("SKIPPED terraformParsesWithPythonHCL2: \(PythonPeer.missingMessage("python-hcl2"))")
-            }
-            return
-        }
+        guard let python = await PythonPeer.require("hcl2", named: "python-hcl2") else { return }
         let file = try write(InfrastructureExport.terraform(desired), "main.tf")
         let script = PythonPeer.repositoryRoot.appendingPathComponent("Tests/Peers/check_terraform.py").path
         let output = try await PythonPeer.run(

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// A Python interpreter with the PyPI peers (botocore, boto3, moto) that `.ci/run` installs into
 /// `.venv`. Outside CI a missing peer skips the test with a message; with `CI=true` it fails.
@@ -17,6 +18,19 @@ public enum PythonPeer {
         return nil
     }
 
+    /// The interpreter that can import `module`, for a test that needs it; without one the test
+    /// is skipped with a message naming `test`, or, in CI (`CI=true`), fails.
+    public static func require(_ module: String, named package: String? = nil, test: String = #function) async -> URL? {
+        if let python = await interpreter(importing: module) { return python }
+        let message = missingMessage(package ?? module)
+        if required {
+            Issue.record(Comment(rawValue: message))
+        } else {
+            print("SKIPPED \(test): \(message)")
+        }
+        return nil
+    }
+
     /// True in CI, where a missing peer is a failure rather than a skip.
     public static var required: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
@@ -26,9 +40,12 @@ public enum PythonPeer {
 
     public struct Output: Sendable { public let status: Int32; public let stdout: Data; public let stderr: Data }
 
-    /// Runs `executable` to completion with `input` on stdin; the streams go through temporary
-    /// files and the wait is a termination handler, so no thread blocks.
-    public static func run(_ executable: URL, _ arguments: [String], input: Data) async throws -> Output {
+    /// Runs `executable` to completion with `input` on stdin and `environment` added to this
+    /// process's; the streams go through temporary files and the wait is a termination handler,
+    /// so no thread blocks.
+    public static func run(_ executable: URL, _ arguments: [String], input: Data, environment: [String: String] = [:]) async throws
+        -> Output
+    {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -40,6 +57,7 @@ public enum PythonPeer {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardInput = try FileHandle(forReadingFrom: inURL)
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)

@@ -200,3 +200,33 @@ private struct LocalGatewayShutdown: LifecycleHandler {
 public struct ChatError: Error, CustomStringConvertible {
     public let description: String
 }
+
+/// Where the example's logs go: standard error, so a command's standard output is its result
+/// alone (`gateway export > api.yaml` writes the template and nothing else).
+public enum ChatLogging {
+    /// Bootstraps logging from the command line. `--log-level LEVEL` (or Vapor's `--log`, or
+    /// `LOG_LEVEL`) chooses the level; without one, `serve` logs at Vapor's default and every
+    /// other command at `warning`, so a command prints its result and its problems only.
+    public static func bootstrap(_ environment: inout Environment) throws {
+        var arguments = environment.arguments
+        var chosen: Logger.Level?
+        if let index = arguments.firstIndex(of: "--log-level") {
+            guard index + 1 < arguments.count, let level = Logger.Level(rawValue: arguments[index + 1]) else {
+                throw ChatError(description: "--log-level takes one of: trace, debug, info, notice, warning, error, critical")
+            }
+            chosen = level
+            arguments.removeSubrange(index...(index + 1))
+            environment.arguments = arguments
+        }
+        let explicit = chosen != nil || arguments.contains("--log") || Environment.get("LOG_LEVEL") != nil
+        let command = arguments.dropFirst().first
+        let serving = command.map { $0 == "serve" || $0.hasPrefix("-") } ?? true
+        let detected = try Logger.Level.detect(from: &environment)
+        let level = chosen ?? (explicit || serving ? detected : .warning)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}

@@ -8,7 +8,10 @@ import Vapor
 // client to ws://127.0.0.1:8081/chatlocal/local and send {"action":"sendmessage","text":"hi"}.
 // CHAT_LOCAL_GATEWAY=off runs the backend alone (e.g. behind a real API Gateway).
 var environment = try Environment.detect()
-try LoggingSystem.bootstrap(from: &environment)
+do { try ChatLogging.bootstrap(&environment) } catch {
+    FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+    exit(1)
+}
 let app = try await Application.make(environment)
 do {
     let settings = try ChatSettings.fromEnvironment()
@@ -20,11 +23,14 @@ do {
         app.asyncCommands.use(
             ServeWithLocalGateway(gatewayPort: port, settings: settings, routes: gateway.registeredRoutes), as: "serve", isDefault: true)
     }
-    try await app.execute()
+    // `execute()` without its own log line for a failed command: the error is printed once, below.
+    try await app.startup()
+    try await app.running?.onStop.get()
 } catch {
-    app.logger.report(error: error)
+    // A command's error is its message on standard error and exit status 1, never a backtrace.
+    let message = (error as? any AbortError)?.reason ?? String(describing: error)
+    FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
     try? await app.asyncShutdown()
-    // The error was logged; a command that fails exits 1 instead of trapping with a backtrace.
     exit(1)
 }
 try await app.asyncShutdown()
