@@ -118,3 +118,15 @@ struct Vector {
             method: method, host: host, path: path, query: query, headers: headers, body: Array(bodyLines.joined(separator: "\n").utf8))
     }
 }
+
+/// `X-Amz-Date` both ways, by hand: the signer formats it, the local gateway's verifier parses it.
+@Test func amzDatesFormatAndParseByHand() {
+    #expect(AmzTime.parse("20150830T123600Z") == Date(timeIntervalSince1970: 1_440_938_160))
+    #expect(AmzTime.parse("20240229T235959Z") == Date(timeIntervalSince1970: 1_709_251_199))
+    #expect(AmzTime.parse("2015-08-30T12:36:00Z") == nil)
+    #expect(AmzTime.parse("20151330T123600Z") == nil)
+    for seconds in [0, 951_782_400, 1_440_938_160, 1_709_251_199, 4_102_444_799] as [TimeInterval] {
+        let date = Date(timeIntervalSince1970: seconds)
+        #expect(AmzTime.parse(AmzTime(date).dateTime) == date, "\(AmzTime(date).dateTime)")
+    }
+}

@@ -15,7 +15,7 @@ import Testing
             RegisteredRoute(routeKey: .connect, path: "/ws/connect", event: .connect),
             RegisteredRoute(routeKey: .disconnect, path: "/ws/disconnect", event: .disconnect),
             RegisteredRoute(routeKey: .default, path: "/ws/default", event: .message),
-            RegisteredRoute(routeKey: try! RouteKey("notifications"), path: "/websockets/notifications/", event: .message),
+            RegisteredRoute(routeKey: "notifications", path: "/websockets/notifications/", event: .message),
         ],
         publicBaseURL: "https://backend.example.com/", secret: "never-in-the-template", twoWayRouteKeys: ["notifications"]
     )

@@ -275,12 +275,14 @@ public struct SigV4Signer: Sendable {
     public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 }
 
-/// `X-Amz-Date` and the scope's day, formatted by hand in UTC.
-struct AmzTime {
-    let dateTime: String
-    var day: String { String(dateTime.prefix(8)) }
+/// `X-Amz-Date` (`yyyyMMdd'T'HHmmss'Z'`) and the scope's day, formatted and parsed by hand in UTC
+/// (a `DateFormatter` per request showed in profiles): the signer's and the local gateway's
+/// verifier's one date type.
+package struct AmzTime: Sendable {
+    package let dateTime: String
+    package var day: String { String(dateTime.prefix(8)) }
 
-    init(_ date: Date) {
+    package init(_ date: Date) {
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
@@ -293,6 +295,36 @@ struct AmzTime {
             pad(year, 4) + pad(month, 2) + pad(day, 2) + "T" + pad(secondOfDay / 3600, 2) + pad(secondOfDay % 3600 / 60, 2)
             + pad(secondOfDay % 60, 2) + "Z"
     }
+
+    /// The instant an `X-Amz-Date` names, or `nil` when it is not one.
+    package static func parse(_ amzDate: String) -> Date? {
+        let bytes = Array(amzDate.utf8)
+        guard bytes.count == 16, bytes[8] == UInt8(ascii: "T"), bytes[15] == UInt8(ascii: "Z") else { return nil }
+        func number(_ range: Range<Int>) -> Int64? {
+            var value: Int64 = 0
+            for byte in bytes[range] {
+                guard byte >= 0x30 && byte <= 0x39 else { return nil }
+                value = value * 10 + Int64(byte - 0x30)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8),
+            let hour = number(9..<11), let minute = number(11..<13), let second = number(13..<15),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        let days = daysFromCivil(year, month, day)
+        return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + hour * 3600 + minute * 60 + second))
+    }
+}
+
+/// Howard Hinnant's civil-to-days conversion (proleptic Gregorian, UTC).
+private func daysFromCivil(_ year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
+    let y = month <= 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    return era * 146_097 + doe - 719_468
 }
 
 /// Howard Hinnant's days-to-civil conversion (proleptic Gregorian, UTC).

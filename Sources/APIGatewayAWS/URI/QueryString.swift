@@ -34,23 +34,36 @@ package func percentDecode(_ text: Substring, plusAsSpace: Bool = false) -> Stri
     guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) else {
         return String(text)
     }
-    let input = Array(text.utf8)
+    return String(decoding: percentDecodedBytes(text.utf8, plusAsSpace: plusAsSpace, strict: false)!, as: UTF8.self)
+}
+
+/// Decodes `%XX` escapes strictly, where a value must be exact (a connection id, a path
+/// segment): `nil` when an escape is malformed or the bytes are not UTF-8.
+package func strictPercentDecode(_ text: some StringProtocol) -> String? {
+    percentDecodedBytes(text.utf8, plusAsSpace: false, strict: true).flatMap { String(validating: $0, as: UTF8.self) }
+}
+
+/// The one decoding loop; `nil` only when `strict` and an escape is malformed.
+private func percentDecodedBytes(_ input: some Collection<UInt8>, plusAsSpace: Bool, strict: Bool) -> [UInt8]? {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(input.count)
-    var index = 0
-    while index < input.count {
+    var index = input.startIndex
+    while index != input.endIndex {
         let byte = input[index]
-        if byte == UInt8(ascii: "%"), index + 2 < input.count, let high = hexNibble(input[index + 1]),
-            let low = hexNibble(input[index + 2])
-        {
-            bytes.append(high << 4 | low)
-            index += 3
-            continue
+        if byte == UInt8(ascii: "%") {
+            let first = input.index(after: index)
+            let second = first == input.endIndex ? first : input.index(after: first)
+            if second != input.endIndex, let high = hexNibble(input[first]), let low = hexNibble(input[second]) {
+                bytes.append(high << 4 | low)
+                index = input.index(after: second)
+                continue
+            }
+            if strict { return nil }
         }
         bytes.append(plusAsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
-        index += 1
+        index = input.index(after: index)
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }
 
 /// RFC 3986's unreserved set: `A–Z a–z 0–9 - _ . ~`.

@@ -101,7 +101,7 @@ struct ControlPlaneRequest {
     init(head: HTTPRequestHead, body: ByteBuffer, parts: [String], endpoint: String) throws {
         self.method = head.method
         self.parts = try parts.map { segment in
-            guard let decoded = percentDecoded(segment) else { throw ControlPlaneError.badRequest("Invalid path segment \(segment)") }
+            guard let decoded = strictPercentDecode(segment) else { throw ControlPlaneError.badRequest("Invalid path segment \(segment)") }
             return decoded
         }
         self.query = queryItems((splitURI(head.uri).query ?? "")[...]).map { item in

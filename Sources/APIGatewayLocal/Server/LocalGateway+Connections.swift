@@ -35,7 +35,7 @@ extension LocalGateway {
         guard let (api, stage, rest) = resolve(host: head.headers.first(name: "Host"), parts: apiParts), rest.isEmpty else {
             return .awsError(.forbidden, "ForbiddenException", "Forbidden")
         }
-        guard idParts.count == 1, let id = percentDecoded(idParts[0]), Self.isWellFormed(id) else {
+        guard idParts.count == 1, let id = strictPercentDecode(idParts[0]), Self.isWellFormed(id) else {
             return .awsError(.badRequest, "BadRequestException", "Invalid connectionId: \(idParts.joined(separator: "/"))")
         }
         guard let connection = connections.get(id), connection.apiId == api.apiId, connection.stage == stage else {

@@ -59,7 +59,7 @@ struct SigV4Verifier: Sendable {
             return Refusal(message: "Credential should be scoped to correct service: '\(expectedService)'.")
         }
         guard scope[2] == region else { return Refusal(message: "Credential should be scoped to a valid region, not '\(scope[2])'.") }
-        guard let amzDate = headers.first(name: "X-Amz-Date"), let date = Self.parse(amzDate) else {
+        guard let amzDate = headers.first(name: "X-Amz-Date"), let date = AmzTime.parse(amzDate) else {
             return Refusal(message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
         }
         guard amzDate.hasPrefix(scope[1]) else {
@@ -71,7 +71,8 @@ struct SigV4Verifier: Sendable {
         let now = clock.now()
         guard abs(date.timeIntervalSince(now)) <= Self.skew else {
             return Refusal(
-                message: "Signature expired: \(amzDate) is now earlier than \(Self.format(now - Self.skew)) (\(Self.format(now)) - 15 min.)"
+                message:
+                    "Signature expired: \(amzDate) is now earlier than \(AmzTime(now - Self.skew).dateTime) (\(AmzTime(now).dateTime) - 15 min.)"
             )
         }
         let names = Set(signedHeaders.split(separator: ";").map { $0.lowercased() })
@@ -97,39 +98,5 @@ struct SigV4Verifier: Sendable {
         var difference: UInt8 = 0
         for index in left.indices { difference |= left[index] ^ right[index] }
         return difference == 0
-    }
-
-    static func format(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        func two(_ value: Int?) -> String { value.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
-        return "\(c.year ?? 1970)\(two(c.month))\(two(c.day))T\(two(c.hour))\(two(c.minute))\(two(c.second))Z"
-    }
-
-    /// `yyyyMMdd'T'HHmmss'Z'`, parsed by hand (a DateFormatter per request showed in profiles).
-    static func parse(_ amzDate: String) -> Date? {
-        let bytes = Array(amzDate.utf8)
-        guard bytes.count == 16, bytes[8] == UInt8(ascii: "T"), bytes[15] == UInt8(ascii: "Z") else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for byte in bytes[range] {
-                guard byte >= 0x30 && byte <= 0x39 else { return nil }
-                value = value * 10 + Int(byte - 0x30)
-            }
-            return value
-        }
-        guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8),
-            let hour = number(9..<11), let minute = number(11..<13), let second = number(13..<15),
-            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
-        else { return nil }
-        // Days from the civil date (Howard Hinnant's algorithm).
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
-        return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + hour * 3600 + minute * 60 + second))
     }
 }

@@ -1,25 +1,8 @@
 import APIGatewayAWS
 
-/// Percent-encoding as the gateway reads and forwards what clients send: strictly where a value
-/// must be exact (a connection id, a path segment), leniently where a client's bytes are passed
-/// on (a query: the AWS module's `percentDecode`, which leaves a malformed escape as it is).
-
-/// `value` with its `%XX` escapes decoded, or `nil` when an escape is malformed or the bytes are
-/// not UTF-8.
-func percentDecoded(_ value: some StringProtocol) -> String? {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(value.utf8.count)
-    var iterator = value.utf8.makeIterator()
-    while let byte = iterator.next() {
-        guard byte == UInt8(ascii: "%") else {
-            bytes.append(byte)
-            continue
-        }
-        guard let high = iterator.next().flatMap(hexNibble), let low = iterator.next().flatMap(hexNibble) else { return nil }
-        bytes.append(high << 4 | low)
-    }
-    return String(validating: bytes, as: UTF8.self)
-}
+/// Percent-encoding as the gateway forwards what clients send. Decoding is the AWS module's:
+/// `strictPercentDecode` where a value must be exact (a connection id, a path segment),
+/// `percentDecode` where a client's bytes are passed on (it leaves a malformed escape as it is).
 
 /// A client's query string made safe to forward: every byte a URL query may hold is kept
 /// (`%XX` escapes included), every other one (`{`, `|`, a space, a lone `%`, raw UTF-8) is

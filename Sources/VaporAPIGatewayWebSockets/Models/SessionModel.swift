@@ -25,17 +25,24 @@ public final class SessionModel: Model, @unchecked Sendable {  // Fluent models 
     /// The session this row records.
     /// - Throws: ``IdentifierError`` when a stored id or channel is not valid.
     public func session() throws -> Session {
-        Session(
-            connectionID: try ConnectionID(id ?? ""),
-            apiID: try APIID(apiID),
-            stage: stage,
-            channel: try channel.map { try ChannelName($0) },
-            userID: userID,
-            connected: connected,
-            requestCount: requestCount,
-            createdAt: Date(milliseconds: createdAtMilliseconds),
-            updatedAt: Date(milliseconds: updatedAtMilliseconds)
-        )
+        try Session(
+            stored: id ?? "", apiID: apiID, stage: stage, channel: channel, userID: userID, connected: connected,
+            requestCount: requestCount, createdAt: createdAtMilliseconds, updatedAt: updatedAtMilliseconds)
+    }
+}
+
+extension Session {
+    /// A session from the columns of its `apigw_sessions` row, however they were read (the
+    /// model, or a raw statement): ids and channel validated, times from milliseconds.
+    /// - Throws: ``IdentifierError`` when a stored id or channel is not valid.
+    init(
+        stored connectionID: String, apiID: String, stage: String, channel: String?, userID: String?, connected: Bool,
+        requestCount: Int, createdAt: Int64, updatedAt: Int64
+    ) throws {
+        self.init(
+            connectionID: try ConnectionID(connectionID), apiID: try APIID(apiID), stage: stage,
+            channel: try channel.map { try ChannelName($0) }, userID: userID, connected: connected, requestCount: requestCount,
+            createdAt: Date(milliseconds: createdAt), updatedAt: Date(milliseconds: updatedAt))
     }
 }
 

@@ -189,16 +189,12 @@ public struct FluentConnectionStore: ConnectionStore {
     }
 
     private static func session(from row: any SQLRow) throws -> Session {
-        Session(
-            connectionID: try ConnectionID(try row.decode(column: "connection_id", as: String.self)),
-            apiID: try APIID(try row.decode(column: "api_id", as: String.self)),
-            stage: try row.decode(column: "stage", as: String.self),
-            channel: try row.decode(column: "channel", as: String?.self).map { try ChannelName($0) },
-            userID: try row.decode(column: "user_id", as: String?.self),
-            connected: try row.decode(column: "connected", as: Bool.self),
+        try Session(
+            stored: try row.decode(column: "connection_id", as: String.self), apiID: try row.decode(column: "api_id", as: String.self),
+            stage: try row.decode(column: "stage", as: String.self), channel: try row.decode(column: "channel", as: String?.self),
+            userID: try row.decode(column: "user_id", as: String?.self), connected: try row.decode(column: "connected", as: Bool.self),
             requestCount: try row.decode(column: "request_count", as: Int.self),
-            createdAt: Date(milliseconds: try row.decode(column: "created_at", as: Int64.self)),
-            updatedAt: Date(milliseconds: try row.decode(column: "updated_at", as: Int64.self))
+            createdAt: try row.decode(column: "created_at", as: Int64.self), updatedAt: try row.decode(column: "updated_at", as: Int64.self)
         )
     }
 }

@@ -27,7 +27,7 @@ public struct ChatSettings: Sendable {
     public var credentials: Credential?
 
     /// The local gateway's development keys, used when no AWS credentials are configured.
-    public static let localCredentials = Credential(accessKeyID: "AKIDLOCALDEVELOPMENT", secretAccessKey: "local-development-secret-key")
+    public static let localCredentials = LocalGatewayConfiguration.developmentCredential
 
     public init(
         databasePath: String = "chat.sqlite",
