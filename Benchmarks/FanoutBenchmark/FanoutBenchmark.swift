@@ -92,7 +92,7 @@ struct FanoutBenchmark {
         )
         let store = FluentConnectionStore(database: database)
         let messenger = Messenger(store: store, poster: client, pageSize: 1000, maxConcurrentPosts: concurrency)
-        let gateway = GatewayRecord(apiID: apiID, stage: "bench", region: "us-east-1", managementEndpoint: sinkURL)
+        let gateway = GatewayRecord(apiID: apiID, stage: "bench", region: "us-east-1", managementEndpoint: try ManagementEndpoint(url: sinkURL))
         let payload = try Payload(json: ["type": "broadcast", "text": "hello, everyone"])
 
         let started = ContinuousClock.now

@@ -38,7 +38,7 @@ import VaporAPIGatewayWebSockets
         let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
         try await gateway.start()
         var settings = ChatSettings(databasePath: database)
-        settings.gateway.managementEndpoint = "http://127.0.0.1:\(gateway.port!)/chatlocal/local"
+        settings.gateway.managementEndpoint = try ManagementEndpoint(url: "http://127.0.0.1:\(gateway.port!)/chatlocal/local")
         let app = try await Application.make(.testing)
         let chat = try await configureChat(app, settings: settings)
         app.http.server.configuration.hostname = "127.0.0.1"
@@ -106,7 +106,7 @@ import VaporAPIGatewayWebSockets
 /// The example's defaults point its replies at the local gateway it starts beside itself.
 @Test func chatDefaultsPostToTheLocalGateway() throws {
     let settings = ChatSettings()
-    let endpoint = try ManagementEndpoint(url: try #require(settings.gateway.managementEndpoint))
+    let endpoint = try #require(settings.gateway.managementEndpoint)
     #expect(endpoint.port == LocalGatewayConfiguration().port && endpoint.host == "127.0.0.1")
     #expect(endpoint.basePath == "/\(settings.gateway.apiID)/\(settings.gateway.stage)")
     let routes = try ["$connect", "$disconnect", "$default"].map {

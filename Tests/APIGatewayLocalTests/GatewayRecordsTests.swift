@@ -142,7 +142,7 @@ import VaporAPIGatewayWebSockets
         #expect(model.status == .applied && model.lastError == nil && model.claimToken == nil && model.deploymentID != nil)
         #expect(model.apiEndpoint == "ws://127.0.0.1:\(gateway.port!)/\(apiID)")
         let served = try #require(try await fixture.ws.directory.gateway(try APIID(apiID)), "the applied API's events are accepted")
-        #expect(served.managementEndpoint == "http://127.0.0.1:\(gateway.port!)/\(apiID)/dev")
+        #expect(served.managementEndpoint?.description == "http://127.0.0.1:\(gateway.port!)/\(apiID)/dev")
         #expect(try await fixture.run("plan") == "No changes: API Gateway matches the app's routes.")
 
         // Tags follow the record: added, changed and removed through the tagging calls.

@@ -73,7 +73,7 @@ import Testing
         let client = ManagementClient(
             httpClient: .shared, credentials: StaticCredentialProvider(Credential(accessKeyID: "AKIDTEST", secretAccessKey: "s")))
         var local = gateway
-        local.managementEndpoint = server.url
+        local.managementEndpoint = try ManagementEndpoint(url: server.url)
         let report = try await Messenger(store: store, poster: client).send(try Payload(text: "x"), to: .connection(ids[0]), on: local)
         #expect(report.gone == ids && report.failedCount == 0)
         #expect(try await store.session(ids[0])?.connected == false)

@@ -1,3 +1,4 @@
+import APIGatewayAWS
 import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
 import AsyncHTTPClient
@@ -15,12 +16,12 @@ import VaporAPIGatewayWebSocketsTesting
     let settings = ChatSettings()
 
     // `CHAT_STAGE='a#b'` started the app, which then trapped at its first reply.
-    @Test(arguments: [("a#b", "us-east-1", nil), ("local", "u@h:1", nil), ("local", "us-east-1", "ftp://x")])
-    func aGatewayAPIGatewayCouldNotHaveStopsTheStart(stage: String, region: String, endpoint: String?) async throws {
+    @Test(arguments: [("a#b", "us-east-1"), ("local", "u@h:1"), ("", "us-east-1"), ("local", "")])
+    func aGatewayAPIGatewayCouldNotHaveStopsTheStart(stage: String, region: String) async throws {
         let database = TemporaryDatabase()
         defer { database.cleanUp() }
         let app = try await Application.make(.testing)
-        let record = GatewayRecord(apiID: try APIID("chatlocal"), stage: stage, region: region, managementEndpoint: endpoint)
+        let record = GatewayRecord(apiID: try APIID("chatlocal"), stage: stage, region: region)
         await #expect(throws: GatewayRecordError.self) {
             try await configureChat(app, settings: ChatSettings(databasePath: database.path, gateway: record), poster: RecordingPoster())
         }
@@ -168,7 +169,7 @@ import VaporAPIGatewayWebSocketsTesting
         let database = TemporaryDatabase()
         defer { database.cleanUp() }
         var settings = ChatSettings(databasePath: database.path)
-        settings.gateway.managementEndpoint = moto.url  // moto serves @connections at its root
+        settings.gateway.managementEndpoint = try ManagementEndpoint(url: moto.url)  // moto serves @connections at its root
         let app = try await Application.make(.testing)
         do {
             try await configureChat(app, settings: settings)  // no poster given: the ManagementClient

@@ -57,7 +57,6 @@ public final class ManagementClient: Sendable {
     public let retry: RetryPolicy
     public let logger: Logger
     private let signers = Mutex<[String: SigV4Signer]>([:])
-    private let endpoints = Mutex<[String: ManagementEndpoint]>([:])
     private let metrics = ManagementMetrics()
 
     public init(
@@ -164,14 +163,6 @@ public final class ManagementClient: Sendable {
             logger.debug("@connections error", metadata: ["apigw.connection.id": "\(connectionID)", "apigw.error": "\(error)"])
             throw error
         }
-    }
-
-    /// `url` parsed once and remembered: a fan-out posts to the same endpoint many times.
-    public func endpoint(_ url: String) throws -> ManagementEndpoint {
-        if let known = endpoints.withLock({ $0[url] }) { return known }
-        let endpoint = try ManagementEndpoint(url: url)
-        endpoints.withLock { $0[url] = endpoint }
-        return endpoint
     }
 
     private func signer(for region: String) -> SigV4Signer {

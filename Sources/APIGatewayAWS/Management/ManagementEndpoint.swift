@@ -47,14 +47,15 @@ public struct ManagementEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// region that API Gateway would refuse is the caller's to check, as `registerGateway` does).
     public static func aws(apiID: String, region: String, stage: String) -> ManagementEndpoint {
         ManagementEndpoint(
-            scheme: "https", host: "\(apiID).execute-api.\(region).\(AWSPartition(region: region).dnsSuffix)".lowercased(), port: nil,
-            basePath: "/" + stage)
+            scheme: "https", host: "\(apiID).execute-api.\(region).\(AWSPartition(region: region).dnsSuffix)", basePath: "/" + stage)
     }
 
-    private init(scheme: String, host: String, port: Int?, basePath: String) {
-        self.scheme = scheme
-        self.host = host
-        self.port = port
+    /// An endpoint from its parts, unparsed: `basePath` is `""` or starts with `/`, without a
+    /// trailing slash.
+    public init(scheme: String, host: String, port: Int? = nil, basePath: String) {
+        self.scheme = scheme.lowercased()
+        self.host = host.lowercased()
+        self.port = port == (self.scheme == "https" ? 443 : 80) ? nil : port
         self.basePath = basePath
     }
 
@@ -76,6 +77,21 @@ public struct ManagementEndpoint: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { origin + basePath }
+}
+
+/// Encoded as its URL, decoded by parsing it.
+extension ManagementEndpoint: Codable {
+    public init(from decoder: any Decoder) throws {
+        let url = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(url: url) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
 }
 
 public struct ManagementEndpointError: Error, Sendable, CustomStringConvertible {

@@ -248,9 +248,10 @@ public final class GatewayDispatcher: Sendable {
         guard let session = try await store.touch(checked.connectionID, apiID: checked.gateway.apiID, at: now()) else {
             throw Refusal.noLiveSession(checked.connectionID, apiID: checked.gateway.apiID)
         }
-        guard let (name, handler) = endpoint.controller.handlers.select(for: request.body) else {
-            let selector = HandlerSelector(request.body)
-            throw Refusal.noHandler(selector.handler ?? selector.action, route: endpoint.route.routeKey)
+        let (name, handler): (String, HandlerRegistry.Handler)
+        switch endpoint.controller.handlers.select(for: request.body) {
+        case .success(let chosen): (name, handler) = chosen
+        case .failure(let selector): throw Refusal.noHandler(selector.handler ?? selector.action, route: endpoint.route.routeKey)
         }
         let context = MessageContext(
             request: request, session: session, gateway: checked.gateway, routeKey: endpoint.route.routeKey,

@@ -15,14 +15,14 @@ public struct GatewayRecord: Sendable, Hashable, Codable {
     /// Where to post `@connections` messages instead of
     /// `https://{apiID}.execute-api.{region}.amazonaws.com/{stage}`: a custom domain with its base
     /// path, or a local gateway.
-    public var managementEndpoint: String?
+    public var managementEndpoint: ManagementEndpoint?
 
     public init(
         apiID: APIID,
         stage: String,
         region: String,
         defaultChannel: ChannelName? = nil,
-        managementEndpoint: String? = nil
+        managementEndpoint: ManagementEndpoint? = nil
     ) {
         self.apiID = apiID
         self.stage = stage
@@ -33,15 +33,19 @@ public struct GatewayRecord: Sendable, Hashable, Codable {
 }
 
 extension GatewayRecord {
+    /// Where this stage serves `@connections`: ``managementEndpoint``, else API Gateway's own
+    /// `https://{apiID}.execute-api.{region}.{partition's domain}/{stage}`. Never parsed: built
+    /// from the record's parts.
+    public var connectionsEndpoint: ManagementEndpoint {
+        managementEndpoint ?? .aws(apiID: apiID.rawValue, region: region, stage: stage)
+    }
+
     /// Checks what API Gateway and the `@connections` URL require of the record: a stage of 1 to
-    /// 128 characters of `A–Z a–z 0–9 _ -`, a region name, a `managementEndpoint` that parses.
+    /// 128 characters of `A–Z a–z 0–9 _ -`, and a region name.
     /// - Throws: ``GatewayRecordError`` naming the field.
     public func validate() throws(GatewayRecordError) {
         guard Self.isValidStage(stage) else { throw .invalidStage(stage) }
         guard AWSPartition.isValidRegion(region) else { throw .invalidRegion(region) }
-        if let managementEndpoint {
-            do { _ = try ManagementEndpoint(url: managementEndpoint) } catch { throw .invalidManagementEndpoint(error) }
-        }
     }
 }
 
@@ -54,27 +58,22 @@ extension GatewayRecord {
     }
 }
 
-/// A ``GatewayRecord`` that API Gateway could not have, or whose messages could not be posted.
+/// A ``GatewayRecord`` that API Gateway could not have.
 public struct GatewayRecordError: Error, Sendable, CustomStringConvertible {
     private enum Kind: Sendable {
         case stage(String)
         case region(String)
-        case managementEndpoint(ManagementEndpointError)
     }
 
     private let kind: Kind
 
     static func invalidStage(_ stage: String) -> GatewayRecordError { GatewayRecordError(kind: .stage(stage)) }
     static func invalidRegion(_ region: String) -> GatewayRecordError { GatewayRecordError(kind: .region(region)) }
-    static func invalidManagementEndpoint(_ error: ManagementEndpointError) -> GatewayRecordError {
-        GatewayRecordError(kind: .managementEndpoint(error))
-    }
 
     public var description: String {
         switch kind {
         case .stage(let stage): "invalid stage '\(stage.prefix(64))': must be 1 to 128 characters of A-Z a-z 0-9 _ -"
         case .region(let region): "invalid region '\(region.prefix(64))': must be a region name such as eu-west-1"
-        case .managementEndpoint(let error): "\(error)"
         }
     }
 }

@@ -10,21 +10,11 @@ extension ManagementClient: ConnectionPoster {
     public func post(_ payload: Payload, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
         do {
             try await post(
-                payload.bytes, payloadHash: payload.sha256, to: connection.rawValue, endpoint: try endpoint(for: gateway),
+                payload.bytes, payloadHash: payload.sha256, to: connection.rawValue, endpoint: gateway.connectionsEndpoint,
                 region: gateway.region)
             return .sent
         } catch let error as AWSError where error.isGone {
             return .gone
         }
-    }
-}
-
-extension ManagementClient {
-    /// Where `gateway`'s stage serves `@connections`: its `managementEndpoint` (parsed once per
-    /// client), else `https://{apiID}.execute-api.{region}.amazonaws.com/{stage}`.
-    /// - Throws: ``ManagementEndpointError`` when `managementEndpoint` is not a URL.
-    public func endpoint(for gateway: GatewayRecord) throws -> ManagementEndpoint {
-        if let url = gateway.managementEndpoint { return try endpoint(url) }
-        return .aws(apiID: gateway.apiID.rawValue, region: gateway.region, stage: gateway.stage)
     }
 }

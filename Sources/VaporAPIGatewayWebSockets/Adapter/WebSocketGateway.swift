@@ -90,7 +90,7 @@ public final class WebSocketGateway: Sendable {
         model.stage = record.stage
         model.region = record.region
         model.defaultChannel = record.defaultChannel?.rawValue
-        model.managementEndpoint = record.managementEndpoint
+        model.managementEndpoint = record.managementEndpoint?.description
         try await model.save(on: db)
         try await directory.reload()
     }

@@ -1,3 +1,4 @@
+import APIGatewayAWS
 public import APIGatewayProvisioning
 public import APIGatewayWebSockets
 public import FluentKit
@@ -64,7 +65,7 @@ public final class GatewayModel: Model, @unchecked Sendable {  // Fluent models 
                 name: record.apiID.rawValue, defaultChannel: record.defaultChannel?.rawValue,
                 targetBaseURL: "", stage: record.stage, region: record.region))
         self.apiID = record.apiID.rawValue
-        self.managementEndpoint = record.managementEndpoint
+        self.managementEndpoint = record.managementEndpoint?.description
         self.status = .applied
     }
 
@@ -100,8 +101,10 @@ public final class GatewayModel: Model, @unchecked Sendable {  // Fluent models 
         )
     }
 
-    /// The record the directory caches; nil until the API exists.
-    /// - Throws: ``IdentifierError`` for an invalid stored id or channel.
+    /// The record the directory caches; nil until the API exists. The management endpoint is
+    /// parsed here, once per load, never per post.
+    /// - Throws: ``IdentifierError`` for an invalid stored id or channel, `ManagementEndpointError`
+    ///   for a stored endpoint that is not a URL.
     public func record() throws -> GatewayRecord? {
         guard let apiID else { return nil }
         return GatewayRecord(
@@ -109,7 +112,8 @@ public final class GatewayModel: Model, @unchecked Sendable {  // Fluent models 
             stage: stage,
             region: region,
             defaultChannel: try defaultChannel.map { try ChannelName($0) },
-            managementEndpoint: managementEndpoint ?? apiEndpoint.map { Self.managementEndpoint(apiEndpoint: $0, stage: stage) }
+            managementEndpoint: try (managementEndpoint ?? apiEndpoint.map { Self.managementEndpoint(apiEndpoint: $0, stage: stage) })
+                .map { try ManagementEndpoint(url: $0) }
         )
     }
 

@@ -40,7 +40,7 @@ public struct ChatSettings: Sendable {
             gateway
             ?? GatewayRecord(
                 apiID: try! APIID("chatlocal"), stage: "local", region: "us-east-1",
-                managementEndpoint: "http://127.0.0.1:8081/chatlocal/local"
+                managementEndpoint: ManagementEndpoint(scheme: "http", host: "127.0.0.1", port: 8081, basePath: "/chatlocal/local")
             )
         self.secret = secret
         self.credentials = credentials
@@ -55,7 +55,7 @@ public struct ChatSettings: Sendable {
                 apiID: try Environment.get("CHAT_API_ID").map { try APIID($0) } ?? defaults.gateway.apiID,
                 stage: Environment.get("CHAT_STAGE") ?? defaults.gateway.stage,
                 region: Environment.get("CHAT_REGION") ?? defaults.gateway.region,
-                managementEndpoint: Environment.get("CHAT_MANAGEMENT_ENDPOINT").map { $0.isEmpty ? nil : $0 }
+                managementEndpoint: try Environment.get("CHAT_MANAGEMENT_ENDPOINT").map { $0.isEmpty ? nil : try ManagementEndpoint(url: $0) }
                     ?? defaults.gateway.managementEndpoint
             ),
             secret: Environment.get("WS_GATEWAY_SECRET") ?? defaults.secret,
