@@ -170,9 +170,11 @@ let package = Package(
             name: "PeerSupport",
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "WebSocketKit", package: "websocket-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             path: "Tests/PeerSupport"
         ),
@@ -230,14 +232,9 @@ let package = Package(
             name: "APIGatewayLocalTests",
             dependencies: [
                 "APIGatewayLocal",
-                "APIGatewayProvisioning",
                 "APIGatewayAWS",
-                "APIGatewayWebSockets",
-                "VaporAPIGatewayWebSockets",
-                "ChatApp",
                 "PeerSupport",
                 .product(name: "WebSocketKit", package: "websocket-kit"),
-                .product(name: "Vapor", package: "vapor"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -260,8 +257,30 @@ let package = Package(
             dependencies: [
                 "VaporAPIGatewayWebSockets",
                 "VaporAPIGatewayWebSocketsTesting",
+                "APIGatewayProvisioning",
+                "APIGatewayAWS",
+                // The provisioner's control plane in its tests: the local gateway, and moto.
+                "APIGatewayLocal",
                 "ChatApp",
                 "PeerSupport",
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+            ],
+            swiftSettings: strict
+        ),
+        // The whole system as a user runs it: the chat example, the local gateway, WebSocket
+        // clients, the example's command line as a process.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "ChatApp",
+                "APIGatewayLocal",
+                "APIGatewayAWS",
+                "APIGatewayWebSockets",
+                "APIGatewayProvisioning",
+                "VaporAPIGatewayWebSockets",
+                "VaporAPIGatewayWebSocketsTesting",
+                "PeerSupport",
+                .product(name: "Vapor", package: "vapor"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
             ],
             swiftSettings: strict

@@ -5,10 +5,12 @@ import ChatApp
 import Fluent
 import FluentSQLiteDriver
 import Foundation
+import PeerSupport
 import Synchronization
 import Testing
 import Vapor
 import VaporAPIGatewayWebSockets
+import VaporAPIGatewayWebSocketsTesting
 
 @testable import APIGatewayLocal
 

@@ -1,13 +1,13 @@
 import Foundation
+import PeerSupport
 import Testing
 
 @testable import APIGatewayAWS
 
 /// The 38 official SigV4 vectors (aws-c-auth), each in its header and its presigned-URL form.
 @Suite struct SigV4VectorTests {
-    static let folder = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/testdata/sigv4")
+    /// `../shared/testdata/sigv4`, beside the repository.
+    static let folder = PythonPeer.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/testdata/sigv4")
 
     static let names: [String] = {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []

@@ -10,6 +10,7 @@ import Synchronization
 import Testing
 import Vapor
 import VaporAPIGatewayWebSockets
+import VaporAPIGatewayWebSocketsTesting
 
 @testable import APIGatewayLocal
 
@@ -507,21 +508,6 @@ import VaporAPIGatewayWebSockets
         #expect(gone?.code == .notFound)
         try await fixture.shutdown()
     }
-}
-
-/// Captures what a command prints.
-final class RecordingConsole: Console {
-    private let state = Mutex<(text: String, userInfo: [AnySendableHashable: any Sendable])>(("", [:]))
-    var size: (width: Int, height: Int) { (200, 50) }
-    var text: String { state.withLock { $0.text } }
-    var userInfo: [AnySendableHashable: any Sendable] {
-        get { state.withLock { $0.userInfo } }
-        set { state.withLock { $0.userInfo = newValue } }
-    }
-    func input(isSecure: Bool) -> String { "" }
-    func output(_ text: ConsoleText, newLine: Bool) { state.withLock { $0.text += text.description + (newLine ? "\n" : "") } }
-    func clear(_ type: ConsoleClear) {}
-    func report(error: String, newLine: Bool) { state.withLock { $0.text += error + (newLine ? "\n" : "") } }
 }
 
 /// The command line as a person types it, parsed by Vapor: option names, `--help`, `--dry-run`.
