@@ -2,7 +2,7 @@
 ///
 /// API Gateway sends it on every integration request as `X-Amzn-Apigateway-Api-Id`. Valid ids
 /// are 1 to 64 characters of `A–Z a–z 0–9` (AWS issues 10 lowercase ones; emulators use others).
-public struct APIID: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct APIID: Hashable, Sendable {
     /// The id as API Gateway wrote it.
     public let rawValue: String
 
@@ -15,21 +15,6 @@ public struct APIID: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.rawValue = rawValue
     }
 
-    public var description: String { rawValue }
-
-    public static func < (lhs: APIID, rhs: APIID) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
-extension APIID: Codable {
-    public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(raw) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-}
+extension APIID: Identifier {}

@@ -7,7 +7,7 @@
 /// ```swift
 /// let lobby = try ChannelName("lobby")
 /// ```
-public struct ChannelName: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct ChannelName: Hashable, Sendable {
     /// The channel's name.
     public let rawValue: String
 
@@ -21,21 +21,6 @@ public struct ChannelName: Hashable, Sendable, Comparable, CustomStringConvertib
         self.rawValue = rawValue
     }
 
-    public var description: String { rawValue }
-
-    public static func < (lhs: ChannelName, rhs: ChannelName) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
-extension ChannelName: Codable {
-    public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(raw) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-}
+extension ChannelName: Identifier {}

@@ -6,7 +6,7 @@
 /// ```swift
 /// let id = try ConnectionID("L0SM9cOFvHcCIhw=")
 /// ```
-public struct ConnectionID: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct ConnectionID: Hashable, Sendable {
     /// The id as API Gateway wrote it.
     public let rawValue: String
 
@@ -20,21 +20,6 @@ public struct ConnectionID: Hashable, Sendable, Comparable, CustomStringConverti
         self.rawValue = rawValue
     }
 
-    public var description: String { rawValue }
-
-    public static func < (lhs: ConnectionID, rhs: ConnectionID) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
-extension ConnectionID: Codable {
-    public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(raw) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-}
+extension ConnectionID: Identifier {}

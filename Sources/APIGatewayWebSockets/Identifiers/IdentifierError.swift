@@ -19,6 +19,31 @@ public struct IdentifierError: Error, Sendable, Hashable, CustomStringConvertibl
     public var description: String { "invalid \(kind) '\(value)': \(rule)" }
 }
 
+/// What every identifier shares: a validated raw string, compared, printed and coded as that
+/// string; decoding validates as ``init(_:)`` does.
+public protocol Identifier: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    var rawValue: String { get }
+    init(_ rawValue: String) throws
+}
+
+extension Identifier {
+    public var description: String { rawValue }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(raw) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
 /// Checks `value` is 1...`maxLength` bytes, each in `allowed`.
 @inline(__always)
 func validateIdentifier(

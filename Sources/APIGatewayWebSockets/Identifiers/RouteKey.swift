@@ -10,7 +10,7 @@
 /// let notifications = try RouteKey("notifications")
 /// RouteKey.default.isReserved   // true
 /// ```
-public struct RouteKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct RouteKey: Hashable, Sendable {
     /// The key as API Gateway knows it.
     public let rawValue: String
 
@@ -45,21 +45,6 @@ public struct RouteKey: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// Whether this is one of the three keys API Gateway reserves.
     public var isReserved: Bool { rawValue.hasPrefix("$") }
 
-    public var description: String { rawValue }
-
-    public static func < (lhs: RouteKey, rhs: RouteKey) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
-extension RouteKey: Codable {
-    public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(raw) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-}
+extension RouteKey: Identifier {}
