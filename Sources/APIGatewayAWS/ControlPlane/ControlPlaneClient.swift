@@ -194,14 +194,14 @@ public final class ControlPlaneClient: Sendable {
         do {
             return try JSONDecoder().decode(Output.self, from: Data(answer.readableBytesView))
         } catch {
-            throw AWSError(status: 200, code: "InvalidResponse", message: "\(method) \(path) answer did not decode: \(error)")
+            throw AWSClientError.invalidResponse("\(method) \(path)", reason: "\(error)")
         }
     }
 
     private func raw(_ method: HTTPMethod, _ path: String, query: [(String, String)], body: [UInt8]?) async throws -> ByteBuffer {
         let queryString = query.map { "\(uriEncode($0.0, keepSlash: false))=\(uriEncode($0.1, keepSlash: false))" }.joined(separator: "&")
         guard let components = URLComponents(string: endpoint), let host = components.host else {
-            throw AWSError(status: 0, code: "InvalidEndpoint", message: "control plane endpoint \(endpoint) is not a URL")
+            throw AWSClientError.invalidEndpoint(endpoint)
         }
         let defaultPort = components.scheme == "https" ? 443 : 80
         let hostHeader = components.port.map { $0 == defaultPort ? host : "\(host):\($0)" } ?? host

@@ -103,7 +103,7 @@ public final class ManagementClient: Sendable {
         do {
             return try JSONDecoder().decode(ConnectionInfo.self, from: Data(body.readableBytesView))
         } catch {
-            throw AWSError(status: 200, code: "InvalidResponse", message: "GetConnection answer did not decode: \(error)")
+            throw AWSClientError.invalidResponse("GetConnection", reason: "\(error)")
         }
     }
 

@@ -12,9 +12,9 @@ public struct ManagementEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// Parses `scheme://host[:port][/base/path]`.
     /// - Throws: ``ManagementEndpointError`` for anything else.
     public init(url: String) throws(ManagementEndpointError) {
-        guard let schemeEnd = url.range(of: "://") else { throw ManagementEndpointError(url: url, reason: "no scheme") }
+        guard let schemeEnd = url.range(of: "://") else { throw .noScheme(url) }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
-        guard scheme == "http" || scheme == "https" else { throw ManagementEndpointError(url: url, reason: "scheme must be http or https") }
+        guard scheme == "http" || scheme == "https" else { throw .badScheme(url) }
         var rest = url[schemeEnd.upperBound...]
         var path = ""
         if let slash = rest.firstIndex(of: "/") {
@@ -22,18 +22,18 @@ public struct ManagementEndpoint: Sendable, Hashable, CustomStringConvertible {
             rest = rest[..<slash]
         }
         if rest.contains("@") || rest.contains("?") || path.contains("?") || path.contains("#") {
-            throw ManagementEndpointError(url: url, reason: "no user info, query or fragment allowed")
+            throw .extraParts(url)
         }
         var host = String(rest)
         var port: Int?
         if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") {
             guard let number = Int(host[host.index(after: colon)...]), (1...65535).contains(number) else {
-                throw ManagementEndpointError(url: url, reason: "bad port")
+                throw .badPort(url)
             }
             port = number
             host = String(host[..<colon])
         }
-        guard !host.isEmpty else { throw ManagementEndpointError(url: url, reason: "no host") }
+        guard !host.isEmpty else { throw .noHost(url) }
         while path.hasSuffix("/") { path.removeLast() }
         self.scheme = scheme
         self.host = host.lowercased()
@@ -94,8 +94,30 @@ extension ManagementEndpoint: Codable {
     }
 }
 
-public struct ManagementEndpointError: Error, Sendable, CustomStringConvertible {
+public struct ManagementEndpointError: Error, Sendable, Hashable, CustomStringConvertible {
+    private enum Kind: Hashable, Sendable {
+        case noScheme, badScheme, extraParts, badPort, noHost
+    }
+
+    private let kind: Kind
+    /// The URL as given.
     public let url: String
-    public let reason: String
-    public var description: String { "invalid @connections endpoint '\(url)': \(reason)" }
+
+    static func noScheme(_ url: String) -> Self { Self(kind: .noScheme, url: url) }
+    static func badScheme(_ url: String) -> Self { Self(kind: .badScheme, url: url) }
+    static func extraParts(_ url: String) -> Self { Self(kind: .extraParts, url: url) }
+    static func badPort(_ url: String) -> Self { Self(kind: .badPort, url: url) }
+    static func noHost(_ url: String) -> Self { Self(kind: .noHost, url: url) }
+
+    public var description: String {
+        let reason =
+            switch kind {
+            case .noScheme: "no scheme"
+            case .badScheme: "scheme must be http or https"
+            case .extraParts: "no user info, query or fragment allowed"
+            case .badPort: "bad port"
+            case .noHost: "no host"
+            }
+        return "invalid @connections endpoint '\(url)': \(reason)"
+    }
 }

@@ -76,8 +76,7 @@ public final class GatewayDispatcher: Sendable {
         let routes: [RegisteredRoute]
         if controller.routeKey == .default {
             if path != nil {
-                throw RegistrationError(
-                    description: "the $default controller is served at the base path; set GatewayConfiguration.basePath instead")
+                throw RegistrationError.pathForDefault
             }
             routes = [
                 RegisteredRoute(routeKey: .connect, path: prefix + "/connect", event: .connect),
@@ -85,8 +84,7 @@ public final class GatewayDispatcher: Sendable {
                 RegisteredRoute(routeKey: .default, path: prefix + "/default", event: .message),
             ]
         } else if controller.routeKey.isReserved {
-            throw RegistrationError(
-                description: "\(controller.routeKey) is served by the $default controller; give this controller a custom route key")
+            throw RegistrationError.reservedKey(controller.routeKey)
         } else {
             routes = [
                 RegisteredRoute(
@@ -99,7 +97,7 @@ public final class GatewayDispatcher: Sendable {
             for route in routes {
                 if let clash = table.first(where: { $0.route.routeKey == route.routeKey || pathKey($0.route.path) == pathKey(route.path) })
                 {
-                    throw RegistrationError(description: "cannot register \(route): \(clash.route) is already registered")
+                    throw RegistrationError.taken(route, by: clash.route)
                 }
             }
             table.append(contentsOf: endpoints)

@@ -38,8 +38,31 @@ struct RegisteredController: Sendable {
 }
 
 /// Why a controller could not be registered.
-public struct RegistrationError: Error, Sendable, CustomStringConvertible {
-    public let description: String
+public struct RegistrationError: Error, Sendable, Hashable, CustomStringConvertible {
+    private enum Kind: Hashable, Sendable {
+        case pathForDefault
+        case reservedKey(RouteKey)
+        case taken(RegisteredRoute, by: RegisteredRoute)
+    }
+
+    private let kind: Kind
+
+    /// The `$default` controller was given a path: it is served at the base path.
+    static let pathForDefault = RegistrationError(kind: .pathForDefault)
+    /// A custom controller declared `$connect` or `$disconnect`.
+    static func reservedKey(_ key: RouteKey) -> RegistrationError { RegistrationError(kind: .reservedKey(key)) }
+    /// The route key or path is already registered.
+    static func taken(_ route: RegisteredRoute, by clash: RegisteredRoute) -> RegistrationError {
+        RegistrationError(kind: .taken(route, by: clash))
+    }
+
+    public var description: String {
+        switch kind {
+        case .pathForDefault: "the $default controller is served at the base path; set GatewayConfiguration.basePath instead"
+        case .reservedKey(let key): "\(key) is served by the $default controller; give this controller a custom route key"
+        case .taken(let route, let clash): "cannot register \(route): \(clash) is already registered"
+        }
+    }
 }
 
 /// Joins path segments into `/a/b`, keeping a trailing slash if the last segment had one.

@@ -78,25 +78,38 @@ extension CommandContext {
 /// A command used wrongly: a missing option, an unknown format. Printed as `Error: …` with exit
 /// status 1, like every command error.
 public struct GatewayCommandError: Error, Sendable, CustomStringConvertible {
-    private let message: String
-
-    private init(_ message: String) { self.message = message }
-
-    public var description: String { message }
-
-    static func noWebSocketGateway() -> GatewayCommandError {
-        GatewayCommandError("the app has no WebSocketGateway: create one before running `gateway` or `sessions`")
+    private enum Kind: Sendable {
+        case noWebSocketGateway
+        case missing(option: String, command: String, why: String?)
+        case unknownFormat(String, command: String, allowed: [String])
+        case badTag(String)
+        case invalid(option: String, reason: String)
     }
 
-    static func missing(_ option: String, for command: String, _ why: String = "") -> GatewayCommandError {
-        GatewayCommandError("\(command) needs \(option)\(why.isEmpty ? "" : ": \(why)")")
+    private let kind: Kind
+
+    static func noWebSocketGateway() -> Self { Self(kind: .noWebSocketGateway) }
+
+    static func missing(_ option: String, for command: String, _ why: String? = nil) -> Self {
+        Self(kind: .missing(option: option, command: command, why: why))
     }
 
-    static func unknownFormat(_ format: String, for command: String, allowed: [String]) -> GatewayCommandError {
-        GatewayCommandError("unknown --format \(format) for \(command): \(allowed.joined(separator: ", "))")
+    static func unknownFormat(_ format: String, for command: String, allowed: [String]) -> Self {
+        Self(kind: .unknownFormat(format, command: command, allowed: allowed))
     }
 
-    static func badTag(_ pair: Substring) -> GatewayCommandError { GatewayCommandError("--tags: '\(pair)' is not key=value") }
+    static func badTag(_ pair: Substring) -> Self { Self(kind: .badTag(String(pair))) }
 
-    static func invalid(_ option: String, _ error: any Error) -> GatewayCommandError { GatewayCommandError("\(option): \(error)") }
+    static func invalid(_ option: String, _ error: any Error) -> Self { Self(kind: .invalid(option: option, reason: "\(error)")) }
+
+    public var description: String {
+        switch kind {
+        case .noWebSocketGateway: "the app has no WebSocketGateway: create one before running `gateway` or `sessions`"
+        case .missing(let option, let command, let why): "\(command) needs \(option)" + (why.map { ": \($0)" } ?? "")
+        case .unknownFormat(let format, let command, let allowed):
+            "unknown --format \(format) for \(command): \(allowed.joined(separator: ", "))"
+        case .badTag(let pair): "--tags: '\(pair)' is not key=value"
+        case .invalid(let option, let reason): "\(option): \(reason)"
+        }
+    }
 }

@@ -34,7 +34,7 @@ public struct FluentConnectionStore: ConnectionStore {
 
     private static func sql(_ database: @Sendable () throws -> any Database) throws -> any SQLDatabase {
         guard let sql = try database() as? any SQLDatabase else {
-            throw StoreError(description: "FluentConnectionStore needs an SQL database (SQLite, PostgreSQL, MySQL)")
+            throw StoreError.notSQL
         }
         return sql
     }
@@ -200,7 +200,24 @@ public struct FluentConnectionStore: ConnectionStore {
 }
 
 /// The store cannot work with what it was given.
-public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public let description: String
-    public init(description: String) { self.description = description }
+public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    private enum Kind: Hashable, Sendable {
+        case notSQL
+        case unavailable(String)
+    }
+
+    private let kind: Kind
+
+    /// The database is not an SQL database.
+    static let notSQL = StoreError(kind: .notSQL)
+
+    /// The database cannot be had (an app shutting down), with why.
+    public static func unavailable(_ reason: String) -> StoreError { StoreError(kind: .unavailable(reason)) }
+
+    public var description: String {
+        switch kind {
+        case .notSQL: "FluentConnectionStore needs an SQL database (SQLite, PostgreSQL, MySQL)"
+        case .unavailable(let reason): "the database is not available: \(reason)"
+        }
+    }
 }

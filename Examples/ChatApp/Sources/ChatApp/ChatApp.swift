@@ -83,7 +83,7 @@ public func configureChat(_ app: Application, settings: ChatSettings, poster: (a
     let writerLoop = app.eventLoopGroup.next()
     let store = FluentConnectionStore { [logger = app.logger] in
         guard let database = app.databases.database(.sqlite, logger: logger, on: writerLoop) else {
-            throw StoreError(description: "the SQLite database is not available (shutting down?)")
+            throw StoreError.unavailable("the SQLite database is gone (shutting down?)")
         }
         return database
     }
