@@ -46,20 +46,28 @@ final class TouchCoalescer: Sendable {
     }
 
     func touch(_ request: Request) async throws -> Session? {
-        // Deciding to wait and queueing happen under one lock: a leader that finishes in between
-        // would otherwise hand the lead to nobody, and this caller would wait for the next one.
-        let wake = try await withCheckedThrowingContinuation { continuation in
-            let leads = state.withLock { state in
-                if state.running {
-                    state.waiting.append(Waiter(request: request, continuation: continuation))
-                    return false
-                }
-                state.running = true
-                return true
-            }
-            if leads { continuation.resume(returning: .lead) }
+        let leads = state.withLock { state in
+            if state.running { return false }
+            state.running = true
+            return true
         }
-        if case .answered(let session) = wake { return session }
+        if !leads {
+            // Deciding to wait and queueing happen under one lock: a leader that finished since
+            // the check above would otherwise hand the lead to nobody, and this caller would wait
+            // for the next message. Then this caller leads.
+            let wake = try await withCheckedThrowingContinuation { continuation in
+                let leadsNow = state.withLock { state in
+                    if state.running {
+                        state.waiting.append(Waiter(request: request, continuation: continuation))
+                        return false
+                    }
+                    state.running = true
+                    return true
+                }
+                if leadsNow { continuation.resume(returning: .lead) }
+            }
+            if case .answered(let session) = wake { return session }
+        }
         return try await lead(request)
     }
 
