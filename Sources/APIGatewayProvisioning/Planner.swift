@@ -69,10 +69,7 @@ public enum Planner {
                         ))
                 }
             } else {
-                steps.append(
-                    PlanStep(
-                        action: .createIntegration(routeKey: route.routeKey),
-                        summary: "+ \(route.routeKey): integration POST \(route.integrationURI)"))
+                steps.append(createIntegration(route))
                 steps.append(
                     PlanStep(
                         action: .updateRoute(routeKey: route.routeKey, routeId: routeId),
@@ -116,14 +113,14 @@ public enum Planner {
         return Plan(desired: desired, apiID: apiID, steps: steps, existing: existing)
     }
 
+    private static func createIntegration(_ route: DesiredAPI.Route) -> PlanStep {
+        PlanStep(
+            action: .createIntegration(routeKey: route.routeKey), summary: "+ \(route.routeKey): integration POST \(route.integrationURI)")
+    }
+
     private static func createSteps(_ route: DesiredAPI.Route, reusing integrationId: String? = nil) -> [PlanStep] {
         var steps: [PlanStep] = []
-        if integrationId == nil {
-            steps.append(
-                PlanStep(
-                    action: .createIntegration(routeKey: route.routeKey),
-                    summary: "+ \(route.routeKey): integration POST \(route.integrationURI)"))
-        }
+        if integrationId == nil { steps.append(createIntegration(route)) }
         steps.append(
             PlanStep(
                 action: .createRoute(routeKey: route.routeKey, integrationId: integrationId),
