@@ -24,6 +24,7 @@ func withSQLiteApp<T>(path: String? = nil, _ body: (Application) async throws ->
     do {
         app.databases.use(.sqlite(.file(path ?? database.path)), as: .sqlite)
         app.migrations.add(CreateWebSocketTables())
+        app.migrations.add(CreateIdentityTables())
         try await app.autoMigrate()
         let result = try await body(app)
         try await app.asyncShutdown()

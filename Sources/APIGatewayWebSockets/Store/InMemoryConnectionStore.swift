@@ -1,12 +1,13 @@
 public import Foundation
 import Synchronization
 
-/// A ``ConnectionStore`` in this process's memory, for tests and single-process tools.
+/// A ``ConnectionStore`` and ``IdentityStore`` in this process's memory, for tests and single-process tools.
 ///
 /// It forgets everything when the process ends and is not shared between backends: production
 /// uses the Fluent store.
 public final class InMemoryConnectionStore: ConnectionStore {
     private let sessions = Mutex<[ConnectionID: Session]>([:])
+    let identity = Mutex<(tokens: [String: (token: ConnectionToken, used: Bool)], hits: [String: [Date]])>(([:], [:]))
 
     public init() {}
 
@@ -109,4 +110,62 @@ public final class InMemoryConnectionStore: ConnectionStore {
             return doomed.count
         }
     }
+}
+
+extension InMemoryConnectionStore: IdentityStore {
+    public func issue(_ token: ConnectionToken) async throws {
+        identity.withLock { $0.tokens[token.hash] = (token, used: false) }
+    }
+
+    public func consumeToken(hash: String, at date: Date) async throws -> ConnectionToken? {
+        identity.withLock { identity in
+            guard let (token, used) = identity.tokens[hash], !used, token.expiresAt > date else { return nil }
+            identity.tokens[hash] = (token, used: true)
+            return token
+        }
+    }
+
+    public func tokensIssued(to userID: String, after date: Date) async throws -> Int {
+        identity.withLock { $0.tokens.values.count { $0.token.userID == userID && $0.token.createdAt > date } }
+    }
+
+    public func purgeTokens(expiredBefore date: Date) async throws -> Int {
+        identity.withLock { identity in
+            let expired = identity.tokens.filter { $0.value.token.expiresAt < date }.map(\.key)
+            for hash in expired { identity.tokens[hash] = nil }
+            return expired.count
+        }
+    }
+
+    public func hit(_ key: String, at date: Date, window: Duration, limit: Int) async throws -> Bool {
+        let start = date.addingTimeInterval(-window.timeInterval)
+        return identity.withLock { identity in
+            var hits = identity.hits[key, default: []]
+            hits.removeAll { $0 <= start }
+            guard hits.count < limit else {
+                identity.hits[key] = hits
+                return false
+            }
+            hits.append(date)
+            identity.hits[key] = hits
+            return true
+        }
+    }
+
+    public func purgeHits(before date: Date) async throws -> Int {
+        identity.withLock { identity in
+            var purged = 0
+            for (key, hits) in identity.hits {
+                let kept = hits.filter { $0 >= date }
+                purged += hits.count - kept.count
+                identity.hits[key] = kept.isEmpty ? nil : kept
+            }
+            return purged
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as `Date` arithmetic takes it.
+    var timeInterval: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -32,6 +32,11 @@ public struct FluentConnectionStore: ConnectionStore {
         get throws { try Self.sql(database) }
     }
 
+    /// The SQL database for one operation.
+    var sqlDatabase: any SQLDatabase {
+        get throws { try Self.sql(database) }
+    }
+
     private static func sql(_ database: @Sendable () throws -> any Database) throws -> any SQLDatabase {
         guard let sql = try database() as? any SQLDatabase else {
             throw StoreError.notSQL

@@ -8,3 +8,10 @@ import Testing
         try await check.run(InMemoryConnectionStore())
     }
 }
+
+@Suite struct InMemoryIdentityStoreConformanceTests {
+    @Test(arguments: IdentityStoreConformance.checks)
+    func inMemory(_ check: IdentityStoreConformance.Check) async throws {
+        try await check.run(InMemoryConnectionStore())
+    }
+}

@@ -12,6 +12,13 @@ import VaporAPIGatewayWebSockets
         }
     }
 
+    @Test(arguments: IdentityStoreConformance.checks)
+    func sqliteIdentity(_ check: IdentityStoreConformance.Check) async throws {
+        try await withSQLiteApp { app in
+            try await check.run(FluentConnectionStore { app.db })
+        }
+    }
+
     @Test func markGoneSplitsLongLists() async throws {
         try await withSQLiteApp { app in
             let store = FluentConnectionStore { app.db }

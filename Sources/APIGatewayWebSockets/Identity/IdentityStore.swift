@@ -1,0 +1,47 @@
+public import Foundation
+
+/// Where the records of who is connecting live: one-time connection tokens and the hits of the
+/// connect rate limits. Shared by every backend instance, like ``ConnectionStore``: each method is
+/// one atomic statement. ``InMemoryConnectionStore`` and the Vapor module's `FluentConnectionStore`
+/// implement it; the test kit's `IdentityStoreConformance` checks any implementation.
+public protocol IdentityStore: Sendable {
+    /// Records an issued token (its hash, never the token).
+    func issue(_ token: ConnectionToken) async throws
+
+    /// Marks the token with this hash used, if it is unused and not expired at `date`, and
+    /// returns it, in one statement: of any number of concurrent calls with one hash, exactly one
+    /// gets the token.
+    func consumeToken(hash: String, at date: Date) async throws -> ConnectionToken?
+
+    /// How many tokens `userID` was issued after `date`.
+    func tokensIssued(to userID: String, after date: Date) async throws -> Int
+
+    /// Deletes tokens that expired before `date`, used or not. Returns how many.
+    func purgeTokens(expiredBefore date: Date) async throws -> Int
+
+    /// Counts one hit for `key` at `date` if fewer than `limit` hits for it fall in the `window`
+    /// before `date`, in one statement; returns whether it was counted (`false`: over the limit).
+    /// A key never holds more than `limit` hits in a window, so records stay bounded.
+    func hit(_ key: String, at date: Date, window: Duration, limit: Int) async throws -> Bool
+
+    /// Deletes hits older than `date`. Returns how many.
+    func purgeHits(before date: Date) async throws -> Int
+}
+
+/// A one-time connection token as stored: the SHA-256 of the token, the user it vouches for, the
+/// SHA-256 of the web session it was issued to, and its lifetime.
+public struct ConnectionToken: Sendable, Hashable {
+    public var hash: String
+    public var userID: String
+    public var sessionHash: String
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(hash: String, userID: String, sessionHash: String, createdAt: Date, expiresAt: Date) {
+        self.hash = hash
+        self.userID = userID
+        self.sessionHash = sessionHash
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}

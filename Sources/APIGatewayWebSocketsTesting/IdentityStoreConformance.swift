@@ -1,0 +1,79 @@
+public import APIGatewayWebSockets
+import Foundation
+
+/// What every ``IdentityStore`` must do, as checks to run against a fresh store each:
+///
+/// ```swift
+/// @Test(arguments: IdentityStoreConformance.checks)
+/// func conformance(_ check: IdentityStoreConformance.Check) async throws {
+///     try await check.run(MyStore())
+/// }
+/// ```
+public enum IdentityStoreConformance {
+    public struct Check: Sendable, CustomStringConvertible {
+        public let name: String
+        let body: @Sendable (any IdentityStore) async throws -> Void
+        public func run(_ store: any IdentityStore) async throws { try await body(store) }
+        public var description: String { name }
+    }
+
+    static let t0 = Date(timeIntervalSince1970: 1_790_000_000.123)
+
+    static func token(_ n: Int, user: String = "u1", at date: Date = t0, lifetime: TimeInterval = 60) -> ConnectionToken {
+        ConnectionToken(
+            hash: String(format: "%064x", n), userID: user, sessionHash: "s\(n)", createdAt: date,
+            expiresAt: date.addingTimeInterval(lifetime))
+    }
+
+    static func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+        if !condition { throw ConnectionStoreConformance.ConformanceFailure(description: message()) }
+    }
+
+    public static let checks: [Check] = [
+        Check(name: "a token is consumed once, and only before it expires") { store in
+            try await store.issue(token(1))
+            let consumed = try await store.consumeToken(hash: token(1).hash, at: t0.addingTimeInterval(10))
+            try expect(consumed == token(1), "the token comes back whole: \(String(describing: consumed))")
+            try expect(try await store.consumeToken(hash: token(1).hash, at: t0.addingTimeInterval(11)) == nil, "never twice")
+            try await store.issue(token(2))
+            try expect(try await store.consumeToken(hash: token(2).hash, at: t0.addingTimeInterval(60)) == nil, "not at its expiry")
+            try expect(try await store.consumeToken(hash: String(format: "%064x", 99), at: t0) == nil, "an unknown hash is nothing")
+        },
+        Check(name: "50 concurrent uses of one token: exactly one succeeds") { store in
+            try await store.issue(token(3))
+            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<50 { group.addTask { try await store.consumeToken(hash: token(3).hash, at: t0) != nil } }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            try expect(wins == 1, "\(wins) of 50 concurrent uses succeeded")
+        },
+        Check(name: "tokens issued per user are counted after a date; expired ones are purged") { store in
+            for n in 10..<13 { try await store.issue(token(n, user: "ada", at: t0.addingTimeInterval(Double(n - 10) * 30))) }
+            try await store.issue(token(20, user: "bob"))
+            try expect(try await store.tokensIssued(to: "ada", after: t0.addingTimeInterval(10)) == 2, "two of ada's after t0+10")
+            let purged = try await store.purgeTokens(expiredBefore: t0.addingTimeInterval(61))
+            try expect(purged == 2, "ada's first and bob's expired at t0+60: \(purged)")
+            try expect(
+                try await store.consumeToken(hash: token(12, user: "ada").hash, at: t0.addingTimeInterval(61)) != nil, "the rest kept")
+        },
+        Check(name: "a sliding window admits at most the limit, then again as hits age out") { store in
+            for second in 0..<3 {
+                try expect(
+                    try await store.hit("ip:1", at: t0.addingTimeInterval(Double(second)), window: .seconds(10), limit: 3), "hit \(second)")
+            }
+            try expect(!(try await store.hit("ip:1", at: t0.addingTimeInterval(5), window: .seconds(10), limit: 3)), "the fourth in 10 s")
+            try expect(try await store.hit("ip:2", at: t0.addingTimeInterval(5), window: .seconds(10), limit: 3), "another key is apart")
+            try expect(try await store.hit("ip:1", at: t0.addingTimeInterval(10.5), window: .seconds(10), limit: 3), "the first aged out")
+            try expect(!(try await store.hit("ip:1", at: t0.addingTimeInterval(10.6), window: .seconds(10), limit: 3)), "full again")
+        },
+        Check(name: "100 concurrent hits with a limit of 10: exactly 10 counted; purge removes old ones") { store in
+            let counted = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<100 { group.addTask { try await store.hit("user:ada", at: t0, window: .seconds(60), limit: 10) } }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            try expect(counted == 10, "\(counted) of 100 concurrent hits counted")
+            try expect(try await store.purgeHits(before: t0.addingTimeInterval(1)) == 10, "the 10 recorded hits are purged")
+            try expect(try await store.hit("user:ada", at: t0.addingTimeInterval(2), window: .seconds(60), limit: 10), "room again")
+        },
+    ]
+}

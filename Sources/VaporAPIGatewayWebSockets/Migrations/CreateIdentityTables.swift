@@ -1,0 +1,45 @@
+public import FluentKit
+import SQLKit
+
+/// Creates `apigw_connection_tokens` and `apigw_rate_limit_hits`, the records of who is
+/// connecting (``FluentConnectionStore``'s ``IdentityStore`` side). Add it after
+/// ``CreateWebSocketTables``.
+///
+/// ```swift
+/// app.migrations.add(CreateWebSocketTables())
+/// app.migrations.add(CreateIdentityTables())
+/// ```
+public struct CreateIdentityTables: AsyncMigration {
+    public init() {}
+
+    static let tokens = "apigw_connection_tokens"
+    static let hits = "apigw_rate_limit_hits"
+
+    public func prepare(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase else { throw StoreError.notSQL }
+        try await sql.create(table: Self.tokens)
+            .column("token_hash", type: .text, .primaryKey(autoIncrement: false))
+            .column("user_id", type: .text, .notNull)
+            .column("session_hash", type: .text, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .column("expires_at", type: .bigint, .notNull)
+            .column("used_at", type: .bigint)
+            .run()
+        // The per-user issue limit: WHERE user_id = ? AND created_at > ?.
+        try await sql.create(index: "apigw_tokens_user").on(Self.tokens).column("user_id").column("created_at").run()
+        try await sql.create(index: "apigw_tokens_expiry").on(Self.tokens).column("expires_at").run()
+        try await sql.create(table: Self.hits)
+            .column("key", type: .text, .notNull)
+            .column("at", type: .bigint, .notNull)
+            .run()
+        // The window count: WHERE key = ? AND at > ?; the purge: WHERE at < ?.
+        try await sql.create(index: "apigw_hits_key").on(Self.hits).column("key").column("at").run()
+        try await sql.create(index: "apigw_hits_at").on(Self.hits).column("at").run()
+    }
+
+    public func revert(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase else { throw StoreError.notSQL }
+        try await sql.drop(table: Self.hits).ifExists().run()
+        try await sql.drop(table: Self.tokens).ifExists().run()
+    }
+}

@@ -1,0 +1,70 @@
+public import APIGatewayWebSockets
+public import Foundation
+import SQLKit
+
+/// Tokens and rate-limit hits, each method one statement. Run ``CreateIdentityTables`` first.
+///
+/// A hit is an `INSERT … SELECT … WHERE (count in the window) < limit`: atomic on SQLite, whose
+/// writes are serialized. (On PostgreSQL two transactions could both see room; issue 09 gives
+/// it a per-key lock.)
+extension FluentConnectionStore: IdentityStore {
+    private static let tokens = CreateIdentityTables.tokens
+    private static let hits = CreateIdentityTables.hits
+
+    public func issue(_ token: ConnectionToken) async throws {
+        try await sqlDatabase.raw(
+            """
+            INSERT INTO \(ident: Self.tokens) (token_hash, user_id, session_hash, created_at, expires_at)
+            VALUES (\(bind: token.hash), \(bind: token.userID), \(bind: token.sessionHash), \(bind: token.createdAt.milliseconds), \(bind: token.expiresAt.milliseconds))
+            """
+        ).run()
+    }
+
+    public func consumeToken(hash: String, at date: Date) async throws -> ConnectionToken? {
+        let row = try await sqlDatabase.raw(
+            """
+            UPDATE \(ident: Self.tokens) SET used_at = \(bind: date.milliseconds)
+            WHERE token_hash = \(bind: hash) AND used_at IS NULL AND expires_at > \(bind: date.milliseconds)
+            RETURNING token_hash, user_id, session_hash, created_at, expires_at
+            """
+        ).first()
+        guard let row else { return nil }
+        return ConnectionToken(
+            hash: try row.decode(column: "token_hash", as: String.self), userID: try row.decode(column: "user_id", as: String.self),
+            sessionHash: try row.decode(column: "session_hash", as: String.self),
+            createdAt: Date(milliseconds: try row.decode(column: "created_at", as: Int64.self)),
+            expiresAt: Date(milliseconds: try row.decode(column: "expires_at", as: Int64.self)))
+    }
+
+    public func tokensIssued(to userID: String, after date: Date) async throws -> Int {
+        let row = try await sqlDatabase.raw(
+            """
+            SELECT COUNT(*) AS issued FROM \(ident: Self.tokens) WHERE user_id = \(bind: userID) AND created_at > \(bind: date.milliseconds)
+            """
+        ).first()
+        return try row?.decode(column: "issued", as: Int.self) ?? 0
+    }
+
+    public func purgeTokens(expiredBefore date: Date) async throws -> Int {
+        try await sqlDatabase.raw(
+            "DELETE FROM \(ident: Self.tokens) WHERE expires_at < \(bind: date.milliseconds) RETURNING token_hash"
+        ).all().count
+    }
+
+    public func hit(_ key: String, at date: Date, window: Duration, limit: Int) async throws -> Bool {
+        let start = date.addingTimeInterval(-(Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18))
+        let counted = try await sqlDatabase.raw(
+            """
+            INSERT INTO \(ident: Self.hits) (key, at)
+            SELECT \(bind: key), \(bind: date.milliseconds)
+            WHERE (SELECT COUNT(*) FROM \(ident: Self.hits) WHERE key = \(bind: key) AND at > \(bind: start.milliseconds)) < \(bind: limit)
+            RETURNING key
+            """
+        ).all()
+        return !counted.isEmpty
+    }
+
+    public func purgeHits(before date: Date) async throws -> Int {
+        try await sqlDatabase.raw("DELETE FROM \(ident: Self.hits) WHERE at < \(bind: date.milliseconds) RETURNING key").all().count
+    }
+}
