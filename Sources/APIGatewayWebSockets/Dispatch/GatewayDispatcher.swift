@@ -25,6 +25,8 @@ import Synchronization
 public final class GatewayDispatcher: Sendable {
     public let configuration: GatewayConfiguration
     public let store: any ConnectionStore
+    /// Tokens and rate-limit hits; the session store when it is one too (both built-in stores are).
+    public let identity: (any IdentityStore)?
     public let gateways: any GatewayDirectory
     public let messenger: Messenger
     public let logger: Logger
@@ -39,11 +41,13 @@ public final class GatewayDispatcher: Sendable {
         store: any ConnectionStore,
         gateways: any GatewayDirectory,
         poster: any ConnectionPoster,
+        identity: (any IdentityStore)? = nil,
         logger: Logger = .disabled,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.configuration = configuration
         self.store = store
+        self.identity = identity ?? (store as? any IdentityStore)
         self.gateways = gateways
         self.messenger = Messenger(store: store, poster: poster, logger: logger, now: now)
         self.logger = logger
@@ -188,7 +192,11 @@ public final class GatewayDispatcher: Sendable {
     private func connect(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws
         -> GatewayResponse
     {
-        // 4. Origin, then the channel name.
+        // 4. The client address's connect rate, before anything costs more.
+        if let limit = configuration.connectRateLimits.perAddress, let address = request.clientAddress {
+            try await countConnect("address \(address)", limit)
+        }
+        // 5. Origin, then the channel name.
         if !configuration.allowedOrigins.isEmpty {
             let origin = request.headerFields[.origin]
             guard let origin, configuration.allows(origin: origin) else { throw Refusal.originNotAllowed(origin) }
@@ -197,8 +205,17 @@ public final class GatewayDispatcher: Sendable {
         if let requested = request.queryParameter("channel") {
             do { channel = try ChannelName(requested) } catch let error as IdentifierError { throw Refusal.invalidChannel(error) }
         }
+        // 6. A one-time token, when the client brings one: consumed, or the connect is refused.
+        var tokenUserID: String?
+        if let raw = request.queryParameter(configuration.tokenParameter) {
+            guard let identity, let token = try await identity.consumeToken(hash: ConnectionTokens.hash(raw), at: now()) else {
+                throw Refusal.invalidToken
+            }
+            tokenUserID = token.userID
+        }
         let context = ConnectContext(
-            request: request, connectionID: checked.connectionID, gateway: checked.gateway, requestedChannel: channel, logger: logger
+            request: request, connectionID: checked.connectionID, gateway: checked.gateway, requestedChannel: channel,
+            tokenUserID: tokenUserID, logger: logger
         )
         let decision = try await endpoint.controller.controller.connect(context)
         let userID: String?
@@ -206,8 +223,10 @@ public final class GatewayDispatcher: Sendable {
         case .reject(let refusal): throw refusal
         case .accept(let chosen, let user):
             channel = chosen ?? channel
-            userID = user
+            userID = user ?? tokenUserID
         }
+        // 7. The user's connect rate, once the user is known.
+        if let limit = configuration.connectRateLimits.perUser, let userID { try await countConnect("user \(userID)", limit) }
         let date = now()
         let session = Session(
             connectionID: checked.connectionID, apiID: checked.gateway.apiID, stage: checked.gateway.stage,
@@ -217,6 +236,14 @@ public final class GatewayDispatcher: Sendable {
         if outcome == .alreadyClosed { throw Refusal.connectionClosed(checked.connectionID) }
         logger.debug(outcome == .retried ? "connect retried" : "connected", metadata: ["apigw.channel": "\(channel?.rawValue ?? "")"])
         return .ok
+    }
+
+    /// Counts one connect for `key` in its sliding window, or refuses it 429.
+    private func countConnect(_ key: String, _ limit: GatewayConfiguration.RateLimit) async throws {
+        guard let identity else { return }
+        guard try await identity.hit("connect " + key, at: now(), window: limit.window, limit: limit.limit) else {
+            throw Refusal.rateLimited(key, limit)
+        }
     }
 
     private func disconnect(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws

@@ -1,4 +1,5 @@
 import APIGatewayAWS
+import Foundation
 public import HTTPTypes
 public import NIOCore
 
@@ -46,6 +47,13 @@ public struct GatewayRequest: Sendable {
     public func queryParameter(_ name: String) -> String? {
         guard let query else { return nil }
         return queryValue(name, in: query[...], plusAsSpace: true)
+    }
+
+    /// The client's address as API Gateway saw it: the first address of `X-Forwarded-For`.
+    public var clientAddress: String? {
+        guard let forwarded = headerFields[.xForwardedFor] else { return nil }
+        let first = forwarded.split(separator: ",", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces)
+        return first.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

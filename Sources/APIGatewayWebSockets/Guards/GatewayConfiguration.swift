@@ -32,13 +32,22 @@ public struct GatewayConfiguration: Sendable {
     /// The largest body accepted, in bytes. Default 131,072, API Gateway's own message limit.
     public var maxBodySize: Int
 
+    /// The `$connect` query parameter carrying a one-time token (``ConnectionTokens``). Default
+    /// `ws_token`.
+    public var tokenParameter: String
+
+    /// How often one client address, and one user, may connect. Off by default.
+    public var connectRateLimits: ConnectRateLimits
+
     public init(
         basePath: String = "ws",
         secrets: [String] = [],
         secretHeader: HTTPField.Name = .gatewaySecret,
         requiredHeaders: RequiredHeaders = RequiredHeaders(),
         allowedOrigins: [String] = [],
-        maxBodySize: Int = 131_072
+        maxBodySize: Int = 131_072,
+        tokenParameter: String = "ws_token",
+        connectRateLimits: ConnectRateLimits = ConnectRateLimits()
     ) {
         self.basePath = basePath
         self.secrets = secrets
@@ -46,6 +55,32 @@ public struct GatewayConfiguration: Sendable {
         self.requiredHeaders = requiredHeaders
         self.allowedOrigins = allowedOrigins
         self.maxBodySize = maxBodySize
+        self.tokenParameter = tokenParameter
+        self.connectRateLimits = connectRateLimits
+    }
+
+    /// At most ``limit`` events in any ``window``.
+    public struct RateLimit: Sendable, Hashable {
+        public var limit: Int
+        public var window: Duration
+
+        public init(_ limit: Int, per window: Duration) {
+            self.limit = limit
+            self.window = window
+        }
+    }
+
+    /// Connect limits in a sliding window, answered 429: per client address (the first address of
+    /// API Gateway's `X-Forwarded-For`), checked before anything else of a connect, and per user,
+    /// checked once the user is known.
+    public struct ConnectRateLimits: Sendable, Hashable {
+        public var perAddress: RateLimit?
+        public var perUser: RateLimit?
+
+        public init(perAddress: RateLimit? = nil, perUser: RateLimit? = nil) {
+            self.perAddress = perAddress
+            self.perUser = perUser
+        }
     }
 
     /// Extra headers required per event.

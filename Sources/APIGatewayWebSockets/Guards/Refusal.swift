@@ -32,6 +32,9 @@ public struct Refusal: Error, Sendable, CustomStringConvertible {
         public static let noHandler = Code("no_handler")
         public static let connectRejected = Code("connect_rejected")
         public static let replyTooLarge = Code("reply_too_large")
+        public static let rateLimited = Code("rate_limited")
+        public static let invalidToken = Code("invalid_token")
+        public static let tooManyTokens = Code("too_many_tokens")
         public static let custom = Code("custom")
     }
 
@@ -117,6 +120,22 @@ extension Refusal {
             code: .noLiveSession, status: .gone, reason: "No live connection",
             detail: "no connected session \(id) on API \(apiID)"
         )
+    }
+
+    static func rateLimited(_ key: String, _ limit: GatewayConfiguration.RateLimit) -> Refusal {
+        Refusal(
+            code: .rateLimited, status: .tooManyRequests, reason: "Too many connections",
+            detail: "\(key) is over \(limit.limit) connects in \(limit.window)")
+    }
+
+    static let invalidToken = Refusal(
+        code: .invalidToken, status: .unauthorized, reason: "Invalid or expired token",
+        detail: "the one-time token is unknown, used, or expired")
+
+    static func tooManyTokens(userID: String, limit: Int) -> Refusal {
+        Refusal(
+            code: .tooManyTokens, status: .tooManyRequests, reason: "Too many tokens",
+            detail: "user \(userID.prefix(64)) was issued \(limit) tokens in the last minute")
     }
 
     static func replyTooLarge(_ error: MessagingError) -> Refusal {

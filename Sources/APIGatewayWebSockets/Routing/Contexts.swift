@@ -8,6 +8,9 @@ public struct ConnectContext: Sendable {
     public let gateway: GatewayRecord
     /// The channel the client asked for with `?channel=`, else the gateway's default channel.
     public let requestedChannel: ChannelName?
+    /// The user a one-time token (`?ws_token=`) vouched for; the connection is theirs unless the
+    /// hook names another.
+    public let tokenUserID: String?
     public let logger: Logger
 
     /// The first value of the client's query parameter `name`.

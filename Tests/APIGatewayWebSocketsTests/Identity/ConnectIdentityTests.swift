@@ -1,0 +1,76 @@
+import APIGatewayWebSockets
+import APIGatewayWebSocketsTesting
+import Foundation
+import Testing
+
+/// One-time tokens and connect rate limits through the dispatcher's `$connect`.
+@Suite struct ConnectIdentityTests {
+    @Test func aTokenConnectsItsUserOnceAndOnlyOnce() async throws {
+        let harness = try Harness()
+        let tokens = ConnectionTokens(store: harness.store)
+        let issued = try await tokens.issue(userID: "ada", webSessionID: "web-session-1")
+        #expect(issued.token.count == 43 && !issued.token.contains("="), "32 bytes, base64url: \(issued.token)")
+        let connection = try await harness.connected(query: ["ws_token": issued.token])
+        #expect(try await harness.store.session(connection.id)?.userID == "ada")
+        // Used once: the same token is refused, and so is one nobody issued.
+        for token in [issued.token, "not-a-token"] {
+            let refused = try await harness.gateway.connect(query: ["ws_token": token])
+            #expect(refused.connectResponse.status == .unauthorized && refused.connectResponse.reason == "Invalid or expired token")
+        }
+    }
+
+    @Test func anExpiredTokenIsRefused() async throws {
+        let harness = try Harness()
+        let issued = try await ConnectionTokens(store: harness.store).issue(
+            userID: "ada", webSessionID: "w", now: Date().addingTimeInterval(-61))
+        let refused = try await harness.gateway.connect(query: ["ws_token": issued.token])
+        #expect(refused.connectResponse.status == .unauthorized)
+    }
+
+    @Test func fiftyConcurrentConnectsWithOneTokenAdmitExactlyOne() async throws {
+        let harness = try Harness()
+        let issued = try await ConnectionTokens(store: harness.store).issue(userID: "ada", webSessionID: "w")
+        let accepted = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<50 { group.addTask { try await harness.gateway.connect(query: ["ws_token": issued.token]).isAccepted } }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(accepted == 1)
+    }
+
+    @Test func tokensArelimitedPerUserPerMinute() async throws {
+        let harness = try Harness()
+        let tokens = ConnectionTokens(store: harness.store, perUserPerMinute: 2)
+        _ = try await tokens.issue(userID: "ada", webSessionID: "w")
+        _ = try await tokens.issue(userID: "ada", webSessionID: "w")
+        let refusal = await #expect(throws: Refusal.self) { try await tokens.issue(userID: "ada", webSessionID: "w") }
+        #expect(refusal?.status == .tooManyRequests && refusal?.code == .tooManyTokens)
+        _ = try await tokens.issue(userID: "bob", webSessionID: "w2")  // another user is apart
+    }
+
+    @Test func connectsPerAddressAreLimitedBeforeAnythingElse() async throws {
+        var configuration = GatewayConfiguration(secrets: ["s3cret"])
+        configuration.connectRateLimits.perAddress = .init(3, per: .seconds(60))
+        var harness = try Harness(configuration: configuration)
+        for _ in 0..<3 { _ = try await harness.connected() }
+        let fourth = try await harness.gateway.connect()
+        #expect(fourth.connectResponse.status == .tooManyRequests && fourth.connectResponse.reason == "Too many connections")
+        // Counted before the token: a client guessing tokens is limited too, and uses none.
+        let issued = try await ConnectionTokens(store: harness.store).issue(userID: "ada", webSessionID: "w")
+        #expect(try await harness.gateway.connect(query: ["ws_token": issued.token]).connectResponse.status == .tooManyRequests)
+        harness.gateway.sourceIP = "198.51.100.9"
+        let other = try await harness.connected(query: ["ws_token": issued.token])
+        #expect(try await harness.store.session(other.id)?.userID == "ada", "another address, and the token was not spent")
+    }
+
+    @Test func connectsPerUserAreLimitedOnceTheUserIsKnown() async throws {
+        var configuration = GatewayConfiguration(secrets: ["s3cret"])
+        configuration.connectRateLimits.perUser = .init(2, per: .seconds(60))
+        let named = EchoController(connectDecision: { context in .accept(userID: context.queryParameter("user")) })
+        let harness = try Harness(configuration: configuration, controllers: [named])
+        _ = try await harness.connected(query: ["user": "ada"])
+        _ = try await harness.connected(query: ["user": "ada"])
+        #expect(try await harness.gateway.connect(query: ["user": "ada"]).connectResponse.status == .tooManyRequests)
+        _ = try await harness.connected(query: ["user": "bob"])
+        _ = try await harness.connected()  // no user, no per-user limit
+    }
+}
