@@ -223,7 +223,8 @@ public final class GatewayDispatcher: Sendable {
         case .reject(let refusal): throw refusal
         case .accept(let chosen, let user):
             channel = chosen ?? channel
-            userID = user ?? tokenUserID
+            // The hook's word, else the login's, else the token's.
+            userID = user ?? request.authenticatedUser?.id ?? tokenUserID
         }
         // 7. The user's connect rate, once the user is known.
         if let limit = configuration.connectRateLimits.perUser, let userID { try await countConnect("user \(userID)", limit) }

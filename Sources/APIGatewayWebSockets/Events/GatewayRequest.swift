@@ -26,19 +26,23 @@ public struct GatewayRequest: Sendable {
     public var headerFields: HTTPFields
     /// The whole body.
     public var body: ByteBuffer
+    /// The user the adapter's authentication found (on `$connect`, from the forwarded cookie).
+    public var authenticatedUser: AuthenticatedUser?
 
     public init(
         method: HTTPRequest.Method = .post,
         path: String,
         query: String? = nil,
         headerFields: HTTPFields = [:],
-        body: ByteBuffer = ByteBuffer()
+        body: ByteBuffer = ByteBuffer(),
+        authenticatedUser: AuthenticatedUser? = nil
     ) {
         self.method = method
         self.path = path
         self.query = query
         self.headerFields = headerFields
         self.body = body
+        self.authenticatedUser = authenticatedUser
     }
 
     /// The first value of the query parameter `name`, percent-decoded; `nil` when absent.

@@ -107,7 +107,7 @@ public struct GatewayConfiguration: Sendable {
 
 extension GatewayConfiguration {
     /// Whether `origin` (an `Origin` header value) names an allowed host.
-    func allows(origin: String) -> Bool {
+    public func allows(origin: String) -> Bool {
         guard let host = Self.host(ofOrigin: origin) else { return false }
         return allowedOrigins.contains { pattern in
             let pattern = pattern.lowercased()
@@ -118,7 +118,7 @@ extension GatewayConfiguration {
     }
 
     /// The lowercased host of `scheme://host[:port]`.
-    static func host(ofOrigin origin: String) -> String? {
+    public static func host(ofOrigin origin: String) -> String? {
         guard let schemeEnd = origin.range(of: "://") else { return nil }
         var rest = origin[schemeEnd.upperBound...]
         if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }

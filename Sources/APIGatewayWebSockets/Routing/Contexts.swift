@@ -11,6 +11,9 @@ public struct ConnectContext: Sendable {
     /// The user a one-time token (`?ws_token=`) vouched for; the connection is theirs unless the
     /// hook names another.
     public let tokenUserID: String?
+    /// The user the app's login found on this request (the adapter's authentication); the
+    /// connection is theirs unless the hook names another.
+    public var authenticatedUser: AuthenticatedUser? { request.authenticatedUser }
     public let logger: Logger
 
     /// The first value of the client's query parameter `name`.

@@ -24,7 +24,9 @@ public final class WebSocketGateway: Sendable {
     public let directory: CachedGatewayDirectory
     /// What `gateway apply` and the other provisioning doors may do.
     public let provisioning: ProvisioningOptions
-    private let routes: any RoutesBuilder & Sendable
+    let routes: any RoutesBuilder & Sendable
+    /// How `$connect` and the token endpoint find the app's logged-in user; `nil`: no login.
+    public let authentication: ConnectAuthentication?
     private let maxCollectedBody: ByteCount
     /// The database that holds sessions and gateway records.
     let database: @Sendable () -> any Database
@@ -40,7 +42,8 @@ public final class WebSocketGateway: Sendable {
         configuration: GatewayConfiguration = GatewayConfiguration(),
         store: (any ConnectionStore)? = nil,
         poster: any ConnectionPoster,
-        provisioning: ProvisioningOptions = ProvisioningOptions()
+        provisioning: ProvisioningOptions = ProvisioningOptions(),
+        authentication: ConnectAuthentication? = nil
     ) {
         let database: @Sendable () -> any Database = { app.db }
         let directory = CachedGatewayDirectory {
@@ -50,6 +53,7 @@ public final class WebSocketGateway: Sendable {
         self.provisioning = provisioning
         self.directory = directory
         self.routes = app.routes
+        self.authentication = authentication
         // Collect a little more than the limit so the guard, not Vapor, answers an oversize body.
         self.maxCollectedBody = ByteCount(value: configuration.maxBodySize + 1024)
         self.dispatcher = GatewayDispatcher(
@@ -74,9 +78,11 @@ public final class WebSocketGateway: Sendable {
     public func register(_ controller: some WebSocketController, at path: String? = nil) throws {
         for endpoint in try dispatcher.register(controller, at: path) {
             let components = endpoint.route.path.split(separator: "/").map { PathComponent.constant(String($0)) }
-            routes.on(
+            // `$connect` runs through the app's login (API Gateway forwards the cookie on it only).
+            let login = endpoint.route.event == .connect ? authentication : nil
+            (login.map { routes.grouped($0.middleware) } ?? routes).on(
                 .POST, components, body: .collect(maxSize: maxCollectedBody),
-                use: EndpointResponder(dispatcher: dispatcher, endpoint: endpoint).respond)
+                use: EndpointResponder(dispatcher: dispatcher, endpoint: endpoint, user: login?.user).respond)
         }
     }
 
@@ -102,9 +108,12 @@ public final class WebSocketGateway: Sendable {
 struct EndpointResponder: Sendable {
     let dispatcher: GatewayDispatcher
     let endpoint: Endpoint
+    let user: (@Sendable (Request) -> AuthenticatedUser?)?
 
     @Sendable func respond(_ request: Request) async -> Response {
-        Response(await dispatcher.handle(GatewayRequest(request), at: endpoint))
+        var gatewayRequest = GatewayRequest(request)
+        gatewayRequest.authenticatedUser = user?(request)
+        return Response(await dispatcher.handle(gatewayRequest, at: endpoint))
     }
 }
 

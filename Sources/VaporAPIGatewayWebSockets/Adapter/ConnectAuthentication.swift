@@ -1,0 +1,98 @@
+public import APIGatewayWebSockets
+import Foundation
+public import Vapor
+
+/// How the Vapor integration finds the app's logged-in user: API Gateway forwards the browser's
+/// `Cookie` on `$connect` only, so `$connect` (and the token endpoint) run through the app's own
+/// middleware (its sessions and authenticator), and ``user`` reads who they authenticated.
+///
+/// ```swift
+/// let authentication = ConnectAuthentication(middleware: [app.sessions.middleware, User.sessionAuthenticator()]) { request in
+///     request.auth.get(User.self).map { AuthenticatedUser(id: $0.name, webSessionID: request.session.id?.string) }
+/// }
+/// let gateway = WebSocketGateway(app: app, poster: poster, authentication: authentication)
+/// ```
+public struct ConnectAuthentication: Sendable {
+    /// Run before `$connect` and the token endpoint, in order.
+    public var middleware: [any Middleware]
+    /// The user the middleware authenticated, if any.
+    public var user: @Sendable (Request) -> AuthenticatedUser?
+
+    public init(middleware: [any Middleware], user: @escaping @Sendable (Request) -> AuthenticatedUser?) {
+        self.middleware = middleware
+        self.user = user
+    }
+}
+
+extension WebSocketGateway {
+    /// Serves `POST {path}` (default `/ws/token`): for a logged-in user, a one-time connection
+    /// token, `{"token": "…", "expiresAt": "…"}`, to connect with `?ws_token=`. Refused 401 without
+    /// a login, 403 for a cross-site request (`Sec-Fetch-Site: cross-site`, or an `Origin` that is
+    /// not allowed: one of `allowedOrigins`, or the request's own host when that list is empty),
+    /// 429 past the per-user limit.
+    /// - Throws: ``ConnectAuthenticationError`` when the gateway has no ``ConnectAuthentication``
+    ///   or its store keeps no tokens.
+    public func serveConnectionTokens(
+        at path: String = "ws/token", lifetime: Duration = .seconds(60), perUserPerMinute: Int = 10
+    ) throws {
+        guard let authentication else { throw ConnectAuthenticationError.notConfigured }
+        guard let identity = dispatcher.identity else { throw ConnectAuthenticationError.noIdentityStore }
+        let tokens = ConnectionTokens(store: identity, lifetime: lifetime, perUserPerMinute: perUserPerMinute)
+        let configuration = dispatcher.configuration
+        let components = path.split(separator: "/").map { PathComponent.constant(String($0)) }
+        routes.grouped(authentication.middleware).on(.POST, components) { request async -> Response in
+            if request.headers.first(name: "Sec-Fetch-Site")?.lowercased() == "cross-site" {
+                return Self.refusal(.forbidden, "Cross-site request")
+            }
+            if let origin = request.headers.first(name: .origin) {
+                let allowed =
+                    configuration.allowedOrigins.isEmpty
+                    ? GatewayConfiguration.host(ofOrigin: origin) == request.headers.first(name: .host).flatMap(Self.hostName)
+                    : configuration.allows(origin: origin)
+                guard allowed else { return Self.refusal(.forbidden, "Origin not allowed") }
+            }
+            guard let user = authentication.user(request) else { return Self.refusal(.unauthorized, "Not logged in") }
+            do {
+                let issued = try await tokens.issue(userID: user.id, webSessionID: user.webSessionID ?? "")
+                let encoder = JSONEncoder()
+                encoder.dateEncodingStrategy = .iso8601
+                let response = Response(status: .ok, body: .init(data: try encoder.encode(issued)))
+                response.headers.contentType = .json
+                response.headers.cacheControl = .init(noStore: true)
+                return response
+            } catch let refusal as Refusal {
+                return Self.refusal(HTTPResponseStatus(statusCode: refusal.status.code), refusal.reason)
+            } catch {
+                request.logger.error("token not issued", metadata: ["apigw.error": "\(error)"])
+                return Self.refusal(.internalServerError, "Internal server error")
+            }
+        }
+    }
+
+    private static func refusal(_ status: HTTPResponseStatus, _ reason: String) -> Response {
+        let response = Response(status: status, body: .init(data: (try? JSONEncoder().encode(["message": reason])) ?? Data()))
+        response.headers.contentType = .json
+        return response
+    }
+
+    /// `host[:port]` → the lowercased host.
+    private static func hostName(_ hostHeader: String) -> String {
+        GatewayConfiguration.host(ofOrigin: "http://" + hostHeader) ?? hostHeader.lowercased()
+    }
+}
+
+/// The token endpoint cannot be served.
+public struct ConnectAuthenticationError: Error, Sendable, CustomStringConvertible {
+    private enum Kind: Sendable { case notConfigured, noIdentityStore }
+    private let kind: Kind
+
+    static let notConfigured = ConnectAuthenticationError(kind: .notConfigured)
+    static let noIdentityStore = ConnectAuthenticationError(kind: .noIdentityStore)
+
+    public var description: String {
+        switch kind {
+        case .notConfigured: "the token endpoint needs the gateway's ConnectAuthentication, to know who is logged in"
+        case .noIdentityStore: "the token endpoint needs a store that keeps tokens (an IdentityStore)"
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import APIGatewayWebSockets
+import APIGatewayWebSocketsTesting
+import Foundation
+import HTTPTypes
+import NIOCore
+import Testing
+import Vapor
+import VaporAPIGatewayWebSockets
+import VaporAPIGatewayWebSocketsTesting
+
+/// `$connect` runs through the app's own sessions and authenticator (API Gateway forwards the
+/// browser's cookie on it), and the token endpoint issues one-time tokens to a logged-in user.
+@Suite struct LoginOnConnectTests {
+    struct DemoUser: SessionAuthenticatable {
+        let name: String
+        var sessionID: String { name }
+    }
+
+    struct DemoSessions: AsyncSessionAuthenticator {
+        typealias User = DemoUser
+        func authenticate(sessionID: String, for request: Request) async throws { request.auth.login(DemoUser(name: sessionID)) }
+    }
+
+    /// An app with memory sessions, `POST /login?name=…`, the chat-shaped controller, the token
+    /// endpoint; runs `body` with it and a fake API Gateway in front.
+    func withLoginApp(
+        configuration: GatewayConfiguration = GatewayConfiguration(secrets: ["s3cret"]),
+        _ body: (Application, FakeAPIGateway, WebSocketGateway) async throws -> Void
+    ) async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        try await withSQLiteApp(path: database.path) { app in
+            app.sessions.use(.memory)
+            let login: [any Middleware] = [app.sessions.middleware, DemoSessions()]
+            app.grouped(login).post("login") { request -> HTTPStatus in
+                guard let name = request.query[String.self, at: "name"] else { return .badRequest }
+                request.auth.login(DemoUser(name: name))
+                request.session.authenticate(DemoUser(name: name))
+                return .ok
+            }
+            let authentication = ConnectAuthentication(middleware: login) { request in
+                request.auth.get(DemoUser.self).map { AuthenticatedUser(id: $0.name, webSessionID: request.session.id?.string) }
+            }
+            let gateway = WebSocketGateway(
+                app: app, configuration: configuration, poster: RecordingPoster(), authentication: authentication)
+            try gateway.register(Anyone())
+            try gateway.serveConnectionTokens()
+            let apiID = try APIID("loginapi1")
+            try await gateway.registerGateway(GatewayRecord(apiID: apiID, stage: "dev", region: "us-east-1"))
+            let fake = try FakeAPIGateway(app: app, apiID: apiID, stage: "dev", secret: configuration.secrets.first)
+            try await body(app, fake, gateway)
+        }
+    }
+
+    struct Anyone: WebSocketController {
+        let routeKey = RouteKey.default
+        func handlers(_ handlers: inout HandlerRegistry) { handlers.onRaw("default") { _, _ in } }
+    }
+
+    /// A request to the app itself, as a browser would send it.
+    func browser(_ app: Application, _ path: String, headers: [(String, String)] = []) async throws -> GatewayResponse {
+        var fields = HTTPFields()
+        for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
+        let (route, query) = path.split(separator: "?", maxSplits: 1).map(String.init).splitFirst
+        return try await InProcessTransport(app: app).send(GatewayRequest(method: .post, path: route, query: query, headerFields: fields))
+    }
+
+    func cookie(_ response: GatewayResponse) throws -> String {
+        let setCookie = try #require(response.headerFields[.setCookie])
+        return String(setCookie.split(separator: ";")[0])
+    }
+
+    @Test func theLoginCookieOnConnectNamesTheUser() async throws {
+        try await withLoginApp { app, fake, gateway in
+            let login = try await browser(app, "/login?name=ada")
+            #expect(login.status == .ok)
+            let connection = try await fake.connect(headers: [.cookie: try cookie(login)])
+            #expect(connection.isAccepted)
+            #expect(try await gateway.dispatcher.store.session(connection.id)?.userID == "ada")
+            // Without the cookie, nobody.
+            let anonymous = try await fake.connect()
+            #expect(try await gateway.dispatcher.store.session(anonymous.id)?.userID == nil)
+        }
+    }
+
+    @Test func aLoggedInUserGetsATokenThatConnectsOnce() async throws {
+        try await withLoginApp { app, fake, gateway in
+            let cookie = try cookie(try await browser(app, "/login?name=bob"))
+            let answer = try await browser(app, "/ws/token", headers: [("Cookie", cookie), ("Sec-Fetch-Site", "same-origin")])
+            #expect(answer.status == .ok)
+            struct Issued: Decodable { let token: String; let expiresAt: Date }
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            let issued = try decoder.decode(Issued.self, from: Data(buffer: answer.body))
+            #expect(issued.expiresAt > Date() && issued.expiresAt < Date().addingTimeInterval(61))
+            let connection = try await fake.connect(query: ["ws_token": issued.token])
+            #expect(try await gateway.dispatcher.store.session(connection.id)?.userID == "bob")
+            #expect(try await fake.connect(query: ["ws_token": issued.token]).connectResponse.status == .unauthorized)
+        }
+    }
+
+    @Test func theTokenEndpointRefusesStrangersAndOtherSites() async throws {
+        var configuration = GatewayConfiguration(secrets: ["s3cret"])
+        configuration.allowedOrigins = ["chat.example.com"]
+        try await withLoginApp(configuration: configuration) { app, _, _ in
+            #expect(try await browser(app, "/ws/token").status == .unauthorized, "no login")
+            let cookie = try cookie(try await browser(app, "/login?name=ada"))
+            let crossSite = try await browser(app, "/ws/token", headers: [("Cookie", cookie), ("Sec-Fetch-Site", "cross-site")])
+            #expect(crossSite.status == .forbidden)
+            let foreign = try await browser(app, "/ws/token", headers: [("Cookie", cookie), ("Origin", "https://evil.example.net")])
+            #expect(foreign.status == .forbidden)
+            let own = try await browser(app, "/ws/token", headers: [("Cookie", cookie), ("Origin", "https://chat.example.com")])
+            #expect(own.status == .ok)
+            // Ten a minute per user, then 429.
+            for _ in 0..<9 { _ = try await browser(app, "/ws/token", headers: [("Cookie", cookie)]) }
+            #expect(try await browser(app, "/ws/token", headers: [("Cookie", cookie)]).status == .tooManyRequests)
+        }
+    }
+}
+
+extension Array where Element == String {
+    fileprivate var splitFirst: (String, String?) { (self[0], count > 1 ? self[1] : nil) }
+}
