@@ -18,10 +18,12 @@ struct Harness {
         configuration: GatewayConfiguration = GatewayConfiguration(secrets: ["s3cret"]),
         records: [GatewayRecord] = [GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1")],
         controllers: [any WebSocketController] = [EchoController()],
-        customPaths: [String?] = []
+        customPaths: [String?] = [],
+        permissions: (any PermissionSource)? = nil
     ) throws {
         dispatcher = GatewayDispatcher(
-            configuration: configuration, store: store, gateways: CachedGatewayDirectory(records), poster: poster
+            configuration: configuration, store: store, gateways: CachedGatewayDirectory(records), poster: poster,
+            permissions: permissions
         )
         for (index, controller) in controllers.enumerated() {
             _ = try dispatcher.register(controller, at: index < customPaths.count ? customPaths[index] : nil)

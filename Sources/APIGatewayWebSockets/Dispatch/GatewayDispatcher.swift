@@ -27,6 +27,8 @@ public final class GatewayDispatcher: Sendable {
     public let store: any ConnectionStore
     /// Tokens and rate-limit hits; the session store when it is one too (both built-in stores are).
     public let identity: (any IdentityStore)?
+    /// The app's permissions, for ``Requirement``s; `nil`: nobody holds any.
+    public let permissions: (any PermissionSource)?
     public let gateways: any GatewayDirectory
     public let messenger: Messenger
     public let logger: Logger
@@ -42,12 +44,14 @@ public final class GatewayDispatcher: Sendable {
         gateways: any GatewayDirectory,
         poster: any ConnectionPoster,
         identity: (any IdentityStore)? = nil,
+        permissions: (any PermissionSource)? = nil,
         logger: Logger = .disabled,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.configuration = configuration
         self.store = store
         self.identity = identity ?? (store as? any IdentityStore)
+        self.permissions = permissions
         self.gateways = gateways
         self.messenger = Messenger(store: store, poster: poster, logger: logger, now: now)
         self.logger = logger
@@ -226,8 +230,11 @@ public final class GatewayDispatcher: Sendable {
             // The hook's word, else the login's, else the token's.
             userID = user ?? request.authenticatedUser?.id ?? tokenUserID
         }
-        // 7. The user's connect rate, once the user is known.
+        // 7. The user's connect rate, once the user is known; then who may connect at all.
         if let limit = configuration.connectRateLimits.perUser, let userID { try await countConnect("user \(userID)", limit) }
+        if let requirement = endpoint.controller.controller.connectRequirement {
+            try await requirement.check(userID, source: permissions, what: "connecting")
+        }
         let date = now()
         let session = Session(
             connectionID: checked.connectionID, apiID: checked.gateway.apiID, stage: checked.gateway.stage,
@@ -278,6 +285,10 @@ public final class GatewayDispatcher: Sendable {
         switch endpoint.controller.handlers.select(for: request.body) {
         case .success(let chosen): (name, handler) = chosen
         case .failure(let selector): throw Refusal.noHandler(selector.handler ?? selector.action, route: endpoint.route.routeKey)
+        }
+        // 6. Who may send it: the controller's requirement, then the handler's.
+        for requirement in [endpoint.controller.controller.requirement, endpoint.controller.handlers.requirements[name]] {
+            try await requirement?.check(session.userID, source: permissions, what: "route \(endpoint.route.routeKey) handler \(name)")
         }
         let context = MessageContext(
             request: request, session: session, gateway: checked.gateway, routeKey: endpoint.route.routeKey,

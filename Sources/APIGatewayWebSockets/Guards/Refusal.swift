@@ -35,6 +35,8 @@ public struct Refusal: Error, Sendable, CustomStringConvertible {
         public static let rateLimited = Code("rate_limited")
         public static let invalidToken = Code("invalid_token")
         public static let tooManyTokens = Code("too_many_tokens")
+        public static let loginRequired = Code("login_required")
+        public static let permissionDenied = Code("permission_denied")
         public static let custom = Code("custom")
     }
 
@@ -126,6 +128,18 @@ extension Refusal {
         Refusal(
             code: .rateLimited, status: .tooManyRequests, reason: "Too many connections",
             detail: "\(key) is over \(limit.limit) connects in \(limit.window)")
+    }
+
+    static func loginRequired(_ what: String) -> Refusal {
+        Refusal(
+            code: .loginRequired, status: .unauthorized, reason: "Login required",
+            detail: "\(what) requires a user; the connection has none")
+    }
+
+    static func permissionDenied(_ what: String, userID: String, requirement: Requirement) -> Refusal {
+        Refusal(
+            code: .permissionDenied, status: .forbidden, reason: "Permission denied",
+            detail: "\(what) requires \(requirement); user \(userID.prefix(64)) does not meet it")
     }
 
     static let invalidToken = Refusal(

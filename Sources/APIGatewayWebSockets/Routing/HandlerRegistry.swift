@@ -13,17 +13,22 @@ public struct HandlerRegistry: Sendable {
     typealias Handler = @Sendable (ByteBuffer, MessageContext) async throws -> Void
 
     private(set) var handlers: [String: Handler] = [:]
+    /// What each handler requires beyond its controller, by name.
+    private(set) var requirements: [String: Requirement] = [:]
 
     public init() {}
 
     /// Registers `handler` under `name` for messages that decode as `Message`.
     ///
     /// A body that does not decode is refused with 400 naming the field; the handler is not called.
+    /// - Parameter requirement: who may send it, beyond the controller's ``WebSocketController/requirement``.
     public mutating func on<Message: Decodable & Sendable>(
         _ name: String,
         _ type: Message.Type = Message.self,
+        requires requirement: Requirement? = nil,
         _ handler: @escaping @Sendable (Message, MessageContext) async throws -> Void
     ) {
+        requirements[name] = requirement
         handlers[name] = { body, context in
             let message: Message
             do {
@@ -38,7 +43,11 @@ public struct HandlerRegistry: Sendable {
     }
 
     /// Registers `handler` under `name` for the raw body, JSON or not.
-    public mutating func onRaw(_ name: String, _ handler: @escaping @Sendable (ByteBuffer, MessageContext) async throws -> Void) {
+    public mutating func onRaw(
+        _ name: String, requires requirement: Requirement? = nil,
+        _ handler: @escaping @Sendable (ByteBuffer, MessageContext) async throws -> Void
+    ) {
+        requirements[name] = requirement
         handlers[name] = handler
     }
 

@@ -32,6 +32,12 @@ public protocol WebSocketController: Sendable {
     /// When set, only events from this API reach the controller; others are refused with 403.
     var pinnedAPI: APIID? { get }
 
+    /// Who may send this controller's messages; each handler may require more. `nil`: anyone.
+    var requirement: Requirement? { get }
+
+    /// Who may connect, checked on the `$default` controller once the user is known. `nil`: anyone.
+    var connectRequirement: Requirement? { get }
+
     /// Registers the controller's handlers. Called once, when the controller is registered.
     func handlers(_ handlers: inout HandlerRegistry)
 
@@ -45,6 +51,8 @@ public protocol WebSocketController: Sendable {
 
 extension WebSocketController {
     public var pinnedAPI: APIID? { nil }
+    public var requirement: Requirement? { nil }
+    public var connectRequirement: Requirement? { nil }
     public func connect(_ context: ConnectContext) async throws -> ConnectDecision { .accept }
     public func disconnect(_ context: DisconnectContext) async throws {}
 }

@@ -37,13 +37,16 @@ public final class WebSocketGateway: Sendable {
     ///   - store: where sessions live; the app's database by default.
     ///   - poster: how messages reach clients.
     ///   - provisioning: the integration hosts and two-way routes provisioning may create.
+    ///   - authentication: how `$connect` and the token endpoint find the app's logged-in user.
+    ///   - permissions: the app's permissions, for controllers' and handlers' requirements.
     public init(
         app: Application,
         configuration: GatewayConfiguration = GatewayConfiguration(),
         store: (any ConnectionStore)? = nil,
         poster: any ConnectionPoster,
         provisioning: ProvisioningOptions = ProvisioningOptions(),
-        authentication: ConnectAuthentication? = nil
+        authentication: ConnectAuthentication? = nil,
+        permissions: (any PermissionSource)? = nil
     ) {
         let database: @Sendable () -> any Database = { app.db }
         let directory = CachedGatewayDirectory {
@@ -61,6 +64,7 @@ public final class WebSocketGateway: Sendable {
             store: store ?? FluentConnectionStore(database: database),
             gateways: directory,
             poster: poster,
+            permissions: permissions,
             logger: app.logger
         )
         app.storage[Key.self] = self

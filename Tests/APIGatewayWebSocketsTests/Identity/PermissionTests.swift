@@ -1,0 +1,73 @@
+import APIGatewayWebSockets
+import APIGatewayWebSocketsTesting
+import Testing
+
+/// Controllers and handlers require a user or permissions; refused 401 without a user, 403
+/// without the permission; connects may require them too.
+@Suite struct PermissionTests {
+    /// ada is staff; bob holds `chat.announce`; cy holds nothing.
+    struct Roles: PermissionSource {
+        func user(_ userID: String, has permission: Permission) async throws -> Bool {
+            switch (userID, permission) {
+            case ("ada", .staff), ("bob", "chat.announce"): true
+            default: false
+            }
+        }
+    }
+
+    struct Guarded: WebSocketController {
+        var routeKey = RouteKey.default
+        var requirement: Requirement? = nil
+        var connectRequirement: Requirement? = nil
+        func connect(_ context: ConnectContext) async throws -> ConnectDecision { .accept(userID: context.queryParameter("user")) }
+        func handlers(_ handlers: inout HandlerRegistry) {
+            handlers.onRaw("default") { _, context in try await context.reply(["ok": "default"]) }
+            handlers.onRaw("members", requires: .authenticated) { _, context in try await context.reply(["ok": "members"]) }
+            handlers.onRaw("staff", requires: .permission(.staff)) { _, context in try await context.reply(["ok": "staff"]) }
+            handlers.onRaw("announce", requires: .any(.permission(.staff), .permission("chat.announce"))) { _, context in
+                try await context.reply(["ok": "announce"])
+            }
+            handlers.onRaw("both", requires: .all(.permission(.staff), .permission("chat.announce"))) { _, context in
+                try await context.reply(["ok": "both"])
+            }
+        }
+    }
+
+    func statuses(_ harness: Harness, user: String?, handlers: [String]) async throws -> [Int] {
+        let connection = try await harness.connected(query: user.map { ["user": $0] } ?? [:])
+        var statuses: [Int] = []
+        for handler in handlers { statuses.append(try await connection.send(#"{"handler":"\#(handler)"}"#).status.code) }
+        return statuses
+    }
+
+    @Test func handlersRequireAUserOrPermissions() async throws {
+        let harness = try Harness(controllers: [Guarded()], permissions: Roles())
+        let handlers = ["default", "members", "staff", "announce", "both"]
+        #expect(try await statuses(harness, user: nil, handlers: handlers) == [200, 401, 401, 401, 401])
+        #expect(try await statuses(harness, user: "cy", handlers: handlers) == [200, 200, 403, 403, 403])
+        #expect(try await statuses(harness, user: "ada", handlers: handlers) == [200, 200, 200, 200, 403])
+        #expect(try await statuses(harness, user: "bob", handlers: handlers) == [200, 200, 403, 200, 403])
+        let cy = try await harness.connected(query: ["user": "cy"])
+        harness.poster.reset()
+        let refused = try await cy.send(#"{"handler":"staff"}"#)
+        #expect(refused.reason == "Permission denied" && harness.poster.posts.isEmpty, "the handler did not run")
+    }
+
+    @Test func aControllersRequirementCoversEveryHandler() async throws {
+        let harness = try Harness(controllers: [Guarded(requirement: .authenticated)], permissions: Roles())
+        #expect(try await statuses(harness, user: nil, handlers: ["default"]) == [401])
+        #expect(try await statuses(harness, user: "cy", handlers: ["default", "staff"]) == [200, 403])
+    }
+
+    @Test func connectsCanRequireThemToo() async throws {
+        let harness = try Harness(controllers: [Guarded(connectRequirement: .permission(.staff))], permissions: Roles())
+        #expect(try await harness.gateway.connect().connectResponse.status == .unauthorized)
+        #expect(try await harness.gateway.connect(query: ["user": "cy"]).connectResponse.status == .forbidden)
+        #expect(try await harness.gateway.connect(query: ["user": "ada"]).isAccepted)
+    }
+
+    @Test func withoutAPermissionSourceNobodyHoldsAPermission() async throws {
+        let harness = try Harness(controllers: [Guarded()])
+        #expect(try await statuses(harness, user: "ada", handlers: ["members", "staff"]) == [200, 403])
+    }
+}
