@@ -158,6 +158,22 @@ public enum ConnectionStoreConformance {
             try expect(try await store.session(id(3))?.updatedAt == t0.addingTimeInterval(-7900), "a disconnected one is untouched")
             try expect(try await store.touch(id(0), apiID: api, at: t0) == nil, "a swept session is not live")
         },
+        Check(name: "a web session's connected sessions are found by its hash, on any API") { store in
+            var mine = session(0)
+            mine.webSessionHash = "login-a"
+            var other = session(1, api: otherAPI)
+            other.webSessionHash = "login-a"
+            var foreign = session(2)
+            foreign.webSessionHash = "login-b"
+            var gone = session(3)
+            gone.webSessionHash = "login-a"
+            for one in [mine, other, foreign, gone] { _ = try await store.connect(one) }
+            _ = try await store.disconnect(id(3), apiID: api, at: t0)
+            let found = try await store.connectedSessions(webSessionHash: "login-a")
+            try expect(found.map(\.connectionID) == [id(0), id(1)], "the connected sessions of login-a: \(found.map(\.connectionID))")
+            try expect(found.first?.webSessionHash == "login-a", "the hash is recorded")
+            try expect(try await store.connectedSessions(webSessionHash: "nobody").isEmpty, "an unknown login has none")
+        },
         Check(name: "purge deletes only old disconnected sessions") { store in
             for n in 0..<4 { _ = try await store.connect(session(n)) }
             _ = try await store.disconnect(id(0), apiID: api, at: t0.addingTimeInterval(-100))

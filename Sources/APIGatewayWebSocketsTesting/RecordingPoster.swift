@@ -27,6 +27,7 @@ public final class RecordingPoster: ConnectionPoster {
         var posts: [Post] = []
         var gone: Set<ConnectionID> = []
         var failures: [ConnectionID: any Error] = [:]
+        var closed: [ConnectionID] = []
     }
 
     private let state = Mutex(State())
@@ -41,6 +42,18 @@ public final class RecordingPoster: ConnectionPoster {
             return .sent
         }
     }
+
+    public func close(_ connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
+        try state.withLock { state in
+            if let failure = state.failures[connection] { throw failure }
+            guard state.gone.insert(connection).inserted else { return .gone }
+            state.closed.append(connection)
+            return .sent
+        }
+    }
+
+    /// The connections closed, in order; a closed connection is gone from then on.
+    public var closed: [ConnectionID] { state.withLock { $0.closed } }
 
     /// Every post, in the order they were made.
     public var posts: [Post] { state.withLock { $0.posts } }

@@ -150,6 +150,23 @@ public final class GatewayDispatcher: Sendable {
         return response
     }
 
+    // MARK: Logins
+
+    /// Closes every connection that came from the web session `webSessionID` (call it when that
+    /// login logs out): each is closed through `@connections` DELETE and marked disconnected at
+    /// once. Returns how many were closed (gone ones included).
+    @discardableResult
+    public func closeConnections(ofWebSession webSessionID: String) async throws -> Int {
+        let sessions = try await store.connectedSessions(webSessionHash: ConnectionTokens.hash(webSessionID))
+        for session in sessions {
+            guard let gateway = try await gateways.gateway(session.apiID) else { continue }
+            _ = try await messenger.poster.close(session.connectionID, on: gateway)
+            _ = try await store.markGone([session.connectionID], apiID: session.apiID, at: now())
+        }
+        logger.debug("closed a logged-out login's connections", metadata: ["apigw.closed": "\(sessions.count)"])
+        return sessions.count
+    }
+
     // MARK: Guards
 
     private struct Checked {
@@ -211,11 +228,13 @@ public final class GatewayDispatcher: Sendable {
         }
         // 6. A one-time token, when the client brings one: consumed, or the connect is refused.
         var tokenUserID: String?
+        var tokenWebSessionHash: String?
         if let raw = request.queryParameter(configuration.tokenParameter) {
             guard let identity, let token = try await identity.consumeToken(hash: ConnectionTokens.hash(raw), at: now()) else {
                 throw Refusal.invalidToken
             }
             tokenUserID = token.userID
+            tokenWebSessionHash = token.sessionHash
         }
         let context = ConnectContext(
             request: request, connectionID: checked.connectionID, gateway: checked.gateway, requestedChannel: channel,
@@ -236,9 +255,11 @@ public final class GatewayDispatcher: Sendable {
             try await requirement.check(userID, source: permissions, what: "connecting")
         }
         let date = now()
+        // The login the connection came from: the authenticated web session, else the token's.
+        let webSessionHash = request.authenticatedUser?.webSessionID.map(ConnectionTokens.hash) ?? tokenWebSessionHash
         let session = Session(
             connectionID: checked.connectionID, apiID: checked.gateway.apiID, stage: checked.gateway.stage,
-            channel: channel, userID: userID, createdAt: date
+            channel: channel, userID: userID, webSessionHash: webSessionHash, createdAt: date
         )
         let outcome = try await store.connect(session)
         if outcome == .alreadyClosed { throw Refusal.connectionClosed(checked.connectionID) }

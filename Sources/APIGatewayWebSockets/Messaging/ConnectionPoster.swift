@@ -18,4 +18,8 @@ public protocol ConnectionPoster: Sendable {
     /// - Returns: ``PostResult/sent`` or ``PostResult/gone``.
     /// - Throws: any other failure (throttling, network, signing) after the poster's own retries.
     func post(_ payload: Payload, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult
+
+    /// Closes `connection` (`DELETE @connections/{id}`; API Gateway then sends `$disconnect`).
+    /// - Returns: ``PostResult/sent`` when closed, ``PostResult/gone`` when it was already gone.
+    func close(_ connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult
 }

@@ -19,4 +19,9 @@ public struct LoggingPoster: ConnectionPoster {
         )
         return .sent
     }
+
+    public func close(_ connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
+        logger.info("close connection (not done: LoggingPoster)", metadata: ["apigw.connection.id": "\(connection)"])
+        return .sent
+    }
 }

@@ -17,4 +17,13 @@ extension ManagementClient: ConnectionPoster {
             return .gone
         }
     }
+
+    public func close(_ connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
+        do {
+            try await deleteConnection(connection.rawValue, endpoint: gateway.connectionsEndpoint, region: gateway.region)
+            return .sent
+        } catch let error as AWSError where error.isGone {
+            return .gone
+        }
+    }
 }

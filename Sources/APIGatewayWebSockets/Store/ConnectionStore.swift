@@ -36,6 +36,9 @@ public protocol ConnectionStore: Sendable {
     /// Marks these connections disconnected in one statement. Returns how many were connected.
     func markGone(_ ids: [ConnectionID], apiID: APIID, at date: Date) async throws -> Int
 
+    /// The connected sessions, on any API, that came from the web session with this hash.
+    func connectedSessions(webSessionHash: String) async throws -> [Session]
+
     /// Marks disconnected every connected session created before `date`, on any API, setting
     /// `updatedAt` to `now`. Returns how many it marked. API Gateway closes every connection within
     /// its maximum duration (``Session/maximumConnectionDuration``), so a session older than that

@@ -20,6 +20,7 @@ public final class InMemoryConnectionStore: ConnectionStore {
             guard existing.connected, existing.apiID == session.apiID else { return .alreadyClosed }
             existing.channel = session.channel
             existing.userID = session.userID
+            existing.webSessionHash = session.webSessionHash
             existing.updatedAt = session.updatedAt
             sessions[session.connectionID] = existing
             return .retried
@@ -89,6 +90,12 @@ public final class InMemoryConnectionStore: ConnectionStore {
                 count += 1
             }
             return count
+        }
+    }
+
+    public func connectedSessions(webSessionHash: String) async throws -> [Session] {
+        sessions.withLock {
+            $0.values.filter { $0.connected && $0.webSessionHash == webSessionHash }.sorted { $0.connectionID < $1.connectionID }
         }
     }
 

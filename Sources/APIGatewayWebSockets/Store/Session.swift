@@ -9,6 +9,9 @@ public struct Session: Sendable, Hashable {
     public var channel: ChannelName?
     /// The application's id of the signed-in user, when known.
     public var userID: String?
+    /// The SHA-256 of the web session (the login) the connection came from, when known: logging
+    /// out closes its connections.
+    public var webSessionHash: String?
     /// `false` once `$disconnect` arrived or a post found the connection gone.
     public var connected: Bool
     /// Messages received on this connection.
@@ -26,6 +29,7 @@ public struct Session: Sendable, Hashable {
         stage: String,
         channel: ChannelName? = nil,
         userID: String? = nil,
+        webSessionHash: String? = nil,
         connected: Bool = true,
         requestCount: Int = 0,
         createdAt: Date,
@@ -36,6 +40,7 @@ public struct Session: Sendable, Hashable {
         self.stage = stage
         self.channel = channel
         self.userID = userID
+        self.webSessionHash = webSessionHash
         self.connected = connected
         self.requestCount = requestCount
         self.createdAt = createdAt

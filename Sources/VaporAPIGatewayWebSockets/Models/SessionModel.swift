@@ -15,6 +15,7 @@ public final class SessionModel: Model, @unchecked Sendable {  // Fluent models 
     @Field(key: "stage") public var stage: String
     @OptionalField(key: "channel") public var channel: String?
     @OptionalField(key: "user_id") public var userID: String?
+    @OptionalField(key: "web_session_hash") public var webSessionHash: String?
     @Field(key: "connected") public var connected: Bool
     @Field(key: "request_count") public var requestCount: Int
     @Field(key: "created_at") public var createdAtMilliseconds: Int64
@@ -26,7 +27,8 @@ public final class SessionModel: Model, @unchecked Sendable {  // Fluent models 
     /// - Throws: ``IdentifierError`` when a stored id or channel is not valid.
     public func session() throws -> Session {
         try Session(
-            stored: id ?? "", apiID: apiID, stage: stage, channel: channel, userID: userID, connected: connected,
+            stored: id ?? "", apiID: apiID, stage: stage, channel: channel, userID: userID, webSessionHash: webSessionHash,
+            connected: connected,
             requestCount: requestCount, createdAt: createdAtMilliseconds, updatedAt: updatedAtMilliseconds)
     }
 }
@@ -36,12 +38,14 @@ extension Session {
     /// model, or a raw statement): ids and channel validated, times from milliseconds.
     /// - Throws: ``IdentifierError`` when a stored id or channel is not valid.
     init(
-        stored connectionID: String, apiID: String, stage: String, channel: String?, userID: String?, connected: Bool,
+        stored connectionID: String, apiID: String, stage: String, channel: String?, userID: String?, webSessionHash: String?,
+        connected: Bool,
         requestCount: Int, createdAt: Int64, updatedAt: Int64
     ) throws {
         self.init(
             connectionID: try ConnectionID(connectionID), apiID: try APIID(apiID), stage: stage,
-            channel: try channel.map { try ChannelName($0) }, userID: userID, connected: connected, requestCount: requestCount,
+            channel: try channel.map { try ChannelName($0) }, userID: userID, webSessionHash: webSessionHash, connected: connected,
+            requestCount: requestCount,
             createdAt: Date(milliseconds: createdAt), updatedAt: Date(milliseconds: updatedAt))
     }
 }

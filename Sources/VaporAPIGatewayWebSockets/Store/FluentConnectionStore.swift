@@ -45,7 +45,8 @@ public struct FluentConnectionStore: ConnectionStore {
     }
 
     private static let table = SessionModel.schema
-    private static let columns = "connection_id, api_id, stage, channel, user_id, connected, request_count, created_at, updated_at"
+    private static let columns =
+        "connection_id, api_id, stage, channel, user_id, web_session_hash, connected, request_count, created_at, updated_at"
 
     public func connect(_ session: Session) async throws -> ConnectOutcome {
         let sql = try self.sql
@@ -53,7 +54,7 @@ public struct FluentConnectionStore: ConnectionStore {
             """
             INSERT INTO \(ident: Self.table) (\(unsafeRaw: Self.columns))
             VALUES (\(bind: session.connectionID.rawValue), \(bind: session.apiID.rawValue), \(bind: session.stage),
-                    \(bind: session.channel?.rawValue), \(bind: session.userID), \(bind: session.connected),
+                    \(bind: session.channel?.rawValue), \(bind: session.userID), \(bind: session.webSessionHash), \(bind: session.connected),
                     \(bind: session.requestCount), \(bind: session.createdAt.milliseconds), \(bind: session.updatedAt.milliseconds))
             ON CONFLICT (connection_id) DO NOTHING
             RETURNING connection_id
@@ -63,7 +64,8 @@ public struct FluentConnectionStore: ConnectionStore {
         let retried = try await sql.raw(
             """
             UPDATE \(ident: Self.table)
-            SET channel = \(bind: session.channel?.rawValue), user_id = \(bind: session.userID), updated_at = \(bind: session.updatedAt.milliseconds)
+            SET channel = \(bind: session.channel?.rawValue), user_id = \(bind: session.userID),
+                web_session_hash = \(bind: session.webSessionHash), updated_at = \(bind: session.updatedAt.milliseconds)
             WHERE connection_id = \(bind: session.connectionID.rawValue) AND api_id = \(bind: session.apiID.rawValue) AND connected = \(bind: true)
             RETURNING connection_id
             """
@@ -174,6 +176,15 @@ public struct FluentConnectionStore: ConnectionStore {
         return marked
     }
 
+    public func connectedSessions(webSessionHash: String) async throws -> [Session] {
+        try await sql.raw(
+            """
+            SELECT \(unsafeRaw: Self.columns) FROM \(ident: Self.table)
+            WHERE web_session_hash = \(bind: webSessionHash) AND connected = \(bind: true) ORDER BY connection_id
+            """
+        ).all().map(Self.session(from:))
+    }
+
     public func disconnectSessions(createdBefore date: Date, at now: Date) async throws -> Int {
         try await sql.raw(
             """
@@ -197,7 +208,9 @@ public struct FluentConnectionStore: ConnectionStore {
         try Session(
             stored: try row.decode(column: "connection_id", as: String.self), apiID: try row.decode(column: "api_id", as: String.self),
             stage: try row.decode(column: "stage", as: String.self), channel: try row.decode(column: "channel", as: String?.self),
-            userID: try row.decode(column: "user_id", as: String?.self), connected: try row.decode(column: "connected", as: Bool.self),
+            userID: try row.decode(column: "user_id", as: String?.self),
+            webSessionHash: try row.decode(column: "web_session_hash", as: String?.self),
+            connected: try row.decode(column: "connected", as: Bool.self),
             requestCount: try row.decode(column: "request_count", as: Int.self),
             createdAt: try row.decode(column: "created_at", as: Int64.self), updatedAt: try row.decode(column: "updated_at", as: Int64.self)
         )

@@ -73,4 +73,22 @@ import Testing
         _ = try await harness.connected(query: ["user": "bob"])
         _ = try await harness.connected()  // no user, no per-user limit
     }
+
+    @Test func loggingOutClosesThatLoginsConnectionsOnly() async throws {
+        let harness = try Harness()
+        let tokens = ConnectionTokens(store: harness.store)
+        var mine: [ConnectionID] = []
+        for _ in 0..<2 {
+            let issued = try await tokens.issue(userID: "ada", webSessionID: "login-1")
+            mine.append(try await harness.connected(query: ["ws_token": issued.token]).id)
+        }
+        let elsewhere = try await harness.connected(query: [
+            "ws_token": try await tokens.issue(userID: "ada", webSessionID: "login-2").token
+        ])
+        #expect(try await harness.dispatcher.closeConnections(ofWebSession: "login-1") == 2)
+        #expect(Set(harness.poster.closed) == Set(mine), "closed through @connections DELETE")
+        for id in mine { #expect(try await harness.store.session(id)?.connected == false, "marked at once") }
+        #expect(try await harness.store.session(elsewhere.id)?.connected == true, "another login of the same user stays")
+        #expect(try await harness.dispatcher.closeConnections(ofWebSession: "login-1") == 0)
+    }
 }

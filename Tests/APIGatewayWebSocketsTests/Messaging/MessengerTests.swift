@@ -130,4 +130,6 @@ private final class SlowPoster: ConnectionPoster {
         inFlight.wrappingSubtract(1, ordering: .relaxed)
         return .sent
     }
+
+    func close(_ connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult { .sent }
 }

@@ -43,6 +43,12 @@ import VaporAPIGatewayWebSocketsTesting
             }
             let gateway = WebSocketGateway(
                 app: app, configuration: configuration, poster: RecordingPoster(), authentication: authentication)
+            // Logging out closes the login's connections, then ends the web session.
+            app.grouped(login).post("logout") { request async throws -> HTTPStatus in
+                if let session = request.session.id?.string { try await gateway.dispatcher.closeConnections(ofWebSession: session) }
+                request.session.destroy()
+                return .ok
+            }
             try gateway.register(Anyone())
             try gateway.serveConnectionTokens()
             let apiID = try APIID("loginapi1")
@@ -80,6 +86,23 @@ import VaporAPIGatewayWebSocketsTesting
             // Without the cookie, nobody.
             let anonymous = try await fake.connect()
             #expect(try await gateway.dispatcher.store.session(anonymous.id)?.userID == nil)
+        }
+    }
+
+    @Test func loggingOutClosesTheLoginsConnections() async throws {
+        try await withLoginApp { app, fake, gateway in
+            let cookie = try cookie(try await browser(app, "/login?name=ada"))
+            let byCookie = try await fake.connect(headers: [.cookie: cookie])
+            let issued = try await browser(app, "/ws/token", headers: [("Cookie", cookie)])
+            struct Issued: Decodable { let token: String }
+            let token = try JSONDecoder().decode(Issued.self, from: Data(buffer: issued.body)).token
+            let byToken = try await fake.connect(query: ["ws_token": token])
+            let other = try await fake.connect(headers: [.cookie: try self.cookie(try await browser(app, "/login?name=bob"))])
+            let logout = try await browser(app, "/logout", headers: [("Cookie", cookie)])
+            #expect(logout.status == .ok, "\(logout.status) \(String(buffer: logout.body))")
+            let poster = try #require(gateway.dispatcher.messenger.poster as? RecordingPoster)
+            #expect(Set(poster.closed) == [byCookie.id, byToken.id], "the cookie's and the token's connections, not bob's")
+            #expect(try await gateway.dispatcher.store.session(other.id)?.connected == true)
         }
     }
 
