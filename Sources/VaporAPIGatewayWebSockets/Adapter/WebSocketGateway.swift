@@ -70,6 +70,7 @@ public final class WebSocketGateway: Sendable {
         app.storage[Key.self] = self
         app.asyncCommands.use(GatewayCommands(), as: "gateway")
         app.asyncCommands.use(SessionsCommands(), as: "sessions")
+        app.asyncCommands.use(CleanupCommand(), as: "cleanup")
     }
 
     /// Every route key with the path it is served at, in registration order.

@@ -80,6 +80,7 @@ extension CommandContext {
 public struct GatewayCommandError: Error, Sendable, CustomStringConvertible {
     private enum Kind: Sendable {
         case noWebSocketGateway
+        case noIdentityStore
         case missing(option: String, command: String, why: String?)
         case unknownFormat(String, command: String, allowed: [String])
         case badTag(String)
@@ -89,6 +90,8 @@ public struct GatewayCommandError: Error, Sendable, CustomStringConvertible {
     private let kind: Kind
 
     static func noWebSocketGateway() -> Self { Self(kind: .noWebSocketGateway) }
+
+    static func noIdentityStore() -> Self { Self(kind: .noIdentityStore) }
 
     static func missing(_ option: String, for command: String, _ why: String? = nil) -> Self {
         Self(kind: .missing(option: option, command: command, why: why))
@@ -105,6 +108,7 @@ public struct GatewayCommandError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch kind {
         case .noWebSocketGateway: "the app has no WebSocketGateway: create one before running `gateway` or `sessions`"
+        case .noIdentityStore: "the gateway's store keeps no tokens or rate-limit hits (it is not an IdentityStore)"
         case .missing(let option, let command, let why): "\(command) needs \(option)" + (why.map { ": \($0)" } ?? "")
         case .unknownFormat(let format, let command, let allowed):
             "unknown --format \(format) for \(command): \(allowed.joined(separator: ", "))"

@@ -55,7 +55,9 @@ public struct ChatSettings: Sendable {
                 apiID: try Environment.get("CHAT_API_ID").map { try APIID($0) } ?? defaults.gateway.apiID,
                 stage: Environment.get("CHAT_STAGE") ?? defaults.gateway.stage,
                 region: Environment.get("CHAT_REGION") ?? defaults.gateway.region,
-                managementEndpoint: try Environment.get("CHAT_MANAGEMENT_ENDPOINT").map { $0.isEmpty ? nil : try ManagementEndpoint(url: $0) }
+                managementEndpoint: try Environment.get("CHAT_MANAGEMENT_ENDPOINT").map {
+                    $0.isEmpty ? nil : try ManagementEndpoint(url: $0)
+                }
                     ?? defaults.gateway.managementEndpoint
             ),
             secret: Environment.get("WS_GATEWAY_SECRET") ?? defaults.secret,
@@ -75,6 +77,7 @@ public func configureChat(_ app: Application, settings: ChatSettings, poster: (a
 {
     app.databases.use(.sqlite(.file(settings.databasePath), sqlLogLevel: .trace), as: .sqlite)
     app.migrations.add(CreateWebSocketTables())
+    app.migrations.add(CreateIdentityTables())
     try await app.autoMigrate()
     try await useWriteAheadLog(app)
 

@@ -1,0 +1,30 @@
+import APIGatewayWebSockets
+import APIGatewayWebSocketsTesting
+import Foundation
+import Testing
+import Vapor
+import VaporAPIGatewayWebSockets
+import VaporAPIGatewayWebSocketsTesting
+
+/// `cleanup` deletes expired tokens and old rate-limit hits, and keeps the rest.
+@Suite struct CleanupCommandTests {
+    @Test func cleanupDeletesWhatNoLongerCounts() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        try await withChatApp(path: database.path, poster: RecordingPoster()) { app, gateway in
+            let identity = try #require(gateway.dispatcher.identity)
+            let now = Date()
+            let tokens = ConnectionTokens(store: identity)
+            _ = try await tokens.issue(userID: "ada", webSessionID: "w", now: now.addingTimeInterval(-120))  // expired
+            let live = try await tokens.issue(userID: "ada", webSessionID: "w", now: now)
+            _ = try await identity.hit("connect address 1", at: now.addingTimeInterval(-7200), window: .seconds(60), limit: 5)
+            _ = try await identity.hit("connect address 1", at: now, window: .seconds(60), limit: 5)
+            let console = RecordingConsole()
+            var context = CommandContext(console: console, input: CommandInput(arguments: ["App", "cleanup"]))
+            context.application = app
+            try await console.run(AsyncCommands(commands: ["cleanup": app.asyncCommands.commands["cleanup"]!]).group(), with: context)
+            #expect(console.text == "Deleted 1 expired token(s) and 1 rate-limit hit(s) older than 3600 s.\n")
+            #expect(try await identity.consumeToken(hash: ConnectionTokens.hash(live.token), at: now) != nil, "a live token is kept")
+        }
+    }
+}
