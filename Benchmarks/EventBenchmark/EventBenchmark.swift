@@ -77,6 +77,7 @@ struct EventBenchmark {
             // The same app with sessions in process memory: the HTTP and dispatch cost alone.
             app.databases.use(.sqlite(.file(databaseFile)), as: .sqlite)
             app.migrations.add(CreateWebSocketTables())
+            app.migrations.add(CreateIdentityTables())
             try await app.autoMigrate()
             gateway = WebSocketGateway(
                 app: app, configuration: GatewayConfiguration(secrets: [settings.secret]), store: InMemoryConnectionStore(), poster: poster)

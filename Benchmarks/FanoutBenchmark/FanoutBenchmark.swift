@@ -62,6 +62,7 @@ struct FanoutBenchmark {
         app.logger.logLevel = .error
         app.databases.use(.sqlite(.file(file)), as: .sqlite)
         app.migrations.add(CreateWebSocketTables())
+        app.migrations.add(CreateIdentityTables())
         try await app.autoMigrate()
         let loop = app.eventLoopGroup.next()
         let database: @Sendable () -> any Database = { app.databases.database(.sqlite, logger: app.logger, on: loop)! }
@@ -92,7 +93,8 @@ struct FanoutBenchmark {
         )
         let store = FluentConnectionStore(database: database)
         let messenger = Messenger(store: store, poster: client, pageSize: 1000, maxConcurrentPosts: concurrency)
-        let gateway = GatewayRecord(apiID: apiID, stage: "bench", region: "us-east-1", managementEndpoint: try ManagementEndpoint(url: sinkURL))
+        let gateway = GatewayRecord(
+            apiID: apiID, stage: "bench", region: "us-east-1", managementEndpoint: try ManagementEndpoint(url: sinkURL))
         let payload = try Payload(json: ["type": "broadcast", "text": "hello, everyone"])
 
         let started = ContinuousClock.now

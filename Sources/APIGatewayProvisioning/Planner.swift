@@ -49,7 +49,14 @@ public enum Planner {
                 if let index = orphans.firstIndex(where: { $0.integrationUri == route.integrationURI }),
                     let id = orphans[index].integrationId
                 {
-                    orphans.remove(at: index)
+                    let orphan = orphans.remove(at: index)
+                    if (orphan.requestParameters ?? [:]) != route.requestParameters {
+                        // Left with other parameters (the secret has rotated since): brought up to date first.
+                        steps.append(
+                            PlanStep(
+                                action: .updateIntegration(routeKey: route.routeKey, integrationId: id),
+                                summary: "~ \(route.routeKey): integration → POST \(route.integrationURI) (request parameters changed)"))
+                    }
                     steps += createSteps(route, reusing: id)
                 } else {
                     steps += createSteps(route)

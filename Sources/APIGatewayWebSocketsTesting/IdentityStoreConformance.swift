@@ -32,9 +32,11 @@ public enum IdentityStoreConformance {
     public static let checks: [Check] = [
         Check(name: "a token is consumed once, and only before it expires") { store in
             try await store.issue(token(1))
+            try expect(try await store.token(hash: token(1).hash, at: t0) == token(1), "a look does not use it")
             let consumed = try await store.consumeToken(hash: token(1).hash, at: t0.addingTimeInterval(10))
             try expect(consumed == token(1), "the token comes back whole: \(String(describing: consumed))")
             try expect(try await store.consumeToken(hash: token(1).hash, at: t0.addingTimeInterval(11)) == nil, "never twice")
+            try expect(try await store.token(hash: token(1).hash, at: t0.addingTimeInterval(11)) == nil, "a used one is not found")
             try await store.issue(token(2))
             try expect(try await store.consumeToken(hash: token(2).hash, at: t0.addingTimeInterval(60)) == nil, "not at its expiry")
             try expect(try await store.consumeToken(hash: String(format: "%064x", 99), at: t0) == nil, "an unknown hash is nothing")

@@ -76,6 +76,19 @@ import Testing
         #expect(plan.steps.map(\.action) == [.createRoute(routeKey: .default, integrationId: "i1"), .deploy])
     }
 
+    // A stopped apply's integration was reused if its URI matched, whatever its parameters: after
+    // a secret rotation it kept sending the old secret and every event was refused.
+    @Test func aReusedIntegrationWithOldParametersIsUpdated() throws {
+        var existing = applied(desired)
+        existing.routes.removeAll { $0.routeKey == "$default" }
+        existing.integrations[1].requestParameters?["integration.request.header.X-Ws-Gateway-Secret"] = "'old-secret'"
+        let plan = try Planner.plan(desired, existing: existing)
+        #expect(
+            plan.steps.map(\.action) == [
+                .updateIntegration(routeKey: .default, integrationId: "i1"), .createRoute(routeKey: .default, integrationId: "i1"), .deploy,
+            ])
+    }
+
     @Test func aMovedBackendUpdatesIntegrationsInPlaceAndAForgottenRouteIsDeleted() throws {
         var existing = applied(desired)
         existing.integrations[0].integrationUri = "https://old.example.com/ws/connect"

@@ -28,6 +28,7 @@ import VaporAPIGatewayWebSocketsTesting
         let app = try await Application.make(.testing)
         app.databases.use(.sqlite(.file(database)), as: .sqlite)
         app.migrations.add(CreateWebSocketTables())
+        app.migrations.add(CreateIdentityTables())
         try await app.autoMigrate()
         let http = ManagementClient.makeHTTPClient()
         let poster = ManagementClient(httpClient: http, credentials: StaticCredentialProvider(credential))

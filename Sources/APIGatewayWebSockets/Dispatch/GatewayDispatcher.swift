@@ -153,18 +153,30 @@ public final class GatewayDispatcher: Sendable {
     // MARK: Logins
 
     /// Closes every connection that came from the web session `webSessionID` (call it when that
-    /// login logs out): each is closed through `@connections` DELETE and marked disconnected at
-    /// once. Returns how many were closed (gone ones included).
+    /// login logs out) through `@connections` DELETE; API Gateway then sends each `$disconnect`,
+    /// which marks the session and runs the disconnect hook as for any close. A connection already
+    /// gone is marked here, since no `$disconnect` will come. One failed close does not stop the
+    /// others. Returns how many were closed.
     @discardableResult
     public func closeConnections(ofWebSession webSessionID: String) async throws -> Int {
+        guard !webSessionID.isEmpty else { return 0 }
         let sessions = try await store.connectedSessions(webSessionHash: ConnectionTokens.hash(webSessionID))
+        var closed = 0
         for session in sessions {
             guard let gateway = try await gateways.gateway(session.apiID) else { continue }
-            _ = try await messenger.poster.close(session.connectionID, on: gateway)
-            _ = try await store.markGone([session.connectionID], apiID: session.apiID, at: now())
+            do {
+                if try await messenger.poster.close(session.connectionID, on: gateway) == .gone {
+                    _ = try await store.markGone([session.connectionID], apiID: session.apiID, at: now())
+                }
+                closed += 1
+            } catch {
+                logger.warning(
+                    "could not close a logged-out login's connection",
+                    metadata: ["apigw.connection.id": "\(session.connectionID)", "apigw.error": "\(error)"])
+            }
         }
-        logger.debug("closed a logged-out login's connections", metadata: ["apigw.closed": "\(sessions.count)"])
-        return sessions.count
+        logger.debug("closed a logged-out login's connections", metadata: ["apigw.closed": "\(closed)"])
+        return closed
     }
 
     // MARK: Guards
@@ -226,15 +238,15 @@ public final class GatewayDispatcher: Sendable {
         if let requested = request.queryParameter("channel") {
             do { channel = try ChannelName(requested) } catch let error as IdentifierError { throw Refusal.invalidChannel(error) }
         }
-        // 6. A one-time token, when the client brings one: consumed, or the connect is refused.
+        // 6. A one-time token, when the client brings one: looked at here, used only once every
+        // other check has passed (a refused connect does not spend it), refused if unknown.
+        let tokenHash = request.queryParameter(configuration.tokenParameter).map(ConnectionTokens.hash)
         var tokenUserID: String?
         var tokenWebSessionHash: String?
-        if let raw = request.queryParameter(configuration.tokenParameter) {
-            guard let identity, let token = try await identity.consumeToken(hash: ConnectionTokens.hash(raw), at: now()) else {
-                throw Refusal.invalidToken
-            }
+        if let tokenHash {
+            guard let identity, let token = try await identity.token(hash: tokenHash, at: now()) else { throw Refusal.invalidToken }
             tokenUserID = token.userID
-            tokenWebSessionHash = token.sessionHash
+            tokenWebSessionHash = token.sessionHash.isEmpty ? nil : token.sessionHash
         }
         let context = ConnectContext(
             request: request, connectionID: checked.connectionID, gateway: checked.gateway, requestedChannel: channel,
@@ -261,6 +273,8 @@ public final class GatewayDispatcher: Sendable {
             connectionID: checked.connectionID, apiID: checked.gateway.apiID, stage: checked.gateway.stage,
             channel: channel, userID: userID, webSessionHash: webSessionHash, createdAt: date
         )
+        // The token is used now, in one statement: of concurrent connects with it, one gets here.
+        if let tokenHash, try await identity?.consumeToken(hash: tokenHash, at: date) == nil { throw Refusal.invalidToken }
         let outcome = try await store.connect(session)
         if outcome == .alreadyClosed { throw Refusal.connectionClosed(checked.connectionID) }
         logger.debug(outcome == .retried ? "connect retried" : "connected", metadata: ["apigw.channel": "\(channel?.rawValue ?? "")"])

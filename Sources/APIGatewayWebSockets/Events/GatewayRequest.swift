@@ -53,11 +53,12 @@ public struct GatewayRequest: Sendable {
         return queryValue(name, in: query[...], plusAsSpace: true)
     }
 
-    /// The client's address as API Gateway saw it: the first address of `X-Forwarded-For`.
+    /// The client's address as API Gateway saw it: the last address of `X-Forwarded-For`, the
+    /// one API Gateway appended (those before it are whatever the client sent, and free to forge).
     public var clientAddress: String? {
         guard let forwarded = headerFields[.xForwardedFor] else { return nil }
-        let first = forwarded.split(separator: ",", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces)
-        return first.flatMap { $0.isEmpty ? nil : $0 }
+        let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces)
+        return last.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

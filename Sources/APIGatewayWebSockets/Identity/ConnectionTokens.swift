@@ -32,11 +32,14 @@ public struct ConnectionTokens: Sendable {
         public let expiresAt: Date
     }
 
-    /// Issues a token for `userID`, bound to `webSessionID`.
-    /// - Throws: a ``Refusal`` (429) past ``perUserPerMinute``.
-    public func issue(userID: String, webSessionID: String, now: Date = Date()) async throws -> Issued {
-        let recent = try await store.tokensIssued(to: userID, after: now.addingTimeInterval(-60))
-        guard recent < perUserPerMinute else { throw Refusal.tooManyTokens(userID: userID, limit: perUserPerMinute) }
+    /// Issues a token for `userID`, bound to `webSessionID` (`nil`: a login without a web session,
+    /// whose connections no logout closes).
+    /// - Throws: a ``Refusal`` (429) past ``perUserPerMinute``, counted in one statement, so
+    ///   concurrent requests cannot overrun it.
+    public func issue(userID: String, webSessionID: String?, now: Date = Date()) async throws -> Issued {
+        guard try await store.hit("token user \(userID)", at: now, window: .seconds(60), limit: perUserPerMinute) else {
+            throw Refusal.tooManyTokens(userID: userID, limit: perUserPerMinute)
+        }
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let token = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -44,7 +47,8 @@ public struct ConnectionTokens: Sendable {
         let expiresAt = now.addingTimeInterval(lifetime.timeInterval)
         try await store.issue(
             ConnectionToken(
-                hash: Self.hash(token), userID: userID, sessionHash: Self.hash(webSessionID), createdAt: now, expiresAt: expiresAt))
+                hash: Self.hash(token), userID: userID, sessionHash: webSessionID.map(Self.hash) ?? "", createdAt: now,
+                expiresAt: expiresAt))
         return Issued(token: token, expiresAt: expiresAt)
     }
 

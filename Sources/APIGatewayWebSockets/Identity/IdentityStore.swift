@@ -8,6 +8,9 @@ public protocol IdentityStore: Sendable {
     /// Records an issued token (its hash, never the token).
     func issue(_ token: ConnectionToken) async throws
 
+    /// The token with this hash if it is unused and not expired at `date`, without using it.
+    func token(hash: String, at date: Date) async throws -> ConnectionToken?
+
     /// Marks the token with this hash used, if it is unused and not expired at `date`, and
     /// returns it, in one statement: of any number of concurrent calls with one hash, exactly one
     /// gets the token.
@@ -29,7 +32,7 @@ public protocol IdentityStore: Sendable {
 }
 
 /// A one-time connection token as stored: the SHA-256 of the token, the user it vouches for, the
-/// SHA-256 of the web session it was issued to, and its lifetime.
+/// SHA-256 of the web session it was issued to (empty: none), and its lifetime.
 public struct ConnectionToken: Sendable, Hashable {
     public var hash: String
     public var userID: String

@@ -198,7 +198,12 @@ struct JSONScanner {
         return nil
     }
 
-    /// Skips one value of any kind; `false` when it is not well-formed.
+    /// How deep arrays and objects may nest, as Foundation's decoder allows: deeper is not read
+    /// (a body of 100,000 `[` would otherwise recurse that deep).
+    static let maximumDepth = 512
+    private var depth = 0
+
+    /// Skips one value of any kind; `false` when it is not well-formed or nests too deep.
     private mutating func skipValue() -> Bool {
         switch peek {
         case UInt8(ascii: "\""):
@@ -206,6 +211,9 @@ struct JSONScanner {
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             let close = peek == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
             let isObject = close == UInt8(ascii: "}")
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= Self.maximumDepth else { return false }
             index = bytes.index(after: index)
             skipWhitespace()
             if take(close) { return true }

@@ -124,6 +124,13 @@ extension InMemoryConnectionStore: IdentityStore {
         identity.withLock { $0.tokens[token.hash] = (token, used: false) }
     }
 
+    public func token(hash: String, at date: Date) async throws -> ConnectionToken? {
+        identity.withLock { identity in
+            guard let (token, used) = identity.tokens[hash], !used, token.expiresAt > date else { return nil }
+            return token
+        }
+    }
+
     public func consumeToken(hash: String, at date: Date) async throws -> ConnectionToken? {
         identity.withLock { identity in
             guard let (token, used) = identity.tokens[hash], !used, token.expiresAt > date else { return nil }

@@ -53,7 +53,7 @@ extension WebSocketGateway {
             }
             guard let user = authentication.user(request) else { return Self.refusal(.unauthorized, "Not logged in") }
             do {
-                let issued = try await tokens.issue(userID: user.id, webSessionID: user.webSessionID ?? "")
+                let issued = try await tokens.issue(userID: user.id, webSessionID: user.webSessionID)
                 let encoder = JSONEncoder()
                 encoder.dateEncodingStrategy = .iso8601
                 let response = Response(status: .ok, body: .init(data: try encoder.encode(issued)))

@@ -10,6 +10,7 @@ public import Vapor
 ///
 /// ```swift
 /// app.migrations.add(CreateWebSocketTables())
+/// app.migrations.add(CreateIdentityTables())
 /// try await app.autoMigrate()
 ///
 /// let gateway = WebSocketGateway(app: app, configuration: .init(secrets: ["s3cret"]), poster: poster)
@@ -67,6 +68,13 @@ public final class WebSocketGateway: Sendable {
             permissions: permissions,
             logger: app.logger
         )
+        if authentication != nil && configuration.allowedOrigins.isEmpty {
+            // A login read from the cookie on `$connect` lets any page that can make the browser
+            // connect act as the user (cross-site WebSocket hijacking): name the pages' origins.
+            app.logger.warning(
+                "$connect authenticates from the session cookie but GatewayConfiguration.allowedOrigins is empty: any site can open a logged-in socket"
+            )
+        }
         app.storage[Key.self] = self
         app.asyncCommands.use(GatewayCommands(), as: "gateway")
         app.asyncCommands.use(SessionsCommands(), as: "sessions")

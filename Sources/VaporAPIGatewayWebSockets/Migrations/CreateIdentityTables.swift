@@ -2,8 +2,9 @@ public import FluentKit
 import SQLKit
 
 /// Creates `apigw_connection_tokens` and `apigw_rate_limit_hits`, the records of who is
-/// connecting (``FluentConnectionStore``'s ``IdentityStore`` side). Add it after
-/// ``CreateWebSocketTables``.
+/// connecting (``FluentConnectionStore``'s ``IdentityStore`` side), and adds to `apigw_sessions`
+/// the login each connection came from (`web_session_hash`). Add it after
+/// ``CreateWebSocketTables``: a database migrated before keeps its rows.
 ///
 /// ```swift
 /// app.migrations.add(CreateWebSocketTables())
@@ -17,6 +18,10 @@ public struct CreateIdentityTables: AsyncMigration {
 
     public func prepare(on database: any Database) async throws {
         guard let sql = database as? any SQLDatabase else { throw StoreError.notSQL }
+        try await database.schema(SessionModel.schema).field("web_session_hash", .string).update()
+        // Logging out: WHERE web_session_hash = ? AND connected.
+        try await sql.create(index: "apigw_sessions_web_session").on(SessionModel.schema)
+            .column("web_session_hash").column("connected").run()
         try await sql.create(table: Self.tokens)
             .column("token_hash", type: .text, .primaryKey(autoIncrement: false))
             .column("user_id", type: .text, .notNull)
@@ -41,5 +46,7 @@ public struct CreateIdentityTables: AsyncMigration {
         guard let sql = database as? any SQLDatabase else { throw StoreError.notSQL }
         try await sql.drop(table: Self.hits).ifExists().run()
         try await sql.drop(table: Self.tokens).ifExists().run()
+        try await sql.drop(index: "apigw_sessions_web_session").run()
+        try await database.schema(SessionModel.schema).deleteField("web_session_hash").update()
     }
 }

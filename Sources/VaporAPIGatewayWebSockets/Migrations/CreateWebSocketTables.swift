@@ -59,7 +59,6 @@ public struct CreateWebSocketTables: AsyncMigration {
             .field("stage", .string, .required)
             .field("channel", .string)
             .field("user_id", .string)
-            .field("web_session_hash", .string)
             .field("connected", .bool, .required)
             .field("request_count", .int64, .required)
             .field("created_at", .int64, .required)
@@ -77,9 +76,6 @@ public struct CreateWebSocketTables: AsyncMigration {
         // Purging: WHERE NOT connected AND updated_at < ?.
         try await sql.create(index: "apigw_sessions_purge").on(SessionModel.schema)
             .column("connected").column("updated_at").run()
-        // Logging out: WHERE web_session_hash = ? AND connected.
-        try await sql.create(index: "apigw_sessions_web_session").on(SessionModel.schema)
-            .column("web_session_hash").column("connected").run()
         // The sweep: WHERE connected AND created_at < ?.
         try await sql.create(index: "apigw_sessions_sweep").on(SessionModel.schema)
             .column("connected").column("created_at").run()

@@ -20,16 +20,27 @@ extension FluentConnectionStore: IdentityStore {
         ).run()
     }
 
+    public func token(hash: String, at date: Date) async throws -> ConnectionToken? {
+        try await sqlDatabase.raw(
+            """
+            SELECT token_hash, user_id, session_hash, created_at, expires_at FROM \(ident: Self.tokens)
+            WHERE token_hash = \(bind: hash) AND used_at IS NULL AND expires_at > \(bind: date.milliseconds)
+            """
+        ).first().map(Self.token(from:))
+    }
+
     public func consumeToken(hash: String, at date: Date) async throws -> ConnectionToken? {
-        let row = try await sqlDatabase.raw(
+        try await sqlDatabase.raw(
             """
             UPDATE \(ident: Self.tokens) SET used_at = \(bind: date.milliseconds)
             WHERE token_hash = \(bind: hash) AND used_at IS NULL AND expires_at > \(bind: date.milliseconds)
             RETURNING token_hash, user_id, session_hash, created_at, expires_at
             """
-        ).first()
-        guard let row else { return nil }
-        return ConnectionToken(
+        ).first().map(Self.token(from:))
+    }
+
+    private static func token(from row: any SQLRow) throws -> ConnectionToken {
+        ConnectionToken(
             hash: try row.decode(column: "token_hash", as: String.self), userID: try row.decode(column: "user_id", as: String.self),
             sessionHash: try row.decode(column: "session_hash", as: String.self),
             createdAt: Date(milliseconds: try row.decode(column: "created_at", as: Int64.self)),

@@ -8,7 +8,7 @@ import SQLKit
 ///
 /// Every method is one SQL statement (a retried connect is two), so any number of backend
 /// processes can share the database. A message's load-and-count is a single
-/// `UPDATE … RETURNING`. Run ``CreateWebSocketTables`` first.
+/// `UPDATE … RETURNING`. Run ``CreateWebSocketTables`` and ``CreateIdentityTables`` first.
 ///
 /// ```swift
 /// let store = FluentConnectionStore { app.db }

@@ -325,7 +325,9 @@ import Testing
         third.close()
         _ = await eventually { third.isClosed }
         first.close()
-        #expect(await eventually { rig.gateway.connectionCount == 1 })
+        // A place is free once the closed connection's task has ended (its `$disconnect` done),
+        // not when it leaves the registry: wait for the count the cap reads.
+        #expect(await eventually { rig.gateway.connectionCount == 1 && rig.gateway.openChannels.load(ordering: .relaxed) == 1 })
         let (fourth, four) = try await upgrade(rig, "/abc123/dev")
         #expect(four == 101, "a place freed by a close is taken again")
         second.close()

@@ -1,4 +1,5 @@
 import APIGatewayWebSockets
+import HTTPTypes
 import Testing
 
 @Suite struct GatewayRequestTests {
@@ -21,5 +22,17 @@ import Testing
         #expect(parameter("x=1&name=%C3%A9&name=second") == "é", "the first value counts")
         #expect(parameter("name") == "" && parameter("other=1") == nil && parameter(nil) == nil && parameter("") == nil)
         #expect(parameter("na%6De=ok") == "ok", "names are decoded too")
+    }
+
+    // The first X-Forwarded-For entry is the client's to forge; API Gateway appends the address it saw.
+    @Test func theClientAddressIsTheOneAPIGatewayAppended() {
+        func address(_ forwarded: String?) -> String? {
+            var fields = HTTPFields()
+            if let forwarded { fields[.xForwardedFor] = forwarded }
+            return GatewayRequest(path: "/", headerFields: fields).clientAddress
+        }
+        #expect(address("203.0.113.7") == "203.0.113.7")
+        #expect(address("1.2.3.4, 203.0.113.7") == "203.0.113.7")
+        #expect(address(nil) == nil && address("") == nil)
     }
 }

@@ -77,18 +77,51 @@ import Testing
     @Test func loggingOutClosesThatLoginsConnectionsOnly() async throws {
         let harness = try Harness()
         let tokens = ConnectionTokens(store: harness.store)
-        var mine: [ConnectionID] = []
-        for _ in 0..<2 {
+        var mine: [FakeConnection] = []
+        for _ in 0..<3 {
             let issued = try await tokens.issue(userID: "ada", webSessionID: "login-1")
-            mine.append(try await harness.connected(query: ["ws_token": issued.token]).id)
+            mine.append(try await harness.connected(query: ["ws_token": issued.token]))
         }
+        harness.poster.markGone(mine[2].id)  // API Gateway already dropped this one
         let elsewhere = try await harness.connected(query: [
             "ws_token": try await tokens.issue(userID: "ada", webSessionID: "login-2").token
         ])
-        #expect(try await harness.dispatcher.closeConnections(ofWebSession: "login-1") == 2)
-        #expect(Set(harness.poster.closed) == Set(mine), "closed through @connections DELETE")
-        for id in mine { #expect(try await harness.store.session(id)?.connected == false, "marked at once") }
+        #expect(try await harness.dispatcher.closeConnections(ofWebSession: "login-1") == 3)
+        #expect(Set(harness.poster.closed) == [mine[0].id, mine[1].id], "closed through @connections DELETE")
+        #expect(try await harness.store.session(mine[2].id)?.connected == false, "a gone one is marked at once")
+        // The closed ones are marked by the $disconnect API Gateway then sends, as any close.
+        #expect(try await harness.store.session(mine[0].id)?.connected == true)
+        for connection in mine.prefix(2) { try await connection.disconnect() }
+        #expect(try await harness.store.session(mine[0].id)?.connected == false)
         #expect(try await harness.store.session(elsewhere.id)?.connected == true, "another login of the same user stays")
-        #expect(try await harness.dispatcher.closeConnections(ofWebSession: "login-1") == 0)
+        #expect(try await harness.dispatcher.closeConnections(ofWebSession: "") == 0, "no web session names no login")
+    }
+
+    // The token was used before later checks, so a connect refused for another reason (429, the
+    // hook) spent it, and the client's retry got 401.
+    @Test func aRefusedConnectDoesNotSpendItsToken() async throws {
+        var configuration = GatewayConfiguration(secrets: ["s3cret"])
+        configuration.connectRateLimits.perUser = .init(1, per: .seconds(60))
+        let picky = EchoController(connectDecision: { context in
+            context.queryParameter("refuse") == nil ? .accept : .reject(status: .forbidden, reason: "Not today")
+        })
+        let harness = try Harness(configuration: configuration, controllers: [picky])
+        let tokens = ConnectionTokens(store: harness.store)
+        let issued = try await tokens.issue(userID: "ada", webSessionID: "w")
+        #expect(try await harness.gateway.connect(query: ["ws_token": issued.token, "refuse": "1"]).connectResponse.status == .forbidden)
+        _ = try await harness.connected(query: ["ws_token": try await tokens.issue(userID: "ada", webSessionID: "w").token])
+        #expect(try await harness.gateway.connect(query: ["ws_token": issued.token]).connectResponse.status == .tooManyRequests)
+        let token = try #require(try await harness.store.token(hash: ConnectionTokens.hash(issued.token), at: Date()))
+        #expect(token.userID == "ada", "refused twice for other reasons, the token is still unused")
+    }
+
+    @Test func concurrentTokenRequestsCannotOverrunTheLimit() async throws {
+        let harness = try Harness()
+        let tokens = ConnectionTokens(store: harness.store, perUserPerMinute: 10)
+        let issued = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<20 { group.addTask { (try? await tokens.issue(userID: "ada", webSessionID: "w")) != nil } }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(issued == 10)
     }
 }

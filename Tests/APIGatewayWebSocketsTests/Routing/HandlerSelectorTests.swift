@@ -47,6 +47,16 @@ import Testing
         #expect(actual.0 == expected.0 && actual.1 == expected.1, "\(body): scanned \(actual), decoded \(expected)")
     }
 
+    // Each nesting level was a recursion: 100,000 `[` (under the 128 KiB body limit) would have
+    // overflowed the stack and taken the process down.
+    @Test func deepNestingNamesNothingAndDoesNotRecurseWithoutBound() {
+        let deep = #"{"a":"# + String(repeating: "[", count: 100_000) + #"], "handler":"greet"}"#
+        let selector = HandlerSelector(ByteBuffer(string: deep))
+        #expect(selector.handler == nil && selector.action == nil)
+        let shallow = #"{"a":"# + String(repeating: "[", count: 500) + String(repeating: "]", count: 500) + #","handler":"greet"}"#
+        #expect(HandlerSelector(ByteBuffer(string: shallow)).handler == "greet", "500 levels are read")
+    }
+
     @Test func invalidUTF8NamesNothing() {
         for bytes: [UInt8] in [
             Array(#"{"handler":"gr"#.utf8) + [0xFF] + Array(#"eet"}"#.utf8),

@@ -36,6 +36,7 @@ import VaporAPIGatewayWebSocketsTesting
             app = try await Application.make(.testing)
             app.databases.use(.sqlite(.file(self.database)), as: .sqlite)
             app.migrations.add(CreateWebSocketTables())
+            app.migrations.add(CreateIdentityTables())
             if database == nil { try await app.autoMigrate() }
             ws = WebSocketGateway(
                 app: app, configuration: GatewayConfiguration(secrets: secrets), store: InMemoryConnectionStore(),
