@@ -3,6 +3,7 @@ import Fluent
 import FluentKit
 import HTTPTypes
 import NIOCore
+import Synchronization
 public import Vapor
 
 /// The framework in a Vapor app: registers controllers as Vapor routes, tracks sessions in the
@@ -28,6 +29,7 @@ public final class WebSocketGateway: Sendable {
     let routes: any RoutesBuilder & Sendable
     /// How `$connect` and the token endpoint find the app's logged-in user; `nil`: no login.
     public let authentication: ConnectAuthentication?
+    private let controllers = Mutex<[any WebSocketController]>([])
     private let maxCollectedBody: ByteCount
     /// The database that holds sessions and gateway records.
     let database: @Sendable () -> any Database
@@ -68,18 +70,15 @@ public final class WebSocketGateway: Sendable {
             permissions: permissions,
             logger: app.logger
         )
-        if authentication != nil && configuration.allowedOrigins.isEmpty {
-            // A login read from the cookie on `$connect` lets any page that can make the browser
-            // connect act as the user (cross-site WebSocket hijacking): name the pages' origins.
-            app.logger.warning(
-                "$connect authenticates from the session cookie but GatewayConfiguration.allowedOrigins is empty: any site can open a logged-in socket"
-            )
-        }
         app.storage[Key.self] = self
+        app.lifecycle.use(StartupCheckLifecycle(gateway: self))
         app.asyncCommands.use(GatewayCommands(), as: "gateway")
         app.asyncCommands.use(SessionsCommands(), as: "sessions")
         app.asyncCommands.use(CleanupCommand(), as: "cleanup")
     }
+
+    /// The controllers registered so far.
+    var registeredControllers: [any WebSocketController] { controllers.withLock { $0 } }
 
     /// Every route key with the path it is served at, in registration order.
     public var registeredRoutes: [RegisteredRoute] { dispatcher.routes }
@@ -89,7 +88,9 @@ public final class WebSocketGateway: Sendable {
     /// `/{basePath}/{routeKey}`).
     /// - Throws: ``RegistrationError`` when its route key or path is taken.
     public func register(_ controller: some WebSocketController, at path: String? = nil) throws {
-        for endpoint in try dispatcher.register(controller, at: path) {
+        let endpoints = try dispatcher.register(controller, at: path)
+        controllers.withLock { $0.append(controller) }
+        for endpoint in endpoints {
             let components = endpoint.route.path.split(separator: "/").map { PathComponent.constant(String($0)) }
             // `$connect` runs through the app's login (API Gateway forwards the cookie on it only).
             let login = endpoint.route.event == .connect ? authentication : nil
