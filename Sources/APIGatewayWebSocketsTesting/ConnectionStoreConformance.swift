@@ -158,7 +158,7 @@ public enum ConnectionStoreConformance {
             try expect(try await store.session(id(3))?.updatedAt == t0.addingTimeInterval(-7900), "a disconnected one is untouched")
             try expect(try await store.touch(id(0), apiID: api, at: t0) == nil, "a swept session is not live")
         },
-        Check(name: "a web session's connected sessions are found by its hash, on any API") { store in
+        Check(name: "a login's or a user's connected sessions are found, on any API") { store in
             var mine = session(0)
             mine.webSessionHash = "login-a"
             var other = session(1, api: otherAPI)
@@ -169,10 +169,18 @@ public enum ConnectionStoreConformance {
             gone.webSessionHash = "login-a"
             for one in [mine, other, foreign, gone] { _ = try await store.connect(one) }
             _ = try await store.disconnect(id(3), apiID: api, at: t0)
-            let found = try await store.connectedSessions(webSessionHash: "login-a")
+            let found = try await store.connectedSessions(of: .webSession(hash: "login-a"))
             try expect(found.map(\.connectionID) == [id(0), id(1)], "the connected sessions of login-a: \(found.map(\.connectionID))")
             try expect(found.first?.webSessionHash == "login-a", "the hash is recorded")
-            try expect(try await store.connectedSessions(webSessionHash: "nobody").isEmpty, "an unknown login has none")
+            try expect(try await store.connectedSessions(of: .webSession(hash: "nobody")).isEmpty, "an unknown login has none")
+            var ada = session(4, user: "ada")
+            ada.webSessionHash = "login-c"
+            _ = try await store.connect(ada)
+            _ = try await store.connect(session(5, api: otherAPI, user: "ada"))
+            _ = try await store.connect(session(6, user: "bob"))
+            let users = try await store.connectedSessions(of: .user("ada"))
+            try expect(
+                users.map(\.connectionID) == [id(4), id(5)], "every connected session of ada, on any API: \(users.map(\.connectionID))")
         },
         Check(name: "purge deletes only old disconnected sessions") { store in
             for n in 0..<4 { _ = try await store.connect(session(n)) }

@@ -152,15 +152,28 @@ public final class GatewayDispatcher: Sendable {
 
     // MARK: Logins
 
-    /// Closes every connection that came from the web session `webSessionID` (call it when that
-    /// login logs out) through `@connections` DELETE; API Gateway then sends each `$disconnect`,
-    /// which marks the session and runs the disconnect hook as for any close. A connection already
-    /// gone is marked here, since no `$disconnect` will come. One failed close does not stop the
-    /// others. Returns how many were closed.
+    /// Closes every connection that came from the web session `webSessionID`: call it when that
+    /// login logs out. See ``closeConnections(of:)``.
     @discardableResult
     public func closeConnections(ofWebSession webSessionID: String) async throws -> Int {
         guard !webSessionID.isEmpty else { return 0 }
-        let sessions = try await store.connectedSessions(webSessionHash: ConnectionTokens.hash(webSessionID))
+        return try await closeConnections(of: .webSession(hash: ConnectionTokens.hash(webSessionID)))
+    }
+
+    /// Closes every connection of `userID`, on every API: call it when the user's password
+    /// changes or the account is deactivated, so no socket outlives the login it was opened with.
+    @discardableResult
+    public func closeConnections(ofUser userID: String) async throws -> Int {
+        try await closeConnections(of: .user(userID))
+    }
+
+    /// Closes `owner`'s connections through `@connections` DELETE; API Gateway then sends each
+    /// `$disconnect`, which marks the session and runs the disconnect hook as for any close. A
+    /// connection already gone is marked here, since no `$disconnect` will come. One failed close
+    /// does not stop the others. Returns how many were closed.
+    @discardableResult
+    public func closeConnections(of owner: SessionOwner) async throws -> Int {
+        let sessions = try await store.connectedSessions(of: owner)
         var closed = 0
         for session in sessions {
             guard let gateway = try await gateways.gateway(session.apiID) else { continue }
@@ -171,11 +184,10 @@ public final class GatewayDispatcher: Sendable {
                 closed += 1
             } catch {
                 logger.warning(
-                    "could not close a logged-out login's connection",
-                    metadata: ["apigw.connection.id": "\(session.connectionID)", "apigw.error": "\(error)"])
+                    "could not close a connection", metadata: ["apigw.connection.id": "\(session.connectionID)", "apigw.error": "\(error)"])
             }
         }
-        logger.debug("closed a logged-out login's connections", metadata: ["apigw.closed": "\(closed)"])
+        logger.debug("closed connections", metadata: ["apigw.closed": "\(closed)"])
         return closed
     }
 

@@ -36,8 +36,9 @@ public protocol ConnectionStore: Sendable {
     /// Marks these connections disconnected in one statement. Returns how many were connected.
     func markGone(_ ids: [ConnectionID], apiID: APIID, at date: Date) async throws -> Int
 
-    /// The connected sessions, on any API, that came from the web session with this hash.
-    func connectedSessions(webSessionHash: String) async throws -> [Session]
+    /// The connected sessions, on any API, of `owner` (a login's web session, or a user), in
+    /// ascending id order.
+    func connectedSessions(of owner: SessionOwner) async throws -> [Session]
 
     /// Marks disconnected every connected session created before `date`, on any API, setting
     /// `updatedAt` to `now`. Returns how many it marked. API Gateway closes every connection within
@@ -47,4 +48,27 @@ public protocol ConnectionStore: Sendable {
 
     /// Deletes disconnected sessions last updated before `date`. Returns how many were deleted.
     func purgeDisconnected(before date: Date) async throws -> Int
+}
+
+/// Whose sessions: those that came from one web session (a login), or all of one user's.
+public struct SessionOwner: Sendable, Hashable {
+    package enum Kind: Sendable, Hashable {
+        case webSession(hash: String)
+        case user(String)
+    }
+
+    package let kind: Kind
+
+    /// The sessions that came from the web session whose SHA-256 is `hash`.
+    public static func webSession(hash: String) -> SessionOwner { SessionOwner(kind: .webSession(hash: hash)) }
+    /// Every session of `userID`.
+    public static func user(_ userID: String) -> SessionOwner { SessionOwner(kind: .user(userID)) }
+
+    /// Whether `session` belongs to this owner.
+    public func owns(_ session: Session) -> Bool {
+        switch kind {
+        case .webSession(let hash): session.webSessionHash == hash
+        case .user(let userID): session.userID == userID
+        }
+    }
 }

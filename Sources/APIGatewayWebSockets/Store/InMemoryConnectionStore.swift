@@ -93,10 +93,8 @@ public final class InMemoryConnectionStore: ConnectionStore {
         }
     }
 
-    public func connectedSessions(webSessionHash: String) async throws -> [Session] {
-        sessions.withLock {
-            $0.values.filter { $0.connected && $0.webSessionHash == webSessionHash }.sorted { $0.connectionID < $1.connectionID }
-        }
+    public func connectedSessions(of owner: SessionOwner) async throws -> [Session] {
+        sessions.withLock { $0.values.filter { $0.connected && owner.owns($0) }.sorted { $0.connectionID < $1.connectionID } }
     }
 
     public func disconnectSessions(createdBefore date: Date, at now: Date) async throws -> Int {

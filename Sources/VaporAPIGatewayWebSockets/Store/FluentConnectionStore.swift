@@ -176,11 +176,16 @@ public struct FluentConnectionStore: ConnectionStore {
         return marked
     }
 
-    public func connectedSessions(webSessionHash: String) async throws -> [Session] {
-        try await sql.raw(
+    public func connectedSessions(of owner: SessionOwner) async throws -> [Session] {
+        let match: SQLQueryString =
+            switch owner.kind {
+            case .webSession(let hash): "web_session_hash = \(bind: hash)"
+            case .user(let userID): "user_id = \(bind: userID)"
+            }
+        return try await sql.raw(
             """
             SELECT \(unsafeRaw: Self.columns) FROM \(ident: Self.table)
-            WHERE web_session_hash = \(bind: webSessionHash) AND connected = \(bind: true) ORDER BY connection_id
+            WHERE \(match) AND connected = \(bind: true) ORDER BY connection_id
             """
         ).all().map(Self.session(from:))
     }

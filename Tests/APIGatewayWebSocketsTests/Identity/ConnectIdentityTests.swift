@@ -97,6 +97,17 @@ import Testing
         #expect(try await harness.dispatcher.closeConnections(ofWebSession: "") == 0, "no web session names no login")
     }
 
+    // A password change or a deactivation: every socket of the user goes, on every login.
+    @Test func aChangedUserLosesEveryConnection() async throws {
+        let named = EchoController(connectDecision: { context in .accept(userID: context.queryParameter("user")) })
+        let harness = try Harness(controllers: [named])
+        let ada = [try await harness.connected(query: ["user": "ada"]), try await harness.connected(query: ["user": "ada"])]
+        let bob = try await harness.connected(query: ["user": "bob"])
+        #expect(try await harness.dispatcher.closeConnections(ofUser: "ada") == 2)
+        #expect(Set(harness.poster.closed) == Set(ada.map(\.id)))
+        #expect(try await harness.store.session(bob.id)?.connected == true)
+    }
+
     // The token was used before later checks, so a connect refused for another reason (429, the
     // hook) spent it, and the client's retry got 401.
     @Test func aRefusedConnectDoesNotSpendItsToken() async throws {
