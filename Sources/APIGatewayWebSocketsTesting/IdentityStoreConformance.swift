@@ -49,10 +49,9 @@ public enum IdentityStoreConformance {
             }
             try expect(wins == 1, "\(wins) of 50 concurrent uses succeeded")
         },
-        Check(name: "tokens issued per user are counted after a date; expired ones are purged") { store in
+        Check(name: "expired tokens are purged, the rest kept") { store in
             for n in 10..<13 { try await store.issue(token(n, user: "ada", at: t0.addingTimeInterval(Double(n - 10) * 30))) }
             try await store.issue(token(20, user: "bob"))
-            try expect(try await store.tokensIssued(to: "ada", after: t0.addingTimeInterval(10)) == 2, "two of ada's after t0+10")
             let purged = try await store.purgeTokens(expiredBefore: t0.addingTimeInterval(61))
             try expect(purged == 2, "ada's first and bob's expired at t0+60: \(purged)")
             try expect(

@@ -506,7 +506,7 @@ final class IdleCut: ChannelInboundHandler, RemovableChannelHandler {
     private let timeout: TimeAmount
     private var timer: Scheduled<Void>?
 
-    init(after: Duration) { timeout = .nanoseconds(Int64(after.seconds * 1e9)) }
+    init(after: Duration) { timeout = TimeAmount(after) }
 
     func handlerAdded(context: ChannelHandlerContext) { if context.channel.isActive { arm(context) } }
 

@@ -153,9 +153,9 @@ public final class LocalGateway: Service, Sendable {
     public func sweep() {
         let now = configuration.clock.now()
         for connection in connections.all {
-            if now.timeIntervalSince(connection.connectedAt) >= configuration.maximumConnectionDuration.seconds {
+            if now.timeIntervalSince(connection.connectedAt) >= configuration.maximumConnectionDuration.timeInterval {
                 close(connection, cause: .maximumDuration)
-            } else if now.timeIntervalSince(connection.lastActiveAt) >= configuration.idleTimeout.seconds {
+            } else if now.timeIntervalSince(connection.lastActiveAt) >= configuration.idleTimeout.timeInterval {
                 close(connection, cause: .idle)
             }
         }
@@ -228,8 +228,4 @@ func splitURI(_ uri: String) -> (path: String, query: String?) {
     }
     guard let mark = target.firstIndex(of: "?") else { return (String(target), nil) }
     return (String(target[..<mark]), String(target[target.index(after: mark)...]))
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -34,7 +34,7 @@ final class Outbox: Sendable {
 
     init(limit: Int, closeTimeout: Duration, channel: any Channel) {
         self.limit = limit
-        self.closeTimeout = .nanoseconds(Int64(closeTimeout.seconds * 1e9))
+        self.closeTimeout = TimeAmount(closeTimeout)
         self.channel = channel
     }
 

@@ -275,7 +275,7 @@ public final class GatewayDispatcher: Sendable {
         }
         // 7. The user's connect rate, once the user is known; then who may connect at all.
         if let limit = configuration.connectRateLimits.perUser, let userID { try await countConnect("user \(userID)", limit) }
-        if let requirement = endpoint.controller.controller.connectRequirement {
+        if let requirement = endpoint.controller.connectRequirement {
             try await requirement.check(userID, source: permissions, what: "connecting")
         }
         let date = now()
@@ -334,8 +334,11 @@ public final class GatewayDispatcher: Sendable {
         case .failure(let selector): throw Refusal.noHandler(selector.handler ?? selector.action, route: endpoint.route.routeKey)
         }
         // 6. Who may send it: the controller's requirement, then the handler's.
-        for requirement in [endpoint.controller.controller.requirement, endpoint.controller.handlers.requirements[name]] {
-            try await requirement?.check(session.userID, source: permissions, what: "route \(endpoint.route.routeKey) handler \(name)")
+        if let requirement = endpoint.controller.requirement {
+            try await requirement.check(session.userID, source: permissions, what: "route \(endpoint.route.routeKey)")
+        }
+        if let requirement = endpoint.controller.handlers.requirements[name] {
+            try await requirement.check(session.userID, source: permissions, what: "route \(endpoint.route.routeKey) handler \(name)")
         }
         let context = MessageContext(
             request: request, session: session, gateway: checked.gateway, routeKey: endpoint.route.routeKey,

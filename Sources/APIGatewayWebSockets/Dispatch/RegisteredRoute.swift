@@ -24,16 +24,20 @@ public struct Endpoint: Sendable {
     let controller: RegisteredController
 }
 
-/// A controller with its handler table built once, at registration.
+/// A controller with its handler table and requirements read once, at registration.
 struct RegisteredController: Sendable {
     let controller: any WebSocketController
     let handlers: HandlerRegistry
+    let requirement: Requirement?
+    let connectRequirement: Requirement?
 
     init(_ controller: any WebSocketController) {
         self.controller = controller
         var handlers = HandlerRegistry()
         controller.handlers(&handlers)
         self.handlers = handlers
+        self.requirement = controller.requirement
+        self.connectRequirement = controller.connectRequirement
     }
 }
 

@@ -53,8 +53,10 @@ public struct GatewayRequest: Sendable {
         return queryValue(name, in: query[...], plusAsSpace: true)
     }
 
-    /// The client's address as API Gateway saw it: the last address of `X-Forwarded-For`, the
-    /// one API Gateway appended (those before it are whatever the client sent, and free to forge).
+    /// The client's address as API Gateway reports it: the last address of `X-Forwarded-For`.
+    /// API Gateway sends the client's IP there; taking the last entry means a value a client
+    /// puts before it cannot choose the address (whether API Gateway appends to a client-sent
+    /// header or replaces it is not documented; either way the last entry is its own).
     public var clientAddress: String? {
         guard let forwarded = headerFields[.xForwardedFor] else { return nil }
         let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces)

@@ -16,9 +16,6 @@ public protocol IdentityStore: Sendable {
     /// gets the token.
     func consumeToken(hash: String, at date: Date) async throws -> ConnectionToken?
 
-    /// How many tokens `userID` was issued after `date`.
-    func tokensIssued(to userID: String, after date: Date) async throws -> Int
-
     /// Deletes tokens that expired before `date`, used or not. Returns how many.
     func purgeTokens(expiredBefore date: Date) async throws -> Int
 

@@ -1,3 +1,4 @@
+import APIGatewayAWS
 public import Foundation
 import Synchronization
 
@@ -137,10 +138,6 @@ extension InMemoryConnectionStore: IdentityStore {
         }
     }
 
-    public func tokensIssued(to userID: String, after date: Date) async throws -> Int {
-        identity.withLock { $0.tokens.values.count { $0.token.userID == userID && $0.token.createdAt > date } }
-    }
-
     public func purgeTokens(expiredBefore date: Date) async throws -> Int {
         identity.withLock { identity in
             let expired = identity.tokens.filter { $0.value.token.expiresAt < date }.map(\.key)
@@ -175,9 +172,4 @@ extension InMemoryConnectionStore: IdentityStore {
             return purged
         }
     }
-}
-
-extension Duration {
-    /// The duration in seconds, as `Date` arithmetic takes it.
-    var timeInterval: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -28,7 +28,7 @@ public struct SessionSweeper: Sendable {
 
     /// Sweeps once; returns how many sessions it marked.
     public func sweep(now: Date = Date()) async throws -> Int {
-        let cutoff = now.addingTimeInterval(-Double(maximumAge.components.seconds))
+        let cutoff = now.addingTimeInterval(-maximumAge.timeInterval)
         let swept = try await store.disconnectSessions(createdBefore: cutoff, at: now)
         logger.debug("swept expired sessions", metadata: ["apigw.swept": "\(swept)"])
         return swept

@@ -30,8 +30,6 @@ public struct CreateIdentityTables: AsyncMigration {
             .column("expires_at", type: .bigint, .notNull)
             .column("used_at", type: .bigint)
             .run()
-        // The per-user issue limit: WHERE user_id = ? AND created_at > ?.
-        try await sql.create(index: "apigw_tokens_user").on(Self.tokens).column("user_id").column("created_at").run()
         try await sql.create(index: "apigw_tokens_expiry").on(Self.tokens).column("expires_at").run()
         try await sql.create(table: Self.hits)
             .column("key", type: .text, .notNull)

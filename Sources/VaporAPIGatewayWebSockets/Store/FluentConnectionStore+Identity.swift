@@ -1,3 +1,4 @@
+import APIGatewayAWS
 public import APIGatewayWebSockets
 public import Foundation
 import SQLKit
@@ -47,15 +48,6 @@ extension FluentConnectionStore: IdentityStore {
             expiresAt: Date(milliseconds: try row.decode(column: "expires_at", as: Int64.self)))
     }
 
-    public func tokensIssued(to userID: String, after date: Date) async throws -> Int {
-        let row = try await sqlDatabase.raw(
-            """
-            SELECT COUNT(*) AS issued FROM \(ident: Self.tokens) WHERE user_id = \(bind: userID) AND created_at > \(bind: date.milliseconds)
-            """
-        ).first()
-        return try row?.decode(column: "issued", as: Int.self) ?? 0
-    }
-
     public func purgeTokens(expiredBefore date: Date) async throws -> Int {
         try await sqlDatabase.raw(
             "DELETE FROM \(ident: Self.tokens) WHERE expires_at < \(bind: date.milliseconds) RETURNING token_hash"
@@ -63,7 +55,7 @@ extension FluentConnectionStore: IdentityStore {
     }
 
     public func hit(_ key: String, at date: Date, window: Duration, limit: Int) async throws -> Bool {
-        let start = date.addingTimeInterval(-(Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18))
+        let start = date.addingTimeInterval(-window.timeInterval)
         let counted = try await sqlDatabase.raw(
             """
             INSERT INTO \(ident: Self.hits) (key, at)

@@ -24,7 +24,7 @@ import Testing
         #expect(parameter("na%6De=ok") == "ok", "names are decoded too")
     }
 
-    // The first X-Forwarded-For entry is the client's to forge; API Gateway appends the address it saw.
+    // Entries before the last are not API Gateway's (a client may send the header itself).
     @Test func theClientAddressIsTheOneAPIGatewayAppended() {
         func address(_ forwarded: String?) -> String? {
             var fields = HTTPFields()
