@@ -281,6 +281,7 @@ let package = Package(
                 "VaporAPIGatewayWebSocketsTesting",
                 "PeerSupport",
                 .product(name: "Vapor", package: "vapor"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
             ],
             swiftSettings: strict

@@ -76,8 +76,7 @@ struct EventBenchmark {
         if options.store == "memory" {
             // The same app with sessions in process memory: the HTTP and dispatch cost alone.
             app.databases.use(.sqlite(.file(databaseFile)), as: .sqlite)
-            app.migrations.add(CreateWebSocketTables())
-            app.migrations.add(CreateIdentityTables())
+            app.migrations.add(WebSocketMigrations.all)
             try await app.autoMigrate()
             gateway = WebSocketGateway(
                 app: app, configuration: GatewayConfiguration(secrets: [settings.secret]), store: InMemoryConnectionStore(), poster: poster)

@@ -61,8 +61,7 @@ struct FanoutBenchmark {
         let app = try await Application.make(environment)
         app.logger.logLevel = .error
         app.databases.use(.sqlite(.file(file)), as: .sqlite)
-        app.migrations.add(CreateWebSocketTables())
-        app.migrations.add(CreateIdentityTables())
+        app.migrations.add(WebSocketMigrations.all)
         try await app.autoMigrate()
         let loop = app.eventLoopGroup.next()
         let database: @Sendable () -> any Database = { app.databases.database(.sqlite, logger: app.logger, on: loop)! }

@@ -33,39 +33,49 @@ public enum ConnectionStoreConformance {
     static let t0 = Date(timeIntervalSince1970: 1_790_000_000.123)
 
     static func id(_ n: Int) -> ConnectionID { try! ConnectionID(String(format: "conn%04d-AbC=", n)) }
-    static func session(_ n: Int, api: APIID = api, channel: String? = "lobby", user: String? = nil, at date: Date = t0) -> Session {
-        Session(
-            connectionID: id(n), apiID: api, stage: "test", channel: channel.map { try! ChannelName($0) }, userID: user, createdAt: date)
+    static func session(_ n: Int, api: APIID = api, user: String? = nil, at date: Date = t0) -> Session {
+        Session(connectionID: id(n), apiID: api, stage: "test", userID: user, createdAt: date)
     }
+
+    static func channel(_ name: String) -> ChannelName { try! ChannelName(name) }
 
     static func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
         if !condition { throw ConformanceFailure(description: message()) }
     }
 
     public static let checks: [Check] = [
-        Check(name: "connect records every field") { store in
-            let session = Self.session(1, user: "user-7")
+        Check(name: "connect records every field and the channel") { store in
+            var session = Self.session(1, user: "user-7")
+            session.webSessionHash = "login-hash"
+            session.authStateHash = "state-hash"
             try expect(try await store.connect(session) == .created, "a new id must be created")
             let loaded = try await store.session(id(1))
             try expect(loaded == session, "loaded \(String(describing: loaded)), expected \(session)")
+            try expect(try await store.channels(of: id(1), apiID: api) == [channel("lobby")], "a member of the channel it connected into")
+            try expect(try await store.connect(Self.session(2), channel: nil) == .created, "a connect into no channel")
+            try expect(try await store.channels(of: id(2), apiID: api).isEmpty, "in no channel")
         },
         Check(name: "a retried connect keeps the session and takes the new channel") { store in
-            _ = try await store.connect(session(1, channel: "a", at: t0))
+            _ = try await store.connect(session(1, at: t0), channel: "a")
+            _ = try await store.join(channel("extra"), connection: id(1), apiID: api, limit: 16, at: t0)
             _ = try await store.touch(id(1), apiID: api, at: t0.addingTimeInterval(1))
-            let retry = session(1, channel: "b", user: "u", at: t0.addingTimeInterval(2))
-            try expect(try await store.connect(retry) == .retried, "a connected id seen again is a retry")
+            let retry = session(1, user: "u", at: t0.addingTimeInterval(2))
+            try expect(try await store.connect(retry, channel: "b") == .retried, "a connected id seen again is a retry")
             let loaded = try await store.session(id(1))
             try expect(loaded?.createdAt == t0, "the creation time must be kept, got \(String(describing: loaded?.createdAt))")
             try expect(loaded?.requestCount == 1, "the count must be kept")
-            try expect(loaded?.channel?.rawValue == "b" && loaded?.userID == "u", "the retry's channel and user must be taken")
+            try expect(loaded?.userID == "u", "the retry's user must be taken")
+            let channels = try await store.channels(of: id(1), apiID: api)
+            try expect(channels == [channel("b")], "the retry's channel becomes its only one, got \(channels)")
             try expect(loaded?.connected == true, "still connected")
         },
         Check(name: "a disconnected id is never revived") { store in
             _ = try await store.connect(session(1))
             _ = try await store.disconnect(id(1), apiID: api, at: t0)
-            try expect(try await store.connect(session(1, channel: "again")) == .alreadyClosed, "connect after disconnect is alreadyClosed")
+            try expect(try await store.connect(session(1), channel: "again") == .alreadyClosed, "connect after disconnect is alreadyClosed")
             let loaded = try await store.session(id(1))
-            try expect(loaded?.connected == false && loaded?.channel?.rawValue == "lobby", "nothing may change")
+            try expect(loaded?.connected == false, "nothing may change")
+            try expect(try await store.channels(of: id(1), apiID: api) == [channel("lobby")], "its channels must not change")
         },
         Check(name: "an id connected on another API is not taken over") { store in
             _ = try await store.connect(session(1))
@@ -103,17 +113,77 @@ public enum ConnectionStoreConformance {
             let count = try await store.session(id(1))?.requestCount
             try expect(count == 40, "40 touches must count 40, got \(String(describing: count))")
         },
-        Check(name: "setChannel moves a live session") { store in
-            _ = try await store.connect(session(1))
-            try expect(try await store.setChannel(try ChannelName("b"), for: id(1), apiID: api, at: t0), "found")
-            try expect(try await store.session(id(1))?.channel?.rawValue == "b", "moved")
-            try expect(try await store.setChannel(nil, for: id(1), apiID: api, at: t0), "found")
-            try expect(try await store.session(id(1))?.channel == nil, "left every channel")
-            try expect(try await store.setChannel(nil, for: id(2), apiID: api, at: t0) == false, "unknown id")
+        Check(name: "join adds a channel once, up to the limit, for live sessions only") { store in
+            _ = try await store.connect(session(1), channel: "a")
+            func join(_ name: String, _ n: Int = 1, api: APIID = api) async throws -> JoinOutcome {
+                try await store.join(channel(name), connection: id(n), apiID: api, limit: 3, at: t0)
+            }
+            try expect(try await join("b") == .joined, "a new channel is joined")
+            try expect(try await join("b") == .alreadyMember, "joining again changes nothing")
+            try expect(try await join("c") == .joined, "a third channel is within the limit")
+            try expect(try await join("d") == .full, "a fourth is past the limit of 3")
+            let channels = try await store.channels(of: id(1), apiID: api)
+            try expect(channels == ["a", "b", "c"].map(channel), "in a, b and c, got \(channels)")
+            try expect(try await join("b", 1, api: otherAPI) == .notConnected, "another API cannot join it")
+            try expect(try await join("b", 9) == .notConnected, "an unknown id joins nothing")
+            _ = try await store.connect(session(2))
+            _ = try await store.disconnect(id(2), apiID: api, at: t0)
+            try expect(try await join("b", 2) == .notConnected, "a disconnected session joins nothing")
+        },
+        Check(name: "concurrent joins of one connection stay within the limit") { store in
+            _ = try await store.connect(session(1), channel: nil)
+            let joined = try await withThrowingTaskGroup(of: JoinOutcome.self) { group in
+                for n in 0..<20 {
+                    group.addTask { try await store.join(channel("c\(n)"), connection: id(1), apiID: api, limit: 5, at: t0) }
+                }
+                return try await group.reduce(into: 0) { count, outcome in count += outcome == .joined ? 1 : 0 }
+            }
+            let channels = try await store.channels(of: id(1), apiID: api)
+            try expect(
+                joined == 5 && channels.count == 5, "5 of 20 concurrent joins may pass a limit of 5: \(joined) joined, in \(channels.count)"
+            )
+        },
+        Check(name: "leave and leaveAll remove memberships") { store in
+            _ = try await store.connect(session(1), channel: "a")
+            for name in ["b", "c"] { _ = try await store.join(channel(name), connection: id(1), apiID: api, limit: 16, at: t0) }
+            try expect(try await store.leave(channel("b"), connection: id(1), apiID: api), "b was joined")
+            try expect(try await store.leave(channel("b"), connection: id(1), apiID: api) == false, "b is left already")
+            try expect(try await store.leave(channel("a"), connection: id(1), apiID: otherAPI) == false, "another API cannot make it leave")
+            let left = try await store.leaveAll(id(1), apiID: api)
+            try expect(left == ["a", "c"].map(channel), "leaveAll answers what it left: \(left)")
+            try expect(try await store.channels(of: id(1), apiID: api).isEmpty, "in no channel")
+            try expect(try await store.audience(.channel(channel("a")), apiID: api, after: nil, limit: 10).isEmpty, "not in a's audience")
+        },
+        Check(name: "members and counts are the connected sessions in the channel") { store in
+            let users: [String?] = ["ada", "ada", "bob", nil, "carl"]
+            for (n, user) in users.enumerated() { _ = try await store.connect(session(n, user: user), channel: "room") }
+            _ = try await store.disconnect(id(4), apiID: api, at: t0)
+            _ = try await store.connect(session(5, user: "ada"), channel: "other")
+            _ = try await store.connect(session(6, api: otherAPI, user: "dan"), channel: "room")
+            let members = try await store.members(of: channel("room"), apiID: api, after: nil, limit: 10)
+            try expect(members.map(\.connectionID) == (0..<4).map(id), "the connected members in id order: \(members.map(\.connectionID))")
+            try expect(members.map(\.userID) == ["ada", "ada", "bob", nil], "with their users: \(members.map(\.userID))")
+            try expect(members.allSatisfy { $0.joinedAt == t0 }, "joined when they connected")
+            let page = try await store.members(of: channel("room"), apiID: api, after: id(1), limit: 1)
+            try expect(page.map(\.connectionID) == [id(2)], "a page after id 1: \(page.map(\.connectionID))")
+            let count = try await store.count(of: channel("room"), apiID: api)
+            try expect(count == ChannelCount(channel: channel("room"), connections: 4, users: 2), "4 connections of 2 users: \(count)")
+            let empty = try await store.count(of: channel("nobody"), apiID: api)
+            try expect(empty == ChannelCount(channel: channel("nobody"), connections: 0, users: 0), "an empty channel counts 0: \(empty)")
+            let all = try await store.channelCounts(apiID: api)
+            try expect(
+                all == [ChannelCount(channel: channel("other"), connections: 1, users: 1), count],
+                "every channel with a member, by name: \(all)")
+            _ = try await store.markGone([id(0)], apiID: api, at: t0)
+            _ = try await store.disconnectSessions(createdBefore: t0.addingTimeInterval(1), at: t0)
+            try expect(try await store.count(of: channel("room"), apiID: api).connections == 0, "gone and swept members count no more")
         },
         Check(name: "audiences page in id order over connected sessions of the API") { store in
-            for n in 0..<25 { _ = try await store.connect(session(n, channel: n % 2 == 0 ? "even" : "odd", user: n < 5 ? "u1" : nil)) }
-            _ = try await store.connect(session(100, api: otherAPI, channel: "even"))
+            for n in 0..<25 {
+                _ = try await store.connect(session(n, user: n < 5 ? "u1" : nil), channel: n % 2 == 0 ? "even" : "odd")
+                if n % 3 == 0 { _ = try await store.join(channel("three"), connection: id(n), apiID: api, limit: 16, at: t0) }
+            }
+            _ = try await store.connect(session(100, api: otherAPI), channel: "even")
             _ = try await store.disconnect(id(4), apiID: api, at: t0)
             func all(_ audience: Audience) async throws -> [ConnectionID] {
                 var ids: [ConnectionID] = []
@@ -128,6 +198,8 @@ public enum ConnectionStoreConformance {
             }
             let even = try await all(.channel(try ChannelName("even")))
             try expect(even == (0..<25).filter { $0 % 2 == 0 && $0 != 4 }.map(id), "channel 'even': \(even)")
+            let three = try await all(.channel(try ChannelName("three")))
+            try expect(three == (0..<25).filter { $0 % 3 == 0 }.map(id), "a second channel of the same connections: \(three)")
             let everyone = try await all(.everyone)
             try expect(everyone == (0..<25).filter { $0 != 4 }.map(id), "everyone: \(everyone.count) ids")
             let user = try await all(.user("u1"))
@@ -191,6 +263,15 @@ public enum ConnectionStoreConformance {
             try expect(try await store.session(id(0)) == nil, "purged")
             let kept1 = try await store.session(id(1)), kept2 = try await store.session(id(2))
             try expect(kept1 != nil && kept2 != nil, "kept")
+            try expect(try await store.channels(of: id(0), apiID: api).isEmpty, "a purged session's memberships go with it")
+            try expect(try await store.channels(of: id(1), apiID: api) == [channel("lobby")], "a kept one's stay")
         },
     ]
+}
+
+extension ConnectionStore {
+    /// Connects `session` into the channel named `channel` (`lobby` unless told).
+    fileprivate func connect(_ session: Session, channel: String? = "lobby") async throws -> ConnectOutcome {
+        try await connect(session, joining: channel.map { try! ChannelName($0) })
+    }
 }

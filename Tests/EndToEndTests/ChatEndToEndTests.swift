@@ -1,5 +1,6 @@
 import APIGatewayAWS
 import APIGatewayWebSockets
+import AsyncHTTPClient
 import ChatApp
 import Foundation
 import NIOCore
@@ -19,10 +20,15 @@ import VaporAPIGatewayWebSockets
         let gateway: LocalGateway
         let settings: ChatSettings
         let database: String
+        let backend: String
         var url: String { "ws://127.0.0.1:\(gateway.port!)/chatlocal/local" }
 
         func session(_ id: String) async throws -> APIGatewayWebSockets.Session? {
             try await chat.dispatcher.store.session(try ConnectionID(id))
+        }
+
+        func channels(_ id: String) async throws -> [String] {
+            try await chat.dispatcher.store.channels(of: try ConnectionID(id), apiID: settings.gateway.apiID).map(\.rawValue)
         }
 
         func stop() async throws {
@@ -30,6 +36,29 @@ import VaporAPIGatewayWebSockets
             await app.server.shutdown()
             try await app.asyncShutdown()
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+        }
+
+        /// `POST path` to the backend as the chat's own page would, with `cookie`.
+        func post(_ path: String, form: String = "", cookie: String? = nil) async throws -> (status: Int, cookie: String?, body: String) {
+            var request = HTTPClientRequest(url: backend + path)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            request.headers.add(name: "Origin", value: "http://127.0.0.1:8080")
+            if let cookie { request.headers.add(name: "Cookie", value: cookie) }
+            request.body = .bytes(ByteBuffer(string: form))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            let cookie = response.headers.first(name: "Set-Cookie").map { String($0.split(separator: ";")[0]) }
+            return (Int(response.status.code), cookie, body)
+        }
+
+        /// Logs in as `name` (a demo account) and answers the session cookie.
+        func login(_ name: String) async throws -> String {
+            let response = try await post("/login", form: "name=\(name)&password=\(ChatDemo.defaultPassword)")
+            guard response.status == 200, let cookie = response.cookie else {
+                throw LoginFailed(status: response.status)
+            }
+            return cookie
         }
     }
 
@@ -46,13 +75,19 @@ import VaporAPIGatewayWebSockets
         try await app.server.start(address: nil)
         let backend = "http://127.0.0.1:\(app.http.server.shared.localAddress!.port!)"
         try gateway.register(chatLocalAPI(backend: backend, settings: settings, routes: chat.registeredRoutes))
-        return System(app: app, chat: chat, gateway: gateway, settings: settings, database: database)
+        return System(app: app, chat: chat, gateway: gateway, settings: settings, database: database, backend: backend)
     }
 
-    /// Connects and returns the client with the connection id the backend recorded for it.
-    func join(_ system: System, _ query: String) async throws -> (TestClient, String) {
+    /// Connects (as a browser on the chat's page logged in with `cookie`, when given) and returns
+    /// the client with the connection id the backend recorded for it.
+    func join(_ system: System, _ query: String, cookie: String?) async throws -> (TestClient, String) {
         let before = Set(system.gateway.connections.all.map(\.id))
-        let client = try await TestClient.connect(system.url + query)
+        var headers = HTTPHeaders()
+        if let cookie {
+            headers.add(name: "Cookie", value: cookie)
+            headers.add(name: "Origin", value: "http://127.0.0.1:8080")
+        }
+        let client = try await TestClient.connect(system.url + query, headers: headers)
         var id: String?
         _ = await eventually {
             id = system.gateway.connections.all.map(\.id).first { !before.contains($0) }
@@ -63,10 +98,12 @@ import VaporAPIGatewayWebSockets
 
     @Test func chatRoundTrips() async throws {
         let system = try await start()
-        // Connect: the backend records the session.
-        let (ada, adaID) = try await join(system, "?channel=room&name=ada")
+        let adaCookie = try await system.login("ada"), bobCookie = try await system.login("bob")
+        // Connect: the backend records the session, its user from the login.
+        let (ada, adaID) = try await join(system, "?channel=room&name=mallory", cookie: adaCookie)
         let session = try await system.session(adaID)
-        #expect(session?.channel?.rawValue == "room" && session?.userID == "ada" && session?.connected == true)
+        #expect(session?.userID == "ada" && session?.connected == true)
+        #expect(try await system.channels(adaID) == ["room"])
 
         // A custom route and handler: the reply comes back through @connections.
         try await ada.send(#"{"action":"notifications","handler":"subscribe","topic":"deploys"}"#)
@@ -76,29 +113,71 @@ import VaporAPIGatewayWebSockets
         #expect(await ada.next() == #"{"echo":"plain text"}"#)
 
         // Multicast: three clients in a channel all get it; the outsider does not.
-        let (bob, _) = try await join(system, "?channel=room&name=bob")
-        let (cy, _) = try await join(system, "?channel=room&name=cy")
-        let (outsider, outsiderID) = try await join(system, "?channel=elsewhere")
+        let (bob, _) = try await join(system, "?channel=room", cookie: bobCookie)
+        let (admin, _) = try await join(system, "?channel=room", cookie: try await system.login("admin"))
+        let (outsider, outsiderID) = try await join(system, "?channel=elsewhere", cookie: bobCookie)
         try await bob.send(#"{"action":"sendmessage","text":"hello room"}"#)
-        for client in [ada, bob, cy] {
+        for client in [ada, bob, admin] {
             let text = await client.next()
-            #expect(text == #"{"from":"bob","text":"hello room"}"#)
+            #expect(object(text) == ["type": "message", "channel": "room", "from": "bob", "text": "hello room"], "\(text ?? "nothing")")
         }
         #expect(await outsider.next(timeout: .milliseconds(200)) == nil)
 
-        // Broadcast: a client with no channel sends to everyone.
-        let (loner, lonerID) = try await join(system, "?name=loner")
-        try #require(try await system.session(lonerID)?.channel == nil)
-        try await loner.send(#"{"action":"sendmessage","text":"hello everyone"}"#)
-        for client in [ada, bob, cy, outsider, loner] {
+        // Broadcast: staff announce to everyone; bob may not.
+        try await admin.send(#"{"action":"announce","text":"hello everyone"}"#)
+        for client in [ada, bob, admin, outsider] {
             let text = await client.next()
-            #expect(text == #"{"from":"loner","text":"hello everyone"}"#)
+            #expect(object(text) == ["type": "message", "from": "admin", "text": "hello everyone"], "\(text ?? "nothing")")
         }
+        try await bob.send(#"{"action":"announce","text":"me too"}"#)
+        #expect(await outsider.next(timeout: .milliseconds(200)) == nil, "a refused announce reaches nobody")
 
-        // Closing updates the store.
+        // Closing updates the store, and the room hears of it.
         try await outsider.close()
         #expect(await eventually { (try? await system.session(outsiderID)?.connected) == false })
-        for client in [ada, bob, cy, loner] { try await client.close() }
+        for client in [ada, bob, admin] { try await client.close() }
+        try await system.stop()
+    }
+
+    /// The issue's walk: log in, get a token, connect with it as that user, be refused in `staff`
+    /// as bob and accepted as admin, be in two rooms at once, see who is present, and lose the
+    /// connection on logout.
+    @Test func loginTokenRoomsPresenceAndLogout() async throws {
+        let system = try await start()
+        let bobCookie = try await system.login("bob")
+        let issued = try await system.post("/ws/token", cookie: bobCookie)
+        #expect(issued.status == 200)
+        let token = try #require(
+            (try? JSONSerialization.jsonObject(with: Data(issued.body.utf8)) as? [String: Any])?["token"] as? String)
+        // A client that is not a browser: no cookie, no Origin, the token in the query.
+        let (bob, bobID) = try await join(system, "?ws_token=\(token)&channel=lobby", cookie: nil)
+        #expect(try await system.session(bobID)?.userID == "bob")
+        try await bob.send(#"{"action":"join","channel":"staff"}"#)
+        #expect(await bob.next(timeout: .milliseconds(500)) == nil, "bob is refused the staff room")
+        #expect(try await system.channels(bobID) == ["lobby"])
+
+        let adminCookie = try await system.login("admin")
+        let (admin, adminID) = try await join(system, "?channel=staff", cookie: adminCookie)
+        try await admin.send(#"{"action":"join","channel":"lobby"}"#)
+        let joined = await admin.next()
+        #expect(object(joined)["type"] == "joined" || object(joined)["event"] == "joined", "\(joined ?? "nothing")")
+        #expect(await eventually { (try? await system.channels(adminID)) == ["lobby", "staff"] }, "admin is in two rooms")
+        _ = await admin.next(timeout: .milliseconds(300))  // the other of the join's two frames
+        _ = await bob.next(timeout: .milliseconds(300))  // bob hears admin join the lobby
+
+        try await bob.send(#"{"action":"presence","channel":"lobby"}"#)
+        let presence = await bob.next()
+        let users = (try? JSONSerialization.jsonObject(with: Data((presence ?? "").utf8)) as? [String: Any])?["users"] as? [String]
+        #expect(users == ["admin", "bob"], "\(presence ?? "nothing")")
+
+        // Logging out closes that login's connections through @connections; the client sees it.
+        let logout = try await system.post("/logout", cookie: adminCookie)
+        #expect(logout.status == 200)
+        #expect(await admin.closeCode() != nil, "the client sees its connection closed")
+        #expect(await eventually { (try? await system.session(adminID)?.connected) == false }, "API Gateway's $disconnect marked it")
+        let left = await bob.next()
+        #expect(object(left)["event"] == "left" && object(left)["user"] == "admin", "\(left ?? "nothing")")
+        try await bob.close()
         try await system.stop()
     }
 }
@@ -130,11 +209,33 @@ import VaporAPIGatewayWebSockets
         ServeWithLocalGateway(gatewayPort: 0, settings: settings, routes: chat.registeredRoutes), as: "serve", isDefault: true)
     try await app.startup()
     let gateway = try #require(app.localGateway)
-    let client = try await TestClient.connect("ws://127.0.0.1:\(gateway.port!)/chatlocal/local?name=ada")
+    let cookie = try await loginOverHTTP(app, "ada")
+    let client = try await TestClient.connect(
+        "ws://127.0.0.1:\(gateway.port!)/chatlocal/local", headers: ["Cookie": cookie, "Origin": "http://127.0.0.1:8080"])
     #expect(await eventually { !gateway.connections.all.isEmpty })
     let id = try #require(gateway.connections.all.first?.id)
     #expect(try await chat.dispatcher.store.session(try ConnectionID(id))?.userID == "ada")
     try await client.close()
     try await app.asyncShutdown()
     #expect(gateway.connectionCount == 0, "the gateway stopped with the app")
+}
+
+/// Logs in to the running example as `name`, over HTTP, and answers the session cookie.
+func loginOverHTTP(_ app: Application, _ name: String) async throws -> String {
+    let port = try #require(app.http.server.shared.localAddress?.port)
+    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/login")
+    request.method = .POST
+    request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+    request.body = .bytes(ByteBuffer(string: "name=\(name)&password=\(ChatDemo.defaultPassword)"))
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    let setCookie = try #require(response.headers.first(name: "Set-Cookie"), "login answered \(response.status)")
+    return String(setCookie.split(separator: ";")[0])
+}
+
+struct LoginFailed: Error { let status: Int }
+
+/// A JSON object of strings, from a received frame (empty for anything else).
+func object(_ text: String?) -> [String: String] {
+    guard let text, let value = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
+    return value.compactMapValues { $0 as? String }
 }

@@ -17,6 +17,14 @@ import VaporAPIGatewayWebSocketsTesting
 /// The guide's last steps, "register the route with API Gateway" and "test the route": routes
 /// declared in code are planned and applied to the local gateway, and a WebSocket client reaches
 /// them; a new controller's route goes live the same way.
+/// The guide's `$default` controller: anyone may connect, and every message is echoed.
+struct GuideDefault: WebSocketController {
+    let routeKey = RouteKey.default
+    func handlers(_ handlers: inout HandlerRegistry) {
+        handlers.onRaw(HandlerRegistry.defaultName) { body, context in try await context.reply(["echo": String(buffer: body)]) }
+    }
+}
+
 @Suite(.serialized) struct ProvisioningTests {
     let credential = LocalGatewayConfiguration.developmentCredential
     let secret = "provisioning-secret"
@@ -27,8 +35,7 @@ import VaporAPIGatewayWebSocketsTesting
     ) {
         let app = try await Application.make(.testing)
         app.databases.use(.sqlite(.file(database)), as: .sqlite)
-        app.migrations.add(CreateWebSocketTables())
-        app.migrations.add(CreateIdentityTables())
+        app.migrations.add(WebSocketMigrations.all)
         try await app.autoMigrate()
         let http = ManagementClient.makeHTTPClient()
         let poster = ManagementClient(httpClient: http, credentials: StaticCredentialProvider(credential))
@@ -76,7 +83,7 @@ import VaporAPIGatewayWebSocketsTesting
         }
 
         // 1. The app with its $default controller only: configure, plan from nothing, apply.
-        let (app1, _, base1) = try await backend(database, controllers: [ChatController()], gatewayPort: gateway.port!)
+        let (app1, _, base1) = try await backend(database, controllers: [GuideDefault()], gatewayPort: gateway.port!)
         _ = try await command(app1, "configure", publicURL: base1)
         let plan1 = try await command(app1, "plan")
         #expect(plan1.contains("+ create WebSocket API 'chat'") && plan1.contains("+ $connect: integration POST \(base1)/ws/connect"))
@@ -93,7 +100,7 @@ import VaporAPIGatewayWebSocketsTesting
 
         // 3. Add the controller with the new route key (the backend also moved); plan shows it; apply makes it live.
         let (app2, _, base2) = try await backend(
-            database, controllers: [ChatController(), NotificationsController()], gatewayPort: gateway.port!)
+            database, controllers: [GuideDefault(), NotificationsController()], gatewayPort: gateway.port!)
         _ = try await command(app2, "configure", publicURL: base2)
         let plan2 = try await command(app2, "plan")
         #expect(plan2.contains("+ notifications: integration POST \(base2)/websockets/notifications/"))

@@ -4,6 +4,7 @@ import ChatApp
 import Fluent
 import FluentSQLiteDriver
 import Foundation
+import HTTPTypes
 import Vapor
 import VaporAPIGatewayWebSockets
 import VaporAPIGatewayWebSocketsTesting
@@ -23,8 +24,7 @@ func withSQLiteApp<T>(path: String? = nil, _ body: (Application) async throws ->
     let app = try await Application.make(.testing)
     do {
         app.databases.use(.sqlite(.file(path ?? database.path)), as: .sqlite)
-        app.migrations.add(CreateWebSocketTables())
-        app.migrations.add(CreateIdentityTables())
+        app.migrations.add(WebSocketMigrations.all)
         try await app.autoMigrate()
         let result = try await body(app)
         try await app.asyncShutdown()
@@ -58,3 +58,39 @@ func json(_ text: String) -> [String: String] {
 func jsonAny(_ text: String) -> [String: Any] {
     (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
 }
+
+/// The chat example's own pages, as a browser on its origin calls them.
+struct ChatBrowser {
+    let app: Application
+    var origin: String? = "http://127.0.0.1:8080"
+
+    /// `POST path` with a form body and `cookie`, answered in process.
+    func post(_ path: String, form: [(String, String)] = [], cookie: String? = nil) async throws -> GatewayResponse {
+        var fields = HTTPFields()
+        fields[.contentType] = "application/x-www-form-urlencoded"
+        if let origin { fields[.origin] = origin }
+        if let cookie { fields[.cookie] = cookie }
+        let body = form.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        return try await InProcessTransport(app: app).send(
+            GatewayRequest(method: .post, path: path, headerFields: fields, body: ByteBuffer(string: body)))
+    }
+
+    /// Logs in as `name` with the demo password and answers the session cookie.
+    func login(_ name: String, password: String = ChatDemo.defaultPassword) async throws -> String {
+        let response = try await post("/login", form: [("name", name), ("password", password)])
+        guard response.status == .ok, let setCookie = response.headerFields[.setCookie] else {
+            throw ChatBrowserError(description: "login as \(name) answered \(response.status)")
+        }
+        return String(setCookie.split(separator: ";")[0])
+    }
+
+    /// The headers a browser logged in as `name` sends on `$connect`.
+    func connectHeaders(_ name: String) async throws -> HTTPFields {
+        var fields = HTTPFields()
+        fields[.cookie] = try await login(name)
+        if let origin { fields[.origin] = origin }
+        return fields
+    }
+}
+
+struct ChatBrowserError: Error, CustomStringConvertible { let description: String }

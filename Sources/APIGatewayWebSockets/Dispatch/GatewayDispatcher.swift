@@ -29,6 +29,10 @@ public final class GatewayDispatcher: Sendable {
     public let identity: (any IdentityStore)?
     /// The app's permissions, for ``Requirement``s; `nil`: nobody holds any.
     public let permissions: (any PermissionSource)?
+    /// Joins, leaves and presence under the configured rules.
+    public let channels: Channels
+    /// The app's login states, cached briefly; `nil`: a connection is not tied to its login's state.
+    private let authStates: AuthStateCache?
     public let gateways: any GatewayDirectory
     public let messenger: Messenger
     public let logger: Logger
@@ -45,6 +49,8 @@ public final class GatewayDispatcher: Sendable {
         poster: any ConnectionPoster,
         identity: (any IdentityStore)? = nil,
         permissions: (any PermissionSource)? = nil,
+        channelRules: (any ChannelRuleStore)? = nil,
+        authState: (any AuthStateSource)? = nil,
         logger: Logger = .disabled,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
@@ -54,6 +60,10 @@ public final class GatewayDispatcher: Sendable {
         self.permissions = permissions
         self.gateways = gateways
         self.messenger = Messenger(store: store, poster: poster, logger: logger, now: now)
+        self.channels = Channels(
+            configuration: configuration.channels, store: store, rules: channelRules ?? (store as? any ChannelRuleStore),
+            permissions: permissions, gateways: gateways, messenger: messenger)
+        self.authStates = authState.map { AuthStateCache(source: $0, lifetime: configuration.authStateLifetime) }
         self.logger = logger
         self.now = now
         self.metrics = EventMetrics()
@@ -164,7 +174,8 @@ public final class GatewayDispatcher: Sendable {
     /// changes or the account is deactivated, so no socket outlives the login it was opened with.
     @discardableResult
     public func closeConnections(ofUser userID: String) async throws -> Int {
-        try await closeConnections(of: .user(userID))
+        authStates?.forget(userID)
+        return try await closeConnections(of: .user(userID))
     }
 
     /// Closes `owner`'s connections through `@connections` DELETE; API Gateway then sends each
@@ -242,13 +253,19 @@ public final class GatewayDispatcher: Sendable {
             try await countConnect("address \(address)", limit)
         }
         // 5. Origin, then the channel name.
+        // Browsers always send `Origin` on a WebSocket handshake, so a missing one is a client that
+        // is not a browser (a token, or no login): only a connect the login cookie vouches for
+        // must come from an allowed page.
         if !configuration.allowedOrigins.isEmpty {
-            let origin = request.headerFields[.origin]
-            guard let origin, configuration.allows(origin: origin) else { throw Refusal.originNotAllowed(origin) }
+            if let origin = request.headerFields[.origin] {
+                guard configuration.allows(origin: origin) else { throw Refusal.originNotAllowed(origin) }
+            } else if request.authenticatedUser != nil {
+                throw Refusal.originNotAllowed(nil)
+            }
         }
-        var channel = checked.gateway.defaultChannel
+        var requestedChannel: ChannelName?
         if let requested = request.queryParameter("channel") {
-            do { channel = try ChannelName(requested) } catch let error as IdentifierError { throw Refusal.invalidChannel(error) }
+            do { requestedChannel = try ChannelName(requested) } catch let error as IdentifierError { throw Refusal.invalidChannel(error) }
         }
         // 6. A one-time token, when the client brings one: looked at here, used only once every
         // other check has passed (a refused connect does not spend it), refused if unknown.
@@ -261,15 +278,18 @@ public final class GatewayDispatcher: Sendable {
             tokenWebSessionHash = token.sessionHash.isEmpty ? nil : token.sessionHash
         }
         let context = ConnectContext(
-            request: request, connectionID: checked.connectionID, gateway: checked.gateway, requestedChannel: channel,
+            request: request, connectionID: checked.connectionID, gateway: checked.gateway,
+            requestedChannel: requestedChannel ?? checked.gateway.defaultChannel,
             tokenUserID: tokenUserID, logger: logger
         )
         let decision = try await endpoint.controller.controller.connect(context)
         let userID: String?
+        let channel: ChannelName?
         switch decision.kind {
         case .reject(let refusal): throw refusal
         case .accept(let chosen, let user):
-            channel = chosen ?? channel
+            // A channel the hook or the gateway chose is the app's word; the client's is checked below.
+            channel = chosen ?? requestedChannel ?? checked.gateway.defaultChannel
             // The hook's word, else the login's, else the token's.
             userID = user ?? request.authenticatedUser?.id ?? tokenUserID
         }
@@ -278,16 +298,25 @@ public final class GatewayDispatcher: Sendable {
         if let requirement = endpoint.controller.connectRequirement {
             try await requirement.check(userID, source: permissions, what: "connecting")
         }
+        // 8. The channel's rules, for a channel the client asked for; then the login's state.
+        if let channel, decision.chosenChannel == nil, channel == requestedChannel {
+            try await channels.check(channel, connection: checked.connectionID, apiID: checked.gateway.apiID, userID: userID)
+        }
+        var authStateHash: String?
+        if let authStates, let userID {
+            guard let hash = try await authStates.hash(ofUser: userID) else { throw Refusal.loginExpired(userID: userID) }
+            authStateHash = hash
+        }
         let date = now()
         // The login the connection came from: the authenticated web session, else the token's.
         let webSessionHash = request.authenticatedUser?.webSessionID.map(ConnectionTokens.hash) ?? tokenWebSessionHash
         let session = Session(
             connectionID: checked.connectionID, apiID: checked.gateway.apiID, stage: checked.gateway.stage,
-            channel: channel, userID: userID, webSessionHash: webSessionHash, createdAt: date
+            userID: userID, webSessionHash: webSessionHash, authStateHash: authStateHash, createdAt: date
         )
         // The token is used now, in one statement: of concurrent connects with it, one gets here.
         if let tokenHash, try await identity?.consumeToken(hash: tokenHash, at: date) == nil { throw Refusal.invalidToken }
-        let outcome = try await store.connect(session)
+        let outcome = try await store.connect(session, joining: channel)
         if outcome == .alreadyClosed { throw Refusal.connectionClosed(checked.connectionID) }
         logger.debug(outcome == .retried ? "connect retried" : "connected", metadata: ["apigw.channel": "\(channel?.rawValue ?? "")"])
         return .ok
@@ -313,6 +342,7 @@ public final class GatewayDispatcher: Sendable {
             return .ok
         }
         logger.debug("disconnected")
+        if let session { try await channels.announceDeparture(of: session) }
         let context = DisconnectContext(
             request: request, connectionID: checked.connectionID, gateway: checked.gateway,
             session: session, messenger: messenger, logger: logger
@@ -328,12 +358,19 @@ public final class GatewayDispatcher: Sendable {
         guard let session = try await store.touch(checked.connectionID, apiID: checked.gateway.apiID, at: now()) else {
             throw Refusal.noLiveSession(checked.connectionID, apiID: checked.gateway.apiID)
         }
+        // 6. The login the connection opened with still holds (no password change, no deactivation).
+        if let authStates, let userID = session.userID, let recorded = session.authStateHash,
+            try await authStates.hash(ofUser: userID) != recorded
+        {
+            await close(session, on: checked.gateway, logger)
+            throw Refusal.loginExpired(userID: userID)
+        }
         let (name, handler): (String, HandlerRegistry.Handler)
         switch endpoint.controller.handlers.select(for: request.body) {
         case .success(let chosen): (name, handler) = chosen
         case .failure(let selector): throw Refusal.noHandler(selector.handler ?? selector.action, route: endpoint.route.routeKey)
         }
-        // 6. Who may send it: the controller's requirement, then the handler's.
+        // 7. Who may send it: the controller's requirement, then the handler's.
         if let requirement = endpoint.controller.requirement {
             try await requirement.check(session.userID, source: permissions, what: "route \(endpoint.route.routeKey)")
         }
@@ -342,10 +379,25 @@ public final class GatewayDispatcher: Sendable {
         }
         let context = MessageContext(
             request: request, session: session, gateway: checked.gateway, routeKey: endpoint.route.routeKey,
-            handlerName: name, messenger: messenger, logger: logger
+            handlerName: name, messenger: messenger, channels: channels, logger: logger
         )
         try await handler(request.body, context)
         return .ok
+    }
+}
+
+extension GatewayDispatcher {
+    /// Closes `session`'s connection through `@connections` DELETE (API Gateway then sends its
+    /// `$disconnect`); one already gone is marked here. A failure is logged, not thrown: the
+    /// refusal that called for the close is the answer either way.
+    fileprivate func close(_ session: Session, on gateway: GatewayRecord, _ logger: Logger) async {
+        do {
+            if try await messenger.poster.close(session.connectionID, on: gateway) == .gone {
+                _ = try await store.markGone([session.connectionID], apiID: session.apiID, at: now())
+            }
+        } catch {
+            logger.warning("could not close a connection", metadata: ["apigw.error": "\(error)"])
+        }
     }
 }
 

@@ -24,9 +24,11 @@ public struct GatewayConfiguration: Sendable {
     /// (always required), per event.
     public var requiredHeaders: RequiredHeaders
 
-    /// Hosts a connecting browser's `Origin` may name: `example.com` matches exactly,
-    /// `.example.com` matches it and every subdomain, `*` matches any. Empty skips the check
-    /// (clients that are not browsers send no `Origin`).
+    /// Where a connecting browser's page may be, by its `Origin`: a whole origin
+    /// (`https://chat.example.com`, `http://127.0.0.1:8080`) matches exactly that scheme, host and
+    /// port; a host (`example.com`) matches it on any scheme and port; `.example.com` matches it
+    /// and every subdomain; `*` matches any. Empty skips the check (clients that are not browsers
+    /// send no `Origin`).
     public var allowedOrigins: [String]
 
     /// The largest body accepted, in bytes. Default 131,072, API Gateway's own message limit.
@@ -39,6 +41,16 @@ public struct GatewayConfiguration: Sendable {
     /// How often one client address, and one user, may connect. Off by default.
     public var connectRateLimits: ConnectRateLimits
 
+    /// Who may join which channel, how many one connection may be in, and presence events.
+    /// Default: unlisted channels allowed, no presence events.
+    public var channels: ChannelConfiguration
+
+    /// How long a user's login state (``AuthStateSource``) is trusted before a message asks the
+    /// app again. Default 1 second: a burst of messages costs one lookup per user, and a password
+    /// change ends the user's connections on their next message a second later at most. Zero asks
+    /// on every message.
+    public var authStateLifetime: Duration
+
     public init(
         basePath: String = "ws",
         secrets: [String] = [],
@@ -47,7 +59,9 @@ public struct GatewayConfiguration: Sendable {
         allowedOrigins: [String] = [],
         maxBodySize: Int = 131_072,
         tokenParameter: String = "ws_token",
-        connectRateLimits: ConnectRateLimits = ConnectRateLimits()
+        connectRateLimits: ConnectRateLimits = ConnectRateLimits(),
+        channels: ChannelConfiguration = ChannelConfiguration(unlisted: .allow),
+        authStateLifetime: Duration = .seconds(1)
     ) {
         self.basePath = basePath
         self.secrets = secrets
@@ -57,6 +71,8 @@ public struct GatewayConfiguration: Sendable {
         self.maxBodySize = maxBodySize
         self.tokenParameter = tokenParameter
         self.connectRateLimits = connectRateLimits
+        self.channels = channels
+        self.authStateLifetime = authStateLifetime
     }
 
     /// At most ``limit`` events in any ``window``.
@@ -112,9 +128,21 @@ extension GatewayConfiguration {
         return allowedOrigins.contains { pattern in
             let pattern = pattern.lowercased()
             if pattern == "*" { return true }
+            if pattern.contains("://") { return Self.normalized(origin: origin) == Self.normalized(origin: pattern) }
             if pattern.hasPrefix(".") { return host == pattern.dropFirst() || host.hasSuffix(pattern) }
             return host == pattern
         }
+    }
+
+    /// `scheme://host[:port]` lowercased, without a trailing slash and without the scheme's
+    /// default port (`https://a.com:443` is `https://a.com`).
+    static func normalized(origin: String) -> String {
+        var value = origin.lowercased()
+        while value.hasSuffix("/") { value.removeLast() }
+        for (scheme, port) in [("http://", ":80"), ("https://", ":443")] where value.hasPrefix(scheme) && value.hasSuffix(port) {
+            value.removeLast(port.count)
+        }
+        return value
     }
 
     /// The lowercased host of `scheme://host[:port]`.

@@ -37,6 +37,10 @@ public struct Refusal: Error, Sendable, CustomStringConvertible {
         public static let tooManyTokens = Code("too_many_tokens")
         public static let loginRequired = Code("login_required")
         public static let permissionDenied = Code("permission_denied")
+        public static let channelDenied = Code("channel_denied")
+        public static let tooManyChannels = Code("too_many_channels")
+        public static let notInChannel = Code("not_in_channel")
+        public static let loginExpired = Code("login_expired")
         public static let custom = Code("custom")
     }
 
@@ -165,5 +169,27 @@ extension Refusal {
             code: .noHandler, status: .badRequest, reason: "Unknown handler",
             detail: "route \(route) has no handler '\(name?.prefix(64) ?? "default")' and no default handler"
         )
+    }
+
+    static func channelDenied(_ channel: ChannelName, reason: String, detail: String) -> Refusal {
+        Refusal(code: .channelDenied, status: .forbidden, reason: reason, detail: "channel \(channel): \(detail)")
+    }
+
+    static func tooManyChannels(_ limit: Int) -> Refusal {
+        Refusal(
+            code: .tooManyChannels, status: .badRequest, reason: "Too many channels",
+            detail: "the connection is in \(limit) channels, the most it may be in")
+    }
+
+    static func notInChannel(_ channel: ChannelName) -> Refusal {
+        Refusal(
+            code: .notInChannel, status: .forbidden, reason: "Not in that channel",
+            detail: "presence of channel \(channel) asked by a connection that is not a member")
+    }
+
+    static func loginExpired(userID: String) -> Refusal {
+        Refusal(
+            code: .loginExpired, status: .unauthorized, reason: "Login no longer valid",
+            detail: "user \(userID.prefix(64)) changed password, was deactivated or is gone since the connection opened")
     }
 }

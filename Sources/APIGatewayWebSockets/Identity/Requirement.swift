@@ -40,6 +40,10 @@ public struct Requirement: Sendable, Hashable, CustomStringConvertible {
     public static func any(_ requirements: Requirement...) -> Requirement { Requirement(kind: .any(requirements)) }
     /// Every one of `requirements`.
     public static func all(_ requirements: Requirement...) -> Requirement { Requirement(kind: .all(requirements)) }
+    /// At least one of `requirements`; none met by nobody.
+    public static func any(_ requirements: [Requirement]) -> Requirement { Requirement(kind: .any(requirements)) }
+    /// Every one of `requirements`.
+    public static func all(_ requirements: [Requirement]) -> Requirement { Requirement(kind: .all(requirements)) }
 
     public var description: String {
         switch kind {

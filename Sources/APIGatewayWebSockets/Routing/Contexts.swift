@@ -30,6 +30,8 @@ public struct MessageContext: Sendable {
     /// The handler name the message selected (`default` when it named none that exists).
     public let handlerName: String
     public let messenger: Messenger
+    /// Joins, leaves and presence under the gateway's channel rules.
+    public let channels: Channels
     public let logger: Logger
 
     public var connectionID: ConnectionID { session.connectionID }
@@ -58,9 +60,28 @@ public struct MessageContext: Sendable {
         try await messenger.send(payload, to: audience, on: gateway)
     }
 
-    /// Moves the sender to `channel` (or out of every channel with `nil`).
-    public func join(_ channel: ChannelName?) async throws {
-        _ = try await messenger.store.setChannel(channel, for: connectionID, apiID: gateway.apiID, at: messenger.now())
+    /// Adds the sender to `channel`, if the channel rules let its user in; a refusal (401, 403,
+    /// or too many channels) is thrown and answers the message.
+    @discardableResult
+    public func join(_ channel: ChannelName) async throws -> JoinOutcome {
+        try await channels.join(channel, session: session)
+    }
+
+    /// Removes the sender from `channel`. Returns whether it was a member.
+    @discardableResult
+    public func leave(_ channel: ChannelName) async throws -> Bool {
+        try await channels.leave(channel, session: session)
+    }
+
+    /// Moves the sender out of every channel and into `channel`, if the rules let it in there.
+    @discardableResult
+    public func changeChannel(to channel: ChannelName) async throws -> JoinOutcome {
+        try await channels.change(to: channel, session: session)
+    }
+
+    /// The channels the sender is in, by name.
+    public func joinedChannels() async throws -> [ChannelName] {
+        try await channels.channels(of: connectionID, apiID: gateway.apiID)
     }
 }
 

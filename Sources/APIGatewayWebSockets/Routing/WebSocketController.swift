@@ -66,11 +66,17 @@ public struct ConnectDecision: Sendable {
 
     let kind: Kind
 
+    /// The channel the hook chose, if it chose one.
+    var chosenChannel: ChannelName? {
+        if case .accept(let channel, _) = kind { return channel }
+        return nil
+    }
+
     /// Accept into the channel the client asked for (`?channel=`), or the gateway's default.
     public static let accept = ConnectDecision(kind: .accept(channel: nil, userID: nil))
 
-    /// Accept, putting the connection into `channel` (instead of the requested one) and recording
-    /// the user it belongs to.
+    /// Accept, putting the connection into `channel` (instead of the requested one; the channel
+    /// rules apply to a client's choice, not to the hook's) and recording the user it belongs to.
     public static func accept(channel: ChannelName? = nil, userID: String? = nil) -> ConnectDecision {
         ConnectDecision(kind: .accept(channel: channel, userID: userID))
     }

@@ -7,13 +7,13 @@ public import Foundation
 /// ``InMemoryConnectionStore`` serves tests; the Vapor module's `FluentConnectionStore` serves
 /// SQLite and PostgreSQL. The test kit's `ConnectionStoreConformance` checks any implementation.
 public protocol ConnectionStore: Sendable {
-    /// Records a new connection.
+    /// Records a new connection, a member of `channel` when one is given.
     ///
     /// A `session` whose id is already recorded as connected on the same API is a retried
-    /// `$connect`: keep the creation time and count, take the new channel and user, answer
-    /// ``ConnectOutcome/retried``. An id recorded as disconnected, or on another API, is never
-    /// revived: change nothing and answer ``ConnectOutcome/alreadyClosed``.
-    func connect(_ session: Session) async throws -> ConnectOutcome
+    /// `$connect`: keep the creation time and count, take the new user and login, make `channel`
+    /// its only channel, answer ``ConnectOutcome/retried``. An id recorded as disconnected, or on
+    /// another API, is never revived: change nothing and answer ``ConnectOutcome/alreadyClosed``.
+    func connect(_ session: Session, joining channel: ChannelName?) async throws -> ConnectOutcome
 
     /// Marks the connection disconnected. Returns whether it was connected before.
     func disconnect(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Bool
@@ -26,11 +26,32 @@ public protocol ConnectionStore: Sendable {
     /// The session with this id, connected or not.
     func session(_ id: ConnectionID) async throws -> Session?
 
-    /// Moves a connected session to another channel (or none). Returns whether it was found.
-    func setChannel(_ channel: ChannelName?, for id: ConnectionID, apiID: APIID, at date: Date) async throws -> Bool
+    /// Adds the connected session `id` on `apiID` to `channel`, unless it is in `limit` channels
+    /// already, in one statement (concurrent joins of one connection cannot pass the limit).
+    func join(_ channel: ChannelName, connection id: ConnectionID, apiID: APIID, limit: Int, at date: Date) async throws -> JoinOutcome
+
+    /// Removes `id` from `channel`. Returns whether it was a member.
+    func leave(_ channel: ChannelName, connection id: ConnectionID, apiID: APIID) async throws -> Bool
+
+    /// Removes `id` from every channel. Returns the channels it was in, by name.
+    func leaveAll(_ id: ConnectionID, apiID: APIID) async throws -> [ChannelName]
+
+    /// The channels `id` is in (or was in when it closed, until its session is purged), by name.
+    func channels(of id: ConnectionID, apiID: APIID) async throws -> [ChannelName]
+
+    /// One page of `channel`'s members whose session is connected, in ascending id order after
+    /// `after`.
+    func members(of channel: ChannelName, apiID: APIID, after: ConnectionID?, limit: Int) async throws -> [ChannelMember]
+
+    /// The connected members of `channel`: connections, and distinct users among them.
+    func count(of channel: ChannelName, apiID: APIID) async throws -> ChannelCount
+
+    /// Every channel on `apiID` with a connected member, with its counts, by name.
+    func channelCounts(apiID: APIID) async throws -> [ChannelCount]
 
     /// One page of the connected audience on `apiID`, in ascending id order, starting after
-    /// `after` (keyset paging, so a page costs the same however deep it is).
+    /// `after` (keyset paging, so a page costs the same however deep it is). A channel's audience
+    /// is its members whose session is connected.
     func audience(_ audience: Audience, apiID: APIID, after: ConnectionID?, limit: Int) async throws -> [ConnectionID]
 
     /// Marks these connections disconnected in one statement. Returns how many were connected.
@@ -46,7 +67,8 @@ public protocol ConnectionStore: Sendable {
     /// whose `$disconnect` never came (API Gateway sends it best effort) is known dead.
     func disconnectSessions(createdBefore date: Date, at now: Date) async throws -> Int
 
-    /// Deletes disconnected sessions last updated before `date`. Returns how many were deleted.
+    /// Deletes disconnected sessions last updated before `date`, and their channel memberships.
+    /// Returns how many sessions were deleted.
     func purgeDisconnected(before date: Date) async throws -> Int
 }
 

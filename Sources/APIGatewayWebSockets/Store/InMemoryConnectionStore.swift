@@ -2,74 +2,148 @@ import APIGatewayAWS
 public import Foundation
 import Synchronization
 
-/// A ``ConnectionStore`` and ``IdentityStore`` in this process's memory, for tests and single-process tools.
+/// A ``ConnectionStore``, ``IdentityStore`` and ``ChannelRuleStore`` in this process's memory, for tests and single-process tools.
 ///
 /// It forgets everything when the process ends and is not shared between backends: production
 /// uses the Fluent store.
 public final class InMemoryConnectionStore: ConnectionStore {
-    private let sessions = Mutex<[ConnectionID: Session]>([:])
+    private struct State {
+        var sessions: [ConnectionID: Session] = [:]
+        /// Each connection's channels, with when it joined them.
+        var members: [ConnectionID: [ChannelName: Date]] = [:]
+
+        func isLive(_ id: ConnectionID, on apiID: APIID) -> Bool {
+            guard let session = sessions[id] else { return false }
+            return session.connected && session.apiID == apiID
+        }
+    }
+
+    private let state = Mutex(State())
     let identity = Mutex<(tokens: [String: (token: ConnectionToken, used: Bool)], hits: [String: [Date]])>(([:], [:]))
+    let rules = Mutex<[ChannelName: ChannelRule]>([:])
 
     public init() {}
 
-    public func connect(_ session: Session) async throws -> ConnectOutcome {
-        sessions.withLock { sessions in
-            guard var existing = sessions[session.connectionID] else {
-                sessions[session.connectionID] = session
-                return .created
+    public func connect(_ session: Session, joining channel: ChannelName?) async throws -> ConnectOutcome {
+        state.withLock { state in
+            let outcome: ConnectOutcome
+            if var existing = state.sessions[session.connectionID] {
+                guard existing.connected, existing.apiID == session.apiID else { return .alreadyClosed }
+                existing.userID = session.userID
+                existing.webSessionHash = session.webSessionHash
+                existing.authStateHash = session.authStateHash
+                existing.updatedAt = session.updatedAt
+                state.sessions[session.connectionID] = existing
+                outcome = .retried
+            } else {
+                state.sessions[session.connectionID] = session
+                outcome = .created
             }
-            guard existing.connected, existing.apiID == session.apiID else { return .alreadyClosed }
-            existing.channel = session.channel
-            existing.userID = session.userID
-            existing.webSessionHash = session.webSessionHash
-            existing.updatedAt = session.updatedAt
-            sessions[session.connectionID] = existing
-            return .retried
+            state.members[session.connectionID] = channel.map { [$0: session.createdAt] }
+            return outcome
         }
     }
 
     public func disconnect(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Bool {
-        sessions.withLock { sessions in
-            guard var session = sessions[id], session.apiID == apiID, session.connected else { return false }
-            session.connected = false
-            session.updatedAt = date
-            sessions[id] = session
+        state.withLock { state in
+            guard state.isLive(id, on: apiID) else { return false }
+            state.sessions[id]!.connected = false
+            state.sessions[id]!.updatedAt = date
             return true
         }
     }
 
     public func touch(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Session? {
-        sessions.withLock { sessions in
-            guard var session = sessions[id], session.apiID == apiID, session.connected else { return nil }
-            session.requestCount += 1
-            session.updatedAt = date
-            sessions[id] = session
-            return session
+        state.withLock { state in
+            guard state.isLive(id, on: apiID) else { return nil }
+            state.sessions[id]!.requestCount += 1
+            state.sessions[id]!.updatedAt = date
+            return state.sessions[id]
         }
     }
 
     public func session(_ id: ConnectionID) async throws -> Session? {
-        sessions.withLock { $0[id] }
+        state.withLock { $0.sessions[id] }
     }
 
-    public func setChannel(_ channel: ChannelName?, for id: ConnectionID, apiID: APIID, at date: Date) async throws -> Bool {
-        sessions.withLock { sessions in
-            guard var session = sessions[id], session.apiID == apiID, session.connected else { return false }
-            session.channel = channel
-            session.updatedAt = date
-            sessions[id] = session
-            return true
+    public func join(_ channel: ChannelName, connection id: ConnectionID, apiID: APIID, limit: Int, at date: Date) async throws
+        -> JoinOutcome
+    {
+        state.withLock { state in
+            guard state.isLive(id, on: apiID) else { return .notConnected }
+            var channels = state.members[id, default: [:]]
+            if channels[channel] != nil { return .alreadyMember }
+            guard channels.count < limit else { return .full }
+            channels[channel] = date
+            state.members[id] = channels
+            return .joined
+        }
+    }
+
+    public func leave(_ channel: ChannelName, connection id: ConnectionID, apiID: APIID) async throws -> Bool {
+        state.withLock { state in
+            guard state.sessions[id]?.apiID == apiID else { return false }
+            return state.members[id]?.removeValue(forKey: channel) != nil
+        }
+    }
+
+    public func leaveAll(_ id: ConnectionID, apiID: APIID) async throws -> [ChannelName] {
+        state.withLock { state in
+            guard state.sessions[id]?.apiID == apiID else { return [] }
+            return (state.members.removeValue(forKey: id) ?? [:]).keys.sorted()
+        }
+    }
+
+    public func channels(of id: ConnectionID, apiID: APIID) async throws -> [ChannelName] {
+        state.withLock { state in
+            guard state.sessions[id]?.apiID == apiID else { return [] }
+            return (state.members[id] ?? [:]).keys.sorted()
+        }
+    }
+
+    public func members(of channel: ChannelName, apiID: APIID, after: ConnectionID?, limit: Int) async throws -> [ChannelMember] {
+        state.withLock { state in
+            var members: [ChannelMember] = []
+            for (id, channels) in state.members {
+                guard let joined = channels[channel], state.isLive(id, on: apiID) else { continue }
+                if let after, id <= after { continue }
+                members.append(ChannelMember(connectionID: id, userID: state.sessions[id]!.userID, joinedAt: joined))
+            }
+            members.sort { $0.connectionID < $1.connectionID }
+            return Array(members.prefix(limit))
+        }
+    }
+
+    public func count(of channel: ChannelName, apiID: APIID) async throws -> ChannelCount {
+        try await channelCounts(apiID: apiID, only: channel).first ?? ChannelCount(channel: channel, connections: 0, users: 0)
+    }
+
+    public func channelCounts(apiID: APIID) async throws -> [ChannelCount] {
+        try await channelCounts(apiID: apiID, only: nil)
+    }
+
+    private func channelCounts(apiID: APIID, only: ChannelName?) async throws -> [ChannelCount] {
+        state.withLock { state in
+            var connections: [ChannelName: Int] = [:]
+            var users: [ChannelName: Set<String>] = [:]
+            for (id, channels) in state.members where state.isLive(id, on: apiID) {
+                for channel in channels.keys where only == nil || channel == only {
+                    connections[channel, default: 0] += 1
+                    if let user = state.sessions[id]!.userID { users[channel, default: []].insert(user) }
+                }
+            }
+            return connections.keys.sorted().map { ChannelCount(channel: $0, connections: connections[$0]!, users: users[$0]?.count ?? 0) }
         }
     }
 
     public func audience(_ audience: Audience, apiID: APIID, after: ConnectionID?, limit: Int) async throws -> [ConnectionID] {
-        sessions.withLock { sessions in
+        state.withLock { state in
             var matches: [ConnectionID] = []
-            for session in sessions.values where session.connected && session.apiID == apiID {
+            for session in state.sessions.values where session.connected && session.apiID == apiID {
                 if let after, session.connectionID <= after { continue }
                 switch audience.kind {
                 case .connection(let id): if session.connectionID != id { continue }
-                case .channel(let channel): if session.channel != channel { continue }
+                case .channel(let channel): if state.members[session.connectionID]?[channel] == nil { continue }
                 case .user(let user): if session.userID != user { continue }
                 case .everyone: break
                 }
@@ -81,13 +155,11 @@ public final class InMemoryConnectionStore: ConnectionStore {
     }
 
     public func markGone(_ ids: [ConnectionID], apiID: APIID, at date: Date) async throws -> Int {
-        sessions.withLock { sessions in
+        state.withLock { state in
             var count = 0
-            for id in ids {
-                guard var session = sessions[id], session.apiID == apiID, session.connected else { continue }
-                session.connected = false
-                session.updatedAt = date
-                sessions[id] = session
+            for id in ids where state.isLive(id, on: apiID) {
+                state.sessions[id]!.connected = false
+                state.sessions[id]!.updatedAt = date
                 count += 1
             }
             return count
@@ -95,26 +167,43 @@ public final class InMemoryConnectionStore: ConnectionStore {
     }
 
     public func connectedSessions(of owner: SessionOwner) async throws -> [Session] {
-        sessions.withLock { $0.values.filter { $0.connected && owner.owns($0) }.sorted { $0.connectionID < $1.connectionID } }
+        state.withLock { $0.sessions.values.filter { $0.connected && owner.owns($0) }.sorted { $0.connectionID < $1.connectionID } }
     }
 
     public func disconnectSessions(createdBefore date: Date, at now: Date) async throws -> Int {
-        sessions.withLock { sessions in
-            let expired = sessions.values.filter { $0.connected && $0.createdAt < date }.map(\.connectionID)
+        state.withLock { state in
+            let expired = state.sessions.values.filter { $0.connected && $0.createdAt < date }.map(\.connectionID)
             for id in expired {
-                sessions[id]?.connected = false
-                sessions[id]?.updatedAt = now
+                state.sessions[id]!.connected = false
+                state.sessions[id]!.updatedAt = now
             }
             return expired.count
         }
     }
 
     public func purgeDisconnected(before date: Date) async throws -> Int {
-        sessions.withLock { sessions in
-            let doomed = sessions.values.filter { !$0.connected && $0.updatedAt < date }.map(\.connectionID)
-            for id in doomed { sessions[id] = nil }
+        state.withLock { state in
+            let doomed = state.sessions.values.filter { !$0.connected && $0.updatedAt < date }.map(\.connectionID)
+            for id in doomed {
+                state.sessions[id] = nil
+                state.members[id] = nil
+            }
             return doomed.count
         }
+    }
+}
+
+extension InMemoryConnectionStore: ChannelRuleStore {
+    public func channelRule(for channel: ChannelName) async throws -> ChannelRule? { rules.withLock { $0[channel] } }
+
+    public func channelRules() async throws -> [ChannelRule] {
+        rules.withLock { $0.values.sorted { $0.channel < $1.channel } }
+    }
+
+    public func saveChannelRule(_ rule: ChannelRule) async throws { rules.withLock { $0[rule.channel] = rule } }
+
+    public func deleteChannelRule(for channel: ChannelName) async throws -> Bool {
+        rules.withLock { $0.removeValue(forKey: channel) != nil }
     }
 }
 

@@ -5,13 +5,14 @@ public struct Session: Sendable, Hashable {
     public var connectionID: ConnectionID
     public var apiID: APIID
     public var stage: String
-    /// The channel the connection multicasts reach; `nil` when it joined none.
-    public var channel: ChannelName?
     /// The application's id of the signed-in user, when known.
     public var userID: String?
     /// The SHA-256 of the web session (the login) the connection came from, when known: logging
     /// out closes its connections.
     public var webSessionHash: String?
+    /// The SHA-256 of the user's login state when the connection opened (``AuthStateSource``);
+    /// a message whose user's state no longer matches is refused and the connection closed.
+    public var authStateHash: String?
     /// `false` once `$disconnect` arrived or a post found the connection gone.
     public var connected: Bool
     /// Messages received on this connection.
@@ -27,9 +28,9 @@ public struct Session: Sendable, Hashable {
         connectionID: ConnectionID,
         apiID: APIID,
         stage: String,
-        channel: ChannelName? = nil,
         userID: String? = nil,
         webSessionHash: String? = nil,
+        authStateHash: String? = nil,
         connected: Bool = true,
         requestCount: Int = 0,
         createdAt: Date,
@@ -38,9 +39,9 @@ public struct Session: Sendable, Hashable {
         self.connectionID = connectionID
         self.apiID = apiID
         self.stage = stage
-        self.channel = channel
         self.userID = userID
         self.webSessionHash = webSessionHash
+        self.authStateHash = authStateHash
         self.connected = connected
         self.requestCount = requestCount
         self.createdAt = createdAt
@@ -56,7 +57,7 @@ public struct ConnectOutcome: Sendable, Hashable {
     /// A new session was recorded.
     public static let created = ConnectOutcome(kind: .created)
     /// The id was already recorded as connected on the same API: a retried `$connect`. The
-    /// session keeps its creation time and count, and takes the retry's channel and user.
+    /// session keeps its creation time and count, and takes the retry's channel, user and login.
     public static let retried = ConnectOutcome(kind: .retried)
     /// The id was already recorded as disconnected (or belongs to another API): nothing changed.
     public static let alreadyClosed = ConnectOutcome(kind: .alreadyClosed)

@@ -10,8 +10,7 @@ public import Vapor
 /// app's database, and keeps the registered API Gateway APIs cached.
 ///
 /// ```swift
-/// app.migrations.add(CreateWebSocketTables())
-/// app.migrations.add(CreateIdentityTables())
+/// app.migrations.add(WebSocketMigrations.all)
 /// try await app.autoMigrate()
 ///
 /// let gateway = WebSocketGateway(app: app, configuration: .init(secrets: ["s3cret"]), poster: poster)
@@ -41,7 +40,10 @@ public final class WebSocketGateway: Sendable {
     ///   - poster: how messages reach clients.
     ///   - provisioning: the integration hosts and two-way routes provisioning may create.
     ///   - authentication: how `$connect` and the token endpoint find the app's logged-in user.
-    ///   - permissions: the app's permissions, for controllers' and handlers' requirements.
+    ///   - permissions: the app's permissions, for controllers' and handlers' requirements and
+    ///     channel rules.
+    ///   - authState: the app's login state of a user, so a password change or deactivation ends
+    ///     the user's connections on their next message.
     public init(
         app: Application,
         configuration: GatewayConfiguration = GatewayConfiguration(),
@@ -49,7 +51,8 @@ public final class WebSocketGateway: Sendable {
         poster: any ConnectionPoster,
         provisioning: ProvisioningOptions = ProvisioningOptions(),
         authentication: ConnectAuthentication? = nil,
-        permissions: (any PermissionSource)? = nil
+        permissions: (any PermissionSource)? = nil,
+        authState: (any AuthStateSource)? = nil
     ) {
         let database: @Sendable () -> any Database = { app.db }
         let directory = CachedGatewayDirectory {
@@ -68,6 +71,7 @@ public final class WebSocketGateway: Sendable {
             gateways: directory,
             poster: poster,
             permissions: permissions,
+            authState: authState,
             logger: app.logger
         )
         app.storage[Key.self] = self

@@ -4,11 +4,11 @@ import SQLKit
 /// Creates `apigw_connection_tokens` and `apigw_rate_limit_hits`, the records of who is
 /// connecting (``FluentConnectionStore``'s ``IdentityStore`` side), and adds to `apigw_sessions`
 /// the login each connection came from (`web_session_hash`). Add it after
-/// ``CreateWebSocketTables``: a database migrated before keeps its rows.
+/// ``CreateWebSocketTables`` (``WebSocketMigrations/all`` lists them in order): a database migrated
+/// before keeps its rows.
 ///
 /// ```swift
-/// app.migrations.add(CreateWebSocketTables())
-/// app.migrations.add(CreateIdentityTables())
+/// app.migrations.add(WebSocketMigrations.all)
 /// ```
 public struct CreateIdentityTables: AsyncMigration {
     public init() {}

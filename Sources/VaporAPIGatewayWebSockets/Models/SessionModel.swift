@@ -13,9 +13,9 @@ public final class SessionModel: Model, @unchecked Sendable {  // Fluent models 
     @ID(custom: "connection_id", generatedBy: .user) public var id: String?
     @Field(key: "api_id") public var apiID: String
     @Field(key: "stage") public var stage: String
-    @OptionalField(key: "channel") public var channel: String?
     @OptionalField(key: "user_id") public var userID: String?
     @OptionalField(key: "web_session_hash") public var webSessionHash: String?
+    @OptionalField(key: "auth_state_hash") public var authStateHash: String?
     @Field(key: "connected") public var connected: Bool
     @Field(key: "request_count") public var requestCount: Int
     @Field(key: "created_at") public var createdAtMilliseconds: Int64
@@ -24,10 +24,10 @@ public final class SessionModel: Model, @unchecked Sendable {  // Fluent models 
     public init() {}
 
     /// The session this row records.
-    /// - Throws: ``IdentifierError`` when a stored id or channel is not valid.
+    /// - Throws: ``IdentifierError`` when a stored id is not valid.
     public func session() throws -> Session {
         try Session(
-            stored: id ?? "", apiID: apiID, stage: stage, channel: channel, userID: userID, webSessionHash: webSessionHash,
+            stored: id ?? "", apiID: apiID, stage: stage, userID: userID, webSessionHash: webSessionHash, authStateHash: authStateHash,
             connected: connected,
             requestCount: requestCount, createdAt: createdAtMilliseconds, updatedAt: updatedAtMilliseconds)
     }
@@ -35,16 +35,16 @@ public final class SessionModel: Model, @unchecked Sendable {  // Fluent models 
 
 extension Session {
     /// A session from the columns of its `apigw_sessions` row, however they were read (the
-    /// model, or a raw statement): ids and channel validated, times from milliseconds.
-    /// - Throws: ``IdentifierError`` when a stored id or channel is not valid.
+    /// model, or a raw statement): ids validated, times from milliseconds.
+    /// - Throws: ``IdentifierError`` when a stored id is not valid.
     init(
-        stored connectionID: String, apiID: String, stage: String, channel: String?, userID: String?, webSessionHash: String?,
+        stored connectionID: String, apiID: String, stage: String, userID: String?, webSessionHash: String?, authStateHash: String?,
         connected: Bool,
         requestCount: Int, createdAt: Int64, updatedAt: Int64
     ) throws {
         self.init(
             connectionID: try ConnectionID(connectionID), apiID: try APIID(apiID), stage: stage,
-            channel: try channel.map { try ChannelName($0) }, userID: userID, webSessionHash: webSessionHash, connected: connected,
+            userID: userID, webSessionHash: webSessionHash, authStateHash: authStateHash, connected: connected,
             requestCount: requestCount,
             createdAt: Date(milliseconds: createdAt), updatedAt: Date(milliseconds: updatedAt))
     }

@@ -6,9 +6,9 @@ import SQLKit
 /// A ``ConnectionStore`` in a SQL database through Fluent: SQLite by default, PostgreSQL in
 /// production.
 ///
-/// Every method is one SQL statement (a retried connect is two), so any number of backend
+/// Every method is one SQL statement (a few for a connect), so any number of backend
 /// processes can share the database. A message's load-and-count is a single
-/// `UPDATE … RETURNING`. Run ``CreateWebSocketTables`` and ``CreateIdentityTables`` first.
+/// `UPDATE … RETURNING`. Run ``WebSocketMigrations/all`` first.
 ///
 /// ```swift
 /// let store = FluentConnectionStore { app.db }
@@ -45,32 +45,47 @@ public struct FluentConnectionStore: ConnectionStore {
     }
 
     private static let table = SessionModel.schema
+    static let members = CreateChannelTables.members
     private static let columns =
-        "connection_id, api_id, stage, channel, user_id, web_session_hash, connected, request_count, created_at, updated_at"
+        "connection_id, api_id, stage, user_id, web_session_hash, auth_state_hash, connected, request_count, created_at, updated_at"
 
-    public func connect(_ session: Session) async throws -> ConnectOutcome {
+    /// Two statements for a new connection with a channel (the session, then its membership), and
+    /// four for a retry (the session, then its channels replaced).
+    public func connect(_ session: Session, joining channel: ChannelName?) async throws -> ConnectOutcome {
         let sql = try self.sql
         let inserted = try await sql.raw(
             """
             INSERT INTO \(ident: Self.table) (\(unsafeRaw: Self.columns))
             VALUES (\(bind: session.connectionID.rawValue), \(bind: session.apiID.rawValue), \(bind: session.stage),
-                    \(bind: session.channel?.rawValue), \(bind: session.userID), \(bind: session.webSessionHash), \(bind: session.connected),
+                    \(bind: session.userID), \(bind: session.webSessionHash), \(bind: session.authStateHash), \(bind: session.connected),
                     \(bind: session.requestCount), \(bind: session.createdAt.milliseconds), \(bind: session.updatedAt.milliseconds))
             ON CONFLICT (connection_id) DO NOTHING
             RETURNING connection_id
             """
         ).all()
-        if !inserted.isEmpty { return .created }
-        let retried = try await sql.raw(
-            """
-            UPDATE \(ident: Self.table)
-            SET channel = \(bind: session.channel?.rawValue), user_id = \(bind: session.userID),
-                web_session_hash = \(bind: session.webSessionHash), updated_at = \(bind: session.updatedAt.milliseconds)
-            WHERE connection_id = \(bind: session.connectionID.rawValue) AND api_id = \(bind: session.apiID.rawValue) AND connected = \(bind: true)
-            RETURNING connection_id
-            """
-        ).all()
-        return retried.isEmpty ? .alreadyClosed : .retried
+        if inserted.isEmpty {
+            let retried = try await sql.raw(
+                """
+                UPDATE \(ident: Self.table)
+                SET user_id = \(bind: session.userID), web_session_hash = \(bind: session.webSessionHash),
+                    auth_state_hash = \(bind: session.authStateHash), updated_at = \(bind: session.updatedAt.milliseconds)
+                WHERE connection_id = \(bind: session.connectionID.rawValue) AND api_id = \(bind: session.apiID.rawValue) AND connected = \(bind: true)
+                RETURNING connection_id
+                """
+            ).all()
+            if retried.isEmpty { return .alreadyClosed }
+            _ = try await leaveAll(session.connectionID, apiID: session.apiID)
+        }
+        if let channel {
+            try await sql.raw(
+                """
+                INSERT INTO \(ident: Self.members) (connection_id, channel, api_id, joined_at)
+                VALUES (\(bind: session.connectionID.rawValue), \(bind: channel.rawValue), \(bind: session.apiID.rawValue), \(bind: session.createdAt.milliseconds))
+                ON CONFLICT (connection_id, channel) DO NOTHING
+                """
+            ).run()
+        }
+        return inserted.isEmpty ? .retried : .created
     }
 
     public func disconnect(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Bool {
@@ -117,25 +132,15 @@ public struct FluentConnectionStore: ConnectionStore {
         ).first().map(Self.session(from:))
     }
 
-    public func setChannel(_ channel: ChannelName?, for id: ConnectionID, apiID: APIID, at date: Date) async throws -> Bool {
-        let rows = try await sql.raw(
-            """
-            UPDATE \(ident: Self.table) SET channel = \(bind: channel?.rawValue), updated_at = \(bind: date.milliseconds)
-            WHERE connection_id = \(bind: id.rawValue) AND api_id = \(bind: apiID.rawValue) AND connected = \(bind: true)
-            RETURNING connection_id
-            """
-        ).all()
-        return !rows.isEmpty
-    }
-
     public func audience(_ audience: Audience, apiID: APIID, after: ConnectionID?, limit: Int) async throws -> [ConnectionID] {
+        if let channel = audience.channel {
+            return try await members(of: channel, apiID: apiID, after: after, limit: limit).map(\.connectionID)
+        }
         // Every valid id sorts after "", so one statement shape serves the first page and the rest.
         let after = after?.rawValue ?? ""
         var filter: (column: String, value: String)?
         if let id = audience.connectionID {
             filter = ("connection_id", id.rawValue)
-        } else if let channel = audience.channel {
-            filter = ("channel", channel.rawValue)
         } else if let user = audience.userID {
             filter = ("user_id", user)
         }
@@ -201,7 +206,14 @@ public struct FluentConnectionStore: ConnectionStore {
     }
 
     public func purgeDisconnected(before date: Date) async throws -> Int {
+        let sql = try self.sql
         try await sql.raw(
+            """
+            DELETE FROM \(ident: Self.members) WHERE connection_id IN (
+                SELECT connection_id FROM \(ident: Self.table) WHERE connected = \(bind: false) AND updated_at < \(bind: date.milliseconds))
+            """
+        ).run()
+        return try await sql.raw(
             """
             DELETE FROM \(ident: Self.table) WHERE connected = \(bind: false) AND updated_at < \(bind: date.milliseconds)
             RETURNING connection_id
@@ -212,9 +224,9 @@ public struct FluentConnectionStore: ConnectionStore {
     private static func session(from row: any SQLRow) throws -> Session {
         try Session(
             stored: try row.decode(column: "connection_id", as: String.self), apiID: try row.decode(column: "api_id", as: String.self),
-            stage: try row.decode(column: "stage", as: String.self), channel: try row.decode(column: "channel", as: String?.self),
-            userID: try row.decode(column: "user_id", as: String?.self),
+            stage: try row.decode(column: "stage", as: String.self), userID: try row.decode(column: "user_id", as: String?.self),
             webSessionHash: try row.decode(column: "web_session_hash", as: String?.self),
+            authStateHash: try row.decode(column: "auth_state_hash", as: String?.self),
             connected: try row.decode(column: "connected", as: Bool.self),
             requestCount: try row.decode(column: "request_count", as: Int.self),
             createdAt: try row.decode(column: "created_at", as: Int64.self), updatedAt: try row.decode(column: "updated_at", as: Int64.self)

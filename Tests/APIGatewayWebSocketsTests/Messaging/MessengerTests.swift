@@ -18,7 +18,7 @@ import Testing
         for n in first..<first + count {
             let id = try ConnectionID(String(format: "c%05d=", n))
             _ = try await store.connect(
-                Session(connectionID: id, apiID: apiID, stage: "dev", channel: try ChannelName(channel), createdAt: Date()))
+                Session(connectionID: id, apiID: apiID, stage: "dev", createdAt: Date()), joining: try ChannelName(channel))
             ids.append(id)
         }
         return (store, ids)

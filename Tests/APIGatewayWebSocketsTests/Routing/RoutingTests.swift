@@ -77,7 +77,8 @@ import Testing
         let chosen = try await harness.connected(query: ["channel": "lobby"])
         let vip = try await harness.connected(query: ["channel": "lobby", "room": "vip"])
         let sessions = try await [plain, chosen, vip].asyncMap { try await harness.store.session($0.id) }
-        #expect(sessions.map { $0?.channel?.rawValue } == ["general", "lobby", "vip"])
+        let channels = try await [plain, chosen, vip].asyncMap { try await harness.store.channels(of: $0.id, apiID: apiID) }
+        #expect(channels.map { $0.map(\.rawValue) } == [["general"], ["lobby"], ["vip"]])
         #expect(sessions.map { $0?.userID } == [nil, nil, "u-1"])
         #expect(sessions.allSatisfy { $0?.connected == true && $0?.stage == "dev" && $0?.apiID == apiID && $0?.requestCount == 0 })
     }
@@ -113,7 +114,7 @@ import Testing
         let retry = try await harness.gateway.connect(query: ["channel": "b"], connectionID: first.id)
         #expect(retry.connectResponse.status == .ok)
         let session = try await harness.store.session(first.id)
-        #expect(session?.channel?.rawValue == "b")
+        #expect(try await harness.store.channels(of: first.id, apiID: apiID) == [try ChannelName("b")])
         #expect(session?.requestCount == 1)
     }
 }

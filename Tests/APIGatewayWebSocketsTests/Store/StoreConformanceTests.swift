@@ -14,4 +14,9 @@ import Testing
     func inMemory(_ check: IdentityStoreConformance.Check) async throws {
         try await check.run(InMemoryConnectionStore())
     }
+
+    @Test(arguments: ChannelRuleStoreConformance.checks)
+    func inMemoryChannelRules(_ check: ChannelRuleStoreConformance.Check) async throws {
+        try await check.run(InMemoryConnectionStore())
+    }
 }

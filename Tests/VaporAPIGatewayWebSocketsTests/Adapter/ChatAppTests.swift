@@ -3,7 +3,9 @@ import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
 import AsyncHTTPClient
 import ChatApp
+import Fluent
 import Foundation
+import HTTPTypes
 import NIOCore
 import PeerSupport
 import Testing
@@ -28,18 +30,20 @@ import VaporAPIGatewayWebSocketsTesting
         try await app.asyncShutdown()
     }
 
-    // `?name=` had no limit: a 100 KB name became the user id stored and sent with every message.
-    @Test func aNameIsAtMostSixtyFourCharacters() async throws {
+    // The user came from `?name=`: anyone could claim to be anyone.
+    @Test func theUserComesFromTheLoginNeverTheQuery() async throws {
         let database = TemporaryDatabase()
         defer { database.cleanUp() }
         try await withChatApp(path: database.path, poster: RecordingPoster()) { app, gateway in
             let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
-            let long = try await fake.connect(query: ["name": String(repeating: "é", count: 65)])
-            #expect(long.connectResponse.status == .badRequest)
-            let longest = try await fake.connect(query: ["name": String(repeating: "é", count: 64)])
-            #expect(try await gateway.dispatcher.store.session(longest.id)?.userID?.count == 64)
-            let empty = try await fake.connect(query: ["name": ""])
-            #expect(try await gateway.dispatcher.store.session(empty.id)?.userID == nil)
+            let browser = ChatBrowser(app: app)
+            #expect(try await fake.connect(query: ["name": "ada"]).connectResponse.status == .unauthorized, "no login, no connection")
+            let bob = try await fake.connect(query: ["name": "ada"], headers: try await browser.connectHeaders("bob"))
+            #expect(bob.connectResponse.status == .ok)
+            #expect(try await gateway.dispatcher.store.session(bob.id)?.userID == "bob", "the login names the user, not ?name=")
+            #expect(try await browser.post("/login", form: [("name", "ada"), ("password", "wrong")]).status == .unauthorized)
+            #expect(try await browser.post("/login", form: [("name", "nobody"), ("password", "x")]).status == .unauthorized)
+            #expect(try await browser.post("/login", form: [("name", "ada")]).status == .badRequest, "a missing field")
         }
     }
 
@@ -56,12 +60,14 @@ import VaporAPIGatewayWebSocketsTesting
                     "notifications → POST /websockets/notifications/",
                 ])
             let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+            let browser = ChatBrowser(app: app)
 
-            // $connect, with the channel from the query string and the user from ?name=.
-            let ada = try await fake.connect(query: ["channel": "lobby", "name": "ada"])
+            // $connect, with the channel from the query string and the user from the login.
+            let ada = try await fake.connect(query: ["channel": "lobby"], headers: try await browser.connectHeaders("ada"))
             #expect(ada.connectResponse.status == .ok)
             let session = try await gateway.dispatcher.store.session(ada.id)
-            #expect(session?.channel?.rawValue == "lobby" && session?.userID == "ada" && session?.connected == true)
+            #expect(session?.userID == "ada" && session?.connected == true && session?.webSessionHash != nil)
+            #expect(try await gateway.dispatcher.store.channels(of: ada.id, apiID: settings.gateway.apiID).map(\.rawValue) == ["lobby"])
 
             // The custom route: action `notifications`, handler `subscribe`.
             #expect(try await ada.send(#"{"action":"notifications","handler":"subscribe","topic":"deploys"}"#).status == .ok)
@@ -72,19 +78,20 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(poster.texts(to: ada.id).map(json).last == ["echo": "plain text"])
 
             // A message to the channel reaches everyone in it, and nobody else.
-            let bob = try await fake.connect(query: ["channel": "lobby", "name": "bob"])
-            let cy = try await fake.connect(query: ["channel": "lobby"])
-            let outsider = try await fake.connect(query: ["channel": "elsewhere"])
+            let bob = try await fake.connect(query: ["channel": "lobby"], headers: try await browser.connectHeaders("bob"))
+            let admin = try await fake.connect(query: ["channel": "lobby"], headers: try await browser.connectHeaders("admin"))
+            let outsider = try await fake.connect(query: ["channel": "elsewhere"], headers: try await browser.connectHeaders("bob"))
             poster.reset()
             #expect(try await bob.send(#"{"action":"sendmessage","text":"hi all"}"#).status == .ok)
-            #expect(Set(poster.posts.map(\.connectionID)) == [ada.id, bob.id, cy.id])
-            #expect(poster.texts(to: cy.id).map(json) == [["from": "bob", "text": "hi all"]])
+            #expect(Set(poster.posts.map(\.connectionID)) == [ada.id, bob.id, admin.id])
+            #expect(poster.texts(to: admin.id).map(json) == [["type": "message", "channel": "lobby", "from": "bob", "text": "hi all"]])
             #expect(poster.texts(to: outsider.id).isEmpty)
 
             // whoami counts this connection's messages.
             try await ada.send(#"{"action":"whoami"}"#)
             let whoami = jsonAny(poster.texts(to: ada.id).last ?? "")
-            #expect(whoami["requestCount"] as? Int == 3 && whoami["channel"] as? String == "lobby")
+            #expect(
+                whoami["requestCount"] as? Int == 3 && whoami["channels"] as? [String] == ["lobby"] && whoami["user"] as? String == "ada")
 
             // $disconnect marks the session; later messages find no live session.
             #expect(try await ada.disconnect().status == .ok)
@@ -93,12 +100,135 @@ import VaporAPIGatewayWebSocketsTesting
         }
     }
 
+    @Test func theStaffRoomTwoRoomsAtOnceAndPresence() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        let poster = RecordingPoster()
+        try await withChatApp(path: database.path, poster: poster) { app, gateway in
+            let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+            let browser = ChatBrowser(app: app)
+            let bobCookie = try await browser.connectHeaders("bob")
+            // The rule of `staff`, at connect and by the join handler.
+            #expect(try await fake.connect(query: ["channel": "staff"], headers: bobCookie).connectResponse.status == .forbidden)
+            let bob = try await fake.connect(query: ["channel": "lobby"], headers: bobCookie)
+            #expect(try await bob.send(#"{"action":"join","channel":"staff"}"#).status == .forbidden)
+            let admin = try await fake.connect(query: ["channel": "staff"], headers: try await browser.connectHeaders("admin"))
+            #expect(admin.connectResponse.status == .ok)
+            #expect(try await bob.send(#"{"action":"announce","text":"hello"}"#).status == .forbidden, "announcing is for staff")
+
+            // ada in two rooms at once hears both; a joined event reaches the room.
+            let ada = try await fake.connect(query: ["channel": "lobby"], headers: try await browser.connectHeaders("ada"))
+            poster.reset()
+            #expect(try await ada.send(#"{"action":"join","channel":"games"}"#).status == .ok)
+            #expect(
+                jsonAny(poster.texts(to: ada.id).last ?? "")["type"] as? String == "joined",
+                "the join is answered: \(poster.texts(to: ada.id))")
+            #expect(
+                poster.texts(to: ada.id).map(jsonAny).contains { $0["event"] as? String == "joined" && $0["user"] as? String == "ada" },
+                "the room hears of the join")
+            try await admin.send(#"{"action":"join","channel":"games"}"#)
+            poster.reset()
+            try await admin.send(#"{"action":"sendmessage","channel":"games","text":"in games"}"#)
+            try await bob.send(#"{"action":"sendmessage","channel":"lobby","text":"in lobby"}"#)
+            let heard = poster.texts(to: ada.id).map(json).map { $0["text"] ?? "" }
+            #expect(heard == ["in games", "in lobby"], "ada hears both rooms: \(heard)")
+            #expect(poster.texts(to: admin.id).map(json).map { $0["text"] ?? "" } == ["in games"], "admin is not in the lobby")
+            #expect(try await bob.send(#"{"action":"sendmessage","channel":"games","text":"x"}"#).status == .forbidden, "not a member")
+
+            // Presence: who is in a room, for its members.
+            try await ada.send(#"{"action":"presence","channel":"games"}"#)
+            let presence = jsonAny(poster.texts(to: ada.id).last ?? "")
+            #expect(presence["users"] as? [String] == ["ada", "admin"] && presence["connections"] as? Int == 2, "\(presence)")
+            #expect(try await bob.send(#"{"action":"presence","channel":"games"}"#).status == .forbidden)
+
+            // A member's disconnect is announced to its rooms, and it leaves them.
+            poster.reset()
+            try await admin.disconnect()
+            #expect(poster.texts(to: ada.id).map(jsonAny).contains { $0["event"] as? String == "left" && $0["user"] as? String == "admin" })
+            let count = try await gateway.dispatcher.channels.count(of: try ChannelName("games"), apiID: settings.gateway.apiID)
+            #expect(count.connections == 1 && count.users == 1)
+        }
+    }
+
+    @Test func aForeignOriginIsRefusedEverywhere() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        try await withChatApp(path: database.path, poster: RecordingPoster()) { app, _ in
+            let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+            let cookie = try await ChatBrowser(app: app).login("ada")
+            let evil = ChatBrowser(app: app, origin: "https://evil.example")
+            var headers = HTTPFields()
+            headers[.cookie] = cookie
+            headers[.origin] = "https://evil.example"
+            #expect(try await fake.connect(headers: headers).connectResponse.status == .forbidden, "$connect")
+            headers[.origin] = "http://127.0.0.1:9999"
+            #expect(try await fake.connect(headers: headers).connectResponse.status == .forbidden, "another port is another origin")
+            #expect(try await evil.post("/login", form: [("name", "ada"), ("password", ChatDemo.defaultPassword)]).status == .forbidden)
+            #expect(try await evil.post("/ws/token", cookie: cookie).status == .forbidden, "the token endpoint")
+            #expect(try await evil.post("/logout", cookie: cookie).status == .forbidden)
+            headers[.origin] = "http://localhost:8080"
+            #expect(try await fake.connect(headers: headers).connectResponse.status == .ok, "the app's own origin")
+        }
+    }
+
+    @Test func aTokenConnectsAsItsUserAndLogoutClosesTheLogin() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        let poster = RecordingPoster()
+        try await withChatApp(path: database.path, poster: poster) { app, gateway in
+            let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+            let browser = ChatBrowser(app: app)
+            let cookie = try await browser.login("ada")
+            let issued = try await browser.post("/ws/token", cookie: cookie)
+            #expect(issued.status == .ok)
+            let token = try #require(jsonAny(String(buffer: issued.body))["token"] as? String)
+            let byToken = try await fake.connect(query: ["ws_token": token, "channel": "lobby"])
+            #expect(byToken.connectResponse.status == .ok)
+            #expect(try await gateway.dispatcher.store.session(byToken.id)?.userID == "ada")
+            #expect(try await fake.connect(query: ["ws_token": token]).connectResponse.status == .unauthorized, "used once")
+            var headers = HTTPFields()
+            headers[.cookie] = cookie
+            #expect(try await fake.connect(headers: headers).connectResponse.status == .forbidden, "a cookie login without Origin")
+            headers[.origin] = "http://127.0.0.1:8080"
+            let byCookie = try await fake.connect(headers: headers)
+            #expect(byCookie.isAccepted)
+            let other = try await fake.connect(headers: try await browser.connectHeaders("ada"))  // another login of ada's
+
+            let logout = try await browser.post("/logout", cookie: cookie)
+            #expect(logout.status == .ok && jsonAny(String(buffer: logout.body))["closedConnections"] as? Int == 2)
+            #expect(Set(poster.closed) == [byToken.id, byCookie.id], "the login's connections are closed, not the other login's")
+            #expect(try await browser.post("/ws/token", cookie: cookie).status == .unauthorized, "the web session is over")
+            _ = other
+        }
+    }
+
+    @Test func aPasswordChangeRefusesTheNextMessageAndClosesTheConnection() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        let poster = RecordingPoster()
+        try await withChatApp(path: database.path, poster: poster) { app, gateway in
+            let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+            let ada = try await fake.connect(headers: try await ChatBrowser(app: app).connectHeaders("ada"))
+            #expect(try await ada.send(#"{"action":"whoami"}"#).status == .ok)
+            let user = try #require(try await ChatUser.query(on: app.db).filter(\.$name == "ada").first())
+            user.passwordHash = try Bcrypt.hash("a new password", cost: 4)
+            try await user.save(on: app.db)
+            // The login state is trusted for `authStateLifetime` (1 s) before it is asked again.
+            try await Task.sleep(for: gateway.dispatcher.configuration.authStateLifetime + .milliseconds(100))
+            let refused = try await ada.send(#"{"action":"whoami"}"#)
+            #expect(refused.status == .unauthorized)
+            #expect(poster.closed == [ada.id], "the connection is deleted through @connections")
+        }
+    }
+
     @Test func wrongSecretAndUnknownAPIAreRefused() async throws {
         let database = TemporaryDatabase()
         defer { database.cleanUp() }
         try await withChatApp(path: database.path, poster: RecordingPoster()) { app, _ in
             let noSecret = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: "guess")
-            #expect(try await noSecret.connect().connectResponse.status == .forbidden)
+            #expect(
+                try await noSecret.connect(headers: try await ChatBrowser(app: app).connectHeaders("ada")).connectResponse.status
+                    == .forbidden)
             let otherAPI = try FakeAPIGateway(app: app, apiID: try APIID("unregistered"), stage: "local", secret: settings.secret)
             #expect(try await otherAPI.connect().connectResponse.status == .badRequest)
         }
@@ -109,7 +239,7 @@ import VaporAPIGatewayWebSocketsTesting
         defer { database.cleanUp() }
         try await withChatApp(path: database.path, poster: RecordingPoster()) { app, _ in
             let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
-            let connection = try await fake.connect()
+            let connection = try await fake.connect(headers: try await ChatBrowser(app: app).connectHeaders("ada"))
             for size in [131_073, 600_000] {
                 let response = try await connection.send(ByteBuffer(repeating: UInt8(ascii: "x"), count: size))
                 #expect(response.status == .contentTooLarge, "\(size) bytes")
@@ -128,7 +258,8 @@ import VaporAPIGatewayWebSocketsTesting
             let port = try #require(app.http.server.shared.localAddress?.port)
             var fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
             fake.transport = LiveTransport(baseURL: "http://127.0.0.1:\(port)")
-            let connection = try await fake.connect(query: ["channel": "live"])
+            let connection = try await fake.connect(
+                query: ["channel": "live"], headers: try await ChatBrowser(app: app).connectHeaders("ada"))
             #expect(connection.isAccepted)
             #expect(try await connection.send(#"{"action":"notifications","handler":"subscribe","topic":"t"}"#).status == .ok)
             #expect(poster.texts(to: connection.id).map(json) == [["subscribed": "t"]])
@@ -144,7 +275,8 @@ import VaporAPIGatewayWebSocketsTesting
         let poster = RecordingPoster()
         let connection = try await withChatApp(path: database.path, poster: poster) { app, _ in
             let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
-            let connection = try await fake.connect(query: ["channel": "durable"])
+            let connection = try await fake.connect(
+                query: ["channel": "durable"], headers: try await ChatBrowser(app: app).connectHeaders("ada"))
             try await connection.send(#"{"action":"whoami"}"#)
             return connection
         }
@@ -153,7 +285,7 @@ import VaporAPIGatewayWebSocketsTesting
             let resumed = FakeConnection(id: connection.id, gateway: fake, connectResponse: connection.connectResponse)
             #expect(try await resumed.send(#"{"action":"whoami"}"#).status == .ok)
             let whoami = jsonAny(poster.texts(to: connection.id).last ?? "")
-            #expect(whoami["requestCount"] as? Int == 2 && whoami["channel"] as? String == "durable")
+            #expect(whoami["requestCount"] as? Int == 2 && whoami["channels"] as? [String] == ["durable"])
             try await resumed.disconnect()
             #expect(try await gateway.dispatcher.store.session(connection.id)?.connected == false)
         }
@@ -178,7 +310,8 @@ import VaporAPIGatewayWebSocketsTesting
             start.method = .POST
             _ = try await client.execute(start, timeout: .seconds(5))
             let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
-            let connection = try await fake.connect(query: ["channel": "moto"])
+            let connection = try await fake.connect(
+                query: ["channel": "moto"], headers: try await ChatBrowser(app: app).connectHeaders("ada"))
             #expect(try await connection.send(#"{"action":"notifications","handler":"subscribe","topic":"moto"}"#).status == .ok)
             var stop = HTTPClientRequest(url: moto.url + "/moto-api/recorder/stop-recording")
             stop.method = .POST

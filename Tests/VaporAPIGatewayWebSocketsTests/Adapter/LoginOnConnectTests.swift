@@ -139,6 +139,19 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(try await browser(app, "/ws/token", headers: [("Cookie", cookie)]).status == .tooManyRequests)
         }
     }
+
+    // Browsers send Origin on every WebSocket handshake: a connect whose login is the cookie and
+    // that has no Origin is refused, one with neither (a token client, a tool) is not.
+    @Test func aCookieLoginWithoutAnOriginIsRefused() async throws {
+        var configuration = GatewayConfiguration(secrets: ["s3cret"])
+        configuration.allowedOrigins = ["chat.example.com"]
+        try await withLoginApp(configuration: configuration) { app, fake, _ in
+            let cookie = try cookie(try await browser(app, "/login?name=ada"))
+            #expect(try await fake.connect(headers: [.cookie: cookie]).connectResponse.status == .forbidden)
+            #expect(try await fake.connect(headers: [.cookie: cookie, .origin: "https://chat.example.com"]).isAccepted)
+            #expect(try await fake.connect().isAccepted, "no cookie, no Origin: not a browser")
+        }
+    }
 }
 
 extension Array where Element == String {

@@ -35,8 +35,7 @@ import VaporAPIGatewayWebSocketsTesting
                 database ?? FileManager.default.temporaryDirectory.appendingPathComponent("records-\(UUID().uuidString).sqlite").path
             app = try await Application.make(.testing)
             app.databases.use(.sqlite(.file(self.database)), as: .sqlite)
-            app.migrations.add(CreateWebSocketTables())
-            app.migrations.add(CreateIdentityTables())
+            app.migrations.add(WebSocketMigrations.all)
             if database == nil { try await app.autoMigrate() }
             ws = WebSocketGateway(
                 app: app, configuration: GatewayConfiguration(secrets: secrets), store: InMemoryConnectionStore(),

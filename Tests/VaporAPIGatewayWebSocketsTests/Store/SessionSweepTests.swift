@@ -17,8 +17,8 @@ import VaporAPIGatewayWebSockets
             let api = try APIID("chatlocal")
             let old = try ConnectionID("old-connection="), young = try ConnectionID("young-connection=")
             _ = try await store.connect(
-                Session(connectionID: old, apiID: api, stage: "local", createdAt: Date().addingTimeInterval(-7_500)))
-            _ = try await store.connect(Session(connectionID: young, apiID: api, stage: "local", createdAt: Date()))
+                Session(connectionID: old, apiID: api, stage: "local", createdAt: Date().addingTimeInterval(-7_500)), joining: nil)
+            _ = try await store.connect(Session(connectionID: young, apiID: api, stage: "local", createdAt: Date()), joining: nil)
             gateway.sweepSessions(every: .milliseconds(20), on: app)
             try await app.asyncBoot()
             #expect(try await eventually { try await store.session(old)?.connected == false }, "the old session was swept within 5 s")

@@ -26,6 +26,13 @@ public struct ChatSettings: Sendable {
     /// posts; with none set, the local gateway's development keys are used.
     public var credentials: Credential?
 
+    /// `CHAT_DEMO_PASSWORD`: the password of the demo accounts `ada`, `bob` and `admin`, set when
+    /// they are first created. Default ``ChatDemo/defaultPassword``.
+    public var demoPassword: String
+    /// `CHAT_ORIGINS` (comma-separated): the origins whose pages may log in, get tokens and
+    /// connect. Default the app's own, `http://127.0.0.1:8080` and `http://localhost:8080`.
+    public var allowedOrigins: [String]
+
     /// The local gateway's development keys, used when no AWS credentials are configured.
     public static let localCredentials = LocalGatewayConfiguration.developmentCredential
 
@@ -33,7 +40,9 @@ public struct ChatSettings: Sendable {
         databasePath: String = "chat.sqlite",
         gateway: GatewayRecord? = nil,
         secret: String = "local-development-secret",
-        credentials: Credential? = ChatSettings.localCredentials
+        credentials: Credential? = ChatSettings.localCredentials,
+        demoPassword: String = ChatDemo.defaultPassword,
+        allowedOrigins: [String] = ["http://127.0.0.1:8080", "http://localhost:8080"]
     ) {
         self.databasePath = databasePath
         self.gateway =
@@ -44,6 +53,8 @@ public struct ChatSettings: Sendable {
             )
         self.secret = secret
         self.credentials = credentials
+        self.demoPassword = demoPassword
+        self.allowedOrigins = allowedOrigins
     }
 
     /// The settings from the environment, with defaults.
@@ -63,23 +74,31 @@ public struct ChatSettings: Sendable {
             secret: Environment.get("WS_GATEWAY_SECRET") ?? defaults.secret,
             // With AWS credentials in the environment, the chain (not the local keys) signs.
             credentials: Environment.get("AWS_ACCESS_KEY_ID") == nil && Environment.get("AWS_PROFILE") == nil
-                ? ChatSettings.localCredentials : nil
+                ? ChatSettings.localCredentials : nil,
+            demoPassword: Environment.get("CHAT_DEMO_PASSWORD").flatMap { $0.isEmpty ? nil : $0 } ?? defaults.demoPassword,
+            allowedOrigins: Environment.get("CHAT_ORIGINS").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+                ?? defaults.allowedOrigins
         )
     }
 }
 
-/// Sets up the chat example on `app`: SQLite, migrations, the gateway record, the two
-/// controllers (`$default` at `/ws/…`, `notifications` at `/websockets/notifications/`), and
-/// replies through API Gateway's `@connections` API with ``ManagementClient`` (or `poster`).
+/// Sets up the chat example on `app`: SQLite, migrations, the demo accounts, web sessions and
+/// `POST /login`/`/logout`, the gateway with its login on `$connect`, the token endpoint
+/// (`POST /ws/token`), the channel rule of the `staff` room, the two controllers (`$default` at
+/// `/ws/…`, `notifications` at `/websockets/notifications/`), and replies through API Gateway's
+/// `@connections` API with ``ManagementClient`` (or `poster`).
 @discardableResult
 public func configureChat(_ app: Application, settings: ChatSettings, poster: (any ConnectionPoster)? = nil) async throws
     -> WebSocketGateway
 {
     app.databases.use(.sqlite(.file(settings.databasePath), sqlLogLevel: .trace), as: .sqlite)
-    app.migrations.add(CreateWebSocketTables())
-    app.migrations.add(CreateIdentityTables())
+    app.migrations.add(WebSocketMigrations.all)
+    app.migrations.add(CreateChatUsers(), SessionRecord.migration)
     try await app.autoMigrate()
     try await useWriteAheadLog(app)
+    try await ChatDemo.seed(password: settings.demoPassword, on: app.db)
+    app.sessions.use(.fluent)
+    app.sessions.configuration.cookieName = "chat-session"
 
     // SQLite has one writer at a time: every session statement goes through one connection (the
     // pool of one event loop) instead of two connections spinning on each other's write lock.
@@ -90,14 +109,28 @@ public func configureChat(_ app: Application, settings: ChatSettings, poster: (a
         }
         return database
     }
+    let login: [any Middleware] = [app.sessions.middleware, ChatUser.sessionAuthenticator()]
+    let configuration = GatewayConfiguration(
+        secrets: [settings.secret], allowedOrigins: settings.allowedOrigins,
+        connectRateLimits: .init(perAddress: .init(120, per: .seconds(60)), perUser: .init(60, per: .seconds(60))),
+        channels: ChannelConfiguration(unlisted: .allow, presenceEvents: true))
+    let database: @Sendable () -> any Database = { app.db }
     let gateway = WebSocketGateway(
         app: app,
-        configuration: GatewayConfiguration(secrets: [settings.secret]),
+        configuration: configuration,
         store: store,
-        poster: poster ?? makeManagementClient(app, settings: settings)
+        poster: poster ?? makeManagementClient(app, settings: settings),
+        authentication: ConnectAuthentication(middleware: login) { request in
+            request.auth.get(ChatUser.self).map { AuthenticatedUser(id: $0.name, webSessionID: request.session.id?.string) }
+        },
+        permissions: ChatPermissions(database: database),
+        authState: ChatAuthState(database: database)
     )
+    ChatLoginRoutes(login: login, gateway: gateway, configuration: configuration).register(on: app.routes)
+    try gateway.serveConnectionTokens(at: "ws/token")
     try gateway.register(ChatController())
     try gateway.register(NotificationsController(), at: "/websockets/notifications/")
+    try await store.saveChannelRule(ChannelRule(channel: try ChannelName("staff"), access: .staff))
     try await gateway.registerGateway(settings.gateway)
     return gateway
 }

@@ -2,43 +2,57 @@ import APIGatewayWebSockets
 import Foundation
 
 /// The chat's `$default` controller: connects, disconnects, and every message with no route of
-/// its own.
+/// its own. Only a logged-in user connects (by the login cookie or a one-time `ws_token`).
 ///
-/// Messages: `{"action":"sendmessage","text":"…"}` goes to everyone in the sender's channel
-/// (everyone when it has none); `{"action":"join","channel":"…"}` moves the sender;
-/// `{"action":"whoami"}` answers the sender's session; anything else is echoed back.
+/// Messages:
+/// - `{"action":"sendmessage","channel":"room","text":"…"}` goes to everyone in `room`, which the
+///   sender must be in; without `channel`, to every room the sender is in;
+/// - `join`, `leave`, `change-channel`, `channels` and `presence` are the framework's channel
+///   handlers (``HandlerRegistry/addChannelHandlers(presenceLimit:)``), under the channel rules
+///   (`staff` is for staff and administrators);
+/// - `{"action":"announce","text":"…"}` (staff only) goes to every connection;
+/// - `{"action":"whoami"}` answers the sender's session; anything else is echoed back.
 public struct ChatController: WebSocketController {
     public let routeKey = RouteKey.default
-
-    /// The longest `?name=` accepted, in characters.
-    public static let maximumNameLength = 64
+    public let connectRequirement: Requirement? = .authenticated
 
     public init() {}
 
-    struct SendMessage: Decodable, Sendable { let text: String }
-    struct Join: Decodable, Sendable { let channel: ChannelName }
-    struct Chat: Encodable, Sendable { let from: String; let text: String }
-
-    public func connect(_ context: ConnectContext) async throws -> ConnectDecision {
-        // `?name=` names the user; everything else about the connection comes from the gateway.
-        guard let name = context.queryParameter("name"), !name.isEmpty else { return .accept }
-        guard name.count <= Self.maximumNameLength else {
-            return .reject(status: .badRequest, reason: "A name is at most \(Self.maximumNameLength) characters")
-        }
-        return .accept(userID: name)
+    struct SendMessage: Decodable, Sendable {
+        let text: String
+        let channel: ChannelName?
+    }
+    struct Announcement: Decodable, Sendable { let text: String }
+    struct Chat: Encodable, Sendable {
+        let type = "message"
+        let channel: ChannelName?
+        let from: String
+        let text: String
     }
 
     public func handlers(_ handlers: inout HandlerRegistry) {
+        handlers.addChannelHandlers()
         handlers.on("sendmessage", SendMessage.self) { message, context in
-            let audience: Audience = context.session.channel.map { .channel($0) } ?? .everyone
-            try await context.send(Chat(from: context.session.userID ?? context.connectionID.rawValue, text: message.text), to: audience)
+            let joined = try await context.joinedChannels()
+            let rooms: [ChannelName]
+            if let channel = message.channel {
+                guard joined.contains(channel) else { throw Refusal(status: .forbidden, reason: "Join \(channel) before sending to it") }
+                rooms = [channel]
+            } else {
+                guard !joined.isEmpty else { throw Refusal(status: .badRequest, reason: "Join a room first") }
+                rooms = joined
+            }
+            let from = context.session.userID ?? context.connectionID.rawValue
+            for room in rooms {
+                try await context.send(Chat(channel: room, from: from, text: message.text), to: .channel(room))
+            }
         }
-        handlers.on("join", Join.self) { message, context in
-            try await context.join(message.channel)
-            try await context.reply(["joined": message.channel.rawValue])
+        handlers.on("announce", Announcement.self, requires: .permission(.staff)) { message, context in
+            let from = context.session.userID ?? context.connectionID.rawValue
+            try await context.send(Chat(channel: nil, from: from, text: message.text), to: .everyone)
         }
         handlers.onRaw("whoami") { _, context in
-            try await context.reply(WhoAmI(context.session))
+            try await context.reply(WhoAmI(context.session, channels: try await context.joinedChannels()))
         }
         handlers.onRaw(HandlerRegistry.defaultName) { body, context in
             try await context.reply(["echo": String(buffer: body)])
@@ -47,12 +61,12 @@ public struct ChatController: WebSocketController {
 
     struct WhoAmI: Encodable {
         let connectionId: String
-        let channel: String?
+        let channels: [ChannelName]
         let user: String?
         let requestCount: Int
-        init(_ session: Session) {
+        init(_ session: Session, channels: [ChannelName]) {
             connectionId = session.connectionID.rawValue
-            channel = session.channel?.rawValue
+            self.channels = channels
             user = session.userID
             requestCount = session.requestCount
         }

@@ -1,0 +1,155 @@
+import APIGatewayWebSockets
+import Fluent
+import Foundation
+import Vapor
+import VaporAPIGatewayWebSockets
+
+/// A chat account: a name, a password, and whether it is staff or an administrator.
+public final class ChatUser: Model, ModelSessionAuthenticatable, @unchecked Sendable {  // Fluent models are reference types.
+    public static let schema = "chat_users"
+
+    @ID(key: .id) public var id: UUID?
+    @Field(key: "name") public var name: String
+    @Field(key: "password_hash") public var passwordHash: String
+    @Field(key: "is_staff") public var isStaff: Bool
+    @Field(key: "is_admin") public var isAdmin: Bool
+    @Field(key: "is_active") public var isActive: Bool
+
+    public init() {}
+
+    init(name: String, passwordHash: String, isStaff: Bool = false, isAdmin: Bool = false) {
+        self.name = name
+        self.passwordHash = passwordHash
+        self.isStaff = isStaff
+        self.isAdmin = isAdmin
+        self.isActive = true
+    }
+
+    /// The user's name, once it is unique among accounts, is the id connections carry.
+    static func named(_ name: String, on database: any Database) async throws -> ChatUser? {
+        try await ChatUser.query(on: database).filter(\.$name == name).first()
+    }
+}
+
+struct CreateChatUsers: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(ChatUser.schema)
+            .id()
+            .field("name", .string, .required)
+            .field("password_hash", .string, .required)
+            .field("is_staff", .bool, .required)
+            .field("is_admin", .bool, .required)
+            .field("is_active", .bool, .required)
+            .unique(on: "name")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(ChatUser.schema).delete()
+    }
+}
+
+/// The demo accounts seeded at start: `ada` and `bob`, and `admin` (staff and administrator),
+/// all with one password.
+public enum ChatDemo {
+    public static let users = ["ada", "bob", "admin"]
+    /// The password when `CHAT_DEMO_PASSWORD` is not set.
+    public static let defaultPassword = "chat-demo-password"
+
+    /// Creates the accounts that do not exist yet; an existing account keeps its password.
+    static func seed(password: String, on database: any Database) async throws {
+        for name in users where try await ChatUser.named(name, on: database) == nil {
+            let hash = try Bcrypt.hash(password, cost: 8)
+            try await ChatUser(name: name, passwordHash: hash, isStaff: name == "admin", isAdmin: name == "admin").create(on: database)
+        }
+    }
+}
+
+/// Who holds what: staff and administrators from the account's flags (an administrator is
+/// staff too); nobody inactive holds anything.
+struct ChatPermissions: PermissionSource {
+    let database: @Sendable () -> any Database
+
+    func user(_ userID: String, has permission: Permission) async throws -> Bool {
+        guard let user = try await ChatUser.named(userID, on: database()), user.isActive else { return false }
+        switch permission {
+        case .admin: return user.isAdmin
+        case .staff: return user.isStaff || user.isAdmin
+        default: return user.isAdmin
+        }
+    }
+}
+
+/// A login holds while the account is active and its password unchanged.
+struct ChatAuthState: AuthStateSource {
+    let database: @Sendable () -> any Database
+
+    func authState(ofUser userID: String) async throws -> String? {
+        guard let user = try await ChatUser.named(userID, on: database()), user.isActive else { return nil }
+        return user.passwordHash
+    }
+}
+
+/// `POST /login` (form fields `name`, `password`) and `POST /logout`, on the app's session
+/// cookie; both refused 403 from another site's page.
+struct ChatLoginRoutes {
+    let login: [any Middleware]
+    let gateway: WebSocketGateway
+    let configuration: GatewayConfiguration
+
+    struct Credentials: Content {
+        let name: String
+        let password: String
+    }
+
+    struct LoggedIn: Content {
+        let user: String
+        let staff: Bool
+        let admin: Bool
+    }
+
+    func register(on routes: any RoutesBuilder) {
+        let browser = routes.grouped(login).grouped(SameOriginWrites(configuration: configuration))
+        browser.post("login") { request async throws -> LoggedIn in
+            let credentials = try request.content.decode(Credentials.self)
+            guard let user = try await ChatUser.named(credentials.name, on: request.db), user.isActive,
+                try Bcrypt.verify(credentials.password, created: user.passwordHash)
+            else { throw Abort(.unauthorized, reason: "Wrong name or password") }
+            // A fresh web session for the new login (no session fixation): the old record goes, and
+            // the session middleware creates one with a new id.
+            if let old = request.session.id {
+                try await request.application.sessions.driver.deleteSession(old, for: request).get()
+                request.session.id = nil
+                request.session.data = SessionData()
+            }
+            request.session.authenticate(user)
+            request.auth.login(user)
+            return LoggedIn(user: user.name, staff: user.isStaff || user.isAdmin, admin: user.isAdmin)
+        }
+        browser.post("logout") { [gateway] request async throws -> [String: Int] in
+            var closed = 0
+            if request.auth.has(ChatUser.self), let session = request.session.id?.string {
+                closed = try await gateway.dispatcher.closeConnections(ofWebSession: session)
+            }
+            request.auth.logout(ChatUser.self)
+            request.session.destroy()
+            return ["closedConnections": closed]
+        }
+    }
+}
+
+/// Refuses a write from another site's page: `Sec-Fetch-Site: cross-site`, or an `Origin` the
+/// gateway's allowed origins do not list.
+struct SameOriginWrites: AsyncMiddleware {
+    let configuration: GatewayConfiguration
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if request.headers.first(name: "Sec-Fetch-Site")?.lowercased() == "cross-site" {
+            throw Abort(.forbidden, reason: "Cross-site request")
+        }
+        if let origin = request.headers.first(name: .origin), !configuration.allows(origin: origin) {
+            throw Abort(.forbidden, reason: "Origin not allowed")
+        }
+        return try await next.respond(to: request)
+    }
+}
