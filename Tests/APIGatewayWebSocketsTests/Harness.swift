@@ -19,11 +19,12 @@ struct Harness {
         records: [GatewayRecord] = [GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1")],
         controllers: [any WebSocketController] = [EchoController()],
         customPaths: [String?] = [],
-        permissions: (any PermissionSource)? = nil
+        permissions: (any PermissionSource)? = nil,
+        authState: (any AuthStateSource)? = nil
     ) throws {
         dispatcher = GatewayDispatcher(
             configuration: configuration, store: store, gateways: CachedGatewayDirectory(records), poster: poster,
-            permissions: permissions
+            permissions: permissions, authState: authState
         )
         for (index, controller) in controllers.enumerated() {
             _ = try dispatcher.register(controller, at: index < customPaths.count ? customPaths[index] : nil)

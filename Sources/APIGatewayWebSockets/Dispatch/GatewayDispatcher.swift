@@ -75,6 +75,17 @@ public final class GatewayDispatcher: Sendable {
     /// Every URL registered so far, in registration order.
     public var routes: [RegisteredRoute] { table.withLock { $0.map(\.route) } }
 
+    /// Whether any registered controller or handler requires a user or a permission (so a user
+    /// must come from somewhere: a login, a token, or a connect hook).
+    public var requiresUsers: Bool {
+        table.withLock { endpoints in
+            endpoints.contains { endpoint in
+                let controller = endpoint.controller
+                return controller.requirement != nil || controller.connectRequirement != nil || !controller.handlers.requirements.isEmpty
+            }
+        }
+    }
+
     /// The endpoint served at `path` (a trailing slash does not matter), if any.
     public func endpoint(at path: String) -> Endpoint? {
         let key = pathKey(normalizedPath(path))

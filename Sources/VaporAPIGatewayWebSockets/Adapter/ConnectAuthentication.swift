@@ -40,6 +40,7 @@ extension WebSocketGateway {
         let tokens = ConnectionTokens(store: identity, lifetime: lifetime, perUserPerMinute: perUserPerMinute)
         let configuration = dispatcher.configuration
         let components = path.split(separator: "/").map { PathComponent.constant(String($0)) }
+        tokenEndpoint.withLock { $0 = "/" + components.map(\.description).joined(separator: "/") }
         routes.grouped(authentication.middleware).on(.POST, components) { request async -> Response in
             if request.headers.first(name: "Sec-Fetch-Site")?.lowercased() == "cross-site" {
                 return Self.refusal(.forbidden, "Cross-site request")

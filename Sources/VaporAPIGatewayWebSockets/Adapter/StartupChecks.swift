@@ -49,17 +49,34 @@ extension WebSocketGateway {
                     message: "$connect reads the login from the session cookie, and any site's page can make the browser connect",
                     fix: "list your pages' origins in GatewayConfiguration.allowedOrigins"))
         }
-        let needsUser = registeredControllers.contains { controller in
-            controller.requirement != nil || controller.connectRequirement != nil
+        if let path = tokenEndpoint.withLock({ $0 }), configuration.allowedOrigins.isEmpty {
+            checks.append(
+                StartupCheck(
+                    code: production ? "apigw.E003" : "apigw.W005", severity: production ? .error : .warning,
+                    message: "the token endpoint \(path) has no origin list: it trusts any page served from its own host name",
+                    fix: "list your pages' origins in GatewayConfiguration.allowedOrigins"))
         }
-        if needsUser && authentication == nil {
+        if dispatcher.requiresUsers && authentication == nil {
             checks.append(
                 StartupCheck(
                     code: "apigw.W004", severity: .warning,
-                    message: "a controller requires a user, but the gateway has no ConnectAuthentication: only a connect hook can name one",
+                    message:
+                        "a controller or handler requires a user, but the gateway has no ConnectAuthentication: only a connect hook can name one",
                     fix: "pass ConnectAuthentication(middleware:user:) to WebSocketGateway, or name the user in the connect hook"))
         }
+        if authentication != nil && dispatcher.requiresUsers && !authenticationRunsSessions {
+            checks.append(
+                StartupCheck(
+                    code: production ? "apigw.E004" : "apigw.W006", severity: production ? .error : .warning,
+                    message: "requirements need the login, but the $connect route's middleware has no session middleware to read it from",
+                    fix: "put app.sessions.middleware first in ConnectAuthentication's middleware"))
+        }
         return checks
+    }
+
+    /// Whether the login middleware reads the web session (Vapor's `app.sessions.middleware`).
+    private var authenticationRunsSessions: Bool {
+        authentication?.middleware.contains { $0 is SessionsMiddleware } ?? false
     }
 
     /// Runs ``startupChecks(environment:)`` at boot: logs the warnings, stops the boot on errors.

@@ -29,6 +29,8 @@ public final class WebSocketGateway: Sendable {
     /// How `$connect` and the token endpoint find the app's logged-in user; `nil`: no login.
     public let authentication: ConnectAuthentication?
     private let controllers = Mutex<[any WebSocketController]>([])
+    /// The path of the token endpoint, once ``serveConnectionTokens(at:lifetime:perUserPerMinute:)`` serves it.
+    let tokenEndpoint = Mutex<String?>(nil)
     private let maxCollectedBody: ByteCount
     /// The database that holds sessions and gateway records.
     let database: @Sendable () -> any Database
@@ -79,6 +81,7 @@ public final class WebSocketGateway: Sendable {
         app.asyncCommands.use(GatewayCommands(), as: "gateway")
         app.asyncCommands.use(SessionsCommands(), as: "sessions")
         app.asyncCommands.use(CleanupCommand(), as: "cleanup")
+        app.asyncCommands.use(ChannelsCommands(), as: "channels")
     }
 
     /// The controllers registered so far.

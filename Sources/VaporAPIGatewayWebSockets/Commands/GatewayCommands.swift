@@ -81,6 +81,7 @@ public struct GatewayCommandError: Error, Sendable, CustomStringConvertible {
     private enum Kind: Sendable {
         case noWebSocketGateway
         case noIdentityStore
+        case noChannelRuleStore
         case missing(option: String, command: String, why: String?)
         case unknownFormat(String, command: String, allowed: [String])
         case badTag(String)
@@ -92,6 +93,8 @@ public struct GatewayCommandError: Error, Sendable, CustomStringConvertible {
     static func noWebSocketGateway() -> Self { Self(kind: .noWebSocketGateway) }
 
     static func noIdentityStore() -> Self { Self(kind: .noIdentityStore) }
+
+    static func noChannelRuleStore() -> Self { Self(kind: .noChannelRuleStore) }
 
     static func missing(_ option: String, for command: String, _ why: String? = nil) -> Self {
         Self(kind: .missing(option: option, command: command, why: why))
@@ -105,10 +108,13 @@ public struct GatewayCommandError: Error, Sendable, CustomStringConvertible {
 
     static func invalid(_ option: String, _ error: any Error) -> Self { Self(kind: .invalid(option: option, reason: "\(error)")) }
 
+    static func invalid(_ option: String, reason: String) -> Self { Self(kind: .invalid(option: option, reason: reason)) }
+
     public var description: String {
         switch kind {
         case .noWebSocketGateway: "the app has no WebSocketGateway: create one before running `gateway` or `sessions`"
         case .noIdentityStore: "the gateway's store keeps no tokens or rate-limit hits (it is not an IdentityStore)"
+        case .noChannelRuleStore: "the gateway has no store for channel rules (its store is not a ChannelRuleStore)"
         case .missing(let option, let command, let why): "\(command) needs \(option)" + (why.map { ": \($0)" } ?? "")
         case .unknownFormat(let format, let command, let allowed):
             "unknown --format \(format) for \(command): \(allowed.joined(separator: ", "))"

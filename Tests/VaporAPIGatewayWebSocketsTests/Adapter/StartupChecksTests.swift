@@ -12,17 +12,31 @@ import VaporAPIGatewayWebSockets
         func handlers(_ handlers: inout HandlerRegistry) {}
     }
 
+    struct Announcer: WebSocketController {
+        let routeKey = RouteKey.default
+        func handlers(_ handlers: inout HandlerRegistry) { handlers.onRaw("announce", requires: .permission(.staff)) { _, _ in } }
+    }
+
+    enum Login { case none, withSessions, withoutSessions }
+
     func codes(
-        _ environment: Environment, _ configuration: GatewayConfiguration, login: Bool = false, controllers: [any WebSocketController] = []
+        _ environment: Environment, _ configuration: GatewayConfiguration, login: Login = .none,
+        controllers: [any WebSocketController] = [], tokens: Bool = false
     )
         async throws -> [String]
     {
         let app = try await Application.make(environment)
-        let authentication = login ? ConnectAuthentication(middleware: []) { _ in nil } : nil
+        let authentication: ConnectAuthentication? =
+            switch login {
+            case .none: nil
+            case .withSessions: ConnectAuthentication(middleware: [app.sessions.middleware]) { _ in nil }
+            case .withoutSessions: ConnectAuthentication(middleware: []) { _ in nil }
+            }
         let gateway = WebSocketGateway(
             app: app, configuration: configuration, store: InMemoryConnectionStore(), poster: RecordingPoster(),
             authentication: authentication)
         for controller in controllers { try gateway.register(controller) }
+        if tokens { try gateway.serveConnectionTokens() }
         let found = gateway.startupChecks(environment: environment).map(\.code)
         try await app.asyncShutdown()
         return found
@@ -32,11 +46,18 @@ import VaporAPIGatewayWebSockets
         #expect(try await codes(.production, GatewayConfiguration()) == ["apigw.E001"])
         #expect(try await codes(.development, GatewayConfiguration()) == ["apigw.W001"])
         #expect(try await codes(.production, GatewayConfiguration(secrets: ["short"])) == ["apigw.W002"])
-        #expect(try await codes(.production, GatewayConfiguration(secrets: ["a-secret-of-enough-length"]), login: true) == ["apigw.E002"])
-        var origins = GatewayConfiguration(secrets: ["a-secret-of-enough-length"])
+        let secret = GatewayConfiguration(secrets: ["a-secret-of-enough-length"])
+        #expect(try await codes(.production, secret, login: .withSessions) == ["apigw.E002"])
+        #expect(try await codes(.production, secret, login: .withSessions, tokens: true) == ["apigw.E002", "apigw.E003"])
+        #expect(try await codes(.testing, secret, login: .withSessions, tokens: true) == ["apigw.W003", "apigw.W005"])
+        var origins = secret
         origins.allowedOrigins = ["chat.example.com"]
-        #expect(try await codes(.production, origins, login: true).isEmpty)
+        #expect(try await codes(.production, origins, login: .withSessions, tokens: true).isEmpty)
         #expect(try await codes(.testing, origins, controllers: [Members()]) == ["apigw.W004"])
+        #expect(try await codes(.testing, origins, controllers: [Announcer()]) == ["apigw.W004"], "a handler's requirement counts")
+        #expect(try await codes(.production, origins, login: .withoutSessions, controllers: [Announcer()]) == ["apigw.E004"])
+        #expect(try await codes(.testing, origins, login: .withoutSessions, controllers: [Members()]) == ["apigw.W006"])
+        #expect(try await codes(.production, origins, login: .withSessions, controllers: [Members()]).isEmpty)
     }
 
     @Test func anErrorStopsTheBoot() async throws {

@@ -1,0 +1,53 @@
+import APIGatewayWebSockets
+import APIGatewayWebSocketsTesting
+import Foundation
+import HTTPTypes
+import Testing
+import Vapor
+import VaporAPIGatewayWebSockets
+import VaporAPIGatewayWebSocketsTesting
+
+/// `channels rules|set-rule|remove-rule|counts` edit the rules every instance enforces.
+@Suite struct ChannelsCommandsTests {
+    func run(_ app: Application, _ arguments: String...) async throws -> String {
+        let console = RecordingConsole()
+        var context = CommandContext(console: console, input: CommandInput(arguments: ["App", "channels"] + arguments))
+        context.application = app
+        try await console.run(AsyncCommands(commands: ["channels": app.asyncCommands.commands["channels"]!]).group(), with: context)
+        return console.text
+    }
+
+    @Test func rulesAreListedSetAndRemoved() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        try await withChatApp(path: database.path, poster: RecordingPoster()) { app, gateway in
+            #expect(try await run(app, "rules") == "staff: staff\nChannels no rule names: allow.\n", "the chat seeds its staff room")
+            #expect(
+                try await run(app, "set-rule", "ops", "--access", "permissions", "--permissions", "ops.read+ops.write,admin")
+                    == "ops: ops.read + ops.write | admin\n")
+            let rule = try await gateway.dispatcher.channels.rules?.channelRule(for: try ChannelName("ops"))
+            #expect(rule?.access == .permissionSets([["ops.read", "ops.write"], ["admin"]]))
+            #expect(try await run(app, "remove-rule", "staff") == "Removed the rule for staff.\n")
+            #expect(try await run(app, "remove-rule", "staff") == "No rule names staff.\n")
+            #expect(try await run(app, "rules") == "ops: ops.read + ops.write | admin\nChannels no rule names: allow.\n")
+            await #expect(throws: GatewayCommandError.self) { _ = try await run(app, "set-rule", "ops", "--access", "vip") }
+            await #expect(throws: GatewayCommandError.self) { _ = try await run(app, "set-rule", "has space", "--access", "staff") }
+            await #expect(throws: GatewayCommandError.self) { _ = try await run(app, "set-rule", "ops", "--access", "permissions") }
+        }
+    }
+
+    @Test func countsNameEachChannelWithItsMembers() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        try await withChatApp(path: database.path, poster: RecordingPoster()) { app, _ in
+            let fake = try FakeAPIGateway(app: app, apiID: try APIID("chatlocal"), stage: "local", secret: "local-development-secret")
+            let browser = ChatBrowser(app: app)
+            _ = try await fake.connect(query: ["channel": "lobby"], headers: try await browser.connectHeaders("ada"))
+            _ = try await fake.connect(query: ["channel": "lobby"], headers: try await browser.connectHeaders("ada"))
+            _ = try await fake.connect(query: ["channel": "games"], headers: try await browser.connectHeaders("bob"))
+            #expect(
+                try await run(app, "counts", "--api", "chatlocal")
+                    == "games: 1 connection(s), 1 user(s)\nlobby: 2 connection(s), 1 user(s)\n")
+        }
+    }
+}
