@@ -1,18 +1,24 @@
 // Message events through the real HTTP stack on loopback: connect N clients, drive messages to
 // a handler that replies with a small JSON document into a recording poster, then disconnect.
 //
-//   swift run -c release EventBenchmark [--store sqlite|memory] [--connections N]
-//       [--messages M] [--clients C[,C…]] [--steady-seconds S]
+//   swift run -c release EventBenchmark [--store sqlite|memory] [--checks off|on|both]
+//       [--connections N] [--messages M] [--clients C[,C…]] [--steady-seconds S]
 //
 // Prints events/s and p50/p99 latency for closed-loop runs at each client count, then p50/p99
 // for an open-loop run at half the best rate (latency measured from each request's scheduled
 // time, so a stall is not hidden). Every loop is bounded in count and in time.
+//
+// `--checks on` connects every client as a logged-in user (half by the login cookie through the
+// app's session middleware, half by a one-time token), requires a login to connect, and sends to a
+// handler that requires a permission, with the login state checked on every message; `both` (the
+// default) runs without the checks, then with them, in one run.
 
 import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
 import AsyncHTTPClient
 import ChatApp
 import Foundation
+import HTTPTypes
 import NIOCore
 import NIOPosix
 import Vapor
@@ -26,6 +32,7 @@ struct Options {
     var clients = [8, 32, 64]
     var steadySeconds = 5.0
     var executor = "nio"
+    var checks = "both"
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -38,6 +45,7 @@ struct Options {
             case "--clients": clients = value.split(separator: ",").compactMap { Int($0) }
             case "--steady-seconds": steadySeconds = Double(value) ?? steadySeconds
             case "--executor": executor = value
+            case "--checks": checks = value
             default: print("unknown option \(flag)"); exit(2)
             }
         }
@@ -58,6 +66,39 @@ struct Latencies {
     }
 }
 
+/// The benchmark's `$default` controller: `echo` replies `{"echo": text}`; with checks, a
+/// connect needs a user and `echo` the `bench.post` permission.
+struct BenchController: WebSocketController {
+    let routeKey = RouteKey.default
+    let checks: Bool
+    var connectRequirement: Requirement? { checks ? .authenticated : nil }
+
+    struct Echo: Decodable, Sendable { let text: String }
+
+    func handlers(_ handlers: inout HandlerRegistry) {
+        handlers.on("echo", Echo.self, requires: checks ? .permission("bench.post") : nil) { message, context in
+            try await context.reply(["echo": message.text])
+        }
+    }
+}
+
+/// The app's users, as a login keeps them: every user may post, and logins never change here
+/// (the app's own lookups cost nothing, so the figures are the framework's).
+struct BenchUsers: PermissionSource, AuthStateSource {
+    func user(_ userID: String, has permission: Permission) async throws -> Bool { permission.name == "bench.post" }
+    func authState(ofUser userID: String) async throws -> String? { "state-of-" + userID }
+}
+
+struct BenchUser: SessionAuthenticatable {
+    let name: String
+    var sessionID: String { name }
+}
+
+struct BenchSessions: AsyncSessionAuthenticator {
+    typealias User = BenchUser
+    func authenticate(sessionID: String, for request: Request) async throws { request.auth.login(BenchUser(name: sessionID)) }
+}
+
 @main
 struct EventBenchmark {
     static func main() async throws {
@@ -65,6 +106,14 @@ struct EventBenchmark {
         // Swift concurrency runs on NIO's event loops: no hop between executors per event.
         let onEventLoops =
             options.executor == "nio" && NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        print(
+            "store: \(options.store), connections: \(options.connections), concurrency on NIO event loops: \(onEventLoops), release: \(!_isDebugAssertConfiguration())"
+        )
+        let modes = options.checks == "both" ? [false, true] : [options.checks == "on"]
+        for checks in modes { try await run(options, checks: checks) }
+    }
+
+    static func run(_ options: Options, checks: Bool) async throws {
         let databaseFile = FileManager.default.temporaryDirectory.appendingPathComponent("event-bench-\(UUID().uuidString).sqlite").path
         var environment = Environment.production
         environment.arguments = ["bench"]
@@ -72,19 +121,34 @@ struct EventBenchmark {
         app.logger.logLevel = .error
         let poster = RecordingPoster()
         let settings = ChatSettings(databasePath: databaseFile)
-        let gateway: WebSocketGateway
+        let store: any ConnectionStore
         if options.store == "memory" {
-            // The same app with sessions in process memory: the HTTP and dispatch cost alone.
+            // Sessions in process memory: the HTTP and dispatch cost alone.
             app.databases.use(.sqlite(.file(databaseFile)), as: .sqlite)
             app.migrations.add(WebSocketMigrations.all)
             try await app.autoMigrate()
-            gateway = WebSocketGateway(
-                app: app, configuration: GatewayConfiguration(secrets: [settings.secret]), store: InMemoryConnectionStore(), poster: poster)
-            try gateway.register(ChatController())
-            try gateway.register(NotificationsController(), at: "/websockets/notifications/")
-            try await gateway.registerGateway(settings.gateway)
+            store = InMemoryConnectionStore()
         } else {
-            gateway = try await configureChat(app, settings: settings, poster: poster)
+            store = try await useSQLite(app, path: databaseFile)
+        }
+        app.sessions.use(.memory)
+        let login: [any Middleware] = [app.sessions.middleware, BenchSessions()]
+        var configuration = GatewayConfiguration(secrets: [settings.secret])
+        if checks { configuration.allowedOrigins = ["http://127.0.0.1:8080"] }
+        let gateway = WebSocketGateway(
+            app: app, configuration: configuration, store: store, poster: poster,
+            authentication: checks
+                ? ConnectAuthentication(middleware: login) { request in
+                    request.auth.get(BenchUser.self).map { AuthenticatedUser(id: $0.name, webSessionID: request.session.id?.string) }
+                } : nil,
+            permissions: checks ? BenchUsers() : nil, authState: checks ? BenchUsers() : nil)
+        try gateway.register(BenchController(checks: checks))
+        try await gateway.registerGateway(settings.gateway)
+        app.grouped(login).post("login") { request -> HTTPStatus in
+            let user = BenchUser(name: try request.query.get(String.self, at: "name"))
+            request.auth.login(user)
+            request.session.authenticate(user)
+            return .ok
         }
         app.http.server.configuration.hostname = "127.0.0.1"
         app.http.server.configuration.port = 0
@@ -99,12 +163,26 @@ struct EventBenchmark {
         var fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
         fake.transport = LiveTransport(baseURL: "http://127.0.0.1:\(port)", client: client)
 
-        print(
-            "store: \(options.store), connections: \(options.connections), concurrency on NIO event loops: \(onEventLoops), release: \(!_isDebugAssertConfiguration())"
-        )
+        print(checks ? "with login, token, permission and login-state checks:" : "without identity checks:")
         var connections: [FakeConnection] = []
+        let tokens = ConnectionTokens(store: gateway.dispatcher.identity!, perUserPerMinute: options.connections)
         for n in 0..<options.connections {
-            let connection = try await fake.connect(query: ["channel": "bench\(n % 10)"])
+            var query: KeyValuePairs<String, String> = ["channel": "bench\(n % 10)"]
+            var headers = HTTPFields()
+            if checks {
+                let name = "user\(n % 50)"
+                if n % 2 == 0 {
+                    var login = HTTPClientRequest(url: "http://127.0.0.1:\(port)/login?name=\(name)")
+                    login.method = .POST
+                    let response = try await client.execute(login, timeout: .seconds(10))
+                    headers[.cookie] = String(response.headers.first(name: "Set-Cookie")!.split(separator: ";")[0])
+                    headers[.origin] = "http://127.0.0.1:8080"
+                } else {
+                    let issued = try await tokens.issue(userID: name, webSessionID: nil)
+                    query = ["channel": "bench\(n % 10)", "ws_token": issued.token]
+                }
+            }
+            let connection = try await fake.connect(query: query, headers: headers)
             precondition(connection.isAccepted, "connect refused: \(connection.connectResponse.status)")
             connections.append(connection)
         }

@@ -91,24 +91,11 @@ public struct ChatSettings: Sendable {
 public func configureChat(_ app: Application, settings: ChatSettings, poster: (any ConnectionPoster)? = nil) async throws
     -> WebSocketGateway
 {
-    app.databases.use(.sqlite(.file(settings.databasePath), sqlLogLevel: .trace), as: .sqlite)
-    app.migrations.add(WebSocketMigrations.all)
-    app.migrations.add(CreateChatUsers(), SessionRecord.migration)
-    try await app.autoMigrate()
-    try await useWriteAheadLog(app)
+    let store = try await useSQLite(app, path: settings.databasePath, migrations: [CreateChatUsers(), SessionRecord.migration])
     try await ChatDemo.seed(password: settings.demoPassword, on: app.db)
     app.sessions.use(.fluent)
     app.sessions.configuration.cookieName = "chat-session"
 
-    // SQLite has one writer at a time: every session statement goes through one connection (the
-    // pool of one event loop) instead of two connections spinning on each other's write lock.
-    let writerLoop = app.eventLoopGroup.next()
-    let store = FluentConnectionStore { [logger = app.logger] in
-        guard let database = app.databases.database(.sqlite, logger: logger, on: writerLoop) else {
-            throw StoreError.unavailable("the SQLite database is gone (shutting down?)")
-        }
-        return database
-    }
     let login: [any Middleware] = [app.sessions.middleware, ChatUser.sessionAuthenticator()]
     let configuration = GatewayConfiguration(
         secrets: [settings.secret], allowedOrigins: settings.allowedOrigins,
@@ -133,6 +120,25 @@ public func configureChat(_ app: Application, settings: ChatSettings, poster: (a
     try await store.saveChannelRule(ChannelRule(channel: try ChannelName("staff"), access: .staff))
     try await gateway.registerGateway(settings.gateway)
     return gateway
+}
+
+/// Uses the SQLite file at `path` for `app`, runs the framework's migrations and `migrations`,
+/// and answers the session store the way SQLite wants it: WAL, and every session statement through
+/// one connection (the pool of one event loop) instead of two connections spinning on each other's
+/// write lock.
+public func useSQLite(_ app: Application, path: String, migrations: [any Migration] = []) async throws -> FluentConnectionStore {
+    app.databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
+    app.migrations.add(WebSocketMigrations.all)
+    app.migrations.add(migrations)
+    try await app.autoMigrate()
+    try await useWriteAheadLog(app)
+    let writerLoop = app.eventLoopGroup.next()
+    return FluentConnectionStore { [logger = app.logger] in
+        guard let database = app.databases.database(.sqlite, logger: logger, on: writerLoop) else {
+            throw StoreError.unavailable("the SQLite database is gone (shutting down?)")
+        }
+        return database
+    }
 }
 
 /// Puts the SQLite file in WAL mode, so readers never wait for the writer, and lets each pooled
@@ -215,8 +221,15 @@ public struct ServeWithLocalGateway: AsyncCommand {
         try await local.start()
         app.storage[LocalGatewayKey.self] = local
         app.lifecycle.use(LocalGatewayShutdown(gateway: local))
+        let socket = "ws://127.0.0.1:\(local.port ?? gatewayPort)/\(settings.gateway.apiID)/\(settings.gateway.stage)"
+        app.logger.notice("local gateway: connect to \(socket)")
         app.logger.notice(
-            "local gateway: connect to ws://127.0.0.1:\(local.port ?? gatewayPort)/\(settings.gateway.apiID)/\(settings.gateway.stage)")
+            """
+            demo accounts ada, bob and admin (staff), password '\(settings.demoPassword)' (CHAT_DEMO_PASSWORD sets it for new accounts):
+              curl -c jar -d name=ada -d password='\(settings.demoPassword)' \(backend)/login
+              curl -b jar -X POST \(backend)/ws/token
+              then connect to \(socket)?channel=lobby&ws_token=<token>
+            """)
     }
 }
 
