@@ -4,11 +4,11 @@ extension HandlerRegistry {
     ///
     /// | message | answer to the sender |
     /// | --- | --- |
-    /// | `{"action":"join","channel":"c"}` | `{"type":"joined","channel":"c","connections":n,"users":m}` |
+    /// | `{"action":"join","channel":"c"}` | `{"type":"joined","channel":"c","connections":n,"userCount":m}` |
     /// | `{"action":"leave","channel":"c"}` | `{"type":"left","channel":"c","wasMember":true}` |
     /// | `{"action":"change-channel","channel":"c"}` | `joined`, after leaving every other channel |
     /// | `{"action":"channels"}` | `{"type":"channels","channels":["a","c"]}` |
-    /// | `{"action":"presence","channel":"c"}` | `{"type":"presence","channel":"c","connections":n,"users":["ada"]}` |
+    /// | `{"action":"presence","channel":"c"}` | `{"type":"presence","channel":"c","connections":n,"userCount":m,"users":["ada"]}` |
     ///
     /// A join the rules refuse is answered 401 or 403 with the reason; presence is only for
     /// members of the channel (403 otherwise), and lists at most `presenceLimit` users.
@@ -31,16 +31,9 @@ extension HandlerRegistry {
             let apiID = context.gateway.apiID
             guard try await context.joinedChannels().contains(request.channel) else { throw Refusal.notInChannel(request.channel) }
             let count = try await context.channels.count(of: request.channel, apiID: apiID)
-            var users = Set<String>()
-            var after: ConnectionID?
-            while users.count < presenceLimit {
-                let page = try await context.channels.members(of: request.channel, apiID: apiID, after: after, limit: 500)
-                for member in page { if let user = member.userID, users.count < presenceLimit { users.insert(user) } }
-                guard page.count == 500, let last = page.last else { break }
-                after = last.connectionID
-            }
+            let users = try await context.channels.users(in: request.channel, apiID: apiID, limit: presenceLimit)
             try await context.reply(
-                Presence(channel: request.channel, connections: count.connections, userCount: count.users, users: users.sorted()))
+                Presence(channel: request.channel, connections: count.connections, userCount: count.users, users: users))
         }
     }
 }
@@ -53,12 +46,12 @@ private struct Joined: Encodable {
     let type = "joined"
     let channel: ChannelName
     let connections: Int
-    let users: Int
+    let userCount: Int
 
     init(_ count: ChannelCount) {
         channel = count.channel
         connections = count.connections
-        users = count.users
+        userCount = count.users
     }
 
     struct List: Encodable {

@@ -67,20 +67,23 @@ public struct ChannelAccess: Sendable, Hashable, CustomStringConvertible {
 extension ChannelAccess {
     /// The stored form: a kind (`everyone`, `authenticated`, `staff`, `admin`, `permissions`) and,
     /// for permission sets, the sets as a JSON array of arrays of names.
-    public var stored: (kind: String, permissionSets: String?) {
+    package var stored: (kind: String, permissionSets: String?) {
         switch kind {
         case .everyone: ("everyone", nil)
         case .authenticated: ("authenticated", nil)
         case .staff: ("staff", nil)
         case .admin: ("admin", nil)
         case .permissionSets(let sets):
-            ("permissions", String(decoding: try! JSONEncoder().encode(sets.map { $0.map(\.name).sorted() }), as: UTF8.self))
+            (
+                "permissions",
+                String(decoding: (try? JSONEncoder().encode(sets.map { $0.map(\.name).sorted() })) ?? Data("[]".utf8), as: UTF8.self)
+            )
         }
     }
 
     /// Reads the stored form back.
     /// - Throws: ``ChannelRuleError`` for a kind it does not know or sets that are not JSON.
-    public init(storedKind: String, permissionSets: String?) throws {
+    package init(storedKind: String, permissionSets: String?) throws {
         switch storedKind {
         case "everyone": self = .everyone
         case "authenticated": self = .authenticated

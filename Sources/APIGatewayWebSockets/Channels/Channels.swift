@@ -50,7 +50,8 @@ public struct Channels: Sendable {
     }
 
     /// Adds `session` to `channel` once the rules allow it, announcing it when presence events are
-    /// on. Throws a ``Refusal`` when refused or when the connection is in too many channels.
+    /// on. Answers ``JoinOutcome/joined`` or ``JoinOutcome/alreadyMember``; throws a ``Refusal``
+    /// when the rules refuse, when the connection is in too many channels, or when it is gone.
     @discardableResult
     public func join(_ channel: ChannelName, session: Session) async throws -> JoinOutcome {
         try await check(channel, connection: session.connectionID, apiID: session.apiID, userID: session.userID)
@@ -63,8 +64,9 @@ public struct Channels: Sendable {
             channel, connection: session.connectionID, apiID: session.apiID, limit: configuration.maximumPerConnection,
             at: messenger.now())
         switch outcome {
-        case .joined: try await announce(.joined, session, in: [channel])
+        case .joined: await announce(.joined, session, in: [channel])
         case .full: throw Refusal.tooManyChannels(configuration.maximumPerConnection)
+        case .notConnected: throw Refusal.noLiveSession(session.connectionID, apiID: session.apiID)
         default: break
         }
         return outcome
@@ -74,17 +76,21 @@ public struct Channels: Sendable {
     @discardableResult
     public func leave(_ channel: ChannelName, session: Session) async throws -> Bool {
         let left = try await store.leave(channel, connection: session.connectionID, apiID: session.apiID)
-        if left { try await announce(.left, session, in: [channel]) }
+        if left { await announce(.left, session, in: [channel]) }
         return left
     }
 
-    /// Moves `session` out of every channel and into `channel`, checking the rules first so a
-    /// refused move leaves it where it was.
+    /// Moves `session` out of every other channel and into `channel`, checking the rules first so
+    /// a refused move leaves it where it was. Already in `channel`, it stays (and is not announced
+    /// again).
     @discardableResult
     public func change(to channel: ChannelName, session: Session) async throws -> JoinOutcome {
         try await check(channel, connection: session.connectionID, apiID: session.apiID, userID: session.userID)
-        let left = try await store.leaveAll(session.connectionID, apiID: session.apiID).filter { $0 != channel }
-        try await announce(.left, session, in: left)
+        var left: [ChannelName] = []
+        for other in try await store.channels(of: session.connectionID, apiID: session.apiID) where other != channel {
+            if try await store.leave(other, connection: session.connectionID, apiID: session.apiID) { left.append(other) }
+        }
+        await announce(.left, session, in: left)
         return try await add(session, to: channel)
     }
 
@@ -100,15 +106,24 @@ public struct Channels: Sendable {
         try await store.members(of: channel, apiID: apiID, after: after, limit: limit)
     }
 
+    /// Up to `limit` distinct users among `channel`'s live members, by name.
+    public func users(in channel: ChannelName, apiID: APIID, limit: Int = 500) async throws -> [String] {
+        try await store.users(in: channel, apiID: apiID, limit: limit)
+    }
+
     /// The live connections and distinct users in `channel`.
     public func count(of channel: ChannelName, apiID: APIID) async throws -> ChannelCount {
         try await store.count(of: channel, apiID: apiID)
     }
 
     /// Announces a gone connection's departure from its channels (the `$disconnect` path).
-    func announceDeparture(of session: Session) async throws {
+    func announceDeparture(of session: Session) async {
         guard configuration.presenceEvents else { return }
-        try await announce(.left, session, in: try await store.channels(of: session.connectionID, apiID: session.apiID))
+        do {
+            await announce(.left, session, in: try await store.channels(of: session.connectionID, apiID: session.apiID))
+        } catch {
+            messenger.logger.warning("presence: the channels of a gone connection could not be read", metadata: ["apigw.error": "\(error)"])
+        }
     }
 
     private enum Change: String { case joined, left }
@@ -121,13 +136,21 @@ public struct Channels: Sendable {
         let connectionId: ConnectionID
     }
 
-    private func announce(_ change: Change, _ session: Session, in channels: [ChannelName]) async throws {
-        guard configuration.presenceEvents, let gateway = try await gateways.gateway(session.apiID) else { return }
+    /// Best effort: the change it announces has happened whatever becomes of the announcement, so
+    /// a failure is logged, never thrown.
+    private func announce(_ change: Change, _ session: Session, in channels: [ChannelName]) async {
+        guard configuration.presenceEvents, !channels.isEmpty else { return }
         for channel in channels {
-            let event = PresenceEvent(event: change.rawValue, channel: channel, user: session.userID, connectionId: session.connectionID)
-            let report = try await messenger.send(try Payload(json: event), to: .channel(channel), on: gateway)
-            if report.failedCount > 0 {
-                messenger.logger.debug("presence event not delivered to all", metadata: ["apigw.channel": "\(channel)"])
+            do {
+                guard let gateway = try await gateways.gateway(session.apiID) else { return }
+                let event = PresenceEvent(
+                    event: change.rawValue, channel: channel, user: session.userID, connectionId: session.connectionID)
+                let report = try await messenger.send(try Payload(json: event), to: .channel(channel), on: gateway)
+                if report.failedCount > 0 {
+                    messenger.logger.debug("presence event not delivered to all", metadata: ["apigw.channel": "\(channel)"])
+                }
+            } catch {
+                messenger.logger.warning("presence event not sent", metadata: ["apigw.channel": "\(channel)", "apigw.error": "\(error)"])
             }
         }
     }

@@ -281,13 +281,12 @@ public final class GatewayDispatcher: Sendable {
         // 6. A one-time token, when the client brings one: looked at here, used only once every
         // other check has passed (a refused connect does not spend it), refused if unknown.
         let tokenHash = request.queryParameter(configuration.tokenParameter).map(ConnectionTokens.hash)
-        var tokenUserID: String?
-        var tokenWebSessionHash: String?
+        var token: ConnectionToken?
         if let tokenHash {
-            guard let identity, let token = try await identity.token(hash: tokenHash, at: now()) else { throw Refusal.invalidToken }
-            tokenUserID = token.userID
-            tokenWebSessionHash = token.sessionHash.isEmpty ? nil : token.sessionHash
+            guard let identity, let found = try await identity.token(hash: tokenHash, at: now()) else { throw Refusal.invalidToken }
+            token = found
         }
+        let tokenUserID = token?.userID
         let context = ConnectContext(
             request: request, connectionID: checked.connectionID, gateway: checked.gateway,
             requestedChannel: requestedChannel ?? checked.gateway.defaultChannel,
@@ -309,18 +308,24 @@ public final class GatewayDispatcher: Sendable {
         if let requirement = endpoint.controller.connectRequirement {
             try await requirement.check(userID, source: permissions, what: "connecting")
         }
-        // 8. The channel's rules, for a channel the client asked for; then the login's state.
-        if let channel, decision.chosenChannel == nil, channel == requestedChannel {
+        // 8. The channel's rules, unless the hook chose the channel; then the login's state, which
+        // must be the one the login (or the token's login) was made with, when the app kept it.
+        if let channel, decision.chosenChannel == nil {
             try await channels.check(channel, connection: checked.connectionID, apiID: checked.gateway.apiID, userID: userID)
         }
         var authStateHash: String?
         if let authStates, let userID {
             guard let hash = try await authStates.hash(ofUser: userID) else { throw Refusal.loginExpired(userID: userID) }
+            let login = request.authenticatedUser
+            let loggedInWith = login?.id == userID ? login?.authStateHash : token?.userID == userID ? token?.authStateHash : nil
+            if let loggedInWith, loggedInWith != hash { throw Refusal.loginExpired(userID: userID) }
             authStateHash = hash
         }
         let date = now()
         // The login the connection came from: the authenticated web session, else the token's.
-        let webSessionHash = request.authenticatedUser?.webSessionID.map(ConnectionTokens.hash) ?? tokenWebSessionHash
+        let webSessionHash =
+            request.authenticatedUser?.webSessionID.map(ConnectionTokens.hash)
+            ?? token.flatMap { $0.sessionHash.isEmpty ? nil : $0.sessionHash }
         let session = Session(
             connectionID: checked.connectionID, apiID: checked.gateway.apiID, stage: checked.gateway.stage,
             userID: userID, webSessionHash: webSessionHash, authStateHash: authStateHash, createdAt: date
@@ -353,7 +358,7 @@ public final class GatewayDispatcher: Sendable {
             return .ok
         }
         logger.debug("disconnected")
-        if let session { try await channels.announceDeparture(of: session) }
+        if let session { await channels.announceDeparture(of: session) }
         let context = DisconnectContext(
             request: request, connectionID: checked.connectionID, gateway: checked.gateway,
             session: session, messenger: messenger, logger: logger
@@ -370,8 +375,9 @@ public final class GatewayDispatcher: Sendable {
             throw Refusal.noLiveSession(checked.connectionID, apiID: checked.gateway.apiID)
         }
         // 6. The login the connection opened with still holds (no password change, no deactivation).
-        if let authStates, let userID = session.userID, let recorded = session.authStateHash,
-            try await authStates.hash(ofUser: userID) != recorded
+        // A session with a user and no recorded state (opened before the app kept states) fails it.
+        if let authStates, let userID = session.userID,
+            try await authStates.hash(ofUser: userID).map({ $0 != session.authStateHash }) ?? true
         {
             await close(session, on: checked.gateway, logger)
             throw Refusal.loginExpired(userID: userID)

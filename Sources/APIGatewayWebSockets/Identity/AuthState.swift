@@ -21,6 +21,13 @@ public protocol AuthStateSource: Sendable {
     func authState(ofUser userID: String) async throws -> String?
 }
 
+extension AuthStateSource {
+    /// The hash the framework compares of `state`: keep it in the web session when the user logs
+    /// in and hand it back in ``AuthenticatedUser/authStateHash``, so a login made before a
+    /// password change cannot open new connections after it.
+    public static func fingerprint(_ state: String) -> String { ConnectionTokens.hash(state) }
+}
+
 /// Auth states by user, each kept for a short time, so a burst of messages costs the app one
 /// lookup per user rather than one each. Bounded: when full it starts over.
 final class AuthStateCache: Sendable {

@@ -6,9 +6,15 @@ public struct AuthenticatedUser: Sendable, Hashable {
     public var id: String
     /// The web session the login lives in, if any (tokens are bound to it).
     public var webSessionID: String?
+    /// The SHA-256 of the user's login state (``AuthStateSource``) when they logged in, which the
+    /// app keeps in the web session (``AuthStateSource/fingerprint(_:)``): a connect after the
+    /// state changed (a password change since the login) is refused. `nil`: the state is taken at
+    /// connect.
+    public var authStateHash: String?
 
-    public init(id: String, webSessionID: String? = nil) {
+    public init(id: String, webSessionID: String? = nil, authStateHash: String? = nil) {
         self.id = id
         self.webSessionID = webSessionID
+        self.authStateHash = authStateHash
     }
 }

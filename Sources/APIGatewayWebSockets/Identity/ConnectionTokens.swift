@@ -16,7 +16,7 @@ public struct ConnectionTokens: Sendable {
     public let store: any IdentityStore
     /// How long an unused token stays valid. Default 60 seconds.
     public var lifetime: Duration
-    /// Most tokens one user may be issued in a minute; past it, ``issue(userID:webSessionID:now:)``
+    /// Most tokens one user may be issued in a minute; past it, ``issue(userID:webSessionID:authStateHash:now:)``
     /// is refused 429. Default 10.
     public var perUserPerMinute: Int
 
@@ -33,10 +33,11 @@ public struct ConnectionTokens: Sendable {
     }
 
     /// Issues a token for `userID`, bound to `webSessionID` (`nil`: a login without a web session,
-    /// whose connections no logout closes).
+    /// whose connections no logout closes) and to the login's state hash, if the app keeps one
+    /// (``AuthenticatedUser/authStateHash``).
     /// - Throws: a ``Refusal`` (429) past ``perUserPerMinute``, counted in one statement, so
     ///   concurrent requests cannot overrun it.
-    public func issue(userID: String, webSessionID: String?, now: Date = Date()) async throws -> Issued {
+    public func issue(userID: String, webSessionID: String?, authStateHash: String? = nil, now: Date = Date()) async throws -> Issued {
         guard try await store.hit("token user \(userID)", at: now, window: .seconds(60), limit: perUserPerMinute) else {
             throw Refusal.tooManyTokens(userID: userID, limit: perUserPerMinute)
         }
@@ -47,8 +48,8 @@ public struct ConnectionTokens: Sendable {
         let expiresAt = now.addingTimeInterval(lifetime.timeInterval)
         try await store.issue(
             ConnectionToken(
-                hash: Self.hash(token), userID: userID, sessionHash: webSessionID.map(Self.hash) ?? "", createdAt: now,
-                expiresAt: expiresAt))
+                hash: Self.hash(token), userID: userID, sessionHash: webSessionID.map(Self.hash) ?? "", authStateHash: authStateHash,
+                createdAt: now, expiresAt: expiresAt))
         return Issued(token: token, expiresAt: expiresAt)
     }
 

@@ -34,13 +34,17 @@ public struct ConnectionToken: Sendable, Hashable {
     public var hash: String
     public var userID: String
     public var sessionHash: String
+    /// The login state of the login the token was issued to (``AuthenticatedUser/authStateHash``),
+    /// when the app keeps one: a connect with the token after the state changed is refused.
+    public var authStateHash: String?
     public var createdAt: Date
     public var expiresAt: Date
 
-    public init(hash: String, userID: String, sessionHash: String, createdAt: Date, expiresAt: Date) {
+    public init(hash: String, userID: String, sessionHash: String, authStateHash: String? = nil, createdAt: Date, expiresAt: Date) {
         self.hash = hash
         self.userID = userID
         self.sessionHash = sessionHash
+        self.authStateHash = authStateHash
         self.createdAt = createdAt
         self.expiresAt = expiresAt
     }

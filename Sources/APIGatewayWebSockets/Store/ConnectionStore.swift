@@ -27,7 +27,8 @@ public protocol ConnectionStore: Sendable {
     func session(_ id: ConnectionID) async throws -> Session?
 
     /// Adds the connected session `id` on `apiID` to `channel`, unless it is in `limit` channels
-    /// already, in one statement (concurrent joins of one connection cannot pass the limit).
+    /// already. Concurrent joins of one connection must not pass the limit (the built-in stores:
+    /// one statement on SQLite and in memory; PostgreSQL's is issue 09's).
     func join(_ channel: ChannelName, connection id: ConnectionID, apiID: APIID, limit: Int, at date: Date) async throws -> JoinOutcome
 
     /// Removes `id` from `channel`. Returns whether it was a member.
@@ -42,6 +43,9 @@ public protocol ConnectionStore: Sendable {
     /// One page of `channel`'s members whose session is connected, in ascending id order after
     /// `after`.
     func members(of channel: ChannelName, apiID: APIID, after: ConnectionID?, limit: Int) async throws -> [ChannelMember]
+
+    /// Up to `limit` distinct users among `channel`'s connected members, in ascending order.
+    func users(in channel: ChannelName, apiID: APIID, limit: Int) async throws -> [String]
 
     /// The connected members of `channel`: connections, and distinct users among them.
     func count(of channel: ChannelName, apiID: APIID) async throws -> ChannelCount

@@ -114,6 +114,16 @@ public final class InMemoryConnectionStore: ConnectionStore {
         }
     }
 
+    public func users(in channel: ChannelName, apiID: APIID, limit: Int) async throws -> [String] {
+        state.withLock { state in
+            var users = Set<String>()
+            for (id, channels) in state.members where channels[channel] != nil && state.isLive(id, on: apiID) {
+                if let user = state.sessions[id]!.userID { users.insert(user) }
+            }
+            return Array(users.sorted().prefix(limit))
+        }
+    }
+
     public func count(of channel: ChannelName, apiID: APIID) async throws -> ChannelCount {
         try await channelCounts(apiID: apiID, only: channel).first ?? ChannelCount(channel: channel, connections: 0, users: 0)
     }

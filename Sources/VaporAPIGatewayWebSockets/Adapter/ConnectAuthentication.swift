@@ -17,10 +17,17 @@ public struct ConnectAuthentication: Sendable {
     public var middleware: [any Middleware]
     /// The user the middleware authenticated, if any.
     public var user: @Sendable (Request) -> AuthenticatedUser?
+    /// Whether the middleware reads a web session (the startup checks want one when a controller
+    /// requires a user). By default, whether it holds Vapor's `SessionsMiddleware`; say `true` for
+    /// a login of your own kept in a cookie.
+    public var readsWebSessions: Bool
 
-    public init(middleware: [any Middleware], user: @escaping @Sendable (Request) -> AuthenticatedUser?) {
+    public init(
+        middleware: [any Middleware], readsWebSessions: Bool? = nil, user: @escaping @Sendable (Request) -> AuthenticatedUser?
+    ) {
         self.middleware = middleware
         self.user = user
+        self.readsWebSessions = readsWebSessions ?? middleware.contains { $0 is SessionsMiddleware }
     }
 }
 
@@ -54,7 +61,7 @@ extension WebSocketGateway {
             }
             guard let user = authentication.user(request) else { return Self.refusal(.unauthorized, "Not logged in") }
             do {
-                let issued = try await tokens.issue(userID: user.id, webSessionID: user.webSessionID)
+                let issued = try await tokens.issue(userID: user.id, webSessionID: user.webSessionID, authStateHash: user.authStateHash)
                 let encoder = JSONEncoder()
                 encoder.dateEncodingStrategy = .iso8601
                 let response = Response(status: .ok, body: .init(data: try encoder.encode(issued)))

@@ -64,19 +64,16 @@ extension WebSocketGateway {
                         "a controller or handler requires a user, but the gateway has no ConnectAuthentication: only a connect hook can name one",
                     fix: "pass ConnectAuthentication(middleware:user:) to WebSocketGateway, or name the user in the connect hook"))
         }
-        if authentication != nil && dispatcher.requiresUsers && !authenticationRunsSessions {
+        if let authentication, dispatcher.requiresUsers, !authentication.readsWebSessions {
             checks.append(
                 StartupCheck(
                     code: production ? "apigw.E004" : "apigw.W006", severity: production ? .error : .warning,
                     message: "requirements need the login, but the $connect route's middleware has no session middleware to read it from",
-                    fix: "put app.sessions.middleware first in ConnectAuthentication's middleware"))
+                    fix:
+                        "put app.sessions.middleware first in ConnectAuthentication's middleware (or say readsWebSessions: true for a cookie login of your own)"
+                ))
         }
         return checks
-    }
-
-    /// Whether the login middleware reads the web session (Vapor's `app.sessions.middleware`).
-    private var authenticationRunsSessions: Bool {
-        authentication?.middleware.contains { $0 is SessionsMiddleware } ?? false
     }
 
     /// Runs ``startupChecks(environment:)`` at boot: logs the warnings, stops the boot on errors.

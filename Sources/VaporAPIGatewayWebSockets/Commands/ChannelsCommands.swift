@@ -73,10 +73,13 @@ struct SetRuleCommand: AsyncCommand {
             guard let list = signature.permissions, !list.isEmpty else {
                 throw GatewayCommandError.missing("--permissions", for: "channels set-rule --access permissions")
             }
-            access = .permissionSets(
-                list.split(separator: ",").map {
-                    Set($0.split(separator: "+").map { Permission(String($0).trimmingCharacters(in: .whitespaces)) })
-                })
+            let sets = list.split(separator: ",", omittingEmptySubsequences: false).map { set in
+                set.split(separator: "+", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            }
+            guard sets.allSatisfy({ !$0.isEmpty && $0.allSatisfy { !$0.isEmpty } }) else {
+                throw GatewayCommandError.invalid("--permissions", reason: "'\(list)' has an empty set or an empty name (say 'a+b,c')")
+            }
+            access = .permissionSets(sets.map { Set($0.map { Permission($0) }) })
         default:
             throw GatewayCommandError.invalid("--access", reason: "'\(kind)' is not everyone, authenticated, staff, admin or permissions")
         }

@@ -3,8 +3,12 @@ import SQLKit
 
 /// Creates `apigw_channel_members` (a connection in any number of channels) and
 /// `apigw_channel_rules`, moves each session's one channel into the members table, and gives
-/// sessions the hash of their user's login state (`auth_state_hash`). Add it after
-/// ``CreateIdentityTables``; ``WebSocketMigrations/all`` lists the three in order.
+/// sessions and tokens the hash of their user's login state (`auth_state_hash`). Add it after
+/// ``CreateIdentityTables``; ``WebSocketMigrations/all`` lists the three in order. It runs in one
+/// transaction: a failure leaves the database as it was.
+///
+/// It drops `apigw_sessions.channel`: in a rolling deploy, stop the instances that still write
+/// it before migrating.
 public struct CreateChannelTables: AsyncMigration {
     public init() {}
 
@@ -12,6 +16,10 @@ public struct CreateChannelTables: AsyncMigration {
     static let rules = "apigw_channel_rules"
 
     public func prepare(on database: any Database) async throws {
+        try await database.transaction { database in try await prepare(in: database) }
+    }
+
+    private func prepare(in database: any Database) async throws {
         guard let sql = database as? any SQLDatabase else { throw StoreError.notSQL }
         try await sql.create(table: Self.members)
             .column("connection_id", type: .text, .notNull)
@@ -32,6 +40,7 @@ public struct CreateChannelTables: AsyncMigration {
         try await sql.drop(index: "apigw_sessions_channel").run()
         try await sql.alter(table: SessionModel.schema).dropColumn("channel").run()
         try await sql.alter(table: SessionModel.schema).column("auth_state_hash", type: .text).run()
+        try await sql.alter(table: CreateIdentityTables.tokens).column("auth_state_hash", type: .text).run()
 
         try await sql.create(table: Self.rules)
             .column("channel", type: .text, .primaryKey(autoIncrement: false))
@@ -41,8 +50,13 @@ public struct CreateChannelTables: AsyncMigration {
     }
 
     public func revert(on database: any Database) async throws {
+        try await database.transaction { database in try await revert(in: database) }
+    }
+
+    private func revert(in database: any Database) async throws {
         guard let sql = database as? any SQLDatabase else { throw StoreError.notSQL }
         try await sql.drop(table: Self.rules).ifExists().run()
+        try await sql.alter(table: CreateIdentityTables.tokens).dropColumn("auth_state_hash").run()
         try await sql.alter(table: SessionModel.schema).dropColumn("auth_state_hash").run()
         try await sql.alter(table: SessionModel.schema).column("channel", type: .text).run()
         // A session keeps one channel of its memberships, the first by name.

@@ -7,8 +7,8 @@ import SQLKit
 /// count at once, whichever instance marked it.
 ///
 /// A join's limit is an `INSERT … SELECT … WHERE (count) < limit`: atomic on SQLite, whose writes
-/// are serialized (on PostgreSQL, concurrent joins of one connection could pass it by a few; issue
-/// 09 gives it a row lock).
+/// are serialized (on PostgreSQL, under READ COMMITTED, concurrent joins of one connection could
+/// pass it; issue 09 gives it a row lock).
 extension FluentConnectionStore {
     private static let sessions = SessionModel.schema
     private static let rules = CreateChannelTables.rules
@@ -79,7 +79,7 @@ extension FluentConnectionStore {
             FROM \(ident: Self.members) m JOIN \(ident: Self.sessions) s ON s.connection_id = m.connection_id
             WHERE m.api_id = \(bind: apiID.rawValue) AND m.channel = \(bind: channel.rawValue) AND s.connected = \(bind: true)
               AND m.connection_id > \(bind: after?.rawValue ?? "")
-            ORDER BY m.connection_id LIMIT \(unsafeRaw: String(limit))
+            ORDER BY m.connection_id LIMIT \(unsafeRaw: String(max(0, limit)))
             """
         ).all().map { row in
             ChannelMember(
@@ -87,6 +87,18 @@ extension FluentConnectionStore {
                 userID: try row.decode(column: "user_id", as: String?.self),
                 joinedAt: Date(milliseconds: try row.decode(column: "joined_at", as: Int64.self)))
         }
+    }
+
+    public func users(in channel: ChannelName, apiID: APIID, limit: Int) async throws -> [String] {
+        try await sqlDatabase.raw(
+            """
+            SELECT DISTINCT s.user_id
+            FROM \(ident: Self.members) m JOIN \(ident: Self.sessions) s ON s.connection_id = m.connection_id
+            WHERE m.api_id = \(bind: apiID.rawValue) AND m.channel = \(bind: channel.rawValue) AND s.connected = \(bind: true)
+              AND s.user_id IS NOT NULL
+            ORDER BY s.user_id LIMIT \(unsafeRaw: String(max(0, limit)))
+            """
+        ).all().map { try $0.decode(column: "user_id", as: String.self) }
     }
 
     public func count(of channel: ChannelName, apiID: APIID) async throws -> ChannelCount {

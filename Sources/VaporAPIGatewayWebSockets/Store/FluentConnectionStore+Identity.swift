@@ -15,8 +15,9 @@ extension FluentConnectionStore: IdentityStore {
     public func issue(_ token: ConnectionToken) async throws {
         try await sqlDatabase.raw(
             """
-            INSERT INTO \(ident: Self.tokens) (token_hash, user_id, session_hash, created_at, expires_at)
-            VALUES (\(bind: token.hash), \(bind: token.userID), \(bind: token.sessionHash), \(bind: token.createdAt.milliseconds), \(bind: token.expiresAt.milliseconds))
+            INSERT INTO \(ident: Self.tokens) (token_hash, user_id, session_hash, auth_state_hash, created_at, expires_at)
+            VALUES (\(bind: token.hash), \(bind: token.userID), \(bind: token.sessionHash), \(bind: token.authStateHash),
+                    \(bind: token.createdAt.milliseconds), \(bind: token.expiresAt.milliseconds))
             """
         ).run()
     }
@@ -24,7 +25,7 @@ extension FluentConnectionStore: IdentityStore {
     public func token(hash: String, at date: Date) async throws -> ConnectionToken? {
         try await sqlDatabase.raw(
             """
-            SELECT token_hash, user_id, session_hash, created_at, expires_at FROM \(ident: Self.tokens)
+            SELECT token_hash, user_id, session_hash, auth_state_hash, created_at, expires_at FROM \(ident: Self.tokens)
             WHERE token_hash = \(bind: hash) AND used_at IS NULL AND expires_at > \(bind: date.milliseconds)
             """
         ).first().map(Self.token(from:))
@@ -35,7 +36,7 @@ extension FluentConnectionStore: IdentityStore {
             """
             UPDATE \(ident: Self.tokens) SET used_at = \(bind: date.milliseconds)
             WHERE token_hash = \(bind: hash) AND used_at IS NULL AND expires_at > \(bind: date.milliseconds)
-            RETURNING token_hash, user_id, session_hash, created_at, expires_at
+            RETURNING token_hash, user_id, session_hash, auth_state_hash, created_at, expires_at
             """
         ).first().map(Self.token(from:))
     }
@@ -44,6 +45,7 @@ extension FluentConnectionStore: IdentityStore {
         ConnectionToken(
             hash: try row.decode(column: "token_hash", as: String.self), userID: try row.decode(column: "user_id", as: String.self),
             sessionHash: try row.decode(column: "session_hash", as: String.self),
+            authStateHash: try row.decode(column: "auth_state_hash", as: String?.self),
             createdAt: Date(milliseconds: try row.decode(column: "created_at", as: Int64.self)),
             expiresAt: Date(milliseconds: try row.decode(column: "expires_at", as: Int64.self)))
     }

@@ -151,7 +151,7 @@ public struct FluentConnectionStore: ConnectionStore {
                 SELECT connection_id FROM \(ident: Self.table)
                 WHERE api_id = \(bind: apiID.rawValue) AND connected = \(bind: true) AND \(ident: filter.column) = \(bind: filter.value)
                   AND connection_id > \(bind: after)
-                ORDER BY connection_id LIMIT \(unsafeRaw: String(limit))
+                ORDER BY connection_id LIMIT \(unsafeRaw: String(max(0, limit)))
                 """
             ).all()
         } else {
@@ -159,7 +159,7 @@ public struct FluentConnectionStore: ConnectionStore {
                 """
                 SELECT connection_id FROM \(ident: Self.table)
                 WHERE api_id = \(bind: apiID.rawValue) AND connected = \(bind: true) AND connection_id > \(bind: after)
-                ORDER BY connection_id LIMIT \(unsafeRaw: String(limit))
+                ORDER BY connection_id LIMIT \(unsafeRaw: String(max(0, limit)))
                 """
             ).all()
         }

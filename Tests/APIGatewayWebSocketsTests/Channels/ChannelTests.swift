@@ -105,6 +105,41 @@ import Testing
         #expect(try await harness.store.channels(of: ada.id, apiID: apiID) == [try ChannelName("staff")])
     }
 
+    // The gateway's default channel skipped the rules: omitting ?channel= got a client into a
+    // guarded room that naming it would not.
+    @Test func theDefaultChannelIsCheckedToo() async throws {
+        var configuration = GatewayConfiguration(secrets: ["s3cret"])
+        configuration.channels = ChannelConfiguration(unlisted: .allow)
+        let records = [GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1", defaultChannel: try ChannelName("staff"))]
+        let harness = try Harness(configuration: configuration, records: records, controllers: [Rooms()], permissions: Roles())
+        try await harness.store.saveChannelRule(ChannelRule(channel: try ChannelName("staff"), access: .staff))
+        #expect(try await harness.gateway.connect(query: ["user": "dan"]).connectResponse.status == .forbidden)
+        let ada = try await harness.connected(query: ["user": "ada"])
+        #expect(try await harness.store.channels(of: ada.id, apiID: apiID) == [try ChannelName("staff")])
+    }
+
+    @Test func changingToTheChannelOneIsInChangesNothing() async throws {
+        let harness = try await harness(ChannelConfiguration(unlisted: .allow, presenceEvents: true))
+        let member = try await harness.connected(query: ["user": "bob", "channel": "room"])
+        let ada = try await harness.connected(query: ["user": "ada", "channel": "room"])
+        _ = try await join(ada, "other")
+        harness.poster.reset()
+        #expect(try await ada.send(#"{"action":"change-channel","channel":"room"}"#).status == .ok)
+        #expect(try await harness.store.channels(of: ada.id, apiID: apiID) == [try ChannelName("room")], "out of the others, still in room")
+        let events = harness.poster.texts(to: member.id).compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]
+        }
+        #expect(events.isEmpty, "the room hears no second join: \(events)")
+    }
+
+    @Test func aJoinForAConnectionThatIsGoneIsRefused() async throws {
+        let harness = try await harness(ChannelConfiguration(unlisted: .allow))
+        let connection = try await harness.connected()
+        let session = try #require(try await harness.store.session(connection.id))
+        try await connection.disconnect()
+        await #expect(throws: Refusal.self) { try await harness.dispatcher.channels.join(try ChannelName("late"), session: session) }
+    }
+
     @Test func aConnectionIsInSeveralChannelsUpToTheLimit() async throws {
         let harness = try await harness(ChannelConfiguration(unlisted: .allow, maximumPerConnection: 3))
         let connection = try await harness.connected(query: ["channel": "a"])
@@ -201,6 +236,19 @@ import Testing
         #expect(try await harness.gateway.connect(query: ["user": "bob"]).connectResponse.status == .unauthorized, "no state, no connect")
         let anonymous = try await harness.connected()
         #expect(try await anonymous.send("hi").status == .ok, "a connection without a user has no login to check")
+    }
+
+    // A session with a user but no recorded state (opened before the app kept states, or migrated)
+    // passed every later check.
+    @Test func aSessionWithoutARecordedStateIsRefused() async throws {
+        let accounts = Accounts()
+        let harness = try harness(accounts, lifetime: .zero)
+        let id = try ConnectionID("migrated-session=")
+        _ = try await harness.store.connect(
+            Session(connectionID: id, apiID: apiID, stage: "dev", userID: "ada", createdAt: Date()), joining: nil)
+        let connection = FakeConnection(id: id, gateway: harness.gateway, connectResponse: GatewayResponse(status: .ok))
+        #expect(try await connection.send("hi").status == .unauthorized)
+        #expect(harness.poster.closed == [id])
     }
 
     @Test func aBurstCostsOneLookupPerLifetime() async throws {

@@ -202,6 +202,65 @@ import VaporAPIGatewayWebSocketsTesting
         }
     }
 
+    // A login (and a token) made before a password change connected after it, recording the new state.
+    @Test func aLoginFromBeforeAPasswordChangeCannotConnectAfterIt() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        try await withChatApp(path: database.path, poster: RecordingPoster()) { app, gateway in
+            let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+            let browser = ChatBrowser(app: app)
+            let headers = try await browser.connectHeaders("ada")
+            let cookie = try #require(headers[.cookie])
+            let issued = try await browser.post("/ws/token", cookie: cookie)
+            let token = try #require(jsonAny(String(buffer: issued.body))["token"] as? String)
+            let user = try #require(try await ChatUser.query(on: app.db).filter(\.$name == "ada").first())
+            user.passwordHash = try Bcrypt.hash("a new password", cost: 4)
+            try await user.save(on: app.db)
+            try await Task.sleep(for: gateway.dispatcher.configuration.authStateLifetime + .milliseconds(100))
+            #expect(try await fake.connect(headers: headers).connectResponse.status == .unauthorized, "the old login's cookie")
+            #expect(try await fake.connect(query: ["ws_token": token]).connectResponse.status == .unauthorized, "the old login's token")
+            let fresh = try await browser.post("/login", form: [("name", "ada"), ("password", "a new password")])
+            #expect(fresh.status == .ok, "a new login works")
+        }
+    }
+
+    // Logging in again replaced the web session without closing the old login's connections, which
+    // no logout could reach any more.
+    @Test func aNewLoginClosesTheOldLoginsConnections() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        let poster = RecordingPoster()
+        try await withChatApp(path: database.path, poster: poster) { app, _ in
+            let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+            let browser = ChatBrowser(app: app)
+            let headers = try await browser.connectHeaders("ada")
+            let ada = try await fake.connect(headers: headers)
+            let again = try await browser.post(
+                "/login", form: [("name", "bob"), ("password", ChatDemo.defaultPassword)], cookie: headers[.cookie])
+            #expect(again.status == .ok)
+            #expect(poster.closed == [ada.id])
+        }
+    }
+
+    @Test func aDemotionEndsTheConnectionsToo() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        let poster = RecordingPoster()
+        try await withChatApp(path: database.path, poster: poster) { app, gateway in
+            let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+            let admin = try await fake.connect(
+                query: ["channel": "staff"], headers: try await ChatBrowser(app: app).connectHeaders("admin"))
+            #expect(admin.isAccepted)
+            let user = try #require(try await ChatUser.query(on: app.db).filter(\.$name == "admin").first())
+            user.isStaff = false
+            user.isAdmin = false
+            try await user.save(on: app.db)
+            try await Task.sleep(for: gateway.dispatcher.configuration.authStateLifetime + .milliseconds(100))
+            #expect(try await admin.send(#"{"action":"whoami"}"#).status == .unauthorized, "no longer staff: out of the staff room")
+            #expect(poster.closed == [admin.id])
+        }
+    }
+
     @Test func aPasswordChangeRefusesTheNextMessageAndClosesTheConnection() async throws {
         let database = TemporaryDatabase()
         defer { database.cleanUp() }

@@ -33,6 +33,11 @@ import VaporAPIGatewayWebSocketsTesting
             await #expect(throws: GatewayCommandError.self) { _ = try await run(app, "set-rule", "ops", "--access", "vip") }
             await #expect(throws: GatewayCommandError.self) { _ = try await run(app, "set-rule", "has space", "--access", "staff") }
             await #expect(throws: GatewayCommandError.self) { _ = try await run(app, "set-rule", "ops", "--access", "permissions") }
+            for empty in [",", "a+", "a,,b", "+b"] {
+                await #expect(throws: GatewayCommandError.self, "'\(empty)'") {
+                    _ = try await run(app, "set-rule", "ops", "--access", "permissions", "--permissions", empty)
+                }
+            }
         }
     }
 

@@ -25,6 +25,10 @@ public final class ChatUser: Model, ModelSessionAuthenticatable, @unchecked Send
         self.isActive = true
     }
 
+    /// What a login holds while it is unchanged: the password, the active flag and the roles, so
+    /// a password change, a deactivation or a demotion ends the user's connections.
+    var loginState: String { "\(passwordHash)|\(isActive)|\(isStaff)|\(isAdmin)" }
+
     /// The user's name, once it is unique among accounts, is the id connections carry.
     static func named(_ name: String, on database: any Database) async throws -> ChatUser? {
         try await ChatUser.query(on: database).filter(\.$name == name).first()
@@ -80,13 +84,16 @@ struct ChatPermissions: PermissionSource {
     }
 }
 
-/// A login holds while the account is active and its password unchanged.
+/// A login holds while the account is active and its password and roles unchanged.
 struct ChatAuthState: AuthStateSource {
     let database: @Sendable () -> any Database
 
+    /// Where the login keeps the fingerprint of the state it was made with.
+    static let sessionKey = "apigw.authState"
+
     func authState(ofUser userID: String) async throws -> String? {
         guard let user = try await ChatUser.named(userID, on: database()), user.isActive else { return nil }
-        return user.passwordHash
+        return user.loginState
     }
 }
 
@@ -110,19 +117,21 @@ struct ChatLoginRoutes {
 
     func register(on routes: any RoutesBuilder) {
         let browser = routes.grouped(login).grouped(SameOriginWrites(configuration: configuration))
-        browser.post("login") { request async throws -> LoggedIn in
+        browser.post("login") { [gateway] request async throws -> LoggedIn in
             let credentials = try request.content.decode(Credentials.self)
             guard let user = try await ChatUser.named(credentials.name, on: request.db), user.isActive,
                 try Bcrypt.verify(credentials.password, created: user.passwordHash)
             else { throw Abort(.unauthorized, reason: "Wrong name or password") }
-            // A fresh web session for the new login (no session fixation): the old record goes, and
-            // the session middleware creates one with a new id.
+            // A fresh web session for the new login (no session fixation): the old login's
+            // connections close, its record goes, and the session middleware creates one with a new id.
             if let old = request.session.id {
+                try await gateway.dispatcher.closeConnections(ofWebSession: old.string)
                 try await request.application.sessions.driver.deleteSession(old, for: request).get()
                 request.session.id = nil
                 request.session.data = SessionData()
             }
             request.session.authenticate(user)
+            request.session.data[ChatAuthState.sessionKey] = ChatAuthState.fingerprint(user.loginState)
             request.auth.login(user)
             return LoggedIn(user: user.name, staff: user.isStaff || user.isAdmin, admin: user.isAdmin)
         }

@@ -108,7 +108,10 @@ public func configureChat(_ app: Application, settings: ChatSettings, poster: (a
         store: store,
         poster: poster ?? makeManagementClient(app, settings: settings),
         authentication: ConnectAuthentication(middleware: login) { request in
-            request.auth.get(ChatUser.self).map { AuthenticatedUser(id: $0.name, webSessionID: request.session.id?.string) }
+            request.auth.get(ChatUser.self).map {
+                AuthenticatedUser(
+                    id: $0.name, webSessionID: request.session.id?.string, authStateHash: request.session.data[ChatAuthState.sessionKey])
+            }
         },
         permissions: ChatPermissions(database: database),
         authState: ChatAuthState(database: database)
@@ -117,7 +120,9 @@ public func configureChat(_ app: Application, settings: ChatSettings, poster: (a
     try gateway.serveConnectionTokens(at: "ws/token")
     try gateway.register(ChatController())
     try gateway.register(NotificationsController(), at: "/websockets/notifications/")
-    try await store.saveChannelRule(ChannelRule(channel: try ChannelName("staff"), access: .staff))
+    // The staff room's rule, unless someone has set one (`channels set-rule staff …`).
+    let staff = try ChannelName("staff")
+    if try await store.channelRule(for: staff) == nil { try await store.saveChannelRule(ChannelRule(channel: staff, access: .staff)) }
     try await gateway.registerGateway(settings.gateway)
     return gateway
 }
