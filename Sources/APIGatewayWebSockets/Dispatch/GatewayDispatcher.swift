@@ -382,24 +382,58 @@ public final class GatewayDispatcher: Sendable {
             await close(session, on: checked.gateway, logger)
             throw Refusal.loginExpired(userID: userID)
         }
-        let (name, handler): (String, HandlerRegistry.Handler)
-        switch endpoint.controller.handlers.select(for: request.body) {
-        case .success(let chosen): (name, handler) = chosen
-        case .failure(let selector): throw Refusal.noHandler(selector.handler ?? selector.action, route: endpoint.route.routeKey)
+        let selector = HandlerSelector(request.body)
+        do {
+            // The heartbeat, answered here unless the app registered a handler of its name.
+            if let heartbeat = configuration.heartbeatAction, selector.handler == nil, selector.action == heartbeat,
+                !endpoint.controller.handlers.has(heartbeat)
+            {
+                try await answer(try Payload(json: Pong()), to: session, under: selector.id, on: checked.gateway)
+                return .ok
+            }
+            guard let (name, handler) = endpoint.controller.handlers.select(selector) else {
+                throw Refusal.noHandler(selector.handler ?? selector.action, route: endpoint.route.routeKey)
+            }
+            // 7. Who may send it: the controller's requirement, then the handler's.
+            if let requirement = endpoint.controller.requirement {
+                try await requirement.check(session.userID, source: permissions, what: "route \(endpoint.route.routeKey)")
+            }
+            if let requirement = endpoint.controller.handlers.requirements[name] {
+                try await requirement.check(session.userID, source: permissions, what: "route \(endpoint.route.routeKey) handler \(name)")
+            }
+            let context = MessageContext(
+                request: request, session: session, gateway: checked.gateway, routeKey: endpoint.route.routeKey,
+                handlerName: name, requestID: selector.id, messenger: messenger, channels: channels, logger: logger
+            )
+            try await handler(request.body, context)
+            return .ok
+        } catch {
+            // A message with an id hears why it was refused, under that id.
+            if let id = selector.id {
+                let refusal =
+                    (error as? Refusal) ?? (error as? MessagingError).flatMap { $0.isPayloadTooLarge ? Refusal.replyTooLarge($0) : nil }
+                let problem = RequestProblem(status: refusal?.status.code ?? 500, reason: refusal?.reason ?? "Internal server error")
+                do { try await answer(try Payload(json: problem), to: session, under: id, on: checked.gateway) } catch {
+                    logger.debug("the refusal could not be answered to its sender", metadata: ["apigw.error": "\(error)"])
+                }
+            }
+            throw error
         }
-        // 7. Who may send it: the controller's requirement, then the handler's.
-        if let requirement = endpoint.controller.requirement {
-            try await requirement.check(session.userID, source: permissions, what: "route \(endpoint.route.routeKey)")
-        }
-        if let requirement = endpoint.controller.handlers.requirements[name] {
-            try await requirement.check(session.userID, source: permissions, what: "route \(endpoint.route.routeKey) handler \(name)")
-        }
-        let context = MessageContext(
-            request: request, session: session, gateway: checked.gateway, routeKey: endpoint.route.routeKey,
-            handlerName: name, messenger: messenger, channels: channels, logger: logger
-        )
-        try await handler(request.body, context)
-        return .ok
+    }
+
+    private struct Pong: Encodable { let type = "pong" }
+
+    /// What a refused message with an id is answered: `{"id": …, "type": "error", "status": 403,
+    /// "reason": "Permission denied"}`.
+    private struct RequestProblem: Encodable {
+        let type = "error"
+        let status: Int
+        let reason: String
+    }
+
+    private func answer(_ payload: Payload, to session: Session, under id: String?, on gateway: GatewayRecord) async throws {
+        _ = try await messenger.send(
+            try id.map { try payload.answering($0) } ?? payload, to: .connection(session.connectionID), on: gateway)
     }
 }
 

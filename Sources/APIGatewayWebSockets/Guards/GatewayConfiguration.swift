@@ -45,6 +45,12 @@ public struct GatewayConfiguration: Sendable {
     /// Default: unlisted channels allowed, no presence events.
     public var channels: ChannelConfiguration
 
+    /// The `action` of the heartbeat a client sends to keep its connection past API Gateway's
+    /// 10-minute idle timeout; the framework answers `{"type":"pong"}` (with the message's `id`)
+    /// without app code, unless a handler of that name is registered. `nil`: no heartbeat.
+    /// Default `ping`.
+    public var heartbeatAction: String?
+
     /// How long a user's login state (``AuthStateSource``) is trusted before a message asks the
     /// app again. Default 1 second: a burst of messages costs one lookup per user, and a password
     /// change ends the user's connections on their next message a second later at most. Zero asks
@@ -61,7 +67,8 @@ public struct GatewayConfiguration: Sendable {
         tokenParameter: String = "ws_token",
         connectRateLimits: ConnectRateLimits = ConnectRateLimits(),
         channels: ChannelConfiguration = ChannelConfiguration(unlisted: .allow),
-        authStateLifetime: Duration = .seconds(1)
+        authStateLifetime: Duration = .seconds(1),
+        heartbeatAction: String? = "ping"
     ) {
         self.basePath = basePath
         self.secrets = secrets
@@ -73,6 +80,7 @@ public struct GatewayConfiguration: Sendable {
         self.connectRateLimits = connectRateLimits
         self.channels = channels
         self.authStateLifetime = authStateLifetime
+        self.heartbeatAction = heartbeatAction
     }
 
     /// At most ``limit`` events in any ``window``.

@@ -47,4 +47,21 @@ public struct Payload: Sendable, Hashable {
     public init(json value: some Encodable, encoder: JSONEncoder = Payload.sortedKeysEncoder) throws {
         try self.init(bytes: ByteBuffer(data: try encoder.encode(value)))
     }
+
+    /// This payload answering the request `id`: a JSON object gains `"id": id` as its first key;
+    /// anything else is left as it is (it has nowhere to carry the id).
+    /// - Throws: ``MessagingError/payloadTooLarge`` when the id takes it over ``maxSize``.
+    public func answering(_ id: String) throws(MessagingError) -> Payload {
+        let view = bytes.readableBytesView
+        guard let open = view.firstIndex(where: { !JSONScanner.isWhitespace($0) }), view[open] == UInt8(ascii: "{") else { return self }
+        let afterOpen = view.index(after: open)
+        let isEmpty = view[afterOpen...].first(where: { !JSONScanner.isWhitespace($0) }) == UInt8(ascii: "}")
+        var answered = ByteBuffer()
+        answered.reserveCapacity(bytes.readableBytes + id.utf8.count + 16)
+        answered.writeString("{\"id\":")
+        answered.writeBytes((try? JSONEncoder().encode(id)) ?? Data("\"\"".utf8))
+        if !isEmpty { answered.writeString(",") }
+        answered.writeBytes(view[afterOpen...])
+        return try Payload(bytes: answered)
+    }
 }

@@ -29,6 +29,9 @@ public struct MessageContext: Sendable {
     public let routeKey: RouteKey
     /// The handler name the message selected (`default` when it named none that exists).
     public let handlerName: String
+    /// The message's `id`, when it carried a string one: ``reply(_:)-(Encodable)`` answers under it, as
+    /// does a refusal of the message.
+    public let requestID: String?
     public let messenger: Messenger
     /// Joins, leaves and presence under the gateway's channel rules.
     public let channels: Channels
@@ -36,16 +39,18 @@ public struct MessageContext: Sendable {
 
     public var connectionID: ConnectionID { session.connectionID }
 
-    /// Sends `value`, JSON-encoded, back to the sender.
+    /// Sends `value`, JSON-encoded, back to the sender; under the message's `id` when it had one
+    /// (`{"id": …, …}`), so the client can match the answer to its request.
     @discardableResult
     public func reply(_ value: some Encodable) async throws -> DeliveryReport {
-        try await send(try Payload(json: value), to: .connection(connectionID))
+        try await reply(try Payload(json: value))
     }
 
-    /// Sends `payload` back to the sender.
+    /// Sends `payload` back to the sender, under the message's `id` when it had one and the
+    /// payload is a JSON object.
     @discardableResult
     public func reply(_ payload: Payload) async throws -> DeliveryReport {
-        try await send(payload, to: .connection(connectionID))
+        try await send(try requestID.map { try payload.answering($0) } ?? payload, to: .connection(connectionID))
     }
 
     /// Sends `value`, JSON-encoded once, to `audience` on this API.

@@ -63,19 +63,22 @@ public struct HandlerRegistry: Sendable {
     public var names: [String] { handlers.keys.sorted() }
 
     /// The handler a message goes to: its `handler`, else its `action`, else `default`; a name
-    /// nobody registered also goes to `default`. Returns the chosen name and handler, or the
-    /// selector that named none, for the refusal.
-    func select(for body: ByteBuffer) -> Result<(name: String, handler: Handler), HandlerSelector> {
-        let selector = HandlerSelector(body)
+    /// nobody registered also goes to `default`. Returns the chosen name and handler, or `nil`
+    /// when nothing, not even `default`, takes it.
+    func select(_ selector: HandlerSelector) -> (name: String, handler: Handler)? {
         for requested in [selector.handler, selector.action] {
-            if let requested, let handler = handlers[requested] { return .success((requested, handler)) }
+            if let requested, let handler = handlers[requested] { return (requested, handler) }
         }
-        guard let fallback = handlers[Self.defaultName] else { return .failure(selector) }
-        return .success((Self.defaultName, fallback))
+        guard let fallback = handlers[Self.defaultName] else { return nil }
+        return (Self.defaultName, fallback)
     }
+
+    /// Whether a handler is registered under `name`.
+    func has(_ name: String) -> Bool { handlers[name] != nil }
 }
 
-/// The `handler` and `action` keys of a JSON object body, when they are strings.
+/// The `handler`, `action` and `id` keys of a JSON object body, when they are strings (an `id`
+/// of at most 128 characters: a longer one is no id).
 ///
 /// Read by a scanner that walks the body once and decodes only those two values: the handler
 /// then decodes the body, so each message is decoded once. A body that is not strict JSON falls
@@ -83,12 +86,14 @@ public struct HandlerRegistry: Sendable {
 struct HandlerSelector: Error {
     var handler: String?
     var action: String?
+    var id: String?
 
     init(_ body: ByteBuffer) {
         var scanner = JSONScanner(body.readableBytesView)
-        if let keys = scanner.topLevelStrings(["handler", "action"]) {
+        if let keys = scanner.topLevelStrings(["handler", "action", "id"]) {
             handler = keys["handler"]
             action = keys["action"]
+            id = keys["id"].flatMap { $0.count <= 128 ? $0 : nil }
         } else if body.readableBytesView.first(where: { !JSONScanner.isWhitespace($0) }) == UInt8(ascii: "{"),
             let decoded = try? JSONDecoder().decode(Lenient.self, from: body)
         {
@@ -96,18 +101,21 @@ struct HandlerSelector: Error {
             // handler decodes with too, may still read it, so it decides, as it always did.
             handler = decoded.handler
             action = decoded.action
+            id = decoded.id.flatMap { $0.count <= 128 ? $0 : nil }
         }
     }
 
-    /// The two keys as `JSONDecoder` reads them; non-strings name nothing.
+    /// The three keys as `JSONDecoder` reads them; non-strings name nothing.
     private struct Lenient: Decodable {
         var handler: String?
         var action: String?
-        enum Keys: String, CodingKey { case handler, action }
+        var id: String?
+        enum Keys: String, CodingKey { case handler, action, id }
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: Keys.self)
             handler = try? container.decodeIfPresent(String.self, forKey: .handler)
             action = try? container.decodeIfPresent(String.self, forKey: .action)
+            id = try? container.decodeIfPresent(String.self, forKey: .id)
         }
     }
 }
