@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "APIGatewayWebSockets", targets: ["APIGatewayWebSockets"]),
         .library(name: "APIGatewayProvisioning", targets: ["APIGatewayProvisioning"]),
         .library(name: "VaporAPIGatewayWebSockets", targets: ["VaporAPIGatewayWebSockets"]),
+        .library(name: "VaporAPIGatewayAdmin", targets: ["VaporAPIGatewayAdmin"]),
         .library(name: "APIGatewayWebSocketsTesting", targets: ["APIGatewayWebSocketsTesting"]),
         .library(name: "VaporAPIGatewayWebSocketsTesting", targets: ["VaporAPIGatewayWebSocketsTesting"]),
         .executable(name: "chat-example", targets: ["ChatExample"]),
@@ -36,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/leaf.git", from: "4.5.2"),
     ],
     targets: [
         // Our own AWS layer: SigV4, credentials, the @connections client.
@@ -112,6 +114,21 @@ let package = Package(
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
+            resources: [.copy("Resources/apigw-websockets.js")],
+            swiftSettings: strict
+        ),
+        // The admin door (Leaf pages) and the page helper: apps that do not want them do not link Leaf.
+        .target(
+            name: "VaporAPIGatewayAdmin",
+            dependencies: [
+                "VaporAPIGatewayWebSockets",
+                "APIGatewayWebSockets",
+                "APIGatewayProvisioning",
+                "APIGatewayAWS",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Leaf", package: "leaf"),
+            ],
+            resources: [.copy("Views")],
             swiftSettings: strict
         ),
         // Test kit: fake API Gateway requests, recording poster, store conformance suite.
@@ -143,12 +160,15 @@ let package = Package(
                 "APIGatewayProvisioning",
                 "APIGatewayLocal",
                 "VaporAPIGatewayWebSockets",
+                "VaporAPIGatewayAdmin",
                 .product(name: "Vapor", package: "vapor"),
+                .product(name: "Leaf", package: "leaf"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
-            path: "Examples/ChatApp/Sources/ChatApp"
+            path: "Examples/ChatApp/Sources/ChatApp",
+            resources: [.copy("Views")]
         ),
         .executableTarget(
             name: "ChatExample",

@@ -21,14 +21,16 @@ import VaporAPIGatewayWebSockets
         let settings: ChatSettings
         let database: String
         let backend: String
-        var url: String { "ws://127.0.0.1:\(gateway.port!)/chatlocal/local" }
+        /// The API the planner applied to the local gateway at start.
+        let apiID: APIID
+        var url: String { chat.clientSettings!.url }
 
         func session(_ id: String) async throws -> APIGatewayWebSockets.Session? {
             try await chat.dispatcher.store.session(try ConnectionID(id))
         }
 
         func channels(_ id: String) async throws -> [String] {
-            try await chat.dispatcher.store.channels(of: try ConnectionID(id), apiID: settings.gateway.apiID).map(\.rawValue)
+            try await chat.dispatcher.store.channels(of: try ConnectionID(id), apiID: apiID).map(\.rawValue)
         }
 
         func stop() async throws {
@@ -66,16 +68,18 @@ import VaporAPIGatewayWebSockets
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString).sqlite").path
         let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
         try await gateway.start()
-        var settings = ChatSettings(databasePath: database)
-        settings.gateway.managementEndpoint = try ManagementEndpoint(url: "http://127.0.0.1:\(gateway.port!)/chatlocal/local")
+        let settings = ChatSettings(databasePath: database)
         let app = try await Application.make(.testing)
-        let chat = try await configureChat(app, settings: settings)
+        let chat = try await configureChat(app, settings: settings, registerAPI: false)
         app.http.server.configuration.hostname = "127.0.0.1"
         app.http.server.configuration.port = 0
         try await app.server.start(address: nil)
         let backend = "http://127.0.0.1:\(app.http.server.shared.localAddress!.port!)"
-        try gateway.register(chatLocalAPI(backend: backend, settings: settings, routes: chat.registeredRoutes))
-        return System(app: app, chat: chat, gateway: gateway, settings: settings, database: database, backend: backend)
+        // The guide's step, as the example walks it at start: the planner applies the app's routes.
+        let record = try await ChatProvisioning.provisionLocalGateway(
+            app, gateway: chat, settings: settings, backend: backend, controlPlane: "http://127.0.0.1:\(gateway.port!)")
+        return System(
+            app: app, chat: chat, gateway: gateway, settings: settings, database: database, backend: backend, apiID: record.apiID)
     }
 
     /// Connects (as a browser on the chat's page logged in with `cookie`, when given) and returns
@@ -182,20 +186,6 @@ import VaporAPIGatewayWebSockets
     }
 }
 
-/// The example's defaults point its replies at the local gateway it starts beside itself.
-@Test func chatDefaultsPostToTheLocalGateway() throws {
-    let settings = ChatSettings()
-    let endpoint = try #require(settings.gateway.managementEndpoint)
-    #expect(endpoint.port == LocalGatewayConfiguration().port && endpoint.host == "127.0.0.1")
-    #expect(endpoint.basePath == "/\(settings.gateway.apiID)/\(settings.gateway.stage)")
-    let routes = try ["$connect", "$disconnect", "$default"].map {
-        RegisteredRoute(routeKey: try RouteKey($0), path: "/ws/x", event: .message)
-    }
-    let api = chatLocalAPI(backend: "http://127.0.0.1:8080", settings: settings, routes: routes)
-    #expect(api.apiId == settings.gateway.apiID.rawValue && api.stages[settings.gateway.stage] != nil)
-    #expect(settings.credentials == LocalGatewayConfiguration.developmentCredential)
-}
-
 /// `chat-example serve --port N`: the local gateway was configured from the server's settings
 /// before Vapor read `--port`, so it called the backend on 8080 and every connect got 502.
 @Test func serveOnAnotherPortPointsTheLocalGatewayThere() async throws {
@@ -204,14 +194,14 @@ import VaporAPIGatewayWebSockets
     let app = try await Application.make(
         Environment(name: "testing", arguments: ["chat-example", "serve", "--hostname", "127.0.0.1", "--port", "0"]))
     let settings = ChatSettings(databasePath: database)
-    let chat = try await configureChat(app, settings: settings)
-    app.asyncCommands.use(
-        ServeWithLocalGateway(gatewayPort: 0, settings: settings, routes: chat.registeredRoutes), as: "serve", isDefault: true)
+    let chat = try await configureChat(app, settings: settings, registerAPI: false)
+    app.asyncCommands.use(ServeWithLocalGateway(gatewayPort: 0, settings: settings, gateway: chat), as: "serve", isDefault: true)
     try await app.startup()
     let gateway = try #require(app.localGateway)
     let cookie = try await loginOverHTTP(app, "ada")
-    let client = try await TestClient.connect(
-        "ws://127.0.0.1:\(gateway.port!)/chatlocal/local", headers: ["Cookie": cookie, "Origin": "http://127.0.0.1:8080"])
+    let url = try #require(chat.clientSettings?.url, "the planner applied the API at start")
+    #expect(url.hasPrefix("ws://127.0.0.1:\(gateway.port!)/"))
+    let client = try await TestClient.connect(url, headers: ["Cookie": cookie, "Origin": "http://127.0.0.1:8080"])
     #expect(await eventually { !gateway.connections.all.isEmpty })
     let id = try #require(gateway.connections.all.first?.id)
     #expect(try await chat.dispatcher.store.session(try ConnectionID(id))?.userID == "ada")

@@ -26,6 +26,31 @@ public protocol IdentityStore: Sendable {
 
     /// Deletes hits older than `date`. Returns how many.
     func purgeHits(before date: Date) async throws -> Int
+
+    /// Up to `limit` tokens unused and unexpired at `date`, newest first (for an admin's list).
+    func liveTokens(at date: Date, limit: Int) async throws -> [ConnectionToken]
+
+    /// Revokes the token with this hash (it can no longer connect). Returns whether it was live.
+    func revokeToken(hash: String) async throws -> Bool
+
+    /// Up to `limit` keys with hits after `date`, each with how many and its latest, busiest first.
+    func hitCounts(after date: Date, limit: Int) async throws -> [HitCount]
+
+    /// Deletes every hit of `key` (lifting its limit at once). Returns how many.
+    func clearHits(key: String) async throws -> Int
+}
+
+/// How many rate-limit hits one key has, and the latest.
+public struct HitCount: Sendable, Hashable {
+    public var key: String
+    public var hits: Int
+    public var latest: Date
+
+    public init(key: String, hits: Int, latest: Date) {
+        self.key = key
+        self.hits = hits
+        self.latest = latest
+    }
 }
 
 /// A one-time connection token as stored: the SHA-256 of the token, the user it vouches for, the

@@ -26,6 +26,10 @@ public protocol ConnectionStore: Sendable {
     /// The session with this id, connected or not.
     func session(_ id: ConnectionID) async throws -> Session?
 
+    /// One page of the sessions `filter` matches, in ascending id order after `after` (for an
+    /// admin's list).
+    func sessions(_ filter: SessionFilter, after: ConnectionID?, limit: Int) async throws -> [Session]
+
     /// Adds the connected session `id` on `apiID` to `channel`, unless it is in `limit` channels
     /// already. Concurrent joins of one connection must not pass the limit (the built-in stores:
     /// one statement on SQLite and in memory; PostgreSQL's is issue 09's).
@@ -76,11 +80,29 @@ public protocol ConnectionStore: Sendable {
     func purgeDisconnected(before date: Date) async throws -> Int
 }
 
-/// Whose sessions: those that came from one web session (a login), or all of one user's.
+/// Which sessions an admin's list shows: every field optional, all given ones must match.
+public struct SessionFilter: Sendable, Hashable {
+    public var apiID: APIID?
+    /// Members of this channel.
+    public var channel: ChannelName?
+    public var userID: String?
+    /// Only connected (`true`) or only disconnected (`false`) ones.
+    public var connected: Bool?
+
+    public init(apiID: APIID? = nil, channel: ChannelName? = nil, userID: String? = nil, connected: Bool? = nil) {
+        self.apiID = apiID
+        self.channel = channel
+        self.userID = userID
+        self.connected = connected
+    }
+}
+
+/// Whose sessions: those that came from one web session (a login), all of one user's, or one.
 public struct SessionOwner: Sendable, Hashable {
     package enum Kind: Sendable, Hashable {
         case webSession(hash: String)
         case user(String)
+        case connection(ConnectionID)
     }
 
     package let kind: Kind
@@ -89,12 +111,15 @@ public struct SessionOwner: Sendable, Hashable {
     public static func webSession(hash: String) -> SessionOwner { SessionOwner(kind: .webSession(hash: hash)) }
     /// Every session of `userID`.
     public static func user(_ userID: String) -> SessionOwner { SessionOwner(kind: .user(userID)) }
+    /// The one session of `id` (an admin closing one connection).
+    public static func connection(_ id: ConnectionID) -> SessionOwner { SessionOwner(kind: .connection(id)) }
 
     /// Whether `session` belongs to this owner.
     public func owns(_ session: Session) -> Bool {
         switch kind {
         case .webSession(let hash): session.webSessionHash == hash
         case .user(let userID): session.userID == userID
+        case .connection(let id): session.connectionID == id
         }
     }
 }

@@ -66,6 +66,18 @@ public final class InMemoryConnectionStore: ConnectionStore {
         state.withLock { $0.sessions[id] }
     }
 
+    public func sessions(_ filter: SessionFilter, after: ConnectionID?, limit: Int) async throws -> [Session] {
+        state.withLock { state in
+            let matching = state.sessions.values.filter { session in
+                (after.map { session.connectionID > $0 } ?? true) && (filter.apiID.map { session.apiID == $0 } ?? true)
+                    && (filter.userID.map { session.userID == $0 } ?? true)
+                    && (filter.connected.map { session.connected == $0 } ?? true)
+                    && (filter.channel.map { state.members[session.connectionID]?[$0] != nil } ?? true)
+            }
+            return Array(matching.sorted { $0.connectionID < $1.connectionID }.prefix(max(0, limit)))
+        }
+    }
+
     public func join(_ channel: ChannelName, connection id: ConnectionID, apiID: APIID, limit: Int, at date: Date) async throws
         -> JoinOutcome
     {
@@ -258,6 +270,36 @@ extension InMemoryConnectionStore: IdentityStore {
             identity.hits[key] = hits
             return true
         }
+    }
+
+    public func liveTokens(at date: Date, limit: Int) async throws -> [ConnectionToken] {
+        identity.withLock { identity in
+            let live = identity.tokens.values.filter { !$0.used && $0.token.expiresAt > date }.map(\.token)
+            return Array(live.sorted { ($0.createdAt, $0.hash) > ($1.createdAt, $1.hash) }.prefix(max(0, limit)))
+        }
+    }
+
+    public func revokeToken(hash: String) async throws -> Bool {
+        identity.withLock { identity in
+            guard let (token, used) = identity.tokens[hash], !used else { return false }
+            identity.tokens[hash] = (token, used: true)
+            return true
+        }
+    }
+
+    public func hitCounts(after date: Date, limit: Int) async throws -> [HitCount] {
+        identity.withLock { identity in
+            let counts = identity.hits.compactMap { key, hits -> HitCount? in
+                let recent = hits.filter { $0 > date }
+                guard let latest = recent.max() else { return nil }
+                return HitCount(key: key, hits: recent.count, latest: latest)
+            }
+            return Array(counts.sorted { ($0.hits, $1.key) > ($1.hits, $0.key) }.prefix(max(0, limit)))
+        }
+    }
+
+    public func clearHits(key: String) async throws -> Int {
+        identity.withLock { $0.hits.removeValue(forKey: key)?.count ?? 0 }
     }
 
     public func purgeHits(before date: Date) async throws -> Int {

@@ -31,6 +31,8 @@ public final class WebSocketGateway: Sendable {
     private let controllers = Mutex<[any WebSocketController]>([])
     /// The path of the token endpoint, once ``serveConnectionTokens(at:lifetime:perUserPerMinute:)`` serves it.
     let tokenEndpoint = Mutex<String?>(nil)
+    /// What pages need to connect; see ``clientSettings``.
+    let clientSettingsBox = Mutex<ClientSettings?>(nil)
     private let maxCollectedBody: ByteCount
     /// The database that holds sessions and gateway records.
     let database: @Sendable () -> any Database

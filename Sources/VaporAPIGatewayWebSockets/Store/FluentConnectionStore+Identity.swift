@@ -69,6 +69,43 @@ extension FluentConnectionStore: IdentityStore {
         return !counted.isEmpty
     }
 
+    public func liveTokens(at date: Date, limit: Int) async throws -> [ConnectionToken] {
+        try await sqlDatabase.raw(
+            """
+            SELECT token_hash, user_id, session_hash, auth_state_hash, created_at, expires_at FROM \(ident: Self.tokens)
+            WHERE used_at IS NULL AND expires_at > \(bind: date.milliseconds)
+            ORDER BY created_at DESC, token_hash DESC LIMIT \(unsafeRaw: String(max(0, limit)))
+            """
+        ).all().map(Self.token(from:))
+    }
+
+    public func revokeToken(hash: String) async throws -> Bool {
+        // Revoked is used: the consume statement then finds nothing, whoever holds the token.
+        try await !sqlDatabase.raw(
+            """
+            UPDATE \(ident: Self.tokens) SET used_at = \(bind: Date().milliseconds)
+            WHERE token_hash = \(bind: hash) AND used_at IS NULL RETURNING token_hash
+            """
+        ).all().isEmpty
+    }
+
+    public func hitCounts(after date: Date, limit: Int) async throws -> [HitCount] {
+        try await sqlDatabase.raw(
+            """
+            SELECT key, COUNT(*) AS hits, MAX(at) AS latest FROM \(ident: Self.hits) WHERE at > \(bind: date.milliseconds)
+            GROUP BY key ORDER BY hits DESC, key LIMIT \(unsafeRaw: String(max(0, limit)))
+            """
+        ).all().map { row in
+            HitCount(
+                key: try row.decode(column: "key", as: String.self), hits: try row.decode(column: "hits", as: Int.self),
+                latest: Date(milliseconds: try row.decode(column: "latest", as: Int64.self)))
+        }
+    }
+
+    public func clearHits(key: String) async throws -> Int {
+        try await sqlDatabase.raw("DELETE FROM \(ident: Self.hits) WHERE key = \(bind: key) RETURNING key").all().count
+    }
+
     public func purgeHits(before date: Date) async throws -> Int {
         try await sqlDatabase.raw("DELETE FROM \(ident: Self.hits) WHERE at < \(bind: date.milliseconds) RETURNING key").all().count
     }

@@ -132,6 +132,23 @@ public struct FluentConnectionStore: ConnectionStore {
         ).first().map(Self.session(from:))
     }
 
+    public func sessions(_ filter: SessionFilter, after: ConnectionID?, limit: Int) async throws -> [Session] {
+        var conditions: [SQLQueryString] = ["connection_id > \(bind: after?.rawValue ?? "")"]
+        if let apiID = filter.apiID { conditions.append("api_id = \(bind: apiID.rawValue)") }
+        if let userID = filter.userID { conditions.append("user_id = \(bind: userID)") }
+        if let connected = filter.connected { conditions.append("connected = \(bind: connected)") }
+        if let channel = filter.channel {
+            conditions.append(
+                "connection_id IN (SELECT connection_id FROM \(ident: Self.members) WHERE channel = \(bind: channel.rawValue))")
+        }
+        return try await sql.raw(
+            """
+            SELECT \(unsafeRaw: Self.columns) FROM \(ident: Self.table) WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY connection_id LIMIT \(unsafeRaw: String(max(0, limit)))
+            """
+        ).all().map(Self.session(from:))
+    }
+
     public func audience(_ audience: Audience, apiID: APIID, after: ConnectionID?, limit: Int) async throws -> [ConnectionID] {
         if let channel = audience.channel {
             return try await members(of: channel, apiID: apiID, after: after, limit: limit).map(\.connectionID)
@@ -186,6 +203,7 @@ public struct FluentConnectionStore: ConnectionStore {
             switch owner.kind {
             case .webSession(let hash): "web_session_hash = \(bind: hash)"
             case .user(let userID): "user_id = \(bind: userID)"
+            case .connection(let id): "connection_id = \(bind: id.rawValue)"
             }
         return try await sql.raw(
             """

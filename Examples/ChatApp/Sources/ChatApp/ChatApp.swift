@@ -33,6 +33,12 @@ public struct ChatSettings: Sendable {
     /// connect. Default the app's own, `http://127.0.0.1:8080` and `http://localhost:8080`.
     public var allowedOrigins: [String]
 
+    /// `CHAT_LOCAL_GATEWAY`: `off` runs the backend alone (behind a real API Gateway); otherwise
+    /// the local gateway runs in front of it, provisioned through the planner at start.
+    public var embeddedGateway: Bool
+    /// `CHAT_GATEWAY_PORT`: the embedded local gateway's port. Default 8081.
+    public var gatewayPort: Int
+
     /// The local gateway's development keys, used when no AWS credentials are configured.
     public static let localCredentials = LocalGatewayConfiguration.developmentCredential
 
@@ -42,7 +48,9 @@ public struct ChatSettings: Sendable {
         secret: String = "local-development-secret",
         credentials: Credential? = ChatSettings.localCredentials,
         demoPassword: String = ChatDemo.defaultPassword,
-        allowedOrigins: [String] = ["http://127.0.0.1:8080", "http://localhost:8080"]
+        allowedOrigins: [String] = ["http://127.0.0.1:8080", "http://localhost:8080"],
+        embeddedGateway: Bool = true,
+        gatewayPort: Int = 8081
     ) {
         self.databasePath = databasePath
         self.gateway =
@@ -55,6 +63,8 @@ public struct ChatSettings: Sendable {
         self.credentials = credentials
         self.demoPassword = demoPassword
         self.allowedOrigins = allowedOrigins
+        self.embeddedGateway = embeddedGateway
+        self.gatewayPort = gatewayPort
     }
 
     /// The settings from the environment, with defaults.
@@ -77,7 +87,9 @@ public struct ChatSettings: Sendable {
                 ? ChatSettings.localCredentials : nil,
             demoPassword: Environment.get("CHAT_DEMO_PASSWORD").flatMap { $0.isEmpty ? nil : $0 } ?? defaults.demoPassword,
             allowedOrigins: Environment.get("CHAT_ORIGINS").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-                ?? defaults.allowedOrigins
+                ?? defaults.allowedOrigins,
+            embeddedGateway: Environment.get("CHAT_LOCAL_GATEWAY") != "off",
+            gatewayPort: Int(Environment.get("CHAT_GATEWAY_PORT") ?? "") ?? defaults.gatewayPort
         )
     }
 }
@@ -87,10 +99,13 @@ public struct ChatSettings: Sendable {
 /// (`POST /ws/token`), the channel rule of the `staff` room, the two controllers (`$default` at
 /// `/ws/…`, `notifications` at `/websockets/notifications/`), and replies through API Gateway's
 /// `@connections` API with ``ManagementClient`` (or `poster`).
+/// - Parameters:
+///   - registerAPI: records `settings.gateway` as an API whose events are accepted (off when the
+///     embedded local gateway is provisioned through the planner at start instead).
 @discardableResult
-public func configureChat(_ app: Application, settings: ChatSettings, poster: (any ConnectionPoster)? = nil) async throws
-    -> WebSocketGateway
-{
+public func configureChat(
+    _ app: Application, settings: ChatSettings, poster: (any ConnectionPoster)? = nil, registerAPI: Bool = true
+) async throws -> WebSocketGateway {
     let store = try await useSQLite(app, path: settings.databasePath, migrations: [CreateChatUsers(), SessionRecord.migration])
     try await ChatDemo.seed(password: settings.demoPassword, on: app.db)
     app.sessions.use(.fluent)
@@ -123,7 +138,14 @@ public func configureChat(_ app: Application, settings: ChatSettings, poster: (a
     // The staff room's rule, unless someone has set one (`channels set-rule staff …`).
     let staff = try ChannelName("staff")
     if try await store.channelRule(for: staff) == nil { try await store.saveChannelRule(ChannelRule(channel: staff, access: .staff)) }
-    try await gateway.registerGateway(settings.gateway)
+    if registerAPI { try await gateway.registerGateway(settings.gateway) }
+    try ChatPages.register(
+        on: app, gateway: gateway, login: login,
+        controlPlane: ChatControlPlane(
+            endpoint: { [embedded = settings.embeddedGateway, port = settings.gatewayPort] in
+                embedded ? "http://127.0.0.1:\(app.localGateway?.port ?? port)" : nil
+            },
+            credentials: settings.embeddedGateway ? ChatSettings.localCredentials : nil))
     return gateway
 }
 
@@ -174,22 +196,6 @@ private struct HTTPClientShutdown: LifecycleHandler {
     }
 }
 
-/// The chat API as the local gateway serves it: the routes the app registered, pointing at this
-/// backend (`backend` is its base URL, e.g. `http://127.0.0.1:8080`), planned as ``DesiredAPI``
-/// plans them for API Gateway (`connectionId` from the context, the gateway secret as a static
-/// header).
-public func chatLocalAPI(backend: String, settings: ChatSettings, routes: [RegisteredRoute]) -> LocalAPI {
-    let desired = DesiredAPI(
-        name: "chat", stage: settings.gateway.stage, routes: routes, publicBaseURL: backend, secret: settings.secret)
-    let api = LocalDeclaration.API(
-        apiId: settings.gateway.apiID.rawValue, name: desired.name, routeSelectionExpression: desired.routeSelectionExpression,
-        stages: [desired.stage], routes: Dictionary(uniqueKeysWithValues: desired.routes.map { ($0.routeKey.rawValue, $0.integrationURI) }),
-        twoWayRoutes: desired.routes.filter(\.twoWay).map(\.routeKey.rawValue), requestParameters: desired.routes.first?.requestParameters,
-        timeoutInMillis: 29_000
-    )
-    return LocalDeclaration(apis: [api]).localAPIs()[0]
-}
-
 /// `serve`, with the local gateway in front: Vapor's own serve command binds first (so
 /// `--port`, `--hostname` and `--bind` count), then the local gateway starts with its
 /// integrations pointing at the address the server is listening on. The gateway stops with the app.
@@ -199,13 +205,13 @@ public struct ServeWithLocalGateway: AsyncCommand {
     /// The port the local gateway listens on (0: any free one).
     public let gatewayPort: Int
     public let settings: ChatSettings
-    /// The routes the app registered, which the local gateway's API serves.
-    public let routes: [RegisteredRoute]
+    /// The chat's gateway, whose routes the local gateway's API serves once applied.
+    public let gateway: WebSocketGateway
 
-    public init(gatewayPort: Int, settings: ChatSettings, routes: [RegisteredRoute]) {
+    public init(gatewayPort: Int, settings: ChatSettings, gateway: WebSocketGateway) {
         self.gatewayPort = gatewayPort
         self.settings = settings
-        self.routes = routes
+        self.gateway = gateway
     }
 
     public var help: String { "Begins serving the app over HTTP, with the local gateway in front of it." }
@@ -218,23 +224,24 @@ public struct ServeWithLocalGateway: AsyncCommand {
         }
         let host = address.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "127.0.0.1"
         let backend = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host == "[::]" ? "[::1]" : host):\(port)"
-        let local = LocalGateway(
-            configuration: LocalGatewayConfiguration(
-                port: gatewayPort, apis: [chatLocalAPI(backend: backend, settings: settings, routes: routes)]),
-            logger: app.logger
-        )
+        let local = LocalGateway(configuration: LocalGatewayConfiguration(port: gatewayPort), logger: app.logger)
         try await local.start()
         app.storage[LocalGatewayKey.self] = local
         app.lifecycle.use(LocalGatewayShutdown(gateway: local))
-        let socket = "ws://127.0.0.1:\(local.port ?? gatewayPort)/\(settings.gateway.apiID)/\(settings.gateway.stage)"
-        app.logger.notice("local gateway: connect to \(socket)")
+        // The guide's step: the app's routes become the gateway's API through the planner.
+        let record = try await ChatProvisioning.provisionLocalGateway(
+            app, gateway: gateway, settings: settings, backend: backend, controlPlane: "http://127.0.0.1:\(local.port ?? gatewayPort)")
+        let socket = gateway.clientSettings?.url ?? ""
+        app.logger.notice("local gateway: API \(record.apiID) applied through the planner; connect to \(socket)")
         app.logger.notice(
             """
-            demo accounts ada, bob and admin (staff), password '\(settings.demoPassword)' (CHAT_DEMO_PASSWORD sets it for new accounts):
+            open \(backend)/ in a browser and sign in as ada, bob or admin (staff), password '\(settings.demoPassword)' \
+            (CHAT_DEMO_PASSWORD sets it for new accounts); the admin is at \(backend)/admin/websockets. Without a browser:
               curl -c jar -d name=ada -d password='\(settings.demoPassword)' \(backend)/login
               curl -b jar -X POST \(backend)/ws/token
               then connect to \(socket)?channel=lobby&ws_token=<token>
             """)
+        print("Chat: \(backend)/")
     }
 }
 

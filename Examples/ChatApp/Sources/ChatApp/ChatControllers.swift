@@ -23,6 +23,11 @@ public struct ChatController: WebSocketController {
         let channel: ChannelName?
     }
     struct Announcement: Decodable, Sendable { let text: String }
+    struct Sent: Encodable, Sendable {
+        let type = "sent"
+        let rooms: [ChannelName]
+        let delivered: Int
+    }
     struct Chat: Encodable, Sendable {
         let type = "message"
         let channel: ChannelName?
@@ -43,9 +48,12 @@ public struct ChatController: WebSocketController {
                 rooms = joined
             }
             let from = context.session.userID ?? context.connectionID.rawValue
+            var delivered = 0
             for room in rooms {
-                try await context.send(Chat(channel: room, from: from, text: message.text), to: .channel(room))
+                delivered += try await context.send(Chat(channel: room, from: from, text: message.text), to: .channel(room)).sent
             }
+            // A request (a message with an id) is answered: the page's promise resolves.
+            if context.requestID != nil { try await context.reply(Sent(rooms: rooms, delivered: delivered)) }
         }
         handlers.on("announce", Announcement.self, requires: .permission(.staff)) { message, context in
             let from = context.session.userID ?? context.connectionID.rawValue

@@ -4,8 +4,8 @@ import Foundation
 import Vapor
 
 // The chat example on the embedded defaults: the backend on 127.0.0.1:8080 with sessions in
-// chat.sqlite, and the local gateway on 127.0.0.1:8081 in front of it. Connect any WebSocket
-// client to ws://127.0.0.1:8081/chatlocal/local and send {"action":"sendmessage","text":"hi"}.
+// chat.sqlite, and the local gateway on 127.0.0.1:8081 in front of it, its API applied through
+// the planner at start. Open http://127.0.0.1:8080/ and sign in as a demo user.
 // CHAT_LOCAL_GATEWAY=off runs the backend alone (e.g. behind a real API Gateway).
 var environment = try Environment.detect()
 do { try ChatLogging.bootstrap(&environment) } catch {
@@ -15,13 +15,14 @@ do { try ChatLogging.bootstrap(&environment) } catch {
 let app = try await Application.make(environment)
 do {
     let settings = try ChatSettings.fromEnvironment()
-    let gateway = try await configureChat(app, settings: settings)
+    // With the embedded local gateway, the API is applied through the planner at start; alone,
+    // the backend accepts the API the settings name.
+    let gateway = try await configureChat(app, settings: settings, registerAPI: !settings.embeddedGateway)
     for route in gateway.registeredRoutes { app.logger.notice("route \(route)") }
-    if Environment.get("CHAT_LOCAL_GATEWAY") != "off" {
+    if settings.embeddedGateway {
         // `serve` (the default command) binds, then starts the local gateway in front of it.
-        let port = Int(Environment.get("CHAT_GATEWAY_PORT") ?? "8081") ?? 8081
         app.asyncCommands.use(
-            ServeWithLocalGateway(gatewayPort: port, settings: settings, routes: gateway.registeredRoutes), as: "serve", isDefault: true)
+            ServeWithLocalGateway(gatewayPort: settings.gatewayPort, settings: settings, gateway: gateway), as: "serve", isDefault: true)
     }
     // `execute()` without its own log line for a failed command: the error is printed once, below.
     try await app.startup()

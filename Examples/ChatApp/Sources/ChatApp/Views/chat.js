@@ -1,0 +1,155 @@
+// The chat page: the framework's JavaScript client and nothing else.
+import { GatewaySocket } from "/apigw-websockets.js";
+
+const $ = (id) => document.getElementById(id);
+
+async function post(path, form) {
+  const response = await fetch(path, { method: "POST", credentials: "same-origin", body: form ? new URLSearchParams(form) : undefined });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.reason || body.message || response.statusText);
+  return body;
+}
+
+const login = $("login");
+if (login) {
+  login.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("login-error").hidden = true;
+    try {
+      await post("/login", new FormData(login));
+      location.reload();
+    } catch (error) {
+      $("login-error").textContent = error.message;
+      $("login-error").hidden = false;
+    }
+  });
+} else {
+  startChat();
+}
+
+function startChat() {
+  const me = document.body.dataset.user;
+  const rooms = new Set(["lobby"]);
+  let selected = "lobby";
+  const socket = GatewaySocket.fromPage({ channels: [...rooms] });
+
+  const status = $("status");
+  socket.addEventListener("status", () => {
+    status.textContent = socket.status;
+    status.className = `status ${socket.status}`;
+    if (socket.status === "connected") showPresence(selected);
+  });
+  socket.addEventListener("error", (event) => showError(event.detail.reason));
+  socket.addEventListener("message", (event) => {
+    const message = event.detail;
+    if (message && message.type === "message") addMessage(message);
+    else if (message && message.type === "presence" && message.event) {
+      if (message.user !== me) addNotice(`${message.user ?? "someone"} ${message.event} ${message.channel}`);
+      if (message.channel === selected) showPresence(selected);
+    }
+  });
+
+  function showError(text) {
+    $("error").textContent = text;
+    $("error").hidden = !text;
+    if (text) setTimeout(() => { if ($("error").textContent === text) $("error").hidden = true; }, 6000);
+  }
+
+  function addMessage(message) {
+    const item = document.createElement("li");
+    item.dataset.testid = "message";
+    if (message.from === me) item.classList.add("mine");
+    const room = document.createElement("span");
+    room.className = "room";
+    room.textContent = message.channel ? `#${message.channel}` : "everyone";
+    const from = document.createElement("span");
+    from.className = "from";
+    from.textContent = message.from;
+    item.append(room, from, document.createTextNode(message.text));
+    $("messages").append(item);
+    item.scrollIntoView({ block: "end" });
+  }
+
+  function addNotice(text) {
+    const item = document.createElement("li");
+    item.className = "notice";
+    item.textContent = text;
+    $("messages").append(item);
+  }
+
+  function drawRooms() {
+    const list = $("rooms");
+    list.replaceChildren();
+    for (const room of rooms) {
+      const item = document.createElement("li");
+      item.dataset.room = room;
+      if (room === selected) item.className = "selected";
+      item.textContent = `#${room}`;
+      item.addEventListener("click", () => { selected = room; drawRooms(); showPresence(room); });
+      if (rooms.size > 1) {
+        const leave = document.createElement("button");
+        leave.textContent = "×";
+        leave.title = `Leave ${room}`;
+        leave.addEventListener("click", async (event) => {
+          event.stopPropagation();
+          await socket.leave(room).catch((error) => showError(error.reason));
+          rooms.delete(room);
+          if (selected === room) selected = [...rooms][0];
+          drawRooms();
+          showPresence(selected);
+        });
+        item.append(leave);
+      }
+      list.append(item);
+    }
+  }
+
+  async function showPresence(room) {
+    $("presence-room").textContent = `#${room}`;
+    try {
+      const presence = await socket.presence(room);
+      const list = $("presence");
+      list.replaceChildren(...presence.users.map((user) => Object.assign(document.createElement("li"), { textContent: user })));
+    } catch (error) {
+      showError(error.reason);
+    }
+  }
+
+  $("join").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const room = $("room-input").value.trim();
+    if (!room) return;
+    try {
+      await socket.join(room);
+      rooms.add(room);
+      selected = room;
+      $("room-input").value = "";
+      drawRooms();
+      showPresence(room);
+      showError("");
+    } catch (error) {
+      showError(`Could not join ${room}: ${error.reason}`);
+    }
+  });
+
+  $("send").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = $("message-input").value;
+    if (!text) return;
+    try {
+      await socket.request({ action: "sendmessage", channel: selected, text });
+      $("message-input").value = "";
+    } catch (error) {
+      showError(error.reason);
+    }
+  });
+
+  $("logout").addEventListener("click", async () => {
+    socket.close();
+    await post("/logout").catch(() => {});
+    location.reload();
+  });
+
+  drawRooms();
+  socket.connect().catch((error) => showError(`Could not connect: ${error.reason}`));
+}

@@ -1,0 +1,272 @@
+import APIGatewayWebSockets
+import Fluent
+import Foundation
+import Vapor
+import VaporAPIGatewayWebSockets
+
+/// What is live: sessions (filtered, counted per channel, presence, closed one at a time), a send
+/// to any audience with its delivery report, and tokens, rate-limit records and channel rules.
+extension WebSocketAdmin {
+    struct SessionRow: Encodable {
+        let connectionID: String
+        let apiID: String
+        let user: String
+        let connected: Bool
+        let requestCount: Int
+        let createdAt: String
+        let updatedAt: String
+    }
+
+    struct CountRow: Encodable {
+        let apiID: String
+        let channel: String
+        let connections: Int
+        let users: Int
+        let present: [String]
+    }
+
+    struct SessionsPage: Encodable {
+        let sessions: [SessionRow]
+        let counts: [CountRow]
+        let channel: String
+        let user: String
+        let connected: String
+        let next: String
+        let notice: String
+    }
+
+    struct SendPage: Encodable {
+        let apis: [String]
+        let audience: String
+        let target: String
+        let body: String
+        let report: ReportView?
+        let error: String
+    }
+
+    struct ReportView: Encodable {
+        let attempted: Int
+        let sent: Int
+        let gone: Int
+        let failed: Int
+        let failures: [String]
+        let elapsed: String
+    }
+
+    struct TokenRow: Encodable {
+        let hash: String
+        let user: String
+        let createdAt: String
+        let expiresAt: String
+    }
+
+    struct HitRow: Encodable {
+        let key: String
+        let hits: Int
+        let latest: String
+    }
+
+    struct RuleRow: Encodable {
+        let channel: String
+        let access: String
+    }
+
+    struct IdentityPage: Encodable {
+        let tokens: [TokenRow]
+        let hits: [HitRow]
+        let rules: [RuleRow]
+        let unlisted: String
+        let notice: String
+    }
+
+    static let stamp: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
+        return formatter
+    }()
+
+    func registerLive(on routes: any RoutesBuilder) {
+        routes.get("admin.css") { request async throws -> Response in
+            let css = try String(contentsOfFile: viewsDirectory + "admin.css", encoding: .utf8)
+            return Response(status: .ok, headers: ["Content-Type": "text/css; charset=utf-8"], body: .init(string: css))
+        }
+        routes.get("sessions") { request async throws -> Response in try await sessionsPage(notice: "", for: request) }
+        routes.post("sessions", "close") { request async throws -> Response in
+            let id = try ConnectionID(try request.content.get(String.self, at: "connection_id"))
+            let notice: String
+            if let session = try await gateway.dispatcher.store.session(id), session.connected {
+                notice =
+                    try await gateway.dispatcher.closeConnections(of: .connection(session.connectionID)) == 1
+                    ? "Closed \(id): API Gateway sends its $disconnect." : "Could not close \(id): see the log."
+            } else {
+                notice = "\(id) is not connected."
+            }
+            return try await sessionsPage(notice: notice, for: request)
+        }
+        routes.get("send") { request async throws -> Response in
+            try await render(
+                "send.leaf", SendPage(apis: try await apiIDs(request), audience: "everyone", target: "", body: "", report: nil, error: ""),
+                for: request)
+        }
+        routes.post("send") { request async throws -> Response in try await send(request) }
+        routes.get("identity") { request async throws -> Response in try await identityPage(notice: "", for: request) }
+        routes.post("tokens", "revoke") { request async throws -> Response in
+            let identity = try requireIdentity()
+            let revoked = try await identity.revokeToken(hash: try request.content.get(String.self, at: "hash"))
+            return try await identityPage(notice: revoked ? "Token revoked." : "That token was already used or gone.", for: request)
+        }
+        routes.post("tokens", "purge") { request async throws -> Response in
+            let purged = try await requireIdentity().purgeTokens(expiredBefore: Date())
+            return try await identityPage(notice: "Deleted \(purged) expired token(s).", for: request)
+        }
+        routes.post("hits", "clear") { request async throws -> Response in
+            let key = try request.content.get(String.self, at: "key")
+            let cleared = try await requireIdentity().clearHits(key: key)
+            return try await identityPage(notice: "Cleared \(cleared) hit(s) of '\(key)'.", for: request)
+        }
+        routes.post("rules") { request async throws -> Response in
+            let notice: String
+            do {
+                let channel = try ChannelName(try request.content.get(String.self, at: "channel"))
+                let access = try Self.access(
+                    try request.content.get(String.self, at: "access"),
+                    permissions: try? request.content.get(String.self, at: "permissions"))
+                try await requireRules().saveChannelRule(ChannelRule(channel: channel, access: access))
+                notice = "\(channel): \(access)."
+            } catch {
+                notice = "Rule not saved: \(error)"
+            }
+            return try await identityPage(notice: notice, for: request)
+        }
+        routes.post("rules", "remove") { request async throws -> Response in
+            let channel = try ChannelName(try request.content.get(String.self, at: "channel"))
+            let removed = try await requireRules().deleteChannelRule(for: channel)
+            return try await identityPage(notice: removed ? "Removed the rule for \(channel)." : "No rule names \(channel).", for: request)
+        }
+    }
+
+    private func requireIdentity() throws -> any IdentityStore {
+        guard let identity = gateway.dispatcher.identity else { throw Abort(.notImplemented, reason: "The store keeps no tokens") }
+        return identity
+    }
+
+    private func requireRules() throws -> any ChannelRuleStore {
+        guard let rules = gateway.dispatcher.channels.rules else { throw Abort(.notImplemented, reason: "The store keeps no rules") }
+        return rules
+    }
+
+    private func apiIDs(_ request: Request) async throws -> [String] {
+        try await GatewayModel.query(on: request.db).all().compactMap(\.apiID).sorted()
+    }
+
+    func sessionsPage(notice: String, for request: Request) async throws -> Response {
+        func query(_ name: String) -> String { (request.query[String.self, at: name] ?? "").trimmingCharacters(in: .whitespaces) }
+        let channel = query("channel"), user = query("user"), connected = query("connected")
+        let filter = SessionFilter(
+            channel: try channel.isEmpty ? nil : ChannelName(channel), userID: user.isEmpty ? nil : user,
+            connected: connected == "yes" ? true : connected == "no" ? false : nil)
+        let after = query("after")
+        let pageSize = 50
+        let sessions = try await gateway.dispatcher.store.sessions(
+            filter, after: after.isEmpty ? nil : try ConnectionID(after), limit: pageSize)
+        var counts: [CountRow] = []
+        for apiID in try await apiIDs(request) {
+            let api = try APIID(apiID)
+            for count in try await gateway.dispatcher.store.channelCounts(apiID: api) {
+                let present = try await gateway.dispatcher.channels.users(in: count.channel, apiID: api, limit: 20)
+                counts.append(
+                    CountRow(
+                        apiID: apiID, channel: count.channel.rawValue, connections: count.connections, users: count.users, present: present)
+                )
+            }
+        }
+        let rows = sessions.map { session in
+            SessionRow(
+                connectionID: session.connectionID.rawValue, apiID: session.apiID.rawValue, user: session.userID ?? "",
+                connected: session.connected, requestCount: session.requestCount, createdAt: Self.stamp.string(from: session.createdAt),
+                updatedAt: Self.stamp.string(from: session.updatedAt))
+        }
+        let next = sessions.count == pageSize ? sessions.last!.connectionID.rawValue : ""
+        return try await render(
+            "sessions.leaf",
+            SessionsPage(sessions: rows, counts: counts, channel: channel, user: user, connected: connected, next: next, notice: notice),
+            for: request)
+    }
+
+    func send(_ request: Request) async throws -> Response {
+        let audienceName = (try? request.content.get(String.self, at: "audience")) ?? "everyone"
+        let target = ((try? request.content.get(String.self, at: "target")) ?? "").trimmingCharacters(in: .whitespaces)
+        let body = (try? request.content.get(String.self, at: "body")) ?? ""
+        let apis = try await apiIDs(request)
+        func page(_ report: ReportView?, _ error: String) async throws -> Response {
+            try await render(
+                "send.leaf", SendPage(apis: apis, audience: audienceName, target: target, body: body, report: report, error: error),
+                for: request, status: error.isEmpty ? .ok : .badRequest)
+        }
+        let audience: Audience
+        do {
+            switch audienceName {
+            case "connection": audience = .connection(try ConnectionID(target))
+            case "channel": audience = .channel(try ChannelName(target))
+            case "user":
+                guard !target.isEmpty else { return try await page(nil, "Name the user to send to.") }
+                audience = .user(target)
+            case "everyone": audience = .everyone
+            default: return try await page(nil, "Unknown audience '\(audienceName.prefix(20))'.")
+            }
+        } catch {
+            return try await page(nil, "\(error)")
+        }
+        let chosen = ((try? request.content.get(String.self, at: "api_id")) ?? apis.first) ?? ""
+        guard let apiID = try? APIID(chosen), let record = try await gateway.directory.gateway(apiID) else {
+            return try await page(nil, "No applied gateway to send through: apply one first.")
+        }
+        let payload: Payload
+        do { payload = try Payload(text: body) } catch { return try await page(nil, "\(error)") }
+        guard !body.isEmpty else { return try await page(nil, "Write the message to send.") }
+        let report = try await gateway.dispatcher.messenger.send(payload, to: audience, on: record)
+        let view = ReportView(
+            attempted: report.attempted, sent: report.sent, gone: report.gone.count, failed: report.failedCount,
+            failures: report.failures.map { "\($0.connectionID): \($0.reason)" }, elapsed: "\(report.elapsed)")
+        return try await page(view, "")
+    }
+
+    func identityPage(notice: String, for request: Request) async throws -> Response {
+        let now = Date()
+        let tokens = try await gateway.dispatcher.identity?.liveTokens(at: now, limit: 100) ?? []
+        let hits = try await gateway.dispatcher.identity?.hitCounts(after: now.addingTimeInterval(-3600), limit: 100) ?? []
+        let rules = try await gateway.dispatcher.channels.rules?.channelRules() ?? []
+        let page = IdentityPage(
+            tokens: tokens.map {
+                TokenRow(
+                    hash: $0.hash, user: $0.userID, createdAt: Self.stamp.string(from: $0.createdAt),
+                    expiresAt: Self.stamp.string(from: $0.expiresAt))
+            },
+            hits: hits.map { HitRow(key: $0.key, hits: $0.hits, latest: Self.stamp.string(from: $0.latest)) },
+            rules: rules.map { RuleRow(channel: $0.channel.rawValue, access: "\($0.access)") },
+            unlisted: "\(gateway.dispatcher.configuration.channels.unlisted)", notice: notice)
+        return try await render("identity.leaf", page, for: request)
+    }
+
+    /// A rule's access from the form: a kind, and for `permissions` the sets (`a+b, c`).
+    static func access(_ kind: String, permissions: String?) throws -> ChannelAccess {
+        switch kind {
+        case "everyone": return .everyone
+        case "authenticated": return .authenticated
+        case "staff": return .staff
+        case "admin": return .admin
+        case "permissions":
+            let sets = (permissions ?? "").split(separator: ",", omittingEmptySubsequences: false).map { set in
+                set.split(separator: "+", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            }
+            guard !sets.isEmpty, sets.allSatisfy({ !$0.isEmpty && $0.allSatisfy { !$0.isEmpty } }) else {
+                throw Abort(.badRequest, reason: "permission sets need names: 'a+b, c'")
+            }
+            return .permissionSets(sets.map { Set($0.map { Permission($0) }) })
+        default:
+            throw Abort(.badRequest, reason: "unknown access '\(kind.prefix(20))'")
+        }
+    }
+}
