@@ -304,6 +304,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
             ],
+            exclude: ["Browser/browser_driver.py"],
             swiftSettings: strict
         ),
     ]

@@ -54,7 +54,8 @@ public struct WebSocketAdmin: Sendable {
             tags: LeafKit.defaultTags,
             sources: .singleSource(
                 NIOLeafFiles(
-                    fileio: request.application.fileio, limits: .default, sandboxDirectory: viewsDirectory, viewDirectory: viewsDirectory)
+                    fileio: request.application.fileio, limits: [.toSandbox, .requireExtensions], sandboxDirectory: viewsDirectory,
+                    viewDirectory: viewsDirectory)
             ),
             eventLoop: request.eventLoop
         )

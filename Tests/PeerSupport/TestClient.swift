@@ -18,6 +18,8 @@ public final class Inbox<Value: Sendable>: Sendable {
 
     private let state = Mutex(State())
 
+    public init() {}
+
     public func put(_ value: Value) {
         let waiter = state.withLock { state -> CheckedContinuation<Value?, Never>? in
             if let waiter = state.waiter {

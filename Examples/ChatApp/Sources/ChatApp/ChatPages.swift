@@ -20,7 +20,8 @@ enum ChatPages {
 
     static func register(on app: Application, gateway: WebSocketGateway, login: [any Middleware], controlPlane: ChatControlPlane) throws {
         app.views.use(.leaf)
-        app.leaf.sources = .singleSource(NIOLeafFiles(fileio: app.fileio, limits: .default, sandboxDirectory: views, viewDirectory: views))
+        app.leaf.sources = .singleSource(
+            NIOLeafFiles(fileio: app.fileio, limits: [.toSandbox, .requireExtensions], sandboxDirectory: views, viewDirectory: views))
         ClientSettingsTag.register(on: app)
         try gateway.serveClientScript()
         app.grouped(login).get { request async throws -> Response in

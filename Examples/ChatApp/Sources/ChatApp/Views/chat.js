@@ -150,6 +150,7 @@ function startChat() {
     location.reload();
   });
 
+  window.chat = { socket }; // for the browser tests, and for trying requests from the console
   drawRooms();
   socket.connect().catch((error) => showError(`Could not connect: ${error.reason}`));
 }

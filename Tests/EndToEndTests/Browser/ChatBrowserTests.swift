@@ -1,0 +1,251 @@
+import APIGatewayAWS
+import APIGatewayLocal
+import APIGatewayWebSockets
+import ChatApp
+import Foundation
+import PeerSupport
+import Testing
+import Vapor
+import VaporAPIGatewayWebSockets
+import VaporAPIGatewayWebSocketsTesting
+
+/// The chat page and the admin in real browsers (headless Chromium through Selenium), in front
+/// of the chat example and the local gateway, all on loopback. Screenshots go to the folder the
+/// tests print.
+@Suite(.serialized) struct ChatBrowserTests {
+    static let screenshots: URL = {
+        let folder = PythonPeer.repositoryRoot.appendingPathComponent(".build/screenshots")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }()
+
+    /// The chat example behind a local gateway, its API applied through the planner.
+    final class System: Sendable {
+        let local: LocalGateway
+        let database: String
+        let settings: ChatSettings
+        let app: Application
+        let chat: WebSocketGateway
+        let backend: String
+
+        init(local: LocalGateway, database: String, settings: ChatSettings, app: Application, chat: WebSocketGateway, backend: String) {
+            self.local = local
+            self.database = database
+            self.settings = settings
+            self.app = app
+            self.chat = chat
+            self.backend = backend
+        }
+
+        /// A backend on `port` (0: any) for `database`, with `extra` controllers; provisioned
+        /// afresh when `provision`, else left for an apply.
+        static func start(
+            local: LocalGateway, database: String, port: Int = 0, extra: [any WebSocketController] = [], provision: Bool = true
+        ) async throws -> System {
+            // The page is served from 127.0.0.1 on whatever port the backend got.
+            let settings = ChatSettings(databasePath: database, allowedOrigins: ["127.0.0.1"])
+            let app = try await Application.make(.testing)
+            let chat = try await configureChat(app, settings: settings, registerAPI: false)
+            for controller in extra { try chat.register(controller) }
+            app.http.server.configuration.hostname = "127.0.0.1"
+            app.http.server.configuration.port = port
+            try await app.server.start(address: nil)
+            let backend = "http://127.0.0.1:\(app.http.server.shared.localAddress!.port!)"
+            if provision {
+                try await ChatProvisioning.provisionLocalGateway(
+                    app, gateway: chat, settings: settings, backend: backend, controlPlane: "http://127.0.0.1:\(local.port!)")
+            }
+            return System(local: local, database: database, settings: settings, app: app, chat: chat, backend: backend)
+        }
+
+        func stopBackend() async throws {
+            await app.server.shutdown()
+            try await app.asyncShutdown()
+        }
+    }
+
+    static func newDatabase() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("browser-\(UUID().uuidString).sqlite").path
+    }
+
+    func login(_ driver: BrowserDriver, _ name: String, on system: System) async throws {
+        try await driver.call(["op": "goto", "name": name, "url": system.backend + "/"])
+        try await driver.call(["op": "fill", "name": name, "testid": "login-name", "text": name])
+        try await driver.call(["op": "fill", "name": name, "testid": "login-password", "text": ChatDemo.defaultPassword])
+        try await driver.call(["op": "click", "name": name, "testid": "login-submit"])
+        try await driver.call(["op": "wait_text", "name": name, "testid": "connection-status", "equals": "connected", "timeout": 15])
+    }
+
+    func send(_ driver: BrowserDriver, _ name: String, _ text: String) async throws {
+        try await driver.call(["op": "fill", "name": name, "testid": "message-input", "text": text])
+        try await driver.call(["op": "click", "name": name, "testid": "message-send"])
+    }
+
+    func messages(_ driver: BrowserDriver, _ name: String) async throws -> [String] {
+        try await driver.call(["op": "texts", "name": name, "testid": "message"]) as? [String] ?? []
+    }
+
+    func screenshot(_ driver: BrowserDriver, _ name: String, _ file: String) async throws {
+        try await driver.call(["op": "screenshot", "name": name, "path": Self.screenshots.appendingPathComponent(file).path])
+    }
+
+    /// The page's own client, asked from the page: the answer, or `error: reason`.
+    func request(_ driver: BrowserDriver, _ name: String, _ message: String) async throws -> String {
+        let source = """
+            const done = arguments[arguments.length - 1];
+            window.chat.socket.request(\(message)).then((answer) => done(JSON.stringify(answer)), (error) => done("error: " + error.reason));
+            """
+        return try await driver.call(["op": "script", "name": name, "source": source]) as? String ?? ""
+    }
+
+    @Test func twoBrowsersChatAThirdInAnotherRoomSeesNothingAndTheAdminReachesBoth() async throws {
+        guard let driver = try await BrowserDriver.start() else { return }
+        let local = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
+        try await local.start()
+        let database = Self.newDatabase()
+        let system = try await System.start(local: local, database: database)
+        do {
+            for name in ["ada", "bob", "admin"] {
+                try await driver.open(name)
+                try await login(driver, name, on: system)
+            }
+            print("screenshots: \(Self.screenshots.path)")
+            // admin moves to another room: joins games, leaves the lobby.
+            try await driver.call(["op": "fill", "name": "admin", "testid": "room-input", "text": "games"])
+            try await driver.call(["op": "click", "name": "admin", "testid": "room-join"])
+            let left = try await request(driver, "admin", #"{"action":"leave","channel":"lobby"}"#)
+            #expect(left.contains(#""wasMember":true"#), "\(left)")
+
+            try await send(driver, "ada", "hello from ada")
+            try await driver.call(["op": "wait_message", "name": "bob", "contains": "hello from ada", "timeout": 10])
+            try await send(driver, "bob", "and hello from bob")
+            try await driver.call(["op": "wait_message", "name": "ada", "contains": "and hello from bob", "timeout": 10])
+            try await driver.call(["op": "sleep", "name": "admin", "seconds": 1])
+            #expect(try await messages(driver, "admin").allSatisfy { !$0.contains("hello from") }, "another room hears nothing")
+            let presence = try await driver.call(["op": "text", "name": "bob", "testid": "presence"]) as? String ?? ""
+            #expect(presence.contains("ada") && presence.contains("bob") && !presence.contains("admin"), "\(presence)")
+            try await screenshot(driver, "ada", "chat-ada.png")
+            try await screenshot(driver, "bob", "chat-bob.png")
+
+            // The admin's send to everyone reaches both pages, and the report says so.
+            try await driver.call(["op": "goto", "name": "admin", "url": system.backend + "/admin/websockets/send"])
+            try await driver.call(["op": "select", "name": "admin", "testid": "send-audience", "value": "everyone"])
+            try await driver.call([
+                "op": "fill", "name": "admin", "testid": "send-body", "text": #"{"type":"message","from":"admin","text":"to everyone"}"#,
+            ])
+            try await driver.call(["op": "click", "name": "admin", "testid": "send-submit"])
+            let report = try await driver.call(["op": "text", "name": "admin", "testid": "send-report"]) as? String ?? ""
+            try await screenshot(driver, "admin", "admin-send-report.png")
+            for name in ["ada", "bob"] {
+                try await driver.call(["op": "wait_message", "name": name, "contains": "to everyone", "timeout": 10])
+            }
+            #expect(report.contains("Delivery report"), "\(report)")
+            for (page, file) in [
+                ("", "admin-gateways.png"), ("/gateways/chat", "admin-gateway.png"), ("/sessions", "admin-sessions.png"),
+                ("/identity", "admin-identity.png"), ("/gateways/chat/edit", "admin-gateway-edit.png"),
+            ] {
+                try await driver.call(["op": "goto", "name": "admin", "url": system.backend + "/admin/websockets" + page])
+                try await screenshot(driver, "admin", file)
+            }
+            await driver.stop()
+            try await system.stopBackend()
+            try await local.stop()
+        } catch {
+            await driver.stop()
+            try? await system.stopBackend()
+            try? await local.stop()
+            throw error
+        }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+    }
+
+    @Test func thePageReconnectsAfterTheGatewayCutsItAndGetsMessagesAgain() async throws {
+        guard let driver = try await BrowserDriver.start() else { return }
+        var configuration = LocalGatewayConfiguration(port: 0)
+        configuration.maximumConnectionDuration = .seconds(6)  // API Gateway's 2 hours, shortened
+        configuration.sweepInterval = .milliseconds(250)
+        let local = LocalGateway(configuration: configuration)
+        try await local.start()
+        let database = Self.newDatabase()
+        let system = try await System.start(local: local, database: database)
+        do {
+            for name in ["ada", "bob"] {
+                try await driver.open(name)
+                try await login(driver, name, on: system)
+            }
+            let store = system.chat.dispatcher.store
+            let cut = await eventually(timeout: .seconds(20)) {
+                (try? await store.sessions(SessionFilter(userID: "ada"), after: nil, limit: 10).count) ?? 0 >= 2
+            }
+            #expect(cut, "the gateway cut ada's first connection and the page opened another")
+            try await driver.call(["op": "wait_text", "name": "ada", "testid": "connection-status", "equals": "connected", "timeout": 15])
+            try await driver.call(["op": "wait_text", "name": "bob", "testid": "connection-status", "equals": "connected", "timeout": 15])
+            try await send(driver, "ada", "after the cut")
+            try await driver.call(["op": "wait_message", "name": "bob", "contains": "after the cut", "timeout": 10])
+            try await screenshot(driver, "bob", "chat-after-reconnect.png")
+            await driver.stop()
+            try await system.stopBackend()
+            try await local.stop()
+        } catch {
+            await driver.stop()
+            try? await system.stopBackend()
+            try? await local.stop()
+            throw error
+        }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+    }
+
+    /// A route the backend's code gains reaches the open page once `gateway apply` creates it.
+    struct ShoutController: WebSocketController {
+        let routeKey = try! RouteKey("shout")
+        struct Shout: Decodable, Sendable { let text: String }
+        func handlers(_ handlers: inout HandlerRegistry) {
+            handlers.onDefault(Shout.self) { message, context in try await context.reply(["shout": message.text.uppercased()]) }
+        }
+    }
+
+    @Test func aRouteAddedInCodeReachesThePageAfterGatewayApply() async throws {
+        guard let driver = try await BrowserDriver.start() else { return }
+        let local = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
+        try await local.start()
+        let database = Self.newDatabase()
+        let first = try await System.start(local: local, database: database)
+        var second: System?
+        do {
+            try await driver.open("ada")
+            try await login(driver, "ada", on: first)
+            let before = try await request(driver, "ada", #"{"action":"shout","text":"hi"}"#)
+            #expect(before.contains(#""echo""#), "without its route the message goes to $default: \(before)")
+
+            // The backend restarts on the same address with the new controller; the page stays.
+            let port = Int(first.backend.split(separator: ":").last!)!
+            try await first.stopBackend()
+            let restarted = try await System.start(
+                local: local, database: database, port: port, extra: [ShoutController()], provision: false)
+            second = restarted
+            let console = RecordingConsole()
+            var context = CommandContext(
+                console: console,
+                input: CommandInput(arguments: [
+                    "App", "gateway", "apply", "--gateway", "chat", "--endpoint", "http://127.0.0.1:\(local.port!)",
+                ]))
+            context.application = restarted.app
+            try await console.run(
+                AsyncCommands(commands: ["gateway": GatewayCommands(credentials: StaticCredentialProvider(ChatSettings.localCredentials))])
+                    .group(),
+                with: context)
+            #expect(console.text.contains("Applied"), "\(console.text)")
+            let after = try await request(driver, "ada", #"{"action":"shout","text":"hi"}"#)
+            #expect(after.contains(#""shout":"HI""#), "the new route answers: \(after)")
+            await driver.stop()
+            try await restarted.stopBackend()
+            try await local.stop()
+        } catch {
+            await driver.stop()
+            try? await second?.stopBackend()
+            try? await local.stop()
+            throw error
+        }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+    }
+}
