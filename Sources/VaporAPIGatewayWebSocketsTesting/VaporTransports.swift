@@ -29,7 +29,11 @@ public struct InProcessTransport: GatewayTransport {
             on: app.eventLoopGroup.any()
         )
         let response = try await app.responder.respond(to: vaporRequest).get()
-        return GatewayResponse(response)
+        // A streamed body (a page written while it runs) is collected whole, as a client reads it.
+        let body = try await response.body.collect(on: vaporRequest.eventLoop).get() ?? ByteBuffer()
+        var answer = GatewayResponse(response)
+        answer.body = body
+        return answer
     }
 }
 

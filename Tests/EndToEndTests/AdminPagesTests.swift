@@ -1,0 +1,223 @@
+import APIGatewayLocal
+import APIGatewayWebSockets
+import APIGatewayWebSocketsTesting
+import ChatApp
+import Foundation
+import HTTPTypes
+import NIOCore
+import Testing
+import Vapor
+import VaporAPIGatewayWebSockets
+import VaporAPIGatewayWebSocketsTesting
+
+/// The chat page, the JavaScript client and the admin, answered in process: who may see what,
+/// and that every write needs the CSRF token and the app's own origin.
+@Suite struct AdminPagesTests {
+    struct Browser {
+        let app: Application
+        var cookie: String?
+        var origin: String? = "http://127.0.0.1:8080"
+
+        func request(_ method: HTTPRequest.Method, _ path: String, form: [(String, String)]? = nil, headers: [(String, String)] = [])
+            async throws -> GatewayResponse
+        {
+            var fields = HTTPFields()
+            if let cookie { fields[.cookie] = cookie }
+            if let origin, method == .post { fields[.origin] = origin }
+            if form != nil { fields[.contentType] = "application/x-www-form-urlencoded" }
+            for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
+            let body = (form ?? []).map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+                .joined(separator: "&")
+            let (route, query) =
+                path.contains("?") ? (String(path.split(separator: "?")[0]), String(path.split(separator: "?")[1])) : (path, nil)
+            return try await InProcessTransport(app: app).send(
+                GatewayRequest(method: method, path: route, query: query, headerFields: fields, body: ByteBuffer(string: body)))
+        }
+
+        /// Logged in as `name`.
+        static func loggedIn(_ app: Application, _ name: String) async throws -> Browser {
+            let response = try await Browser(app: app).request(
+                .post, "/login", form: [("name", name), ("password", ChatDemo.defaultPassword)])
+            let setCookie = try #require(response.headerFields[.setCookie], "login as \(name): \(response.status)")
+            return Browser(app: app, cookie: String(setCookie.split(separator: ";")[0]))
+        }
+
+        /// The CSRF token of the admin page at `path`.
+        func csrf(_ path: String = "/admin/websockets/identity") async throws -> String {
+            let page = String(buffer: try await request(.get, path).body)
+            let marker = #"name="csrf" value=""#
+            let start = try #require(page.range(of: marker), "no CSRF field on \(path)").upperBound
+            return String(page[start...].prefix { $0 != "\"" })
+        }
+    }
+
+    func withChat(_ body: (Application, WebSocketGateway, RecordingPoster) async throws -> Void) async throws {
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("admin-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) } }
+        let app = try await Application.make(.testing)
+        let poster = RecordingPoster()
+        do {
+            let gateway = try await configureChat(app, settings: ChatSettings(databasePath: database), poster: poster)
+            try await body(app, gateway, poster)
+            try await app.asyncShutdown()
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+    }
+
+    @Test func theChatPageSignsInThenRendersTheConnectionSettings() async throws {
+        try await withChat { app, gateway, _ in
+            let signedOut = try await Browser(app: app).request(.get, "/")
+            #expect(signedOut.status == .ok && signedOut.bodyText.contains(#"data-testid="login-name""#))
+            let ada = try await Browser.loggedIn(app, "ada")
+            #expect(try await ada.request(.get, "/").status == .serviceUnavailable, "no WebSocket URL before the API is applied")
+            gateway.clientSettings = ClientSettings(url: "ws://127.0.0.1:8081/abc123defg/local</script>", channels: ["lobby"])
+            let page = try await ada.request(.get, "/").bodyText
+            #expect(page.contains(#"<script type="application/json" id="apigw-settings">"#))
+            #expect(
+                page.contains(#""url":"ws://127.0.0.1:8081/abc123defg/local\u003c/script\u003e""#), "the settings cannot close the script")
+            #expect(page.contains(#"data-testid="connection-status""#) && page.contains(#"data-testid="message-input""#))
+            let script = try await Browser(app: app).request(.get, "/apigw-websockets.js")
+            #expect(script.status == .ok && script.headerFields[.contentType]?.hasPrefix("text/javascript") == true)
+            #expect(script.bodyText.contains("export class GatewaySocket"))
+        }
+    }
+
+    @Test func theAdminIsForAdministratorsOnly() async throws {
+        try await withChat { app, _, _ in
+            #expect(try await Browser(app: app).request(.get, "/admin/websockets").status == .unauthorized)
+            #expect(try await Browser.loggedIn(app, "bob").request(.get, "/admin/websockets").status == .forbidden)
+            let admin = try await Browser.loggedIn(app, "admin")
+            for page in ["", "/sessions", "/send", "/identity", "/gateways/new"] {
+                let response = try await admin.request(.get, "/admin/websockets" + page)
+                #expect(response.status == .ok, "\(page): \(response.status)")
+                #expect(response.headerFields[HTTPField.Name("X-Frame-Options")!] == "DENY")
+            }
+        }
+    }
+
+    @Test func everyWriteNeedsTheCSRFTokenAndTheAppsOrigin() async throws {
+        try await withChat { app, gateway, _ in
+            var admin = try await Browser.loggedIn(app, "admin")
+            let token = try await admin.csrf()
+            let rule = [("channel", "vip"), ("access", "admin")]
+            #expect(try await admin.request(.post, "/admin/websockets/rules", form: rule).status == .forbidden, "no token")
+            #expect(
+                try await admin.request(.post, "/admin/websockets/rules", form: rule + [("csrf", "0" + token.dropFirst())]).status
+                    == .forbidden)
+            #expect(
+                try await admin.request(
+                    .post, "/admin/websockets/rules", form: rule + [("csrf", token)], headers: [("Sec-Fetch-Site", "cross-site")]
+                )
+                .status == .forbidden)
+            admin.origin = "https://evil.example"
+            #expect(try await admin.request(.post, "/admin/websockets/rules", form: rule + [("csrf", token)]).status == .forbidden)
+            #expect(try await gateway.dispatcher.channels.rules?.channelRule(for: try ChannelName("vip")) == nil, "nothing was written")
+            admin.origin = "http://127.0.0.1:8080"
+            let saved = try await admin.request(.post, "/admin/websockets/rules", form: rule + [("csrf", token)])
+            #expect(saved.status == .ok && saved.bodyText.contains("vip: admin"))
+            #expect(try await gateway.dispatcher.channels.rules?.channelRule(for: try ChannelName("vip"))?.access == .admin)
+            // Another login's token is not this one's.
+            let other = try await Browser.loggedIn(app, "admin")
+            #expect(
+                try await other.request(.post, "/admin/websockets/rules/remove", form: [("channel", "vip"), ("csrf", token)]).status
+                    == .forbidden)
+        }
+    }
+
+    @Test func theAdminSendsClosesRevokesAndExports() async throws {
+        try await withChat { app, gateway, poster in
+            let fake = try FakeAPIGateway(app: app, apiID: try APIID("chatlocal"), stage: "local", secret: "local-development-secret")
+            var connections: [FakeConnection] = []
+            for name in ["ada", "bob"] {
+                let login = try await Browser.loggedIn(app, name)
+                var headers = HTTPFields()
+                headers[.cookie] = login.cookie
+                headers[.origin] = "http://127.0.0.1:8080"
+                connections.append(try await fake.connect(query: ["channel": "lobby"], headers: headers))
+            }
+            let admin = try await Browser.loggedIn(app, "admin")
+            let token = try await admin.csrf("/admin/websockets/send")
+            let sent = try await admin.request(
+                .post, "/admin/websockets/send",
+                form: [("audience", "channel"), ("target", "lobby"), ("body", "hello lobby"), ("csrf", token)])
+            #expect(sent.status == .ok && sent.bodyText.contains(#"data-testid="send-report""#))
+            #expect(Set(poster.posts.filter { $0.text == "hello lobby" }.map(\.connectionID)) == Set(connections.map(\.id)))
+            let bad = try await admin.request(
+                .post, "/admin/websockets/send", form: [("audience", "channel"), ("target", "no spaces"), ("body", "x"), ("csrf", token)])
+            #expect(bad.status == .badRequest, "an invalid channel is answered with its reason")
+
+            let closed = try await admin.request(
+                .post, "/admin/websockets/sessions/close", form: [("connection_id", connections[0].id.rawValue), ("csrf", token)])
+            #expect(closed.status == .ok && poster.closed == [connections[0].id])
+
+            let ada = try await Browser.loggedIn(app, "ada")
+            let issued = try await ada.request(.post, "/ws/token")
+            let raw = try #require(
+                (try JSONSerialization.jsonObject(with: Data(issued.bodyText.utf8)) as? [String: Any])?["token"] as? String)
+            let identity = try #require(gateway.dispatcher.identity)
+            let hash = ConnectionTokens.hash(raw)
+            #expect(try await admin.request(.get, "/admin/websockets/identity").bodyText.contains(hash), "the live token is listed")
+            #expect(
+                try await admin.request(.post, "/admin/websockets/tokens/revoke", form: [("hash", hash), ("csrf", token)]).status == .ok)
+            #expect(try await identity.consumeToken(hash: hash, at: Date()) == nil, "a revoked token connects no one")
+
+            let created = try await admin.request(
+                .post, "/admin/websockets/gateways",
+                form: [("name", "chat"), ("target_base_url", "https://backend.example.com"), ("stage", "production"), ("csrf", token)])
+            #expect(created.status == .seeOther)
+            let export = try await admin.request(.get, "/admin/websockets/gateways/chat/export?format=terraform")
+            #expect(export.headerFields[.contentDisposition]?.contains("attachment; filename=\"chat.tf\"") == true)
+            #expect(export.bodyText.contains("aws_apigatewayv2_api"))
+            let invalid = try await admin.request(
+                .post, "/admin/websockets/gateways", form: [("name", "x"), ("target_base_url", "ftp://nope"), ("csrf", token)])
+            #expect(invalid.status == .badRequest && invalid.bodyText.contains(#"data-testid="form-error""#))
+        }
+    }
+}
+
+/// The admin's apply, against the local gateway: the steps stream as they happen.
+@Suite struct AdminApplyTests {
+    @Test func applyStreamsItsStepsAndTheRotationDryRunsFirst() async throws {
+        let local = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
+        try await local.start()
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("apply-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) } }
+        let app = try await Application.make(.testing)
+        do {
+            try await configureChat(
+                app, settings: ChatSettings(databasePath: database, gatewayPort: local.port!), poster: RecordingPoster(), registerAPI: false
+            )
+            let admin = try await AdminPagesTests.Browser.loggedIn(app, "admin")
+            let token = try await admin.csrf("/admin/websockets/gateways/new")
+            let form = [("name", "chat"), ("target_base_url", "http://127.0.0.1:9"), ("stage", "local"), ("csrf", token)]
+            #expect(try await admin.request(.post, "/admin/websockets/gateways", form: form).status == .seeOther)
+            let page = String(buffer: try await admin.request(.get, "/admin/websockets/gateways/chat").body)
+            #expect(page.contains(#"<li class="add">"#) && page.contains("create WebSocket API"), "the plan as a diff")
+            let applied = String(
+                buffer: try await admin.request(.post, "/admin/websockets/gateways/chat/apply", form: [("csrf", token)]).body)
+            #expect(
+                applied.contains(#"data-testid="apply-steps""#) && applied.components(separatedBy: "<li>").count > 4, "one line per step")
+            #expect(applied.contains("Applied: API"), "\(applied.suffix(300))")
+            #expect(local.currentAPIs.count == 1)
+            let after = String(buffer: try await admin.request(.get, "/admin/websockets/gateways/chat").body)
+            #expect(after.contains("No changes: API Gateway matches the app&#39;s routes.") || after.contains("No changes"))
+            let dryRun = String(
+                buffer: try await admin.request(
+                    .post, "/admin/websockets/gateways/chat/rotate-secret", form: [("dry_run", "1"), ("csrf", token)]
+                ).body)
+            #expect(dryRun.contains("Dry run"), "the rotation shows its plan first")
+            try await app.asyncShutdown()
+            try await local.stop()
+        } catch {
+            try? await app.asyncShutdown()
+            try? await local.stop()
+            throw error
+        }
+    }
+}
+
+extension GatewayResponse {
+    fileprivate var bodyText: String { String(buffer: body) }
+}
