@@ -203,6 +203,22 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(local.currentAPIs.count == 1)
             let after = String(buffer: try await admin.request(.get, "/admin/websockets/gateways/chat").body)
             #expect(after.contains("No changes: API Gateway matches the app&#39;s routes.") || after.contains("No changes"))
+            let added = String(
+                buffer: try await admin.request(
+                    .post, "/admin/websockets/gateways/chat/routes",
+                    form: [
+                        ("route_name", "legacy"), ("route_key", "legacy"), ("integration_url", "http://127.0.0.1:9/legacy"),
+                        ("csrf", token),
+                    ]
+                ).body)
+            #expect(
+                added.contains("Added route legacy") && added.contains("legacy: integration POST http://127.0.0.1:9/legacy"),
+                "added, and planned")
+            let removed = String(
+                buffer: try await admin.request(
+                    .post, "/admin/websockets/gateways/chat/routes/remove", form: [("route_key", "legacy"), ("csrf", token)]
+                ).body)
+            #expect(removed.contains("Removed route legacy") && !removed.contains("legacy: integration"), "removed, and no longer planned")
             let dryRun = String(
                 buffer: try await admin.request(
                     .post, "/admin/websockets/gateways/chat/rotate-secret", form: [("dry_run", "1"), ("csrf", token)]

@@ -195,6 +195,58 @@ import VaporAPIGatewayWebSocketsTesting
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
     }
 
+    /// The client on its own, in the page: a refused request rejects with the refusal's status and
+    /// reason, the heartbeat is answered, and the connection is renewed ahead of its maximum age.
+    @Test func theClientsRequestsHeartbeatAndRenewal() async throws {
+        guard let driver = try await BrowserDriver.start() else { return }
+        let local = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
+        try await local.start()
+        let database = Self.newDatabase()
+        let system = try await System.start(local: local, database: database)
+        do {
+            try await driver.open("bob")
+            try await login(driver, "bob", on: system)
+            let refused = try await request(driver, "bob", #"{"action":"join","channel":"staff"}"#)
+            #expect(refused == "error: Permission denied", "\(refused)")
+            let invalid = try await request(driver, "bob", #"{"action":"join"}"#)
+            #expect(invalid.hasPrefix("error: Invalid message: missing field 'channel'"), "\(invalid)")
+            // A second client in the page with a 1-second heartbeat and a 3-second age.
+            let source = """
+                const done = arguments[arguments.length - 1];
+                import("/apigw-websockets.js").then(async ({ GatewaySocket }) => {
+                  const settings = JSON.parse(document.getElementById("apigw-settings").textContent);
+                  const socket = new GatewaySocket({ ...settings, channels: ["timing"], heartbeatSeconds: 1, maxAgeSeconds: 3 });
+                  const seen = [];
+                  socket.addEventListener("status", () => seen.push(socket.status));
+                  await socket.connect();
+                  setTimeout(async () => {
+                    const channels = await socket.request({ action: "channels" });
+                    socket.close();
+                    done(JSON.stringify({ seen, channels: channels.channels }));
+                  }, 5500);
+                }, (error) => done("error: " + error));
+                """
+            let result = try await driver.call(["op": "script", "name": "bob", "source": source], timeout: .seconds(30)) as? String ?? ""
+            let parsed = (try? JSONSerialization.jsonObject(with: Data(result.utf8))) as? [String: Any] ?? [:]
+            let seen = parsed["seen"] as? [String] ?? []
+            #expect(seen.filter { $0 == "connected" }.count >= 2 && seen.contains("reconnecting"), "renewed ahead of its age: \(result)")
+            #expect(parsed["channels"] as? [String] == ["timing"], "the renewed connection re-joined its channel: \(result)")
+            let sessions = try await system.chat.dispatcher.store.sessions(
+                SessionFilter(channel: try ChannelName("timing")), after: nil, limit: 10)
+            #expect(sessions.count >= 2, "one session per connection")
+            #expect(sessions.contains { $0.requestCount >= 2 }, "heartbeats reached the backend: \(sessions.map(\.requestCount))")
+            await driver.stop()
+            try await system.stopBackend()
+            try await local.stop()
+        } catch {
+            await driver.stop()
+            try? await system.stopBackend()
+            try? await local.stop()
+            throw error
+        }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+    }
+
     /// A route the backend's code gains reaches the open page once `gateway apply` creates it.
     struct ShoutController: WebSocketController {
         let routeKey = try! RouteKey("shout")
