@@ -210,6 +210,20 @@ public enum ConnectionStoreConformance {
             let single = try await store.audience(.connection(id(3)), apiID: api, after: nil, limit: 10)
             try expect(single == [id(3)], "one connection")
         },
+        Check(name: "sessions are listed by filter, in id order, a page at a time") { store in
+            for n in 0..<6 { _ = try await store.connect(session(n, user: n < 3 ? "ada" : "bob"), channel: n % 2 == 0 ? "even" : "odd") }
+            _ = try await store.connect(session(6, api: otherAPI, user: "ada"), channel: "even")
+            _ = try await store.disconnect(id(0), apiID: api, at: t0)
+            func ids(_ filter: SessionFilter, after: ConnectionID? = nil, limit: Int = 10) async throws -> [ConnectionID] {
+                try await store.sessions(filter, after: after, limit: limit).map(\.connectionID)
+            }
+            try expect(try await ids(SessionFilter()) == (0...6).map(id), "everything, on any API")
+            try expect(try await ids(SessionFilter(apiID: api, userID: "ada")) == [0, 1, 2].map(id), "ada's on one API")
+            try expect(try await ids(SessionFilter(apiID: api, connected: true)) == (1...5).map(id), "connected only")
+            try expect(try await ids(SessionFilter(connected: false)) == [id(0)], "disconnected only")
+            try expect(try await ids(SessionFilter(channel: channel("even"))) == [0, 2, 4, 6].map(id), "members of a channel")
+            try expect(try await ids(SessionFilter(), after: id(2), limit: 2) == [3, 4].map(id), "a page after an id")
+        },
         Check(name: "markGone counts only connected sessions of the API") { store in
             for n in 0..<5 { _ = try await store.connect(session(n)) }
             _ = try await store.disconnect(id(0), apiID: api, at: t0)

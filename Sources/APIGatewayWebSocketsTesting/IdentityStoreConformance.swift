@@ -76,5 +76,31 @@ public enum IdentityStoreConformance {
             try expect(try await store.purgeHits(before: t0.addingTimeInterval(1)) == 10, "the 10 recorded hits are purged")
             try expect(try await store.hit("user:ada", at: t0.addingTimeInterval(2), window: .seconds(60), limit: 10), "room again")
         },
+        Check(name: "live tokens are listed newest first, and a revoked one connects no one") { store in
+            for n in 0..<3 { try await store.issue(token(n, at: t0.addingTimeInterval(Double(n)))) }
+            try await store.issue(token(9, at: t0.addingTimeInterval(-120)))  // expired
+            _ = try await store.consumeToken(hash: token(1).hash, at: t0.addingTimeInterval(5))
+            let live = try await store.liveTokens(at: t0.addingTimeInterval(5), limit: 10)
+            try expect(live.map(\.hash) == [token(2).hash, token(0).hash], "unused and unexpired, newest first: \(live.map(\.hash))")
+            try expect(try await store.liveTokens(at: t0.addingTimeInterval(5), limit: 1).count == 1, "at most the limit")
+            try expect(try await store.revokeToken(hash: token(2).hash), "a live token is revoked")
+            try expect(try await store.revokeToken(hash: token(2).hash) == false, "once")
+            try expect(
+                try await store.consumeToken(hash: token(2).hash, at: t0.addingTimeInterval(6)) == nil, "a revoked token is not consumed")
+        },
+        Check(name: "hits are counted per key and a key can be cleared") { store in
+            for n in 0..<3 { _ = try await store.hit("a", at: t0.addingTimeInterval(Double(n)), window: .seconds(60), limit: 10) }
+            _ = try await store.hit("b", at: t0.addingTimeInterval(1), window: .seconds(60), limit: 10)
+            _ = try await store.hit("old", at: t0.addingTimeInterval(-4000), window: .seconds(60), limit: 10)
+            let counts = try await store.hitCounts(after: t0.addingTimeInterval(-3600), limit: 10)
+            try expect(
+                counts == [
+                    HitCount(key: "a", hits: 3, latest: t0.addingTimeInterval(2)),
+                    HitCount(key: "b", hits: 1, latest: t0.addingTimeInterval(1)),
+                ],
+                "busiest first, with the latest: \(counts)")
+            try expect(try await store.clearHits(key: "a") == 3, "every hit of a")
+            try expect(try await store.hit("a", at: t0.addingTimeInterval(3), window: .seconds(60), limit: 1), "a cleared key starts over")
+        },
     ]
 }

@@ -211,6 +211,8 @@ extension WebSocketAdmin {
         let back = path + "/gateways/" + (name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "")
         var headers = HTTPHeaders()
         headers.contentType = .html
+        headers.add(name: "Content-Security-Policy", value: "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+        headers.add(name: "X-Frame-Options", value: "DENY")
         let body = Response.Body(asyncStream: { writer in
             @Sendable func write(_ html: String) async throws { try await writer.write(.buffer(ByteBuffer(string: html))) }
             try await write(
@@ -220,13 +222,14 @@ extension WebSocketAdmin {
                 <h1>Applying <code>\(escape(name))</code></h1><ol class="steps" data-testid="apply-steps">
                 """)
             do {
-                let applied = try await provisioner.apply(name) { step in try await write("<li>\(escape(step.summary))</li>\n") }
-                try await write("</ol><p class=\"ok\" data-testid=\"apply-result\">Applied: API \(escape(applied.apiID.rawValue)).</p>")
+                // A reader who left does not stop the apply: a failed write is ignored.
+                let applied = try await provisioner.apply(name) { step in try? await write("<li>\(escape(step.summary))</li>\n") }
+                try? await write("</ol><p class=\"ok\" data-testid=\"apply-result\">Applied: API \(escape(applied.apiID.rawValue)).</p>")
             } catch {
-                try await write("</ol><p class=\"error\" data-testid=\"apply-result\">Stopped: \(escape(String(describing: error)))</p>")
+                try? await write("</ol><p class=\"error\" data-testid=\"apply-result\">Stopped: \(escape(String(describing: error)))</p>")
             }
-            try await write("<p><a href=\"\(back)\">Back to the gateway</a></p></main></body></html>")
-            try await writer.write(.end)
+            try? await write("<p><a href=\"\(back)\">Back to the gateway</a></p></main></body></html>")
+            try? await writer.write(.end)
         })
         return Response(status: .ok, headers: headers, body: body)
     }

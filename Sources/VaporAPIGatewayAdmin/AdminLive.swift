@@ -23,6 +23,7 @@ extension WebSocketAdmin {
         let connections: Int
         let users: Int
         let present: [String]
+        let href: String
     }
 
     struct SessionsPage: Encodable {
@@ -88,10 +89,6 @@ extension WebSocketAdmin {
     }()
 
     func registerLive(on routes: any RoutesBuilder) {
-        routes.get("admin.css") { request async throws -> Response in
-            let css = try String(contentsOfFile: viewsDirectory + "admin.css", encoding: .utf8)
-            return Response(status: .ok, headers: ["Content-Type": "text/css; charset=utf-8"], body: .init(string: css))
-        }
         routes.get("sessions") { request async throws -> Response in try await sessionsPage(notice: "", for: request) }
         routes.post("sessions", "close") { request async throws -> Response in
             let id = try ConnectionID(try request.content.get(String.self, at: "connection_id"))
@@ -163,23 +160,30 @@ extension WebSocketAdmin {
 
     func sessionsPage(notice: String, for request: Request) async throws -> Response {
         func query(_ name: String) -> String { (request.query[String.self, at: name] ?? "").trimmingCharacters(in: .whitespaces) }
-        let channel = query("channel"), user = query("user"), connected = query("connected")
-        let filter = SessionFilter(
-            channel: try channel.isEmpty ? nil : ChannelName(channel), userID: user.isEmpty ? nil : user,
-            connected: connected == "yes" ? true : connected == "no" ? false : nil)
-        let after = query("after")
+        let channel = query("channel"), user = query("user"), connected = query("connected"), after = query("after")
+        var notice = notice
+        var filter = SessionFilter(
+            userID: user.isEmpty ? nil : user, connected: connected == "yes" ? true : connected == "no" ? false : nil)
+        var start: ConnectionID?
+        do {
+            filter.channel = channel.isEmpty ? nil : try ChannelName(channel)
+            start = after.isEmpty ? nil : try ConnectionID(after)
+        } catch {
+            notice = "\(error)"
+        }
         let pageSize = 50
-        let sessions = try await gateway.dispatcher.store.sessions(
-            filter, after: after.isEmpty ? nil : try ConnectionID(after), limit: pageSize)
+        let sessions = try await gateway.dispatcher.store.sessions(filter, after: start, limit: pageSize)
         var counts: [CountRow] = []
         for apiID in try await apiIDs(request) {
             let api = try APIID(apiID)
-            for count in try await gateway.dispatcher.store.channelCounts(apiID: api) {
+            // The busiest channels first, and at most 50: a page, not a report.
+            let busiest = try await gateway.dispatcher.store.channelCounts(apiID: api).sorted { $0.connections > $1.connections }.prefix(50)
+            for count in busiest {
                 let present = try await gateway.dispatcher.channels.users(in: count.channel, apiID: api, limit: 20)
                 counts.append(
                     CountRow(
-                        apiID: apiID, channel: count.channel.rawValue, connections: count.connections, users: count.users, present: present)
-                )
+                        apiID: apiID, channel: count.channel.rawValue, connections: count.connections, users: count.users, present: present,
+                        href: path + "/sessions?" + Self.query(["channel": count.channel.rawValue, "connected": "yes"])))
             }
         }
         let rows = sessions.map { session in
@@ -188,11 +192,22 @@ extension WebSocketAdmin {
                 connected: session.connected, requestCount: session.requestCount, createdAt: Self.stamp.string(from: session.createdAt),
                 updatedAt: Self.stamp.string(from: session.updatedAt))
         }
-        let next = sessions.count == pageSize ? sessions.last!.connectionID.rawValue : ""
+        let next =
+            sessions.count == pageSize
+            ? path + "/sessions?"
+                + Self.query(["channel": channel, "user": user, "connected": connected, "after": sessions.last!.connectionID.rawValue]) : ""
         return try await render(
             "sessions.leaf",
             SessionsPage(sessions: rows, counts: counts, channel: channel, user: user, connected: connected, next: next, notice: notice),
             for: request)
+    }
+
+    /// `values` as a query string, each percent-encoded, empty ones left out.
+    static func query(_ values: KeyValuePairs<String, String>) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return values.filter { !$0.value.isEmpty }
+            .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
     }
 
     func send(_ request: Request) async throws -> Response {

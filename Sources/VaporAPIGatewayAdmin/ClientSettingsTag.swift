@@ -16,9 +16,11 @@ public struct ClientSettingsTag: UnsafeUnescapedLeafTag {
     public init() {}
 
     public func render(_ context: LeafContext) throws -> LeafData {
-        guard let settings = context.application?.webSocketGateway?.clientSettings else {
+        guard let gateway = context.application?.webSocketGateway, var settings = gateway.clientSettings else {
             throw "apigwSettings: the gateway has no clientSettings yet"
         }
+        // The client's heartbeat is the one the backend answers.
+        settings.heartbeatAction = gateway.dispatcher.configuration.heartbeatAction
         return .string(#"<script type="application/json" id="apigw-settings">"# + settings.scriptJSON + "</script>")
     }
 

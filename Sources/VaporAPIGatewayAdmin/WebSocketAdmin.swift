@@ -18,7 +18,7 @@ public import VaporAPIGatewayWebSockets
 public struct WebSocketAdmin: Sendable {
     public let gateway: WebSocketGateway
     public let provisioner: GatewayProvisioner
-    /// Where the pages live. Default `/admin/websockets`.
+    /// Where the pages live, without a trailing slash (`""` at the root). Default `/admin/websockets`.
     public let path: String
     /// Where someone who is not logged in is sent to log in. Default `/`.
     public let loginPath: String
@@ -27,7 +27,8 @@ public struct WebSocketAdmin: Sendable {
     public init(gateway: WebSocketGateway, provisioner: GatewayProvisioner, path: String = "/admin/websockets", loginPath: String = "/") {
         self.gateway = gateway
         self.provisioner = provisioner
-        self.path = "/" + path.split(separator: "/").joined(separator: "/")
+        let components = path.split(separator: "/")
+        self.path = components.isEmpty ? "" : "/" + components.joined(separator: "/")
         self.loginPath = loginPath
         self.viewsDirectory = Bundle.module.resourceURL!.appendingPathComponent("Views").path + "/"
     }
@@ -37,8 +38,14 @@ public struct WebSocketAdmin: Sendable {
     ///   to know who is asking).
     public func register(on app: Application) throws {
         guard let authentication = gateway.authentication else { throw AdminError.noLogin }
+        let components = path.split(separator: "/").map { PathComponent.constant(String($0)) }
+        // The style sheet is static: served to everyone, so the login and refusal pages are styled too.
+        let css = try String(contentsOfFile: viewsDirectory + "admin.css", encoding: .utf8)
+        app.grouped(components).get("admin.css") { _ in
+            Response(status: .ok, headers: ["Content-Type": "text/css; charset=utf-8"], body: .init(string: css))
+        }
         let root = app.grouped(authentication.middleware).grouped(AdminGuard(admin: self, authentication: authentication))
-            .grouped(path.split(separator: "/").map { PathComponent.constant(String($0)) })
+            .grouped(components)
         registerGateways(on: root)
         registerLive(on: root)
     }

@@ -383,6 +383,7 @@ public final class GatewayDispatcher: Sendable {
             throw Refusal.loginExpired(userID: userID)
         }
         let selector = HandlerSelector(request.body)
+        var answered: AnswerMark?
         do {
             // The heartbeat, answered here unless the app registered a handler of its name.
             if let heartbeat = configuration.heartbeatAction, selector.handler == nil, selector.action == heartbeat,
@@ -405,11 +406,12 @@ public final class GatewayDispatcher: Sendable {
                 request: request, session: session, gateway: checked.gateway, routeKey: endpoint.route.routeKey,
                 handlerName: name, requestID: selector.id, messenger: messenger, channels: channels, logger: logger
             )
+            answered = context.answered
             try await handler(request.body, context)
             return .ok
         } catch {
-            // A message with an id hears why it was refused, under that id.
-            if let id = selector.id {
+            // A message with an id hears why it was refused, under that id, unless it was answered.
+            if let id = selector.id, answered?.isMarked != true {
                 let refusal =
                     (error as? Refusal) ?? (error as? MessagingError).flatMap { $0.isPayloadTooLarge ? Refusal.replyTooLarge($0) : nil }
                 let problem = RequestProblem(status: refusal?.status.code ?? 500, reason: refusal?.reason ?? "Internal server error")

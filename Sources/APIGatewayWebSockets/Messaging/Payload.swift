@@ -49,19 +49,29 @@ public struct Payload: Sendable, Hashable {
     }
 
     /// This payload answering the request `id`: a JSON object gains `"id": id` as its first key;
-    /// anything else is left as it is (it has nowhere to carry the id).
+    /// an object with an `id` of its own is carried whole as `{"id": id, "reply": object}` (two
+    /// ids in one object would be read as one); anything else is left as it is (it has nowhere to
+    /// carry the id).
     /// - Throws: ``MessagingError/payloadTooLarge`` when the id takes it over ``maxSize``.
     public func answering(_ id: String) throws(MessagingError) -> Payload {
         let view = bytes.readableBytesView
         guard let open = view.firstIndex(where: { !JSONScanner.isWhitespace($0) }), view[open] == UInt8(ascii: "{") else { return self }
-        let afterOpen = view.index(after: open)
-        let isEmpty = view[afterOpen...].first(where: { !JSONScanner.isWhitespace($0) }) == UInt8(ascii: "}")
+        var scanner = JSONScanner(view)
+        let ownID = scanner.topLevelKeys(["id"])?.contains("id") ?? false
         var answered = ByteBuffer()
-        answered.reserveCapacity(bytes.readableBytes + id.utf8.count + 16)
+        answered.reserveCapacity(bytes.readableBytes + id.utf8.count + 24)
         answered.writeString("{\"id\":")
         answered.writeBytes((try? JSONEncoder().encode(id)) ?? Data("\"\"".utf8))
-        if !isEmpty { answered.writeString(",") }
-        answered.writeBytes(view[afterOpen...])
+        if ownID {
+            answered.writeString(",\"reply\":")
+            answered.writeBytes(view[open...])
+            answered.writeString("}")
+        } else {
+            let afterOpen = view.index(after: open)
+            let isEmpty = view[afterOpen...].first(where: { !JSONScanner.isWhitespace($0) }) == UInt8(ascii: "}")
+            if !isEmpty { answered.writeString(",") }
+            answered.writeBytes(view[afterOpen...])
+        }
         return try Payload(bytes: answered)
     }
 }

@@ -1,4 +1,5 @@
 public import Logging
+import Synchronization
 
 /// What a connect hook knows about the connecting client.
 public struct ConnectContext: Sendable {
@@ -32,6 +33,8 @@ public struct MessageContext: Sendable {
     /// The message's `id`, when it carried a string one: ``reply(_:)-(Encodable)`` answers under it, as
     /// does a refusal of the message.
     public let requestID: String?
+    /// Set once a reply went out under ``requestID``, so a later refusal is not a second answer.
+    let answered = AnswerMark()
     public let messenger: Messenger
     /// Joins, leaves and presence under the gateway's channel rules.
     public let channels: Channels
@@ -50,7 +53,10 @@ public struct MessageContext: Sendable {
     /// payload is a JSON object.
     @discardableResult
     public func reply(_ payload: Payload) async throws -> DeliveryReport {
-        try await send(try requestID.map { try payload.answering($0) } ?? payload, to: .connection(connectionID))
+        guard let requestID else { return try await send(payload, to: .connection(connectionID)) }
+        let report = try await send(try payload.answering(requestID), to: .connection(connectionID))
+        answered.mark()
+        return report
     }
 
     /// Sends `value`, JSON-encoded once, to `audience` on this API.
@@ -88,6 +94,13 @@ public struct MessageContext: Sendable {
     public func joinedChannels() async throws -> [ChannelName] {
         try await channels.channels(of: connectionID, apiID: gateway.apiID)
     }
+}
+
+/// Whether a request was answered, shared by the copies of one ``MessageContext``.
+final class AnswerMark: Sendable {
+    private let value = Atomic<Bool>(false)
+    func mark() { value.store(true, ordering: .relaxed) }
+    var isMarked: Bool { value.load(ordering: .relaxed) }
 }
 
 /// What a disconnect hook knows about the closed connection.

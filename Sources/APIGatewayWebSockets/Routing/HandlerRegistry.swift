@@ -134,6 +134,16 @@ struct JSONScanner {
     /// The string values of `wanted` keys (of a repeated key, the first), or `nil` when the
     /// document is not a well-formed JSON object.
     mutating func topLevelStrings(_ wanted: Set<String>) -> [String: String]? {
+        scanTopLevel(wanted)?.strings
+    }
+
+    /// Which of `wanted` the object has at its top level, whatever their values, or `nil` when
+    /// the document is not a well-formed JSON object.
+    mutating func topLevelKeys(_ wanted: Set<String>) -> Set<String>? {
+        scanTopLevel(wanted)?.present
+    }
+
+    private mutating func scanTopLevel(_ wanted: Set<String>) -> (strings: [String: String], present: Set<String>)? {
         var found: [String: String] = [:]
         var seen: Set<String> = []
         skipWhitespace()
@@ -158,7 +168,7 @@ struct JSONScanner {
             guard take(UInt8(ascii: "}")) else { return nil }
         }
         skipWhitespace()
-        return index == bytes.endIndex ? found : nil
+        return index == bytes.endIndex ? (found, seen) : nil
     }
 
     private var peek: UInt8? { index == bytes.endIndex ? nil : bytes[index] }

@@ -13,11 +13,26 @@ public struct ClientSettings: Sendable, Hashable, Codable {
     public var tokenURL: String?
     /// Channels every page joins.
     public var channels: [String]
+    /// The heartbeat's action, as the backend answers it (``GatewayConfiguration/heartbeatAction``);
+    /// `nil`: the client sends none. `#apigwSettings()` fills it from the gateway's configuration.
+    public var heartbeatAction: String?
 
-    public init(url: String, tokenURL: String? = "/ws/token", channels: [String] = []) {
+    public init(url: String, tokenURL: String? = "/ws/token", channels: [String] = [], heartbeatAction: String? = "ping") {
         self.url = url
         self.tokenURL = tokenURL
         self.channels = channels
+        self.heartbeatAction = heartbeatAction
+    }
+
+    private enum CodingKeys: String, CodingKey { case url, tokenURL, channels, heartbeatAction }
+
+    /// Every key, `null` included: a `null` heartbeat turns the client's off.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(url, forKey: .url)
+        try container.encode(tokenURL, forKey: .tokenURL)
+        try container.encode(channels, forKey: .channels)
+        try container.encode(heartbeatAction, forKey: .heartbeatAction)
     }
 
     /// The settings as JSON safe inside a `<script>` element (`<`, `>`, `&` escaped).

@@ -31,7 +31,8 @@ const defaults = {
   requestTimeoutMs: 10000,
   backoffInitialMs: 500,
   backoffMaxMs: 30000,
-  heartbeatAction: "ping",
+  heartbeatAction: "ping", // null: no heartbeat (the backend answers none)
+  maxFailedOpens: 6, // handshakes refused in a row (a channel rule, a rate limit) before giving up
 };
 
 export class GatewaySocket extends EventTarget {
@@ -52,6 +53,8 @@ export class GatewaySocket extends EventTarget {
     this.socket = null;
     this.timers = [];
     this.wanted = false;
+    this.failedOpens = 0;
+    this.connecting = null;
   }
 
   /** The settings the page rendered (`<script type="application/json" id="apigw-settings">`), with `overrides`. */
@@ -61,10 +64,13 @@ export class GatewaySocket extends EventTarget {
     return new GatewaySocket({ ...JSON.parse(element.textContent), ...overrides });
   }
 
-  /** Opens the connection (and keeps it open until `close()`). Resolves once connected. */
+  /** Opens the connection (and keeps it open until `close()`). Resolves once connected; a second
+   * call while connecting or connected answers the same promise. */
   connect() {
+    if (this.wanted && this.connecting) return this.connecting;
     this.wanted = true;
-    return new Promise((resolve, reject) => {
+    this.failedOpens = 0;
+    this.connecting = new Promise((resolve, reject) => {
       const onStatus = () => {
         if (this.status === "connected") {
           this.removeEventListener("status", onStatus);
@@ -77,13 +83,17 @@ export class GatewaySocket extends EventTarget {
       this.addEventListener("status", onStatus);
       this.#open();
     });
+    return this.connecting;
   }
 
   /** Closes for good: no reconnect. */
   close() {
     this.wanted = false;
+    this.connecting = null;
     this.#clearTimers();
-    if (this.socket) this.socket.close(1000, "closed by the page");
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) socket.close(1000, "closed by the page");
     this.#failPending("closed");
     this.#setStatus("closed");
   }
@@ -145,6 +155,7 @@ export class GatewaySocket extends EventTarget {
       const separator = url.includes("?") ? "&" : "?";
       if ([...query].length) url += separator + query.toString();
     } catch (error) {
+      if (!this.wanted) return;
       this.#emit("error", { status: error.status || 0, reason: error.reason || String(error.message || error) });
       if (error.status === 401 || error.status === 403) {
         this.wanted = false;
@@ -153,16 +164,31 @@ export class GatewaySocket extends EventTarget {
       }
       return this.#retry();
     }
+    if (!this.wanted) return; // closed while the token was fetched
     const socket = new WebSocket(url);
     this.socket = socket;
-    socket.addEventListener("open", () => this.#opened(socket));
-    socket.addEventListener("message", (event) => this.#received(event.data));
+    let opened = false;
+    socket.addEventListener("open", () => {
+      opened = true;
+      this.#opened(socket);
+    });
+    socket.addEventListener("message", (event) => {
+      if (this.socket === socket) this.#received(event.data);
+    });
     socket.addEventListener("close", () => {
       if (this.socket !== socket) return;
       this.socket = null;
       this.#failPending("connection lost");
-      if (this.wanted) this.#retry();
-      else this.#setStatus("closed");
+      if (!this.wanted) return this.#setStatus("closed");
+      // A handshake refused again and again (a rule, a limit) is not a network blip: stop.
+      this.failedOpens = opened ? 0 : this.failedOpens + 1;
+      if (this.failedOpens >= this.options.maxFailedOpens) {
+        this.wanted = false;
+        this.connecting = null;
+        this.#emit("error", { status: 0, reason: "the gateway refused the connection" });
+        return this.#setStatus("closed");
+      }
+      this.#retry();
     });
   }
 
@@ -185,9 +211,11 @@ export class GatewaySocket extends EventTarget {
         this.#emit("error", { status: error.status, reason: `could not re-join ${channel}: ${error.reason}` });
       }
     }
-    if (this.socket !== socket) return;
+    if (!this.wanted || this.socket !== socket || socket.readyState !== WebSocket.OPEN) return;
     this.#setStatus("connected");
-    this.timers.push(setInterval(() => this.#heartbeat(socket), this.options.heartbeatSeconds * 1000));
+    if (this.options.heartbeatAction) {
+      this.timers.push(setInterval(() => this.#heartbeat(socket), this.options.heartbeatSeconds * 1000));
+    }
     // API Gateway cuts every connection at 2 hours: go first, at a moment of our choosing.
     this.timers.push(setTimeout(() => this.#renew(socket), this.options.maxAgeSeconds * 1000));
   }
@@ -226,6 +254,8 @@ export class GatewaySocket extends EventTarget {
       this.pending.delete(message.id);
       clearTimeout(waiting.timer);
       if (message.type === "error") waiting.reject(new RequestError(message.status, message.reason));
+      // A reply with an id of its own comes whole under "reply".
+      else if ("reply" in message && Object.keys(message).length === 2) waiting.resolve(message.reply);
       else waiting.resolve(message);
       return;
     }

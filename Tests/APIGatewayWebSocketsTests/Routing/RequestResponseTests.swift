@@ -75,6 +75,33 @@ import Testing
         #expect(objects(silent, other).first?["handler"] == "default", "off: ping is an ordinary message")
     }
 
+    struct Items: WebSocketController {
+        let routeKey = RouteKey.default
+        func handlers(_ handlers: inout HandlerRegistry) {
+            handlers.onRaw("item") { _, context in try await context.reply(["id": "item-7", "name": "lamp"]) }
+            handlers.onRaw("half") { _, context in
+                try await context.reply(["done": "half"])
+                throw Refusal(status: .conflict, reason: "the rest failed")
+            }
+        }
+    }
+
+    // A reply with its own "id" got a second one in front, and JSON.parse kept the reply's.
+    @Test func aReplyWithItsOwnIDIsCarriedWhole() async throws {
+        let harness = try Harness(controllers: [Items()])
+        let connection = try await harness.connected()
+        try await connection.send(#"{"handler":"item","id":"r-9"}"#)
+        #expect(harness.poster.texts(to: connection.id) == [#"{"id":"r-9","reply":{"id":"item-7","name":"lamp"}}"#])
+    }
+
+    // A handler that replied and then threw answered its request twice.
+    @Test func aRequestIsAnsweredOnce() async throws {
+        let harness = try Harness(controllers: [Items()])
+        let connection = try await harness.connected()
+        #expect(try await connection.send(#"{"handler":"half","id":"r-1"}"#).status == .conflict)
+        #expect(harness.poster.texts(to: connection.id) == [#"{"id":"r-1","done":"half"}"#], "the reply, and no refusal after it")
+    }
+
     @Test func answeringAddsTheIDToAnObjectOnly() throws {
         func answered(_ text: String, _ id: String) throws -> String { String(buffer: try Payload(text: text).answering(id).bytes) }
         #expect(try answered(#"{"a":1}"#, "x") == #"{"id":"x","a":1}"#)
@@ -82,5 +109,6 @@ import Testing
         #expect(try answered(" { } ", "x") == #"{"id":"x" } "#)
         #expect(try answered(#"{"a":1}"#, #"q"u\o"#) == #"{"id":"q\"u\\o","a":1}"#, "the id is JSON-escaped")
         #expect(try answered("[1,2]", "x") == "[1,2]" && answered("plain", "x") == "plain")
+        #expect(try answered(#"{"a":{"id":1}}"#, "x") == #"{"id":"x","a":{"id":1}}"#, "a nested id is not the object's own")
     }
 }

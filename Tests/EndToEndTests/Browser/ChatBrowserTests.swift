@@ -215,14 +215,18 @@ import VaporAPIGatewayWebSocketsTesting
                 const done = arguments[arguments.length - 1];
                 import("/apigw-websockets.js").then(async ({ GatewaySocket }) => {
                   const settings = JSON.parse(document.getElementById("apigw-settings").textContent);
-                  const socket = new GatewaySocket({ ...settings, channels: ["timing"], heartbeatSeconds: 1, maxAgeSeconds: 3 });
+                  const socket = new GatewaySocket({ ...settings, channels: ["timing"], heartbeatSeconds: 1, maxAgeSeconds: 3, requestTimeoutMs: 1500 });
                   const seen = [];
                   socket.addEventListener("status", () => seen.push(socket.status));
                   await socket.connect();
+                  const pong = await socket.request({ action: settings.heartbeatAction });
                   setTimeout(async () => {
                     const channels = await socket.request({ action: "channels" });
                     socket.close();
-                    done(JSON.stringify({ seen, channels: channels.channels }));
+                    // A handshake the gateway refuses (bob may not open into staff) stops after a few tries.
+                    const refused = new GatewaySocket({ ...settings, channels: ["staff"], backoffInitialMs: 50, maxFailedOpens: 3 });
+                    const outcome = await refused.connect().then(() => "connected", () => refused.status);
+                    done(JSON.stringify({ seen, channels: channels.channels, pong: pong.type, refused: outcome }));
                   }, 5500);
                 }, (error) => done("error: " + error));
                 """
@@ -231,6 +235,8 @@ import VaporAPIGatewayWebSocketsTesting
             let seen = parsed["seen"] as? [String] ?? []
             #expect(seen.filter { $0 == "connected" }.count >= 2 && seen.contains("reconnecting"), "renewed ahead of its age: \(result)")
             #expect(parsed["channels"] as? [String] == ["timing"], "the renewed connection re-joined its channel: \(result)")
+            #expect(parsed["pong"] as? String == "pong", "the heartbeat is answered: \(result)")
+            #expect(parsed["refused"] as? String == "closed", "a refused handshake gives up: \(result)")
             let sessions = try await system.chat.dispatcher.store.sessions(
                 SessionFilter(channel: try ChannelName("timing")), after: nil, limit: 10)
             #expect(sessions.count >= 2, "one session per connection")

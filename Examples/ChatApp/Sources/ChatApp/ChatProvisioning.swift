@@ -31,6 +31,9 @@ public enum ChatProvisioning {
             stale.apiEndpoint = nil
             stale.deploymentID = nil
             stale.apiMappingID = nil
+            // The embedded gateway is this process's: a claim left by a run that died is void.
+            stale.claimToken = nil
+            stale.claimedAt = nil
             try await stale.save(on: app.db)
             for route in stale.routes {
                 route.routeID = nil
