@@ -2,9 +2,12 @@ import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
 import ChatApp
 import Fluent
+import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
 import HTTPTypes
+import PeerSupport
+import SQLKit
 import Vapor
 import VaporAPIGatewayWebSockets
 import VaporAPIGatewayWebSocketsTesting
@@ -33,6 +36,30 @@ func withSQLiteApp<T>(path: String? = nil, _ body: (Application) async throws ->
     } catch {
         try? await app.asyncShutdown()
         if path == nil { database.cleanUp() }
+        throw error
+    }
+}
+
+/// Runs `body` with a migrated app on PostgreSQL, in a schema of its own that is dropped after;
+/// skipped (or, in CI, failed) without a server: see ``PostgresPeer``.
+func withPostgresApp(test: String = #function, _ body: (Application) async throws -> Void) async throws {
+    guard let url = PostgresPeer.require(test: test) else { return }
+    let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    var configuration = try SQLPostgresConfiguration(url: url)
+    configuration.searchPath = [schema]
+    let app = try await Application.make(.testing)
+    app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 4), as: .psql)
+    let sql = app.db as! any SQLDatabase
+    do {
+        try await sql.raw("CREATE SCHEMA \(ident: schema)").run()
+        app.migrations.add(WebSocketMigrations.all)
+        try await app.autoMigrate()
+        try await body(app)
+        try await sql.raw("DROP SCHEMA \(ident: schema) CASCADE").run()
+        try await app.asyncShutdown()
+    } catch {
+        try? await sql.raw("DROP SCHEMA \(ident: schema) CASCADE").run()
+        try? await app.asyncShutdown()
         throw error
     }
 }

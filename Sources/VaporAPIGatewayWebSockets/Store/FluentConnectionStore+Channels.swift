@@ -7,8 +7,7 @@ import SQLKit
 /// count at once, whichever instance marked it.
 ///
 /// A join's limit is an `INSERT … SELECT … WHERE (count) < limit`: atomic on SQLite, whose writes
-/// are serialized (on PostgreSQL, under READ COMMITTED, concurrent joins of one connection could
-/// pass it; issue 09 gives it a row lock).
+/// are serialized; on PostgreSQL it runs under the connection's advisory lock, in a transaction.
 extension FluentConnectionStore {
     private static let sessions = SessionModel.schema
     private static let rules = CreateChannelTables.rules
@@ -16,20 +15,23 @@ extension FluentConnectionStore {
     public func join(_ channel: ChannelName, connection id: ConnectionID, apiID: APIID, limit: Int, at date: Date) async throws
         -> JoinOutcome
     {
+        let (members, sessions) = (Self.members, Self.sessions)
+        let inserted = try await serialized(on: "join " + id.rawValue) { sql in
+            try await !sql.raw(
+                """
+                INSERT INTO \(ident: members) (connection_id, channel, api_id, joined_at)
+                SELECT \(bind: id.rawValue), \(bind: channel.rawValue), \(bind: apiID.rawValue), \(bind: date.milliseconds)
+                WHERE EXISTS (
+                        SELECT 1 FROM \(ident: sessions)
+                        WHERE connection_id = \(bind: id.rawValue) AND api_id = \(bind: apiID.rawValue) AND connected = \(bind: true))
+                  AND (SELECT COUNT(*) FROM \(ident: members) WHERE connection_id = \(bind: id.rawValue)) < \(bind: limit)
+                ON CONFLICT (connection_id, channel) DO NOTHING
+                RETURNING connection_id
+                """
+            ).all().isEmpty
+        }
         let sql = try sqlDatabase
-        let inserted = try await sql.raw(
-            """
-            INSERT INTO \(ident: Self.members) (connection_id, channel, api_id, joined_at)
-            SELECT \(bind: id.rawValue), \(bind: channel.rawValue), \(bind: apiID.rawValue), \(bind: date.milliseconds)
-            WHERE EXISTS (
-                    SELECT 1 FROM \(ident: Self.sessions)
-                    WHERE connection_id = \(bind: id.rawValue) AND api_id = \(bind: apiID.rawValue) AND connected = \(bind: true))
-              AND (SELECT COUNT(*) FROM \(ident: Self.members) WHERE connection_id = \(bind: id.rawValue)) < \(bind: limit)
-            ON CONFLICT (connection_id, channel) DO NOTHING
-            RETURNING connection_id
-            """
-        ).all()
-        if !inserted.isEmpty { return .joined }
+        if inserted { return .joined }
         // Not joined: say why (a rare path, so a second look is fine).
         let row = try await sql.raw(
             """

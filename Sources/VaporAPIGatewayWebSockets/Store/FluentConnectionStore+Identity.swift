@@ -6,8 +6,8 @@ import SQLKit
 /// Tokens and rate-limit hits, each method one statement. Run ``CreateIdentityTables`` first.
 ///
 /// A hit is an `INSERT … SELECT … WHERE (count in the window) < limit`: atomic on SQLite, whose
-/// writes are serialized. (On PostgreSQL two transactions could both see room; issue 09 gives
-/// it a per-key lock.)
+/// writes are serialized; on PostgreSQL it runs under the key's advisory lock, in a transaction
+/// (under READ COMMITTED two transactions could otherwise both see room).
 extension FluentConnectionStore: IdentityStore {
     private static let tokens = CreateIdentityTables.tokens
     private static let hits = CreateIdentityTables.hits
@@ -58,15 +58,23 @@ extension FluentConnectionStore: IdentityStore {
 
     public func hit(_ key: String, at date: Date, window: Duration, limit: Int) async throws -> Bool {
         let start = date.addingTimeInterval(-window.timeInterval)
-        let counted = try await sqlDatabase.raw(
+        let hits = Self.hits
+        return try await serialized(on: "hit " + key) { sql in
+            try await !Self.countHit(key, at: date, after: start, limit: limit, table: hits, on: sql).isEmpty
+        }
+    }
+
+    private static func countHit(_ key: String, at date: Date, after start: Date, limit: Int, table: String, on sql: any SQLDatabase)
+        async throws -> [any SQLRow]
+    {
+        try await sql.raw(
             """
-            INSERT INTO \(ident: Self.hits) (key, at)
+            INSERT INTO \(ident: table) (key, at)
             SELECT \(bind: key), \(bind: date.milliseconds)
-            WHERE (SELECT COUNT(*) FROM \(ident: Self.hits) WHERE key = \(bind: key) AND at > \(bind: start.milliseconds)) < \(bind: limit)
+            WHERE (SELECT COUNT(*) FROM \(ident: table) WHERE key = \(bind: key) AND at > \(bind: start.milliseconds)) < \(bind: limit)
             RETURNING key
             """
         ).all()
-        return !counted.isEmpty
     }
 
     public func liveTokens(at date: Date, limit: Int) async throws -> [ConnectionToken] {

@@ -14,7 +14,7 @@ import SQLKit
 /// let store = FluentConnectionStore { app.db }
 /// ```
 public struct FluentConnectionStore: ConnectionStore {
-    private let database: @Sendable () throws -> any Database
+    let database: @Sendable () throws -> any Database
     private let touches: TouchCoalescer
     /// Most ids one `markGone` statement names; longer lists are split.
     static let markGoneChunk = 500
@@ -35,6 +35,21 @@ public struct FluentConnectionStore: ConnectionStore {
     /// The SQL database for one operation.
     var sqlDatabase: any SQLDatabase {
         get throws { try Self.sql(database) }
+    }
+
+    /// Runs `body` so that no other instance runs it for `key` at the same time: on PostgreSQL in a
+    /// transaction holding the advisory lock of `key` (READ COMMITTED lets two
+    /// `INSERT … SELECT … WHERE count < limit` both see room); elsewhere as it is, SQLite's writes
+    /// being serialized already.
+    func serialized<T: Sendable>(on key: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let database = try self.database()
+        let sql = try Self.sql { database }
+        guard sql.dialect.name == "postgresql" else { return try await body(sql) }
+        return try await database.transaction { transaction in
+            let sql = try Self.sql { transaction }
+            try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: key), 0))").run()
+            return try await body(sql)
+        }
     }
 
     private static func sql(_ database: @Sendable () throws -> any Database) throws -> any SQLDatabase {

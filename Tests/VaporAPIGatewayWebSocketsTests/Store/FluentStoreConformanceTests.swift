@@ -61,6 +61,21 @@ import VaporAPIGatewayWebSockets
         }
     }
 
+    @Test(arguments: ConnectionStoreConformance.checks)
+    func postgres(_ check: ConnectionStoreConformance.Check) async throws {
+        try await withPostgresApp { app in try await check.run(FluentConnectionStore { app.db }) }
+    }
+
+    @Test(arguments: IdentityStoreConformance.checks)
+    func postgresIdentity(_ check: IdentityStoreConformance.Check) async throws {
+        try await withPostgresApp { app in try await check.run(FluentConnectionStore { app.db }) }
+    }
+
+    @Test(arguments: ChannelRuleStoreConformance.checks)
+    func postgresChannelRules(_ check: ChannelRuleStoreConformance.Check) async throws {
+        try await withPostgresApp { app in try await check.run(FluentConnectionStore { app.db }) }
+    }
+
     @Test func markGoneSplitsLongLists() async throws {
         try await withSQLiteApp { app in
             let store = FluentConnectionStore { app.db }

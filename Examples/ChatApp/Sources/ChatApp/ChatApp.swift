@@ -3,6 +3,7 @@ import APIGatewayLocal
 import APIGatewayProvisioning
 import APIGatewayWebSockets
 import Fluent
+import FluentPostgresDriver
 import FluentSQLiteDriver
 import SQLKit
 import Vapor
@@ -13,6 +14,9 @@ import VaporAPIGatewayWebSockets
 public struct ChatSettings: Sendable {
     /// `CHAT_DATABASE`: the SQLite file sessions live in. Default `chat.sqlite`.
     public var databasePath: String
+    /// `DATABASE_URL`: a PostgreSQL database (`postgres://user:password@host:5432/name`) to use
+    /// instead of the SQLite file: several instances can then share it behind a load balancer.
+    public var databaseURL: String?
     /// `CHAT_API_ID`, `CHAT_STAGE`, `CHAT_REGION`: the API Gateway API the app accepts events from.
     public var gateway: GatewayRecord
     /// `WS_GATEWAY_SECRET`: the secret the integration sends. Default `local-development-secret`.
@@ -50,7 +54,8 @@ public struct ChatSettings: Sendable {
         demoPassword: String = ChatDemo.defaultPassword,
         allowedOrigins: [String] = ["http://127.0.0.1:8080", "http://localhost:8080"],
         embeddedGateway: Bool = true,
-        gatewayPort: Int = 8081
+        gatewayPort: Int = 8081,
+        databaseURL: String? = nil
     ) {
         self.databasePath = databasePath
         self.gateway =
@@ -65,6 +70,7 @@ public struct ChatSettings: Sendable {
         self.allowedOrigins = allowedOrigins
         self.embeddedGateway = embeddedGateway
         self.gatewayPort = gatewayPort
+        self.databaseURL = databaseURL
     }
 
     /// The settings from the environment, with defaults.
@@ -89,7 +95,8 @@ public struct ChatSettings: Sendable {
             allowedOrigins: Environment.get("CHAT_ORIGINS").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
                 ?? defaults.allowedOrigins,
             embeddedGateway: Environment.get("CHAT_LOCAL_GATEWAY") != "off",
-            gatewayPort: Int(Environment.get("CHAT_GATEWAY_PORT") ?? "") ?? defaults.gatewayPort
+            gatewayPort: Int(Environment.get("CHAT_GATEWAY_PORT") ?? "") ?? defaults.gatewayPort,
+            databaseURL: Environment.get("DATABASE_URL").flatMap { $0.isEmpty ? nil : $0 }
         )
     }
 }
@@ -106,7 +113,13 @@ public struct ChatSettings: Sendable {
 public func configureChat(
     _ app: Application, settings: ChatSettings, poster: (any ConnectionPoster)? = nil, registerAPI: Bool = true
 ) async throws -> WebSocketGateway {
-    let store = try await useSQLite(app, path: settings.databasePath, migrations: [CreateChatUsers(), SessionRecord.migration])
+    let migrations: [any Migration] = [CreateChatUsers(), SessionRecord.migration]
+    let store: FluentConnectionStore
+    if let url = settings.databaseURL {
+        store = try await usePostgreSQL(app, url: url, migrations: migrations)
+    } else {
+        store = try await useSQLite(app, path: settings.databasePath, migrations: migrations)
+    }
     try await ChatDemo.seed(password: settings.demoPassword, on: app.db)
     app.sessions.use(.fluent)
     app.sessions.configuration.cookieName = "chat-session"
@@ -166,6 +179,16 @@ public func useSQLite(_ app: Application, path: String, migrations: [any Migrati
         }
         return database
     }
+}
+
+/// Uses the PostgreSQL database at `url` for `app` and runs the framework's migrations and
+/// `migrations`; every instance of the app may share it.
+public func usePostgreSQL(_ app: Application, url: String, migrations: [any Migration] = []) async throws -> FluentConnectionStore {
+    app.databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 8, sqlLogLevel: .trace), as: .psql)
+    app.migrations.add(WebSocketMigrations.all)
+    app.migrations.add(migrations)
+    try await app.autoMigrate()
+    return FluentConnectionStore { app.db }
 }
 
 /// Puts the SQLite file in WAL mode, so readers never wait for the writer, and lets each pooled
