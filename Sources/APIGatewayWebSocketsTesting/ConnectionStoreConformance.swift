@@ -223,6 +223,8 @@ public enum ConnectionStoreConformance {
             try expect(try await ids(SessionFilter(connected: false)) == [id(0)], "disconnected only")
             try expect(try await ids(SessionFilter(channel: channel("even"))) == [0, 2, 4, 6].map(id), "members of a channel")
             try expect(try await ids(SessionFilter(), after: id(2), limit: 2) == [3, 4].map(id), "a page after an id")
+            try expect(try await store.connectedCount(apiID: api) == 5, "5 connected on the API")
+            try expect(try await store.connectedCount(apiID: nil) == 6, "6 connected on any API")
         },
         Check(name: "markGone counts only connected sessions of the API") { store in
             for n in 0..<5 { _ = try await store.connect(session(n)) }

@@ -143,8 +143,11 @@ public final class GatewayDispatcher: Sendable {
         logger[metadataKey: "apigw.route.key"] = "\(endpoint.route.routeKey)"
         logger[metadataKey: "apigw.event"] = "\(event)"
         let response: GatewayResponse
+        // Labelled by API only once the API is known to be registered: an unknown id is not a label.
+        var api = "unknown"
         do {
             let checked = try await check(request, event: event, endpoint: endpoint, logger: &logger)
+            api = checked.gateway.apiID.rawValue
             do {
                 switch event {
                 case .connect: response = try await connect(request, checked, endpoint, logger)
@@ -154,18 +157,18 @@ public final class GatewayDispatcher: Sendable {
             } catch let error as MessagingError where error.isPayloadTooLarge {
                 throw Refusal.replyTooLarge(error)  // a handler's payload, not a server failure
             }
-            metrics.record(event, .handled, since: started)
+            metrics.record(event, endpoint.route.routeKey, api: api, outcome: "handled", since: started)
         } catch let refusal as Refusal {
             logger.debug(
                 "refused",
                 metadata: [
                     "apigw.refusal": "\(refusal.code)", "apigw.status": "\(refusal.status.code)", "apigw.detail": "\(refusal.detail)",
                 ])
-            metrics.record(event, .refused, since: started)
+            metrics.record(event, endpoint.route.routeKey, api: api, outcome: refusal.code.rawValue, since: started)
             return GatewayResponse(refusal: refusal)
         } catch {
             logger.error("event failed", metadata: ["apigw.error": "\(String(reflecting: error))"])
-            metrics.record(event, .failed, since: started)
+            metrics.record(event, endpoint.route.routeKey, api: api, outcome: "failed", since: started)
             return GatewayResponse(refusal: Refusal(status: .internalServerError, reason: "Internal server error"))
         }
         return response
@@ -332,7 +335,7 @@ public final class GatewayDispatcher: Sendable {
         )
         // The token is used now, in one statement: of concurrent connects with it, one gets here.
         if let tokenHash, try await identity?.consumeToken(hash: tokenHash, at: date) == nil { throw Refusal.invalidToken }
-        let outcome = try await store.connect(session, joining: channel)
+        let outcome = try await metrics.store("connect") { try await store.connect(session, joining: channel) }
         if outcome == .alreadyClosed { throw Refusal.connectionClosed(checked.connectionID) }
         logger.debug(outcome == .retried ? "connect retried" : "connected", metadata: ["apigw.channel": "\(channel?.rawValue ?? "")"])
         return .ok
@@ -350,7 +353,9 @@ public final class GatewayDispatcher: Sendable {
         -> GatewayResponse
     {
         let session = try await store.session(checked.connectionID)
-        let wasConnected = try await store.disconnect(checked.connectionID, apiID: checked.gateway.apiID, at: now())
+        let wasConnected = try await metrics.store("disconnect") {
+            try await store.disconnect(checked.connectionID, apiID: checked.gateway.apiID, at: now())
+        }
         // The hook runs once per connected session: not for an id never connected on this API,
         // nor for a repeated `$disconnect`.
         guard wasConnected else {
@@ -371,7 +376,10 @@ public final class GatewayDispatcher: Sendable {
         -> GatewayResponse
     {
         // 5. A live session on this API.
-        guard let session = try await store.touch(checked.connectionID, apiID: checked.gateway.apiID, at: now()) else {
+        guard
+            let session = try await metrics.store(
+                "touch", { try await store.touch(checked.connectionID, apiID: checked.gateway.apiID, at: now()) })
+        else {
             throw Refusal.noLiveSession(checked.connectionID, apiID: checked.gateway.apiID)
         }
         // 6. The login the connection opened with still holds (no password change, no deactivation).
@@ -407,6 +415,11 @@ public final class GatewayDispatcher: Sendable {
                 handlerName: name, requestID: selector.id, messenger: messenger, channels: channels, logger: logger
             )
             answered = context.answered
+            let handled = ContinuousClock.now
+            defer {
+                metrics.timer("apigw_handler_duration_seconds", [("route", endpoint.route.routeKey.rawValue), ("handler", name)])
+                    .recordInterval(since: handled)
+            }
             try await handler(request.body, context)
             return .ok
         } catch {
@@ -454,24 +467,51 @@ extension GatewayDispatcher {
     }
 }
 
-/// Counters and timers per event kind and outcome, created once.
-private struct EventMetrics: Sendable {
-    enum Outcome: Int, CaseIterable { case handled, refused, failed }
-
-    private static let events = [EventKind.connect, .message, .disconnect]
-    private let counters: [Counter]
-    private let timers: [Metrics.Timer]
-
-    init() {
-        counters = Self.events.flatMap { event in
-            Outcome.allCases.map { Counter(label: "apigw_events_total", dimensions: [("event", "\(event)"), ("outcome", "\($0)")]) }
-        }
-        timers = Self.events.map { Metrics.Timer(label: "apigw_event_duration_seconds", dimensions: [("event", "\($0)")]) }
+/// The event path's metrics, each made once per set of labels and kept:
+/// `apigw_events_total{api, event, route, outcome}` (`handled`, `failed`, or the refusal's code),
+/// `apigw_event_duration_seconds{event}`, `apigw_handler_duration_seconds{route, handler}` and
+/// `apigw_store_duration_seconds{operation}`.
+final class EventMetrics: Sendable {
+    private struct EventKey: Hashable {
+        let api: String
+        let event: EventKind
+        let route: RouteKey
+        let outcome: String
     }
 
-    func record(_ event: EventKind, _ outcome: Outcome, since started: ContinuousClock.Instant) {
-        counters[event.index * Outcome.allCases.count + outcome.rawValue].increment()
-        timers[event.index].recordInterval(since: started)
+    private let counters = Mutex<[EventKey: Counter]>([:])
+    private let timers = Mutex<[String: Metrics.Timer]>([:])
+
+    func record(_ event: EventKind, _ route: RouteKey, api: String, outcome: String, since started: ContinuousClock.Instant) {
+        let key = EventKey(api: api, event: event, route: route, outcome: outcome)
+        let counter = counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Counter(
+                label: "apigw_events_total",
+                dimensions: [("api", api), ("event", "\(event)"), ("route", route.rawValue), ("outcome", outcome)])
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+        timer("apigw_event_duration_seconds", [("event", "\(event)")]).recordInterval(since: started)
+    }
+
+    /// The timer `label` with `dimensions`, made on first use.
+    func timer(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Timer {
+        let key = label + dimensions.map { "|" + $0.0 + "=" + $0.1 }.joined()
+        return timers.withLock { timers in
+            if let timer = timers[key] { return timer }
+            let timer = Metrics.Timer(label: label, dimensions: dimensions)
+            timers[key] = timer
+            return timer
+        }
+    }
+
+    /// Times `body` on `apigw_store_duration_seconds{operation}`.
+    func store<T>(_ operation: String, _ body: () async throws -> T) async rethrows -> T {
+        let started = ContinuousClock.now
+        defer { timer("apigw_store_duration_seconds", [("operation", operation)]).recordInterval(since: started) }
+        return try await body()
     }
 }
 

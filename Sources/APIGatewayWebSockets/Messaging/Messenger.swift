@@ -1,6 +1,7 @@
 public import APIGatewayAWS
 public import Foundation
 public import Logging
+import Metrics
 
 /// Sends messages to connections: one, a channel, a user's, or everyone's.
 ///
@@ -68,6 +69,10 @@ public struct Messenger: Sendable {
     private func finish(_ report: DeliveryReport, audience: Audience, started: ContinuousClock.Instant) -> DeliveryReport {
         var report = report
         report.elapsed = started.duration(to: .now)
+        // Counted per send, never per recipient: `apigw_fanout_posts_total{result}`.
+        for (result, count) in [("sent", report.sent), ("gone", report.gone.count), ("failed", report.failedCount)] where count > 0 {
+            Counter(label: "apigw_fanout_posts_total", dimensions: [("result", result)]).increment(by: count)
+        }
         if report.failedCount > 0 {
             logger.warning(
                 "posts failed",

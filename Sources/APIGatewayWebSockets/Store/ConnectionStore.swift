@@ -65,6 +65,9 @@ public protocol ConnectionStore: Sendable {
     /// Marks these connections disconnected in one statement. Returns how many were connected.
     func markGone(_ ids: [ConnectionID], apiID: APIID, at date: Date) async throws -> Int
 
+    /// How many sessions are connected on `apiID` (on every API when `nil`).
+    func connectedCount(apiID: APIID?) async throws -> Int
+
     /// The connected sessions, on any API, of `owner` (a login's web session, or a user), in
     /// ascending id order.
     func connectedSessions(of owner: SessionOwner) async throws -> [Session]

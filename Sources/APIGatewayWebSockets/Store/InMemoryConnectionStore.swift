@@ -188,6 +188,10 @@ public final class InMemoryConnectionStore: ConnectionStore {
         }
     }
 
+    public func connectedCount(apiID: APIID?) async throws -> Int {
+        state.withLock { state in state.sessions.values.count { session in session.connected && (apiID == nil || session.apiID == apiID) } }
+    }
+
     public func connectedSessions(of owner: SessionOwner) async throws -> [Session] {
         state.withLock { $0.sessions.values.filter { $0.connected && owner.owns($0) }.sorted { $0.connectionID < $1.connectionID } }
     }

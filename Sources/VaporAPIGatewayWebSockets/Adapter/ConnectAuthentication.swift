@@ -1,5 +1,6 @@
 public import APIGatewayWebSockets
 import Foundation
+import Metrics
 public import Vapor
 
 /// How the Vapor integration finds the app's logged-in user: API Gateway forwards the browser's
@@ -49,7 +50,10 @@ extension WebSocketGateway {
         let components = path.split(separator: "/").map { PathComponent.constant(String($0)) }
         tokenEndpoint.withLock { $0 = "/" + components.map(\.description).joined(separator: "/") }
         routes.grouped(authentication.middleware).on(.POST, components) { request async -> Response in
+            // `apigw_tokens_total{outcome}`: issued, or why not.
+            func count(_ outcome: String) { Counter(label: "apigw_tokens_total", dimensions: [("outcome", outcome)]).increment() }
             if request.headers.first(name: "Sec-Fetch-Site")?.lowercased() == "cross-site" {
+                count("cross_site")
                 return Self.refusal(.forbidden, "Cross-site request")
             }
             if let origin = request.headers.first(name: .origin) {
@@ -57,11 +61,18 @@ extension WebSocketGateway {
                     configuration.allowedOrigins.isEmpty
                     ? GatewayConfiguration.host(ofOrigin: origin) == request.headers.first(name: .host).flatMap(Self.hostName)
                     : configuration.allows(origin: origin)
-                guard allowed else { return Self.refusal(.forbidden, "Origin not allowed") }
+                guard allowed else {
+                    count("origin_not_allowed")
+                    return Self.refusal(.forbidden, "Origin not allowed")
+                }
             }
-            guard let user = authentication.user(request) else { return Self.refusal(.unauthorized, "Not logged in") }
+            guard let user = authentication.user(request) else {
+                count("not_logged_in")
+                return Self.refusal(.unauthorized, "Not logged in")
+            }
             do {
                 let issued = try await tokens.issue(userID: user.id, webSessionID: user.webSessionID, authStateHash: user.authStateHash)
+                count("issued")
                 let encoder = JSONEncoder()
                 encoder.dateEncodingStrategy = .iso8601
                 let response = Response(status: .ok, body: .init(data: try encoder.encode(issued)))
@@ -69,6 +80,7 @@ extension WebSocketGateway {
                 response.headers.cacheControl = .init(noStore: true)
                 return response
             } catch let refusal as Refusal {
+                count(refusal.code.rawValue)
                 return Self.refusal(HTTPResponseStatus(statusCode: refusal.status.code), refusal.reason)
             } catch {
                 request.logger.error("token not issued", metadata: ["apigw.error": "\(error)"])

@@ -213,6 +213,14 @@ public struct FluentConnectionStore: ConnectionStore {
         return marked
     }
 
+    public func connectedCount(apiID: APIID?) async throws -> Int {
+        let filter: SQLQueryString = apiID.map { "AND api_id = \(bind: $0.rawValue)" } ?? ""
+        let row = try await sql.raw(
+            "SELECT COUNT(*) AS live FROM \(ident: Self.table) WHERE connected = \(bind: true) \(filter)"
+        ).first()
+        return try row?.decode(column: "live", as: Int.self) ?? 0
+    }
+
     public func connectedSessions(of owner: SessionOwner) async throws -> [Session] {
         let match: SQLQueryString =
             switch owner.kind {

@@ -5,6 +5,7 @@ import APIGatewayWebSockets
 import Fluent
 import FluentPostgresDriver
 import FluentSQLiteDriver
+import Prometheus
 import SQLKit
 import Vapor
 import VaporAPIGatewayWebSockets
@@ -110,8 +111,11 @@ public struct ChatSettings: Sendable {
 ///   - registerAPI: records `settings.gateway` as an API whose events are accepted (off when the
 ///     embedded local gateway is provisioned through the planner at start instead).
 @discardableResult
+///   - metrics: the Prometheus registry swift-metrics reports to (``ChatMetrics/bootstrap()``),
+///     served at `GET /metrics`; `nil`: no endpoint.
 public func configureChat(
-    _ app: Application, settings: ChatSettings, poster: (any ConnectionPoster)? = nil, registerAPI: Bool = true
+    _ app: Application, settings: ChatSettings, poster: (any ConnectionPoster)? = nil, registerAPI: Bool = true,
+    metrics: PrometheusCollectorRegistry? = nil
 ) async throws -> WebSocketGateway {
     let migrations: [any Migration] = [CreateChatUsers(), SessionRecord.migration]
     let store: FluentConnectionStore
@@ -152,6 +156,7 @@ public func configureChat(
     let staff = try ChannelName("staff")
     if try await store.channelRule(for: staff) == nil { try await store.saveChannelRule(ChannelRule(channel: staff, access: .staff)) }
     if registerAPI { try await gateway.registerGateway(settings.gateway) }
+    if let metrics { ChatMetrics.register(on: app, registry: metrics, gateway: gateway, login: login) }
     try ChatPages.register(
         on: app, gateway: gateway, login: login,
         controlPlane: ChatControlPlane(

@@ -17,7 +17,8 @@ do {
     let settings = try ChatSettings.fromEnvironment()
     // With the embedded local gateway, the API is applied through the planner at start; alone,
     // the backend accepts the API the settings name.
-    let gateway = try await configureChat(app, settings: settings, registerAPI: !settings.embeddedGateway)
+    let gateway = try await configureChat(
+        app, settings: settings, registerAPI: !settings.embeddedGateway, metrics: ChatMetrics.bootstrap())
     for route in gateway.registeredRoutes { app.logger.notice("route \(route)") }
     if settings.embeddedGateway {
         // `serve` (the default command) binds, then starts the local gateway in front of it.
