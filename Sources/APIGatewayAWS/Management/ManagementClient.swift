@@ -5,6 +5,7 @@ import Metrics
 public import NIOCore
 import NIOHTTP1
 import Synchronization
+import Tracing
 
 /// API Gateway's `@connections` management API: post to, get, and delete a client connection,
 /// signed with SigV4 (service `execute-api`).
@@ -156,12 +157,18 @@ public final class ManagementClient: Sendable {
         let path = endpoint.path(forConnection: connectionID)
         var signed = SigV4Request(method: method.rawValue, host: endpoint.hostHeader, path: path)
         signer(for: region).sign(&signed, credential: try await credentials.credential(), payloadHash: payloadHash)
-        do {
-            return try await httpClient.executeAWS(
-                method, url: endpoint.origin + path, signed: signed, body: body, timeout: timeout, maximumAnswer: 1 << 20)
-        } catch let error as AWSError {
-            logger.debug("@connections error", metadata: ["apigw.connection.id": "\(connectionID)", "apigw.error": "\(error)"])
-            throw error
+        // One span per call (each attempt of a retried post is its own).
+        return try await withSpan("@connections \(method.rawValue)", ofKind: .client) { span in
+            span.attributes["http.request.method"] = method.rawValue
+            span.attributes["server.address"] = endpoint.hostHeader
+            do {
+                return try await httpClient.executeAWS(
+                    method, url: endpoint.origin + path, signed: signed, body: body, timeout: timeout, maximumAnswer: 1 << 20)
+            } catch let error as AWSError {
+                span.recordError(error)
+                logger.debug("@connections error", metadata: ["apigw.connection.id": "\(connectionID)", "apigw.error": "\(error)"])
+                throw error
+            }
         }
     }
 

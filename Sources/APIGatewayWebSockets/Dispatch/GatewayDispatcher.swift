@@ -5,6 +5,7 @@ public import Logging
 import Metrics
 import NIOCore
 import Synchronization
+import Tracing
 
 /// Turns API Gateway's integration requests into checked, tracked, dispatched events.
 ///
@@ -137,11 +138,25 @@ public final class GatewayDispatcher: Sendable {
     /// Checks, tracks and dispatches one integration request. Never throws: every failure is an
     /// answer with a status and a reason.
     public func handle(_ request: GatewayRequest, at endpoint: Endpoint) async -> GatewayResponse {
+        // The event's span continues API Gateway's trace; its id is in every log line of the event.
+        var context = ServiceContext.current ?? .topLevel
+        let trace = request.headerFields[.amznTraceID].flatMap(AmazonTraceID.init)
+        InstrumentationSystem.instrument.extract(request, into: &context, using: TraceHeaders(amazon: trace))
+        return await withSpan("apigw \(endpoint.route.event) \(endpoint.route.routeKey)", context: context, ofKind: .server) { span in
+            let response = await handle(request, at: endpoint, trace: trace)
+            span.attributes["http.response.status_code"] = response.status.code
+            if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
+            return response
+        }
+    }
+
+    private func handle(_ request: GatewayRequest, at endpoint: Endpoint, trace: AmazonTraceID?) async -> GatewayResponse {
         let event = endpoint.route.event
         let started = ContinuousClock.now
         var logger = self.logger
         logger[metadataKey: "apigw.route.key"] = "\(endpoint.route.routeKey)"
         logger[metadataKey: "apigw.event"] = "\(event)"
+        if let trace { logger[metadataKey: "apigw.trace.id"] = "\(trace.root)" }
         let response: GatewayResponse
         // Labelled by API only once the API is known to be registered: an unknown id is not a label.
         var api = "unknown"
@@ -420,7 +435,7 @@ public final class GatewayDispatcher: Sendable {
                 metrics.timer("apigw_handler_duration_seconds", [("route", endpoint.route.routeKey.rawValue), ("handler", name)])
                     .recordInterval(since: handled)
             }
-            try await handler(request.body, context)
+            try await withSpan("handler \(name)", ofKind: .internal) { _ in try await handler(request.body, context) }
             return .ok
         } catch {
             // A message with an id hears why it was refused, under that id, unless it was answered.
@@ -467,6 +482,18 @@ extension GatewayDispatcher {
     }
 }
 
+/// Reads trace context from an event's headers for the tracer: the headers themselves (whatever
+/// propagation the tracer uses), and a W3C `traceparent` made from API Gateway's
+/// `X-Amzn-Trace-Id` when the request has none.
+struct TraceHeaders: Extractor {
+    let amazon: AmazonTraceID?
+
+    func extract(key: String, from request: GatewayRequest) -> String? {
+        if let name = HTTPField.Name(key), let value = request.headerFields[name] { return value }
+        return key.lowercased() == "traceparent" ? amazon?.traceparent : nil
+    }
+}
+
 /// The event path's metrics, each made once per set of labels and kept:
 /// `apigw_events_total{api, event, route, outcome}` (`handled`, `failed`, or the refusal's code),
 /// `apigw_event_duration_seconds{event}`, `apigw_handler_duration_seconds{route, handler}` and
@@ -507,11 +534,11 @@ final class EventMetrics: Sendable {
         }
     }
 
-    /// Times `body` on `apigw_store_duration_seconds{operation}`.
+    /// Times `body` on `apigw_store_duration_seconds{operation}`, in a span of its own.
     func store<T>(_ operation: String, _ body: () async throws -> T) async rethrows -> T {
         let started = ContinuousClock.now
         defer { timer("apigw_store_duration_seconds", [("operation", operation)]).recordInterval(since: started) }
-        return try await body()
+        return try await withSpan("store \(operation)", ofKind: .client) { _ in try await body() }
     }
 }
 

@@ -1,0 +1,95 @@
+import APIGatewayWebSockets
+import APIGatewayWebSocketsTesting
+import Foundation
+import HTTPTypes
+import InMemoryTracing
+import Instrumentation
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+/// An event's span continues the caller's trace, with child spans for the store and the handler,
+/// and the event's log lines carry API Gateway's trace id.
+@Suite struct TracingTests {
+    /// The tracer, bootstrapped once per process.
+    static let tracer: InMemoryTracer = {
+        let tracer = InMemoryTracer()
+        InstrumentationSystem.bootstrap(tracer)
+        return tracer
+    }()
+
+    /// Log lines, with their metadata.
+    final class Lines: Sendable {
+        let recorded = Mutex<[(message: String, metadata: Logger.Metadata)]>([])
+    }
+
+    struct Recorder: LogHandler {
+        let lines: Lines
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .debug
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { $1 }
+            lines.recorded.withLock { $0.append(("\(event.message)", all)) }
+        }
+    }
+
+    @Test func theAmazonTraceHeaderIsRead() {
+        let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+        let trace = AmazonTraceID(header)
+        #expect(trace?.root == "1-5759e988-bd862e3fe1be46a994272793")
+        #expect(trace?.traceparent == "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01", "W3C trace context continues it")
+        #expect(AmazonTraceID("Root=1-5759e988-bd862e3fe1be46a994272793")?.traceparent == nil, "no parent: a root to continue from")
+        #expect(AmazonTraceID("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=0")?.sampled == false)
+        for bad in [
+            "", "Root=2-5759e988-bd862e3fe1be46a994272793", "Root=1-zz59e988-bd862e3fe1be46a994272793", "Parent=53995c3f42cd8ad8",
+            "Root=1-00000000-000000000000000000000000", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=xyz",
+        ] {
+            #expect(AmazonTraceID(bad) == nil, "'\(bad)'")
+        }
+    }
+
+    @Test func anEventsSpansShareTheCallersTraceAndItsLogsTheTraceID() async throws {
+        let tracer = Self.tracer
+        let lines = Lines()
+        let logger = Logger(label: "test") { _ in Recorder(lines: lines) }
+        let store = InMemoryConnectionStore()
+        let poster = RecordingPoster()
+        let records = [GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1")]
+        let dispatcher = GatewayDispatcher(
+            configuration: GatewayConfiguration(secrets: ["s3cret"]), store: store, gateways: CachedGatewayDirectory(records),
+            poster: poster,
+            logger: logger)
+        _ = try dispatcher.register(EchoController())
+        let gateway = FakeAPIGateway(
+            apiID: apiID, stage: "dev", routes: dispatcher.routes, secret: "s3cret", transport: DispatcherTransport(dispatcher: dispatcher))
+        let connection = try await gateway.connect()
+        // The caller's trace context, in the tracer's own propagation headers.
+        let traceID = "trace-" + UUID().uuidString
+        var request = try connection.request(for: ByteBuffer(string: #"{"handler":"greet","name":"ada"}"#))
+        request.headerFields[HTTPField.Name(InMemoryTracer.traceIDKey)!] = traceID
+        request.headerFields[HTTPField.Name(InMemoryTracer.spanIDKey)!] = "caller-span"
+        request.headerFields[.amznTraceID] = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+        #expect(try await gateway.transport.send(request).status == .ok)
+
+        let spans = tracer.finishedSpans.filter { $0.traceID == traceID }
+        let server = try #require(spans.first { $0.operationName == "apigw message $default" }, "\(spans.map(\.operationName))")
+        #expect(server.parentSpanID == "caller-span" && server.kind == .server, "the event's span continues the caller's")
+        let children = spans.filter { $0.parentSpanID == server.spanID }.map(\.operationName)
+        #expect(children.contains("store touch") && children.contains("handler greet"), "\(children)")
+
+        // A refused message logs its refusal, with the trace id.
+        var refused = try connection.request(for: ByteBuffer(string: #"{"handler":"teapot"}"#))
+        refused.headerFields[.amznTraceID] = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+        #expect(try await gateway.transport.send(refused).status.code == 418)
+        let messageLines = lines.recorded.withLock { $0 }.filter { $0.metadata["apigw.event"].map { "\($0)" } == "message" }
+        #expect(!messageLines.isEmpty, "the message logged")
+        #expect(
+            messageLines.allSatisfy { $0.metadata["apigw.trace.id"].map { "\($0)" } == "1-5759e988-bd862e3fe1be46a994272793" },
+            "every line of the event carries API Gateway's trace id: \(messageLines.map(\.message))")
+    }
+}
