@@ -188,6 +188,7 @@ let package = Package(
                 "ChatApp",
                 "VaporAPIGatewayWebSocketsTesting",
                 .product(name: "Vapor", package: "vapor"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Benchmarks/EventBenchmark"

@@ -1,7 +1,7 @@
 // Message events through the real HTTP stack on loopback: connect N clients, drive messages to
 // a handler that replies with a small JSON document into a recording poster, then disconnect.
 //
-//   swift run -c release EventBenchmark [--store sqlite|memory] [--checks off|on|both]
+//   swift run -c release EventBenchmark [--store sqlite|postgres|memory|sqlite,postgres] [--checks off|on|both]
 //       [--connections N] [--messages M] [--clients C[,C…]] [--steady-seconds S]
 //
 // Prints events/s and p50/p99 latency for closed-loop runs at each client count, then p50/p99
@@ -17,7 +17,9 @@ import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
 import AsyncHTTPClient
 import ChatApp
+import FluentPostgresDriver
 import Foundation
+import SQLKit
 import HTTPTypes
 import NIOCore
 import NIOPosix
@@ -110,7 +112,13 @@ struct EventBenchmark {
             "store: \(options.store), connections: \(options.connections), concurrency on NIO event loops: \(onEventLoops), release: \(!_isDebugAssertConfiguration())"
         )
         let modes = options.checks == "both" ? [false, true] : [options.checks == "on"]
-        for checks in modes { try await run(options, checks: checks) }
+        // Several stores side by side in one run: `--store sqlite,postgres`.
+        for store in options.store.split(separator: ",").map(String.init) {
+            var one = options
+            one.store = store
+            print("== store \(store)")
+            for checks in modes { try await run(one, checks: checks) }
+        }
     }
 
     static func run(_ options: Options, checks: Bool) async throws {
@@ -128,6 +136,20 @@ struct EventBenchmark {
             app.migrations.add(WebSocketMigrations.all)
             try await app.autoMigrate()
             store = InMemoryConnectionStore()
+        } else if options.store == "postgres" {
+            // APIGW_POSTGRES_URL names the server; the benchmark works in a schema of its own.
+            guard let url = ProcessInfo.processInfo.environment["APIGW_POSTGRES_URL"] else {
+                print("--store postgres needs APIGW_POSTGRES_URL")
+                exit(2)
+            }
+            let schema = "bench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+            var configuration = try SQLPostgresConfiguration(url: url)
+            configuration.searchPath = [String(schema)]
+            app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 8), as: .psql)
+            try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA \(ident: String(schema))").run()
+            app.migrations.add(WebSocketMigrations.all)
+            try await app.autoMigrate()
+            store = FluentConnectionStore { app.db }
         } else {
             store = try await useSQLite(app, path: databaseFile)
         }
