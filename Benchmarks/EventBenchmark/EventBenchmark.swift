@@ -19,10 +19,10 @@ import AsyncHTTPClient
 import ChatApp
 import FluentPostgresDriver
 import Foundation
-import SQLKit
 import HTTPTypes
 import NIOCore
 import NIOPosix
+import SQLKit
 import Vapor
 import VaporAPIGatewayWebSockets
 import VaporAPIGatewayWebSocketsTesting

@@ -181,6 +181,13 @@ public final class GatewayDispatcher: Sendable {
                 ])
             metrics.record(event, endpoint.route.routeKey, api: api, outcome: refusal.code.rawValue, since: started)
             return GatewayResponse(refusal: refusal)
+        } catch let failure as StoreFailure {
+            // The database is down or overloaded: a fast 503 (API Gateway may retry), never a hang.
+            logger.error(
+                "store failed",
+                metadata: ["apigw.operation": "\(failure.operation)", "apigw.error": "\(String(reflecting: failure.underlying))"])
+            metrics.record(event, endpoint.route.routeKey, api: api, outcome: Refusal.Code.storeUnavailable.rawValue, since: started)
+            return GatewayResponse(refusal: Refusal.storeUnavailable)
         } catch {
             logger.error("event failed", metadata: ["apigw.error": "\(String(reflecting: error))"])
             metrics.record(event, endpoint.route.routeKey, api: api, outcome: "failed", since: started)
@@ -301,7 +308,10 @@ public final class GatewayDispatcher: Sendable {
         let tokenHash = request.queryParameter(configuration.tokenParameter).map(ConnectionTokens.hash)
         var token: ConnectionToken?
         if let tokenHash {
-            guard let identity, let found = try await identity.token(hash: tokenHash, at: now()) else { throw Refusal.invalidToken }
+            guard let identity, let found = try await metrics.store("token", { try await identity.token(hash: tokenHash, at: now()) })
+            else {
+                throw Refusal.invalidToken
+            }
             token = found
         }
         let tokenUserID = token?.userID
@@ -349,7 +359,9 @@ public final class GatewayDispatcher: Sendable {
             userID: userID, webSessionHash: webSessionHash, authStateHash: authStateHash, createdAt: date
         )
         // The token is used now, in one statement: of concurrent connects with it, one gets here.
-        if let tokenHash, try await identity?.consumeToken(hash: tokenHash, at: date) == nil { throw Refusal.invalidToken }
+        if let tokenHash, try await metrics.store("consume token", { try await identity?.consumeToken(hash: tokenHash, at: date) }) == nil {
+            throw Refusal.invalidToken
+        }
         let outcome = try await metrics.store("connect") { try await store.connect(session, joining: channel) }
         if outcome == .alreadyClosed { throw Refusal.connectionClosed(checked.connectionID) }
         logger.debug(outcome == .retried ? "connect retried" : "connected", metadata: ["apigw.channel": "\(channel?.rawValue ?? "")"])
@@ -359,7 +371,10 @@ public final class GatewayDispatcher: Sendable {
     /// Counts one connect for `key` in its sliding window, or refuses it 429.
     private func countConnect(_ key: String, _ limit: GatewayConfiguration.RateLimit) async throws {
         guard let identity else { return }
-        guard try await identity.hit("connect " + key, at: now(), window: limit.window, limit: limit.limit) else {
+        guard
+            try await metrics.store(
+                "hit", { try await identity.hit("connect " + key, at: now(), window: limit.window, limit: limit.limit) })
+        else {
             throw Refusal.rateLimited(key, limit)
         }
     }
@@ -367,7 +382,7 @@ public final class GatewayDispatcher: Sendable {
     private func disconnect(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws
         -> GatewayResponse
     {
-        let session = try await store.session(checked.connectionID)
+        let session = try await metrics.store("session") { try await store.session(checked.connectionID) }
         let wasConnected = try await metrics.store("disconnect") {
             try await store.disconnect(checked.connectionID, apiID: checked.gateway.apiID, at: now())
         }
@@ -534,12 +549,25 @@ final class EventMetrics: Sendable {
         }
     }
 
-    /// Times `body` on `apigw_store_duration_seconds{operation}`, in a span of its own.
-    func store<T>(_ operation: String, _ body: () async throws -> T) async rethrows -> T {
+    /// Times `body` on `apigw_store_duration_seconds{operation}`, in a span of its own; a failure
+    /// of the store is a ``StoreFailure`` (answered 503).
+    func store<T>(_ operation: String, _ body: () async throws -> T) async throws -> T {
         let started = ContinuousClock.now
         defer { timer("apigw_store_duration_seconds", [("operation", operation)]).recordInterval(since: started) }
-        return try await withSpan("store \(operation)", ofKind: .client) { _ in try await body() }
+        do {
+            return try await withSpan("store \(operation)", ofKind: .client) { _ in try await body() }
+        } catch let refusal as Refusal {
+            throw refusal
+        } catch {
+            throw StoreFailure(operation: operation, underlying: error)
+        }
     }
+}
+
+/// The store could not do `operation`: the database is down, unreachable or out of connections.
+struct StoreFailure: Error {
+    let operation: String
+    let underlying: any Error
 }
 
 extension Metrics.Timer {

@@ -41,6 +41,7 @@ public struct Refusal: Error, Sendable, CustomStringConvertible {
         public static let tooManyChannels = Code("too_many_channels")
         public static let notInChannel = Code("not_in_channel")
         public static let loginExpired = Code("login_expired")
+        public static let storeUnavailable = Code("store_unavailable")
         public static let custom = Code("custom")
     }
 
@@ -192,4 +193,8 @@ extension Refusal {
             code: .loginExpired, status: .unauthorized, reason: "Login no longer valid",
             detail: "user \(userID.prefix(64)) changed password, was deactivated or is gone since the connection opened")
     }
+
+    static let storeUnavailable = Refusal(
+        code: .storeUnavailable, status: .serviceUnavailable, reason: "Service unavailable",
+        detail: "the session store did not answer (the database is down or out of connections)")
 }
