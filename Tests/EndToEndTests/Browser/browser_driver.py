@@ -21,6 +21,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -52,6 +53,8 @@ def run(command):
         return None
     driver = browsers[command["name"]]
     timeout = command.get("timeout", 10)
+    # A page that reloads (the sign-in does) replaces its elements under a wait: keep looking.
+    wait = WebDriverWait(driver, timeout, ignored_exceptions=[NoSuchElementException, StaleElementReferenceException])
     if op == "goto":
         driver.get(command["url"])
     elif op == "fill":
@@ -63,11 +66,11 @@ def run(command):
     elif op == "select":
         Select(by_testid(driver, command["testid"])).select_by_value(command["value"])
     elif op == "wait_text":
-        WebDriverWait(driver, timeout).until(lambda d: by_testid(d, command["testid"]).text.strip() == command["equals"])
+        wait.until(lambda d: by_testid(d, command["testid"]).text.strip() == command["equals"])
     elif op == "wait_message":
         def seen(d):
             return any(command["contains"] in e.text for e in d.find_elements(By.CSS_SELECTOR, '[data-testid="message"]'))
-        WebDriverWait(driver, timeout).until(seen)
+        wait.until(seen)
     elif op == "texts":
         return [e.text for e in driver.find_elements(By.CSS_SELECTOR, f'[data-testid="{command["testid"]}"]')]
     elif op == "text":

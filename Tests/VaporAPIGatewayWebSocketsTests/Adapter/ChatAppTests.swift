@@ -380,7 +380,9 @@ import VaporAPIGatewayWebSocketsTesting
             let lines = String(buffer: try await recording.body.collect(upTo: 1 << 20)).split(separator: "\n")
             let posts = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
                 .filter { ($0["method"] as? String) == "POST" && (($0["url"] as? String) ?? "").contains("/@connections/") }
-            let post = try #require(posts.first, "moto recorded no post")
+            // moto may be shared with other tests posting at the same time: find this connection's post.
+            let ours = "/@connections/" + connection.id.rawValue.replacingOccurrences(of: "=", with: "%3D")
+            let post = try #require(posts.first { ($0["url"] as? String)?.hasSuffix(ours) == true }, "moto recorded no post of ours")
             #expect(
                 (post["url"] as? String)?.hasSuffix("/@connections/" + connection.id.rawValue.replacingOccurrences(of: "=", with: "%3D"))
                     == true)
