@@ -19,6 +19,14 @@ public final class LoopbackServer: Sendable {
         public var status: Int = 200
         public var headers: [(String, String)] = []
         public var body: [UInt8] = []
+        /// Drop the connection instead of answering (a reset, as a failing peer does).
+        public var reset = false
+        /// A dropped connection, no answer.
+        public static var resetConnection: Response {
+            var response = Response()
+            response.reset = true
+            return response
+        }
         public init(status: Int = 200, headers: [(String, String)] = [], body: String = "") {
             self.status = status
             self.headers = headers
@@ -90,6 +98,10 @@ public final class LoopbackServer: Sendable {
                     let response = await handler(request)
                     loop.execute {
                         let (adapter, context) = bound.value
+                        if response.reset {
+                            context.close(promise: nil)
+                            return
+                        }
                         var headers = HTTPHeaders(response.headers)
                         headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.count)")
                         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
