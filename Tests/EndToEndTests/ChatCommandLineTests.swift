@@ -55,4 +55,60 @@ import Testing
             message.hasPrefix("Error: no gateway named 'nosuch'") && !message.contains("WARNING") && !message.contains("Abort"),
             "\(message)")
     }
+
+    /// `swift run chat-example`, then SIGTERM, as a container stop sends it: the app stops serving,
+    /// closes its gateway's connections, and exits 0 in bounded time; a message sent just before
+    /// the signal is answered first.
+    @Test func sigtermStopsTheAppCleanly() async throws {
+        guard let executable = Self.executable else {
+            let message = "chat-example is not built beside the tests: run `swift build` first"
+            if PythonPeer.required {
+                Issue.record(Comment(rawValue: message))
+            } else {
+                print("SKIPPED sigtermStopsTheAppCleanly: \(message)")
+            }
+            return
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sigterm-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (port, gatewayPort) = (try ScaleOutTests.Nginx.freePort(), try ScaleOutTests.Nginx.freePort())
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["serve", "--hostname", "127.0.0.1", "--port", "\(port)"]
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            [
+                "CHAT_DATABASE": folder.appendingPathComponent("chat.sqlite").path, "CHAT_GATEWAY_PORT": "\(gatewayPort)",
+                "CHAT_ORIGINS": "127.0.0.1",
+            ]) { $1 }
+        let log = folder.appendingPathComponent("stderr.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
+        process.standardOutput = FileHandle.nullDevice
+        let exited = Inbox<Int32>()
+        process.terminationHandler = { exited.put($0.terminationStatus) }
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let backend = "http://127.0.0.1:\(port)"
+        #expect(
+            await eventually(timeout: .seconds(30)) {
+                String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self).contains("applied through the planner")
+            }, "the app started and applied its API")
+        let logged = String(decoding: try Data(contentsOf: log), as: UTF8.self)
+        let socket = try #require(
+            logged.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("ws://") }.map(String.init), "\(logged.suffix(400))")
+        let cookie = try await ScaleOutTests().login("ada", at: backend)
+        let client = try await TestClient.connect(socket + "?channel=lobby", headers: ["Cookie": cookie, "Origin": "http://127.0.0.1"])
+        try await client.send(#"{"action":"whoami"}"#)
+        #expect(await client.next()?.contains(#""user":"ada""#) == true)
+        try await client.send(#"{"action":"whoami"}"#)
+        kill(process.processIdentifier, SIGTERM)
+        let answered = await client.next(timeout: .seconds(5))
+        #expect(answered?.contains(#""user":"ada""#) == true, "the message sent before the signal is answered")
+        let status = await exited.next(timeout: .seconds(20))
+        #expect(status == 0, "exits 0 within 20 s: \(String(describing: status))")
+        #expect(await client.closeCode(timeout: .seconds(5)) != nil, "the connection is closed as the gateway stops")
+        let stderr = String(decoding: try Data(contentsOf: log), as: UTF8.self)
+        #expect(!stderr.contains("Fatal error") && !stderr.contains("Error:"), "\(stderr.suffix(600))")
+    }
 }

@@ -326,12 +326,20 @@ extension LocalGateway {
                     case .none:
                         continue
                     case .message(let text):
+                        if isDraining {
+                            logger.debug("message dropped: the gateway is stopping", metadata: ["apigw.connection.id": "\(connection.id)"])
+                            continue
+                        }
                         if inFlight >= configuration.maximumConcurrentMessages {
                             await messages.next()
                             inFlight -= 1
                         }
                         inFlight += 1
-                        messages.addTask { await self.receive(text, on: connection) }
+                        messagesInFlight.add(1, ordering: .relaxed)
+                        messages.addTask {
+                            await self.receive(text, on: connection)
+                            self.messagesInFlight.subtract(1, ordering: .relaxed)
+                        }
                     case .ping(let data):
                         _ = connection.outbox.offer(WebSocketFrame(fin: true, opcode: .pong, data: data))  // dropped when full
                     case .closed(let cause, let echo):

@@ -36,12 +36,15 @@ public final class LocalGateway: Service, Sendable {
     let limits: RateLimits
     /// TCP connections open now, of any kind.
     let openChannels = Atomic<Int>(0)
+    /// Messages sent to the backend and not answered yet, on every connection.
+    let messagesInFlight = Atomic<Int>(0)
     private let lifecycle = Mutex(Lifecycle())
 
     private struct Lifecycle {
         var listener: (any Channel)?
         var serving: Task<Void, any Error>?
         var stopping = false
+        var draining = false
         var clientShutDown = false
     }
 
@@ -115,9 +118,16 @@ public final class LocalGateway: Service, Sendable {
         lifecycle.withLock { $0.serving = serving }
     }
 
-    /// Closes the listener and every connection (1001), waits until each connection's task has
-    /// ended (with its `$disconnect` call), then shuts the integration client down.
+    /// Stops taking messages and waits (up to ``LocalGatewayConfiguration/drainTimeout``) for
+    /// those already with the backend, so their replies still reach their clients; then closes the
+    /// listener and every connection (1001), waits until each connection's task has ended (with
+    /// its `$disconnect` call), and shuts the integration client down.
     public func stop() async throws {
+        lifecycle.withLock { $0.draining = true }
+        let deadline = ContinuousClock.now + configuration.drainTimeout
+        while messagesInFlight.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         beginShutdown()
         let serving = lifecycle.withLock { $0.serving }
         try await serving?.value
@@ -145,6 +155,9 @@ public final class LocalGateway: Service, Sendable {
     }
 
     var isStopping: Bool { lifecycle.withLock { $0.stopping } }
+
+    /// Whether new messages are turned away (``stop()`` is draining).
+    var isDraining: Bool { lifecycle.withLock { $0.draining } }
 
     func didBind(_ listener: any Channel) { lifecycle.withLock { $0.listener = listener } }
 
