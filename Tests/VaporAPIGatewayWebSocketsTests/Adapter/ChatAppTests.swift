@@ -328,19 +328,31 @@ import VaporAPIGatewayWebSocketsTesting
         }
     }
 
-    @Test func sessionsSurviveARestart() async throws {
+    @Test func sessionsTokensRulesAndRecordsSurviveARestart() async throws {
         let database = TemporaryDatabase()
         defer { database.cleanUp() }
         let poster = RecordingPoster()
-        let connection = try await withChatApp(path: database.path, poster: poster) { app, _ in
+        let (connection, token, cookie) = try await withChatApp(path: database.path, poster: poster) { app, gateway in
             let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
-            let connection = try await fake.connect(
-                query: ["channel": "durable"], headers: try await ChatBrowser(app: app).connectHeaders("ada"))
+            let browser = ChatBrowser(app: app)
+            let headers = try await browser.connectHeaders("ada")
+            let connection = try await fake.connect(query: ["channel": "durable"], headers: headers)
             try await connection.send(#"{"action":"whoami"}"#)
-            return connection
+            // A token issued and a rule set before the restart.
+            let issued = try await browser.post("/ws/token", cookie: headers[.cookie])
+            let token = try #require(jsonAny(String(buffer: issued.body))["token"] as? String)
+            try await gateway.dispatcher.channels.rules?.saveChannelRule(ChannelRule(channel: try ChannelName("vip"), access: .admin))
+            return (connection, token, headers[.cookie]!)
         }
         try await withChatApp(path: database.path, poster: poster) { app, gateway in
             let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
+            // The token, the web session, the rule and the gateway record all outlived the process.
+            let byToken = try await fake.connect(query: ["ws_token": token])
+            let tokenUser = try await gateway.dispatcher.store.session(byToken.id)?.userID
+            #expect(byToken.isAccepted && tokenUser == "ada", "the token")
+            #expect(try await ChatBrowser(app: app).post("/ws/token", cookie: cookie).status == .ok, "the login's web session")
+            #expect(try await gateway.dispatcher.channels.rules?.channelRule(for: try ChannelName("vip"))?.access == .admin, "the rule")
+            #expect(try await gateway.directory.gateway(settings.gateway.apiID) != nil, "the gateway record")
             let resumed = FakeConnection(id: connection.id, gateway: fake, connectResponse: connection.connectResponse)
             #expect(try await resumed.send(#"{"action":"whoami"}"#).status == .ok)
             let whoami = jsonAny(poster.texts(to: connection.id).last ?? "")
