@@ -102,6 +102,7 @@ import Testing
         try await client.send(#"{"action":"whoami"}"#)
         #expect(await client.next()?.contains(#""user":"ada""#) == true)
         try await client.send(#"{"action":"whoami"}"#)
+        try await Task.sleep(for: .milliseconds(20))  // the frame reaches the gateway before the signal does
         kill(process.processIdentifier, SIGTERM)
         let answered = await client.next(timeout: .seconds(5))
         #expect(answered?.contains(#""user":"ada""#) == true, "the message sent before the signal is answered")

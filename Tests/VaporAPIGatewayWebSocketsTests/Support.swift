@@ -48,7 +48,9 @@ func withPostgresApp(test: String = #function, _ body: (Application) async throw
     var configuration = try SQLPostgresConfiguration(url: url)
     configuration.searchPath = [schema]
     let app = try await Application.make(.testing)
-    app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 4), as: .psql)
+    // Concurrency checks hold a connection per waiting transaction: room for them, and patience on a busy machine.
+    app.databases.use(
+        .postgres(configuration: configuration, maxConnectionsPerEventLoop: 8, connectionPoolTimeout: .seconds(60)), as: .psql)
     let sql = app.db as! any SQLDatabase
     do {
         try await sql.raw("CREATE SCHEMA \(ident: schema)").run()

@@ -165,7 +165,6 @@ public final class ManagementClient: Sendable {
                 return try await httpClient.executeAWS(
                     method, url: endpoint.origin + path, signed: signed, body: body, timeout: timeout, maximumAnswer: 1 << 20)
             } catch let error as AWSError {
-                span.recordError(error)
                 logger.debug("@connections error", metadata: ["apigw.connection.id": "\(connectionID)", "apigw.error": "\(error)"])
                 throw error
             }

@@ -326,19 +326,19 @@ extension LocalGateway {
                     case .none:
                         continue
                     case .message(let text):
-                        if isDraining {
-                            logger.debug("message dropped: the gateway is stopping", metadata: ["apigw.connection.id": "\(connection.id)"])
-                            continue
-                        }
                         if inFlight >= configuration.maximumConcurrentMessages {
                             await messages.next()
                             inFlight -= 1
                         }
+                        // Checked after any wait above: a drain that began meanwhile turns it away.
+                        guard beginMessage() else {
+                            logger.debug("message dropped: the gateway is stopping", metadata: ["apigw.connection.id": "\(connection.id)"])
+                            continue
+                        }
                         inFlight += 1
-                        messagesInFlight.add(1, ordering: .relaxed)
                         messages.addTask {
                             await self.receive(text, on: connection)
-                            self.messagesInFlight.subtract(1, ordering: .relaxed)
+                            self.endMessage()
                         }
                     case .ping(let data):
                         _ = connection.outbox.offer(WebSocketFrame(fin: true, opcode: .pong, data: data))  // dropped when full

@@ -36,15 +36,15 @@ public final class LocalGateway: Service, Sendable {
     let limits: RateLimits
     /// TCP connections open now, of any kind.
     let openChannels = Atomic<Int>(0)
-    /// Messages sent to the backend and not answered yet, on every connection.
-    let messagesInFlight = Atomic<Int>(0)
+    /// Whether new messages are turned away, and how many are with the backend, on every
+    /// connection: one lock, so a message either starts before the drain counts or not at all.
+    private let messageGate = Mutex<(draining: Bool, inFlight: Int)>((false, 0))
     private let lifecycle = Mutex(Lifecycle())
 
     private struct Lifecycle {
         var listener: (any Channel)?
         var serving: Task<Void, any Error>?
         var stopping = false
-        var draining = false
         var clientShutDown = false
     }
 
@@ -95,7 +95,11 @@ public final class LocalGateway: Service, Sendable {
             try await withGracefulShutdownHandler {
                 try await serve(listener)
             } onGracefulShutdown: {
-                self.beginShutdown()
+                // Drain first, as stop() does: messages with the backend get their replies.
+                Task {
+                    await self.drain()
+                    self.beginShutdown()
+                }
             }
         } catch {
             try await shutDownClient()
@@ -123,11 +127,7 @@ public final class LocalGateway: Service, Sendable {
     /// listener and every connection (1001), waits until each connection's task has ended (with
     /// its `$disconnect` call), and shuts the integration client down.
     public func stop() async throws {
-        lifecycle.withLock { $0.draining = true }
-        let deadline = ContinuousClock.now + configuration.drainTimeout
-        while messagesInFlight.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        await drain()
         beginShutdown()
         let serving = lifecycle.withLock { $0.serving }
         try await serving?.value
@@ -156,8 +156,25 @@ public final class LocalGateway: Service, Sendable {
 
     var isStopping: Bool { lifecycle.withLock { $0.stopping } }
 
-    /// Whether new messages are turned away (``stop()`` is draining).
-    var isDraining: Bool { lifecycle.withLock { $0.draining } }
+    /// Turns new messages away and waits, up to the drain timeout, for those with the backend.
+    func drain() async {
+        messageGate.withLock { $0.draining = true }
+        let deadline = ContinuousClock.now + configuration.drainTimeout
+        while messageGate.withLock({ $0.inFlight }) > 0, ContinuousClock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Counts a message in, unless the gateway is draining.
+    func beginMessage() -> Bool {
+        messageGate.withLock { gate in
+            guard !gate.draining else { return false }
+            gate.inFlight += 1
+            return true
+        }
+    }
+
+    func endMessage() { messageGate.withLock { $0.inFlight -= 1 } }
 
     func didBind(_ listener: any Channel) { lifecycle.withLock { $0.listener = listener } }
 

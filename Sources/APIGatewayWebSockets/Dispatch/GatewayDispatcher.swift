@@ -141,7 +141,10 @@ public final class GatewayDispatcher: Sendable {
         // The event's span continues API Gateway's trace; its id is in every log line of the event.
         var context = ServiceContext.current ?? .topLevel
         let trace = request.headerFields[.amznTraceID].flatMap(AmazonTraceID.init)
-        InstrumentationSystem.instrument.extract(request, into: &context, using: TraceHeaders(amazon: trace))
+        // On `$connect` the other headers are the client's own (API Gateway forwards them): there
+        // only API Gateway's trace id is trusted.
+        let trusted = endpoint.route.event != .connect
+        InstrumentationSystem.instrument.extract(request, into: &context, using: TraceHeaders(amazon: trace, readsHeaders: trusted))
         return await withSpan("apigw \(endpoint.route.event) \(endpoint.route.routeKey)", context: context, ofKind: .server) { span in
             let response = await handle(request, at: endpoint, trace: trace)
             span.attributes["http.response.status_code"] = response.status.code
@@ -260,7 +263,8 @@ public final class GatewayDispatcher: Sendable {
             guard let value = headers[name], !value.isEmpty else { throw Refusal.missingHeader(name) }
         }
         let rawAPIID = headers[.apiGatewayAPIID]!
-        guard let apiID = try? APIID(rawAPIID), let gateway = try await gateways.gateway(apiID) else {
+        guard let apiID = try? APIID(rawAPIID), let gateway = try await metrics.store("gateway", { try await gateways.gateway(apiID) })
+        else {
             throw Refusal.unknownAPI(rawAPIID)
         }
         if let pinned = endpoint.controller.controller.pinnedAPI, pinned != apiID {
@@ -339,11 +343,15 @@ public final class GatewayDispatcher: Sendable {
         // 8. The channel's rules, unless the hook chose the channel; then the login's state, which
         // must be the one the login (or the token's login) was made with, when the app kept it.
         if let channel, decision.chosenChannel == nil {
-            try await channels.check(channel, connection: checked.connectionID, apiID: checked.gateway.apiID, userID: userID)
+            try await metrics.store("channel rule") {
+                try await channels.check(channel, connection: checked.connectionID, apiID: checked.gateway.apiID, userID: userID)
+            }
         }
         var authStateHash: String?
         if let authStates, let userID {
-            guard let hash = try await authStates.hash(ofUser: userID) else { throw Refusal.loginExpired(userID: userID) }
+            guard let hash = try await metrics.store("login state", { try await authStates.hash(ofUser: userID) }) else {
+                throw Refusal.loginExpired(userID: userID)
+            }
             let login = request.authenticatedUser
             let loggedInWith = login?.id == userID ? login?.authStateHash : token?.userID == userID ? token?.authStateHash : nil
             if let loggedInWith, loggedInWith != hash { throw Refusal.loginExpired(userID: userID) }
@@ -415,7 +423,8 @@ public final class GatewayDispatcher: Sendable {
         // 6. The login the connection opened with still holds (no password change, no deactivation).
         // A session with a user and no recorded state (opened before the app kept states) fails it.
         if let authStates, let userID = session.userID,
-            try await authStates.hash(ofUser: userID).map({ $0 != session.authStateHash }) ?? true
+            try await metrics.store("login state", { try await authStates.hash(ofUser: userID) }).map({ $0 != session.authStateHash })
+                ?? true
         {
             await close(session, on: checked.gateway, logger)
             throw Refusal.loginExpired(userID: userID)
@@ -502,9 +511,11 @@ extension GatewayDispatcher {
 /// `X-Amzn-Trace-Id` when the request has none.
 struct TraceHeaders: Extractor {
     let amazon: AmazonTraceID?
+    /// Whether the request's own headers may carry trace context (not on `$connect`).
+    let readsHeaders: Bool
 
     func extract(key: String, from request: GatewayRequest) -> String? {
-        if let name = HTTPField.Name(key), let value = request.headerFields[name] { return value }
+        if readsHeaders, let name = HTTPField.Name(key), let value = request.headerFields[name] { return value }
         return key.lowercased() == "traceparent" ? amazon?.traceparent : nil
     }
 }
@@ -521,8 +532,13 @@ final class EventMetrics: Sendable {
         let outcome: String
     }
 
+    private struct TimerKey: Hashable {
+        let label: String
+        let dimensions: [String]
+    }
+
     private let counters = Mutex<[EventKey: Counter]>([:])
-    private let timers = Mutex<[String: Metrics.Timer]>([:])
+    private let timers = Mutex<[TimerKey: Metrics.Timer]>([:])
 
     func record(_ event: EventKind, _ route: RouteKey, api: String, outcome: String, since started: ContinuousClock.Instant) {
         let key = EventKey(api: api, event: event, route: route, outcome: outcome)
@@ -540,7 +556,7 @@ final class EventMetrics: Sendable {
 
     /// The timer `label` with `dimensions`, made on first use.
     func timer(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Timer {
-        let key = label + dimensions.map { "|" + $0.0 + "=" + $0.1 }.joined()
+        let key = TimerKey(label: label, dimensions: dimensions.flatMap { [$0.0, $0.1] })
         return timers.withLock { timers in
             if let timer = timers[key] { return timer }
             let timer = Metrics.Timer(label: label, dimensions: dimensions)
@@ -558,6 +574,8 @@ final class EventMetrics: Sendable {
             return try await withSpan("store \(operation)", ofKind: .client) { _ in try await body() }
         } catch let refusal as Refusal {
             throw refusal
+        } catch let error where StoreFailure.isOurs(error) {
+            throw error  // a fault of this side (cancelled, undecodable, misconfigured): a 500, not a retry
         } catch {
             throw StoreFailure(operation: operation, underlying: error)
         }
@@ -568,6 +586,11 @@ final class EventMetrics: Sendable {
 struct StoreFailure: Error {
     let operation: String
     let underlying: any Error
+
+    /// Errors that say this side is wrong, not that the database is away: they stay 500s.
+    static func isOurs(_ error: any Error) -> Bool {
+        error is CancellationError || error is DecodingError || error is IdentifierError || error is EncodingError
+    }
 }
 
 extension Metrics.Timer {

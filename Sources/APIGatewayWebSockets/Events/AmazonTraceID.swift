@@ -10,20 +10,21 @@ public struct AmazonTraceID: Sendable, Hashable {
     public let traceID: String
     /// The 16 hex digits of the parent span, when there is one.
     public let parentID: String?
+    /// Only `Sampled=1`: a missing or undecided (`?`) flag is not a sampling decision.
     public let sampled: Bool
 
     /// Reads a header value; `nil` for one that is not API Gateway's shape.
     public init?(_ header: String) {
         var root: Substring?
         var parent: Substring?
-        var sampled = true
+        var sampled = false
         for part in header.split(separator: ";") {
             let pair = part.split(separator: "=", maxSplits: 1)
             guard pair.count == 2 else { continue }
             switch pair[0].trimmingPrefix(" ") {
             case "Root": root = pair[1]
             case "Parent": parent = pair[1]
-            case "Sampled": sampled = pair[1] != "0"
+            case "Sampled": sampled = pair[1] == "1"
             default: continue
             }
         }

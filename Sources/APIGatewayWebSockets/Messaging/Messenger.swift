@@ -21,6 +21,12 @@ public struct Messenger: Sendable {
     public var maxConcurrentPosts: Int
     public var logger: Logger
     var now: @Sendable () -> Date
+    /// `apigw_fanout_posts_total{result}`, made once with the messenger.
+    private let counters = (
+        sent: Counter(label: "apigw_fanout_posts_total", dimensions: [("result", "sent")]),
+        gone: Counter(label: "apigw_fanout_posts_total", dimensions: [("result", "gone")]),
+        failed: Counter(label: "apigw_fanout_posts_total", dimensions: [("result", "failed")])
+    )
 
     public init(
         store: any ConnectionStore,
@@ -70,9 +76,9 @@ public struct Messenger: Sendable {
         var report = report
         report.elapsed = started.duration(to: .now)
         // Counted per send, never per recipient: `apigw_fanout_posts_total{result}`.
-        for (result, count) in [("sent", report.sent), ("gone", report.gone.count), ("failed", report.failedCount)] where count > 0 {
-            Counter(label: "apigw_fanout_posts_total", dimensions: [("result", result)]).increment(by: count)
-        }
+        if report.sent > 0 { counters.sent.increment(by: report.sent) }
+        if !report.gone.isEmpty { counters.gone.increment(by: report.gone.count) }
+        if report.failedCount > 0 { counters.failed.increment(by: report.failedCount) }
         if report.failedCount > 0 {
             logger.warning(
                 "posts failed",

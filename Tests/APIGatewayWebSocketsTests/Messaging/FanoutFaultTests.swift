@@ -39,6 +39,7 @@ import Testing
         }
         defer { Task { try? await sink.close() } }
         let http = ManagementClient.makeHTTPClient(maximumConnections: 16)
+        defer { Task { try? await http.shutdown() } }
         let deadline = Duration.seconds(2)
         let client = ManagementClient(
             httpClient: http, credentials: StaticCredentialProvider(Credential(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "secret")),
@@ -75,6 +76,5 @@ import Testing
         #expect(expected[.unavailable]!.allSatisfy { (counts[$0.rawValue] ?? 0) > 1 && counts[$0.rawValue]! <= 4 }, "503 retried, bounded")
         #expect(expected[.gone]!.allSatisfy { counts[$0.rawValue] == 1 }, "410 not retried")
         #expect(try await store.connectedCount(apiID: api) == 18, "the gone ones are marked, once")
-        try await http.shutdown()
     }
 }

@@ -8,8 +8,10 @@ import Vapor
 import VaporAPIGatewayWebSockets
 
 /// `GET /metrics`: the framework's metrics in Prometheus's text format, for a scraper on the
-/// same machine or a logged-in administrator; anyone else is refused 403. The live sessions
-/// gauge is read from the store at each scrape (every instance sees the same number).
+/// same machine or a logged-in administrator; anyone else is refused 403. Behind a reverse proxy
+/// on the same machine every client looks local: set `CHAT_METRICS_LOOPBACK=off` there, and only
+/// administrators see them. The live sessions gauge is read from the store at each scrape: every
+/// instance reports the same number, so read it with `max()`, not `sum()`.
 public enum ChatMetrics {
     /// Bootstraps swift-metrics with a Prometheus registry, once per process, and answers it.
     public static func bootstrap() -> PrometheusCollectorRegistry {
@@ -21,8 +23,9 @@ public enum ChatMetrics {
     static func register(
         on app: Application, registry: PrometheusCollectorRegistry, gateway: WebSocketGateway, login: [any Middleware]
     ) {
+        let trustsLoopback = Environment.get("CHAT_METRICS_LOOPBACK") != "off"
         app.grouped(login).get("metrics") { request async throws -> Response in
-            let allowed = request.isFromLoopback ? true : try await isAdmin(request, gateway: gateway)
+            let allowed = trustsLoopback && request.isFromLoopback ? true : try await isAdmin(request, gateway: gateway)
             guard allowed else {
                 throw Abort(.forbidden, reason: "Metrics are for this machine and administrators")
             }
