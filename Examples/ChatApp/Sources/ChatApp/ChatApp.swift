@@ -272,6 +272,7 @@ public struct ServeWithLocalGateway: AsyncCommand {
               then connect to \(socket)?channel=lobby&ws_token=<token>
             """)
         print("Chat: \(backend)/")
+        fflush(stdout)  // at once, also when standard output is a pipe or a file
     }
 }
 
