@@ -271,8 +271,8 @@ public struct ServeWithLocalGateway: AsyncCommand {
               curl -b jar -X POST \(backend)/ws/token
               then connect to \(socket)?channel=lobby&ws_token=<token>
             """)
-        print("Chat: \(backend)/")
-        fflush(stdout)  // at once, also when standard output is a pipe or a file
+        // Written at once, also when standard output is a pipe or a file.
+        FileHandle.standardOutput.write(Data("Chat: \(backend)/\n".utf8))
     }
 }
 
