@@ -289,7 +289,9 @@ public final class GatewayDispatcher: Sendable {
         -> GatewayResponse
     {
         // 4. The client address's connect rate, before anything costs more.
-        if let limit = configuration.connectRateLimits.perAddress, let address = request.clientAddress {
+        if let limit = configuration.connectRateLimits.perAddress,
+            let address = request.clientAddress(behindProxies: configuration.trustedProxies)
+        {
             try await countConnect("address \(address)", limit)
         }
         // 5. Origin, then the channel name.

@@ -57,10 +57,17 @@ public struct GatewayRequest: Sendable {
     /// API Gateway sends the client's IP there; taking the last entry means a value a client
     /// puts before it cannot choose the address (whether API Gateway appends to a client-sent
     /// header or replaces it is not documented; either way the last entry is its own).
-    public var clientAddress: String? {
+    public var clientAddress: String? { clientAddress(behindProxies: 0) }
+
+    /// The client's address when `proxies` trusted proxies between API Gateway and this backend
+    /// (a load balancer, nginx with `$proxy_add_x_forwarded_for`) each appended their peer: the
+    /// entry that many places before the last. `nil` when the header has fewer entries.
+    public func clientAddress(behindProxies proxies: Int) -> String? {
         guard let forwarded = headerFields[.xForwardedFor] else { return nil }
-        let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces)
-        return last.flatMap { $0.isEmpty ? nil : $0 }
+        let entries = forwarded.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let index = entries.count - 1 - max(0, proxies)
+        guard entries.indices.contains(index), !entries[index].isEmpty else { return nil }
+        return entries[index]
     }
 }
 

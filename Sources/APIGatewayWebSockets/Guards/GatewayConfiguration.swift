@@ -41,6 +41,12 @@ public struct GatewayConfiguration: Sendable {
     /// How often one client address, and one user, may connect. Off by default.
     public var connectRateLimits: ConnectRateLimits
 
+    /// How many proxies of yours between API Gateway and this backend append to
+    /// `X-Forwarded-For` (an ALB, nginx with `$proxy_add_x_forwarded_for`): the client address
+    /// the per-address limit counts is the entry that many before the last, API Gateway's own.
+    /// Default 0: API Gateway calls the backend directly.
+    public var trustedProxies: Int = 0
+
     /// Who may join which channel, how many one connection may be in, and presence events.
     /// Default: unlisted channels allowed, no presence events.
     public var channels: ChannelConfiguration

@@ -35,4 +35,15 @@ import Testing
         #expect(address("1.2.3.4, 203.0.113.7") == "203.0.113.7")
         #expect(address(nil) == nil && address("") == nil)
     }
+
+    // Behind a load balancer that appends, the last entry was the balancer's view of API Gateway:
+    // every client shared one address for the per-address limit.
+    @Test func behindTrustedProxiesTheClientIsTheEntryBeforeTheirs() {
+        var fields = HTTPFields()
+        fields[.xForwardedFor] = "6.6.6.6, 203.0.113.7, 10.0.0.5"  // client-sent, API Gateway's, the balancer's
+        let request = GatewayRequest(method: .post, path: "/ws/connect", headerFields: fields)
+        #expect(request.clientAddress == "10.0.0.5")
+        #expect(request.clientAddress(behindProxies: 1) == "203.0.113.7")
+        #expect(request.clientAddress(behindProxies: 3) == nil, "fewer entries than proxies: no address to trust")
+    }
 }

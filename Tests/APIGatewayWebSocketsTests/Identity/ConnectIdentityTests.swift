@@ -62,6 +62,20 @@ import Testing
         #expect(try await harness.store.session(other.id)?.userID == "ada", "another address, and the token was not spent")
     }
 
+    // Behind a balancer that appends to X-Forwarded-For, every client had the balancer's address.
+    @Test func behindTrustedProxiesEachClientHasItsOwnLimit() async throws {
+        var configuration = GatewayConfiguration(secrets: ["s3cret"])
+        configuration.connectRateLimits.perAddress = .init(1, per: .seconds(60))
+        configuration.trustedProxies = 1
+        var harness = try Harness(configuration: configuration)
+        harness.gateway.sourceIP = "203.0.113.7, 10.0.0.5"
+        _ = try await harness.connected()
+        harness.gateway.sourceIP = "198.51.100.9, 10.0.0.5"
+        _ = try await harness.connected()
+        harness.gateway.sourceIP = "203.0.113.7, 10.0.0.5"
+        #expect(try await harness.gateway.connect().connectResponse.status == .tooManyRequests, "the first client's second connect")
+    }
+
     @Test func connectsPerUserAreLimitedOnceTheUserIsKnown() async throws {
         var configuration = GatewayConfiguration(secrets: ["s3cret"])
         configuration.connectRateLimits.perUser = .init(2, per: .seconds(60))
