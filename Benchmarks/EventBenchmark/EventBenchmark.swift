@@ -2,6 +2,7 @@
 // a handler that replies with a small JSON document into a recording poster, then disconnect.
 //
 //   swift run -c release EventBenchmark [--store sqlite|postgres|memory|sqlite,postgres] [--checks off|on|both]
+//       [--nginx 1,2]   (with --store postgres: behind nginx, one instance then two, in one run)
 //       [--connections N] [--messages M] [--clients C[,C…]] [--steady-seconds S]
 //
 // Prints events/s and p50/p99 latency for closed-loop runs at each client count, then p50/p99
@@ -35,6 +36,7 @@ struct Options {
     var steadySeconds = 5.0
     var executor = "nio"
     var checks = "both"
+    var nginx: [Int] = []
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -48,6 +50,7 @@ struct Options {
             case "--steady-seconds": steadySeconds = Double(value) ?? steadySeconds
             case "--executor": executor = value
             case "--checks": checks = value
+            case "--nginx": nginx = value.split(separator: ",").compactMap { Int($0) }
             default: print("unknown option \(flag)"); exit(2)
             }
         }
@@ -117,11 +120,20 @@ struct EventBenchmark {
             var one = options
             one.store = store
             print("== store \(store)")
+            if !options.nginx.isEmpty {
+                for instances in options.nginx {
+                    print("-- \(instances) instance(s) behind nginx")
+                    try await run(one, checks: false, instances: instances)
+                }
+                continue
+            }
             for checks in modes { try await run(one, checks: checks) }
         }
     }
 
-    static func run(_ options: Options, checks: Bool) async throws {
+    /// - Parameter instances: 0, the app alone; 1 or more, that many instances (one process, one
+    ///   PostgreSQL schema) behind nginx.
+    static func run(_ options: Options, checks: Bool, instances: Int = 0) async throws {
         let databaseFile = FileManager.default.temporaryDirectory.appendingPathComponent("event-bench-\(UUID().uuidString).sqlite").path
         var environment = Environment.production
         environment.arguments = ["bench"]
@@ -130,6 +142,7 @@ struct EventBenchmark {
         let poster = RecordingPoster()
         let settings = ChatSettings(databasePath: databaseFile)
         let store: any ConnectionStore
+        var postgres: SQLPostgresConfiguration?
         if options.store == "memory" {
             // Sessions in process memory: the HTTP and dispatch cost alone.
             app.databases.use(.sqlite(.file(databaseFile)), as: .sqlite)
@@ -146,6 +159,7 @@ struct EventBenchmark {
             var configuration = try SQLPostgresConfiguration(url: url)
             configuration.searchPath = [String(schema)]
             app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 8), as: .psql)
+            postgres = configuration
             try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA \(ident: String(schema))").run()
             app.migrations.add(WebSocketMigrations.all)
             try await app.autoMigrate()
@@ -175,7 +189,32 @@ struct EventBenchmark {
         app.http.server.configuration.hostname = "127.0.0.1"
         app.http.server.configuration.port = 0
         try await app.server.start(address: nil)
-        let port = app.http.server.shared.localAddress!.port!
+        var port = app.http.server.shared.localAddress!.port!
+        // More instances on the same schema, and nginx in front of them all.
+        var others: [Application] = []
+        var balancer: Balancer?
+        if instances > 0 {
+            guard let postgres else { print("--nginx needs --store postgres"); exit(2) }
+            var ports = [port]
+            for _ in 1..<max(1, instances) {
+                let other = try await Application.make(environment)
+                other.logger.logLevel = .error
+                other.databases.use(.postgres(configuration: postgres, maxConnectionsPerEventLoop: 8), as: .psql)
+                let otherGateway = WebSocketGateway(
+                    app: other, configuration: configuration, store: FluentConnectionStore { other.db }, poster: poster)
+                try otherGateway.register(BenchController(checks: false))
+                try await otherGateway.directory.reload()
+                other.http.server.configuration.hostname = "127.0.0.1"
+                other.http.server.configuration.port = 0
+                try await other.server.start(address: nil)
+                ports.append(other.http.server.shared.localAddress!.port!)
+                others.append(other)
+            }
+            let started = try await Balancer(upstreams: ports)
+            balancer = started
+            port = started.port
+            try await Task.sleep(for: .milliseconds(300))  // nginx binds
+        }
 
         // The load generator has an event loop of its own; the server has NIO's two.
         let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -300,9 +339,50 @@ struct EventBenchmark {
         precondition(stillConnected.isEmpty, "every session disconnected")
         try await client.shutdown()
         try await clientGroup.shutdownGracefully()
+        balancer?.stop()
+        for other in others {
+            await other.server.shutdown()
+            try await other.asyncShutdown()
+        }
         await app.server.shutdown()
         try await app.asyncShutdown()
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databaseFile + suffix) }
 
+    }
+}
+
+/// nginx in front of `upstreams`, round robin with keep-alive, as a load balancer before instances.
+struct Balancer {
+    let process: Process
+    let port: Int
+    let folder: URL
+
+    init(upstreams: [Int]) async throws {
+        let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        port = probe.localAddress!.port!
+        try await probe.close()
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bench-nginx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("logs"), withIntermediateDirectories: true)
+        let servers = upstreams.map { "server 127.0.0.1:\($0);" }.joined(separator: " ")
+        let text = """
+            worker_processes 1; pid \(folder.path)/nginx.pid; error_log \(folder.path)/logs/error.log error;
+            events { worker_connections 4096; }
+            http { access_log off; client_body_temp_path \(folder.path)/body; proxy_temp_path \(folder.path)/proxy;
+              upstream backends { \(servers) keepalive 128; }
+              server { listen 127.0.0.1:\(port);
+                location / { proxy_pass http://backends; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+            """
+        let file = folder.appendingPathComponent("nginx.conf")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
+        process.arguments = ["-c", file.path, "-p", folder.path, "-g", "daemon off;"]
+        try process.run()
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: folder)
     }
 }
