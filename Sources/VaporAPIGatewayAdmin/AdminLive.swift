@@ -127,9 +127,9 @@ extension WebSocketAdmin {
             let notice: String
             do {
                 let channel = try ChannelName(try request.content.get(String.self, at: "channel"))
-                let access = try Self.access(
-                    try request.content.get(String.self, at: "access"),
-                    permissions: try? request.content.get(String.self, at: "permissions"))
+                let access = try ChannelAccess(
+                    written: try request.content.get(String.self, at: "access"),
+                    sets: try? request.content.get(String.self, at: "permissions"))
                 try await requireRules().saveChannelRule(ChannelRule(channel: channel, access: access))
                 notice = "\(channel): \(access)."
             } catch {
@@ -263,25 +263,5 @@ extension WebSocketAdmin {
             rules: rules.map { RuleRow(channel: $0.channel.rawValue, access: "\($0.access)") },
             unlisted: "\(gateway.dispatcher.configuration.channels.unlisted)", notice: notice)
         return try await render("identity.leaf", page, for: request)
-    }
-
-    /// A rule's access from the form: a kind, and for `permissions` the sets (`a+b, c`).
-    static func access(_ kind: String, permissions: String?) throws -> ChannelAccess {
-        switch kind {
-        case "everyone": return .everyone
-        case "authenticated": return .authenticated
-        case "staff": return .staff
-        case "admin": return .admin
-        case "permissions":
-            let sets = (permissions ?? "").split(separator: ",", omittingEmptySubsequences: false).map { set in
-                set.split(separator: "+", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            }
-            guard !sets.isEmpty, sets.allSatisfy({ !$0.isEmpty && $0.allSatisfy { !$0.isEmpty } }) else {
-                throw Abort(.badRequest, reason: "permission sets need names: 'a+b, c'")
-            }
-            return .permissionSets(sets.map { Set($0.map { Permission($0) }) })
-        default:
-            throw Abort(.badRequest, reason: "unknown access '\(kind.prefix(20))'")
-        }
     }
 }

@@ -131,17 +131,8 @@ struct AdminGuard: AsyncMiddleware {
         }
         request.storage[AdminUserKey.self] = user.id
         if request.method == .POST {
-            if request.headers.first(name: "Sec-Fetch-Site")?.lowercased() == "cross-site" {
-                throw Abort(.forbidden, reason: "Cross-site request")
-            }
-            if let origin = request.headers.first(name: .origin) {
-                let configuration = admin.gateway.dispatcher.configuration
-                let allowed =
-                    configuration.allowedOrigins.isEmpty
-                    ? GatewayConfiguration.host(ofOrigin: origin)
-                        == request.headers.first(name: .host).flatMap { GatewayConfiguration.host(ofOrigin: "http://" + $0) }
-                    : configuration.allows(origin: origin)
-                guard allowed else { throw Abort(.forbidden, reason: "Origin not allowed") }
+            if let refused = CrossSiteWrite.of(request, configuration: admin.gateway.dispatcher.configuration) {
+                throw Abort(.forbidden, reason: refused.reason)
             }
             let presented = (try? request.content.get(String.self, at: "csrf")) ?? ""
             let expected = request.session.data[WebSocketAdmin.csrfKey] ?? ""

@@ -100,6 +100,31 @@ extension ChannelAccess {
     }
 }
 
+extension ChannelAccess {
+    /// An access as a person writes it (a command option, an admin form): `everyone`,
+    /// `authenticated`, `staff`, `admin`, or `permissions` with `sets` written `a+b, c` (`+`
+    /// within a set, `,` between sets).
+    /// - Throws: ``ChannelRuleError`` for another kind, or sets with an empty set or name.
+    public init(written kind: String, sets: String?) throws {
+        switch kind {
+        case "everyone": self = .everyone
+        case "authenticated": self = .authenticated
+        case "staff": self = .staff
+        case "admin": self = .admin
+        case "permissions":
+            let parsed = (sets ?? "").split(separator: ",", omittingEmptySubsequences: false).map { set in
+                set.split(separator: "+", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            }
+            guard !(sets ?? "").isEmpty, parsed.allSatisfy({ !$0.isEmpty && $0.allSatisfy { !$0.isEmpty } }) else {
+                throw ChannelRuleError.unreadable("'\(sets ?? "")' has an empty set or an empty name (say 'a+b, c')")
+            }
+            self = .permissionSets(parsed.map { Set($0.map { Permission($0) }) })
+        default:
+            throw ChannelRuleError.unreadable("'\(kind.prefix(40))' is not everyone, authenticated, staff, admin or permissions")
+        }
+    }
+}
+
 /// A stored channel rule that cannot be read.
 public struct ChannelRuleError: Error, Sendable, Hashable, CustomStringConvertible {
     public let description: String

@@ -145,7 +145,7 @@ public final class GatewayDispatcher: Sendable {
         // only API Gateway's trace id is trusted.
         let trusted = endpoint.route.event != .connect
         InstrumentationSystem.instrument.extract(request, into: &context, using: TraceHeaders(amazon: trace, readsHeaders: trusted))
-        return await withSpan("apigw \(endpoint.route.event) \(endpoint.route.routeKey)", context: context, ofKind: .server) { span in
+        return await withSpan(metrics.spanName(of: endpoint.route), context: context, ofKind: .server) { span in
             let response = await handle(request, at: endpoint, trace: trace)
             span.attributes["http.response.status_code"] = response.status.code
             if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
@@ -453,15 +453,14 @@ public final class GatewayDispatcher: Sendable {
             }
             let context = MessageContext(
                 request: request, session: session, gateway: checked.gateway, routeKey: endpoint.route.routeKey,
-                handlerName: name, requestID: selector.id, messenger: messenger, channels: channels, logger: logger
+                handlerName: name, requestID: selector.id, answered: selector.id.map { _ in AnswerMark() }, messenger: messenger,
+                channels: channels, logger: logger
             )
             answered = context.answered
+            let (timer, span) = metrics.handler(endpoint.route.routeKey, name)
             let handled = ContinuousClock.now
-            defer {
-                metrics.timer("apigw_handler_duration_seconds", [("route", endpoint.route.routeKey.rawValue), ("handler", name)])
-                    .recordInterval(since: handled)
-            }
-            try await withSpan("handler \(name)", ofKind: .internal) { _ in try await handler(request.body, context) }
+            defer { timer.recordInterval(since: handled) }
+            try await withSpan(span, ofKind: .internal) { _ in try await handler(request.body, context) }
             return .ok
         } catch {
             // A message with an id hears why it was refused, under that id, unless it was answered.
@@ -534,13 +533,19 @@ final class EventMetrics: Sendable {
         let outcome: String
     }
 
-    private struct TimerKey: Hashable {
-        let label: String
-        let dimensions: [String]
+    private struct HandlerKey: Hashable {
+        let route: RouteKey
+        let handler: String
     }
 
+    private static let events = [EventKind.connect, .message, .disconnect]
+    /// Made once per label set, so an event allocates no metric, label or span name.
     private let counters = Mutex<[EventKey: Counter]>([:])
-    private let timers = Mutex<[TimerKey: Metrics.Timer]>([:])
+    private let eventTimers = events.map { Metrics.Timer(label: "apigw_event_duration_seconds", dimensions: [("event", "\($0)")]) }
+    private let eventNames = events.map { "\($0)" }
+    private let routeSpans = Mutex<[RouteKey: String]>([:])
+    private let handlers = Mutex<[HandlerKey: (timer: Metrics.Timer, span: String)]>([:])
+    private let operations = Mutex<[String: (timer: Metrics.Timer, span: String)]>([:])
 
     func record(_ event: EventKind, _ route: RouteKey, api: String, outcome: String, since started: ContinuousClock.Instant) {
         let key = EventKey(api: api, event: event, route: route, outcome: outcome)
@@ -548,32 +553,51 @@ final class EventMetrics: Sendable {
             if let counter = counters[key] { return counter }
             let counter = Counter(
                 label: "apigw_events_total",
-                dimensions: [("api", api), ("event", "\(event)"), ("route", route.rawValue), ("outcome", outcome)])
+                dimensions: [("api", api), ("event", eventNames[event.index]), ("route", route.rawValue), ("outcome", outcome)])
             counters[key] = counter
             return counter
         }
         counter.increment()
-        timer("apigw_event_duration_seconds", [("event", "\(event)")]).recordInterval(since: started)
+        eventTimers[event.index].recordInterval(since: started)
     }
 
-    /// The timer `label` with `dimensions`, made on first use.
-    func timer(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Timer {
-        let key = TimerKey(label: label, dimensions: dimensions.flatMap { [$0.0, $0.1] })
-        return timers.withLock { timers in
-            if let timer = timers[key] { return timer }
-            let timer = Metrics.Timer(label: label, dimensions: dimensions)
-            timers[key] = timer
-            return timer
+    /// The span name of an event on `route`: `apigw <event> <route key>`.
+    func spanName(of route: RegisteredRoute) -> String {
+        routeSpans.withLock { names in
+            if let name = names[route.routeKey] { return name }
+            let name = "apigw \(route.event) \(route.routeKey)"
+            names[route.routeKey] = name
+            return name
+        }
+    }
+
+    /// `apigw_handler_duration_seconds{route, handler}` and the handler's span name.
+    func handler(_ route: RouteKey, _ name: String) -> (timer: Metrics.Timer, span: String) {
+        handlers.withLock { handlers in
+            let key = HandlerKey(route: route, handler: name)
+            if let made = handlers[key] { return made }
+            let made = (
+                Metrics.Timer(label: "apigw_handler_duration_seconds", dimensions: [("route", route.rawValue), ("handler", name)]),
+                "handler \(name)"
+            )
+            handlers[key] = made
+            return made
         }
     }
 
     /// Times `body` on `apigw_store_duration_seconds{operation}`, in a span of its own; a failure
     /// of the store is a ``StoreFailure`` (answered 503).
     func store<T>(_ operation: String, _ body: () async throws -> T) async throws -> T {
+        let (timer, span) = operations.withLock { operations in
+            if let made = operations[operation] { return made }
+            let made = (Metrics.Timer(label: "apigw_store_duration_seconds", dimensions: [("operation", operation)]), "store \(operation)")
+            operations[operation] = made
+            return made
+        }
         let started = ContinuousClock.now
-        defer { timer("apigw_store_duration_seconds", [("operation", operation)]).recordInterval(since: started) }
+        defer { timer.recordInterval(since: started) }
         do {
-            return try await withSpan("store \(operation)", ofKind: .client) { _ in try await body() }
+            return try await withSpan(span, ofKind: .client) { _ in try await body() }
         } catch let refusal as Refusal {
             throw refusal
         } catch let error where StoreFailure.isOurs(error) {

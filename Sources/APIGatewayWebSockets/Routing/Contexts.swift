@@ -33,8 +33,9 @@ public struct MessageContext: Sendable {
     /// The message's `id`, when it carried a string one: ``reply(_:)-(Encodable)`` answers under it, as
     /// does a refusal of the message.
     public let requestID: String?
-    /// Set once a reply went out under ``requestID``, so a later refusal is not a second answer.
-    let answered = AnswerMark()
+    /// Set once a reply went out under ``requestID``, so a later refusal is not a second answer;
+    /// only a request (a message with an id) has one.
+    let answered: AnswerMark?
     public let messenger: Messenger
     /// Joins, leaves and presence under the gateway's channel rules.
     public let channels: Channels
@@ -55,7 +56,7 @@ public struct MessageContext: Sendable {
     public func reply(_ payload: Payload) async throws -> DeliveryReport {
         guard let requestID else { return try await send(payload, to: .connection(connectionID)) }
         let report = try await send(try payload.answering(requestID), to: .connection(connectionID))
-        answered.mark()
+        answered?.mark()
         return report
     }
 

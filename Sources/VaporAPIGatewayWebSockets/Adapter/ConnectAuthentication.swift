@@ -52,19 +52,9 @@ extension WebSocketGateway {
         routes.grouped(authentication.middleware).on(.POST, components) { request async -> Response in
             // `apigw_tokens_total{outcome}`: issued, or why not.
             func count(_ outcome: String) { Counter(label: "apigw_tokens_total", dimensions: [("outcome", outcome)]).increment() }
-            if request.headers.first(name: "Sec-Fetch-Site")?.lowercased() == "cross-site" {
-                count("cross_site")
-                return Self.refusal(.forbidden, "Cross-site request")
-            }
-            if let origin = request.headers.first(name: .origin) {
-                let allowed =
-                    configuration.allowedOrigins.isEmpty
-                    ? GatewayConfiguration.host(ofOrigin: origin) == request.headers.first(name: .host).flatMap(Self.hostName)
-                    : configuration.allows(origin: origin)
-                guard allowed else {
-                    count("origin_not_allowed")
-                    return Self.refusal(.forbidden, "Origin not allowed")
-                }
+            if let refused = CrossSiteWrite.of(request, configuration: configuration) {
+                count(refused.code)
+                return Self.refusal(.forbidden, refused.reason)
             }
             guard let user = authentication.user(request) else {
                 count("not_logged_in")
@@ -95,10 +85,6 @@ extension WebSocketGateway {
         return response
     }
 
-    /// `host[:port]` → the lowercased host.
-    private static func hostName(_ hostHeader: String) -> String {
-        GatewayConfiguration.host(ofOrigin: "http://" + hostHeader) ?? hostHeader.lowercased()
-    }
 }
 
 /// The token endpoint cannot be served.

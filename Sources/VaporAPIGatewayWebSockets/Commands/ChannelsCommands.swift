@@ -63,25 +63,12 @@ struct SetRuleCommand: AsyncCommand {
         let channel: ChannelName
         do { channel = try ChannelName(signature.channel) } catch { throw GatewayCommandError.invalid("channel", error) }
         guard let kind = signature.access else { throw GatewayCommandError.missing("--access", for: "channels set-rule") }
+        if kind == "permissions", signature.permissions?.isEmpty ?? true {
+            throw GatewayCommandError.missing("--permissions", for: "channels set-rule --access permissions")
+        }
         let access: ChannelAccess
-        switch kind {
-        case "everyone": access = .everyone
-        case "authenticated": access = .authenticated
-        case "staff": access = .staff
-        case "admin": access = .admin
-        case "permissions":
-            guard let list = signature.permissions, !list.isEmpty else {
-                throw GatewayCommandError.missing("--permissions", for: "channels set-rule --access permissions")
-            }
-            let sets = list.split(separator: ",", omittingEmptySubsequences: false).map { set in
-                set.split(separator: "+", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            }
-            guard sets.allSatisfy({ !$0.isEmpty && $0.allSatisfy { !$0.isEmpty } }) else {
-                throw GatewayCommandError.invalid("--permissions", reason: "'\(list)' has an empty set or an empty name (say 'a+b,c')")
-            }
-            access = .permissionSets(sets.map { Set($0.map { Permission($0) }) })
-        default:
-            throw GatewayCommandError.invalid("--access", reason: "'\(kind)' is not everyone, authenticated, staff, admin or permissions")
+        do { access = try ChannelAccess(written: kind, sets: signature.permissions) } catch {
+            throw GatewayCommandError.invalid("--access", error)
         }
         try await context.channelRules.saveChannelRule(ChannelRule(channel: channel, access: access))
         context.console.print("\(channel): \(access)")

@@ -146,19 +146,3 @@ struct ChatLoginRoutes {
         }
     }
 }
-
-/// Refuses a write from another site's page: `Sec-Fetch-Site: cross-site`, or an `Origin` the
-/// gateway's allowed origins do not list.
-struct SameOriginWrites: AsyncMiddleware {
-    let configuration: GatewayConfiguration
-
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        if request.headers.first(name: "Sec-Fetch-Site")?.lowercased() == "cross-site" {
-            throw Abort(.forbidden, reason: "Cross-site request")
-        }
-        if let origin = request.headers.first(name: .origin), !configuration.allows(origin: origin) {
-            throw Abort(.forbidden, reason: "Origin not allowed")
-        }
-        return try await next.respond(to: request)
-    }
-}

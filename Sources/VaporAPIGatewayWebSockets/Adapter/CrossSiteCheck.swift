@@ -1,0 +1,39 @@
+public import APIGatewayWebSockets
+public import Vapor
+
+/// Why a browser's write is another site's: the one check the token endpoint, the admin and an
+/// app's own forms share.
+public struct CrossSiteWrite: Sendable, Hashable {
+    /// `cross_site` or `origin_not_allowed`, for metrics.
+    public let code: String
+    /// Safe to show: `Cross-site request` or `Origin not allowed`.
+    public let reason: String
+
+    /// The refusal `request` earns, or `nil`: `Sec-Fetch-Site: cross-site`, or an `Origin` that
+    /// `configuration.allowedOrigins` does not list (the request's own host when the list is empty).
+    /// A request with neither header is not a browser's cross-site write.
+    public static func of(_ request: Request, configuration: GatewayConfiguration) -> CrossSiteWrite? {
+        if request.headers.first(name: "Sec-Fetch-Site")?.lowercased() == "cross-site" {
+            return CrossSiteWrite(code: "cross_site", reason: "Cross-site request")
+        }
+        guard let origin = request.headers.first(name: .origin) else { return nil }
+        let allowed =
+            configuration.allowedOrigins.isEmpty
+            ? GatewayConfiguration.host(ofOrigin: origin)
+                == request.headers.first(name: .host).flatMap { GatewayConfiguration.host(ofOrigin: "http://" + $0) }
+            : configuration.allows(origin: origin)
+        return allowed ? nil : CrossSiteWrite(code: "origin_not_allowed", reason: "Origin not allowed")
+    }
+}
+
+/// Refuses another site's writes 403 (``CrossSiteWrite``), for an app's own forms.
+public struct SameOriginWrites: AsyncMiddleware {
+    public let configuration: GatewayConfiguration
+
+    public init(configuration: GatewayConfiguration) { self.configuration = configuration }
+
+    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if let refused = CrossSiteWrite.of(request, configuration: configuration) { throw Abort(.forbidden, reason: refused.reason) }
+        return try await next.respond(to: request)
+    }
+}
