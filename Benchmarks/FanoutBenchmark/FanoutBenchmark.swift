@@ -2,15 +2,17 @@
 // (SigV4, keep-alive pool) to a loopback sink that answers like @connections (2% gone).
 //
 //   swift run -c release FanoutBenchmark run --connections 10000 [--concurrency 64] [--sink URL]
+//       [--store sqlite|postgres|sqlite,postgres]   (postgres: APIGW_POSTGRES_URL, a schema of its own)
 //   swift run -c release FanoutBenchmark sink --port 9901 [--seconds 600]
 //
-// `run` fills a fresh SQLite store, prints RSS before and after, messages/s and the delivery
+// `run` fills a fresh store, prints RSS before and after, messages/s and the delivery
 // report; without --sink it starts the sink in process. `sink` serves the sink alone, so other
 // clients (Benchmarks/python/boto3_fanout.py) can post to the same one. Bounded in count and time.
 
 import APIGatewayAWS
 import APIGatewayWebSockets
 import Fluent
+import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
 import NIOCore
@@ -35,11 +37,17 @@ struct FanoutBenchmark {
             try await Task.sleep(for: .seconds(seconds))
             try await channel.close()
         case "run":
-            try await run(
-                connections: Int(options["--connections"] ?? "10000") ?? 10_000,
-                concurrency: Int(options["--concurrency"] ?? "64") ?? 64,
-                sink: options["--sink"]
-            )
+            _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+            // Several stores side by side in one run: `--store sqlite,postgres`.
+            for store in (options["--store"] ?? "sqlite").split(separator: ",") {
+                print("== store \(store)")
+                try await run(
+                    store: String(store),
+                    connections: Int(options["--connections"] ?? "10000") ?? 10_000,
+                    concurrency: Int(options["--concurrency"] ?? "64") ?? 64,
+                    sink: options["--sink"]
+                )
+            }
         default:
             print("usage: FanoutBenchmark run|sink [options]")
         }
@@ -52,32 +60,48 @@ struct FanoutBenchmark {
         return kilobytes / 1024
     }
 
-    static func run(connections: Int, concurrency: Int, sink: String?) async throws {
-        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    static func run(store kind: String, connections: Int, concurrency: Int, sink: String?) async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("fanout-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) } }
         var environment = Environment.production
         environment.arguments = ["bench"]
         let app = try await Application.make(environment)
         app.logger.logLevel = .error
-        app.databases.use(.sqlite(.file(file)), as: .sqlite)
+        var schema: String?
+        switch kind {
+        case "sqlite":
+            app.databases.use(.sqlite(.file(file)), as: .sqlite)
+        case "postgres":
+            guard let url = ProcessInfo.processInfo.environment["APIGW_POSTGRES_URL"] else {
+                print("--store postgres needs APIGW_POSTGRES_URL")
+                exit(2)
+            }
+            let name = "fanout_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+            var configuration = try SQLPostgresConfiguration(url: url)
+            configuration.searchPath = [name]
+            app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 4), as: .psql)
+            try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA \(ident: name)").run()
+            schema = name
+        default:
+            print("--store sqlite|postgres")
+            exit(2)
+        }
         app.migrations.add(WebSocketMigrations.all)
         try await app.autoMigrate()
-        let loop = app.eventLoopGroup.next()
-        let database: @Sendable () -> any Database = { app.databases.database(.sqlite, logger: app.logger, on: loop)! }
+        let database: @Sendable () -> any Database = { app.db(nil).logging(to: app.logger) }
         let sql = database() as! any SQLDatabase
-        try await sql.raw("PRAGMA journal_mode = WAL").run()
+        if kind == "sqlite" { try await sql.raw("PRAGMA journal_mode = WAL").run() }
 
         // The audience: `connections` sessions, inserted 500 per statement.
         let apiID = try APIID("fanout1")
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         for start in stride(from: 0, to: connections, by: 500) {
             let rows = (start..<min(start + 500, connections)).map { n -> SQLQueryString in
-                "(\(bind: String(format: "conn%07d=", n)), \(bind: apiID.rawValue), 'bench', 'all', NULL, \(bind: true), 0, \(bind: now), \(bind: now))"
+                "(\(bind: String(format: "conn%07d=", n)), \(bind: apiID.rawValue), 'bench', NULL, \(bind: true), 0, \(bind: now), \(bind: now))"
             }
             try await sql.raw(
                 """
-                INSERT INTO apigw_sessions (connection_id, api_id, stage, channel, user_id, connected, request_count, created_at, updated_at)
+                INSERT INTO apigw_sessions (connection_id, api_id, stage, user_id, connected, request_count, created_at, updated_at)
                 VALUES \(rows.joined(separator: ", "))
                 """
             ).run()
@@ -116,6 +140,7 @@ struct FanoutBenchmark {
 
         try await http.shutdown()
         try await sinkChannel?.close()
+        if let schema { try await sql.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
         try await app.asyncShutdown()
     }
 }

@@ -70,31 +70,18 @@ import Testing
             return
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sigterm-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let (port, gatewayPort) = (try ScaleOutTests.Nginx.freePort(), try ScaleOutTests.Nginx.freePort())
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = ["serve", "--hostname", "127.0.0.1", "--port", "\(port)"]
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            [
-                "CHAT_DATABASE": folder.appendingPathComponent("chat.sqlite").path, "CHAT_GATEWAY_PORT": "\(gatewayPort)",
-                "CHAT_ORIGINS": "127.0.0.1",
-            ]) { $1 }
-        let log = folder.appendingPathComponent("stderr.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: log)
-        process.standardOutput = FileHandle.nullDevice
-        let exited = Inbox<Int32>()
-        process.terminationHandler = { exited.put($0.terminationStatus) }
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
+        let chat = try ChatProcess(
+            executable, in: folder,
+            arguments: ["serve", "--hostname", "127.0.0.1", "--port", "\(port)"],
+            environment: ["CHAT_GATEWAY_PORT": "\(gatewayPort)", "CHAT_ORIGINS": "127.0.0.1"])
+        defer { chat.stop() }
         let backend = "http://127.0.0.1:\(port)"
         #expect(
-            await eventually(timeout: .seconds(30)) {
-                String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self).contains("applied through the planner")
-            }, "the app started and applied its API")
-        let logged = String(decoding: try Data(contentsOf: log), as: UTF8.self)
+            await eventually(timeout: .seconds(30)) { chat.stderr.contains("applied through the planner") },
+            "the app started and applied its API")
+        let logged = chat.stderr
         let socket = try #require(
             logged.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("ws://") }.map(String.init), "\(logged.suffix(400))")
         let cookie = try await ScaleOutTests().login("ada", at: backend)
@@ -103,13 +90,43 @@ import Testing
         #expect(await client.next()?.contains(#""user":"ada""#) == true)
         try await client.send(#"{"action":"whoami"}"#)
         try await Task.sleep(for: .milliseconds(20))  // the frame reaches the gateway before the signal does
-        kill(process.processIdentifier, SIGTERM)
+        kill(chat.process.processIdentifier, SIGTERM)
         let answered = await client.next(timeout: .seconds(5))
         #expect(answered?.contains(#""user":"ada""#) == true, "the message sent before the signal is answered")
-        let status = await exited.next(timeout: .seconds(20))
+        let status = await chat.exited.next(timeout: .seconds(20))
         #expect(status == 0, "exits 0 within 20 s: \(String(describing: status))")
         #expect(await client.closeCode(timeout: .seconds(5)) != nil, "the connection is closed as the gateway stops")
-        let stderr = String(decoding: try Data(contentsOf: log), as: UTF8.self)
+        let stderr = chat.stderr
         #expect(!stderr.contains("Fatal error") && !stderr.contains("Error:"), "\(stderr.suffix(600))")
     }
+}
+
+/// The chat example as a process in a folder of its own (its SQLite file there), its standard
+/// error in `log`, its exit status delivered to `exited`.
+struct ChatProcess {
+    let process = Process()
+    let log: URL
+    let exited = Inbox<Int32>()
+    let database: URL
+
+    init(_ executable: URL, in folder: URL, arguments: [String], environment: [String: String]) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        database = folder.appendingPathComponent("chat.sqlite")
+        log = folder.appendingPathComponent("stderr.log")
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            environment.merging(["CHAT_DATABASE": database.path]) { mine, _ in mine }
+        ) { $1 }
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
+        process.standardOutput = FileHandle.nullDevice
+        let exited = exited
+        process.terminationHandler = { exited.put($0.terminationStatus) }
+        try process.run()
+    }
+
+    var stderr: String { String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self) }
+
+    func stop() { if process.isRunning { process.terminate() } }
 }

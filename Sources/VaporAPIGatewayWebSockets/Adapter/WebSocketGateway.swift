@@ -80,6 +80,7 @@ public final class WebSocketGateway: Sendable {
         )
         app.storage[Key.self] = self
         app.lifecycle.use(StartupCheckLifecycle(gateway: self))
+        app.lifecycle.use(DrainBeforeShutdown())
         app.asyncCommands.use(GatewayCommands(), as: "gateway")
         app.asyncCommands.use(SessionsCommands(), as: "sessions")
         app.asyncCommands.use(CleanupCommand(), as: "cleanup")
