@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "APIGatewayProvisioning", targets: ["APIGatewayProvisioning"]),
         .library(name: "VaporAPIGatewayWebSockets", targets: ["VaporAPIGatewayWebSockets"]),
         .library(name: "VaporAPIGatewayAdmin", targets: ["VaporAPIGatewayAdmin"]),
+        .library(name: "HummingbirdAPIGatewayWebSockets", targets: ["HummingbirdAPIGatewayWebSockets"]),
         .library(name: "APIGatewayWebSocketsTesting", targets: ["APIGatewayWebSocketsTesting"]),
         .library(name: "VaporAPIGatewayWebSocketsTesting", targets: ["VaporAPIGatewayWebSocketsTesting"]),
         .executable(name: "chat-example", targets: ["ChatExample"]),
@@ -41,6 +42,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/leaf.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // Our own AWS layer: SigV4, credentials, the @connections client.
@@ -136,13 +138,26 @@ let package = Package(
             resources: [.copy("Views")],
             swiftSettings: strict
         ),
-        // Test kit: fake API Gateway requests, recording poster, store conformance suite.
+        // The Hummingbird 2 door: the same core, mounted on a Hummingbird router.
+        .target(
+            name: "HummingbirdAPIGatewayWebSockets",
+            dependencies: [
+                "APIGatewayWebSockets",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // Test kit: fake API Gateway requests, recording poster, the store and adapter conformance suites.
         .target(
             name: "APIGatewayWebSocketsTesting",
             dependencies: [
                 "APIGatewayWebSockets",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),
@@ -187,7 +202,11 @@ let package = Package(
             dependencies: [
                 "ChatApp",
                 "VaporAPIGatewayWebSocketsTesting",
+                "HummingbirdAPIGatewayWebSockets",
+                "APIGatewayAWS",
                 .product(name: "Vapor", package: "vapor"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -281,6 +300,16 @@ let package = Package(
             dependencies: [
                 "APIGatewayWebSockets", "APIGatewayWebSocketsTesting", "PeerSupport",
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HummingbirdAPIGatewayWebSocketsTests",
+            dependencies: [
+                "HummingbirdAPIGatewayWebSockets", "APIGatewayWebSockets", "APIGatewayWebSocketsTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

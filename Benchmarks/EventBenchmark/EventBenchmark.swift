@@ -3,6 +3,9 @@
 //
 //   swift run -c release EventBenchmark [--store sqlite|postgres|memory|sqlite,postgres] [--checks off|on|both]
 //       [--nginx 1,2]   (with --store postgres: behind nginx, one instance then two, in one run)
+//       [--door vapor|hummingbird|vapor,hummingbird]   (the adapter the events go through)
+//       [--sink URL]   (replies signed and posted by ManagementClient to an @connections sink,
+//                       e.g. `FanoutBenchmark sink`; default: a recording poster, no post)
 //       [--connections N] [--messages M] [--clients C[,C…]] [--steady-seconds S]
 //
 // Prints events/s and p50/p99 latency for closed-loop runs at each client count, then p50/p99
@@ -13,7 +16,12 @@
 // app's session middleware, half by a one-time token), requires a login to connect, and sends to a
 // handler that requires a permission, with the login state checked on every message; `both` (the
 // default) runs without the checks, then with them, in one run.
+//
+// At each client count the same load first goes to the door's bare handler (`POST /bench/bare`:
+// the body collected, 200, nothing else), the ceiling an event cannot pass on that door, and the
+// event's rate is printed as a fraction of it.
 
+import APIGatewayAWS
 import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
 import AsyncHTTPClient
@@ -37,6 +45,8 @@ struct Options {
     var executor = "nio"
     var checks = "both"
     var nginx: [Int] = []
+    var door = "vapor"
+    var sink: String?
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -51,6 +61,8 @@ struct Options {
             case "--executor": executor = value
             case "--checks": checks = value
             case "--nginx": nginx = value.split(separator: ",").compactMap { Int($0) }
+            case "--door": door = value
+            case "--sink": sink = value
             default: print("unknown option \(flag)"); exit(2)
             }
         }
@@ -127,7 +139,12 @@ struct EventBenchmark {
                 }
                 continue
             }
-            for checks in modes { try await run(one, checks: checks) }
+            for door in options.door.split(separator: ",").map(String.init) {
+                one.door = door
+                print("-- door \(door)")
+                // The login checks run through Vapor's session middleware: the Vapor door's only.
+                for checks in door == "vapor" ? modes : [false] { try await run(one, checks: checks) }
+            }
         }
     }
 
@@ -139,8 +156,18 @@ struct EventBenchmark {
         environment.arguments = ["bench"]
         let app = try await Application.make(environment)
         app.logger.logLevel = .error
-        let poster = RecordingPoster()
-        let settings = ChatSettings(databasePath: databaseFile)
+        let recording = RecordingPoster()
+        var settings = ChatSettings(databasePath: databaseFile)
+        let sinkClient = options.sink.map { _ in ManagementClient.makeHTTPClient(maximumConnections: 64) }
+        let poster: any ConnectionPoster
+        if let sink = options.sink, let sinkClient {
+            settings.gateway.managementEndpoint = try ManagementEndpoint(url: sink)
+            poster = ManagementClient(
+                httpClient: sinkClient,
+                credentials: StaticCredentialProvider(Credential(accessKeyID: "AKIDBENCH", secretAccessKey: "bench-secret")))
+        } else {
+            poster = recording
+        }
         let store: any ConnectionStore
         var postgres: SQLPostgresConfiguration?
         if options.store == "memory" {
@@ -188,8 +215,19 @@ struct EventBenchmark {
         }
         app.http.server.configuration.hostname = "127.0.0.1"
         app.http.server.configuration.port = 0
+        app.post("bench", "bare") { _ in HTTPStatus.ok }
         try await app.server.start(address: nil)
         var port = app.http.server.shared.localAddress!.port!
+        // The Hummingbird door: the same store and poster, a dispatcher of its own on a Hummingbird router.
+        var hummingbird: HummingbirdDoor?
+        if options.door == "hummingbird" {
+            let door = try await HummingbirdDoor(
+                dispatcher: GatewayDispatcher(
+                    configuration: configuration, store: store, gateways: CachedGatewayDirectory([settings.gateway]), poster: poster),
+                controller: BenchController(checks: false))
+            hummingbird = door
+            port = door.port
+        }
         // More instances on the same schema, and nginx in front of them all.
         var others: [Application] = []
         var balancer: Balancer?
@@ -249,11 +287,19 @@ struct EventBenchmark {
         }
         // Requests are built before the clock starts: the benchmark times the server, not the builder.
         let body = ByteBuffer(string: #"{"action":"echo","text":"hello, benchmark"}"#)
-        let requests = try connections.map { try $0.request(for: body) }
+        let events = try connections.map { try $0.request(for: body) }
+        let bare = events.map { request in
+            var request = request
+            request.path = "/bench/bare"
+            return request
+        }
+        var requests = events
         let transport = fake.transport
+        let replies = options.sink == nil
 
         func closedLoop(clients: Int, messages: Int) async throws -> (rate: Double, latencies: Latencies) {
-            poster.reset()
+            recording.reset()
+            let requests = requests
             let started = ContinuousClock.now
             let deadline = started + .seconds(120)
             let perClient = messages / clients
@@ -278,14 +324,17 @@ struct EventBenchmark {
             }
             let elapsed = started.duration(to: .now)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            precondition(poster.posts.count == latencies.samples.count, "every message replied once")
+            precondition(
+                !replies || requests[0].path == "/bench/bare" || recording.posts.count == latencies.samples.count,
+                "every message replied once")
             return (Double(latencies.samples.count) / seconds, latencies)
         }
 
         /// Sends at `rate` per second for `seconds`, in 1 ms ticks, at most 512 in flight; latency is
         /// measured from each request's scheduled time, so a stall is not hidden.
         func openLoop(rate: Double, seconds: Double) async throws -> (sent: Int, latencies: Latencies) {
-            poster.reset()
+            recording.reset()
+            let requests = requests
             let total = Int(rate * seconds)
             let started = ContinuousClock.now
             return try await withThrowingTaskGroup(of: Duration.self) { group in
@@ -320,12 +369,17 @@ struct EventBenchmark {
         _ = try await closedLoop(clients: 8, messages: 2_000)  // warm-up
         var best = 0.0
         for clients in options.clients {
+            requests = bare
+            let (ceiling, bareLatencies) = try await closedLoop(clients: clients, messages: options.messages)
+            requests = events
             let (rate, latencies) = try await closedLoop(clients: clients, messages: options.messages)
             best = max(best, rate)
             print(
                 String(
-                    format: "closed loop  %3d clients  %8.0f events/s  p50 %6.2f ms  p99 %6.2f ms  (%d messages)",
-                    clients, rate, latencies.percentile(0.5), latencies.percentile(0.99), latencies.samples.count))
+                    format:
+                        "closed loop  %3d clients  %8.0f events/s  p50 %6.2f ms  p99 %6.2f ms  (%d messages)  bare handler %8.0f/s p50 %5.2f ms: %.2f of it",
+                    clients, rate, latencies.percentile(0.5), latencies.percentile(0.99), latencies.samples.count, ceiling,
+                    bareLatencies.percentile(0.5), rate / ceiling))
         }
         let steady = best / 2
         let (sent, steadyLatencies) = try await openLoop(rate: steady, seconds: options.steadySeconds)
@@ -340,6 +394,8 @@ struct EventBenchmark {
         try await client.shutdown()
         try await clientGroup.shutdownGracefully()
         balancer?.stop()
+        try await hummingbird?.stop()
+        try await sinkClient?.shutdown()
         for other in others {
             await other.server.shutdown()
             try await other.asyncShutdown()
