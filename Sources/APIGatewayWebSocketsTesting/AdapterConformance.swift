@@ -122,7 +122,9 @@ public enum AdapterConformance {
             let refusedMessage = try await FakeConnection(
                 id: FakeAPIGateway.makeConnectionID(), gateway: rig.gateway(), connectResponse: stranger.connectResponse
             ).send(#"{"action":"echo"}"#)
-            try expect(refusedMessage.status == .gone || refusedMessage.status.kind == .clientError, "an unknown connection: \(refusedMessage.status)")
+            try expect(
+                refusedMessage.status == .gone || refusedMessage.status.kind == .clientError,
+                "an unknown connection: \(refusedMessage.status)")
         },
         Check(name: "an oversize body is 413, a body at the limit is served") { rig in
             let connection = try await rig.gateway().connect()

@@ -32,4 +32,3 @@ public struct LiveTransport: GatewayTransport {
         return GatewayResponse(status: HTTPResponse.Status(code: Int(response.status.code)), headerFields: fields, body: body)
     }
 }
-

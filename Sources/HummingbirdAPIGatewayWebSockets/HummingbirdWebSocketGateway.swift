@@ -1,6 +1,6 @@
 public import APIGatewayWebSockets
-public import Hummingbird
 import HTTPTypes
+public import Hummingbird
 import NIOCore
 
 /// The framework in a Hummingbird 2 app: mounts a ``GatewayDispatcher``'s controllers on a

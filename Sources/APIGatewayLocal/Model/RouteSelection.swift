@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A decoded JSON value, for route selection and body mappings.
 enum JSONValue: Decodable, Sendable {
@@ -69,8 +69,8 @@ enum JSONValue: Decodable, Sendable {
 /// `$request.body.a.b` (a JSONPath into the body) or a template of `${request.body.x}` parts and
 /// literal text. Unresolved parts become `""`; values are stringified. A body that is not a JSON
 /// object, or a bare path that resolves to nothing, selects nothing (→ `$default`).
-enum RouteSelection {
-    static func evaluate(_ expression: String, body: Data) -> String? {
+public enum RouteSelection {
+    public static func evaluate(_ expression: String, body: Data) -> String? {
         guard let json = try? JSONDecoder().decode(JSONValue.self, from: body), case .object = json else { return nil }
         if expression.hasPrefix("$request.body.") {
             return json.value(at: String(expression.dropFirst("$request.body.".count)))?.text
