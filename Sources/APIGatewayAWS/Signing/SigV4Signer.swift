@@ -198,6 +198,7 @@ public struct SigV4Signer: Sendable {
 
     /// Removes `.` and `..` segments and empty segments, keeping a leading and trailing slash.
     static func normalize(_ path: String) -> String {
+        if isNormal(path) { return path }
         var output: [Substring] = []
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
         for segment in segments {
@@ -213,6 +214,30 @@ public struct SigV4Signer: Sendable {
         return result
     }
 
+    /// Whether `path` is already normal: it starts with `/` and has no empty, `.` or `..` segment
+    /// (every `@connections` path: it is then used as it is).
+    static func isNormal(_ path: String) -> Bool {
+        var previous: UInt8 = 0
+        var segment = 0  // bytes in the current segment, or -1 once it is neither `.` nor `..`
+        var first = true
+        for byte in path.utf8 {
+            if first {
+                guard byte == UInt8(ascii: "/") else { return false }
+                first = false
+                previous = byte
+                continue
+            }
+            if byte == UInt8(ascii: "/") {
+                if previous == UInt8(ascii: "/") || segment > 0 { return false }  // empty, `.` or `..`
+                segment = 0
+            } else if segment >= 0 {
+                segment = byte == UInt8(ascii: ".") && segment < 2 ? segment + 1 : -1
+            }
+            previous = byte
+        }
+        return !first && segment <= 0
+    }
+
     /// The query's pairs decoded, re-encoded with the unreserved set, sorted by key then value.
     func canonicalQuery(_ query: String) -> String {
         guard !query.isEmpty else { return "" }
@@ -222,9 +247,7 @@ public struct SigV4Signer: Sendable {
             if key == "X-Amz-Signature" { continue }
             pairs.append((key, item.value.map { uriEncode(percentDecode($0), keepSlash: false) } ?? ""))
         }
-        pairs.sort {
-            $0.0 == $1.0 ? Array($0.1.utf8).lexicographicallyPrecedes($1.1.utf8) : Array($0.0.utf8).lexicographicallyPrecedes($1.0.utf8)
-        }
+        pairs.sort { $0.0 == $1.0 ? $0.1.utf8.lexicographicallyPrecedes($1.1.utf8) : $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
         return pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
 
@@ -235,25 +258,45 @@ public struct SigV4Signer: Sendable {
 
     /// Lowercased names, sorted; values trimmed with inner whitespace collapsed; a repeated name's
     /// values joined with `,` in arrival order. `Host` is included from the request when absent.
+    ///
+    /// A request has a handful of headers: a sorted array, not a dictionary of arrays.
     func canonicalHeaders(_ request: SigV4Request) -> CanonicalHeaders {
-        var values: [String: [String]] = [:]
-        var order: [String] = []
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(request.headers.count + 1)
         var sawHost = false
         for header in request.headers {
-            let name = header.name.lowercased()
+            let name = Self.lowercasedASCII(header.name)
             if Self.unsignedHeaders.contains(name) { continue }
             if name == "host" { sawHost = true }
-            if values[name] == nil { order.append(name) }
-            values[name, default: []].append(Self.collapseWhitespace(header.value))
+            headers.append((name, Self.collapseWhitespace(header.value)))
         }
-        if !sawHost {
-            order.append("host")
-            values["host"] = [request.host]
+        if !sawHost { headers.append(("host", request.host)) }
+        // Stable by name: a repeated name's values stay in arrival order.
+        let sorted = headers.enumerated().sorted {
+            $0.element.name == $1.element.name
+                ? $0.offset < $1.offset : $0.element.name.utf8.lexicographicallyPrecedes($1.element.name.utf8)
         }
-        let names = order.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }
         var block = ""
-        for name in names { block += "\(name):\(values[name]!.joined(separator: ","))\n" }
-        return CanonicalHeaders(block: block, signedHeaders: names.joined(separator: ";"))
+        var signedHeaders = ""
+        var previous: String?
+        for (_, header) in sorted {
+            if header.name == previous {
+                block.removeLast()  // the line's newline: the value joins the line before
+                block += ",\(header.value)\n"
+                continue
+            }
+            if previous != nil { signedHeaders += ";" }
+            signedHeaders += header.name
+            block += "\(header.name):\(header.value)\n"
+            previous = header.name
+        }
+        return CanonicalHeaders(block: block, signedHeaders: signedHeaders)
+    }
+
+    /// `text` with ASCII letters lowercased; `text` itself when it has none to lower.
+    static func lowercasedASCII(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return text }
+        return String(decoding: text.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
     /// Headers that proxies and clients rewrite, never signed (botocore's list).
@@ -263,7 +306,19 @@ public struct SigV4Signer: Sendable {
     ]
 
     static func collapseWhitespace(_ value: String) -> String {
-        value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+        // Most values have no whitespace to trim or collapse.
+        var previousSpace = true  // a leading space is one to trim
+        var clean = true
+        for byte in value.utf8 {
+            let space = byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
+            if space && (previousSpace || byte != UInt8(ascii: " ")) {
+                clean = false
+                break
+            }
+            previousSpace = space
+        }
+        if clean && !previousSpace || value.isEmpty { return value }
+        return value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).joined(separator: " ")
     }
 
     /// Hex SHA-256 of `bytes`: the payload hash.
@@ -287,13 +342,24 @@ package struct AmzTime: Sendable {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civilFromDays(days)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        dateTime = String(unsafeUninitializedCapacity: 16) { buffer in
+            func digits(_ value: Int64, _ width: Int, at start: Int) {
+                var value = max(0, value)
+                for index in (start..<start + width).reversed() {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            digits(year, 4, at: 0)
+            digits(month, 2, at: 4)
+            digits(day, 2, at: 6)
+            buffer[8] = UInt8(ascii: "T")
+            digits(secondOfDay / 3600, 2, at: 9)
+            digits(secondOfDay % 3600 / 60, 2, at: 11)
+            digits(secondOfDay % 60, 2, at: 13)
+            buffer[15] = UInt8(ascii: "Z")
+            return 16
         }
-        dateTime =
-            pad(year, 4) + pad(month, 2) + pad(day, 2) + "T" + pad(secondOfDay / 3600, 2) + pad(secondOfDay % 3600 / 60, 2)
-            + pad(secondOfDay % 60, 2) + "Z"
     }
 
     /// The instant an `X-Amz-Date` names, or `nil` when it is not one.
@@ -365,9 +431,10 @@ final class SigningKeyCache: Sendable {
 
 /// Percent-encodes every byte outside `A–Z a–z 0–9 - _ . ~` (and `/` when `keepSlash`), uppercase hex.
 func uriEncode(_ text: String, keepSlash: Bool) -> String {
+    if text.utf8.allSatisfy({ isUnreserved($0) || (keepSlash && $0 == UInt8(ascii: "/")) }) { return text }
     var out = [UInt8]()
-    out.reserveCapacity(text.utf8.count)
-    let hex = Array("0123456789ABCDEF".utf8)
+    out.reserveCapacity(text.utf8.count + 8)
+    let hex = upperHexDigits
     for byte in text.utf8 {
         if isUnreserved(byte) || (keepSlash && byte == UInt8(ascii: "/")) {
             out.append(byte)
@@ -380,10 +447,14 @@ func uriEncode(_ text: String, keepSlash: Bool) -> String {
     return String(decoding: out, as: UTF8.self)
 }
 
+private let upperHexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+private let lowerHexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
 extension Sequence where Element == UInt8 {
     var hexString: String {
-        let hex = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
+        out.reserveCapacity(underestimatedCount * 2)
+        let hex = lowerHexDigits
         for byte in self {
             out.append(hex[Int(byte >> 4)])
             out.append(hex[Int(byte & 0x0F)])

@@ -140,7 +140,7 @@ public final class GatewayDispatcher: Sendable {
     public func handle(_ request: GatewayRequest, at endpoint: Endpoint) async -> GatewayResponse {
         // The event's span continues API Gateway's trace; its id is in every log line of the event.
         var context = ServiceContext.current ?? .topLevel
-        let trace = request.headerFields[.amznTraceID].flatMap(AmazonTraceID.init)
+        let trace = request.headerFields.first(.amznTraceID).flatMap(AmazonTraceID.init)
         // On `$connect` the other headers are the client's own (API Gateway forwards them): there
         // only API Gateway's trace id is trusted.
         let trusted = endpoint.route.event != .connect
@@ -253,16 +253,19 @@ public final class GatewayDispatcher: Sendable {
         let headers = request.headerFields
         // 1. The gateway secret.
         if !configuration.secrets.isEmpty {
-            let presented = headers[configuration.secretHeader]
+            let presented = headers.first(configuration.secretHeader)
             guard let presented, configuration.matchesSecret(presented) else {
                 throw Refusal.gatewaySecret(present: presented != nil)
             }
         }
         // 2. Required headers, then a registered API (and the controller's pin).
-        for name in [HTTPField.Name.connectionID, .apiGatewayAPIID] + configuration.requiredHeaders(event) {
-            guard let value = headers[name], !value.isEmpty else { throw Refusal.missingHeader(name) }
+        guard let rawConnectionID = headers.first(.connectionID), !rawConnectionID.isEmpty else {
+            throw Refusal.missingHeader(.connectionID)
         }
-        let rawAPIID = headers[.apiGatewayAPIID]!
+        guard let rawAPIID = headers.first(.apiGatewayAPIID), !rawAPIID.isEmpty else { throw Refusal.missingHeader(.apiGatewayAPIID) }
+        for name in configuration.requiredHeaders(event) {
+            guard let value = headers.first(name), !value.isEmpty else { throw Refusal.missingHeader(name) }
+        }
         guard let apiID = try? APIID(rawAPIID), let gateway = try await metrics.store("gateway", { try await gateways.gateway(apiID) })
         else {
             throw Refusal.unknownAPI(rawAPIID)
@@ -275,7 +278,7 @@ public final class GatewayDispatcher: Sendable {
             throw Refusal.bodyTooLarge(request.body.readableBytes, limit: configuration.maxBodySize)
         }
         let connectionID: ConnectionID
-        do { connectionID = try ConnectionID(headers[.connectionID]!) } catch let error as IdentifierError {
+        do { connectionID = try ConnectionID(rawConnectionID) } catch let error as IdentifierError {
             throw Refusal.invalidConnectionID(error)
         }
         logger[metadataKey: "apigw.connection.id"] = "\(connectionID)"
@@ -299,7 +302,7 @@ public final class GatewayDispatcher: Sendable {
         // is not a browser (a token, or no login): only a connect the login cookie vouches for
         // must come from an allowed page.
         if !configuration.allowedOrigins.isEmpty {
-            if let origin = request.headerFields[.origin] {
+            if let origin = request.headerFields[.origin] {  // two values join, and match no origin
                 guard configuration.allows(origin: origin) else { throw Refusal.originNotAllowed(origin) }
             } else if request.authenticatedUser != nil {
                 throw Refusal.originNotAllowed(nil)

@@ -63,7 +63,7 @@ public struct GatewayRequest: Sendable {
     /// (a load balancer, nginx with `$proxy_add_x_forwarded_for`) each appended their peer: the
     /// entry that many places before the last. `nil` when the header has fewer entries.
     public func clientAddress(behindProxies proxies: Int) -> String? {
-        guard let forwarded = headerFields[.xForwardedFor] else { return nil }
+        guard let forwarded = headerFields[.xForwardedFor] else { return nil }  // every hop, joined
         let entries = forwarded.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         let index = entries.count - 1 - max(0, proxies)
         guard entries.indices.contains(index), !entries[index].isEmpty else { return nil }
@@ -82,4 +82,13 @@ extension HTTPField.Name {
     public static let gatewaySecret = HTTPField.Name("X-Ws-Gateway-Secret")!
     /// `X-Forwarded-For`: the client address API Gateway saw.
     public static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+}
+
+extension HTTPFields {
+    /// The first value of `name`, as sent. The subscript joins every value of a name into a new
+    /// string on each read; the guards read one value each of a handful of headers per event.
+    public func first(_ name: HTTPField.Name) -> String? {
+        for field in self where field.name == name { return field.value }
+        return nil
+    }
 }

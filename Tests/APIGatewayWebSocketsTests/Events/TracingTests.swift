@@ -45,9 +45,18 @@ import Testing
         #expect(trace?.traceparent == "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01", "W3C trace context continues it")
         #expect(AmazonTraceID("Root=1-5759e988-bd862e3fe1be46a994272793")?.traceparent == nil, "no parent: a root to continue from")
         #expect(AmazonTraceID("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=0")?.sampled == false)
+        // Fields in any order, spaces after `;`, fields of its own ignored, hex in either case.
+        let mixed = AmazonTraceID(
+            "Self=1-67891234-12456789abcdef012345678;Sampled=1; Parent=53995C3F42CD8AD8; Root=1-5759E988-BD862E3FE1BE46A994272793")
+        #expect(mixed?.traceparent == "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01")
+        #expect(mixed?.root == "1-5759E988-BD862E3FE1BE46A994272793", "the root as written, for the logs")
         for bad in [
             "", "Root=2-5759e988-bd862e3fe1be46a994272793", "Root=1-zz59e988-bd862e3fe1be46a994272793", "Parent=53995c3f42cd8ad8",
             "Root=1-00000000-000000000000000000000000", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=xyz",
+            "Root=1-5759e988-bd862e3fe1be46a99427279", "Root=1-5759e988-bd862e3fe1be46a9942727933",
+            "Root=1-5759e988bd862e3fe1be46a994272793",
+            "Root=1-5759e988-bd862e3fe1be46a99427279\u{FF13}", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=0000000000000000",
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad",
         ] {
             #expect(AmazonTraceID(bad) == nil, "'\(bad)'")
         }
