@@ -7,6 +7,9 @@
 //       [--sink URL]   (replies signed and posted by ManagementClient to an @connections sink,
 //                       e.g. `FanoutBenchmark sink`; default: a recording poster, no post)
 //       [--connections N] [--messages M] [--clients C[,C…]] [--steady-seconds S]
+//   swift run -c release EventBenchmark --serve PORT [--sink URL] [--seconds S]
+//       (the benchmark's backend alone on 127.0.0.1:PORT, SQLite, for an outside load generator:
+//        Benchmarks/python/compare.sh drives it and the Python package with wrk)
 //
 // Prints events/s and p50/p99 latency for closed-loop runs at each client count, then p50/p99
 // for an open-loop run at half the best rate (latency measured from each request's scheduled
@@ -47,6 +50,8 @@ struct Options {
     var nginx: [Int] = []
     var door = "vapor"
     var sink: String?
+    var serve: Int?
+    var seconds = 600
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -63,6 +68,8 @@ struct Options {
             case "--nginx": nginx = value.split(separator: ",").compactMap { Int($0) }
             case "--door": door = value
             case "--sink": sink = value
+            case "--serve": serve = Int(value)
+            case "--seconds": seconds = Int(value) ?? seconds
             default: print("unknown option \(flag)"); exit(2)
             }
         }
@@ -126,6 +133,10 @@ struct EventBenchmark {
         print(
             "store: \(options.store), connections: \(options.connections), concurrency on NIO event loops: \(onEventLoops), release: \(!_isDebugAssertConfiguration())"
         )
+        if let port = options.serve {
+            try await serve(options, port: port)
+            return
+        }
         let modes = options.checks == "both" ? [false, true] : [options.checks == "on"]
         // Several stores side by side in one run: `--store sqlite,postgres`.
         for store in options.store.split(separator: ",").map(String.init) {
@@ -146,6 +157,42 @@ struct EventBenchmark {
                 for checks in door == "vapor" ? modes : [false] { try await run(one, checks: checks) }
             }
         }
+    }
+
+    /// The benchmark's controller served alone, without checks, on a SQLite file, until `--seconds`
+    /// pass: `POST /ws/connect|disconnect|default`, the reply to `echo` posted to `--sink`.
+    static func serve(_ options: Options, port: Int) async throws {
+        let databaseFile = FileManager.default.temporaryDirectory.appendingPathComponent("event-serve-\(UUID().uuidString).sqlite").path
+        var environment = Environment.production
+        environment.arguments = ["bench"]
+        let app = try await Application.make(environment)
+        app.logger.logLevel = .error
+        var settings = ChatSettings(databasePath: databaseFile)
+        let http = ManagementClient.makeHTTPClient(maximumConnections: 64)
+        let poster: any ConnectionPoster
+        if let sink = options.sink {
+            settings.gateway.managementEndpoint = try ManagementEndpoint(url: sink)
+            poster = ManagementClient(
+                httpClient: http,
+                credentials: StaticCredentialProvider(Credential(accessKeyID: "AKIDBENCH", secretAccessKey: "bench-secret")))
+        } else {
+            poster = RecordingPoster()
+        }
+        let store = try await useSQLite(app, path: databaseFile)
+        let gateway = WebSocketGateway(
+            app: app, configuration: GatewayConfiguration(secrets: [settings.secret]), store: store, poster: poster)
+        try gateway.register(BenchController(checks: false))
+        try await gateway.registerGateway(settings.gateway)
+        app.http.server.configuration.hostname = "127.0.0.1"
+        app.http.server.configuration.port = port
+        try await app.server.start(address: nil)
+        print(
+            "serving api \(settings.gateway.apiID) on http://127.0.0.1:\(port) for \(options.seconds) s, secret header \(settings.secret)")
+        try await Task.sleep(for: .seconds(options.seconds))
+        await app.server.shutdown()
+        try await http.shutdown()
+        try await app.asyncShutdown()
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databaseFile + suffix) }
     }
 
     /// - Parameter instances: 0, the app alone; 1 or more, that many instances (one process, one

@@ -3,7 +3,7 @@
 //
 //   swift run -c release FanoutBenchmark run --connections 10000 [--concurrency 64] [--sink URL]
 //       [--store sqlite|postgres|sqlite,postgres]   (postgres: APIGW_POSTGRES_URL, a schema of its own)
-//   swift run -c release FanoutBenchmark sink --port 9901 [--seconds 600]
+//   swift run -c release FanoutBenchmark sink --port 9901 [--seconds 600] [--gone-every 50|0]
 //
 // `run` fills a fresh store, prints RSS before and after, messages/s and the delivery
 // report; without --sink it starts the sink in process. `sink` serves the sink alone, so other
@@ -32,7 +32,7 @@ struct FanoutBenchmark {
         case "sink":
             let port = Int(options["--port"] ?? "9901") ?? 9901
             let seconds = Int(options["--seconds"] ?? "600") ?? 600
-            let channel = try await ConnectionsSink.start(port: port)
+            let channel = try await ConnectionsSink.start(port: port, goneEvery: UInt32(options["--gone-every"] ?? "50") ?? 50)
             print("sink on http://127.0.0.1:\(channel.localAddress!.port!) for \(seconds) s")
             try await Task.sleep(for: .seconds(seconds))
             try await channel.close()
