@@ -5,6 +5,7 @@ import APIGatewayWebSocketsTesting
 import FluentSQLiteDriver
 import Foundation
 import NIOCore
+import SQLKit
 import Vapor
 import VaporAPIGatewayWebSockets
 
@@ -21,7 +22,7 @@ public enum HotPath: String, CaseIterable, Sendable {
     /// One message event through the dispatcher in process: guards, session touch (memory
     /// store), handler selection and decoding, the reply handed to a poster that drops it.
     case dispatchMessage = "dispatch-message"
-    /// The live-session touch on a SQLite file (`UPDATE … RETURNING` through Fluent).
+    /// The live-session touch on a SQLite file in WAL mode (`UPDATE … RETURNING` through Fluent).
     case storeTouch = "store-touch"
 }
 
@@ -142,7 +143,14 @@ public final class HotPathRunner: Sendable {
         app.databases.use(.sqlite(.file(file)), as: .sqlite)
         app.migrations.add(WebSocketMigrations.all)
         try await app.autoMigrate()
-        let store = FluentConnectionStore { app.db }
+        // As the example runs it: WAL, commits without a full fsync, one writer connection.
+        for eventLoop in app.eventLoopGroup.makeIterator() {
+            let sql = app.databases.database(.sqlite, logger: app.logger, on: eventLoop) as! any SQLDatabase
+            try await sql.raw("PRAGMA journal_mode = WAL").run()
+            try await sql.raw("PRAGMA synchronous = NORMAL").run()
+        }
+        let writer = app.eventLoopGroup.next()
+        let store = FluentConnectionStore { app.databases.database(.sqlite, logger: app.logger, on: writer)! }
         let id = try ConnectionID("L0SM9cOFvHcCIhw=")
         let now = Date(timeIntervalSince1970: 1_780_000_000)
         _ = try await store.connect(
