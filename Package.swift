@@ -6,6 +6,11 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+// The event path's modules: a nonisolated async function runs on its caller's executor (SE-0461)
+// instead of hopping to the global one and back at every call; the hops were about 40% of an
+// in-process message's instructions.
+let eventPath = strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
+
 let package = Package(
     name: "swift-apigateway-websockets",
     platforms: [.macOS(.v15)],
@@ -57,7 +62,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
-            swiftSettings: strict
+            swiftSettings: eventPath
         ),
         // The local gateway: API Gateway's WebSocket side for HTTP backends, as a library.
         .target(
@@ -96,7 +101,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
-            swiftSettings: strict
+            swiftSettings: eventPath
         ),
         // Routes declared in code as API Gateway routes: desired state, validation, the planner and
         // its applier, domain and secret plans, CloudFormation and Terraform. No web framework.
@@ -122,7 +127,7 @@ let package = Package(
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
             resources: [.copy("Resources/apigw-websockets.js")],
-            swiftSettings: strict
+            swiftSettings: eventPath
         ),
         // The admin door (Leaf pages) and the page helper: apps that do not want them do not link Leaf.
         .target(
@@ -147,7 +152,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            swiftSettings: strict
+            swiftSettings: eventPath
         ),
         // Test kit: fake API Gateway requests, recording poster, the store and adapter conformance suites.
         .target(

@@ -106,6 +106,12 @@ public struct Messenger: Sendable {
     /// Posts to every id with at most `maxConcurrentPosts` in flight.
     private func post(_ payload: Payload, to ids: [ConnectionID], on gateway: GatewayRecord, into report: inout DeliveryReport) async {
         let poster = self.poster
+        // One recipient (every reply): posted here, without a task group's child task and the
+        // executor hops it costs.
+        if ids.count == 1 {
+            record(await Self.post(payload, to: ids[0], on: gateway, with: poster), into: &report)
+            return
+        }
         await withTaskGroup(of: Outcome.self) { group in
             var next = ids.startIndex
             var inFlight = 0
@@ -114,25 +120,32 @@ public struct Messenger: Sendable {
                     let id = ids[next]
                     next += 1
                     inFlight += 1
-                    group.addTask {
-                        do {
-                            return Outcome(id: id, result: try await poster.post(payload, to: id, on: gateway), failure: nil)
-                        } catch {
-                            return Outcome(id: id, result: nil, failure: String(describing: error))
-                        }
-                    }
+                    group.addTask { await Self.post(payload, to: id, on: gateway, with: poster) }
                 }
                 guard let outcome = await group.next() else { break }
                 inFlight -= 1
-                switch outcome.result {
-                case .sent?: report.sent += 1
-                case .gone?: report.gone.append(outcome.id)
-                default:
-                    report.recordFailure(outcome.id, reason: outcome.failure ?? "unknown")
-                    logger.debug(
-                        "post failed", metadata: ["apigw.connection.id": "\(outcome.id)", "apigw.error": "\(outcome.failure ?? "")"])
-                }
+                record(outcome, into: &report)
             }
+        }
+    }
+
+    private static func post(_ payload: Payload, to id: ConnectionID, on gateway: GatewayRecord, with poster: any ConnectionPoster) async
+        -> Outcome
+    {
+        do {
+            return Outcome(id: id, result: try await poster.post(payload, to: id, on: gateway), failure: nil)
+        } catch {
+            return Outcome(id: id, result: nil, failure: String(describing: error))
+        }
+    }
+
+    private func record(_ outcome: Outcome, into report: inout DeliveryReport) {
+        switch outcome.result {
+        case .sent?: report.sent += 1
+        case .gone?: report.gone.append(outcome.id)
+        default:
+            report.recordFailure(outcome.id, reason: outcome.failure ?? "unknown")
+            logger.debug("post failed", metadata: ["apigw.connection.id": "\(outcome.id)", "apigw.error": "\(outcome.failure ?? "")"])
         }
     }
 }

@@ -183,8 +183,10 @@ import WebSocketKit
 
     // 12. Backend failure and timeout frames; the socket stays open.
     @Test func case12IntegrationErrorFrames() async throws {
-        let rig = try await Rig.start(timeoutInMillis: 300) { request in
-            if request.uri.hasPrefix("/ws/sendmessage") { try? await Task.sleep(for: .seconds(2)) }
+        // A timeout a loaded machine's $connect never reaches (300 ms was, in CI beside a build),
+        // and a route that outlasts it.
+        let rig = try await Rig.start(timeoutInMillis: 1_500) { request in
+            if request.uri.hasPrefix("/ws/sendmessage") { try? await Task.sleep(for: .seconds(4)) }
             if request.uri.hasPrefix("/ws/default") { return .init(status: 500) }
             return .init(status: 200)
         }

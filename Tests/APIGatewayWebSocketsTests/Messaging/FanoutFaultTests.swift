@@ -43,7 +43,9 @@ import Testing
         let deadline = Duration.seconds(2)
         let client = ManagementClient(
             httpClient: http, credentials: StaticCredentialProvider(Credential(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "secret")),
-            timeout: .milliseconds(500),
+            // Long enough that a loaded machine answers a 410 inside it (a timeout is retried, and
+            // the 410 would be asked twice), short enough that `slow` (3 s) fails by the deadline.
+            timeout: .milliseconds(1_500),
             retry: ManagementClient.RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(20), deadline: deadline))
         let store = InMemoryConnectionStore()
         let api = try APIID("faultapi")
