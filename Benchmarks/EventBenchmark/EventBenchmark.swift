@@ -90,8 +90,8 @@ struct Latencies {
     }
 }
 
-/// The benchmark's `$default` controller: `echo` replies `{"echo": text}`; with checks, a
-/// connect needs a user and `echo` the `bench.post` permission.
+/// The benchmark's `$default` controller: `echo` replies `{"echo": text}`, `whoami`
+/// `{"connectionId": id}`; with checks, a connect needs a user and `echo` the `bench.post` permission.
 struct BenchController: WebSocketController {
     let routeKey = RouteKey.default
     let checks: Bool
@@ -103,6 +103,8 @@ struct BenchController: WebSocketController {
         handlers.on("echo", Echo.self, requires: checks ? .permission("bench.post") : nil) { message, context in
             try await context.reply(["echo": message.text])
         }
+        // The local gateway benchmark's round trip: the connection's id, as the chat answers it.
+        handlers.onRaw("whoami") { _, context in try await context.reply(["connectionId": context.connectionID.rawValue]) }
     }
 }
 
@@ -160,7 +162,8 @@ struct EventBenchmark {
     }
 
     /// The benchmark's controller served alone, without checks, on a SQLite file, until `--seconds`
-    /// pass: `POST /ws/connect|disconnect|default`, the reply to `echo` posted to `--sink`.
+    /// pass: `POST /ws/connect|disconnect|default`, the reply to `echo` posted to `--sink`, and the
+    /// bare handler at `POST /bench/bare`.
     static func serve(_ options: Options, port: Int) async throws {
         let databaseFile = FileManager.default.temporaryDirectory.appendingPathComponent("event-serve-\(UUID().uuidString).sqlite").path
         var environment = Environment.production
@@ -172,9 +175,8 @@ struct EventBenchmark {
         let poster: any ConnectionPoster
         if let sink = options.sink {
             settings.gateway.managementEndpoint = try ManagementEndpoint(url: sink)
-            poster = ManagementClient(
-                httpClient: http,
-                credentials: StaticCredentialProvider(Credential(accessKeyID: "AKIDBENCH", secretAccessKey: "bench-secret")))
+            // The local gateway's development key: it verifies what it is sent (a sink does not).
+            poster = ManagementClient(httpClient: http, credentials: StaticCredentialProvider(ChatSettings.localCredentials))
         } else {
             poster = RecordingPoster()
         }
@@ -183,6 +185,7 @@ struct EventBenchmark {
             app: app, configuration: GatewayConfiguration(secrets: [settings.secret]), store: store, poster: poster)
         try gateway.register(BenchController(checks: false))
         try await gateway.registerGateway(settings.gateway)
+        app.post("bench", "bare") { _ in HTTPStatus.ok }  // the ceiling: the same request, nothing done
         app.http.server.configuration.hostname = "127.0.0.1"
         app.http.server.configuration.port = port
         try await app.server.start(address: nil)

@@ -73,6 +73,9 @@ for target in python swift; do
     echo "$target message-64 $(measure "$target" "$port" message 64 "$DURATION")" | tee -a "$results"
     echo "$target disconnect-8 $(measure "$target" "$port" disconnect 8 $((DURATION / 2)))" | tee -a "$results"
 done
+# Ours beside its ceiling: the same requests to a handler that does nothing.
+echo "ceiling bare-8 $(measure swift "$SWIFT_PORT" bare 8 "$DURATION")" | tee -a "$results"
+echo "ceiling bare-64 $(measure swift "$SWIFT_PORT" bare 64 "$DURATION")" | tee -a "$results"
 
 if grep -q "Error" "$work/gunicorn.log"; then
     echo "== the Python package's failed events, by exception:"
@@ -89,8 +92,14 @@ for line in open(sys.argv[1]):
     rows.setdefault(work, {})[target] = (float(rate), float(p50), float(p99), int(requests), int(errors))
 names = {"connect-8": "connect, 8 clients", "message-8": "message with a reply posted, 8 clients",
          "message-64": "message with a reply posted, 64 clients", "disconnect-8": "disconnect, 8 clients"}
+cell = lambda r: f"{r[0]:,.0f}/s, p50 {r[1]} ms, p99 {r[2]} ms" + (f" ({r[4]} errors of {r[3]})" if r[4] else "")
 for work, name in names.items():
     py, sw = rows[work]["python"], rows[work]["swift"]
-    cell = lambda r: f"{r[0]:,.0f}/s, p50 {r[1]} ms, p99 {r[2]} ms" + (f" ({r[4]} errors of {r[3]})" if r[4] else "")
     print(f"| {name} | {cell(py)} | {cell(sw)} | {sw[0] / py[0]:.1f}× |")
+print()
+print("| ours against its bare handler (the same requests, nothing done) | bare handler | event | fraction of the ceiling |")
+print("| --- | --- | --- | --- |")
+for clients in ("8", "64"):
+    bare, event = rows[f"bare-{clients}"]["ceiling"], rows[f"message-{clients}"]["swift"]
+    print(f"| message with a reply posted, {clients} clients | {cell(bare)} | {cell(event)} | {event[0] / bare[0]:.2f} |")
 PY

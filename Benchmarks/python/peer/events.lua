@@ -1,5 +1,6 @@
 -- wrk as API Gateway's integration: each request one event with the headers API Gateway sends
--- and the gateway secret. Arguments: connect|message|disconnect API_ID SECRET PORT
+-- and the gateway secret. Arguments: connect|message|disconnect|bare API_ID SECRET PORT
+-- (`bare`: a message's request to the backend's bare handler, the ceiling of the HTTP path)
 -- Connection ids are 16 characters: the thread's number, then a counter, then "=". Messages go
 -- to 50 ids each thread connected (from its 10th: wrk may spend a thread's first request
 -- before the run), disconnects walk the connected ids in order from the 100th.
@@ -19,7 +20,7 @@ end
 function request()
     counter = counter + 1
     local n = counter
-    if mode == "message" then n = (counter % 50) + 10 end
+    if mode == "message" or mode == "bare" then n = (counter % 50) + 10 end
     if mode == "disconnect" then n = counter + 100 end
     local id = string.format("%02d%013d=", tid, n)
     local headers = {
@@ -41,8 +42,8 @@ function request()
         headers["Sec-Websocket-Key"] = "dGhlIHNhbXBsZSBub25jZQ=="
         headers["Sec-Websocket-Version"] = "13"
         headers["Sec-Websocket-Extensions"] = "permessage-deflate; client_max_window_bits"
-    elseif mode == "message" then
-        path = "/ws/default"
+    elseif mode == "message" or mode == "bare" then
+        path = mode == "bare" and "/bench/bare" or "/ws/default"
         headers["Content-Type"] = "application/json"
         body = '{"action":"echo","text":"hello, benchmark"}'
     end
