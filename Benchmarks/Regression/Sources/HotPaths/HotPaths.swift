@@ -4,8 +4,10 @@ import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
 import FluentSQLiteDriver
 import Foundation
+import HTTPTypes
 import NIOCore
 import SQLKit
+import Synchronization
 import Vapor
 import VaporAPIGatewayWebSockets
 
@@ -24,6 +26,9 @@ public enum HotPath: String, CaseIterable, Sendable {
     case dispatchMessage = "dispatch-message"
     /// The live-session touch on a SQLite file in WAL mode (`UPDATE … RETURNING` through Fluent).
     case storeTouch = "store-touch"
+    /// A `$connect` and its `$disconnect` through the dispatcher on that SQLite store: the guards,
+    /// the session's insert, the mark.
+    case connectDisconnect = "connect-disconnect"
 }
 
 /// One hot path, ready to run: ``run()`` is the operation measured.
@@ -51,6 +56,7 @@ public final class HotPathRunner: Sendable {
         case .payloadEncoding: return payloadEncoding()
         case .dispatchMessage: return try await dispatchMessage()
         case .storeTouch: return try await storeTouch()
+        case .connectDisconnect: return try await connectDisconnect()
         }
     }
 
@@ -134,7 +140,9 @@ public final class HotPathRunner: Sendable {
         }
     }
 
-    static func storeTouch() async throws -> HotPathRunner {
+    /// An app on a fresh SQLite file as the example runs it (WAL, commits without a full fsync, one
+    /// writer connection), its store, and how to shut it down.
+    static func sqliteStore() async throws -> (FluentConnectionStore, teardown: @Sendable () async throws -> Void) {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("hotpaths-\(UUID().uuidString).sqlite").path
         var environment = Environment.production
         environment.arguments = ["hotpaths"]
@@ -143,7 +151,6 @@ public final class HotPathRunner: Sendable {
         app.databases.use(.sqlite(.file(file)), as: .sqlite)
         app.migrations.add(WebSocketMigrations.all)
         try await app.autoMigrate()
-        // As the example runs it: WAL, commits without a full fsync, one writer connection.
         for eventLoop in app.eventLoopGroup.makeIterator() {
             let sql = app.databases.database(.sqlite, logger: app.logger, on: eventLoop) as! any SQLDatabase
             try await sql.raw("PRAGMA journal_mode = WAL").run()
@@ -151,6 +158,50 @@ public final class HotPathRunner: Sendable {
         }
         let writer = app.eventLoopGroup.next()
         let store = FluentConnectionStore { app.databases.database(.sqlite, logger: app.logger, on: writer)! }
+        return (
+            store,
+            {
+                try await app.asyncShutdown()
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
+            }
+        )
+    }
+
+    static func connectDisconnect() async throws -> HotPathRunner {
+        let (store, teardown) = try await sqliteStore()
+        let record = GatewayRecord(apiID: apiID, stage: "production", region: "eu-west-1")
+        let dispatcher = GatewayDispatcher(
+            configuration: GatewayConfiguration(secrets: ["hot-paths-secret"]), store: store,
+            gateways: CachedGatewayDirectory([record]), poster: DroppingPoster())
+        let endpoints = try dispatcher.register(EchoController())
+        let connect = endpoints.first { $0.route.event == .connect }!
+        let disconnect = endpoints.first { $0.route.event == .disconnect }!
+        // API Gateway's headers, made once: only the connection id changes (the test kit's
+        // builder formats a fresh trace id per request, which would be most of what is counted).
+        var fields = HTTPFields()
+        fields[.userAgent] = "AmazonAPIGateway_\(apiID)"
+        fields[.apiGatewayAPIID] = apiID.rawValue
+        fields[.amznTraceID] = "Root=1-5f84c7a9-0123456789abcdef01234567"
+        fields[.xForwardedFor] = "203.0.113.7"
+        fields[.gatewaySecret] = "hot-paths-secret"
+        let headers = fields
+        let next = Counter()
+        return HotPathRunner(
+            .connectDisconnect,
+            operation: {
+                var fields = headers
+                fields[.connectionID] = String(format: "C%014d=", next.value.add(1, ordering: .relaxed).newValue)
+                let connected = await dispatcher.handle(
+                    GatewayRequest(path: connect.route.path, headerFields: fields), at: connect)
+                precondition(connected.status == .ok)
+                let gone = await dispatcher.handle(GatewayRequest(path: disconnect.route.path, headerFields: fields), at: disconnect)
+                precondition(gone.status == .ok)
+            },
+            teardown: teardown)
+    }
+
+    static func storeTouch() async throws -> HotPathRunner {
+        let (store, teardown) = try await sqliteStore()
         let id = try ConnectionID("L0SM9cOFvHcCIhw=")
         let now = Date(timeIntervalSince1970: 1_780_000_000)
         _ = try await store.connect(
@@ -161,9 +212,11 @@ public final class HotPathRunner: Sendable {
                 let session = try await store.touch(id, apiID: apiID, at: now)
                 precondition(session != nil)
             },
-            teardown: {
-                try await app.asyncShutdown()
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
-            })
+            teardown: teardown)
     }
+}
+
+/// The connect piece's next connection number.
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
 }

@@ -2,7 +2,8 @@
 // with `count` minus those of a run with 0 are the operation's, `count` times over
 // (`check.sh`).
 //
-//   HotPathsCount <piece> <count>      pieces: sigv4-sign route-selection payload-encoding dispatch-message store-touch
+//   HotPathsCount <piece> <count>      pieces: sigv4-sign route-selection payload-encoding dispatch-message
+//                                      store-touch connect-disconnect
 import Foundation
 import HotPaths
 import NIOCore
