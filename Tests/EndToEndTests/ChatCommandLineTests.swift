@@ -11,6 +11,18 @@ import Testing
         return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
     }
 
+    /// The executable, or `nil` after recording why: a failure in CI, a skip message outside it.
+    static func requireExecutable(_ test: String) -> URL? {
+        if let executable { return executable }
+        let message = "chat-example is not built beside the tests: run `swift build` first"
+        if PythonPeer.required {
+            Issue.record(Comment(rawValue: message))
+        } else {
+            print("SKIPPED \(test): \(message)")
+        }
+        return nil
+    }
+
     func run(_ arguments: String..., database: String) async throws -> PythonPeer.Output {
         let executable = try #require(Self.executable)
         return try await PythonPeer.run(executable, arguments, input: Data(), environment: ["CHAT_DATABASE": database])
@@ -19,15 +31,7 @@ import Testing
     // `gateway export --format yaml > api.yaml` wrote four `[ NOTICE ] route …` lines before the
     // template, and cfn-lint refused the file.
     @Test func anExportRedirectedToAFileIsTheTemplate() async throws {
-        guard Self.executable != nil else {
-            let message = "chat-example is not built beside the tests: run `swift build` first"
-            if PythonPeer.required {
-                Issue.record(Comment(rawValue: message))
-            } else {
-                print("SKIPPED anExportRedirectedToAFileIsTheTemplate: \(message)")
-            }
-            return
-        }
+        guard Self.requireExecutable("anExportRedirectedToAFileIsTheTemplate") != nil else { return }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -60,15 +64,7 @@ import Testing
     /// closes its gateway's connections, and exits 0 in bounded time; a message sent just before
     /// the signal is answered first.
     @Test func sigtermStopsTheAppCleanly() async throws {
-        guard let executable = Self.executable else {
-            let message = "chat-example is not built beside the tests: run `swift build` first"
-            if PythonPeer.required {
-                Issue.record(Comment(rawValue: message))
-            } else {
-                print("SKIPPED sigtermStopsTheAppCleanly: \(message)")
-            }
-            return
-        }
+        guard let executable = Self.requireExecutable("sigtermStopsTheAppCleanly") else { return }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sigterm-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let (port, gatewayPort) = (try ScaleOutTests.Nginx.freePort(), try ScaleOutTests.Nginx.freePort())

@@ -17,15 +17,7 @@ import VaporAPIGatewayWebSocketsTesting
     static let postDelay = Duration.milliseconds(800)
 
     @Test func sigtermFinishesAFanoutInFlight() async throws {
-        guard let executable = ChatCommandLineTests.executable else {
-            let message = "chat-example is not built beside the tests: run `swift build` first"
-            if PythonPeer.required {
-                Issue.record(Comment(rawValue: message))
-            } else {
-                print("SKIPPED sigtermFinishesAFanoutInFlight: \(message)")
-            }
-            return
-        }
+        guard let executable = ChatCommandLineTests.requireExecutable("sigtermFinishesAFanoutInFlight") else { return }
         // @connections, slow: every post takes 0.8 s, so 150 recipients at 64 in flight take ~2.4 s.
         let sinkLog = SinkLog()
         let sink = try await LoopbackServer { request in
