@@ -88,6 +88,21 @@ public enum IdentityStoreConformance {
             try expect(
                 try await store.consumeToken(hash: token(2).hash, at: t0.addingTimeInterval(6)) == nil, "a revoked token is not consumed")
         },
+        Check(name: "a logout revokes its web session's unused tokens, and only those") { store in
+            func issued(_ n: Int, session: String) -> ConnectionToken {
+                var made = token(n)
+                made.sessionHash = session
+                return made
+            }
+            for n in 30..<33 { try await store.issue(issued(n, session: "logged-out")) }
+            try await store.issue(issued(33, session: "other"))
+            _ = try await store.consumeToken(hash: token(30).hash, at: t0)
+            try expect(try await store.revokeTokens(ofWebSession: "logged-out") == 2, "the two unused tokens of that session")
+            try expect(try await store.revokeTokens(ofWebSession: "logged-out") == 0, "once")
+            try expect(try await store.consumeToken(hash: token(31).hash, at: t0) == nil, "a revoked token connects no one")
+            try expect(try await store.consumeToken(hash: token(33).hash, at: t0) != nil, "another session's token still works")
+            try expect(try await store.revokeTokens(ofWebSession: "") == 0, "no session names no tokens")
+        },
         Check(name: "hits are counted per key and a key can be cleared") { store in
             for n in 0..<3 { _ = try await store.hit("a", at: t0.addingTimeInterval(Double(n)), window: .seconds(60), limit: 10) }
             _ = try await store.hit("b", at: t0.addingTimeInterval(1), window: .seconds(60), limit: 10)

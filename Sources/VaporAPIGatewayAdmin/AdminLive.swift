@@ -91,7 +91,10 @@ extension WebSocketAdmin {
     func registerLive(on routes: any RoutesBuilder) {
         routes.get("sessions") { request async throws -> Response in try await sessionsPage(notice: "", for: request) }
         routes.post("sessions", "close") { request async throws -> Response in
-            let id = try ConnectionID(try request.content.get(String.self, at: "connection_id"))
+            let id: ConnectionID
+            do { id = try ConnectionID(try request.content.get(String.self, at: "connection_id")) } catch {
+                return try await sessionsPage(notice: "Nothing closed: \(Self.problem(error))", status: .badRequest, for: request)
+            }
             let notice: String
             if let session = try await gateway.dispatcher.store.session(id), session.connected {
                 notice =
@@ -130,18 +133,38 @@ extension WebSocketAdmin {
                 let access = try ChannelAccess(
                     written: try request.content.get(String.self, at: "access"),
                     sets: try? request.content.get(String.self, at: "permissions"))
-                try await requireRules().saveChannelRule(ChannelRule(channel: channel, access: access))
-                notice = "\(channel): \(access)."
+                _ = try requireRules()
+                let removed = try await gateway.dispatcher.channels.saveRule(ChannelRule(channel: channel, access: access))
+                notice = "\(channel): \(access)." + Self.removedMembers(removed)
+            } catch let error as Abort {
+                throw error
             } catch {
-                notice = "Rule not saved: \(error)"
+                return try await identityPage(notice: "Rule not saved: \(Self.problem(error))", status: .badRequest, for: request)
             }
             return try await identityPage(notice: notice, for: request)
         }
         routes.post("rules", "remove") { request async throws -> Response in
-            let channel = try ChannelName(try request.content.get(String.self, at: "channel"))
-            let removed = try await requireRules().deleteChannelRule(for: channel)
-            return try await identityPage(notice: removed ? "Removed the rule for \(channel)." : "No rule names \(channel).", for: request)
+            let channel: ChannelName
+            do { channel = try ChannelName(try request.content.get(String.self, at: "channel")) } catch {
+                return try await identityPage(notice: "No rule removed: \(Self.problem(error))", status: .badRequest, for: request)
+            }
+            _ = try requireRules()
+            let (existed, removed) = try await gateway.dispatcher.channels.removeRule(for: channel)
+            return try await identityPage(
+                notice: existed ? "Removed the rule for \(channel)." + Self.removedMembers(removed) : "No rule names \(channel).",
+                for: request)
         }
+    }
+
+    /// " 2 members who may no longer join were removed." after a rule change, or nothing.
+    static func removedMembers(_ count: Int) -> String {
+        count == 0 ? "" : " \(count) member\(count == 1 ? "" : "s") who may no longer join \(count == 1 ? "was" : "were") removed."
+    }
+
+    /// What was wrong with a form's field, for its notice: the reason of a missing field, the
+    /// description of a malformed one.
+    static func problem(_ error: any Error) -> String {
+        (error as? any AbortError)?.reason ?? "\(error)"
     }
 
     private func requireIdentity() throws -> any IdentityStore {
@@ -158,7 +181,7 @@ extension WebSocketAdmin {
         try await GatewayModel.query(on: request.db).all().compactMap(\.apiID).sorted()
     }
 
-    func sessionsPage(notice: String, for request: Request) async throws -> Response {
+    func sessionsPage(notice: String, status: HTTPResponseStatus = .ok, for request: Request) async throws -> Response {
         func query(_ name: String) -> String { (request.query[String.self, at: name] ?? "").trimmingCharacters(in: .whitespaces) }
         let channel = query("channel"), user = query("user"), connected = query("connected"), after = query("after")
         var notice = notice
@@ -199,7 +222,7 @@ extension WebSocketAdmin {
         return try await render(
             "sessions.leaf",
             SessionsPage(sessions: rows, counts: counts, channel: channel, user: user, connected: connected, next: next, notice: notice),
-            for: request)
+            for: request, status: status)
     }
 
     /// `values` as a query string, each percent-encoded, empty ones left out.
@@ -248,7 +271,7 @@ extension WebSocketAdmin {
         return try await page(view, "")
     }
 
-    func identityPage(notice: String, for request: Request) async throws -> Response {
+    func identityPage(notice: String, status: HTTPResponseStatus = .ok, for request: Request) async throws -> Response {
         let now = Date()
         let tokens = try await gateway.dispatcher.identity?.liveTokens(at: now, limit: 100) ?? []
         let hits = try await gateway.dispatcher.identity?.hitCounts(after: now.addingTimeInterval(-3600), limit: 100) ?? []
@@ -262,6 +285,6 @@ extension WebSocketAdmin {
             hits: hits.map { HitRow(key: $0.key, hits: $0.hits, latest: Self.stamp.string(from: $0.latest)) },
             rules: rules.map { RuleRow(channel: $0.channel.rawValue, access: "\($0.access)") },
             unlisted: "\(gateway.dispatcher.configuration.channels.unlisted)", notice: notice)
-        return try await render("identity.leaf", page, for: request)
+        return try await render("identity.leaf", page, for: request, status: status)
     }
 }

@@ -44,7 +44,7 @@ public struct WebSocketAdmin: Sendable {
         app.grouped(components).get("admin.css") { _ in
             Response(status: .ok, headers: ["Content-Type": "text/css; charset=utf-8"], body: .init(string: css))
         }
-        let root = app.grouped(authentication.middleware).grouped(AdminGuard(admin: self, authentication: authentication))
+        let root = app.grouped(authentication.guardedMiddleware).grouped(AdminGuard(admin: self, authentication: authentication))
             .grouped(components)
         registerGateways(on: root)
         registerLive(on: root)
@@ -66,7 +66,9 @@ public struct WebSocketAdmin: Sendable {
             ),
             eventLoop: request.eventLoop
         )
-        let page = Page(base: path, csrf: csrfToken(request), user: request.adminUser ?? "", content: context)
+        // Only an administrator's pages carry forms: a visitor refused 401 or 403 gets no CSRF
+        // token, so no web session is stored for someone who has not logged in.
+        let page = Page(base: path, csrf: request.adminUser == nil ? "" : csrfToken(request), user: request.adminUser ?? "", content: context)
         let body = try await renderer.render(path: template, context: page).get()
         var headers = HTTPHeaders()
         headers.contentType = .html
@@ -121,6 +123,13 @@ struct AdminGuard: AsyncMiddleware {
                 "message.leaf",
                 WebSocketAdmin.Message(
                     title: "Log in first", message: "The WebSocket admin is for administrators: log in at \(admin.loginPath)."),
+                for: request, status: .unauthorized)
+        }
+        // A login made before a password change, a deactivation or a demotion opens nothing.
+        guard try await admin.gateway.dispatcher.loginHolds(user) else {
+            return try await admin.render(
+                "message.leaf",
+                WebSocketAdmin.Message(title: "Log in again", message: "Your login is no longer valid: log in again at \(admin.loginPath)."),
                 for: request, status: .unauthorized)
         }
         let permissions = admin.gateway.dispatcher.permissions

@@ -94,6 +94,76 @@ public struct Channels: Sendable {
         return try await add(session, to: channel)
     }
 
+    // MARK: Rules
+
+    /// Saves `rule` (replacing the channel's old one) and removes the channel's current members
+    /// who may no longer join under it; see ``recheckMembers(of:)``. Returns how many were removed.
+    /// - Throws: ``ChannelsError/noRuleStore`` when the store keeps no rules.
+    @discardableResult
+    public func saveRule(_ rule: ChannelRule) async throws -> Int {
+        guard let rules else { throw ChannelsError.noRuleStore }
+        try await rules.saveChannelRule(rule)
+        return try await recheckMembers(of: rule.channel)
+    }
+
+    /// Removes the rule for `channel` (the unlisted policy applies from then on) and removes the
+    /// members that policy refuses. Returns whether there was a rule and how many members were removed.
+    /// - Throws: ``ChannelsError/noRuleStore`` when the store keeps no rules.
+    public func removeRule(for channel: ChannelName) async throws -> (existed: Bool, removedMembers: Int) {
+        guard let rules else { throw ChannelsError.noRuleStore }
+        let existed = try await rules.deleteChannelRule(for: channel)
+        return (existed, existed ? try await recheckMembers(of: channel) : 0)
+    }
+
+    /// Checks every live member of `channel` (on every API) against the rules as they are now and
+    /// removes those who may no longer join: each hears `{"type":"removed","channel":…,"reason":…}`,
+    /// and the channel a `left` presence event when presence events are on. Membership is in the
+    /// shared store, so one call covers the connections of every instance. The rule doors (the
+    /// `channels` commands, the admin, ``saveRule(_:)``) call it after every change.
+    /// Returns how many were removed.
+    @discardableResult
+    public func recheckMembers(of channel: ChannelName) async throws -> Int {
+        var removed = 0
+        var after: ConnectionID?
+        let page = 500
+        while true {
+            let members = try await store.sessions(SessionFilter(channel: channel, connected: true), after: after, limit: page)
+            for member in members {
+                do {
+                    try await check(channel, connection: member.connectionID, apiID: member.apiID, userID: member.userID)
+                } catch let refusal as Refusal {
+                    guard try await store.leave(channel, connection: member.connectionID, apiID: member.apiID) else { continue }
+                    removed += 1
+                    await tellRemoved(member, from: channel, reason: refusal.reason)
+                    await announce(.left, member, in: [channel])
+                }
+            }
+            guard members.count == page, let last = members.last else { break }
+            after = last.connectionID
+        }
+        if removed > 0 {
+            messenger.logger.info("channel rule change removed members", metadata: ["apigw.channel": "\(channel)", "apigw.removed": "\(removed)"])
+        }
+        return removed
+    }
+
+    private struct RemovedEvent: Encodable {
+        let type = "removed"
+        let channel: ChannelName
+        let reason: String
+    }
+
+    /// Best effort, like presence: the member is out of the channel whether or not it hears so.
+    private func tellRemoved(_ session: Session, from channel: ChannelName, reason: String) async {
+        do {
+            guard let gateway = try await gateways.gateway(session.apiID) else { return }
+            _ = try await messenger.send(
+                try Payload(json: RemovedEvent(channel: channel, reason: reason)), to: .connection(session.connectionID), on: gateway)
+        } catch {
+            messenger.logger.debug("removal not told", metadata: ["apigw.channel": "\(channel)", "apigw.error": "\(error)"])
+        }
+    }
+
     /// The channels `id` is in, by name.
     public func channels(of id: ConnectionID, apiID: APIID) async throws -> [ChannelName] {
         try await store.channels(of: id, apiID: apiID)
@@ -154,4 +224,11 @@ public struct Channels: Sendable {
             }
         }
     }
+}
+
+/// A channel operation the configuration cannot do.
+public struct ChannelsError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let description: String
+    /// The store keeps no channel rules.
+    public static let noRuleStore = ChannelsError(description: "the store keeps no channel rules (no ChannelRuleStore)")
 }

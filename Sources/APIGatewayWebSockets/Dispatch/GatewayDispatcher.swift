@@ -180,7 +180,7 @@ public final class GatewayDispatcher: Sendable {
             logger.debug(
                 "refused",
                 metadata: [
-                    "apigw.refusal": "\(refusal.code)", "apigw.status": "\(refusal.status.code)", "apigw.detail": "\(refusal.detail)",
+                    "apigw.refusal": "\(refusal.code)", "apigw.status": "\(refusal.status.code)", "apigw.detail": "\(LogValue(refusal.detail))",
                 ])
             metrics.record(event, endpoint.route.routeKey, api: api, outcome: refusal.code.rawValue, since: started)
             return GatewayResponse(refusal: refusal)
@@ -188,11 +188,11 @@ public final class GatewayDispatcher: Sendable {
             // The database is down or overloaded: a fast 503 (API Gateway may retry), never a hang.
             logger.error(
                 "store failed",
-                metadata: ["apigw.operation": "\(failure.operation)", "apigw.error": "\(String(reflecting: failure.underlying))"])
+                metadata: ["apigw.operation": "\(failure.operation)", "apigw.error": "\(LogValue(String(reflecting: failure.underlying)))"])
             metrics.record(event, endpoint.route.routeKey, api: api, outcome: Refusal.Code.storeUnavailable.rawValue, since: started)
             return GatewayResponse(refusal: Refusal.storeUnavailable)
         } catch {
-            logger.error("event failed", metadata: ["apigw.error": "\(String(reflecting: error))"])
+            logger.error("event failed", metadata: ["apigw.error": "\(LogValue(String(reflecting: error)))"])
             metrics.record(event, endpoint.route.routeKey, api: api, outcome: "failed", since: started)
             return GatewayResponse(refusal: Refusal(status: .internalServerError, reason: "Internal server error"))
         }
@@ -201,12 +201,28 @@ public final class GatewayDispatcher: Sendable {
 
     // MARK: Logins
 
-    /// Closes every connection that came from the web session `webSessionID`: call it when that
-    /// login logs out. See ``closeConnections(of:)``.
+    /// Closes every connection that came from the web session `webSessionID`, and revokes the
+    /// connection tokens it was issued and has not used: call it when that login logs out (or is
+    /// replaced by a new one). See ``closeConnections(of:)``.
     @discardableResult
     public func closeConnections(ofWebSession webSessionID: String) async throws -> Int {
         guard !webSessionID.isEmpty else { return 0 }
-        return try await closeConnections(of: .webSession(hash: ConnectionTokens.hash(webSessionID)))
+        let hash = ConnectionTokens.hash(webSessionID)
+        // Its unused tokens first: a token fetched before the logout would otherwise open a socket
+        // bound to a web session no later logout can name.
+        if let identity { _ = try await identity.revokeTokens(ofWebSession: hash) }
+        return try await closeConnections(of: .webSession(hash: hash))
+    }
+
+    /// Whether `user`'s login still holds: the app's ``AuthStateSource`` knows the user, and the
+    /// state the login was made with (``AuthenticatedUser/authStateHash``, when it kept one) is the
+    /// current one. Every door that trusts a login asks this: `$connect`, the token endpoint, an
+    /// admin page. Without an ``AuthStateSource`` every login holds.
+    /// - Throws: the store's error when the app's state cannot be read.
+    public func loginHolds(_ user: AuthenticatedUser) async throws -> Bool {
+        guard let authStates else { return true }
+        guard let current = try await metrics.store("login state", { try await authStates.hash(ofUser: user.id) }) else { return false }
+        return user.authStateHash.map { $0 == current } ?? true
     }
 
     /// Closes every connection of `userID`, on every API: call it when the user's password
@@ -291,13 +307,8 @@ public final class GatewayDispatcher: Sendable {
     private func connect(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws
         -> GatewayResponse
     {
-        // 4. The client address's connect rate, before anything costs more.
-        if let limit = configuration.connectRateLimits.perAddress,
-            let address = request.clientAddress(behindProxies: configuration.trustedProxies)
-        {
-            try await countConnect("address \(address)", limit)
-        }
-        // 5. Origin, then the channel name.
+        // 4. Origin first: a handshake a foreign page opens from a visitor's browser is refused
+        // before it counts, so it cannot spend the connect budget of everyone behind that address.
         // Browsers always send `Origin` on a WebSocket handshake, so a missing one is a client that
         // is not a browser (a token, or no login): only a connect the login cookie vouches for
         // must come from an allowed page.
@@ -307,6 +318,12 @@ public final class GatewayDispatcher: Sendable {
             } else if request.authenticatedUser != nil {
                 throw Refusal.originNotAllowed(nil)
             }
+        }
+        // 5. The client address's connect rate, before anything costs more; then the channel name.
+        if let limit = configuration.connectRateLimits.perAddress,
+            let address = request.clientAddress(behindProxies: configuration.trustedProxies)
+        {
+            try await countConnect("address \(RateLimitKey.address(address))", limit)
         }
         var requestedChannel: ChannelName?
         if let requested = request.queryParameter("channel") {

@@ -42,6 +42,7 @@ public struct Refusal: Error, Sendable, CustomStringConvertible {
         public static let notInChannel = Code("not_in_channel")
         public static let loginExpired = Code("login_expired")
         public static let storeUnavailable = Code("store_unavailable")
+        public static let loginThrottled = Code("login_throttled")
         public static let custom = Code("custom")
     }
 
@@ -135,6 +136,12 @@ extension Refusal {
             detail: "\(key) is over \(limit.limit) connects in \(limit.window)")
     }
 
+    static func tooManyLogins(_ limit: GatewayConfiguration.RateLimit) -> Refusal {
+        Refusal(
+            code: .loginThrottled, status: .tooManyRequests, reason: "Too many login attempts: try again in a few minutes",
+            detail: "over \(limit.limit) login attempts in \(limit.window)")
+    }
+
     static func loginRequired(_ what: String) -> Refusal {
         Refusal(
             code: .loginRequired, status: .unauthorized, reason: "Login required",
@@ -194,7 +201,8 @@ extension Refusal {
             detail: "user \(userID.prefix(64)) changed password, was deactivated or is gone since the connection opened")
     }
 
-    static let storeUnavailable = Refusal(
+    /// The store (the database) did not answer: 503, so API Gateway or the caller may try again.
+    public static let storeUnavailable = Refusal(
         code: .storeUnavailable, status: .serviceUnavailable, reason: "Service unavailable",
         detail: "the session store did not answer (the database is down or out of connections)")
 }

@@ -33,6 +33,10 @@ public protocol IdentityStore: Sendable {
     /// Revokes the token with this hash (it can no longer connect). Returns whether it was live.
     func revokeToken(hash: String) async throws -> Bool
 
+    /// Revokes every unused token issued to the web session with this hash (its logout), in one
+    /// statement. Returns how many were live.
+    func revokeTokens(ofWebSession sessionHash: String) async throws -> Int
+
     /// Up to `limit` keys with hits after `date`, each with how many and its latest, busiest first.
     func hitCounts(after date: Date, limit: Int) async throws -> [HitCount]
 

@@ -283,6 +283,15 @@ extension InMemoryConnectionStore: IdentityStore {
         }
     }
 
+    public func revokeTokens(ofWebSession sessionHash: String) async throws -> Int {
+        guard !sessionHash.isEmpty else { return 0 }
+        return identity.withLock { identity in
+            let live = identity.tokens.filter { !$0.value.used && $0.value.token.sessionHash == sessionHash }.map(\.key)
+            for hash in live { identity.tokens[hash]?.used = true }
+            return live.count
+        }
+    }
+
     public func revokeToken(hash: String) async throws -> Bool {
         identity.withLock { identity in
             guard let (token, used) = identity.tokens[hash], !used else { return false }

@@ -33,19 +33,4 @@ public struct SessionSweeper: Sendable {
         logger.debug("swept expired sessions", metadata: ["apigw.swept": "\(swept)"])
         return swept
     }
-
-    /// Sweeps every `interval` until the task is cancelled; a failed sweep is logged and the next
-    /// one tried on time.
-    public func run(every interval: Duration) async {
-        while !Task.isCancelled {
-            do {
-                try await Task.sleep(for: interval)
-                _ = try await sweep()
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.warning("session sweep failed", metadata: ["apigw.error": "\(error)"])
-            }
-        }
-    }
 }

@@ -30,6 +30,30 @@ public struct ConnectAuthentication: Sendable {
         self.user = user
         self.readsWebSessions = readsWebSessions ?? middleware.contains { $0 is SessionsMiddleware }
     }
+
+    /// ``middleware`` behind ``LoginReadFailure``: what every door that trusts a login runs, so a
+    /// web-session store that is away answers a fast 503, never a 500 with the driver's words.
+    public var guardedMiddleware: [any Middleware] { [LoginReadFailure()] + middleware }
+}
+
+/// Answers `503 {"message":"Service unavailable"}` when the login's middleware fails (the web
+/// sessions' database is down or out of connections) instead of letting the error reach Vapor's
+/// `ErrorMiddleware`, which answers 500 and, outside production, the driver's error text. An
+/// `AbortError` (a middleware's deliberate answer) passes through.
+public struct LoginReadFailure: AsyncMiddleware {
+    public init() {}
+
+    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: request)
+        } catch let error as any AbortError {
+            throw error
+        } catch {
+            request.logger.error("the login could not be read", metadata: ["apigw.error": "\(LogValue(String(reflecting: error)))"])
+            Counter(label: "apigw_login_read_failures_total").increment()
+            return Response(GatewayResponse(refusal: .storeUnavailable))
+        }
+    }
 }
 
 extension WebSocketGateway {
@@ -49,7 +73,7 @@ extension WebSocketGateway {
         let configuration = dispatcher.configuration
         let components = path.split(separator: "/").map { PathComponent.constant(String($0)) }
         tokenEndpoint.withLock { $0 = "/" + components.map(\.description).joined(separator: "/") }
-        routes.grouped(authentication.middleware).on(.POST, components) { request async -> Response in
+        routes.grouped(authentication.guardedMiddleware).on(.POST, components) { [dispatcher] request async -> Response in
             // `apigw_tokens_total{outcome}`: issued, or why not.
             func count(_ outcome: String) { Counter(label: "apigw_tokens_total", dimensions: [("outcome", outcome)]).increment() }
             if let refused = CrossSiteWrite.of(request, configuration: configuration) {
@@ -61,6 +85,12 @@ extension WebSocketGateway {
                 return Self.refusal(.unauthorized, "Not logged in")
             }
             do {
+                // The login must still hold: a web session opened before a password change, a
+                // deactivation or a demotion mints no token.
+                guard try await dispatcher.loginHolds(user) else {
+                    count(Refusal.Code.loginExpired.rawValue)
+                    return Self.refusal(.unauthorized, "Login no longer valid: log in again")
+                }
                 let issued = try await tokens.issue(userID: user.id, webSessionID: user.webSessionID, authStateHash: user.authStateHash)
                 count("issued")
                 let encoder = JSONEncoder()
@@ -73,8 +103,11 @@ extension WebSocketGateway {
                 count(refusal.code.rawValue)
                 return Self.refusal(HTTPResponseStatus(statusCode: refusal.status.code), refusal.reason)
             } catch {
-                request.logger.error("token not issued", metadata: ["apigw.error": "\(error)"])
-                return Self.refusal(.internalServerError, "Internal server error")
+                // Past the login, only the store can fail here: a fast 503 the page may retry,
+                // with the driver's words in the log, never in the answer.
+                request.logger.error("token not issued", metadata: ["apigw.error": "\(LogValue(String(reflecting: error)))"])
+                count(Refusal.Code.storeUnavailable.rawValue)
+                return Self.refusal(.serviceUnavailable, Refusal.storeUnavailable.reason)
             }
         }
     }

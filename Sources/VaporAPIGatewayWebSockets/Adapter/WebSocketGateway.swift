@@ -104,7 +104,7 @@ public final class WebSocketGateway: Sendable {
             let components = endpoint.route.path.split(separator: "/").map { PathComponent.constant(String($0)) }
             // `$connect` runs through the app's login (API Gateway forwards the cookie on it only).
             let login = endpoint.route.event == .connect ? authentication : nil
-            (login.map { routes.grouped($0.middleware) } ?? routes).on(
+            (login.map { routes.grouped($0.guardedMiddleware) } ?? routes).on(
                 .POST, components, body: .collect(maxSize: maxCollectedBody),
                 use: EndpointResponder(dispatcher: dispatcher, endpoint: endpoint, user: login?.user).respond)
         }

@@ -70,8 +70,10 @@ struct SetRuleCommand: AsyncCommand {
         do { access = try ChannelAccess(written: kind, sets: signature.permissions) } catch {
             throw GatewayCommandError.invalid("--access", error)
         }
-        try await context.channelRules.saveChannelRule(ChannelRule(channel: channel, access: access))
+        _ = try context.channelRules
+        let removed = try await context.webSocketGateway.dispatcher.channels.saveRule(ChannelRule(channel: channel, access: access))
         context.console.print("\(channel): \(access)")
+        if removed > 0 { context.console.print("Removed \(removed) member(s) who may no longer join \(channel).") }
     }
 }
 
@@ -88,8 +90,10 @@ struct RemoveRuleCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         let channel: ChannelName
         do { channel = try ChannelName(signature.channel) } catch { throw GatewayCommandError.invalid("channel", error) }
-        let removed = try await context.channelRules.deleteChannelRule(for: channel)
-        context.console.print(removed ? "Removed the rule for \(channel)." : "No rule names \(channel).")
+        _ = try context.channelRules
+        let (existed, removed) = try await context.webSocketGateway.dispatcher.channels.removeRule(for: channel)
+        context.console.print(existed ? "Removed the rule for \(channel)." : "No rule names \(channel).")
+        if removed > 0 { context.console.print("Removed \(removed) member(s) who may no longer join \(channel).") }
     }
 }
 

@@ -78,5 +78,7 @@ public struct CreateChannelTables: AsyncMigration {
 /// app.migrations.add(WebSocketMigrations.all)
 /// ```
 public enum WebSocketMigrations {
-    public static var all: [any Migration] { [CreateWebSocketTables(), CreateIdentityTables(), CreateChannelTables()] }
+    public static var all: [any Migration] {
+        [CreateWebSocketTables(), CreateIdentityTables(), CreateChannelTables(), CreateWebSessionTable()]
+    }
 }

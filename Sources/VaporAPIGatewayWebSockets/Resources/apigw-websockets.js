@@ -9,10 +9,12 @@
 //   await socket.request({ action: "sendmessage", channel: "games", text: "hi" }).catch((error) => error.reason);
 //
 // It fetches a one-time token (POST to the token endpoint, same-origin cookies), connects with
-// ?ws_token=, reconnects with jittered backoff and a fresh token, re-joins its channels, sends a
-// heartbeat the framework answers (API Gateway closes a connection idle for 10 minutes), reconnects
-// ahead of API Gateway's 2-hour cut, and matches answers to requests by id: the framework puts the
-// request's id on every reply, and answers a refused request {"id", "type": "error", "status", "reason"}.
+// ?ws_token=, reconnects with jittered, capped backoff and a fresh token for as long as the page
+// wants it (a "retry" event says when the next try comes), re-joins its channels, sends a heartbeat
+// the framework answers (API Gateway closes a connection idle for 10 minutes; only silence recycles
+// the socket), reconnects ahead of API Gateway's 2-hour cut, and matches answers to requests by id:
+// the framework puts the request's id on every reply, and answers a refused request
+// {"id", "type": "error", "status", "reason"}. One socket at a time: close() voids an attempt under way.
 
 /** A refused or unanswered request: `status` is the HTTP status the backend answered (0: no answer). */
 export class RequestError extends Error {
@@ -24,6 +26,9 @@ export class RequestError extends Error {
   }
 }
 
+// The reason of a request nobody answered: the one failure that says the socket itself may be dead.
+const unanswered = "no answer in time";
+
 const defaults = {
   channels: [],
   heartbeatSeconds: 240, // well inside API Gateway's 10-minute idle timeout
@@ -32,7 +37,10 @@ const defaults = {
   backoffInitialMs: 500,
   backoffMaxMs: 30000,
   heartbeatAction: "ping", // null: no heartbeat (the backend answers none)
-  maxFailedOpens: 6, // handshakes refused in a row (a channel rule, a rate limit) before giving up
+  // Handshakes refused in a row before giving up for good; null: never. The browser shows a refused
+  // handshake as a bare close, the same as a network blip, a rate limit or a refusal another page
+  // caused, so by default the client keeps backing off and trying while the page is open.
+  maxFailedOpens: null,
 };
 
 export class GatewaySocket extends EventTarget {
@@ -55,7 +63,13 @@ export class GatewaySocket extends EventTarget {
     this.wanted = false;
     this.failedOpens = 0;
     this.connecting = null;
+    this.retryAt = null; // when the next reconnect starts (ms since the epoch), while one is waiting
   }
+
+  // Bumped by every connect() and close(): an attempt that finds another number on waking (after its
+  // token fetch, after its backoff) belongs to a connection the page has since closed, and stops.
+  #run = 0;
+  #tokenFetch = null; // the AbortController of the token fetch under way
 
   /** The settings the page rendered (`<script type="application/json" id="apigw-settings">`), with `overrides`. */
   static fromPage(overrides = {}, doc = document) {
@@ -70,6 +84,8 @@ export class GatewaySocket extends EventTarget {
     if (this.wanted && this.connecting) return this.connecting;
     this.wanted = true;
     this.failedOpens = 0;
+    this.attempt = 0;
+    const run = ++this.#run;
     this.connecting = new Promise((resolve, reject) => {
       const onStatus = () => {
         if (this.status === "connected") {
@@ -81,15 +97,20 @@ export class GatewaySocket extends EventTarget {
         }
       };
       this.addEventListener("status", onStatus);
-      this.#open();
+      this.#open(run);
     });
     return this.connecting;
   }
 
-  /** Closes for good: no reconnect. */
+  /** Closes for good: no reconnect. An attempt under way (a token being fetched, a backoff waiting,
+   * a handshake) is cancelled: only a later connect() opens a socket again. */
   close() {
     this.wanted = false;
+    this.#run += 1;
+    this.#tokenFetch?.abort();
+    this.#tokenFetch = null;
     this.connecting = null;
+    this.retryAt = null;
     this.#clearTimers();
     const socket = this.socket;
     this.socket = null;
@@ -110,7 +131,7 @@ export class GatewaySocket extends EventTarget {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new RequestError(0, "no answer in time"));
+        reject(new RequestError(0, unanswered));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       try {
@@ -143,8 +164,9 @@ export class GatewaySocket extends EventTarget {
 
   // The connection's life.
 
-  async #open() {
+  async #open(run) {
     this.#clearTimers();
+    this.retryAt = null;
     this.#setStatus(this.attempt === 0 ? "connecting" : "reconnecting");
     let url = this.options.url;
     try {
@@ -155,20 +177,32 @@ export class GatewaySocket extends EventTarget {
       const separator = url.includes("?") ? "&" : "?";
       if ([...query].length) url += separator + query.toString();
     } catch (error) {
-      if (!this.wanted) return;
-      this.#emit("error", { status: error.status || 0, reason: error.reason || String(error.message || error) });
+      if (run !== this.#run || !this.wanted) return; // closed (and perhaps connected anew) meanwhile
+      const reason = error.reason || String(error.message || error);
+      this.#emit("error", { status: error.status || 0, reason });
+      // The token endpoint is the page's own origin: a 401 or 403 there is a clear answer (logged
+      // out, or a cross-site request), unlike a refused handshake, so it ends the retries.
       if (error.status === 401 || error.status === 403) {
         this.wanted = false;
+        this.connecting = null;
         this.#setStatus("closed");
         return;
       }
-      return this.#retry();
+      return this.#retry(run, reason);
     }
-    if (!this.wanted) return; // closed while the token was fetched
+    // Closed while the token was fetched: a connect() since then runs an attempt of its own.
+    if (run !== this.#run || !this.wanted) return;
+    // One live socket at a time, whatever path led here.
+    if (this.socket) {
+      const previous = this.socket;
+      this.socket = null;
+      previous.close(1000, "replaced");
+    }
     const socket = new WebSocket(url);
     this.socket = socket;
     let opened = false;
     socket.addEventListener("open", () => {
+      if (this.socket !== socket) return;
       opened = true;
       this.#opened(socket);
     });
@@ -180,29 +214,38 @@ export class GatewaySocket extends EventTarget {
       this.socket = null;
       this.#failPending("connection lost");
       if (!this.wanted) return this.#setStatus("closed");
-      // A handshake refused again and again (a rule, a limit) is not a network blip: stop.
+      // A refused handshake reaches the page as a bare close: a channel rule, a rate limit (perhaps
+      // run down by another page), a gateway that is away all look alike. Back off and try again,
+      // unless the page asked to give up after maxFailedOpens of them in a row.
       this.failedOpens = opened ? 0 : this.failedOpens + 1;
-      if (this.failedOpens >= this.options.maxFailedOpens) {
+      const limit = this.options.maxFailedOpens;
+      if (limit != null && this.failedOpens >= limit) {
         this.wanted = false;
         this.connecting = null;
         this.#emit("error", { status: 0, reason: "the gateway refused the connection" });
         return this.#setStatus("closed");
       }
-      this.#retry();
+      this.#retry(run, opened ? "connection lost" : "the gateway refused the connection");
     });
   }
 
   async #token() {
-    const response = await fetch(this.options.tokenURL, { method: "POST", credentials: "same-origin" });
-    if (!response.ok) {
-      const body = await response.json().catch(() => ({}));
-      throw new RequestError(response.status, body.message || body.reason || response.statusText);
+    // Abortable, so that close() ends the fetch too; the run check in #open is what voids it.
+    const controller = typeof AbortController === "function" ? new AbortController() : null;
+    this.#tokenFetch = controller;
+    try {
+      const response = await fetch(this.options.tokenURL, { method: "POST", credentials: "same-origin", signal: controller?.signal });
+      if (!response.ok) {
+        const body = await response.json().catch(() => ({}));
+        throw new RequestError(response.status, body.message || body.reason || response.statusText);
+      }
+      return (await response.json()).token;
+    } finally {
+      if (this.#tokenFetch === controller) this.#tokenFetch = null;
     }
-    return (await response.json()).token;
   }
 
   async #opened(socket) {
-    this.attempt = 0;
     // The first channel came with ?channel=; the others are joined now.
     for (const channel of [...this.channels].slice(1)) {
       try {
@@ -216,6 +259,9 @@ export class GatewaySocket extends EventTarget {
     if (this.options.heartbeatAction) {
       this.timers.push(setInterval(() => this.#heartbeat(socket), this.options.heartbeatSeconds * 1000));
     }
+    // The backoff starts over only once a connection has lasted: one the gateway accepts and then
+    // cuts at once must not reconnect in a tight loop.
+    this.timers.push(setTimeout(() => (this.attempt = 0), this.options.backoffMaxMs));
     // API Gateway cuts every connection at 2 hours: go first, at a moment of our choosing.
     this.timers.push(setTimeout(() => this.#renew(socket), this.options.maxAgeSeconds * 1000));
   }
@@ -223,22 +269,31 @@ export class GatewaySocket extends EventTarget {
   async #heartbeat(socket) {
     try {
       await this.request({ action: this.options.heartbeatAction });
-    } catch {
-      if (this.socket === socket) socket.close(4000, "heartbeat unanswered"); // the close reconnects
+    } catch (error) {
+      // Only silence says the socket is dead. A refusal (a 429 from a rate limit, a 403) came back
+      // over this socket, so it is alive: recycling it would only cost a reconnect and a token.
+      const silent = error instanceof RequestError && error.status === 0 && error.reason === unanswered;
+      if (silent && this.socket === socket) socket.close(4000, "heartbeat unanswered"); // the close reconnects
     }
   }
 
   #renew(socket) {
-    if (this.socket === socket) socket.close(4001, "renewing ahead of the 2-hour limit");
+    if (this.socket !== socket) return;
+    this.attempt = 0; // a renewal is planned, not a failure: it reconnects without a grown backoff
+    socket.close(4001, "renewing ahead of the 2-hour limit");
   }
 
-  #retry() {
+  #retry(run, reason) {
     this.#clearTimers();
-    this.#setStatus("reconnecting");
-    const ceiling = Math.min(this.options.backoffMaxMs, this.options.backoffInitialMs * 2 ** this.attempt);
+    const exponent = Math.min(this.attempt, 30); // 2 ** attempt stays finite
+    const ceiling = Math.min(this.options.backoffMaxMs, this.options.backoffInitialMs * 2 ** exponent);
     const delay = ceiling / 2 + Math.random() * (ceiling / 2); // jittered: clients do not return in step
     this.attempt += 1;
-    this.timers.push(setTimeout(() => this.wanted && this.#open(), delay));
+    this.retryAt = Date.now() + delay;
+    this.timers.push(setTimeout(() => run === this.#run && this.wanted && this.#open(run), delay));
+    this.#setStatus("reconnecting");
+    // Every wait, not only the first: the status stays "reconnecting" while the delays grow.
+    this.#emit("retry", { attempt: this.attempt, delayMs: delay, at: this.retryAt, reason });
   }
 
   #received(data) {

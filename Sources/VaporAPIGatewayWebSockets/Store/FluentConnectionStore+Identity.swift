@@ -97,6 +97,16 @@ extension FluentConnectionStore: IdentityStore {
         ).all().isEmpty
     }
 
+    public func revokeTokens(ofWebSession sessionHash: String) async throws -> Int {
+        guard !sessionHash.isEmpty else { return 0 }
+        return try await sqlDatabase.raw(
+            """
+            UPDATE \(ident: Self.tokens) SET used_at = \(bind: Date().milliseconds)
+            WHERE session_hash = \(bind: sessionHash) AND used_at IS NULL RETURNING token_hash
+            """
+        ).all().count
+    }
+
     public func hitCounts(after date: Date, limit: Int) async throws -> [HitCount] {
         try await sqlDatabase.raw(
             """

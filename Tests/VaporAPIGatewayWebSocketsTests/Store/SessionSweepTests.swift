@@ -19,7 +19,7 @@ import VaporAPIGatewayWebSockets
             _ = try await store.connect(
                 Session(connectionID: old, apiID: api, stage: "local", createdAt: Date().addingTimeInterval(-7_500)), joining: nil)
             _ = try await store.connect(Session(connectionID: young, apiID: api, stage: "local", createdAt: Date()), joining: nil)
-            gateway.sweepSessions(every: .milliseconds(20), on: app)
+            gateway.scheduleCleanup(every: .milliseconds(20), on: app)
             try await app.asyncBoot()
             #expect(try await eventually { try await store.session(old)?.connected == false }, "the old session was swept within 5 s")
             #expect(try await store.session(young)?.connected == true)

@@ -44,6 +44,17 @@ public struct ChatSettings: Sendable {
     /// `CHAT_GATEWAY_PORT`: the embedded local gateway's port. Default 8081.
     public var gatewayPort: Int
 
+    /// How long a login lasts (12 hours unused, 7 days at most). `CHAT_SESSION_IDLE_SECONDS` and
+    /// `CHAT_SESSION_MAX_SECONDS` set them; the cookie is `Secure` when every allowed origin is
+    /// `https`.
+    public var webSessions: WebSessionPolicy
+    /// `CHAT_LOGIN_ATTEMPTS`: password attempts allowed per name in 5 minutes (three times as
+    /// many per address). Default 10.
+    public var loginAttempts: Int
+    /// `CHAT_CLEANUP_SECONDS`: how often expired sessions, tokens, hits and logins are deleted.
+    /// Default 600.
+    public var cleanupInterval: Duration
+
     /// The local gateway's development keys, used when no AWS credentials are configured.
     public static let localCredentials = LocalGatewayConfiguration.developmentCredential
 
@@ -56,8 +67,16 @@ public struct ChatSettings: Sendable {
         allowedOrigins: [String] = ["http://127.0.0.1:8080", "http://localhost:8080"],
         embeddedGateway: Bool = true,
         gatewayPort: Int = 8081,
-        databaseURL: String? = nil
+        databaseURL: String? = nil,
+        webSessions: WebSessionPolicy? = nil,
+        loginAttempts: Int = 10,
+        cleanupInterval: Duration = .seconds(600)
     ) {
+        self.webSessions =
+            webSessions
+            ?? WebSessionPolicy(secureCookie: !allowedOrigins.isEmpty && allowedOrigins.allSatisfy { $0.lowercased().hasPrefix("https://") })
+        self.loginAttempts = loginAttempts
+        self.cleanupInterval = cleanupInterval
         self.databasePath = databasePath
         self.gateway =
             gateway
@@ -97,8 +116,25 @@ public struct ChatSettings: Sendable {
                 ?? defaults.allowedOrigins,
             embeddedGateway: Environment.get("CHAT_LOCAL_GATEWAY") != "off",
             gatewayPort: Int(Environment.get("CHAT_GATEWAY_PORT") ?? "") ?? defaults.gatewayPort,
-            databaseURL: Environment.get("DATABASE_URL").flatMap { $0.isEmpty ? nil : $0 }
-        )
+            databaseURL: Environment.get("DATABASE_URL").flatMap { $0.isEmpty ? nil : $0 },
+            webSessions: nil,
+            loginAttempts: try seconds("CHAT_LOGIN_ATTEMPTS") ?? defaults.loginAttempts,
+            cleanupInterval: try seconds("CHAT_CLEANUP_SECONDS").map { .seconds($0) } ?? defaults.cleanupInterval
+        ).withSessionTimeouts(idle: try seconds("CHAT_SESSION_IDLE_SECONDS"), maximum: try seconds("CHAT_SESSION_MAX_SECONDS"))
+    }
+
+    /// A positive whole number from the environment variable `name`, if set.
+    private static func seconds(_ name: String) throws -> Int? {
+        guard let text = Environment.get(name), !text.isEmpty else { return nil }
+        guard let value = Int(text), value > 0 else { throw ChatError(description: "\(name) must be a positive whole number, not '\(text)'") }
+        return value
+    }
+
+    private func withSessionTimeouts(idle: Int?, maximum: Int?) -> ChatSettings {
+        var settings = self
+        if let idle { settings.webSessions.idleTimeout = .seconds(idle) }
+        if let maximum { settings.webSessions.absoluteTimeout = .seconds(maximum) }
+        return settings
     }
 }
 
@@ -117,7 +153,7 @@ public func configureChat(
     _ app: Application, settings: ChatSettings, poster: (any ConnectionPoster)? = nil, registerAPI: Bool = true,
     metrics: PrometheusCollectorRegistry? = nil
 ) async throws -> WebSocketGateway {
-    let migrations: [any Migration] = [CreateChatUsers(), SessionRecord.migration]
+    let migrations: [any Migration] = [CreateChatUsers()]
     let store: FluentConnectionStore
     if let url = settings.databaseURL {
         store = try await usePostgreSQL(app, url: url, migrations: migrations)
@@ -125,10 +161,16 @@ public func configureChat(
         store = try await useSQLite(app, path: settings.databasePath, migrations: migrations)
     }
     try await ChatDemo.seed(password: settings.demoPassword, on: app.db)
-    app.sessions.use(.fluent)
+    // Request lines with the path escaped and a request id of the app's own, never the client's.
+    app.middleware = Middlewares()
+    app.middleware.use(RequestLogging())
+    app.middleware.use(ErrorMiddleware.default(environment: app.environment))
+    // Logins in the framework's table: they expire, an anonymous visitor stores nothing, and the
+    // cookie is HttpOnly (Secure when the pages are served over HTTPS).
     app.sessions.configuration.cookieName = "chat-session"
+    app.sessions.use(.database(store, policy: settings.webSessions))
 
-    let login: [any Middleware] = [app.sessions.middleware, ChatUser.sessionAuthenticator()]
+    let login: [any Middleware] = [app.sessions.middleware, ChatSessionAuthenticator()]
     let configuration = GatewayConfiguration(
         secrets: [settings.secret], allowedOrigins: settings.allowedOrigins,
         connectRateLimits: .init(perAddress: .init(120, per: .seconds(60)), perUser: .init(60, per: .seconds(60))),
@@ -148,7 +190,9 @@ public func configureChat(
         permissions: ChatPermissions(database: database),
         authState: ChatAuthState(database: database)
     )
-    ChatLoginRoutes(login: login, gateway: gateway, configuration: configuration).register(on: app.routes)
+    ChatLoginRoutes(login: login, gateway: gateway, configuration: configuration, throttle: try LoginThrottle(store: store, settings: settings))
+        .register(on: app.routes)
+    gateway.scheduleCleanup(every: settings.cleanupInterval, on: app)
     try gateway.serveConnectionTokens(at: "ws/token")
     try gateway.register(ChatController())
     try gateway.register(NotificationsController(), at: "/websockets/notifications/")

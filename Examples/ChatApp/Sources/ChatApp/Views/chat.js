@@ -33,12 +33,37 @@ function startChat() {
   let selected = "lobby";
   const socket = GatewaySocket.fromPage({ channels: [...rooms] });
 
+  // The client never gives up on its own (a refused handshake looks like a network blip), so the
+  // person sees it trying, and when: "reconnecting in 12 s", counted down, rather than a dead page.
   const status = $("status");
-  socket.addEventListener("status", () => {
-    status.textContent = socket.status;
+  let closedByPage = false;
+  let countdown = null;
+  function drawStatus() {
+    let text = socket.status;
+    if (socket.status === "reconnecting" && socket.retryAt) {
+      const seconds = Math.ceil((socket.retryAt - Date.now()) / 1000);
+      text = seconds > 0 ? `reconnecting in ${seconds} s` : "reconnecting…";
+    } else if (socket.status === "reconnecting") {
+      text = "reconnecting…";
+    } else if (socket.status === "closed" && !closedByPage) {
+      // The only close the client makes itself: the token endpoint refused (401 logged out, 403);
+      // the "error" event showed why.
+      text = "closed: reload to try again";
+    }
+    status.textContent = text;
     status.className = `status ${socket.status}`;
+    const waiting = socket.status === "reconnecting" && socket.retryAt;
+    if (waiting && !countdown) countdown = setInterval(drawStatus, 1000);
+    if (!waiting && countdown) {
+      clearInterval(countdown);
+      countdown = null;
+    }
+  }
+  socket.addEventListener("status", () => {
+    drawStatus();
     if (socket.status === "connected") showPresence(selected);
   });
+  socket.addEventListener("retry", drawStatus);
   socket.addEventListener("error", (event) => showError(event.detail.reason));
   socket.addEventListener("message", (event) => {
     const message = event.detail;
@@ -145,6 +170,7 @@ function startChat() {
   });
 
   $("logout").addEventListener("click", async () => {
+    closedByPage = true;
     socket.close();
     await post("/logout").catch(() => {});
     location.reload();

@@ -1,0 +1,26 @@
+public import APIGatewayWebSockets
+public import Vapor
+
+extension WebSocketGateway {
+    /// The cleanup the `cleanup` command runs and ``scheduleCleanup(every:on:)`` repeats: the
+    /// framework's tables, and the app's web sessions when it keeps them in ``DatabaseWebSessions``.
+    public func cleanup(on app: Application) -> Cleanup {
+        let limits = dispatcher.configuration.connectRateLimits
+        let longest = [limits.perAddress, limits.perUser].compactMap { $0?.window }.max() ?? .zero
+        var steps: [Cleanup.Step] = []
+        if let sessions = app.databaseWebSessions {
+            steps.append(Cleanup.Step("expired web sessions") { try await sessions.purgeExpired(before: $0) })
+        }
+        return Cleanup(
+            store: dispatcher.store, identity: dispatcher.identity, hitRetention: max(.seconds(3600), longest), steps: steps,
+            logger: app.logger)
+    }
+
+    /// Opts in to the periodic cleanup: while the app runs, every `interval` sessions API Gateway
+    /// has certainly closed are marked, and expired tokens, old rate-limit hits, old disconnected
+    /// sessions and expired web sessions are deleted, so the tables stay bounded. Every instance
+    /// may run it. `cleanup` does it once.
+    public func scheduleCleanup(every interval: Duration = .seconds(600), on app: Application) {
+        app.lifecycle.use(ServiceLifecycleHandler(CleanupService(cleanup: cleanup(on: app), interval: interval, logger: app.logger)))
+    }
+}
