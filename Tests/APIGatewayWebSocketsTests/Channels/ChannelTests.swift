@@ -195,6 +195,49 @@ import Testing
     }
 }
 
+/// A rule change applies to the channel's current members, not only to later joins.
+@Suite struct RuleChangeTests {
+    func events(_ harness: Harness, to id: ConnectionID) -> [[String: String]] {
+        harness.poster.texts(to: id).compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
+    }
+
+    // After the admin limited `ops` to staff, bob's existing connection kept receiving, posting to
+    // and listing it; only new joins were refused.
+    @Test func restrictingAChannelRemovesTheMembersWhoMayNoLongerJoin() async throws {
+        let harness = try await ChannelTests().harness(ChannelConfiguration(unlisted: .allow, presenceEvents: true))
+        let ada = try await harness.connected(query: ["user": "ada", "channel": "ops"])  // staff
+        let bob = try await harness.connected(query: ["user": "bob", "channel": "ops"])
+        let anonymous = try await harness.connected(query: ["channel": "ops"])
+        let elsewhere = try await harness.connected(query: ["user": "cy", "channel": "lobby"])
+        harness.poster.reset()
+        let ops = try ChannelName("ops")
+        let removed = try await harness.dispatcher.channels.saveRule(ChannelRule(channel: ops, access: .staff))
+        #expect(removed == 2, "bob and the anonymous connection")
+        #expect(try await harness.store.channels(of: bob.id, apiID: apiID).isEmpty)
+        #expect(try await harness.store.channels(of: anonymous.id, apiID: apiID).isEmpty)
+        #expect(try await harness.store.channels(of: ada.id, apiID: apiID) == [ops], "staff stays")
+        #expect(try await harness.store.channels(of: elsewhere.id, apiID: apiID) == [try ChannelName("lobby")], "another room is untouched")
+        #expect(events(harness, to: bob.id).contains(["type": "removed", "channel": "ops", "reason": "Permission denied"]), "\(events(harness, to: bob.id))")
+        let left = events(harness, to: ada.id).filter { $0["event"] == "left" }.compactMap { $0["connectionId"] }
+        #expect(Set(left) == [bob.id.rawValue, anonymous.id.rawValue], "the room hears who left")
+        // bob no longer hears the room, and cannot rejoin.
+        harness.poster.reset()
+        _ = try await harness.dispatcher.messenger.send(try Payload(text: "for staff"), to: .channel(ops), on: GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1"))
+        #expect(harness.poster.texts(to: bob.id).isEmpty)
+        #expect(try await ChannelTests().join(bob, "ops").status == .forbidden)
+    }
+
+    @Test func removingARuleAppliesTheUnlistedPolicyToMembers() async throws {
+        let staff = ChannelRule(channel: try ChannelName("ops"), access: .staff)
+        let harness = try await ChannelTests().harness(ChannelConfiguration(unlisted: .deny), rules: [staff])
+        let ada = try await harness.connected(query: ["user": "ada", "channel": "ops"])
+        let (existed, removed) = try await harness.dispatcher.channels.removeRule(for: try ChannelName("ops"))
+        #expect(existed && removed == 1, "unlisted channels are denied: ada goes too")
+        #expect(try await harness.store.channels(of: ada.id, apiID: apiID).isEmpty)
+        #expect(try await harness.dispatcher.channels.removeRule(for: try ChannelName("ops")) == (false, 0))
+    }
+}
+
 /// A login's state tied to its connections: a change refuses the next message 401 and closes
 /// the connection; a user without a state cannot connect.
 @Suite struct AuthStateTests {
@@ -236,6 +279,22 @@ import Testing
         #expect(try await harness.gateway.connect(query: ["user": "bob"]).connectResponse.status == .unauthorized, "no state, no connect")
         let anonymous = try await harness.connected()
         #expect(try await anonymous.send("hi").status == .ok, "a connection without a user has no login to check")
+    }
+
+    // The admin and the token endpoint asked only "logged in?": a web session from before a
+    // password change kept opening them.
+    @Test func aLoginHoldsOnlyWhileItsStateIsTheCurrentOne() async throws {
+        let accounts = Accounts()
+        let harness = try harness(accounts, lifetime: .zero)
+        let made = ConnectionTokens.hash("hash-1")
+        #expect(try await harness.dispatcher.loginHolds(AuthenticatedUser(id: "ada", authStateHash: made)))
+        #expect(try await harness.dispatcher.loginHolds(AuthenticatedUser(id: "ada")), "a login that kept no state: the user must exist")
+        accounts.states.withLock { $0["ada"] = "hash-2" }
+        #expect(try await !harness.dispatcher.loginHolds(AuthenticatedUser(id: "ada", authStateHash: made)), "the password changed")
+        accounts.states.withLock { $0["ada"] = nil }
+        #expect(try await !harness.dispatcher.loginHolds(AuthenticatedUser(id: "ada")), "deactivated")
+        let noSource = try Harness()
+        #expect(try await noSource.dispatcher.loginHolds(AuthenticatedUser(id: "anyone", authStateHash: "x")), "no source: every login holds")
     }
 
     // A session with a user but no recorded state (opened before the app kept states, or migrated)

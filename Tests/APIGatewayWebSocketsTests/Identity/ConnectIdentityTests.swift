@@ -62,6 +62,50 @@ import Testing
         #expect(try await harness.store.session(other.id)?.userID == "ada", "another address, and the token was not spent")
     }
 
+    // The address was counted before the Origin check: handshakes a foreign page opened from a
+    // visitor's browser (each refused 403) spent the budget of everyone behind that address.
+    @Test func aForeignOriginIsRefusedBeforeItCountsAgainstTheAddress() async throws {
+        var configuration = GatewayConfiguration(secrets: ["s3cret"], allowedOrigins: ["https://chat.example.com"])
+        configuration.connectRateLimits.perAddress = .init(2, per: .seconds(60))
+        let harness = try Harness(configuration: configuration)
+        for _ in 0..<10 {
+            let foreign = try await harness.gateway.connect(headers: [.origin: "https://evil.example"])
+            #expect(foreign.connectResponse.status == .forbidden)
+        }
+        for _ in 0..<2 {
+            #expect(try await harness.gateway.connect(headers: [.origin: "https://chat.example.com"]).isAccepted, "the budget is whole")
+        }
+        #expect(try await harness.gateway.connect(headers: [.origin: "https://chat.example.com"]).connectResponse.status == .tooManyRequests)
+    }
+
+    // One subscriber holds a whole /64: keyed on the full address, rotating through it passed any limit.
+    @Test func anIPv6ClientCountsUnderItsSlash64() async throws {
+        var configuration = GatewayConfiguration(secrets: ["s3cret"])
+        configuration.connectRateLimits.perAddress = .init(3, per: .seconds(60))
+        var harness = try Harness(configuration: configuration)
+        for host in 1...3 {
+            harness.gateway.sourceIP = "2001:db8:1:2::\(host)"
+            _ = try await harness.connected()
+        }
+        harness.gateway.sourceIP = "2001:db8:1:2:aaaa:bbbb:cccc:dddd"
+        #expect(try await harness.gateway.connect().connectResponse.status == .tooManyRequests, "a fourth address of the same /64")
+        harness.gateway.sourceIP = "2001:db8:1:3::1"
+        #expect(try await harness.gateway.connect().isAccepted, "the next /64 is another client")
+    }
+
+    // A token fetched before logout opened a socket no logout closed: it carried the destroyed web
+    // session's hash, and lived up to two hours.
+    @Test func loggingOutRevokesTheLoginsUnusedTokens() async throws {
+        let harness = try Harness()
+        let tokens = ConnectionTokens(store: harness.store)
+        let fetched = try await tokens.issue(userID: "ada", webSessionID: "login-1")
+        let other = try await tokens.issue(userID: "ada", webSessionID: "login-2")
+        _ = try await harness.dispatcher.closeConnections(ofWebSession: "login-1")
+        let refused = try await harness.gateway.connect(query: ["ws_token": fetched.token])
+        #expect(refused.connectResponse.status == .unauthorized, "the logged-out login's token opens nothing")
+        #expect(try await harness.gateway.connect(query: ["ws_token": other.token]).isAccepted, "another login's token still works")
+    }
+
     // Behind a balancer that appends to X-Forwarded-For, every client had the balancer's address.
     @Test func behindTrustedProxiesEachClientHasItsOwnLimit() async throws {
         var configuration = GatewayConfiguration(secrets: ["s3cret"])

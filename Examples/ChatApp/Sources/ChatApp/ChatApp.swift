@@ -212,15 +212,18 @@ public func configureChat(
 }
 
 /// Uses the SQLite file at `path` for `app`, runs the framework's migrations and `migrations`,
-/// and answers the session store the way SQLite wants it: WAL, and every session statement through
-/// one connection (the pool of one event loop) instead of two connections spinning on each other's
-/// write lock.
-public func useSQLite(_ app: Application, path: String, migrations: [any Migration] = []) async throws -> FluentConnectionStore {
+/// and answers the session store the way SQLite wants it: WAL, every session statement through
+/// one connection (the pool of one event loop) instead of two connections waiting on each other's
+/// write lock, and a statement that finds the file locked by another process for `busyTimeout`
+/// failing (a 503) instead of waiting for ever.
+public func useSQLite(
+    _ app: Application, path: String, migrations: [any Migration] = [], busyTimeout: Duration = .seconds(3)
+) async throws -> FluentConnectionStore {
     app.databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
+    try await useWriteAheadLog(app, busyTimeout: busyTimeout)
     app.migrations.add(WebSocketMigrations.all)
     app.migrations.add(migrations)
     try await app.autoMigrate()
-    try await useWriteAheadLog(app)
     let writerLoop = app.eventLoopGroup.next()
     return FluentConnectionStore { [logger = app.logger] in
         guard let database = app.databases.database(.sqlite, logger: logger, on: writerLoop) else {
@@ -242,12 +245,18 @@ public func usePostgreSQL(_ app: Application, url: String, migrations: [any Migr
     return FluentConnectionStore { app.db }
 }
 
-/// Puts the SQLite file in WAL mode, so readers never wait for the writer, and lets each pooled
-/// connection (one per event loop) commit without a full fsync (`synchronous = NORMAL`: a crash
-/// may lose the last commits, never corrupt the file).
-func useWriteAheadLog(_ app: Application) async throws {
+/// Puts the SQLite file in WAL mode, so readers never wait for the writer, lets each pooled
+/// connection (one per event loop, kept for the app's life) commit without a full fsync
+/// (`synchronous = NORMAL`: a crash may lose the last commits, never corrupt the file), and bounds
+/// how long a statement waits for a write lock another process holds: `busy_timeout` replaces
+/// sqlite-nio's busy handler, which retries at once for ever (a core spinning at 100% and every
+/// store call hung until the lock goes), with SQLite's own, which sleeps between tries and gives up
+/// after `busyTimeout`, so the event is a fast `503 store_unavailable`.
+func useWriteAheadLog(_ app: Application, busyTimeout: Duration = .seconds(3)) async throws {
+    let milliseconds = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
     for eventLoop in app.eventLoopGroup.makeIterator() {
         guard let sql = app.databases.database(.sqlite, logger: app.logger, on: eventLoop) as? any SQLDatabase else { return }
+        try await sql.raw("PRAGMA busy_timeout = \(unsafeRaw: String(milliseconds))").run()
         try await sql.raw("PRAGMA journal_mode = WAL").run()
         try await sql.raw("PRAGMA synchronous = NORMAL").run()
     }
