@@ -3,6 +3,7 @@ import APIGatewayWebSocketsTesting
 import Foundation
 import HTTPTypes
 import NIOCore
+import Synchronization
 import Testing
 import Vapor
 import VaporAPIGatewayWebSockets
@@ -25,24 +26,30 @@ import VaporAPIGatewayWebSocketsTesting
     /// endpoint; runs `body` with it and a fake API Gateway in front.
     func withLoginApp(
         configuration: GatewayConfiguration = GatewayConfiguration(secrets: ["s3cret"]),
+        sessions: Application.Sessions.Provider = .memory,
+        authState: (any AuthStateSource)? = nil,
         _ body: (Application, FakeAPIGateway, WebSocketGateway) async throws -> Void
     ) async throws {
         let database = TemporaryDatabase()
         defer { database.cleanUp() }
         try await withSQLiteApp(path: database.path) { app in
-            app.sessions.use(.memory)
+            app.sessions.use(sessions)
             let login: [any Middleware] = [app.sessions.middleware, DemoSessions()]
-            app.grouped(login).post("login") { request -> HTTPStatus in
+            app.grouped(login).post("login") { request async throws -> HTTPStatus in
                 guard let name = request.query[String.self, at: "name"] else { return .badRequest }
                 request.auth.login(DemoUser(name: name))
                 request.session.authenticate(DemoUser(name: name))
+                // The login keeps the state it was made with, as the chat example does.
+                if let state = try await authState?.authState(ofUser: name) { request.session.data["state"] = ConnectionTokens.hash(state) }
                 return .ok
             }
             let authentication = ConnectAuthentication(middleware: login) { request in
-                request.auth.get(DemoUser.self).map { AuthenticatedUser(id: $0.name, webSessionID: request.session.id?.string) }
+                request.auth.get(DemoUser.self).map {
+                    AuthenticatedUser(id: $0.name, webSessionID: request.session.id?.string, authStateHash: request.session.data["state"])
+                }
             }
             let gateway = WebSocketGateway(
-                app: app, configuration: configuration, poster: RecordingPoster(), authentication: authentication)
+                app: app, configuration: configuration, poster: RecordingPoster(), authentication: authentication, authState: authState)
             // Logging out closes the login's connections, then ends the web session.
             app.grouped(login).post("logout") { request async throws -> HTTPStatus in
                 if let session = request.session.id?.string { try await gateway.dispatcher.closeConnections(ofWebSession: session) }
@@ -150,6 +157,54 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(try await fake.connect(headers: [.cookie: cookie]).connectResponse.status == .forbidden)
             #expect(try await fake.connect(headers: [.cookie: cookie, .origin: "https://chat.example.com"]).isAccepted)
             #expect(try await fake.connect().isAccepted, "no cookie, no Origin: not a browser")
+        }
+    }
+}
+
+/// Web sessions whose database is away: every read fails with the driver's words.
+struct UnreachableSessions: AsyncSessionDriver {
+    struct Failure: Error, CustomStringConvertible { let description = "connection refused: db.internal.example:5432 (driver detail)" }
+    func createSession(_ data: SessionData, for request: Request) async throws -> SessionID { throw Failure() }
+    func readSession(_ sessionID: SessionID, for request: Request) async throws -> SessionData? { throw Failure() }
+    func updateSession(_ sessionID: SessionID, to data: SessionData, for request: Request) async throws -> SessionID { throw Failure() }
+    func deleteSession(_ sessionID: SessionID, for request: Request) async throws { throw Failure() }
+}
+
+/// Users whose login state can change under them.
+final class ChangingAccounts: AuthStateSource {
+    let states = Mutex<[String: String]>(["ada": "password-1", "bob": "password-1"])
+    func authState(ofUser userID: String) async throws -> String? { states.withLock { $0[userID] } }
+}
+
+extension LoginOnConnectTests {
+    // With the web sessions' database away, a cookie `$connect` and `POST /ws/token` answered 500
+    // (the session middleware's error escaped the dispatcher), the token endpoint with the
+    // driver's error text.
+    @Test func anUnreadableLoginIsAFast503WithoutTheDriversWords() async throws {
+        try await withLoginApp(sessions: .init { app in app.sessions.use { _ in UnreachableSessions() } }) { app, fake, _ in
+            let connect = try await fake.connect(headers: [.cookie: "vapor-session=some-session"])
+            #expect(connect.connectResponse.status == .serviceUnavailable, "\(connect.connectResponse.status)")
+            let token = try await browser(app, "/ws/token", headers: [("Cookie", "vapor-session=some-session")])
+            #expect(token.status == .serviceUnavailable)
+            #expect(String(buffer: token.body) == #"{"message":"Service unavailable"}"#, "\(String(buffer: token.body))")
+        }
+    }
+
+    // `POST /ws/token` asked only "logged in?": a web session from before a password change kept
+    // minting tokens.
+    @Test func theTokenEndpointRefusesALoginFromBeforeAPasswordChange() async throws {
+        let accounts = ChangingAccounts()
+        var configuration = GatewayConfiguration(secrets: ["s3cret"])
+        configuration.authStateLifetime = .zero
+        try await withLoginApp(configuration: configuration, authState: accounts) { app, _, _ in
+            let cookie = try cookie(try await browser(app, "/login?name=ada"))
+            #expect(try await browser(app, "/ws/token", headers: [("Cookie", cookie)]).status == .ok)
+            accounts.states.withLock { $0["ada"] = "password-2" }
+            let refused = try await browser(app, "/ws/token", headers: [("Cookie", cookie)])
+            #expect(refused.status == .unauthorized, "\(refused.status)")
+            accounts.states.withLock { $0["bob"] = nil }  // deactivated
+            let bob = try self.cookie(try await browser(app, "/login?name=bob"))
+            #expect(try await browser(app, "/ws/token", headers: [("Cookie", bob)]).status == .unauthorized)
         }
     }
 }
