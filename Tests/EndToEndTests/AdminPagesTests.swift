@@ -242,5 +242,5 @@ import VaporAPIGatewayWebSocketsTesting
 }
 
 extension GatewayResponse {
-    fileprivate var bodyText: String { String(buffer: body) }
+    var bodyText: String { String(buffer: body) }
 }
