@@ -201,7 +201,7 @@ import VaporAPIGatewayWebSocketsTesting
 
     // A write lock held by another process: no busy timeout, and sqlite-nio's handler retried at
     // once for ever (a core at 100%, every store call hung until the lock went).
-    @Test func aDatabaseLockedByAnotherProcessIsAFast503() async throws {
+    @Test(.timeLimit(.minutes(1))) func aDatabaseLockedByAnotherProcessIsAFast503() async throws {
         try await withChat { app, _, _, path in
             let headers = try await ChatBrowserLogin.headers(app, "ada")
             let holder = Process()

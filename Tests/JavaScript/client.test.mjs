@@ -454,6 +454,29 @@ describe("what already held", () => {
     socket.close();
   });
 
+  test("a channel the server removed the connection from (a rule change) is not re-joined", async () => {
+    const { socket, ws } = await connected({ channels: ["lobby"] });
+    const removed = [];
+    socket.addEventListener("removed", (event) => removed.push(event.detail.channel));
+    // Joined later, then removed by a rule change.
+    const joining = socket.join("ops");
+    await flush();
+    ws.reply({ id: ws.lastSent().id, type: "joined", channel: "ops" });
+    await joining;
+    ws.reply({ type: "removed", channel: "ops", reason: "Permission denied" });
+    await flush();
+    assert.deepEqual(removed, ["ops"]);
+    assert.deepEqual([...socket.channels], ["lobby"]);
+    ws.drop();
+    await advance(60_000);
+    const next = FakeWebSocket.all[FakeWebSocket.all.length - 1];
+    assert.notEqual(next, ws);
+    next.accept();
+    await flush();
+    assert.equal(next.sent.filter((sent) => sent.action === "join" && sent.channel === "ops").length, 0, "ops is not asked for again");
+    socket.close();
+  });
+
   test("requests are answered by id, in any order; a refusal rejects with its status and reason", async () => {
     const { socket, ws } = await connected();
     const first = socket.request({ action: "presence", channel: "lobby" });

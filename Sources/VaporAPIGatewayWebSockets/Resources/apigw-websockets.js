@@ -316,6 +316,11 @@ export class GatewaySocket extends EventTarget {
     }
     if (message && message.type === "pong") return;
     if (message && message.type === "presence" && message.event) this.#emit("presence", message);
+    // A rule change took this connection out of a channel: it is not re-joined on reconnect.
+    if (message && message.type === "removed" && typeof message.channel === "string") {
+      this.channels.delete(message.channel);
+      this.#emit("removed", message);
+    }
     this.#emit("message", message);
   }
 

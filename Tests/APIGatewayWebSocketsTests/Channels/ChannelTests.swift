@@ -227,6 +227,20 @@ import Testing
         #expect(try await ChannelTests().join(bob, "ops").status == .forbidden)
     }
 
+    // Docs/Refusals.md said the gateway's default channel was not checked; the code checks it
+    // (only a channel the connect hook chose is the app's word): this pins what the docs now say.
+    @Test func theGatewaysDefaultChannelIsCheckedLikeTheClientsOwn() async throws {
+        var configuration = GatewayConfiguration(secrets: ["s3cret"])
+        configuration.channels = ChannelConfiguration(unlisted: .allow)
+        let record = GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1", defaultChannel: try ChannelName("staff"))
+        let harness = try Harness(configuration: configuration, records: [record], controllers: [ChannelTests.Rooms()], permissions: ChannelTests.Roles())
+        try await harness.store.saveChannelRule(ChannelRule(channel: try ChannelName("staff"), access: .staff))
+        #expect(try await harness.gateway.connect(query: ["user": "bob"]).connectResponse.status == .forbidden, "bob is not staff")
+        let ada = try await harness.connected(query: ["user": "ada"])
+        #expect(try await harness.store.channels(of: ada.id, apiID: apiID) == [try ChannelName("staff")])
+        #expect(try await harness.gateway.connect(query: ["user": "bob", "channel": "lobby"]).isAccepted, "a channel of the client's own")
+    }
+
     @Test func removingARuleAppliesTheUnlistedPolicyToMembers() async throws {
         let staff = ChannelRule(channel: try ChannelName("ops"), access: .staff)
         let harness = try await ChannelTests().harness(ChannelConfiguration(unlisted: .deny), rules: [staff])

@@ -71,6 +71,12 @@ function startChat() {
     else if (message && message.type === "presence" && message.event) {
       if (message.user !== me) addNotice(`${message.user ?? "someone"} ${message.event} ${message.channel}`);
       if (message.channel === selected) showPresence(selected);
+    } else if (message && message.type === "removed") {
+      addNotice(`You were removed from #${message.channel}: ${message.reason ?? "its rule changed"}`);
+    } else if (typeof message === "string") {
+      addNotice(message); // plain text, e.g. the admin's send to everyone
+    } else if (message && typeof message === "object" && message.type !== "pong") {
+      addNotice(typeof message.text === "string" ? message.text : JSON.stringify(message));
     }
   });
 
