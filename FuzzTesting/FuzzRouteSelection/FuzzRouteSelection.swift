@@ -9,7 +9,7 @@ import Foundation
 // the corpus) through the same function, so it builds and runs with the rest of the package.
 import FuzzDriver
 
-@testable import APIGatewayLocal
+import APIGatewayLocal
 
 /// The first byte picks an expression, the rest is the message body.
 func fuzzOne(_ bytes: UnsafeRawBufferPointer) {

@@ -1,4 +1,7 @@
+import AsyncHTTPClient
+import ChatApp
 import Foundation
+import NIOCore
 import PeerSupport
 import Testing
 
@@ -94,6 +97,67 @@ import Testing
         #expect(await client.closeCode(timeout: .seconds(5)) != nil, "the connection is closed as the gateway stops")
         let stderr = chat.stderr
         #expect(!stderr.contains("Fatal error") && !stderr.contains("Error:"), "\(stderr.suffix(600))")
+    }
+}
+
+extension ChatCommandLineTests {
+    /// The WebSocket URL a running example logged, once it applied its API.
+    static func socketURL(of chat: ChatProcess) async -> String? {
+        guard await eventually(timeout: .seconds(30), { chat.stderr.contains("applied through the planner") }) else { return nil }
+        return chat.stderr.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("ws://") }.map(String.init)
+    }
+
+    // Every start made a new API with a new id (`API p4xoj2azxt applied`, then `API iapy6hqf7q
+    // applied` on the same folder): clients holding the WebSocket URL broke, sessions were orphaned.
+    @Test func aRestartServesTheSameAPIAtTheSameURL() async throws {
+        guard let executable = Self.requireExecutable("aRestartServesTheSameAPIAtTheSameURL") else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("restart-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (port, gatewayPort) = (try ScaleOutTests.Nginx.freePort(), try ScaleOutTests.Nginx.freePort())
+        var urls: [String] = []
+        for _ in 0..<2 {
+            let chat = try ChatProcess(
+                executable, in: folder, arguments: ["serve", "--hostname", "127.0.0.1", "--port", "\(port)"],
+                environment: ["CHAT_GATEWAY_PORT": "\(gatewayPort)"])
+            defer { chat.stop() }
+            urls.append(try #require(await Self.socketURL(of: chat), "\(chat.stderr.suffix(600))"))
+            kill(chat.process.processIdentifier, SIGTERM)
+            #expect(await chat.exited.next(timeout: .seconds(20)) == 0)
+        }
+        #expect(urls[0] == urls[1], "the second start found its API: \(urls)")
+    }
+
+    // `serve --port 9000`, then the page on 9000: sign-in was refused 403 (the default origins
+    // were the 8080 ones whatever the port), and a page on 8080 was accepted.
+    @Test func theDefaultOriginsAreTheOnesTheAppServes() async throws {
+        guard let executable = Self.requireExecutable("theDefaultOriginsAreTheOnesTheAppServes") else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("origins-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (port, gatewayPort) = (try ScaleOutTests.Nginx.freePort(), try ScaleOutTests.Nginx.freePort())
+        let chat = try ChatProcess(
+            executable, in: folder, arguments: ["serve", "--port", "\(port)"], environment: ["CHAT_GATEWAY_PORT": "\(gatewayPort)"])
+        defer { chat.stop() }
+        _ = try #require(await Self.socketURL(of: chat), "\(chat.stderr.suffix(600))")
+        func login(from origin: String) async throws -> UInt {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/login")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            request.headers.add(name: "Origin", value: origin)
+            request.body = .bytes(ByteBuffer(string: "name=ada&password=\(ChatDemo.defaultPassword)"))
+            return try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code
+        }
+        #expect(try await login(from: "http://127.0.0.1:\(port)") == 200, "the page the app serves")
+        #expect(try await login(from: "http://localhost:\(port)") == 200)
+        #expect(try await login(from: "http://127.0.0.1:8080") == 403, "another port is another site")
+    }
+
+    @Test func theServedOriginsFollowTheServeArguments() {
+        #expect(ChatSettings.servedOrigins(arguments: ["chat-example"]) == ["http://127.0.0.1:8080", "http://localhost:8080"])
+        #expect(ChatSettings.servedOrigins(arguments: ["chat-example", "serve", "-p", "9000"]).first == "http://127.0.0.1:9000")
+        #expect(
+            ChatSettings.servedOrigins(arguments: ["chat-example", "serve", "--hostname", "chat.test", "--port", "9001"]).last
+                == "http://chat.test:9001")
+        #expect(ChatSettings.servedOrigins(arguments: ["chat-example", "serve", "--bind", "0.0.0.0:9002"]).count == 2)
     }
 }
 

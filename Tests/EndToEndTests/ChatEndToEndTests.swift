@@ -104,10 +104,10 @@ import VaporAPIGatewayWebSockets
         let system = try await start()
         let adaCookie = try await system.login("ada"), bobCookie = try await system.login("bob")
         // Connect: the backend records the session, its user from the login.
-        let (ada, adaID) = try await join(system, "?channel=room&name=mallory", cookie: adaCookie)
+        let (ada, adaID) = try await join(system, "?channel=games&name=mallory", cookie: adaCookie)
         let session = try await system.session(adaID)
         #expect(session?.userID == "ada" && session?.connected == true)
-        #expect(try await system.channels(adaID) == ["room"])
+        #expect(try await system.channels(adaID) == ["games"])
 
         // A custom route and handler: the reply comes back through @connections.
         try await ada.send(#"{"action":"notifications","handler":"subscribe","topic":"deploys"}"#)
@@ -117,13 +117,13 @@ import VaporAPIGatewayWebSockets
         #expect(await ada.next() == #"{"echo":"plain text"}"#)
 
         // Multicast: three clients in a channel all get it; the outsider does not.
-        let (bob, _) = try await join(system, "?channel=room", cookie: bobCookie)
-        let (admin, _) = try await join(system, "?channel=room", cookie: try await system.login("admin"))
-        let (outsider, outsiderID) = try await join(system, "?channel=elsewhere", cookie: bobCookie)
+        let (bob, _) = try await join(system, "?channel=games", cookie: bobCookie)
+        let (admin, _) = try await join(system, "?channel=games", cookie: try await system.login("admin"))
+        let (outsider, outsiderID) = try await join(system, "?channel=random", cookie: bobCookie)
         try await bob.send(#"{"action":"sendmessage","text":"hello room"}"#)
         for client in [ada, bob, admin] {
             let text = await client.next()
-            #expect(object(text) == ["type": "message", "channel": "room", "from": "bob", "text": "hello room"], "\(text ?? "nothing")")
+            #expect(object(text) == ["type": "message", "channel": "games", "from": "bob", "text": "hello room"], "\(text ?? "nothing")")
         }
         #expect(await outsider.next(timeout: .milliseconds(200)) == nil)
 

@@ -187,6 +187,7 @@ import VaporAPIGatewayWebSocketsTesting
     // and listing it.
     @Test func restrictingARoomInTheAdminRemovesItsMembers() async throws {
         try await withChat { app, gateway, poster, _ in
+            try await gateway.dispatcher.channels.saveRule(ChannelRule(channel: try ChannelName("ops"), access: .everyone))
             let bob = try await fake(app).connect(query: ["channel": "ops"], headers: try await ChatBrowserLogin.headers(app, "bob"))
             #expect(bob.isAccepted)
             let admin = try await Browser.loggedIn(app, "admin")

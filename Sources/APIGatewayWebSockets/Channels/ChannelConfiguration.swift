@@ -9,7 +9,8 @@
 public struct ChannelConfiguration: Sendable {
     /// What happens to a channel no ``ChannelRule`` names.
     public struct UnlistedPolicy: Sendable, Hashable, CustomStringConvertible {
-        let allows: Bool
+        /// Whether a channel no rule names may be joined.
+        public let allows: Bool
         /// Anyone may join it (the Python package's behaviour: any `?channel=` works).
         public static let allow = UnlistedPolicy(allows: true)
         /// Nobody may: every channel needs a rule (or the hook's word).

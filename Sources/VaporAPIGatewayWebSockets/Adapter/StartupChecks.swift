@@ -73,6 +73,13 @@ extension WebSocketGateway {
                         "put app.sessions.middleware first in ConnectAuthentication's middleware (or say readsWebSessions: true for a cookie login of your own)"
                 ))
         }
+        if configuration.channels.unlisted.allows && configuration.channels.canJoin == nil {
+            checks.append(
+                StartupCheck(
+                    code: "apigw.W007", severity: .warning,
+                    message: "channels no rule names are open: any client can put itself in any channel it names (?channel=, join)",
+                    fix: "ChannelConfiguration(unlisted: .deny) and a rule for each channel (channels set-rule NAME --access …), or a canJoin hook"))
+        }
         return checks
     }
 

@@ -215,7 +215,7 @@ import VaporAPIGatewayWebSocketsTesting
                 const done = arguments[arguments.length - 1];
                 import("/apigw-websockets.js").then(async ({ GatewaySocket }) => {
                   const settings = JSON.parse(document.getElementById("apigw-settings").textContent);
-                  const socket = new GatewaySocket({ ...settings, channels: ["timing"], heartbeatSeconds: 1, maxAgeSeconds: 3, requestTimeoutMs: 1500 });
+                  const socket = new GatewaySocket({ ...settings, channels: ["random"], heartbeatSeconds: 1, maxAgeSeconds: 3, requestTimeoutMs: 1500 });
                   const seen = [];
                   socket.addEventListener("status", () => seen.push(socket.status));
                   await socket.connect();
@@ -234,11 +234,11 @@ import VaporAPIGatewayWebSocketsTesting
             let parsed = (try? JSONSerialization.jsonObject(with: Data(result.utf8))) as? [String: Any] ?? [:]
             let seen = parsed["seen"] as? [String] ?? []
             #expect(seen.filter { $0 == "connected" }.count >= 2 && seen.contains("reconnecting"), "renewed ahead of its age: \(result)")
-            #expect(parsed["channels"] as? [String] == ["timing"], "the renewed connection re-joined its channel: \(result)")
+            #expect(parsed["channels"] as? [String] == ["random"], "the renewed connection re-joined its channel: \(result)")
             #expect(parsed["pong"] as? String == "pong", "the heartbeat is answered: \(result)")
             #expect(parsed["refused"] as? String == "closed", "a refused handshake gives up: \(result)")
             let sessions = try await system.chat.dispatcher.store.sessions(
-                SessionFilter(channel: try ChannelName("timing")), after: nil, limit: 10)
+                SessionFilter(channel: try ChannelName("random")), after: nil, limit: 10)
             #expect(sessions.count >= 2, "one session per connection")
             #expect(sessions.contains { $0.requestCount >= 2 }, "heartbeats reached the backend: \(sessions.map(\.requestCount))")
             await driver.stop()

@@ -80,7 +80,7 @@ import VaporAPIGatewayWebSocketsTesting
             // A message to the channel reaches everyone in it, and nobody else.
             let bob = try await fake.connect(query: ["channel": "lobby"], headers: try await browser.connectHeaders("bob"))
             let admin = try await fake.connect(query: ["channel": "lobby"], headers: try await browser.connectHeaders("admin"))
-            let outsider = try await fake.connect(query: ["channel": "elsewhere"], headers: try await browser.connectHeaders("bob"))
+            let outsider = try await fake.connect(query: ["channel": "random"], headers: try await browser.connectHeaders("bob"))
             poster.reset()
             #expect(try await bob.send(#"{"action":"sendmessage","text":"hi all"}"#).status == .ok)
             #expect(Set(poster.posts.map(\.connectionID)) == [ada.id, bob.id, admin.id])
@@ -318,7 +318,7 @@ import VaporAPIGatewayWebSocketsTesting
             var fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
             fake.transport = LiveTransport(baseURL: "http://127.0.0.1:\(port)")
             let connection = try await fake.connect(
-                query: ["channel": "live"], headers: try await ChatBrowser(app: app).connectHeaders("ada"))
+                query: ["channel": "games"], headers: try await ChatBrowser(app: app).connectHeaders("ada"))
             #expect(connection.isAccepted)
             #expect(try await connection.send(#"{"action":"notifications","handler":"subscribe","topic":"t"}"#).status == .ok)
             #expect(poster.texts(to: connection.id).map(json) == [["subscribed": "t"]])
@@ -336,7 +336,7 @@ import VaporAPIGatewayWebSocketsTesting
             let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
             let browser = ChatBrowser(app: app)
             let headers = try await browser.connectHeaders("ada")
-            let connection = try await fake.connect(query: ["channel": "durable"], headers: headers)
+            let connection = try await fake.connect(query: ["channel": "random"], headers: headers)
             try await connection.send(#"{"action":"whoami"}"#)
             // A token issued and a rule set before the restart.
             let issued = try await browser.post("/ws/token", cookie: headers[.cookie])
@@ -356,7 +356,7 @@ import VaporAPIGatewayWebSocketsTesting
             let resumed = FakeConnection(id: connection.id, gateway: fake, connectResponse: connection.connectResponse)
             #expect(try await resumed.send(#"{"action":"whoami"}"#).status == .ok)
             let whoami = jsonAny(poster.texts(to: connection.id).last ?? "")
-            #expect(whoami["requestCount"] as? Int == 2 && whoami["channels"] as? [String] == ["durable"])
+            #expect(whoami["requestCount"] as? Int == 2 && whoami["channels"] as? [String] == ["random"])
             try await resumed.disconnect()
             #expect(try await gateway.dispatcher.store.session(connection.id)?.connected == false)
         }
@@ -382,7 +382,7 @@ import VaporAPIGatewayWebSocketsTesting
             _ = try await client.execute(start, timeout: .seconds(5))
             let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
             let connection = try await fake.connect(
-                query: ["channel": "moto"], headers: try await ChatBrowser(app: app).connectHeaders("ada"))
+                query: ["channel": "games"], headers: try await ChatBrowser(app: app).connectHeaders("ada"))
             #expect(try await connection.send(#"{"action":"notifications","handler":"subscribe","topic":"moto"}"#).status == .ok)
             var stop = HTTPClientRequest(url: moto.url + "/moto-api/recorder/stop-recording")
             stop.method = .POST

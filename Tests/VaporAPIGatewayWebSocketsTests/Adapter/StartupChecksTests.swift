@@ -19,12 +19,16 @@ import VaporAPIGatewayWebSockets
 
     enum Login { case none, withSessions, withoutSessions }
 
+    /// The codes found; channels no rule names are denied unless `unlisted` says otherwise (so
+    /// each check here sees only the finding it is about).
     func codes(
         _ environment: Environment, _ configuration: GatewayConfiguration, login: Login = .none,
-        controllers: [any WebSocketController] = [], tokens: Bool = false
+        controllers: [any WebSocketController] = [], tokens: Bool = false, unlisted: ChannelConfiguration.UnlistedPolicy = .deny
     )
         async throws -> [String]
     {
+        var configuration = configuration
+        configuration.channels.unlisted = unlisted
         let app = try await Application.make(environment)
         let authentication: ConnectAuthentication? =
             switch login {
@@ -58,6 +62,16 @@ import VaporAPIGatewayWebSockets
         #expect(try await codes(.production, origins, login: .withoutSessions, controllers: [Announcer()]) == ["apigw.E004"])
         #expect(try await codes(.testing, origins, login: .withoutSessions, controllers: [Members()]) == ["apigw.W006"])
         #expect(try await codes(.production, origins, login: .withSessions, controllers: [Members()]).isEmpty)
+    }
+
+    // The example allowed channels no rule names without a word at boot (the Python package warns, W004).
+    @Test func openUnlistedChannelsAreAWarning() async throws {
+        let origins = GatewayConfiguration(secrets: ["a-secret-of-enough-length"], allowedOrigins: ["chat.example.com"])
+        #expect(try await codes(.production, origins, unlisted: .allow) == ["apigw.W007"])
+        #expect(try await codes(.production, origins, unlisted: .deny).isEmpty)
+        var hooked = origins
+        hooked.channels.canJoin = { _ in .useRules }
+        #expect(try await codes(.production, hooked, unlisted: .allow).isEmpty, "a canJoin hook is the app's own decision")
     }
 
     @Test func anErrorStopsTheBoot() async throws {

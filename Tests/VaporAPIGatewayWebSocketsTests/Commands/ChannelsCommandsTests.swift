@@ -21,7 +21,10 @@ import VaporAPIGatewayWebSocketsTesting
         let database = TemporaryDatabase()
         defer { database.cleanUp() }
         try await withChatApp(path: database.path, poster: RecordingPoster()) { app, gateway in
-            #expect(try await run(app, "rules") == "staff: staff\nChannels no rule names: allow.\n", "the chat seeds its staff room")
+            #expect(
+                try await run(app, "rules")
+                    == "games: everyone\nlobby: everyone\nrandom: everyone\nstaff: staff\nChannels no rule names: deny.\n",
+                "the chat seeds a rule for each of its rooms, and denies the rest")
             #expect(
                 try await run(app, "set-rule", "ops", "--access", "permissions", "--permissions", "ops.read+ops.write,admin")
                     == "ops: ops.read + ops.write | admin\n")
@@ -29,7 +32,9 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(rule?.access == .permissionSets([["ops.read", "ops.write"], ["admin"]]))
             #expect(try await run(app, "remove-rule", "staff") == "Removed the rule for staff.\n")
             #expect(try await run(app, "remove-rule", "staff") == "No rule names staff.\n")
-            #expect(try await run(app, "rules") == "ops: ops.read + ops.write | admin\nChannels no rule names: allow.\n")
+            #expect(
+                try await run(app, "rules")
+                    == "games: everyone\nlobby: everyone\nops: ops.read + ops.write | admin\nrandom: everyone\nChannels no rule names: deny.\n")
             await #expect(throws: GatewayCommandError.self) { _ = try await run(app, "set-rule", "ops", "--access", "vip") }
             await #expect(throws: GatewayCommandError.self) { _ = try await run(app, "set-rule", "has space", "--access", "staff") }
             await #expect(throws: GatewayCommandError.self) { _ = try await run(app, "set-rule", "ops", "--access", "permissions") }

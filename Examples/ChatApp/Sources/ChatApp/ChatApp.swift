@@ -35,7 +35,9 @@ public struct ChatSettings: Sendable {
     /// they are first created. Default ``ChatDemo/defaultPassword``.
     public var demoPassword: String
     /// `CHAT_ORIGINS` (comma-separated): the origins whose pages may log in, get tokens and
-    /// connect. Default the app's own, `http://127.0.0.1:8080` and `http://localhost:8080`.
+    /// connect. Default the app's own: the address `serve` listens on (`--port`, `--hostname`,
+    /// `--bind`; 8080 by default) as `http://127.0.0.1:PORT` and `http://localhost:PORT`, and the
+    /// host named, if another.
     public var allowedOrigins: [String]
 
     /// `CHAT_LOCAL_GATEWAY`: `off` runs the backend alone (behind a real API Gateway); otherwise
@@ -43,6 +45,11 @@ public struct ChatSettings: Sendable {
     public var embeddedGateway: Bool
     /// `CHAT_GATEWAY_PORT`: the embedded local gateway's port. Default 8081.
     public var gatewayPort: Int
+    /// `CHAT_LOCAL_GATEWAY_STATE`: where the embedded local gateway keeps its APIs, so a restart
+    /// serves the same API at the same WebSocket URL, as an API on AWS outlives its backend.
+    /// Default beside the SQLite file (`chat.sqlite.local-gateway.json`), or
+    /// `chat-local-gateway.json` with `DATABASE_URL`; empty: nothing kept.
+    public var localGatewayStateFile: String?
 
     /// How long a login lasts (12 hours unused, 7 days at most). `CHAT_SESSION_IDLE_SECONDS` and
     /// `CHAT_SESSION_MAX_SECONDS` set them; the cookie is `Secure` when every allowed origin is
@@ -54,6 +61,14 @@ public struct ChatSettings: Sendable {
     /// `CHAT_CLEANUP_SECONDS`: how often expired sessions, tokens, hits and logins are deleted.
     /// Default 600.
     public var cleanupInterval: Duration
+    /// `CHAT_ROOMS` (comma-separated): the rooms every signed-in user may join, each given an
+    /// `everyone` rule at start unless it has one; `staff` is the staff's. Any other room needs a
+    /// rule (`channels set-rule`, the admin): channels no rule names are denied. Default
+    /// `lobby,games,random`.
+    public var rooms: [ChannelName]
+
+    /// The rooms open to every signed-in user when `CHAT_ROOMS` is not set.
+    public static let defaultRooms = [try! ChannelName("lobby"), try! ChannelName("games"), try! ChannelName("random")]
 
     /// The local gateway's development keys, used when no AWS credentials are configured.
     public static let localCredentials = LocalGatewayConfiguration.developmentCredential
@@ -70,13 +85,16 @@ public struct ChatSettings: Sendable {
         databaseURL: String? = nil,
         webSessions: WebSessionPolicy? = nil,
         loginAttempts: Int = 10,
-        cleanupInterval: Duration = .seconds(600)
+        cleanupInterval: Duration = .seconds(600),
+        rooms: [ChannelName] = ChatSettings.defaultRooms
     ) {
+        self.rooms = rooms
         self.webSessions =
             webSessions
             ?? WebSessionPolicy(secureCookie: !allowedOrigins.isEmpty && allowedOrigins.allSatisfy { $0.lowercased().hasPrefix("https://") })
         self.loginAttempts = loginAttempts
         self.cleanupInterval = cleanupInterval
+        self.localGatewayStateFile = databaseURL == nil ? databasePath + ".local-gateway.json" : "chat-local-gateway.json"
         self.databasePath = databasePath
         self.gateway =
             gateway
@@ -93,9 +111,31 @@ public struct ChatSettings: Sendable {
         self.databaseURL = databaseURL
     }
 
-    /// The settings from the environment, with defaults.
-    public static func fromEnvironment() throws -> ChatSettings {
-        let defaults = ChatSettings()
+    /// The origins of the pages the app serves itself when `serve` runs with `arguments`
+    /// (`--port`/`-p`, `--hostname`/`-H`, `--bind`/`-b`, as Vapor's serve command reads them).
+    public static func servedOrigins(arguments: [String]) -> [String] {
+        func value(_ names: String...) -> String? {
+            guard let index = arguments.lastIndex(where: { names.contains($0) }), index + 1 < arguments.count else { return nil }
+            return arguments[index + 1]
+        }
+        var host = value("--hostname", "-H")
+        var port = value("--port", "-p").flatMap(Int.init)
+        if let bind = value("--bind", "-b"), let colon = bind.lastIndex(of: ":") {
+            host = String(bind[..<colon])
+            port = Int(bind[bind.index(after: colon)...]) ?? port
+        }
+        let served = port ?? 8080
+        var origins = ["http://127.0.0.1:\(served)", "http://localhost:\(served)"]
+        if let host, !["127.0.0.1", "localhost", "0.0.0.0", "::", "[::]"].contains(host) {
+            origins.append("http://\(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host):\(served)")
+        }
+        return origins
+    }
+
+    /// The settings from the environment, with defaults; `arguments` (the command line) tell the
+    /// default origins which address `serve` listens on.
+    public static func fromEnvironment(arguments: [String] = CommandLine.arguments) throws -> ChatSettings {
+        let defaults = ChatSettings(allowedOrigins: servedOrigins(arguments: arguments))
         return ChatSettings(
             databasePath: Environment.get("CHAT_DATABASE") ?? defaults.databasePath,
             gateway: GatewayRecord(
@@ -119,8 +159,19 @@ public struct ChatSettings: Sendable {
             databaseURL: Environment.get("DATABASE_URL").flatMap { $0.isEmpty ? nil : $0 },
             webSessions: nil,
             loginAttempts: try seconds("CHAT_LOGIN_ATTEMPTS") ?? defaults.loginAttempts,
-            cleanupInterval: try seconds("CHAT_CLEANUP_SECONDS").map { .seconds($0) } ?? defaults.cleanupInterval
+            cleanupInterval: try seconds("CHAT_CLEANUP_SECONDS").map { .seconds($0) } ?? defaults.cleanupInterval,
+            rooms: try Environment.get("CHAT_ROOMS").map { list in
+                try list.split(separator: ",").map { try ChannelName($0.trimmingCharacters(in: .whitespaces)) }
+            } ?? defaults.rooms
         ).withSessionTimeouts(idle: try seconds("CHAT_SESSION_IDLE_SECONDS"), maximum: try seconds("CHAT_SESSION_MAX_SECONDS"))
+            .withLocalGatewayState(Environment.get("CHAT_LOCAL_GATEWAY_STATE"))
+    }
+
+    private func withLocalGatewayState(_ path: String?) -> ChatSettings {
+        guard let path else { return self }
+        var settings = self
+        settings.localGatewayStateFile = path.isEmpty ? nil : path
+        return settings
     }
 
     /// A positive whole number from the environment variable `name`, if set.
@@ -174,7 +225,7 @@ public func configureChat(
     let configuration = GatewayConfiguration(
         secrets: [settings.secret], allowedOrigins: settings.allowedOrigins,
         connectRateLimits: .init(perAddress: .init(120, per: .seconds(60)), perUser: .init(60, per: .seconds(60))),
-        channels: ChannelConfiguration(unlisted: .allow, presenceEvents: true))
+        channels: ChannelConfiguration(unlisted: .deny, presenceEvents: true))
     let database: @Sendable () -> any Database = { app.db }
     let gateway = WebSocketGateway(
         app: app,
@@ -196,9 +247,12 @@ public func configureChat(
     try gateway.serveConnectionTokens(at: "ws/token")
     try gateway.register(ChatController())
     try gateway.register(NotificationsController(), at: "/websockets/notifications/")
-    // The staff room's rule, unless someone has set one (`channels set-rule staff …`).
-    let staff = try ChannelName("staff")
-    if try await store.channelRule(for: staff) == nil { try await store.saveChannelRule(ChannelRule(channel: staff, access: .staff)) }
+    // Every room has a rule (channels no rule names are denied): the open rooms and the staff
+    // room, each unless someone has set one (`channels set-rule NAME …`, the admin).
+    let rooms = settings.rooms.map { ($0, ChannelAccess.everyone) } + [(try ChannelName("staff"), .staff)]
+    for (room, access) in rooms where try await store.channelRule(for: room) == nil {
+        try await store.saveChannelRule(ChannelRule(channel: room, access: access))
+    }
     if registerAPI { try await gateway.registerGateway(settings.gateway) }
     if let metrics { ChatMetrics.register(on: app, registry: metrics, gateway: gateway, login: login) }
     try ChatPages.register(
@@ -307,13 +361,15 @@ public struct ServeWithLocalGateway: AsyncCommand {
         }
         let host = address.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "127.0.0.1"
         let backend = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host == "[::]" ? "[::1]" : host):\(port)"
-        let local = LocalGateway(configuration: LocalGatewayConfiguration(port: gatewayPort), logger: app.logger)
+        let local = LocalGateway(
+            configuration: LocalGatewayConfiguration(port: gatewayPort, stateFile: settings.localGatewayStateFile), logger: app.logger)
         try await local.start()
         app.storage[LocalGatewayKey.self] = local
         app.lifecycle.use(LocalGatewayShutdown(gateway: local))
         // The guide's step: the app's routes become the gateway's API through the planner.
         let record = try await ChatProvisioning.provisionLocalGateway(
-            app, gateway: gateway, settings: settings, backend: backend, controlPlane: "http://127.0.0.1:\(local.port ?? gatewayPort)")
+            app, gateway: gateway, settings: settings, backend: backend, controlPlane: "http://127.0.0.1:\(local.port ?? gatewayPort)",
+            existingAPIs: Set(local.currentAPIs.map(\.apiId)))
         let socket = gateway.clientSettings?.url ?? ""
         app.logger.notice("local gateway: API \(record.apiID) applied through the planner; connect to \(socket)")
         app.logger.notice(

@@ -15,17 +15,23 @@ public enum ChatProvisioning {
     public static let gatewayName = "chat"
 
     /// Configures the `chat` gateway record for `backend`, applies it to the local gateway at
-    /// `controlPlane`, and points pages at the API. The embedded gateway starts empty on every run,
-    /// so the record's AWS ids from a previous run are forgotten first (and that API's sessions,
-    /// which died with it, marked disconnected).
+    /// `controlPlane`, and points pages at the API. The embedded gateway keeps its APIs in a state
+    /// file beside the database, so a restart finds the last run's API (`existingAPIs`) and the
+    /// planner changes only what changed (the backend's port, say): the same WebSocket URL, and
+    /// the same sessions. Only when the gateway no longer has the recorded API (its state file was
+    /// deleted) are the record's ids forgotten, and that API's sessions, which died with it, marked
+    /// disconnected.
     /// - Returns: the applied API's record.
     @discardableResult
     public static func provisionLocalGateway(
-        _ app: Application, gateway: WebSocketGateway, settings: ChatSettings, backend: String, controlPlane: String
+        _ app: Application, gateway: WebSocketGateway, settings: ChatSettings, backend: String, controlPlane: String,
+        existingAPIs: Set<String> = []
     ) async throws -> GatewayRecord {
         let provisioner = ChatControlPlane(endpoint: controlPlane, credentials: ChatSettings.localCredentials)
             .provisioner(for: gateway, app: app)
-        if let stale = try await GatewayModel.query(on: app.db).filter(\.$name == gatewayName).with(\.$routes).first() {
+        if let stale = try await GatewayModel.query(on: app.db).filter(\.$name == gatewayName).with(\.$routes).first(),
+            !(stale.apiID.map(existingAPIs.contains) ?? false)
+        {
             if let old = try stale.apiID.map({ try APIID($0) }) { try await forgetSessions(of: old, store: gateway.dispatcher.store) }
             stale.apiID = nil
             stale.apiEndpoint = nil
