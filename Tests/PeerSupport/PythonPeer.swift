@@ -34,8 +34,15 @@ public enum PythonPeer {
     /// True in CI, where a missing peer is a failure rather than a skip.
     public static var required: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
-    public static func missingMessage(_ module: String) -> String {
-        "\(module) is not installed: run `python3 -m venv .venv && .venv/bin/pip install botocore boto3 'moto[server]'` (or set APIGW_PYTHON)"
+    /// Every Python peer the tests use, as `pip` names them: the README's venv line installs them all.
+    public static let packages = ["botocore", "boto3", "'moto[server]'", "cfn-lint", "python-hcl2", "selenium"]
+
+    /// Why a test cannot run, naming the PyPI package that brings `package` (and the line that
+    /// brings every peer).
+    public static func missingMessage(_ package: String) -> String {
+        let pip = package == "moto" ? "'moto[server]'" : package
+        return "\(package) is not installed: run `python3 -m venv .venv && .venv/bin/pip install \(pip)`"
+            + " (every peer: `.venv/bin/pip install \(packages.joined(separator: " "))`; or set APIGW_PYTHON)"
     }
 
     public struct Output: Sendable { public let status: Int32; public let stdout: Data; public let stderr: Data }

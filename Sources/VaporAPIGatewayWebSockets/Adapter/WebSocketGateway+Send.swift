@@ -1,0 +1,58 @@
+public import APIGatewayWebSockets
+public import Vapor
+
+extension WebSocketGateway {
+    /// Sends `message`, encoded as JSON, to `audience` from anywhere in the app (a route, a job, a
+    /// command), without reaching through the dispatcher: through the API `apiID`, or the one
+    /// registered API when there is only one.
+    ///
+    /// ```swift
+    /// struct Announcement: Encodable, Sendable { let type = "announcement"; let text: String }
+    /// let report = try await gateway.send(Announcement(text: "Back in 5"), to: .everyone)
+    /// ```
+    /// - Returns: who it reached, who was gone, who failed and why.
+    /// - Throws: ``GatewaySendError`` when no API, or more than one and none named, is registered;
+    ///   `MessagingError` for a payload over API Gateway's 128 KiB.
+    @discardableResult
+    public func send(_ message: some Encodable & Sendable, to audience: Audience, on apiID: APIID? = nil) async throws
+        -> DeliveryReport
+    {
+        try await dispatcher.messenger.send(try Payload(json: message), to: audience, on: try await record(apiID))
+    }
+
+    /// Sends `text` as it is (a text frame) to `audience`; see ``send(_:to:on:)``.
+    @discardableResult
+    public func send(text: String, to audience: Audience, on apiID: APIID? = nil) async throws -> DeliveryReport {
+        try await dispatcher.messenger.send(try Payload(text: text), to: audience, on: try await record(apiID))
+    }
+
+    private func record(_ apiID: APIID?) async throws -> GatewayRecord {
+        if let apiID {
+            guard let record = try await directory.gateway(apiID) else { throw GatewaySendError.unknownAPI(apiID) }
+            return record
+        }
+        let records = try await directory.reload()
+        guard records.count == 1, let only = records.values.first else {
+            throw records.isEmpty ? GatewaySendError.noAPI : GatewaySendError.severalAPIs(records.keys.map(\.rawValue).sorted())
+        }
+        return only
+    }
+}
+
+/// A send from the app that has no API to go through.
+public struct GatewaySendError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let description: String
+
+    static let noAPI = GatewaySendError(description: "no API is registered to send through: apply or register one first")
+    static func unknownAPI(_ apiID: APIID) -> GatewaySendError {
+        GatewaySendError(description: "the API \(apiID) is not registered")
+    }
+    static func severalAPIs(_ ids: [String]) -> GatewaySendError {
+        GatewaySendError(description: "several APIs are registered (\(ids.joined(separator: ", "))): name the one to send through")
+    }
+}
+
+extension Request {
+    /// The app's ``WebSocketGateway``, to send from a route: `try await req.webSocketGateway?.send(…)`.
+    public var webSocketGateway: WebSocketGateway? { application.webSocketGateway }
+}

@@ -1,0 +1,43 @@
+import APIGatewayWebSockets
+import APIGatewayWebSocketsTesting
+import ChatApp
+import Foundation
+import HTTPTypes
+import NIOCore
+import Testing
+import Vapor
+import VaporAPIGatewayWebSockets
+import VaporAPIGatewayWebSocketsTesting
+
+/// Sending from outside a handler: `gateway.send(_:to:)` and `req.webSocketGateway`.
+@Suite struct SendFromAppTests {
+    struct Announcement: Encodable, Sendable {
+        let type = "announcement"
+        let text: String
+    }
+
+    @Test func theAppSendsToAnAudienceWithoutTheDispatcher() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        let poster = RecordingPoster()
+        try await withChatApp(path: database.path, poster: poster) { app, gateway in
+            let fake = try FakeAPIGateway(app: app, apiID: ChatSettings().gateway.apiID, stage: "local", secret: ChatSettings().secret)
+            let ada = try await fake.connect(query: ["channel": "lobby"], headers: try await ChatBrowser(app: app).connectHeaders("ada"))
+            let bob = try await fake.connect(query: ["channel": "games"], headers: try await ChatBrowser(app: app).connectHeaders("bob"))
+            poster.reset()
+            let report = try await gateway.send(Announcement(text: "Back in 5"), to: .channel(try ChannelName("lobby")))
+            #expect(report.sent == 1)
+            #expect(poster.texts(to: ada.id) == [#"{"text":"Back in 5","type":"announcement"}"#])
+            #expect(poster.texts(to: bob.id).isEmpty)
+            // From a route, through the request.
+            app.post("announce") { request async throws -> String in
+                let sent = try await request.webSocketGateway?.send(text: "plain", to: .everyone).sent ?? -1
+                return "\(sent)"
+            }
+            let answer = try await InProcessTransport(app: app).send(GatewayRequest(method: .post, path: "/announce"))
+            #expect(String(buffer: answer.body) == "2")
+            #expect(poster.texts(to: bob.id) == ["plain"])
+            await #expect(throws: GatewaySendError.self) { try await gateway.send(text: "x", to: .everyone, on: try APIID("nosuchapi")) }
+        }
+    }
+}
