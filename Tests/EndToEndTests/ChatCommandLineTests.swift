@@ -70,19 +70,9 @@ import Testing
         guard let executable = Self.requireExecutable("sigtermStopsTheAppCleanly") else { return }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sigterm-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let (port, gatewayPort) = (try ScaleOutTests.Nginx.freePort(), try ScaleOutTests.Nginx.freePort())
-        let chat = try ChatProcess(
-            executable, in: folder,
-            arguments: ["serve", "--hostname", "127.0.0.1", "--port", "\(port)"],
-            environment: ["CHAT_GATEWAY_PORT": "\(gatewayPort)", "CHAT_ORIGINS": "127.0.0.1"])
+        let (chat, port, socket) = try await Self.serving(executable, in: folder, environment: ["CHAT_ORIGINS": "127.0.0.1"])
         defer { chat.stop() }
         let backend = "http://127.0.0.1:\(port)"
-        #expect(
-            await eventually(timeout: .seconds(30)) { chat.stderr.contains("applied through the planner") },
-            "the app started and applied its API")
-        let logged = chat.stderr
-        let socket = try #require(
-            logged.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("ws://") }.map(String.init), "\(logged.suffix(400))")
         let cookie = try await ScaleOutTests().login("ada", at: backend)
         let client = try await TestClient.connect(socket + "?channel=lobby", headers: ["Cookie": cookie, "Origin": "http://127.0.0.1"])
         try await client.send(#"{"action":"whoami"}"#)
@@ -101,11 +91,31 @@ import Testing
 }
 
 extension ChatCommandLineTests {
-    /// The WebSocket URL a running example logged, once it applied its API.
-    static func socketURL(of chat: ChatProcess) async -> String? {
-        guard await eventually(timeout: .seconds(30), { chat.stderr.contains("applied through the planner") }) else { return nil }
-        return chat.stderr.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("ws://") }.map(String.init)
+    /// The example serving on `127.0.0.1` with `arguments` after `serve`, on free ports, once it
+    /// has applied its API: the process, its ports and the WebSocket URL it logged. A port taken
+    /// between its choice and the bind (a client of another test took it) is tried again.
+    static func serving(
+        _ executable: URL, in folder: URL, arguments: [String] = ["--hostname", "127.0.0.1"], environment: [String: String] = [:]
+    ) async throws -> (chat: ChatProcess, port: Int, socket: String) {
+        for _ in 0..<3 {
+            let (port, gatewayPort) = (try ScaleOutTests.Nginx.freePort(), try ScaleOutTests.Nginx.freePort())
+            let chat = try ChatProcess(
+                executable, in: folder, arguments: ["serve"] + arguments + ["--port", "\(port)"],
+                environment: environment.merging(["CHAT_GATEWAY_PORT": "\(gatewayPort)"]) { mine, _ in mine })
+            _ = await eventually(timeout: .seconds(30)) {
+                chat.stderr.contains("applied through the planner") || chat.stderr.contains("Address already in use") || !chat.process.isRunning
+            }
+            if let socket = chat.stderr.split(whereSeparator: \.isWhitespace).first(where: { $0.hasPrefix("ws://") }).map(String.init) {
+                return (chat, port, socket)
+            }
+            chat.stop()
+            _ = await chat.exited.next(timeout: .seconds(10))
+            guard chat.stderr.contains("Address already in use") else { break }
+        }
+        throw ChatBrowserFailure(description: "the example did not start serving")
     }
+
+    struct ChatBrowserFailure: Error, CustomStringConvertible { let description: String }
 
     // Every start made a new API with a new id (`API p4xoj2azxt applied`, then `API iapy6hqf7q
     // applied` on the same folder): clients holding the WebSocket URL broke, sessions were orphaned.
@@ -113,18 +123,15 @@ extension ChatCommandLineTests {
         guard let executable = Self.requireExecutable("aRestartServesTheSameAPIAtTheSameURL") else { return }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("restart-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let (port, gatewayPort) = (try ScaleOutTests.Nginx.freePort(), try ScaleOutTests.Nginx.freePort())
-        var urls: [String] = []
+        var paths: [String] = []
         for _ in 0..<2 {
-            let chat = try ChatProcess(
-                executable, in: folder, arguments: ["serve", "--hostname", "127.0.0.1", "--port", "\(port)"],
-                environment: ["CHAT_GATEWAY_PORT": "\(gatewayPort)"])
+            let (chat, _, socket) = try await Self.serving(executable, in: folder)
             defer { chat.stop() }
-            urls.append(try #require(await Self.socketURL(of: chat), "\(chat.stderr.suffix(600))"))
+            paths.append(try #require(URLComponents(string: socket)?.path))  // `/{apiId}/{stage}`: the port may differ between runs
             kill(chat.process.processIdentifier, SIGTERM)
             #expect(await chat.exited.next(timeout: .seconds(20)) == 0)
         }
-        #expect(urls[0] == urls[1], "the second start found its API: \(urls)")
+        #expect(paths[0] == paths[1], "the second start found its API: \(paths)")
     }
 
     // `serve --port 9000`, then the page on 9000: sign-in was refused 403 (the default origins
@@ -133,11 +140,8 @@ extension ChatCommandLineTests {
         guard let executable = Self.requireExecutable("theDefaultOriginsAreTheOnesTheAppServes") else { return }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("origins-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let (port, gatewayPort) = (try ScaleOutTests.Nginx.freePort(), try ScaleOutTests.Nginx.freePort())
-        let chat = try ChatProcess(
-            executable, in: folder, arguments: ["serve", "--port", "\(port)"], environment: ["CHAT_GATEWAY_PORT": "\(gatewayPort)"])
+        let (chat, port, _) = try await Self.serving(executable, in: folder, arguments: [])
         defer { chat.stop() }
-        _ = try #require(await Self.socketURL(of: chat), "\(chat.stderr.suffix(600))")
         func login(from origin: String) async throws -> UInt {
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/login")
             request.method = .POST

@@ -16,11 +16,14 @@ public struct Channels: Sendable {
     let permissions: (any PermissionSource)?
     let gateways: any GatewayDirectory
     let messenger: Messenger
+    /// The clock joins are stamped with: the dispatcher's.
+    let now: @Sendable () -> Date
 
     init(
         configuration: ChannelConfiguration, store: any ConnectionStore, rules: (any ChannelRuleStore)?,
-        permissions: (any PermissionSource)?, gateways: any GatewayDirectory, messenger: Messenger
+        permissions: (any PermissionSource)?, gateways: any GatewayDirectory, messenger: Messenger, now: @escaping @Sendable () -> Date
     ) {
+        self.now = now
         self.configuration = configuration
         self.store = store
         self.rules = rules
@@ -62,7 +65,7 @@ public struct Channels: Sendable {
     func add(_ session: Session, to channel: ChannelName) async throws -> JoinOutcome {
         let outcome = try await store.join(
             channel, connection: session.connectionID, apiID: session.apiID, limit: configuration.maximumPerConnection,
-            at: messenger.now())
+            at: now())
         switch outcome {
         case .joined: await announce(.joined, session, in: [channel])
         case .full: throw Refusal.tooManyChannels(configuration.maximumPerConnection)

@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import Metrics
+import Tracing
+
+extension GatewayDispatcher {
+    /// A message: guards 9–10, then the handler the body selects (the heartbeat answered here
+    /// unless the app registered one of its name). A message with an `id` that is refused hears
+    /// why, under that id, unless the handler already answered it.
+    func message(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws -> GatewayResponse {
+        let session = try await checkLiveSession(checked)  // 9
+        try await checkSessionLoginState(session, on: checked.gateway, logger)  // 9
+        let selector = HandlerSelector(request.body)
+        var answered: AnswerMark?
+        do {
+            if let heartbeat = configuration.heartbeatAction, selector.handler == nil, selector.action == heartbeat,
+                !endpoint.controller.handlers.has(heartbeat)
+            {
+                try await answer(try Payload(json: Pong()), to: session, under: selector.id, on: checked.gateway)
+                return .ok
+            }
+            guard let (name, handler) = endpoint.controller.handlers.select(selector) else {
+                throw Refusal.noHandler(selector.handler ?? selector.action, route: endpoint.route.routeKey)  // 10
+            }
+            try await checkRequirements(of: endpoint, handler: name, for: session)  // 10
+            let context = MessageContext(
+                request: request, session: session, gateway: checked.gateway, routeKey: endpoint.route.routeKey,
+                handlerName: name, requestID: selector.id, answered: selector.id.map { _ in AnswerMark() }, messenger: messenger,
+                channels: channels, logger: logger
+            )
+            answered = context.answered
+            let (timer, span) = metrics.handler(endpoint.route.routeKey, name)
+            let handled = ContinuousClock.now
+            defer { timer.record(duration: handled.duration(to: .now)) }
+            try await withSpan(span, ofKind: .internal) { _ in try await handler(request.body, context) }
+            return .ok
+        } catch {
+            if let id = selector.id, answered?.isMarked != true {
+                let refusal = Refusal.answering(error)
+                let problem = RequestProblem(status: refusal.status.code, reason: refusal.reason)
+                do { try await answer(try Payload(json: problem), to: session, under: id, on: checked.gateway) } catch {
+                    logger.debug("the refusal could not be answered to its sender", metadata: ["apigw.error": "\(error)"])
+                }
+            }
+            throw error
+        }
+    }
+
+    private struct Pong: Encodable { let type = "pong" }
+
+    /// What a refused message with an id is answered: `{"id": …, "type": "error", "status": 403,
+    /// "reason": "Permission denied"}`.
+    private struct RequestProblem: Encodable {
+        let type = "error"
+        let status: Int
+        let reason: String
+    }
+
+    private func answer(_ payload: Payload, to session: Session, under id: String?, on gateway: GatewayRecord) async throws {
+        _ = try await messenger.send(
+            try id.map { try payload.answering($0) } ?? payload, to: .connection(session.connectionID), on: gateway)
+    }
+}
