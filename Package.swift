@@ -225,6 +225,9 @@ let package = Package(
         .target(
             name: "PeerSupport",
             dependencies: [
+                "APIGatewayLocal",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "WebSocketKit", package: "websocket-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),

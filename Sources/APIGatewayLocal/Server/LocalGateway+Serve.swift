@@ -58,7 +58,6 @@ extension LocalGateway {
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture { try Self.configure(channel, configuration) }
             }
-        didBind(listener.channel)
         logger.info("local gateway listening", metadata: ["apigw.address": "\(listener.channel.localAddress.map { "\($0)" } ?? "?")"])
         return listener
     }

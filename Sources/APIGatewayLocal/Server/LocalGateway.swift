@@ -19,12 +19,13 @@ import Synchronization
 /// by one of the configured credentials. Every buffer and every surface is bounded (see
 /// ``LocalGatewayConfiguration``); what a client sends can end its own connection, never the gateway.
 ///
-/// Run it as a `Service` in a `ServiceGroup`:
+/// It is a `Service` with one lifecycle, ``run()``: put it in the app's `ServiceGroup` (a Vapor app
+/// adapts it with the Vapor door's `ServiceLifecycleHandler`), and learn the port it bound (port 0
+/// takes any free one) from ``waitUntilRunning()``:
 /// ```swift
 /// let gateway = LocalGateway(configuration: .init(port: 8081, apis: declaration.localAPIs()))
 /// try await ServiceGroup(services: [gateway], gracefulShutdownSignals: [.sigterm], logger: logger).run()
 /// ```
-/// or, in tests, ``start()`` on port 0, ``port``, then ``stop()``.
 public final class LocalGateway: Service, Sendable {
     public let configuration: LocalGatewayConfiguration
     let logger: Logger
@@ -41,11 +42,17 @@ public final class LocalGateway: Service, Sendable {
     private let messageGate = Mutex<(draining: Bool, inFlight: Int)>((false, 0))
     private let lifecycle = Mutex(Lifecycle())
 
+    /// Where ``run()`` is: not started, bound (and serving), or over; and who waits to hear it.
     private struct Lifecycle {
-        var listener: (any Channel)?
-        var serving: Task<Void, any Error>?
+        enum Phase {
+            case idle
+            case running(any Channel)
+            case failed(any Error)
+            case stopped
+        }
+        var phase = Phase.idle
         var stopping = false
-        var clientShutDown = false
+        var waiters: [CheckedContinuation<Int, any Error>] = []
     }
 
     /// - Parameters:
@@ -64,8 +71,29 @@ public final class LocalGateway: Service, Sendable {
         self.limits = RateLimits(configuration: configuration)
     }
 
-    /// The port the gateway listens on, once started.
-    public var port: Int? { lifecycle.withLock { $0.listener?.localAddress?.port } }
+    /// The port the gateway listens on while ``run()`` serves.
+    public var port: Int? {
+        lifecycle.withLock { if case .running(let listener) = $0.phase { listener.localAddress?.port } else { nil } }
+    }
+
+    /// Waits until ``run()`` has bound its port and serves, and returns the port.
+    /// - Throws: what stopped ``run()`` before it served (a port in use, an unreadable state
+    ///   file), or `CancellationError` when it ended without serving.
+    public func waitUntilRunning() async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready: Result<Int, any Error>? = lifecycle.withLock { state in
+                switch state.phase {
+                case .idle:
+                    state.waiters.append(continuation)
+                    return nil
+                case .running(let listener): return .success(listener.localAddress?.port ?? configuration.port)
+                case .failed(let error): return .failure(error)
+                case .stopped: return .failure(CancellationError())
+                }
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
 
     /// The APIs it serves.
     public var currentAPIs: [LocalAPI] { state.apis }
@@ -86,68 +114,63 @@ public final class LocalGateway: Service, Sendable {
 
     // MARK: Lifecycle
 
-    /// Serves until the service group shuts down gracefully; then closes every connection (1001),
-    /// waits for their `$disconnect` calls, and returns.
+    /// Serves until the service group shuts down gracefully: then stops taking messages and waits
+    /// (up to ``LocalGatewayConfiguration/drainTimeout``) for those already with the backend, so
+    /// their replies still reach their clients; closes the listener and every connection (1001),
+    /// waits for each connection's `$disconnect` call, and returns. Cancelled, it closes at once.
     /// - Throws: when the state file does not decode or the port cannot be bound.
     public func run() async throws {
+        let listener: NIOAsyncChannel<AcceptedChannel, Never>
         do {
-            let listener = try await bind()
+            listener = try await bind()
+        } catch {
+            finish(.failed(error))
+            try await integrationClient.shutdown()
+            throw error
+        }
+        finish(.running(listener.channel))
+        do {
             try await withGracefulShutdownHandler {
-                try await serve(listener)
+                try await withTaskCancellationHandler {
+                    try await serve(listener)
+                } onCancel: {
+                    self.beginShutdown()
+                }
             } onGracefulShutdown: {
-                // Drain first, as stop() does: messages with the backend get their replies.
+                // Drain first: messages with the backend get their replies.
                 Task {
                     await self.drain()
                     self.beginShutdown()
                 }
             }
         } catch {
-            try await shutDownClient()
+            finish(.stopped)
+            try await integrationClient.shutdown()
             throw error
         }
-        try await shutDownClient()
+        finish(.stopped)
+        try await integrationClient.shutdown()
     }
 
-    /// Binds the port and serves in the background until ``stop()``.
-    /// - Throws: when the state file does not decode or the port cannot be bound.
-    public func start() async throws {
-        let listener: NIOAsyncChannel<AcceptedChannel, Never>
-        do {
-            listener = try await bind()
-        } catch {
-            try await shutDownClient()
-            throw error
+    /// Moves the lifecycle on and tells those waiting for the port.
+    private func finish(_ phase: Lifecycle.Phase) {
+        let (waiters, result): ([CheckedContinuation<Int, any Error>], Result<Int, any Error>) = lifecycle.withLock { state in
+            state.phase = phase
+            defer { state.waiters = [] }
+            switch phase {
+            case .running(let listener): return (state.waiters, .success(listener.localAddress?.port ?? configuration.port))
+            case .failed(let error): return (state.waiters, .failure(error))
+            case .idle, .stopped: return (state.waiters, .failure(CancellationError()))
+            }
         }
-        let serving = Task { try await self.serve(listener) }
-        lifecycle.withLock { $0.serving = serving }
-    }
-
-    /// Stops taking messages and waits (up to ``LocalGatewayConfiguration/drainTimeout``) for
-    /// those already with the backend, so their replies still reach their clients; then closes the
-    /// listener and every connection (1001), waits until each connection's task has ended (with
-    /// its `$disconnect` call), and shuts the integration client down.
-    public func stop() async throws {
-        await drain()
-        beginShutdown()
-        let serving = lifecycle.withLock { $0.serving }
-        try await serving?.value
-        try await shutDownClient()
-    }
-
-    /// Shuts the integration client down once, whichever of a failed start, ``stop()`` and the
-    /// end of ``run()`` comes first: AsyncHTTPClient traps when a client is dropped running.
-    private func shutDownClient() async throws {
-        let first = lifecycle.withLock { state -> Bool in
-            defer { state.clientShutDown = true }
-            return !state.clientShutDown
-        }
-        if first { try await integrationClient.shutdown() }
+        for waiter in waiters { waiter.resume(with: result) }
     }
 
     private func beginShutdown() {
         let listener = lifecycle.withLock { state -> (any Channel)? in
             state.stopping = true
-            return state.listener
+            if case .running(let listener) = state.phase { return listener }
+            return nil
         }
         listener?.close(promise: nil)
         plainChannels.closeIdle()
@@ -175,8 +198,6 @@ public final class LocalGateway: Service, Sendable {
     }
 
     func endMessage() { messageGate.withLock { $0.inFlight -= 1 } }
-
-    func didBind(_ listener: any Channel) { lifecycle.withLock { $0.listener = listener } }
 
     /// Closes connections idle for longer than `idleTimeout` or older than
     /// `maximumConnectionDuration` (both 1001), by the configured clock.

@@ -1,5 +1,6 @@
 import APIGatewayAWS
 import Foundation
+import PeerSupport
 import Testing
 
 @testable import APIGatewayLocal

@@ -363,9 +363,12 @@ public struct ServeWithLocalGateway: AsyncCommand {
         let backend = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host == "[::]" ? "[::1]" : host):\(port)"
         let local = LocalGateway(
             configuration: LocalGatewayConfiguration(port: gatewayPort, stateFile: settings.localGatewayStateFile), logger: app.logger)
-        try await local.start()
+        // A Service, run under the app's lifecycle: shut down gracefully (drained) with the app.
+        let running = ServiceLifecycleHandler(local)
+        app.lifecycle.use(running)
+        running.start(logger: app.logger)
+        _ = try await local.waitUntilRunning()
         app.storage[LocalGatewayKey.self] = local
-        app.lifecycle.use(LocalGatewayShutdown(gateway: local))
         // The guide's step: the app's routes become the gateway's API through the planner.
         let record = try await ChatProvisioning.provisionLocalGateway(
             app, gateway: gateway, settings: settings, backend: backend, controlPlane: "http://127.0.0.1:\(local.port ?? gatewayPort)",
@@ -392,10 +395,6 @@ extension Application {
 
 private struct LocalGatewayKey: StorageKey { typealias Value = LocalGateway }
 
-private struct LocalGatewayShutdown: LifecycleHandler {
-    let gateway: LocalGateway
-    func shutdownAsync(_ application: Application) async { try? await gateway.stop() }
-}
 
 /// A fault of the example's own setup.
 public struct ChatError: Error, CustomStringConvertible {
