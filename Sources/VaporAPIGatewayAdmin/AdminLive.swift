@@ -88,7 +88,25 @@ extension WebSocketAdmin {
         return formatter
     }()
 
+    struct AuditRow: Encodable {
+        let at: String
+        let actor: String
+        let action: String
+        let target: String
+        let outcome: String
+    }
+
+    struct AuditPage: Encodable {
+        let entries: [AuditRow]
+    }
+
     func registerLive(on routes: any RoutesBuilder) {
+        routes.get("audit") { request async throws -> Response in
+            let entries = try await gateway.auditLog.latest(200).map {
+                AuditRow(at: Self.stamp.string(from: $0.at), actor: $0.actor, action: $0.action, target: $0.target, outcome: $0.outcome)
+            }
+            return try await render("audit.leaf", AuditPage(entries: entries), for: request)
+        }
         routes.get("sessions") { request async throws -> Response in try await sessionsPage(notice: "", for: request) }
         routes.post("sessions", "close") { request async throws -> Response in
             let id: ConnectionID

@@ -139,7 +139,9 @@ struct AdminGuard: AsyncMiddleware {
                 for: request, status: .forbidden)
         }
         request.storage[AdminUserKey.self] = user.id
-        if request.method == .POST {
+        guard request.method == .POST else { return try await next.respond(to: request) }
+        // Every write an administrator makes, allowed or not, goes in the audit log.
+        do {
             if let refused = CrossSiteWrite.of(request, configuration: admin.gateway.dispatcher.configuration) {
                 throw Abort(.forbidden, reason: refused.reason)
             }
@@ -148,8 +150,31 @@ struct AdminGuard: AsyncMiddleware {
             guard !expected.isEmpty, presented.utf8.count == expected.utf8.count,
                 zip(presented.utf8, expected.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0
             else { throw Abort(.forbidden, reason: "Missing or wrong CSRF token: reload the page and try again") }
+            let response = try await next.respond(to: request)
+            await audit(request, by: user.id, outcome: response.status.code < 400 ? "ok" : "refused \(response.status.code)")
+            return response
+        } catch {
+            let status = (error as? any AbortError)?.status.code
+            await audit(request, by: user.id, outcome: status.map { "refused \($0)" } ?? "failed")
+            throw error
         }
-        return try await next.respond(to: request)
+    }
+
+    /// The fields that name what a write acts on, in the order they are shown.
+    static let targetFields = ["name", "channel", "connection_id", "hash", "key", "audience", "target", "api_id", "route_key", "domain"]
+
+    /// Records the write `request` asked for; a log that cannot be written is logged, never the
+    /// reason a write fails.
+    private func audit(_ request: Request, by actor: String, outcome: String) async {
+        let path = request.url.path
+        let action = path.hasPrefix(admin.path) ? String(path.dropFirst(admin.path.count).drop { $0 == "/" }) : path
+        let fields = Self.targetFields.compactMap { name in
+            (try? request.content.get(String.self, at: name)).flatMap { $0.isEmpty ? nil : "\(name)=\($0.prefix(128))" }
+        }
+        let entry = AuditEntry(at: Date(), actor: actor, action: action, target: fields.joined(separator: " "), outcome: outcome)
+        do { try await admin.gateway.auditLog.record(entry) } catch {
+            request.logger.error("the audit log could not be written", metadata: ["apigw.error": "\(error)"])
+        }
     }
 }
 

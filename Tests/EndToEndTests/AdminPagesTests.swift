@@ -240,6 +240,33 @@ import VaporAPIGatewayWebSocketsTesting
             throw error
         }
     }
+
+}
+
+extension AdminPagesTests {
+    // The admin kept no record of who applied, sent, closed, revoked or changed a rule.
+    @Test func everyAdminWriteIsInTheAuditLog() async throws {
+        try await withChat { app, gateway, _ in
+            let admin = try await Browser.loggedIn(app, "admin")
+            let token = try await admin.csrf()
+            #expect(try await admin.request(.get, "/admin/websockets/audit").bodyText.contains(#"data-testid="audit-empty""#))
+            _ = try await admin.request(.post, "/admin/websockets/rules", form: [("channel", "vip"), ("access", "admin"), ("csrf", token)])
+            _ = try await admin.request(.post, "/admin/websockets/send", form: [("audience", "everyone"), ("body", "hello"), ("csrf", token)])
+            _ = try await admin.request(.post, "/admin/websockets/rules/remove", form: [("channel", "vip"), ("csrf", "wrong")])
+            let entries = try await gateway.auditLog.latest()
+            #expect(entries.map(\.action) == ["rules/remove", "send", "rules"], "newest first: \(entries)")
+            #expect(entries.allSatisfy { $0.actor == "admin" })
+            #expect(entries[2].target == "channel=vip" && entries[2].outcome == "ok")
+            #expect(entries[1].target == "audience=everyone", "\(entries[1])")
+            #expect(entries[0].outcome == "refused 403", "a refused write is recorded too")
+            let page = try await admin.request(.get, "/admin/websockets/audit")
+            #expect(page.status == .ok && page.bodyText.contains("rules/remove") && page.bodyText.contains("refused 403"))
+            // Nobody who is not an administrator writes to it.
+            let bob = try await Browser.loggedIn(app, "bob")
+            _ = try await bob.request(.post, "/admin/websockets/rules", form: [("channel", "x"), ("access", "admin"), ("csrf", token)])
+            #expect(try await gateway.auditLog.latest().count == 3)
+        }
+    }
 }
 
 extension GatewayResponse {

@@ -3,6 +3,7 @@ import Fluent
 import FluentKit
 import HTTPTypes
 import NIOCore
+import SQLKit
 import Synchronization
 public import Vapor
 
@@ -36,6 +37,8 @@ public final class WebSocketGateway: Sendable {
     private let maxCollectedBody: ByteCount
     /// The database that holds sessions and gateway records.
     let database: @Sendable () -> any Database
+    /// The admin's writes, in the store's database.
+    public let auditLog: AuditLog
 
     /// - Parameters:
     ///   - app: the application whose database holds sessions and gateways, and whose routes serve
@@ -63,6 +66,11 @@ public final class WebSocketGateway: Sendable {
             try await GatewayModel.query(on: database()).filter(\.$apiID != nil).all().compactMap { try $0.record() }
         }
         self.database = database
+        self.auditLog = AuditLog { [store] in
+            if let fluent = store as? FluentConnectionStore { return try fluent.sqlDatabase }
+            guard let sql = database() as? any SQLDatabase else { throw StoreError.notSQL }
+            return sql
+        }
         self.provisioning = provisioning
         self.directory = directory
         self.routes = app.routes

@@ -79,6 +79,6 @@ public struct CreateChannelTables: AsyncMigration {
 /// ```
 public enum WebSocketMigrations {
     public static var all: [any Migration] {
-        [CreateWebSocketTables(), CreateIdentityTables(), CreateChannelTables(), CreateWebSessionTable()]
+        [CreateWebSocketTables(), CreateIdentityTables(), CreateChannelTables(), CreateWebSessionTable(), CreateAuditLogTable()]
     }
 }
