@@ -26,12 +26,12 @@ enum GettingStartedExamples {
             store: InMemoryConnectionStore(),
             gateways: CachedGatewayDirectory([GatewayRecord(apiID: apiID, stage: "test", region: "eu-west-1")]),
             poster: poster)
-        let endpoints = try dispatcher.register(EchoController())   // POST /ws/connect, /ws/disconnect, /ws/default
+        let endpoints = try dispatcher.register(EchoController())  // POST /ws/connect, /ws/disconnect, /ws/default
 
         let fake = FakeAPIGateway(apiID: apiID, routes: endpoints.map(\.route), transport: DispatcherTransport(dispatcher: dispatcher))
         let client = try await fake.connect()
         try await client.send("hello")
-        print(poster.texts(to: client.id))                          // ["{\"text\":\"hello\",\"type\":\"echo\"}"]
+        print(poster.texts(to: client.id))  // ["{\"text\":\"hello\",\"type\":\"echo\"}"]
         try await client.disconnect()
     }
 }
@@ -83,14 +83,14 @@ enum IdentityAndChannelsExamples {
         let store = InMemoryConnectionStore()
         let tokens = ConnectionTokens(store: store, lifetime: .seconds(60), perUserPerMinute: 10)
         let issued = try await tokens.issue(userID: "ada", webSessionID: "the login's session id")
-        print(issued.token, issued.expiresAt)      // the page connects with ?ws_token=…
+        print(issued.token, issued.expiresAt)  // the page connects with ?ws_token=…
     }
 
     static func originsAndRateLimits() -> GatewayConfiguration {
         var configuration = GatewayConfiguration(secrets: ["replace-with-16-or-more-random-characters"])
-        configuration.allowedOrigins = ["http://127.0.0.1:8080", "chat.example.com"]   // a whole origin, or a host on any scheme and port
+        configuration.allowedOrigins = ["http://127.0.0.1:8080", "chat.example.com"]  // a whole origin, or a host on any scheme and port
         configuration.connectRateLimits = .init(perAddress: .init(120, per: .seconds(60)), perUser: .init(60, per: .seconds(60)))
-        configuration.trustedProxies = 0                                              // proxies of yours that append to X-Forwarded-For
+        configuration.trustedProxies = 0  // proxies of yours that append to X-Forwarded-For
         return configuration
     }
 
@@ -126,18 +126,19 @@ enum IdentityAndChannelsExamples {
     }
 
     static func whenALoginEnds(dispatcher: GatewayDispatcher, webSessionID: String) async throws {
-        try await dispatcher.closeConnections(ofWebSession: webSessionID)   // a logout: that login's sockets and unused tokens
-        try await dispatcher.closeConnections(ofUser: "ada")                // a password change: every socket of the user
+        try await dispatcher.closeConnections(ofWebSession: webSessionID)  // a logout: that login's sockets and unused tokens
+        try await dispatcher.closeConnections(ofUser: "ada")  // a password change: every socket of the user
     }
 
     static func channels() async throws -> GatewayConfiguration {
         let store = InMemoryConnectionStore()
         try await store.saveChannelRule(ChannelRule(channel: try ChannelName("staff"), access: .staff))
-        try await store.saveChannelRule(ChannelRule(channel: try ChannelName("ops"), access: .permissionSets([["ops.read", "ops.write"], ["admin"]])))
+        try await store.saveChannelRule(
+            ChannelRule(channel: try ChannelName("ops"), access: .permissionSets([["ops.read", "ops.write"], ["admin"]])))
 
         var configuration = GatewayConfiguration(secrets: ["replace-with-16-or-more-random-characters"])
         configuration.channels = ChannelConfiguration(unlisted: .deny, presenceEvents: true) { join in
-            join.channel.rawValue.hasPrefix("dm-") ? .allow : .useRules      // code decides first, if it wants
+            join.channel.rawValue.hasPrefix("dm-") ? .allow : .useRules  // code decides first, if it wants
         }
         return configuration
     }
@@ -161,7 +162,7 @@ enum IdentityAndChannelsExamples {
 enum ScalingExamples {
     static func behindALoadBalancer() -> GatewayConfiguration {
         var configuration = GatewayConfiguration(secrets: ["replace-with-16-or-more-random-characters"])
-        configuration.trustedProxies = 1     // one ALB between API Gateway and the instances
+        configuration.trustedProxies = 1  // one ALB between API Gateway and the instances
         return configuration
     }
 }

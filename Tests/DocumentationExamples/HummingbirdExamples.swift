@@ -7,7 +7,9 @@ import HummingbirdAPIGatewayWebSockets
 /// The Hummingbird door's examples: AddingARoute.md and HummingbirdQuickStart.md.
 enum HummingbirdExamples {
     /// AddingARoute.md, step 2.
-    static func registerNotifications(gateway: HummingbirdWebSocketGateway<BasicRequestContext>, router: Router<BasicRequestContext>) throws {
+    static func registerNotifications(
+        gateway: HummingbirdWebSocketGateway<BasicRequestContext>, router: Router<BasicRequestContext>
+    ) throws {
         try gateway.register(NotificationsController(), at: "/websockets/notifications/", on: router)
     }
 
@@ -17,7 +19,7 @@ enum HummingbirdExamples {
         let desired = DesiredAPI(
             name: "chat", stage: "production", routes: dispatcher.routes, publicBaseURL: publicURL,
             secret: dispatcher.configuration.secrets.first)
-        let plan = try Planner.plan(desired, existing: nil)      // a new API; ExistingAPI.read(_:stage:client:) reads one that exists
+        let plan = try Planner.plan(desired, existing: nil)  // a new API; ExistingAPI.read(_:stage:client:) reads one that exists
         print(plan)
         let applied = try await Planner.apply(plan, client: client)
         print(GatewayRecord(apiID: applied.apiID, stage: "production", region: "eu-west-1"))

@@ -18,7 +18,7 @@ struct LobbyController: WebSocketController {
     }
 
     func handlers(_ handlers: inout HandlerRegistry) {
-        handlers.addChannelHandlers()                    // join, leave, change-channel, channels, presence
+        handlers.addChannelHandlers()  // join, leave, change-channel, channels, presence
         handlers.on("say", Say.self) { message, context in
             for channel in try await context.joinedChannels() {
                 try await context.send(Said(channel: channel, text: message.text), to: .channel(channel))
@@ -42,7 +42,7 @@ enum LobbyServer {
             logger: logger)
         let router = Router()
         let gateway = HummingbirdWebSocketGateway<BasicRequestContext>(dispatcher: dispatcher)
-        try gateway.register(LobbyController(), on: router)      // POST /ws/connect, /ws/disconnect, /ws/default
+        try gateway.register(LobbyController(), on: router)  // POST /ws/connect, /ws/disconnect, /ws/default
         let app = Application(router: router, configuration: .init(address: .hostname("0.0.0.0", port: 8080)), logger: logger)
         let cleanup = CleanupService(cleanup: Cleanup(store: dispatcher.store), logger: logger)
         try await ServiceGroup(services: [app, cleanup], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()

@@ -36,7 +36,7 @@ func readmeInstall() -> ManifestShim {
                     .product(name: "Fluent", package: "fluent"),
                     .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
                 ]
-            ),
+            )
         ]
     )
 }

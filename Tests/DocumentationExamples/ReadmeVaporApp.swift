@@ -17,7 +17,7 @@ struct ChatController: WebSocketController {
     }
 
     func handlers(_ handlers: inout HandlerRegistry) {
-        handlers.addChannelHandlers()                    // join, leave, change-channel, channels, presence
+        handlers.addChannelHandlers()  // join, leave, change-channel, channels, presence
         handlers.on("sendmessage", SendMessage.self) { message, context in
             for channel in try await context.joinedChannels() {
                 try await context.send(Chat(channel: channel, text: message.text), to: .channel(channel))
@@ -34,7 +34,7 @@ enum ChatBackend {
         let app = try await Application.make(environment)
         do {
             try await configure(app)
-            try await app.execute()                      // `serve`, or a command: `gateway apply`, `sessions sweep`, …
+            try await app.execute()  // `serve`, or a command: `gateway apply`, `sessions sweep`, …
         } catch {
             try? await app.asyncShutdown()
             throw error
@@ -48,12 +48,12 @@ enum ChatBackend {
         try await app.autoMigrate()
 
         var configuration = GatewayConfiguration()
-        configuration.secrets = Environment.get("WS_GATEWAY_SECRET").map { [$0] } ?? []   // required in production
+        configuration.secrets = Environment.get("WS_GATEWAY_SECRET").map { [$0] } ?? []  // required in production
         let http = app.http.client.shared
         let gateway = WebSocketGateway(
             app: app, configuration: configuration,
             poster: ManagementClient(httpClient: http, credentials: CredentialProviderChain.default(httpClient: http)))
-        try gateway.register(ChatController())           // POST /ws/connect, /ws/disconnect, /ws/default
+        try gateway.register(ChatController())  // POST /ws/connect, /ws/disconnect, /ws/default
         gateway.scheduleCleanup(every: .seconds(600), on: app)
     }
 }

@@ -9,14 +9,14 @@ import VaporAPIGatewayWebSockets
 enum VaporExamples {
     /// APIGatewayWebSockets.docc/AddingARoute.md, step 2.
     static func registerNotifications(gateway: WebSocketGateway, app: Application) throws {
-        try gateway.register(NotificationsController(), at: "/websockets/notifications/")   // POST /websockets/notifications/
-        for route in gateway.registeredRoutes { app.logger.info("\(route)") }              // notifications → POST /websockets/notifications/
+        try gateway.register(NotificationsController(), at: "/websockets/notifications/")  // POST /websockets/notifications/
+        for route in gateway.registeredRoutes { app.logger.info("\(route)") }  // notifications → POST /websockets/notifications/
     }
 
     /// VaporQuickStart.md, a page that connects.
     static func page(app: Application, gateway: WebSocketGateway) throws {
         let webSocketURL = Environment.get("WS_URL") ?? "ws://127.0.0.1:8081/API_ID/local"
-        try gateway.serveClientScript()                              // GET /apigw-websockets.js
+        try gateway.serveClientScript()  // GET /apigw-websockets.js
         app.get { _ -> Response in
             let settings = ClientSettings(url: webSocketURL, tokenURL: nil, channels: ["lobby"])
             let html = """
@@ -36,9 +36,9 @@ enum VaporExamples {
 
     /// APIGatewayWebSockets.docc/PythonPackageNames.md
     static func sendsAsThePythonPackageDoes(gateway: WebSocketGateway) async throws {
-        try await gateway.send(["msg": "hi"], to: .channel(try ChannelName("lobby")))   // filter(channel_name="lobby").send_message(…)
-        try await gateway.send(["msg": "hi"], to: .user("ada"))                          // the user's connections
-        try await gateway.send(["msg": "hi"], to: .everyone)                             // every connected session
+        try await gateway.send(["msg": "hi"], to: .channel(try ChannelName("lobby")))  // filter(channel_name="lobby").send_message(…)
+        try await gateway.send(["msg": "hi"], to: .user("ada"))  // the user's connections
+        try await gateway.send(["msg": "hi"], to: .everyone)  // every connected session
     }
 
     /// SendingFromAnywhere.md, from a route.
@@ -106,7 +106,7 @@ enum VaporExamples {
         let desired = DesiredAPI(
             name: "chat", stage: "production", routes: dispatcher.routes, publicBaseURL: publicURL,
             secret: dispatcher.configuration.secrets.first)
-        print(try InfrastructureExport.cloudFormationYAML(desired))    // AWS::ApiGatewayV2::Api, integrations, routes, stage, deployment
+        print(try InfrastructureExport.cloudFormationYAML(desired))  // AWS::ApiGatewayV2::Api, integrations, routes, stage, deployment
         print(InfrastructureExport.terraform(desired))
         print(InfrastructureExport.consoleChecklist(desired))
     }
@@ -131,13 +131,13 @@ enum VaporExamples {
             method: "POST", host: "abc123defg.execute-api.eu-west-1.amazonaws.com",
             path: "/production/%40connections/L0SM9cOFvHcCIhw%3D", body: Array(#"{"text":"hi"}"#.utf8))
         signer.sign(&request, credential: credential)
-        print(request.header("Authorization") ?? "")   // AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/…/eu-west-1/execute-api/aws4_request, …
+        print(request.header("Authorization") ?? "")  // AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/…/eu-west-1/execute-api/aws4_request, …
     }
 
     static func credentials() async throws {
         let credentials = CredentialProviderChain.default()
         let credential = try await credentials.credential()
-        print(credential)                                  // Credential(AKIA…, secret: <redacted>)
+        print(credential)  // Credential(AKIA…, secret: <redacted>)
     }
 
     static func posting() async throws {
@@ -241,7 +241,7 @@ enum WebSessionsExamples {
                 }
             },
             authState: AccountStates { app.db })
-        try gateway.serveConnectionTokens()                  // POST /ws/token: {"token": "…", "expiresAt": "…"}
+        try gateway.serveConnectionTokens()  // POST /ws/token: {"token": "…", "expiresAt": "…"}
         gateway.scheduleCleanup(every: .seconds(600), on: app)
     }
 
@@ -263,7 +263,7 @@ enum WebSessionsExamples {
             guard let account = try await Account.query(on: request.db).filter(\.$name == form.name).first(), account.isActive,
                 try await request.password.async.verify(form.password, created: account.passwordHash)
             else { throw Abort(.unauthorized, reason: "Wrong name or password") }
-            if let old = request.session.id {                // a fresh web session for the new login
+            if let old = request.session.id {  // a fresh web session for the new login
                 try await gateway.dispatcher.closeConnections(ofWebSession: old.string)
                 try await request.application.sessions.driver.deleteSession(old, for: request).get()
                 request.session.id = nil

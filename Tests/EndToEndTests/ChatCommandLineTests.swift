@@ -155,6 +155,23 @@ extension ChatCommandLineTests {
         #expect(try await login(from: "http://127.0.0.1:8080") == 403, "another port is another site")
     }
 
+    // `chat-example --help` migrated, created chat.sqlite and logged 14 lines.
+    @Test func helpHasNoSideEffects() async throws {
+        guard Self.requireExecutable("helpHasNoSideEffects") != nil else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("help-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = folder.appendingPathComponent("chat.sqlite").path
+        for arguments in [["--help"], ["gateway", "--help"], ["serve", "--help"]] {
+            let executable = try #require(Self.executable)
+            let help = try await PythonPeer.run(executable, arguments, input: Data(), environment: ["CHAT_DATABASE": database])
+            let stdout = String(decoding: help.stdout, as: UTF8.self), stderr = String(decoding: help.stderr, as: UTF8.self)
+            #expect(help.status == 0 && stdout.contains("Usage"), "\(arguments): \(stdout.prefix(300)) \(stderr.prefix(300))")
+            #expect(stderr.isEmpty, "\(arguments) logged: \(stderr.prefix(600))")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty, "\(arguments) created nothing")
+        }
+    }
+
     @Test func theServedOriginsFollowTheServeArguments() {
         #expect(ChatSettings.servedOrigins(arguments: ["chat-example"]) == ["http://127.0.0.1:8080", "http://localhost:8080"])
         #expect(ChatSettings.servedOrigins(arguments: ["chat-example", "serve", "-p", "9000"]).first == "http://127.0.0.1:9000")

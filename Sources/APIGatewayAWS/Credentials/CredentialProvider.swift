@@ -77,7 +77,10 @@ public struct CredentialProviderChain: CredentialProvider {
                 skipped.append(error.reason)
             }
         }
-        throw CredentialError.notConfigured("no credentials found; tried: " + skipped.joined(separator: "; "))
+        throw CredentialError.notConfigured(
+            "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones), "
+                + "or AWS_PROFILE with a profile in ~/.aws/credentials, or run where a container or instance role provides them; tried: "
+                + skipped.joined(separator: "; "))
     }
 }
 

@@ -66,6 +66,11 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
             let response = try await httpClient.execute(request, timeout: timeout)
             let body = try await response.body.collect(upTo: 1 << 16)
             guard response.status == .ok else {
+                // 403 or 404 where the role should be: something answers at the address, but no
+                // instance role is here (a proxy, a machine that is not EC2): not configured.
+                if [403, 404].contains(response.status.code) {
+                    throw CredentialError.notConfigured("instance metadata: no instance role (GET \(path) answered \(response.status.code))")
+                }
                 throw CredentialError.unavailable("instance metadata: GET \(path) answered \(response.status.code)")
             }
             return body

@@ -185,6 +185,21 @@ import Testing
                 && credential.sessionToken == "test-session-token")
     }
 
+    // With no credentials anywhere, the error was the instance-metadata endpoint's 403 (a proxy
+    // answering on a machine that is not EC2), which names no fix.
+    @Test func noCredentialsAnywhereSaysSoAndNamesTheFix() async throws {
+        let server = try await LoopbackServer { _ in .init(status: 403) }
+        let error = await #expect(throws: CredentialError.self) {
+            try await CredentialProviderChain.default(environment: ["HOME": "/nonexistent", "AWS_EC2_METADATA_SERVICE_ENDPOINT": server.url])
+                .credential()
+        }
+        #expect(error?.isNotConfigured == true, "\(String(describing: error))")
+        #expect(
+            error?.reason.hasPrefix("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") == true
+                && error?.reason.contains("AWS_PROFILE") == true, "\(String(describing: error))")
+        try await server.close()
+    }
+
     @Test func chainOrderAndStopping() async throws {
         let environment = [
             "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "s", "HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true",

@@ -273,7 +273,8 @@ public func configureChat(
 public func useSQLite(
     _ app: Application, path: String, migrations: [any Migration] = [], busyTimeout: Duration = .seconds(3)
 ) async throws -> FluentConnectionStore {
-    app.databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
+    // `:memory:` is a database of this process alone (shared by its connections), nothing on disk.
+    app.databases.use(.sqlite(path == ":memory:" ? .memory : .file(path), sqlLogLevel: .trace), as: .sqlite)
     try await useWriteAheadLog(app, busyTimeout: busyTimeout)
     app.migrations.add(WebSocketMigrations.all)
     app.migrations.add(migrations)
@@ -404,6 +405,12 @@ public struct ChatError: Error, CustomStringConvertible {
 /// Where the example's logs go: standard error, so a command's standard output is its result
 /// alone (`gateway export > api.yaml` writes the template and nothing else).
 public enum ChatLogging {
+    /// Whether `arguments` ask for help (`--help`, `-h`): the command then only prints its usage,
+    /// so nothing is opened, migrated, created or logged.
+    public static func isHelpRequest(_ arguments: [String]) -> Bool {
+        arguments.dropFirst().contains { $0 == "--help" || $0 == "-h" }
+    }
+
     /// Bootstraps logging from the command line. `--log-level LEVEL` (or Vapor's `--log`, or
     /// `LOG_LEVEL`) chooses the level; without one, `serve` logs at Vapor's default and every
     /// other command at `warning`, so a command prints its result and its problems only.
@@ -420,7 +427,7 @@ public enum ChatLogging {
         }
         let explicit = chosen != nil || arguments.contains("--log") || Environment.get("LOG_LEVEL") != nil
         let command = arguments.dropFirst().first
-        let serving = command.map { $0 == "serve" || $0.hasPrefix("-") } ?? true
+        let serving = !isHelpRequest(arguments) && (command.map { $0 == "serve" || $0.hasPrefix("-") } ?? true)
         let detected = try Logger.Level.detect(from: &environment)
         let level = chosen ?? (explicit || serving ? detected : .warning)
         LoggingSystem.bootstrap { label in

@@ -14,7 +14,13 @@ do { try ChatLogging.bootstrap(&environment) } catch {
 }
 let app = try await Application.make(environment)
 do {
-    let settings = try ChatSettings.fromEnvironment()
+    var settings = try ChatSettings.fromEnvironment()
+    // `--help` prints usage only: the commands are registered on a database of this process's
+    // memory, so no file is created and nothing is migrated on disk.
+    if ChatLogging.isHelpRequest(environment.arguments) {
+        settings.databasePath = ":memory:"
+        settings.databaseURL = nil
+    }
     // With the embedded local gateway, the API is applied through the planner at start; alone,
     // the backend accepts the API the settings name.
     let gateway = try await configureChat(
