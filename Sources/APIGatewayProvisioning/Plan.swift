@@ -24,6 +24,63 @@ public struct PlanStep: Sendable, Hashable, CustomStringConvertible {
     public let summary: String
 
     public var description: String { summary }
+
+    /// Whether the step deletes something in API Gateway (`gateway apply` asks first).
+    public var isDeletion: Bool {
+        if case .deleteRoute = action { true } else { false }
+    }
+
+    /// The step's kind as scripts read it: `create-api`, `delete-route`, `deploy` …
+    public var kind: String {
+        switch action {
+        case .createAPI: "create-api"
+        case .updateAPI: "update-api"
+        case .updateTags: "update-tags"
+        case .createIntegration: "create-integration"
+        case .updateIntegration: "update-integration"
+        case .createRoute: "create-route"
+        case .updateRoute: "update-route"
+        case .createRouteResponse: "create-route-response"
+        case .deleteRoute: "delete-route"
+        case .createStage: "create-stage"
+        case .updateStage: "update-stage"
+        case .deploy: "deploy"
+        }
+    }
+
+    /// The route key the step is about, if any.
+    public var routeKey: RouteKey? {
+        switch action {
+        case .createIntegration(let key), .updateIntegration(let key, _), .createRoute(let key, _), .updateRoute(let key, _),
+            .createRouteResponse(let key), .deleteRoute(let key, _):
+            key
+        default: nil
+        }
+    }
+}
+
+/// A plan as scripts read it (`gateway plan --format json`):
+/// `{"api":"chat","apiId":"abc123defg","stage":"production","changes":[{"kind":"create-route","routeKey":"billing","summary":"…"}],"deletions":0}`.
+public struct PlanDocument: Codable, Sendable, Hashable {
+    public struct Change: Codable, Sendable, Hashable {
+        public var kind: String
+        public var routeKey: String?
+        public var summary: String
+    }
+
+    public var api: String
+    public var apiId: String?
+    public var stage: String
+    public var changes: [Change]
+    public var deletions: Int
+
+    public init(_ plan: Plan) {
+        api = plan.desired.name
+        apiId = plan.apiID?.rawValue
+        stage = plan.desired.stage
+        changes = plan.steps.map { Change(kind: $0.kind, routeKey: $0.routeKey?.rawValue, summary: $0.summary) }
+        deletions = plan.steps.filter(\.isDeletion).count
+    }
 }
 
 /// The difference between the desired API and what exists, as ordered steps.

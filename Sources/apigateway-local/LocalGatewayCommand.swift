@@ -28,7 +28,19 @@ struct LocalGatewayCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("declare"),
-        help: "A JSON declaration of APIs and their routes (repeatable): {\"apis\":[{\"apiId\",\"stages\",\"routes\":{key: uri}}]}.")
+        help: ArgumentHelp(
+            "A JSON file declaring APIs to serve from the start (repeatable).",
+            discussion: """
+                {"apis": [{"apiId": "chatlocal", "stages": ["local"],
+                           "routes": {"$connect": "http://127.0.0.1:8080/ws/connect",
+                                      "$disconnect": "http://127.0.0.1:8080/ws/disconnect",
+                                      "$default": "http://127.0.0.1:8080/ws/default"},
+                           "routeSelectionExpression": "$request.body.action",
+                           "twoWayRoutes": ["$default"],
+                           "requestParameters": {"integration.request.header.connectionId": "context.connectionId"},
+                           "timeoutInMillis": 29000}]}
+                apiId, stages and routes (route key to integration URL) are required; the rest optional.
+                """, valueName: "file"))
     var declarations: [String] = []
 
     @Option(
@@ -79,7 +91,7 @@ struct LocalGatewayCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var apis: [LocalAPI] = []
         for file in declarations {
-            let declaration = try JSONDecoder().decode(LocalDeclaration.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+            let declaration = try LocalDeclaration.read(from: file)
             apis += declaration.localAPIs()
         }
         let credentials = try LocalGatewayConfiguration.credentials(

@@ -105,7 +105,8 @@ extension ChatCommandLineTests {
             _ = await eventually(timeout: .seconds(30)) {
                 chat.stderr.contains("applied through the planner") || chat.stderr.contains("Address already in use") || !chat.process.isRunning
             }
-            if let socket = chat.stderr.split(whereSeparator: \.isWhitespace).first(where: { $0.hasPrefix("ws://") }).map(String.init) {
+            let applied = chat.stderr.split(separator: "\n").first { $0.contains("applied through the planner") } ?? ""
+            if let socket = applied.split(whereSeparator: \.isWhitespace).first(where: { $0.hasPrefix("ws://") }).map(String.init) {
                 return (chat, port, socket)
             }
             chat.stop()

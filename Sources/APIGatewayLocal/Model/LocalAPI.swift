@@ -150,6 +150,50 @@ public struct LocalDeclaration: Codable, Sendable {
 
     public init(apis: [API]) { self.apis = apis }
 
+    /// The declaration in the JSON file at `path`:
+    /// `{"apis":[{"apiId":"chatlocal","stages":["local"],"routes":{"$connect":"http://127.0.0.1:8080/ws/connect", …}}]}`.
+    /// - Throws: ``LocalGatewayError`` saying in a sentence what is wrong with the file and where.
+    public static func read(from path: String) throws -> LocalDeclaration {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw LocalGatewayError.unreadableDeclaration(path, reason: "it cannot be read (\((error as NSError).localizedDescription))")
+        }
+        do {
+            return try JSONDecoder().decode(LocalDeclaration.self, from: data)
+        } catch let error as DecodingError {
+            throw LocalGatewayError.unreadableDeclaration(path, reason: Self.sentence(error))
+        }
+    }
+
+    /// What a person needs to hear about `error`: where in the file, and what was expected there.
+    static func sentence(_ error: DecodingError) -> String {
+        func place(_ path: [any CodingKey]) -> String {
+            let keys = path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return keys.isEmpty ? "the top level" : String(keys.drop { $0 == "." })
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "\(place(context.codingPath)) has no \"\(key.stringValue)\" (each API needs \"apiId\", \"stages\" and \"routes\")"
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            return "\(place(context.codingPath)) should be \(Self.describe(type))"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "it is not JSON" : "\(place(context.codingPath)) is not valid: \(context.debugDescription)"
+        @unknown default:
+            return "it does not decode"
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type: "a number"
+        case is [String].Type: "a list of strings"
+        case is [String: String].Type: "an object of strings"
+        case is [API].Type: "a list of APIs"
+        default: "a \(type)"
+        }
+    }
+
     /// The declared APIs in the control plane's shapes.
     public func localAPIs() -> [LocalAPI] {
         apis.map { declared in

@@ -129,6 +129,7 @@ public final class LocalGateway: Service, Sendable {
             throw error
         }
         finish(.running(listener.channel))
+        logURLs(port: listener.channel.localAddress?.port ?? configuration.port)
         do {
             try await withGracefulShutdownHandler {
                 try await withTaskCancellationHandler {
@@ -150,6 +151,19 @@ public final class LocalGateway: Service, Sendable {
         }
         finish(.stopped)
         try await integrationClient.shutdown()
+    }
+
+    /// Says where to point clients, SDKs and backends, as the gateway starts serving.
+    private func logURLs(port: Int) {
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        let base = "\(host):\(port)"
+        logger.notice("control plane (apigatewayv2; boto3 and the AWS CLI with endpoint_url): http://\(base)")
+        for api in state.apis {
+            for stage in api.stages.keys.sorted() {
+                logger.notice(
+                    "API \(api.apiId) stage \(stage): clients connect to ws://\(base)/\(api.apiId)/\(stage); backends post to http://\(base)/\(api.apiId)/\(stage)/@connections/{connectionId}")
+            }
+        }
     }
 
     /// Moves the lifecycle on and tells those waiting for the port.
@@ -245,6 +259,7 @@ public struct LocalGatewayError: Error, CustomStringConvertible {
         case unreadableStateFile(path: String, reason: String)
         case unwritableStateFile(path: String, reason: String)
         case unreadableSecret(String)
+        case unreadableDeclaration(path: String, reason: String)
     }
 
     private let code: Code
@@ -255,12 +270,17 @@ public struct LocalGatewayError: Error, CustomStringConvertible {
     /// The state file could not be saved.
     static func unwritableStateFile(_ path: String, reason: String) -> Self { Self(code: .unwritableStateFile(path: path, reason: reason)) }
 
+    /// A `--declare` file that cannot be read or does not decode.
+    static func unreadableDeclaration(_ path: String, reason: String) -> Self { Self(code: .unreadableDeclaration(path: path, reason: reason)) }
+
     /// The signing secret the command line names cannot be had.
     static func unreadableSecret(_ reason: String) -> Self { Self(code: .unreadableSecret(reason)) }
 
     public var description: String {
         switch code {
         case .unreadableSecret(let reason): reason
+        case .unreadableDeclaration(let path, let reason):
+            "the declaration \(path) cannot be used: \(reason). Its format: {\"apis\":[{\"apiId\":\"chatlocal\",\"stages\":[\"local\"],\"routes\":{\"$connect\":\"http://127.0.0.1:8080/ws/connect\"}}]}"
         case .unreadableStateFile(let path, let reason):
             "the state file \(path) does not decode (\(reason)); it was left untouched: fix or move it, then start again"
         case .unwritableStateFile(let path, let reason):

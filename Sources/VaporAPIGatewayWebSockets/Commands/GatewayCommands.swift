@@ -86,6 +86,7 @@ public struct GatewayCommandError: Error, Sendable, CustomStringConvertible {
         case unknownFormat(String, command: String, allowed: [String])
         case badTag(String)
         case invalid(option: String, reason: String)
+        case notConfirmed(deletions: Int)
     }
 
     private let kind: Kind
@@ -106,6 +107,8 @@ public struct GatewayCommandError: Error, Sendable, CustomStringConvertible {
 
     static func badTag(_ pair: Substring) -> Self { Self(kind: .badTag(String(pair))) }
 
+    static func notConfirmed(deletions: Int) -> Self { Self(kind: .notConfirmed(deletions: deletions)) }
+
     static func invalid(_ option: String, _ error: any Error) -> Self { Self(kind: .invalid(option: option, reason: "\(error)")) }
 
     static func invalid(_ option: String, reason: String) -> Self { Self(kind: .invalid(option: option, reason: reason)) }
@@ -120,6 +123,8 @@ public struct GatewayCommandError: Error, Sendable, CustomStringConvertible {
             "unknown --format \(format) for \(command): \(allowed.joined(separator: ", "))"
         case .badTag(let pair): "--tags: '\(pair)' is not key=value"
         case .invalid(let option, let reason): "\(option): \(reason)"
+        case .notConfirmed(let deletions):
+            "nothing applied: the plan deletes \(deletions) route(s) and was not confirmed (answer 'yes', or pass --yes)"
         }
     }
 }
