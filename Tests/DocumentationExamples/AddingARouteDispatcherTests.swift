@@ -10,7 +10,7 @@ import Testing
 
     @Test func unsubscribingAnswersTheTopic() async throws {
         let poster = RecordingPoster()
-        let apiID = try APIID("abc123defg")
+        let apiID: APIID = "abc123defg"
         let dispatcher = GatewayDispatcher(
             configuration: GatewayConfiguration(secrets: ["test-secret"]),
             store: InMemoryConnectionStore(),

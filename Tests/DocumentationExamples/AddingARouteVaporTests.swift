@@ -20,7 +20,7 @@ import VaporAPIGatewayWebSocketsTesting
             app.migrations.add(WebSocketMigrations.all)
             try await app.autoMigrate()
             let poster = RecordingPoster()
-            let apiID = try APIID("abc123defg")
+            let apiID: APIID = "abc123defg"
             let gateway = WebSocketGateway(app: app, configuration: GatewayConfiguration(secrets: ["test-secret"]), poster: poster)
             try gateway.register(Lobby())
             try gateway.register(NotificationsController(), at: "/websockets/notifications/")
@@ -31,7 +31,7 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(client.isAccepted)
             try await client.send(#"{"action":"notifications","handler":"subscribe","topic":"deploys"}"#)
             #expect(poster.texts(to: client.id) == [#"{"topic":"deploys","type":"subscribed"}"#])
-            let topic = try await gateway.dispatcher.channels.count(of: try ChannelName("topic-deploys"), apiID: apiID)
+            let topic = try await gateway.dispatcher.channels.count(of: "topic-deploys", apiID: apiID)
             #expect(topic.connections == 1)
             try await client.disconnect()
         } catch {

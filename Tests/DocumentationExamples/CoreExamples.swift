@@ -21,7 +21,7 @@ enum GettingStartedExamples {
 
     static func theSmallestApp() async throws {
         let poster = RecordingPoster()
-        let apiID = try APIID("abc123defg")
+        let apiID: APIID = "abc123defg"
         let dispatcher = GatewayDispatcher(
             store: InMemoryConnectionStore(),
             gateways: CachedGatewayDirectory([GatewayRecord(apiID: apiID, stage: "test", region: "eu-west-1")]),
@@ -38,7 +38,7 @@ enum GettingStartedExamples {
 
 // APIGatewayWebSockets.docc/AddingARoute.md, step 1: the tests of step 4 use it.
 struct NotificationsController: WebSocketController {
-    let routeKey = try! RouteKey("notifications")
+    let routeKey: RouteKey = "notifications"
 
     struct Topic: Decodable, Sendable { let topic: String }
     struct Subscribed: Encodable, Sendable {
@@ -103,7 +103,7 @@ enum IdentityAndChannelsExamples {
     }
 
     struct NewsroomController: WebSocketController {
-        let routeKey = try! RouteKey("newsroom")
+        let routeKey: RouteKey = "newsroom"
         let requirement: Requirement? = .authenticated
 
         struct Story: Decodable, Sendable { let headline: String }
@@ -132,9 +132,9 @@ enum IdentityAndChannelsExamples {
 
     static func channels() async throws -> GatewayConfiguration {
         let store = InMemoryConnectionStore()
-        try await store.saveChannelRule(ChannelRule(channel: try ChannelName("staff"), access: .staff))
+        try await store.saveChannelRule(ChannelRule(channel: "staff", access: .staff))
         try await store.saveChannelRule(
-            ChannelRule(channel: try ChannelName("ops"), access: .permissionSets([["ops.read", "ops.write"], ["admin"]])))
+            ChannelRule(channel: "ops", access: .permissionSets([["ops.read", "ops.write"], ["admin"]])))
 
         var configuration = GatewayConfiguration(secrets: ["replace-with-16-or-more-random-characters"])
         configuration.channels = ChannelConfiguration(unlisted: .deny, presenceEvents: true) { join in
@@ -144,11 +144,11 @@ enum IdentityAndChannelsExamples {
     }
 
     struct WhoIsHereController: WebSocketController {
-        let routeKey = try! RouteKey("who")
+        let routeKey: RouteKey = "who"
 
         func handlers(_ handlers: inout HandlerRegistry) {
             handlers.onRaw("default") { _, context in
-                let lobby = try ChannelName("lobby")
+                let lobby: ChannelName = "lobby"
                 guard try await context.joinedChannels().contains(lobby) else {
                     throw Refusal(status: .forbidden, reason: "Join the lobby first")
                 }

@@ -47,7 +47,7 @@ enum HummingbirdExamples {
     /// HummingbirdQuickStart.md, sending from outside a handler.
     static func announce(router: Router<BasicRequestContext>, dispatcher: GatewayDispatcher) {
         router.post("announce") { _, _ -> HTTPResponse.Status in
-            guard let record = try await dispatcher.gateways.gateway(try APIID("abc123defg")) else { return .notFound }
+            guard let record = try await dispatcher.gateways.gateway("abc123defg") else { return .notFound }
             let report = try await dispatcher.messenger.send(try Payload(text: "Back in 5 minutes"), to: .everyone, on: record)
             return report.failedCount == 0 ? .accepted : .internalServerError
         }

@@ -4,11 +4,11 @@ import APIGatewayWebSockets
 import Logging
 import ServiceLifecycle
 
-/// APIGatewayLocal.docc/LocalGateway.md
+/// APIGatewayLocal.docc/LocalGatewayGuide.md
 enum LocalGatewayExamples {
     static func yourBackendBehindIt() throws -> (GatewayRecord, ManagementClient) {
         let record = GatewayRecord(
-            apiID: try APIID("myapi"), stage: "local", region: "us-east-1",
+            apiID: "myapi", stage: "local", region: "us-east-1",
             managementEndpoint: try ManagementEndpoint(url: "http://127.0.0.1:8081/myapi/local"))
         let poster = ManagementClient(
             httpClient: .shared, credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential))

@@ -36,7 +36,7 @@ enum VaporExamples {
 
     /// APIGatewayWebSockets.docc/PythonPackageNames.md
     static func sendsAsThePythonPackageDoes(gateway: WebSocketGateway) async throws {
-        try await gateway.send(["msg": "hi"], to: .channel(try ChannelName("lobby")))  // filter(channel_name="lobby").send_message(…)
+        try await gateway.send(["msg": "hi"], to: .channel("lobby"))  // filter(channel_name="lobby").send_message(…)
         try await gateway.send(["msg": "hi"], to: .user("ada"))  // the user's connections
         try await gateway.send(["msg": "hi"], to: .everyone)  // every connected session
     }
@@ -58,20 +58,20 @@ enum VaporExamples {
     /// SendingFromAnywhere.md, from a job or a command.
     static func fromAJob(app: Application) async throws {
         guard let gateway = app.webSocketGateway else { return }
-        let lobby = try ChannelName("lobby")
+        let lobby: ChannelName = "lobby"
         try await gateway.send(text: "The nightly export is ready", to: .channel(lobby))
         try await gateway.send(["type": "progress", "percent": "100"], to: .user("ada"))
     }
 
     /// SendingFromAnywhere.md, choosing the API.
     static func choosingTheAPI(gateway: WebSocketGateway) async throws {
-        let report = try await gateway.send(text: "hello", to: .everyone, on: try APIID("abc123defg"))
+        let report = try await gateway.send(text: "hello", to: .everyone, on: "abc123defg")
         print(report)
     }
 
     /// SendingFromAnywhere.md, from a handler.
     struct BroadcastController: WebSocketController {
-        let routeKey = try! RouteKey("broadcast")
+        let routeKey: RouteKey = "broadcast"
 
         struct Note: Codable, Sendable { let text: String }
 
@@ -85,7 +85,7 @@ enum VaporExamples {
 
     /// SendingFromAnywhere.md, without Vapor.
     static func withoutVapor(dispatcher: GatewayDispatcher) async throws {
-        guard let record = try await dispatcher.gateways.gateway(try APIID("abc123defg")) else { return }
+        guard let record = try await dispatcher.gateways.gateway("abc123defg") else { return }
         let report = try await dispatcher.messenger.send(try Payload(json: ["type": "hello"]), to: .everyone, on: record)
         print(report)
     }

@@ -31,7 +31,7 @@ struct AcceptedChannel: Sendable {
 }
 
 /// What `$connect` decided for one upgrade.
-enum ConnectDecision: Sendable {
+enum HandshakeDecision: Sendable {
     case accepted(EventContext, headers: HTTPHeaders)
     case refused(HTTPResponseStatus)
 
@@ -159,14 +159,14 @@ extension LocalGateway {
         NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, EventContext
     )? {
         let sourceIp = accepted.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
-        var decision: ConnectDecision?
+        var decision: HandshakeDecision?
         var upgradeRequest: HTTPRequestHead?
         for await event in accepted.handshake {
             switch event {
             case .upgradeRequested(let head, let promise):
                 upgradeRequest = head
                 plainChannels.setBusy(token, true)
-                let decided: ConnectDecision =
+                let decided: HandshakeDecision =
                     overCapacity
                     ? .refused(.tooManyRequests) : await decideConnect(head: head, sourceIp: sourceIp)
                 decision = decided
@@ -230,7 +230,7 @@ extension LocalGateway {
 
     /// Runs the `$connect` integration for an upgrade request and decides the answer.
     @inline(never)  // an async frame is sized for everything inlined into it: keep the held one small
-    private func decideConnect(head: HTTPRequestHead, sourceIp: String) async -> ConnectDecision {
+    private func decideConnect(head: HTTPRequestHead, sourceIp: String) async -> HandshakeDecision {
         guard head.uri.utf8.count <= configuration.maximumURILength else { return .refused(.uriTooLong) }
         let (path, query) = splitURI(head.uri)
         let parts = path.split(separator: "/").map(String.init)
