@@ -327,6 +327,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Every code example of the README and the DocC catalogs, compiled, and a check that each
+        // example in the docs is one of them.
+        .testTarget(
+            name: "DocumentationExamples",
+            dependencies: [
+                "APIGatewayAWS", "APIGatewayLocal", "APIGatewayProvisioning", "APIGatewayWebSockets", "APIGatewayWebSocketsTesting",
+                "HummingbirdAPIGatewayWebSockets", "VaporAPIGatewayWebSockets", "VaporAPIGatewayWebSocketsTesting",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "VaporAPIGatewayWebSocketsTests",
             dependencies: [
