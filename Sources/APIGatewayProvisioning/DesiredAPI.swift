@@ -97,10 +97,14 @@ public struct DesiredAPI: Sendable, Hashable {
     /// The desired API for the routes an app registered.
     ///
     /// - Parameters:
-    ///   - routes: the dispatcher's ``GatewayDispatcher/routes``.
+    ///   - name: the API's name in API Gateway.
+    ///   - stage: the stage clients connect to.
+    ///   - routes: the dispatcher's `GatewayDispatcher/routes`.
     ///   - publicBaseURL: where API Gateway reaches this backend, e.g. `https://api.example.com`.
     ///   - secret: sent by every integration in `secretHeader`; `nil` sends none.
     ///   - twoWayRouteKeys: routes whose HTTP answer is sent back to the client.
+    ///   - secretHeader: the header the secret travels in (`X-Ws-Gateway-Secret`).
+    ///   - routeSelectionExpression: what picks a message's route (`$request.body.action`).
     public init(
         name: String,
         stage: String,

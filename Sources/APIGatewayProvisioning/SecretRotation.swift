@@ -5,7 +5,7 @@ public import APIGatewayWebSockets
 /// then a deployment so the stage sends it.
 ///
 /// The backend must accept the new secret before the integrations send it: list it in
-/// ``GatewayConfiguration/secrets`` (first, so plans keep it) next to the old one, rotate, then
+/// `GatewayConfiguration/secrets` (first, so plans keep it) next to the old one, rotate, then
 /// drop the old one.
 public struct SecretRotation: Sendable, CustomStringConvertible {
     public struct Change: Sendable, Hashable {

@@ -3,7 +3,7 @@ import HTTPTypes
 public import Hummingbird
 import NIOCore
 
-/// The framework in a Hummingbird 2 app: mounts a ``GatewayDispatcher``'s controllers on a
+/// The framework in a Hummingbird 2 app: mounts a `GatewayDispatcher`'s controllers on a
 /// router and hands each API Gateway event to it.
 ///
 /// Hummingbird speaks swift-http-types, as the core does, so a request's fields and a response's
@@ -22,7 +22,7 @@ import NIOCore
 /// ```
 ///
 /// Sessions live in the dispatcher's store (the core's in-memory store, or any
-/// ``ConnectionStore``); the token endpoint, the client script, the admin pages and the commands
+/// `ConnectionStore`); the token endpoint, the client script, the admin pages and the commands
 /// are the Vapor door's.
 public struct HummingbirdWebSocketGateway<Context: RequestContext>: Sendable {
     public let dispatcher: GatewayDispatcher
@@ -40,7 +40,7 @@ public struct HummingbirdWebSocketGateway<Context: RequestContext>: Sendable {
     /// Registers `controller` with the dispatcher and serves its URLs on `router`: the `$default`
     /// controller at `/{basePath}/connect|disconnect|default`, a custom route's at `path` (by
     /// default `/{basePath}/{routeKey}`).
-    /// - Throws: ``RegistrationError`` when its route key or path is taken.
+    /// - Throws: `RegistrationError` when its route key or path is taken.
     public func register(_ controller: some WebSocketController, at path: String? = nil, on router: some RouterMethods<Context>) throws {
         for endpoint in try dispatcher.register(controller, at: path) {
             let responder = EventResponder(

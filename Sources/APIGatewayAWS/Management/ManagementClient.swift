@@ -87,8 +87,13 @@ public final class ManagementClient: Sendable {
     // MARK: The three operations
 
     /// `PostToConnection`: sends `data` to the client as one frame.
-    /// - Parameter payloadHash: the hex SHA-256 of `data`, when the caller has it (a fan-out
-    ///   hashes its one payload once).
+    /// - Parameters:
+    ///   - data: the frame's payload.
+    ///   - payloadHash: the hex SHA-256 of `data`, when the caller has it (a fan-out
+    ///     hashes its one payload once).
+    ///   - connectionID: the connection to send to.
+    ///   - endpoint: the API's `@connections` endpoint.
+    ///   - region: the region the request is signed for.
     /// - Throws: ``AWSError`` (`.gone` when the connection no longer exists) or a transport error.
     public func post(_ data: ByteBuffer, payloadHash: String? = nil, to connectionID: String, endpoint: ManagementEndpoint, region: String)
         async throws

@@ -48,6 +48,9 @@ public struct SigV4Signer: Sendable {
     /// when ``signsPayloadHeader``, and `Authorization` to `request`.
     ///
     /// - Parameters:
+    ///   - request: the request to sign, in place.
+    ///   - credential: the keys (and session token) to sign with.
+    ///   - date: the signing time; now by default.
     ///   - payloadHash: the body's hex SHA-256 when the caller already has it (a fan-out hashes
     ///     its one payload once).
     ///   - omitSessionToken: sign without the token and add it afterwards (a few services want this;
@@ -122,7 +125,12 @@ public struct SigV4Signer: Sendable {
     /// A presigned form of `request`: the query string (without `?`) carrying
     /// `X-Amz-Algorithm`, `-Credential`, `-Date`, `-Expires`, `-SignedHeaders`, the token, and
     /// `X-Amz-Signature` last.
-    /// - Parameter expires: seconds the URL stays valid, at most 604,800.
+    /// - Parameters:
+    ///   - request: the request to presign.
+    ///   - credential: the keys (and session token) to sign with.
+    ///   - date: the signing time; now by default.
+    ///   - expires: seconds the URL stays valid, at most 604,800.
+    ///   - omitSessionToken: sign without the token and add it afterwards (as some services want).
     public func presignedQuery(
         _ request: SigV4Request,
         credential: Credential,

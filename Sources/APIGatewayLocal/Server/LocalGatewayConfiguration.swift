@@ -56,7 +56,7 @@ public struct LocalGatewayConfiguration: Sendable {
     public var maximumHeaderCount: Int
     /// How long a client gets to read a close frame before the socket is cut (5 s).
     public var closeTimeout: Duration
-    /// How long ``LocalGateway/stop()`` waits for messages already sent to the backend to be
+    /// How long a graceful shutdown of ``LocalGateway/run()`` waits for messages already sent to the backend to be
     /// answered (their replies posted through `@connections`) before it closes connections (5 s).
     /// Messages arriving meanwhile are not sent on.
     public var drainTimeout: Duration = .seconds(5)

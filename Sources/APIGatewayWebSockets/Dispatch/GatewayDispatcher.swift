@@ -41,6 +41,15 @@ public final class GatewayDispatcher: Sendable {
     let metrics = EventMetrics()
 
     /// - Parameters:
+    ///   - configuration: the secrets, origins, limits, channel policy and base path.
+    ///   - store: where sessions and channel memberships live.
+    ///   - gateways: the registered API Gateway APIs events are accepted from.
+    ///   - poster: how messages reach clients (`@connections`).
+    ///   - identity: tokens and rate-limit hits; by default the store, when it keeps them.
+    ///   - permissions: the app's permissions, for requirements and channel rules.
+    ///   - channelRules: the stored channel rules; by default the store, when it keeps them.
+    ///   - authState: the app's login states, so a password change ends the user's connections.
+    ///   - logger: where events are logged (at debug level or lower, failures at error).
     ///   - now: the clock sessions are stamped with; injectable for tests.
     public init(
         configuration: GatewayConfiguration = GatewayConfiguration(),

@@ -1,6 +1,6 @@
 /// An error that states the refusal it is answered with, as Hummingbird's `HTTPResponseError`
 /// states its status: the dispatcher turns every error of an event into its answer in one place
-/// (``Refusal/answering(_:)``), so a handler, a hook or a store can throw one and be answered
+/// (`Refusal.answering(_:)`), so a handler, a hook or a store can throw one and be answered
 /// with its status and reason. Any other error is a 500.
 public protocol RefusalConvertible: Error {
     /// The status, the reason shown to the client and the detail logged.

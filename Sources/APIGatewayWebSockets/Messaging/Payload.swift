@@ -27,7 +27,7 @@ public struct Payload: Sendable, Hashable {
     public let sha256: String
 
     /// Wraps raw bytes.
-    /// - Throws: ``MessagingError/payloadTooLarge`` over ``maxSize`` bytes.
+    /// - Throws: ``MessagingError/payloadTooLarge(size:limit:)`` over ``maxSize`` bytes.
     public init(bytes: ByteBuffer) throws(MessagingError) {
         guard bytes.readableBytes <= Self.maxSize else {
             throw .payloadTooLarge(size: bytes.readableBytes, limit: Self.maxSize)
@@ -43,7 +43,7 @@ public struct Payload: Sendable, Hashable {
 
     /// The JSON encoding of `value`; keys sorted by default, so the same value is always the
     /// same bytes on the wire.
-    /// - Throws: the encoder's error, or ``MessagingError/payloadTooLarge``.
+    /// - Throws: the encoder's error, or ``MessagingError/payloadTooLarge(size:limit:)``.
     public init(json value: some Encodable, encoder: JSONEncoder = Payload.sortedKeysEncoder) throws {
         try self.init(bytes: ByteBuffer(data: try encoder.encode(value)))
     }
@@ -52,7 +52,7 @@ public struct Payload: Sendable, Hashable {
     /// an object with an `id` of its own is carried whole as `{"id": id, "reply": object}` (two
     /// ids in one object would be read as one); anything else is left as it is (it has nowhere to
     /// carry the id).
-    /// - Throws: ``MessagingError/payloadTooLarge`` when the id takes it over ``maxSize``.
+    /// - Throws: ``MessagingError/payloadTooLarge(size:limit:)`` when the id takes it over ``maxSize``.
     public func answering(_ id: String) throws(MessagingError) -> Payload {
         let view = bytes.readableBytesView
         guard let open = view.firstIndex(where: { !JSONScanner.isWhitespace($0) }), view[open] == UInt8(ascii: "{") else { return self }

@@ -21,7 +21,11 @@ public struct HandlerRegistry: Sendable {
     /// Registers `handler` under `name` for messages that decode as `Message`.
     ///
     /// A body that does not decode is refused with 400 naming the field; the handler is not called.
-    /// - Parameter requirement: who may send it, beyond the controller's ``WebSocketController/requirement``.
+    /// - Parameters:
+    ///   - name: what a message's `handler` or `action` names to reach it.
+    ///   - type: the message type the body decodes as.
+    ///   - requirement: who may send it, beyond the controller's ``WebSocketController/requirement``.
+    ///   - handler: called with the decoded message and its context.
     public mutating func on<Message: Decodable & Sendable>(
         _ name: String,
         _ type: Message.Type = Message.self,
@@ -43,6 +47,10 @@ public struct HandlerRegistry: Sendable {
     }
 
     /// Registers `handler` under `name` for the raw body, JSON or not.
+    /// - Parameters:
+    ///   - name: what a message's `handler` or `action` names to reach it.
+    ///   - requirement: who may send it, beyond the controller's ``WebSocketController/requirement``.
+    ///   - handler: called with the body as it came and the message's context.
     public mutating func onRaw(
         _ name: String, requires requirement: Requirement? = nil,
         _ handler: @escaping @Sendable (ByteBuffer, MessageContext) async throws -> Void
@@ -52,6 +60,9 @@ public struct HandlerRegistry: Sendable {
     }
 
     /// Registers the `default` handler for messages that decode as `Message`.
+    /// - Parameters:
+    ///   - type: the message type the body decodes as.
+    ///   - handler: called with the decoded message and its context.
     public mutating func onDefault<Message: Decodable & Sendable>(
         _ type: Message.Type = Message.self,
         _ handler: @escaping @Sendable (Message, MessageContext) async throws -> Void

@@ -13,7 +13,7 @@ public struct ClientSettings: Sendable, Hashable, Codable {
     public var tokenURL: String?
     /// Channels every page joins.
     public var channels: [String]
-    /// The heartbeat's action, as the backend answers it (``GatewayConfiguration/heartbeatAction``);
+    /// The heartbeat's action, as the backend answers it (`GatewayConfiguration/heartbeatAction`);
     /// `nil`: the client sends none. `#apigwSettings()` fills it from the gateway's configuration.
     public var heartbeatAction: String?
 

@@ -43,6 +43,7 @@ public final class WebSocketGateway: Sendable {
     /// - Parameters:
     ///   - app: the application whose database holds sessions and gateways, and whose routes serve
     ///     API Gateway.
+    ///   - configuration: the secrets, origins, limits, channel policy and base path.
     ///   - store: where sessions live; the app's database by default.
     ///   - poster: how messages reach clients.
     ///   - provisioning: the integration hosts and two-way routes provisioning may create.
@@ -104,7 +105,7 @@ public final class WebSocketGateway: Sendable {
     /// Registers `controller` and serves it: the `$default` controller at
     /// `/{basePath}/connect|disconnect|default`, a custom route's at `path` (by default
     /// `/{basePath}/{routeKey}`).
-    /// - Throws: ``RegistrationError`` when its route key or path is taken.
+    /// - Throws: `RegistrationError` when its route key or path is taken.
     public func register(_ controller: some WebSocketController, at path: String? = nil) throws {
         let endpoints = try dispatcher.register(controller, at: path)
         controllers.withLock { $0.append(controller) }
@@ -120,7 +121,7 @@ public final class WebSocketGateway: Sendable {
 
     /// Records an API Gateway API in the database (or updates the one with the same API id) and
     /// reloads the cache, so its events are accepted at once.
-    /// - Throws: ``GatewayRecordError`` for a stage, region or endpoint API Gateway would not have.
+    /// - Throws: `GatewayRecordError` for a stage, region or endpoint API Gateway would not have.
     public func registerGateway(_ record: GatewayRecord) async throws {
         try record.validate()
         let db = database()

@@ -2,7 +2,7 @@ public import FluentKit
 import SQLKit
 
 /// Creates `apigw_connection_tokens` and `apigw_rate_limit_hits`, the records of who is
-/// connecting (``FluentConnectionStore``'s ``IdentityStore`` side), and adds to `apigw_sessions`
+/// connecting (``FluentConnectionStore``'s `IdentityStore` side), and adds to `apigw_sessions`
 /// the login each connection came from (`web_session_hash`). Add it after
 /// ``CreateWebSocketTables`` (``WebSocketMigrations/all`` lists them in order): a database migrated
 /// before keeps its rows.

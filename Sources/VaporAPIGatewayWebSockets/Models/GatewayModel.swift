@@ -5,10 +5,10 @@ public import FluentKit
 import Foundation
 
 /// One API Gateway WebSocket API, as a Fluent model of `apigw_gateways`: the settings a person
-/// chose (``GatewaySettings``) and what provisioning learned from AWS.
+/// chose (`GatewaySettings`) and what provisioning learned from AWS.
 ///
 /// A row with an ``apiID`` is served: its events are accepted, checked against the record cached
-/// by the gateway's ``CachedGatewayDirectory``. A row without one is a gateway not yet applied.
+/// by the gateway's `CachedGatewayDirectory`. A row without one is a gateway not yet applied.
 public final class GatewayModel: Model, @unchecked Sendable {  // Fluent models are reference types with property wrappers.
     public static let schema = "apigw_gateways"
 
@@ -103,7 +103,7 @@ public final class GatewayModel: Model, @unchecked Sendable {  // Fluent models 
 
     /// The record the directory caches; nil until the API exists. The management endpoint is
     /// parsed here, once per load, never per post.
-    /// - Throws: ``IdentifierError`` for an invalid stored id or channel, `ManagementEndpointError`
+    /// - Throws: `IdentifierError` for an invalid stored id or channel, `ManagementEndpointError`
     ///   for a stored endpoint that is not a URL.
     public func record() throws -> GatewayRecord? {
         guard let apiID else { return nil }
@@ -155,7 +155,7 @@ public final class GatewayRouteModel: Model, @unchecked Sendable {
     }
 
     /// The route as provisioning plans it.
-    /// - Throws: ``IdentifierError`` for a stored key that is not a route key.
+    /// - Throws: `IdentifierError` for a stored key that is not a route key.
     public var route: AdditionalRoute {
         get throws { AdditionalRoute(name: name, routeKey: try RouteKey(routeKey), integrationURL: integrationURL) }
     }

@@ -24,7 +24,7 @@ public final class SessionModel: Model, @unchecked Sendable {  // Fluent models 
     public init() {}
 
     /// The session this row records.
-    /// - Throws: ``IdentifierError`` when a stored id is not valid.
+    /// - Throws: `IdentifierError` when a stored id is not valid.
     public func session() throws -> Session {
         try Session(
             stored: id ?? "", apiID: apiID, stage: stage, userID: userID, webSessionHash: webSessionHash, authStateHash: authStateHash,

@@ -4,11 +4,11 @@ public import APIGatewayWebSockets
 public import FluentKit
 import Foundation
 
-/// The records-backed door onto the ``Planner``: gateway settings and additional routes live in
+/// The records-backed door onto the `Planner`: gateway settings and additional routes live in
 /// `apigw_gateways` and `apigw_gateway_routes`; every AWS id an apply learns is written back as
 /// the step that produced it succeeds, so an apply that stops resumes from the records instead of
 /// creating a second API. One apply (or domain attach, or secret rotation) runs per gateway at a
-/// time under a ``GatewayClaim``.
+/// time under a `GatewayClaim`.
 ///
 /// Each action reads the gateway's record once and signs its control-plane calls for the
 /// record's region. The `gateway` commands use it, and so will the admin page.
@@ -29,7 +29,7 @@ public struct GatewayProvisioner: Sendable {
     // MARK: Records
 
     /// Creates the gateway record named `settings.name`, or updates it.
-    /// - Throws: ``ProvisioningError`` (``ProvisioningError/Code/invalid``) listing every invalid
+    /// - Throws: `ProvisioningError` (`ProvisioningError/Code/invalid`) listing every invalid
     ///   field; nothing is saved then.
     @discardableResult
     public func configure(_ settings: GatewaySettings) async throws -> GatewayModel {
@@ -57,7 +57,7 @@ public struct GatewayProvisioner: Sendable {
     }
 
     /// Adds (or replaces, by route key) a route no controller declares.
-    /// - Throws: ``ProvisioningError`` (``ProvisioningError/Code/invalid``) for an invalid field
+    /// - Throws: `ProvisioningError` (`ProvisioningError/Code/invalid`) for an invalid field
     ///   or a key a controller already serves.
     @discardableResult
     public func addRoute(_ route: AdditionalRoute, to gatewayName: String) async throws -> GatewayRouteModel {
@@ -119,10 +119,12 @@ public struct GatewayProvisioner: Sendable {
     /// Plans and applies under the gateway's claim, recording each AWS id as its step succeeds.
     /// On success the API's events are accepted at once; on failure the record says `failed`
     /// with the error, and applying again resumes.
-    /// - Throws: ``ProvisioningError`` (``ProvisioningError/Code/claimed``) while another apply
+    /// - Throws: `ProvisioningError` (`ProvisioningError/Code/claimed`) while another apply
     ///   holds the claim; the failing step's error otherwise.
-    /// - Parameter onStep: told after each step succeeds and is recorded (progress for a person
-    ///   watching; an error thrown here stops the apply like a failed step).
+    /// - Parameters:
+    ///   - name: the gateway record's name.
+    ///   - onStep: told after each step succeeds and is recorded (progress for a person
+    ///     watching; an error thrown here stops the apply like a failed step).
     @discardableResult
     public func apply(_ name: String, onStep: @escaping @Sendable (PlanStep) async throws -> Void = { _ in }) async throws
         -> Planner.Applied
@@ -230,7 +232,7 @@ extension GatewayProvisioner {
 
     /// Makes every integration of the gateway's API send `newSecret` (by default the app's first
     /// accepted secret), then deploys. `dryRun` only lists the integrations that would change.
-    /// - Throws: ``ProvisioningError`` (``ProvisioningError/Code/invalid``) when the app does not
+    /// - Throws: `ProvisioningError` (`ProvisioningError/Code/invalid`) when the app does not
     ///   accept `newSecret` yet: rotating to it would refuse every event.
     public func rotateSecret(_ name: String, to newSecret: String? = nil, dryRun: Bool = false) async throws -> SecretRotation {
         let configuration = gateway.dispatcher.configuration

@@ -39,6 +39,7 @@ public struct DatabaseWebSessions: AsyncSessionDriver {
 
     /// - Parameters:
     ///   - database: the SQL database for one operation (the store's, so SQLite's one writer serves both).
+    ///   - policy: how long a session lasts, and whether its cookie is `Secure`.
     ///   - now: the clock; injectable for tests.
     public init(
         database: @escaping @Sendable () throws -> any SQLDatabase, policy: WebSessionPolicy = WebSessionPolicy(),

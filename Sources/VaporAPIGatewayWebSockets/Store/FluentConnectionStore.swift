@@ -3,7 +3,7 @@ public import FluentKit
 import Foundation
 import SQLKit
 
-/// A ``ConnectionStore`` in a SQL database through Fluent: SQLite by default, PostgreSQL in
+/// A `ConnectionStore` in a SQL database through Fluent: SQLite by default, PostgreSQL in
 /// production.
 ///
 /// Every method is one SQL statement (a few for a connect), so any number of backend
@@ -114,7 +114,7 @@ public struct FluentConnectionStore: ConnectionStore {
         return !rows.isEmpty
     }
 
-    /// Concurrent touches share statements (see ``TouchCoalescer``): each message is still counted
+    /// Concurrent touches share statements (see `TouchCoalescer`): each message is still counted
     /// by one `UPDATE … RETURNING`, and two messages of one connection never share one.
     public func touch(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Session? {
         try await touches.touch(TouchCoalescer.Request(id: id, apiID: apiID, date: date))
