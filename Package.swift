@@ -353,15 +353,15 @@ let package = Package(
                 "APIGatewayAWS",
                 // The provisioner's control plane in its tests: the local gateway, and moto.
                 "APIGatewayLocal",
-                "ChatApp",
                 "PeerSupport",
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
             ],
             swiftSettings: strict
         ),
-        // The whole system as a user runs it: the chat example, the local gateway, WebSocket
-        // clients, the example's command line as a process.
+        // The chat example's own tests, the whole system as a user runs it: the example, the local
+        // gateway, WebSocket clients, the example's command line as a process. The framework's
+        // test targets never import the example.
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

@@ -28,13 +28,14 @@ import Testing
         #expect(try RouteKey("$default") == .default)
         #expect(RouteKey.default.isReserved)
         #expect(try !RouteKey("sendmessage").isReserved)
-        #expect(throws: IdentifierError.self) { try RouteKey("$custom") }
-        #expect(throws: IdentifierError.self) { try RouteKey("has space") }
-        #expect(throws: IdentifierError.self) { try RouteKey("") }
+        // Runtime input (a String, not a literal) throws; a literal is checked at once (IdentifierLiteralTests).
+        #expect(throws: IdentifierError.self) { try RouteKey(String("$custom")) }
+        #expect(throws: IdentifierError.self) { try RouteKey(String("has space")) }
+        #expect(throws: IdentifierError.self) { try RouteKey(String("")) }
     }
 
     @Test func errorsNameTheRule() {
-        let error = #expect(throws: IdentifierError.self) { try ChannelName("a b") }
+        let error = #expect(throws: IdentifierError.self) { try ChannelName(String("a b")) }
         #expect(error?.description == "invalid channel name 'a b': may only contain A-Z a-z 0-9 _ -")
     }
 }

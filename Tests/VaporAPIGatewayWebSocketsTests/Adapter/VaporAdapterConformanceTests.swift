@@ -2,6 +2,7 @@ import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
 import FluentSQLiteDriver
 import Foundation
+import PeerSupport
 import Testing
 import Vapor
 import VaporAPIGatewayWebSockets

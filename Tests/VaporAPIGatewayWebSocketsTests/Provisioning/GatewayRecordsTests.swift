@@ -1,7 +1,6 @@
 import APIGatewayAWS
 import APIGatewayProvisioning
 import APIGatewayWebSockets
-import ChatApp
 import Fluent
 import FluentSQLiteDriver
 import Foundation
@@ -40,8 +39,8 @@ import VaporAPIGatewayWebSocketsTesting
             ws = WebSocketGateway(
                 app: app, configuration: GatewayConfiguration(secrets: secrets), store: InMemoryConnectionStore(),
                 poster: LoggingPoster(logger: app.logger), provisioning: provisioning)
-            try ws.register(ChatController())
-            try ws.register(NotificationsController(), at: "/websockets/notifications/")
+            try ws.register(DefaultRoute())
+            try ws.register(NotificationsRoute(), at: "/websockets/notifications/")
         }
 
         var client: ControlPlaneClient { client(region: "us-east-1") }
@@ -567,4 +566,16 @@ import VaporAPIGatewayWebSocketsTesting
     await #expect(throws: (any Error).self, "an unknown option is refused") { try await run("gateway", "plan", "--colour", "blue") }
     try await fixture.shutdown()
     try await gateway.stop()
+}
+
+/// The `$default` controller the provisioning fixture registers: routes, not behaviour, are planned.
+struct DefaultRoute: WebSocketController {
+    let routeKey = RouteKey.default
+    func handlers(_ handlers: inout HandlerRegistry) { handlers.onRaw("default") { _, _ in } }
+}
+
+/// A custom route served at its own path, as an app's `notifications` controller is.
+struct NotificationsRoute: WebSocketController {
+    let routeKey: RouteKey = "notifications"
+    func handlers(_ handlers: inout HandlerRegistry) { handlers.onRaw("default") { _, _ in } }
 }

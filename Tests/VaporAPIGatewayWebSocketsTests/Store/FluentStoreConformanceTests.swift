@@ -1,5 +1,6 @@
 import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
+import PeerSupport
 import Fluent
 import FluentSQLiteDriver
 import SQLKit

@@ -2,6 +2,7 @@ import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
 import ChatApp
 import Foundation
+import PeerSupport
 import HTTPTypes
 import NIOCore
 import Testing

@@ -1,6 +1,7 @@
 import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
 import Foundation
+import PeerSupport
 import Testing
 import Vapor
 import VaporAPIGatewayWebSockets
