@@ -121,11 +121,11 @@ struct GuideDefault: WebSocketController {
     @Test func interruptedApplyResumesWithoutDuplicates() async throws {
         let routes = [
             RegisteredRoute.testing(.connect, "/ws/connect"), .testing(.disconnect, "/ws/disconnect"),
-            .testing(.default, "/ws/default"), .testing(try RouteKey("notifications"), "/websockets/notifications/"),
+            .testing(.default, "/ws/default"), .testing(RouteKey("notifications"), "/websockets/notifications/"),
         ]
         let desired = DesiredAPI(
             name: "resumable", stage: "dev", routes: routes, publicBaseURL: "http://127.0.0.1:9", secret: "s",
-            twoWayRouteKeys: [try RouteKey("notifications")])
+            twoWayRouteKeys: [RouteKey("notifications")])
         let total = try Planner.plan(desired, existing: nil).steps.count
         for failAt in 1..<total {
             let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))

@@ -7,7 +7,7 @@ One JSON command per line on standard input, one JSON answer per line on standar
   {"op": "click", "name": "ada", "testid": "login-submit"}
   {"op": "select", "name": "ada", "testid": "send-audience", "value": "everyone"}
   {"op": "wait_text", "name": "ada", "testid": "connection-status", "equals": "connected", "timeout": 10}
-  {"op": "wait_message", "name": "ada", "contains": "hello", "timeout": 10}
+  {"op": "wait_message", "name": "ada", "contains": "hello", "timeout": 10}   (optional "testid", default "message")
   {"op": "texts", "name": "ada", "testid": "message"}          the text of every element with that test id
   {"op": "script", "name": "ada", "source": "…"}                 async JavaScript: call arguments[0](value)
   {"op": "screenshot", "name": "ada", "path": "/tmp/x.png"}
@@ -69,7 +69,8 @@ def run(command):
         wait.until(lambda d: by_testid(d, command["testid"]).text.strip() == command["equals"])
     elif op == "wait_message":
         def seen(d):
-            return any(command["contains"] in e.text for e in d.find_elements(By.CSS_SELECTOR, '[data-testid="message"]'))
+            testid = command.get("testid", "message")
+            return any(command["contains"] in e.text for e in d.find_elements(By.CSS_SELECTOR, f'[data-testid="{testid}"]'))
         wait.until(seen)
     elif op == "texts":
         return [e.text for e in driver.find_elements(By.CSS_SELECTOR, f'[data-testid="{command["testid"]}"]')]

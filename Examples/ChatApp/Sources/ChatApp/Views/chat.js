@@ -104,6 +104,7 @@ function startChat() {
   function addNotice(text) {
     const item = document.createElement("li");
     item.className = "notice";
+    item.dataset.testid = "notice";
     item.textContent = text;
     $("messages").append(item);
   }
