@@ -1,3 +1,4 @@
+import APIGatewayLocal
 import Foundation
 // libFuzzer target: API Gateway's route selection expression evaluator against any body.
 //
@@ -8,8 +9,6 @@ import Foundation
 // Without -DFUZZING it is a plain program that runs each file given (a crash reproducer, or
 // the corpus) through the same function, so it builds and runs with the rest of the package.
 import FuzzDriver
-
-import APIGatewayLocal
 
 /// The first byte picks an expression, the rest is the message body.
 func fuzzOne(_ bytes: UnsafeRawBufferPointer) {

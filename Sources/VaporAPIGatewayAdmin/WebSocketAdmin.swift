@@ -68,7 +68,8 @@ public struct WebSocketAdmin: Sendable {
         )
         // Only an administrator's pages carry forms: a visitor refused 401 or 403 gets no CSRF
         // token, so no web session is stored for someone who has not logged in.
-        let page = Page(base: path, csrf: request.adminUser == nil ? "" : csrfToken(request), user: request.adminUser ?? "", content: context)
+        let page = Page(
+            base: path, csrf: request.adminUser == nil ? "" : csrfToken(request), user: request.adminUser ?? "", content: context)
         let body = try await renderer.render(path: template, context: page).get()
         var headers = HTTPHeaders()
         headers.contentType = .html
@@ -129,7 +130,8 @@ struct AdminGuard: AsyncMiddleware {
         guard try await admin.gateway.dispatcher.loginHolds(user) else {
             return try await admin.render(
                 "message.leaf",
-                WebSocketAdmin.Message(title: "Log in again", message: "Your login is no longer valid: log in again at \(admin.loginPath)."),
+                WebSocketAdmin.Message(
+                    title: "Log in again", message: "Your login is no longer valid: log in again at \(admin.loginPath)."),
                 for: request, status: .unauthorized)
         }
         let permissions = admin.gateway.dispatcher.permissions

@@ -3,9 +3,9 @@ import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
 import ChatApp
 import Foundation
-import PeerSupport
 import HTTPTypes
 import NIOCore
+import PeerSupport
 import Testing
 import Vapor
 import VaporAPIGatewayWebSockets
@@ -251,7 +251,8 @@ extension AdminPagesTests {
             let token = try await admin.csrf()
             #expect(try await admin.request(.get, "/admin/websockets/audit").bodyText.contains(#"data-testid="audit-empty""#))
             _ = try await admin.request(.post, "/admin/websockets/rules", form: [("channel", "vip"), ("access", "admin"), ("csrf", token)])
-            _ = try await admin.request(.post, "/admin/websockets/send", form: [("audience", "everyone"), ("body", "hello"), ("csrf", token)])
+            _ = try await admin.request(
+                .post, "/admin/websockets/send", form: [("audience", "everyone"), ("body", "hello"), ("csrf", token)])
             _ = try await admin.request(.post, "/admin/websockets/rules/remove", form: [("channel", "vip"), ("csrf", "wrong")])
             let entries = try await gateway.auditLog.latest()
             #expect(entries.map(\.action) == ["rules/remove", "send", "rules"], "newest first: \(entries)")

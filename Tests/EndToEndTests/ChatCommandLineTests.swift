@@ -103,7 +103,8 @@ extension ChatCommandLineTests {
                 executable, in: folder, arguments: ["serve"] + arguments + ["--port", "\(port)"],
                 environment: environment.merging(["CHAT_GATEWAY_PORT": "\(gatewayPort)"]) { mine, _ in mine })
             _ = await eventually(timeout: .seconds(30)) {
-                chat.stderr.contains("applied through the planner") || chat.stderr.contains("Address already in use") || !chat.process.isRunning
+                chat.stderr.contains("applied through the planner") || chat.stderr.contains("Address already in use")
+                    || !chat.process.isRunning
             }
             let applied = chat.stderr.split(separator: "\n").first { $0.contains("applied through the planner") } ?? ""
             if let socket = applied.split(whereSeparator: \.isWhitespace).first(where: { $0.hasPrefix("ws://") }).map(String.init) {

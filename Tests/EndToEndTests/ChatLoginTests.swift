@@ -62,10 +62,12 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(try await admin.request(.post, "/ws/token").status == .ok)
             try await changePassword(of: "admin", on: app)
             #expect(try await admin.request(.get, "/admin/websockets/identity").status == .unauthorized)
-            let rule = try await admin.request(.post, "/admin/websockets/rules", form: [("channel", "vip"), ("access", "everyone"), ("csrf", token)])
+            let rule = try await admin.request(
+                .post, "/admin/websockets/rules", form: [("channel", "vip"), ("access", "everyone"), ("csrf", token)])
             #expect(rule.status == .unauthorized)
             #expect(try await gateway.dispatcher.channels.rules?.channelRule(for: try ChannelName("vip")) == nil, "nothing was written")
-            let send = try await admin.request(.post, "/admin/websockets/send", form: [("audience", "everyone"), ("body", "hi"), ("csrf", token)])
+            let send = try await admin.request(
+                .post, "/admin/websockets/send", form: [("audience", "everyone"), ("body", "hi"), ("csrf", token)])
             #expect(send.status == .unauthorized)
             #expect(try await admin.request(.post, "/ws/token").status == .unauthorized, "no new token")
             #expect(try await admin.request(.get, "/").bodyText.contains(#"data-testid="login-name""#), "the page asks to log in again")
@@ -106,7 +108,8 @@ import VaporAPIGatewayWebSocketsTesting
     // The session cookie logs in on `$connect`, mints tokens and opens the admin: no script may read it.
     @Test func theSessionCookieIsHttpOnlyAndSecureOverHTTPS() async throws {
         try await withChat { app, _, _, _ in
-            let login = try await Browser(app: app).request(.post, "/login", form: [("name", "ada"), ("password", ChatDemo.defaultPassword)])
+            let login = try await Browser(app: app).request(
+                .post, "/login", form: [("name", "ada"), ("password", ChatDemo.defaultPassword)])
             let cookie = try #require(login.headerFields[.setCookie])
             #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && !cookie.contains("Secure"), "\(cookie)")
         }
@@ -123,12 +126,17 @@ import VaporAPIGatewayWebSocketsTesting
     @Test func passwordGuessesAreThrottledPerName() async throws {
         try await withChat { app, _, _, _ in
             for _ in 0..<10 {
-                #expect(try await Browser(app: app).request(.post, "/login", form: [("name", "ada"), ("password", "guess")]).status == .unauthorized)
+                #expect(
+                    try await Browser(app: app).request(.post, "/login", form: [("name", "ada"), ("password", "guess")]).status
+                        == .unauthorized)
             }
-            let right = try await Browser(app: app).request(.post, "/login", form: [("name", "ada"), ("password", ChatDemo.defaultPassword)])
+            let right = try await Browser(app: app).request(
+                .post, "/login", form: [("name", "ada"), ("password", ChatDemo.defaultPassword)])
             #expect(right.status == .tooManyRequests, "the right password does not unlock a throttled name")
             #expect(right.headerFields[HTTPField.Name("Retry-After")!] != nil)
-            #expect(try await Browser(app: app).request(.post, "/login", form: [("name", "bob"), ("password", ChatDemo.defaultPassword)]).status == .ok)
+            #expect(
+                try await Browser(app: app).request(.post, "/login", form: [("name", "bob"), ("password", ChatDemo.defaultPassword)]).status
+                    == .ok)
         }
     }
 
@@ -162,7 +170,8 @@ import VaporAPIGatewayWebSocketsTesting
         try await withChat { app, _, _, _ in
             let ada = try await Browser.loggedIn(app, "ada")
             let issued = try await ada.request(.post, "/ws/token")
-            let token = try #require((try? JSONSerialization.jsonObject(with: Data(buffer: issued.body)) as? [String: Any])?["token"] as? String)
+            let token = try #require(
+                (try? JSONSerialization.jsonObject(with: Data(buffer: issued.body)) as? [String: Any])?["token"] as? String)
             #expect(try await ada.request(.post, "/logout").status == .ok)
             #expect(try await fake(app).connect(query: ["ws_token": token]).connectResponse.status == .unauthorized)
         }
@@ -174,9 +183,11 @@ import VaporAPIGatewayWebSocketsTesting
         try await withChat { app, _, _, _ in
             let admin = try await Browser.loggedIn(app, "admin")
             let token = try await admin.csrf()
-            let close = try await admin.request(.post, "/admin/websockets/sessions/close", form: [("connection_id", "not an id!"), ("csrf", token)])
+            let close = try await admin.request(
+                .post, "/admin/websockets/sessions/close", form: [("connection_id", "not an id!"), ("csrf", token)])
             #expect(close.status == .badRequest && close.bodyText.contains("Nothing closed"), "\(close.status)")
-            let remove = try await admin.request(.post, "/admin/websockets/rules/remove", form: [("channel", "not a channel!"), ("csrf", token)])
+            let remove = try await admin.request(
+                .post, "/admin/websockets/rules/remove", form: [("channel", "not a channel!"), ("csrf", token)])
             #expect(remove.status == .badRequest && remove.bodyText.contains("No rule removed"), "\(remove.status)")
             let missing = try await admin.request(.post, "/admin/websockets/sessions/close", form: [("csrf", token)])
             #expect(missing.status == .badRequest)
@@ -225,7 +236,9 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(connect.connectResponse.status == .serviceUnavailable, "\(connect.connectResponse.status)")
             #expect(elapsed < .seconds(10), "answered in \(elapsed), bounded by the busy timeout")
             let token = try await Browser(app: app, cookie: headers[.cookie]).request(.post, "/ws/token")
-            #expect(token.status == .serviceUnavailable && token.bodyText == #"{"message":"Service unavailable"}"#, "\(token.status) \(token.bodyText)")
+            #expect(
+                token.status == .serviceUnavailable && token.bodyText == #"{"message":"Service unavailable"}"#,
+                "\(token.status) \(token.bodyText)")
             try input.fileHandleForWriting.close()
             holder.waitUntilExit()
             #expect(try await fake.connect(headers: headers).isAccepted, "served again once the lock is gone")

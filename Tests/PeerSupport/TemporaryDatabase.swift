@@ -10,4 +10,3 @@ public struct TemporaryDatabase: Sendable {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 }
-

@@ -55,4 +55,3 @@ func withPostgresApp(test: String = #function, _ body: (Application) async throw
         throw error
     }
 }
-

@@ -69,7 +69,8 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
                 // 403 or 404 where the role should be: something answers at the address, but no
                 // instance role is here (a proxy, a machine that is not EC2): not configured.
                 if [403, 404].contains(response.status.code) {
-                    throw CredentialError.notConfigured("instance metadata: no instance role (GET \(path) answered \(response.status.code))")
+                    throw CredentialError.notConfigured(
+                        "instance metadata: no instance role (GET \(path) answered \(response.status.code))")
                 }
                 throw CredentialError.unavailable("instance metadata: GET \(path) answered \(response.status.code)")
             }

@@ -161,7 +161,8 @@ public final class LocalGateway: Service, Sendable {
         for api in state.apis {
             for stage in api.stages.keys.sorted() {
                 logger.notice(
-                    "API \(api.apiId) stage \(stage): clients connect to ws://\(base)/\(api.apiId)/\(stage); backends post to http://\(base)/\(api.apiId)/\(stage)/@connections/{connectionId}")
+                    "API \(api.apiId) stage \(stage): clients connect to ws://\(base)/\(api.apiId)/\(stage); backends post to http://\(base)/\(api.apiId)/\(stage)/@connections/{connectionId}"
+                )
             }
         }
     }
@@ -271,7 +272,9 @@ public struct LocalGatewayError: Error, CustomStringConvertible {
     static func unwritableStateFile(_ path: String, reason: String) -> Self { Self(code: .unwritableStateFile(path: path, reason: reason)) }
 
     /// A `--declare` file that cannot be read or does not decode.
-    static func unreadableDeclaration(_ path: String, reason: String) -> Self { Self(code: .unreadableDeclaration(path: path, reason: reason)) }
+    static func unreadableDeclaration(_ path: String, reason: String) -> Self {
+        Self(code: .unreadableDeclaration(path: path, reason: reason))
+    }
 
     /// The signing secret the command line names cannot be had.
     static func unreadableSecret(_ reason: String) -> Self { Self(code: .unreadableSecret(reason)) }

@@ -145,7 +145,8 @@ public struct Channels: Sendable {
             after = last.connectionID
         }
         if removed > 0 {
-            messenger.logger.info("channel rule change removed members", metadata: ["apigw.channel": "\(channel)", "apigw.removed": "\(removed)"])
+            messenger.logger.info(
+                "channel rule change removed members", metadata: ["apigw.channel": "\(channel)", "apigw.removed": "\(removed)"])
         }
         return removed
     }

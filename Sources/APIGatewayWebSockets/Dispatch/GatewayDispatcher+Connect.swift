@@ -47,7 +47,9 @@ extension GatewayDispatcher {
             userID: userID, webSessionHash: webSessionHash, authStateHash: authStateHash, createdAt: date
         )
         // The token is used now, in one statement: of concurrent connects with it, one gets here.
-        if let presented, try await metrics.store("consume token", { try await identity?.consumeToken(hash: presented.hash, at: date) }) == nil {
+        if let presented,
+            try await metrics.store("consume token", { try await identity?.consumeToken(hash: presented.hash, at: date) }) == nil
+        {
             throw Refusal.invalidToken
         }
         let outcome = try await metrics.store("connect") { try await store.connect(session, joining: channel) }

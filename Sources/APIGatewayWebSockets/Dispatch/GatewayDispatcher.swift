@@ -145,7 +145,9 @@ public final class GatewayDispatcher: Sendable {
             let refusal = Refusal.answering(error)
             let stated = error is any RefusalConvertible
             if refusal.status.code >= 500 && !(error is Refusal) {
-                var metadata: Logger.Metadata = ["apigw.refusal": "\(refusal.code)", "apigw.error": "\(LogValue(String(reflecting: error)))"]
+                var metadata: Logger.Metadata = [
+                    "apigw.refusal": "\(refusal.code)", "apigw.error": "\(LogValue(String(reflecting: error)))",
+                ]
                 if let failure = error as? StoreFailure {
                     metadata["apigw.operation"] = "\(failure.operation)"
                     metadata["apigw.error"] = "\(LogValue(String(reflecting: failure.underlying)))"

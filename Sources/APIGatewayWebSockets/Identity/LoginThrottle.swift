@@ -33,7 +33,10 @@ public struct LoginThrottle: Sendable {
     ///   checked first (so a flood from one address spends no account's budget).
     public func admit(name: String, address: String?) async throws {
         let date = now()
-        if let address, !(try await identity.hit("login address " + RateLimitKey.address(address), at: date, window: perAddress.window, limit: perAddress.limit)) {
+        if let address,
+            !(try await identity.hit(
+                "login address " + RateLimitKey.address(address), at: date, window: perAddress.window, limit: perAddress.limit))
+        {
             throw Refusal.tooManyLogins(perAddress)
         }
         // Names compare as people type them: `Ada` and `ada` share one budget.

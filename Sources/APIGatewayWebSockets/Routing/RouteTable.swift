@@ -58,8 +58,9 @@ final class RouteTable: Sendable {
         let added = routes.map { Endpoint(route: $0, controller: registered) }
         try endpoints.withLock { endpoints in
             for route in routes {
-                if let clash = endpoints.first(where: { $0.route.routeKey == route.routeKey || pathKey($0.route.path) == pathKey(route.path) })
-                {
+                if let clash = endpoints.first(where: {
+                    $0.route.routeKey == route.routeKey || pathKey($0.route.path) == pathKey(route.path)
+                }) {
                     throw RegistrationError.taken(route, by: clash.route)
                 }
             }

@@ -55,7 +55,10 @@ public struct Cleanup: Sendable {
         var report: [(name: String, count: Int)] = []
         report.append(("sessions swept", try await sweeper.sweep(now: now)))
         report.append(
-            ("disconnected sessions", try await store.purgeDisconnected(before: now.addingTimeInterval(-disconnectedRetention.timeInterval))))
+            (
+                "disconnected sessions",
+                try await store.purgeDisconnected(before: now.addingTimeInterval(-disconnectedRetention.timeInterval))
+            ))
         if let identity {
             report.append(("expired tokens", try await identity.purgeTokens(expiredBefore: now)))
             report.append(("rate-limit hits", try await identity.purgeHits(before: now.addingTimeInterval(-hitRetention.timeInterval))))

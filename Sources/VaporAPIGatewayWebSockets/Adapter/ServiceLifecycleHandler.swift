@@ -40,7 +40,11 @@ public final class ServiceLifecycleHandler: LifecycleHandler, Sendable {
     }
 
     public func shutdownAsync(_ application: Application) async {
-        guard let (group, task) = running.withLock({ running in defer { running = nil }; return running }) else { return }
+        guard
+            let (group, task) = running.withLock({ running in
+                defer { running = nil }; return running
+            })
+        else { return }
         await group.triggerGracefulShutdown()
         await task.value
     }

@@ -78,7 +78,9 @@ extension WebSocketGateway {
                 StartupCheck(
                     code: "apigw.W007", severity: .warning,
                     message: "channels no rule names are open: any client can put itself in any channel it names (?channel=, join)",
-                    fix: "ChannelConfiguration(unlisted: .deny) and a rule for each channel (channels set-rule NAME --access …), or a canJoin hook"))
+                    fix:
+                        "ChannelConfiguration(unlisted: .deny) and a rule for each channel (channels set-rule NAME --access …), or a canJoin hook"
+                ))
         }
         return checks
     }

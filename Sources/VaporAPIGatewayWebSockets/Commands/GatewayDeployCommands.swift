@@ -1,6 +1,6 @@
-import Foundation
 import APIGatewayProvisioning
 import APIGatewayWebSockets
+import Foundation
 import Vapor
 
 /// `gateway plan`: the difference between the app's routes and API Gateway's.
@@ -73,7 +73,8 @@ struct ApplyGatewayCommand: AsyncCommand {
         let applied = try await provisioner.apply(name) { step in context.console.print("done: \(step.summary)") }
         let stage = applied.plan.desired.stage
         context.console.print(
-            "Applied: API \(applied.apiID), stage '\(stage)'" + (applied.apiEndpoint.map { "; clients connect to \($0)/\(stage)" } ?? "") + ".")
+            "Applied: API \(applied.apiID), stage '\(stage)'" + (applied.apiEndpoint.map { "; clients connect to \($0)/\(stage)" } ?? "")
+                + ".")
     }
 }
 

@@ -14,7 +14,9 @@ public struct WebSessionPolicy: Sendable, Hashable {
     /// `HttpOnly` (no script reads it) and `SameSite=Lax`.
     public var secureCookie: Bool
 
-    public init(idleTimeout: Duration = .seconds(12 * 3600), absoluteTimeout: Duration = .seconds(7 * 24 * 3600), secureCookie: Bool = false) {
+    public init(
+        idleTimeout: Duration = .seconds(12 * 3600), absoluteTimeout: Duration = .seconds(7 * 24 * 3600), secureCookie: Bool = false
+    ) {
         self.idleTimeout = idleTimeout
         self.absoluteTimeout = absoluteTimeout
         self.secureCookie = secureCookie

@@ -190,8 +190,10 @@ import Testing
     @Test func noCredentialsAnywhereSaysSoAndNamesTheFix() async throws {
         let server = try await LoopbackServer { _ in .init(status: 403) }
         let error = await #expect(throws: CredentialError.self) {
-            try await CredentialProviderChain.default(environment: ["HOME": "/nonexistent", "AWS_EC2_METADATA_SERVICE_ENDPOINT": server.url])
-                .credential()
+            try await CredentialProviderChain.default(environment: [
+                "HOME": "/nonexistent", "AWS_EC2_METADATA_SERVICE_ENDPOINT": server.url,
+            ])
+            .credential()
         }
         #expect(error?.isNotConfigured == true, "\(String(describing: error))")
         #expect(

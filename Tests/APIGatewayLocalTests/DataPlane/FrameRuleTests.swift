@@ -13,7 +13,6 @@ import Testing
 /// Frames that break the rules close the connection with their code.
 @Suite(.serialized) struct FrameRuleTests {
 
-
     @Test(arguments: [
         ("unmasked", RawClient.frame(opcode: 0x1, masked: false, payload: Array("hi".utf8)), 1002),
         ("reserved bit", RawClient.frame(opcode: 0x1, rsv: 0x4, payload: Array("hi".utf8)), 1002),

@@ -13,7 +13,6 @@ import Testing
 /// The limits that keep one client from taking the gateway: rates, caps, heads, silent connections.
 @Suite(.serialized) struct RateLimitsTests {
 
-
     @Test func connectRateAndCallbackBucketAnswer429() async throws {
         let now = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
         let rig = try await Rig.start(configure: {

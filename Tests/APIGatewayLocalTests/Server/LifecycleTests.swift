@@ -13,7 +13,6 @@ import Testing
 /// The one lifecycle, run(): graceful shutdown closes every connection and sends its $disconnect.
 @Suite(.serialized) struct LifecycleTests {
 
-
     // `run()` polled for shutdown; now it ends on the service group's graceful shutdown, with every
     // connection closed (1001) and its `$disconnect` sent.
     @Test func runEndsOnGracefulShutdown() async throws {

@@ -13,7 +13,6 @@ import Testing
 /// The SigV4 checks of @connections and the control plane: time, scope, comparison.
 @Suite(.serialized) struct SigV4VerifierTests {
 
-
     // No skew window: a request signed in 2001 was accepted.
     @Test func signaturesOutsideFifteenMinutesAreExpired() async throws {
         let rig = try await Rig.start()

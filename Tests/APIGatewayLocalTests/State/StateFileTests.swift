@@ -13,7 +13,6 @@ import Testing
 /// The state file: private, never overwritten when it does not decode, a failed save answered.
 @Suite(.serialized) struct StateFileTests {
 
-
     // The state file was written in place with mode 0644; one that did not decode was ignored,
     // then overwritten by the next write.
     @Test func theStateFileIsPrivateAndAnUnreadableOneStopsTheStart() async throws {

@@ -217,12 +217,15 @@ import Testing
         #expect(try await harness.store.channels(of: anonymous.id, apiID: apiID).isEmpty)
         #expect(try await harness.store.channels(of: ada.id, apiID: apiID) == [ops], "staff stays")
         #expect(try await harness.store.channels(of: elsewhere.id, apiID: apiID) == [try ChannelName("lobby")], "another room is untouched")
-        #expect(events(harness, to: bob.id).contains(["type": "removed", "channel": "ops", "reason": "Permission denied"]), "\(events(harness, to: bob.id))")
+        #expect(
+            events(harness, to: bob.id).contains(["type": "removed", "channel": "ops", "reason": "Permission denied"]),
+            "\(events(harness, to: bob.id))")
         let left = events(harness, to: ada.id).filter { $0["event"] == "left" }.compactMap { $0["connectionId"] }
         #expect(Set(left) == [bob.id.rawValue, anonymous.id.rawValue], "the room hears who left")
         // bob no longer hears the room, and cannot rejoin.
         harness.poster.reset()
-        _ = try await harness.dispatcher.messenger.send(try Payload(text: "for staff"), to: .channel(ops), on: GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1"))
+        _ = try await harness.dispatcher.messenger.send(
+            try Payload(text: "for staff"), to: .channel(ops), on: GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1"))
         #expect(harness.poster.texts(to: bob.id).isEmpty)
         #expect(try await ChannelTests().join(bob, "ops").status == .forbidden)
     }
@@ -233,7 +236,8 @@ import Testing
         var configuration = GatewayConfiguration(secrets: ["s3cret"])
         configuration.channels = ChannelConfiguration(unlisted: .allow)
         let record = GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1", defaultChannel: try ChannelName("staff"))
-        let harness = try Harness(configuration: configuration, records: [record], controllers: [ChannelTests.Rooms()], permissions: ChannelTests.Roles())
+        let harness = try Harness(
+            configuration: configuration, records: [record], controllers: [ChannelTests.Rooms()], permissions: ChannelTests.Roles())
         try await harness.store.saveChannelRule(ChannelRule(channel: try ChannelName("staff"), access: .staff))
         #expect(try await harness.gateway.connect(query: ["user": "bob"]).connectResponse.status == .forbidden, "bob is not staff")
         let ada = try await harness.connected(query: ["user": "ada"])
@@ -308,7 +312,8 @@ import Testing
         accounts.states.withLock { $0["ada"] = nil }
         #expect(try await !harness.dispatcher.loginHolds(AuthenticatedUser(id: "ada")), "deactivated")
         let noSource = try Harness()
-        #expect(try await noSource.dispatcher.loginHolds(AuthenticatedUser(id: "anyone", authStateHash: "x")), "no source: every login holds")
+        #expect(
+            try await noSource.dispatcher.loginHolds(AuthenticatedUser(id: "anyone", authStateHash: "x")), "no source: every login holds")
     }
 
     // A session with a user but no recorded state (opened before the app kept states, or migrated)

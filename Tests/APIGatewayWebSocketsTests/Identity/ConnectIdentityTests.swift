@@ -75,7 +75,8 @@ import Testing
         for _ in 0..<2 {
             #expect(try await harness.gateway.connect(headers: [.origin: "https://chat.example.com"]).isAccepted, "the budget is whole")
         }
-        #expect(try await harness.gateway.connect(headers: [.origin: "https://chat.example.com"]).connectResponse.status == .tooManyRequests)
+        #expect(
+            try await harness.gateway.connect(headers: [.origin: "https://chat.example.com"]).connectResponse.status == .tooManyRequests)
     }
 
     // One subscriber holds a whole /64: keyed on the full address, rotating through it passed any limit.

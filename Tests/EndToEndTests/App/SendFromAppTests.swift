@@ -2,9 +2,9 @@ import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
 import ChatApp
 import Foundation
-import PeerSupport
 import HTTPTypes
 import NIOCore
+import PeerSupport
 import Testing
 import Vapor
 import VaporAPIGatewayWebSockets

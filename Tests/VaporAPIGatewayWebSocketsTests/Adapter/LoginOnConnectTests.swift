@@ -1,9 +1,9 @@
 import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
 import Foundation
-import PeerSupport
 import HTTPTypes
 import NIOCore
+import PeerSupport
 import Synchronization
 import Testing
 import Vapor

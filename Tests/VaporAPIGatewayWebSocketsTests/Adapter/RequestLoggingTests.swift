@@ -49,7 +49,9 @@ import VaporAPIGatewayWebSockets
         #expect(logged.allSatisfy { !$0.contains("\n") }, "\(logged)")
         #expect(logged[0].hasSuffix(#"POST /ws/connect\n2026-12-03T08:00:00Z critical admin logged in"#), "\(logged[0])")
         #expect(logged.allSatisfy { !$0.split(separator: " ").contains("request-id=someone-elses-request") }, "the app names its requests")
-        #expect(logged.allSatisfy { $0.split(separator: " ").contains("client-request-id=someone-elses-request") }, "the client's id is kept apart")
+        #expect(
+            logged.allSatisfy { $0.split(separator: " ").contains("client-request-id=someone-elses-request") },
+            "the client's id is kept apart")
         try await app.asyncShutdown()
     }
 }

@@ -186,8 +186,10 @@ import VaporAPIGatewayWebSocketsTesting
         try await fixture.run("remove-route", "--route-key", "billing")
         #expect(try await fixture.run("plan").contains("- billing: delete route"))
         #expect(try await fixture.run("plan", "--format", "console").contains("- Routes → `billing` → Delete."))
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(try await fixture.run("plan", "--format", "json").utf8)) as? [String: Any])
-        #expect(json["deletions"] as? Int == 1 && (json["changes"] as? [[String: Any]])?.first?["kind"] as? String == "delete-route", "\(json)")
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(try await fixture.run("plan", "--format", "json").utf8)) as? [String: Any])
+        #expect(
+            json["deletions"] as? Int == 1 && (json["changes"] as? [[String: Any]])?.first?["kind"] as? String == "delete-route", "\(json)")
         // A plan that deletes asks first: unanswered, nothing changes.
         await #expect(throws: GatewayCommandError.self) { try await fixture.run("apply") }
         #expect(gateway.currentAPIs.first?.route("billing") != nil, "not confirmed, not deleted")

@@ -1,8 +1,8 @@
 import APIGatewayWebSockets
 import APIGatewayWebSocketsTesting
-import PeerSupport
 import Fluent
 import FluentSQLiteDriver
+import PeerSupport
 import SQLKit
 import Testing
 import Vapor

@@ -156,7 +156,8 @@ struct ChatLoginRoutes {
         browser.post("login") { [gateway, throttle] request async throws -> LoggedIn in
             let credentials = try request.content.decode(Credentials.self)
             do {
-                try await throttle.admit(name: credentials.name, address: request.clientAddress(trustedProxies: configuration.trustedProxies))
+                try await throttle.admit(
+                    name: credentials.name, address: request.clientAddress(trustedProxies: configuration.trustedProxies))
             } catch let refusal as Refusal {
                 throw Abort(.tooManyRequests, headers: ["Retry-After": "60"], reason: refusal.reason)
             }

@@ -91,7 +91,8 @@ public struct ChatSettings: Sendable {
         self.rooms = rooms
         self.webSessions =
             webSessions
-            ?? WebSessionPolicy(secureCookie: !allowedOrigins.isEmpty && allowedOrigins.allSatisfy { $0.lowercased().hasPrefix("https://") })
+            ?? WebSessionPolicy(
+                secureCookie: !allowedOrigins.isEmpty && allowedOrigins.allSatisfy { $0.lowercased().hasPrefix("https://") })
         self.loginAttempts = loginAttempts
         self.cleanupInterval = cleanupInterval
         self.localGatewayStateFile = databaseURL == nil ? databasePath + ".local-gateway.json" : "chat-local-gateway.json"
@@ -177,7 +178,9 @@ public struct ChatSettings: Sendable {
     /// A positive whole number from the environment variable `name`, if set.
     private static func seconds(_ name: String) throws -> Int? {
         guard let text = Environment.get(name), !text.isEmpty else { return nil }
-        guard let value = Int(text), value > 0 else { throw ChatError(description: "\(name) must be a positive whole number, not '\(text)'") }
+        guard let value = Int(text), value > 0 else {
+            throw ChatError(description: "\(name) must be a positive whole number, not '\(text)'")
+        }
         return value
     }
 
@@ -241,8 +244,10 @@ public func configureChat(
         permissions: ChatPermissions(database: database),
         authState: ChatAuthState(database: database)
     )
-    ChatLoginRoutes(login: login, gateway: gateway, configuration: configuration, throttle: try LoginThrottle(store: store, settings: settings))
-        .register(on: app.routes)
+    ChatLoginRoutes(
+        login: login, gateway: gateway, configuration: configuration, throttle: try LoginThrottle(store: store, settings: settings)
+    )
+    .register(on: app.routes)
     gateway.scheduleCleanup(every: settings.cleanupInterval, on: app)
     try gateway.serveConnectionTokens(at: "ws/token")
     try gateway.register(ChatController())
@@ -395,7 +400,6 @@ extension Application {
 }
 
 private struct LocalGatewayKey: StorageKey { typealias Value = LocalGateway }
-
 
 /// A fault of the example's own setup.
 public struct ChatError: Error, CustomStringConvertible {
