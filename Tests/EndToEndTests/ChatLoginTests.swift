@@ -37,7 +37,7 @@ import VaporAPIGatewayWebSocketsTesting
     }
 
     func fake(_ app: Application) throws -> FakeAPIGateway {
-        try FakeAPIGateway(app: app, apiID: try APIID("chatlocal"), stage: "local", secret: "local-development-secret")
+        try FakeAPIGateway(app: app, apiID: APIID("chatlocal"), stage: "local", secret: "local-development-secret")
     }
 
     func rows(_ table: String, _ app: Application) async throws -> Int {
@@ -65,7 +65,7 @@ import VaporAPIGatewayWebSocketsTesting
             let rule = try await admin.request(
                 .post, "/admin/websockets/rules", form: [("channel", "vip"), ("access", "everyone"), ("csrf", token)])
             #expect(rule.status == .unauthorized)
-            #expect(try await gateway.dispatcher.channels.rules?.channelRule(for: try ChannelName("vip")) == nil, "nothing was written")
+            #expect(try await gateway.dispatcher.channels.rules?.channelRule(for: ChannelName("vip")) == nil, "nothing was written")
             let send = try await admin.request(
                 .post, "/admin/websockets/send", form: [("audience", "everyone"), ("body", "hi"), ("csrf", token)])
             #expect(send.status == .unauthorized)
@@ -198,14 +198,14 @@ import VaporAPIGatewayWebSocketsTesting
     // and listing it.
     @Test func restrictingARoomInTheAdminRemovesItsMembers() async throws {
         try await withChat { app, gateway, poster, _ in
-            try await gateway.dispatcher.channels.saveRule(ChannelRule(channel: try ChannelName("ops"), access: .everyone))
+            try await gateway.dispatcher.channels.saveRule(ChannelRule(channel: ChannelName("ops"), access: .everyone))
             let bob = try await fake(app).connect(query: ["channel": "ops"], headers: try await ChatBrowserLogin.headers(app, "bob"))
             #expect(bob.isAccepted)
             let admin = try await Browser.loggedIn(app, "admin")
             let saved = try await admin.request(
                 .post, "/admin/websockets/rules", form: [("channel", "ops"), ("access", "staff"), ("csrf", try await admin.csrf())])
             #expect(saved.status == .ok && saved.bodyText.contains("1 member who may no longer join was removed"), "\(saved.bodyText)")
-            #expect(try await gateway.dispatcher.store.channels(of: bob.id, apiID: try APIID("chatlocal")).isEmpty)
+            #expect(try await gateway.dispatcher.store.channels(of: bob.id, apiID: APIID("chatlocal")).isEmpty)
             #expect(poster.texts(to: bob.id).contains { $0.contains(#""type":"removed""#) && $0.contains(#""channel":"ops""#) })
             #expect(try await bob.send(#"{"action":"join","channel":"ops"}"#).status == .forbidden)
         }
@@ -234,7 +234,7 @@ import VaporAPIGatewayWebSocketsTesting
             let connect = try await fake.connect(headers: headers)
             let elapsed = started.duration(to: .now)
             #expect(connect.connectResponse.status == .serviceUnavailable, "\(connect.connectResponse.status)")
-            #expect(elapsed < .seconds(10), "answered in \(elapsed), bounded by the busy timeout")
+            #expect(elapsed < .seconds(20), "answered in \(elapsed), bounded by the busy timeout (3 s a statement), not hung")
             let token = try await Browser(app: app, cookie: headers[.cookie]).request(.post, "/ws/token")
             #expect(
                 token.status == .serviceUnavailable && token.bodyText == #"{"message":"Service unavailable"}"#,

@@ -1,5 +1,5 @@
 import Foundation
-public import NIOCore
+import NIOCore
 public import NIOHTTP1
 import NIOPosix
 public import NIOWebSocket
@@ -88,19 +88,36 @@ public final class TestClient: Sendable {
         }
     }
 
-    /// Connects; throws `WebSocketClient.Error.invalidResponseStatus` when the handshake is refused.
+    /// Connects; throws `WebSocketClient.Error.invalidResponseStatus` when the handshake is refused,
+    /// and ``TestClientTimeout`` when it has no answer within `timeout` (WebSocketKit's connect never
+    /// completes when the server drops the connection before answering the upgrade).
     /// - Parameter through: a loopback port to connect to instead of the URL's host, which is then
     ///   only the `Host` header (a custom domain without DNS), the request target in absolute form.
-    public static func connect(_ url: String, headers: HTTPHeaders = [:], through port: Int? = nil) async throws -> TestClient {
-        let promise = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: TestClient.self)
+    public static func connect(
+        _ url: String, headers: HTTPHeaders = [:], through port: Int? = nil, timeout: Duration = .seconds(15)
+    ) async throws -> TestClient {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let promise = loop.makePromise(of: TestClient.self)
+        let settled = Mutex(false)
+        let settle: @Sendable (Result<TestClient, any Error>) -> Void = { result in
+            guard settled.withLock({ done in defer { done = true }; return !done }) else {
+                if case .success(let late) = result { late.socket.close(promise: nil) }
+                return
+            }
+            promise.completeWith(result)
+        }
         var configuration = WebSocketClient.Configuration()
         configuration.maxFrameSize = 1 << 20
         WebSocket.connect(
             to: url, headers: headers, proxy: port.map { _ in "127.0.0.1" }, proxyPort: port, configuration: configuration,
             on: MultiThreadedEventLoopGroup.singleton
         ) { socket in
-            promise.succeed(TestClient(socket: socket))
-        }.whenFailure { promise.fail($0) }
+            settle(.success(TestClient(socket: socket)))
+        }.whenFailure { settle(.failure($0)) }
+        let timer = loop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) {
+            settle(.failure(TestClientTimeout(url: url, timeout: timeout)))
+        }
+        defer { timer.cancel() }
         return try await promise.futureResult.get()
     }
 
@@ -118,4 +135,11 @@ public final class TestClient: Sendable {
         buffer.write(webSocketErrorCode: code)
         return Int(buffer.readInteger(as: UInt16.self) ?? 1006)
     }
+}
+
+/// A WebSocket handshake that had no answer in time.
+public struct TestClientTimeout: Error, CustomStringConvertible {
+    public let url: String
+    public let timeout: Duration
+    public var description: String { "no answer to the WebSocket handshake with \(url) within \(timeout)" }
 }

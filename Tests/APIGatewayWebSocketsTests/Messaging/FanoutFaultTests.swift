@@ -49,8 +49,8 @@ import Testing
             timeout: .milliseconds(Int64(attemptTimeout / .milliseconds(1))),
             retry: ManagementClient.RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(20), deadline: deadline))
         let store = InMemoryConnectionStore()
-        let api = try APIID("faultapi")
-        let room = try ChannelName("room")
+        let api = APIID("faultapi")
+        let room = ChannelName("room")
         var expected: [Fault: [ConnectionID]] = [:]
         for fault in Fault.allCases {
             for n in 0..<3 {
@@ -63,9 +63,7 @@ import Testing
             apiID: api, stage: "dev", region: "us-east-1",
             managementEndpoint: ManagementEndpoint(scheme: "http", host: "127.0.0.1", port: sink.port, basePath: ""))
         let messenger = Messenger(store: store, poster: client)
-        let started = ContinuousClock.now
         let report = try await messenger.send(try Payload(text: "hello"), to: .channel(room), on: record)
-        let elapsed = started.duration(to: .now)
 
         #expect(report.attempted == 21, "every recipient once: \(report)")
         #expect(report.sent == 9, "ok, and the throttled and failed ones on their retry: \(report)")
@@ -73,9 +71,11 @@ import Testing
         let failed = Set(report.failures.map(\.connectionID))
         #expect(failed == Set(expected[.unavailable]! + expected[.slow]! + expected[.resets]!), "failed: \(report.failures)")
         #expect(report.failures.allSatisfy { !$0.reason.isEmpty }, "each with its reason")
-        // No attempt starts after the deadline; one started before it may run its whole timeout.
-        #expect(elapsed < deadline + attemptTimeout + .seconds(2), "retries end by the deadline: \(elapsed)")
         let counts = attempts.withLock { $0 }
+        // No attempt starts after the deadline, whatever the machine's load: `slow` times out at
+        // 1.5 s, its second attempt at 3 s, past the 2 s deadline, so there is no third (without
+        // the deadline there are four).
+        #expect(expected[.slow]!.allSatisfy { (counts[$0.rawValue] ?? 0) <= 2 }, "retries end by the deadline: \(counts)")
         #expect(expected[.throttledOnce]!.allSatisfy { counts[$0.rawValue] == 2 }, "429 retried once: \(counts)")
         #expect(expected[.unavailable]!.allSatisfy { (counts[$0.rawValue] ?? 0) > 1 && counts[$0.rawValue]! <= 4 }, "503 retried, bounded")
         #expect(expected[.gone]!.allSatisfy { counts[$0.rawValue] == 1 }, "410 not retried")

@@ -35,7 +35,7 @@ import VaporAPIGatewayWebSocketsTesting
             try await app.autoMigrate()
             let gateway = WebSocketGateway(app: app, configuration: GatewayConfiguration(secrets: ["s3cret"]), poster: RecordingPoster())
             try gateway.register(Anyone())
-            let api = try APIID("outageapi")
+            let api: APIID = "outageapi"
             try await gateway.registerGateway(GatewayRecord(apiID: api, stage: "dev", region: "us-east-1"))
             let fake = try FakeAPIGateway(app: app, apiID: api, stage: "dev", secret: "s3cret")
             let connection = try await fake.connect()
@@ -49,7 +49,7 @@ import VaporAPIGatewayWebSocketsTesting
                 let elapsed = started.duration(to: .now)
                 #expect(
                     during.status == .serviceUnavailable && String(buffer: during.body).contains("Service unavailable"), "\(during.status)")
-                #expect(elapsed < .seconds(5), "answered in \(elapsed), not left hanging")
+                #expect(elapsed < .seconds(20), "answered in \(elapsed), not left hanging (the pool times out at 2 s; API Gateway gives up at 29)")
             }
             #expect(try await fake.connect().connectResponse.status == .serviceUnavailable, "a connect too")
 
