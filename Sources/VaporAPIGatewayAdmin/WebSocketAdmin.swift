@@ -1,4 +1,5 @@
-public import APIGatewayWebSockets
+import APIGatewayWebSockets
+import APIGatewayAWS
 import Foundation
 import Leaf
 import LeafKit
@@ -149,9 +150,7 @@ struct AdminGuard: AsyncMiddleware {
             }
             let presented = (try? request.content.get(String.self, at: "csrf")) ?? ""
             let expected = request.session.data[WebSocketAdmin.csrfKey] ?? ""
-            guard !expected.isEmpty, presented.utf8.count == expected.utf8.count,
-                zip(presented.utf8, expected.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0
-            else { throw Abort(.forbidden, reason: "Missing or wrong CSRF token: reload the page and try again") }
+            guard !expected.isEmpty, ConstantTime.equals(presented, expected) else { throw Abort(.forbidden, reason: "Missing or wrong CSRF token: reload the page and try again") }
             let response = try await next.respond(to: request)
             await audit(request, by: user.id, outcome: response.status.code < 400 ? "ok" : "refused \(response.status.code)")
             return response

@@ -26,7 +26,7 @@ public final class RefreshingCredentialProvider: CredentialProvider {
     }
 
     public func credential() async throws -> Credential {
-        let ahead = Double(refreshAhead.components.seconds)
+        let ahead = refreshAhead.timeInterval
         let current = now()
         let (fresh, pending) = state.withLock { state -> (Credential?, Task<Credential, any Error>?) in
             if let cached = state.cached, cached.expiration.map({ $0.timeIntervalSince(current) > ahead }) ?? true {

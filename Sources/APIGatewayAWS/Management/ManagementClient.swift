@@ -46,8 +46,7 @@ public final class ManagementClient: Sendable {
         /// `0...min(maxDelay, baseDelay · 2^(attempt-1))`.
         func delay(after attempt: Int) -> Duration {
             let cap = min(maxDelay, baseDelay * (1 << min(attempt - 1, 20)))
-            let nanoseconds = cap.components.seconds * 1_000_000_000 + cap.components.attoseconds / 1_000_000_000
-            return .nanoseconds(Int64.random(in: 0...max(0, nanoseconds)))
+            return cap * Double.random(in: 0...1)
         }
     }
 
@@ -255,8 +254,6 @@ private struct ManagementMetrics: Sendable {
 
     func record(_ method: HTTPMethod, outcome: String, since started: ContinuousClock.Instant) {
         outcomes[method.rawValue + outcome]?.increment()
-        let elapsed = started.duration(to: .now)
-        timers[method.rawValue]?.recordNanoseconds(
-            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        timers[method.rawValue]?.record(duration: started.duration(to: .now))
     }
 }

@@ -12,31 +12,22 @@ public struct ManagementEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// Parses `scheme://host[:port][/base/path]`.
     /// - Throws: ``ManagementEndpointError`` for anything else.
     public init(url: String) throws(ManagementEndpointError) {
-        guard let schemeEnd = url.range(of: "://") else { throw .noScheme(url) }
-        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        guard let split = URLSplit(url) else { throw .noScheme(url) }
+        let scheme = split.scheme.lowercased()
         guard scheme == "http" || scheme == "https" else { throw .badScheme(url) }
-        var rest = url[schemeEnd.upperBound...]
-        var path = ""
-        if let slash = rest.firstIndex(of: "/") {
-            path = String(rest[slash...])
-            rest = rest[..<slash]
-        }
-        if rest.contains("@") || rest.contains("?") || path.contains("?") || path.contains("#") {
-            throw .extraParts(url)
-        }
-        var host = String(rest)
+        var path = String(split.rest)
+        if split.authority.contains("@") || path.contains("?") || path.contains("#") { throw .extraParts(url) }
+        guard let authority = Authority(split.authority) else { throw .noHost(url) }
         var port: Int?
-        if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") {
-            guard let number = Int(host[host.index(after: colon)...]), (1...65535).contains(number) else {
-                throw .badPort(url)
-            }
+        if let digits = authority.port {
+            guard let number = Int(digits), (1...65535).contains(number) else { throw .badPort(url) }
             port = number
-            host = String(host[..<colon])
         }
+        let host = authority.host
         guard !host.isEmpty else { throw .noHost(url) }
         while path.hasSuffix("/") { path.removeLast() }
         self.scheme = scheme
-        self.host = host.lowercased()
+        self.host = host
         self.port = port == (scheme == "https" ? 443 : 80) ? nil : port
         self.basePath = path
     }

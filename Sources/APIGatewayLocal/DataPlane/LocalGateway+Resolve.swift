@@ -1,3 +1,5 @@
+import APIGatewayAWS
+
 extension LocalGateway {
     /// The API and stage a request addresses, and the path segments after them: by a custom
     /// domain's mapping when `host` is one, else by `/{apiId}/{stage}`.
@@ -17,8 +19,6 @@ extension LocalGateway {
 
     /// `ws.example.com:8081` → `ws.example.com`, lower-cased; `[::1]:8081` → `[::1]`.
     static func hostName(_ host: String) -> String {
-        let lowered = host.lowercased()
-        if lowered.hasPrefix("[") { return String(lowered.prefix { $0 != "]" }) + "]" }
-        return String(lowered.prefix { $0 != ":" })
+        Authority(host)?.host ?? host.lowercased()
     }
 }

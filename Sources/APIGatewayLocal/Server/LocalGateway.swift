@@ -296,9 +296,8 @@ public struct LocalGatewayError: Error, CustomStringConvertible {
 /// (`ws://host/a/b?c`, as a client talking through a proxy sends it).
 func splitURI(_ uri: String) -> (path: String, query: String?) {
     var target = Substring(uri)
-    if !target.hasPrefix("/"), let scheme = target.range(of: "://") {
-        let authority = target[scheme.upperBound...]
-        target = authority.firstIndex(where: { $0 == "/" || $0 == "?" }).map { authority[$0...] } ?? "/"
+    if !target.hasPrefix("/"), let split = URLSplit(target) {
+        target = split.rest.isEmpty ? "/" : split.rest
     }
     guard let mark = target.firstIndex(of: "?") else { return (String(target), nil) }
     return (String(target[..<mark]), String(target[target.index(after: mark)...]))

@@ -83,20 +83,11 @@ struct SigV4Verifier: Sendable {
             method: method, host: headers.first(name: "Host") ?? "", path: path, query: query ?? "", headers: signed)
         // The body is hashed where it lies: a post of 128 KB is not copied to be verified.
         let expected = signer.signature(of: request, credential: credential, date: date, payloadHash: SigV4Signer.hexSHA256(body))
-        guard expected.signedHeaders == signedHeaders, Self.constantTimeEquals(expected.signature, presented) else {
+        guard expected.signedHeaders == signedHeaders, ConstantTime.equals(expected.signature, presented) else {
             return Rejection(
                 message: "The request signature we calculated does not match the signature you provided. "
                     + "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
         }
         return nil
-    }
-
-    /// Compares two signatures without stopping at the first difference.
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let left = Array(a.utf8), right = Array(b.utf8)
-        guard left.count == right.count else { return false }
-        var difference: UInt8 = 0
-        for index in left.indices { difference |= left[index] ^ right[index] }
-        return difference == 0
     }
 }

@@ -1,3 +1,4 @@
+import APIGatewayAWS
 public import HTTPTypes
 
 /// How the framework checks and routes API Gateway's requests.
@@ -161,33 +162,16 @@ extension GatewayConfiguration {
 
     /// The lowercased host of `scheme://host[:port]`.
     public static func host(ofOrigin origin: String) -> String? {
-        guard let schemeEnd = origin.range(of: "://") else { return nil }
-        var rest = origin[schemeEnd.upperBound...]
-        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
-        if rest.hasPrefix("[") {  // IPv6 literal
-            guard let close = rest.firstIndex(of: "]") else { return nil }
-            return String(rest[...close]).lowercased()
-        }
-        if let colon = rest.lastIndex(of: ":") { rest = rest[..<colon] }
-        return rest.isEmpty ? nil : rest.lowercased()
+        guard let split = URLSplit(origin), let authority = Authority(split.authority), !authority.host.isEmpty else { return nil }
+        return authority.host
     }
 
     /// Compares `candidate` with every secret in time that does not depend on where they differ.
     func matchesSecret(_ candidate: String) -> Bool {
         var matched = false
-        for secret in secrets where constantTimeEqual(Array(secret.utf8), Array(candidate.utf8)) {
+        for secret in secrets where ConstantTime.equals(secret, candidate) {
             matched = true
         }
         return matched
     }
-}
-
-private func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    var difference = a.count ^ b.count
-    for index in 0..<max(a.count, b.count) {
-        let x = index < a.count ? a[index] : 0
-        let y = index < b.count ? b[index] : 0
-        difference |= Int(x ^ y)
-    }
-    return difference == 0
 }

@@ -34,10 +34,7 @@ import Testing
         try await rig.stop()
     }
 
-    @Test func signatureComparisonAndScopeRules() {
-        #expect(SigV4Verifier.constantTimeEquals("abc", "abc"))
-        #expect(!SigV4Verifier.constantTimeEquals("abc", "abd"))
-        #expect(!SigV4Verifier.constantTimeEquals("abc", "abcd"))
+    @Test func scopeRules() {
         let verifier = SigV4Verifier(credentials: [LocalGatewayConfiguration.developmentCredential], region: "us-east-1")
         var headers = HTTPHeadersBuilder.signed(region: "us-east-1")
         headers.replaceOrAdd(
