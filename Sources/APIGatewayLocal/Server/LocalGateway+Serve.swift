@@ -316,6 +316,9 @@ extension LocalGateway {
     @inline(never)  // an async frame is sized for everything inlined into it: keep the held one small
     private func read(_ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>, connection: LocalConnection) async -> ReadEnd {
         await withTaskGroup(of: Void.self) { messages in
+            // A client that leaves does not cancel its messages (API Gateway lets the backend
+            // answer), but shutdown does once the drain is over: it waits for them no longer.
+            defer { if isStopping { messages.cancelAll() } }
             var inFlight = 0
             var assembler = MessageAssembler(limit: configuration.maximumMessageSize)
             do {

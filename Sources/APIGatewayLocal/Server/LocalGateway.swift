@@ -39,7 +39,7 @@ public final class LocalGateway: Service, Sendable {
     let openChannels = Atomic<Int>(0)
     /// Whether new messages are turned away, and how many are with the backend, on every
     /// connection: one lock, so a message either starts before the drain counts or not at all.
-    private let messageGate = Mutex<(draining: Bool, inFlight: Int)>((false, 0))
+    private let messageGate = Mutex(MessageGate())
     private let lifecycle = Mutex(Lifecycle())
 
     /// Where ``run()`` is: not started, bound (and serving), or over; and who waits to hear it.
@@ -196,10 +196,35 @@ public final class LocalGateway: Service, Sendable {
 
     /// Turns new messages away and waits, up to the drain timeout, for those with the backend.
     func drain() async {
-        messageGate.withLock { $0.draining = true }
-        let deadline = ContinuousClock.now + configuration.drainTimeout
-        while messageGate.withLock({ $0.inFlight }) > 0, ContinuousClock.now < deadline, !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(10))
+        let idle = messageGate.withLock { gate in
+            gate.draining = true
+            return gate.inFlight == 0
+        }
+        guard !idle else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.messagesEnded() }
+            group.addTask { try? await Task.sleep(for: self.configuration.drainTimeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Returns when the last message in flight ends, or when cancelled.
+    private func messagesEnded() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = messageGate.withLock { gate in
+                    guard gate.inFlight > 0, !gate.drainAbandoned else { return true }
+                    gate.drained = continuation
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+        } onCancel: {
+            messageGate.withLock { gate in
+                gate.drainAbandoned = true
+                return gate.takeDrained()
+            }?.resume()
         }
     }
 
@@ -212,7 +237,12 @@ public final class LocalGateway: Service, Sendable {
         }
     }
 
-    func endMessage() { messageGate.withLock { $0.inFlight -= 1 } }
+    func endMessage() {
+        messageGate.withLock { gate in
+            gate.inFlight -= 1
+            return gate.inFlight == 0 ? gate.takeDrained() : nil
+        }?.resume()
+    }
 
     /// Closes connections idle for longer than `idleTimeout` or older than
     /// `maximumConnectionDuration` (both 1001), by the configured clock.
@@ -301,4 +331,19 @@ func splitURI(_ uri: String) -> (path: String, query: String?) {
     }
     guard let mark = target.firstIndex(of: "?") else { return (String(target), nil) }
     return (String(target[..<mark]), String(target[target.index(after: mark)...]))
+}
+
+/// Messages with the backend, counted so that shutdown waits for them and turns new ones away.
+private struct MessageGate {
+    var draining = false
+    var inFlight = 0
+    /// The drain waiting for `inFlight` to reach 0.
+    var drained: CheckedContinuation<Void, Never>?
+    /// The drain timed out or was cancelled: nothing waits any more.
+    var drainAbandoned = false
+
+    mutating func takeDrained() -> CheckedContinuation<Void, Never>? {
+        defer { drained = nil }
+        return drained
+    }
 }

@@ -37,4 +37,60 @@ import Testing
         #expect(backend.requests.filter { $0.uri.hasPrefix("/ws/disconnect") }.first?.header("X-Disconnect-Code") == "1001")
         try await backend.close()
     }
+
+    /// Shutdown with a message at the backend: the gateway waits for the answer (up to
+    /// `drainTimeout`) before it closes connections and `run()` returns.
+    @Test func shutdownWaitsForAMessageAtTheBackend() async throws {
+        let answered = Atomic(false)
+        let backend = try await LoopbackServer { request in
+            if request.uri.hasPrefix("/ws/default") {
+                try? await Task.sleep(for: .milliseconds(300))
+                answered.store(true, ordering: .sequentiallyConsistent)
+            }
+            return .init(status: 200)
+        }
+        try await runUntilShutdownWithAMessageInFlight(backend: backend, drainTimeout: .seconds(10))
+        let wasAnswered = answered.load(ordering: .sequentiallyConsistent)
+        #expect(wasAnswered, "run() returned before the backend answered")
+        try await backend.close()
+    }
+
+    /// A backend that does not answer within `drainTimeout` does not hold shutdown up.
+    @Test func shutdownStopsWaitingAtTheDrainTimeout() async throws {
+        let answered = Atomic(false)
+        let backend = try await LoopbackServer { request in
+            if request.uri.hasPrefix("/ws/default") {
+                try? await Task.sleep(for: .seconds(20))
+                answered.store(true, ordering: .sequentiallyConsistent)
+            }
+            return .init(status: 200)
+        }
+        try await runUntilShutdownWithAMessageInFlight(backend: backend, drainTimeout: .milliseconds(200))
+        let wasAnswered = answered.load(ordering: .sequentiallyConsistent)
+        #expect(!wasAnswered, "run() waited past the drain timeout")
+        try await backend.close()
+    }
+
+    /// Connects a client, sends one message, shuts down once the backend has it, and returns
+    /// when `run()` has.
+    private func runUntilShutdownWithAMessageInFlight(backend: LoopbackServer, drainTimeout: Duration) async throws {
+        var configuration = LocalGatewayConfiguration(port: 0)
+        configuration.drainTimeout = drainTimeout
+        configuration.apis = LocalDeclaration(apis: [
+            .init(
+                apiId: "abc123", stages: ["dev"],
+                routes: ["$connect": backend.url + "/ws/connect", "$default": backend.url + "/ws/default"])
+        ]).localAPIs()
+        let gateway = LocalGateway(configuration: configuration)
+        let group = ServiceGroup(services: [gateway], logger: .init(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            #expect(await eventually { gateway.port != nil })
+            let client = try await TestClient.connect("ws://127.0.0.1:\(gateway.port!)/abc123/dev")
+            try await client.send(#"{"action":"work"}"#)
+            #expect(await eventually { backend.requests.contains { $0.uri.hasPrefix("/ws/default") } })
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
 }
