@@ -93,7 +93,7 @@ struct FanoutBenchmark {
         if kind == "sqlite" { try await sql.raw("PRAGMA journal_mode = WAL").run() }
 
         // The audience: `connections` sessions, inserted 500 per statement.
-        let apiID = try APIID("fanout1")
+        let apiID = APIID("fanout1")
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         for start in stride(from: 0, to: connections, by: 500) {
             let rows = (start..<min(start + 500, connections)).map { n -> SQLQueryString in

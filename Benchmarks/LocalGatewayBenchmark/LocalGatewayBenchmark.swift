@@ -2,7 +2,7 @@
 //
 //   for p in apigateway-local EventBenchmark LocalGatewayBenchmark; do swift build -c release --product $p; done
 //   .build/release/EventBenchmark --serve 8080 --sink http://127.0.0.1:8081/chatlocal/local &  # the backend
-// (the chat example needs a login on $connect and allows 60 a minute per user since issue 07:
+// (the chat example needs a login on $connect and allows 60 a minute per user since the identity checks:
 // the benchmark's backend connects anyone and answers `whoami` with the connection's id)
 //   .build/release/apigateway-local --declare Benchmarks/LocalGatewayBenchmark/chat.json & # the gateway
 //   .build/release/LocalGatewayBenchmark --gateway-pid $! --connections 10000
