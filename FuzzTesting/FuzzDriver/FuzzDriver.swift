@@ -1,5 +1,5 @@
 // What every libFuzzer target here shares: handing libFuzzer its function, and replaying files.
-public import Foundation
+import Foundation
 
 #if FUZZING
     @_silgen_name("LLVMFuzzerRunDriver")

@@ -1,4 +1,4 @@
-public import APIGatewayWebSockets
+import APIGatewayWebSockets
 import Foundation
 
 /// The desired API as infrastructure as code: CloudFormation (JSON or YAML) and Terraform (HCL),

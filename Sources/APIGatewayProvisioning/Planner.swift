@@ -1,5 +1,5 @@
-public import APIGatewayAWS
-public import APIGatewayWebSockets
+import APIGatewayAWS
+import APIGatewayWebSockets
 
 /// Turns the app's routes into API Gateway's routes, integrations and stage: `plan` shows the
 /// difference, `apply` performs it. Both doors (commands, admin) and the IaC exports share it.

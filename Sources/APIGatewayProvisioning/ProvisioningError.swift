@@ -1,4 +1,4 @@
-public import APIGatewayWebSockets
+package import APIGatewayWebSockets
 package import Foundation
 
 /// Why a provisioning action did not run: one type for validation, records, claims, imports,

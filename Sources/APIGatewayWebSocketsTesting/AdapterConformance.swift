@@ -59,7 +59,7 @@ public enum AdapterConformance {
             let setup = Setup(
                 configuration: GatewayConfiguration(secrets: [AdapterConformance.secret]),
                 store: InMemoryConnectionStore(), poster: RecordingPoster(),
-                gateway: GatewayRecord(apiID: try APIID("adapter1"), stage: "test", region: "us-east-1"),
+                gateway: GatewayRecord(apiID: "adapter1", stage: "test", region: "us-east-1"),
                 controllers: [(DefaultController(seen: seen), nil), (NotesController(), "/events/notes")],
                 userHeader: AdapterConformance.userHeader, seen: seen)
             let door = try await start(setup)
@@ -115,7 +115,7 @@ public enum AdapterConformance {
             let reason = String(buffer: refused.connectResponse.body)
             try expect(reason.hasPrefix(#"{"message":""#) && reason.count > 14, "the reason in the body: \(reason)")
             var other = rig.gateway()
-            other.apiID = try APIID("unknown1")
+            other.apiID = "unknown1"
             let unknown = try await other.connect()
             try expect(unknown.connectResponse.status.kind == .clientError, "an unregistered API: \(unknown.connectResponse.status)")
             let stranger = try await rig.gateway().connect()
@@ -205,7 +205,7 @@ public enum AdapterConformance {
 
     /// A custom route, `notes`, at a path of its own.
     struct NotesController: WebSocketController {
-        let routeKey = try! RouteKey("notes")
+        let routeKey: RouteKey = "notes"
         struct Add: Decodable, Sendable { let text: String }
         func handlers(_ handlers: inout HandlerRegistry) {
             handlers.on("add", Add.self) { note, context in try await context.reply(["added": note.text]) }

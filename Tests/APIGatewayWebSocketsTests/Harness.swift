@@ -4,8 +4,8 @@ import Foundation
 import HTTPTypes
 import NIOCore
 
-let apiID = try! APIID("abc123defg")
-let otherAPIID = try! APIID("zzz999")
+let apiID = APIID("abc123defg")
+let otherAPIID = APIID("zzz999")
 
 /// A dispatcher over an in-memory store and a recording poster, with a fake gateway in front.
 struct Harness {
@@ -94,7 +94,7 @@ struct TypedDefaultController: WebSocketController {
 
 /// A controller with no default handler.
 struct StrictController: WebSocketController {
-    let routeKey = try! RouteKey("strict")
+    let routeKey = RouteKey("strict")
     func handlers(_ handlers: inout HandlerRegistry) {
         handlers.onRaw("only") { _, context in try await context.reply(["handler": "only"]) }
     }

@@ -116,11 +116,11 @@ import VaporAPIGatewayWebSocketsTesting
                 .status == .forbidden)
             admin.origin = "https://evil.example"
             #expect(try await admin.request(.post, "/admin/websockets/rules", form: rule + [("csrf", token)]).status == .forbidden)
-            #expect(try await gateway.dispatcher.channels.rules?.channelRule(for: try ChannelName("vip")) == nil, "nothing was written")
+            #expect(try await gateway.dispatcher.channels.rules?.channelRule(for: ChannelName("vip")) == nil, "nothing was written")
             admin.origin = "http://127.0.0.1:8080"
             let saved = try await admin.request(.post, "/admin/websockets/rules", form: rule + [("csrf", token)])
             #expect(saved.status == .ok && saved.bodyText.contains("vip: admin"))
-            #expect(try await gateway.dispatcher.channels.rules?.channelRule(for: try ChannelName("vip"))?.access == .admin)
+            #expect(try await gateway.dispatcher.channels.rules?.channelRule(for: ChannelName("vip"))?.access == .admin)
             // Another login's token is not this one's.
             let other = try await Browser.loggedIn(app, "admin")
             let otherToken = try await other.csrf()
@@ -136,7 +136,7 @@ import VaporAPIGatewayWebSocketsTesting
 
     @Test func theAdminSendsClosesRevokesAndExports() async throws {
         try await withChat { app, gateway, poster in
-            let fake = try FakeAPIGateway(app: app, apiID: try APIID("chatlocal"), stage: "local", secret: "local-development-secret")
+            let fake = try FakeAPIGateway(app: app, apiID: APIID("chatlocal"), stage: "local", secret: "local-development-secret")
             var connections: [FakeConnection] = []
             for name in ["ada", "bob"] {
                 let login = try await Browser.loggedIn(app, name)

@@ -212,7 +212,7 @@ import VaporAPIGatewayWebSockets
                 clients.append((name, try await connect(socket, cookie: try await login(name, at: balancer), channel: "lobby")))
             }
             let store = a.chat.dispatcher.store
-            #expect(await eventually { (try? await store.count(of: try ChannelName("lobby"), apiID: record.apiID).connections) == 6 })
+            #expect(await eventually { (try? await store.count(of: ChannelName("lobby"), apiID: record.apiID).connections) == 6 })
             #expect(a.served.load(ordering: .relaxed) > 3 && b.served.load(ordering: .relaxed) > 3, "both instances serve events")
 
             // A broadcast from A reaches every client, whichever instance its $connect went to.
@@ -239,7 +239,7 @@ import VaporAPIGatewayWebSockets
 
             // A client leaving is marked once; the next broadcast does not count it.
             try await clients[0].client.close()
-            #expect(await eventually { (try? await store.count(of: try ChannelName("lobby"), apiID: record.apiID).connections) == 5 })
+            #expect(await eventually { (try? await store.count(of: ChannelName("lobby"), apiID: record.apiID).connections) == 5 })
             let after = try await a.chat.dispatcher.messenger.send(try Payload(text: "{}"), to: .everyone, on: record)
             #expect(after.attempted == 5 && after.gone.isEmpty, "\(after)")
             for (_, client) in clients.dropFirst() { try await client.close() }

@@ -1,11 +1,11 @@
-public import Foundation
+import Foundation
 
 /// Who may join a channel, as a rule stored in the database (so every instance enforces the same
 /// rules without a deploy).
 ///
 /// ```swift
-/// try await store.saveChannelRule(ChannelRule(channel: try ChannelName("staff"), access: .staff))
-/// try await store.saveChannelRule(ChannelRule(channel: try ChannelName("ops"),
+/// try await store.saveChannelRule(ChannelRule(channel: "staff", access: .staff))
+/// try await store.saveChannelRule(ChannelRule(channel: "ops",
 ///     access: .permissionSets([["ops.read", "ops.write"], ["admin"]])))
 /// ```
 public struct ChannelRule: Sendable, Hashable {

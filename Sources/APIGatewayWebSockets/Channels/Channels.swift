@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Logging
 
 /// Joins, leaves and presence, with the rules applied: what ``MessageContext`` and the built-in

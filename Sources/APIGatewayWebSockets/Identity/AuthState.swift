@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Synchronization
 
 /// The app's word on whether a user's login still holds, so a connection does not outlive it.

@@ -10,7 +10,7 @@ public import HTTPTypes
 ///
 /// ```swift
 /// struct NotificationsController: WebSocketController {
-///     let routeKey = try! RouteKey("notifications")
+///     let routeKey: RouteKey = "notifications"
 ///
 ///     struct Subscribe: Decodable, Sendable { let topic: String }
 ///

@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-public import Vapor
+import Vapor
 
 /// What a page needs to connect: the WebSocket URL and the token endpoint, rendered into the page
 /// (`#apigwSettings()` in the admin module's Leaf tags, or by hand) for the JavaScript client's

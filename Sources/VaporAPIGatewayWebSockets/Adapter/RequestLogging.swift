@@ -1,4 +1,4 @@
-public import APIGatewayWebSockets
+import APIGatewayWebSockets
 import Foundation
 public import Vapor
 

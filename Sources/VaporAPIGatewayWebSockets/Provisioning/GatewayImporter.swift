@@ -1,5 +1,5 @@
-public import APIGatewayAWS
-public import APIGatewayProvisioning
+import APIGatewayAWS
+import APIGatewayProvisioning
 public import APIGatewayWebSockets
 import FluentKit
 

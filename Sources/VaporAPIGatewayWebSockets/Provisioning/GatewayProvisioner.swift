@@ -1,7 +1,7 @@
 public import APIGatewayAWS
 public import APIGatewayProvisioning
 public import APIGatewayWebSockets
-public import FluentKit
+import FluentKit
 import Foundation
 
 /// The records-backed door onto the `Planner`: gateway settings and additional routes live in

@@ -21,7 +21,7 @@ import Testing
         let routeKey = RouteKey.default
         func connect(_ context: ConnectContext) async throws -> ConnectDecision {
             if context.queryParameter("pick") == "secret" {
-                return .accept(channel: try ChannelName("secret"), userID: context.queryParameter("user"))
+                return .accept(channel: ChannelName("secret"), userID: context.queryParameter("user"))
             }
             return .accept(userID: context.queryParameter("user"))
         }
@@ -44,11 +44,11 @@ import Testing
     }
 
     static let rules = [
-        ChannelRule(channel: try! ChannelName("open"), access: .everyone),
-        ChannelRule(channel: try! ChannelName("members"), access: .authenticated),
-        ChannelRule(channel: try! ChannelName("staff"), access: .staff),
-        ChannelRule(channel: try! ChannelName("admins"), access: .admin),
-        ChannelRule(channel: try! ChannelName("ops"), access: .permissionSets([["ops.read", "ops.write"], ["admin"]])),
+        ChannelRule(channel: ChannelName("open"), access: .everyone),
+        ChannelRule(channel: ChannelName("members"), access: .authenticated),
+        ChannelRule(channel: ChannelName("staff"), access: .staff),
+        ChannelRule(channel: ChannelName("admins"), access: .admin),
+        ChannelRule(channel: ChannelName("ops"), access: .permissionSets([["ops.read", "ops.write"], ["admin"]])),
     ]
 
     @Test func everyRuleStatusByStatus() async throws {
@@ -110,9 +110,9 @@ import Testing
     @Test func theDefaultChannelIsCheckedToo() async throws {
         var configuration = GatewayConfiguration(secrets: ["s3cret"])
         configuration.channels = ChannelConfiguration(unlisted: .allow)
-        let records = [GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1", defaultChannel: try ChannelName("staff"))]
+        let records = [GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1", defaultChannel: ChannelName("staff"))]
         let harness = try Harness(configuration: configuration, records: records, controllers: [Rooms()], permissions: Roles())
-        try await harness.store.saveChannelRule(ChannelRule(channel: try ChannelName("staff"), access: .staff))
+        try await harness.store.saveChannelRule(ChannelRule(channel: ChannelName("staff"), access: .staff))
         #expect(try await harness.gateway.connect(query: ["user": "dan"]).connectResponse.status == .forbidden)
         let ada = try await harness.connected(query: ["user": "ada"])
         #expect(try await harness.store.channels(of: ada.id, apiID: apiID) == [try ChannelName("staff")])
@@ -190,7 +190,7 @@ import Testing
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]
         }
         #expect(left.map { $0["event"] } == ["left"] && left.first?["user"] == "ada")
-        let count = try await loud.dispatcher.channels.count(of: try ChannelName("room"), apiID: apiID)
+        let count = try await loud.dispatcher.channels.count(of: ChannelName("room"), apiID: apiID)
         #expect(count == ChannelCount(channel: try ChannelName("room"), connections: 1, users: 1))
     }
 }
@@ -210,7 +210,7 @@ import Testing
         let anonymous = try await harness.connected(query: ["channel": "ops"])
         let elsewhere = try await harness.connected(query: ["user": "cy", "channel": "lobby"])
         harness.poster.reset()
-        let ops = try ChannelName("ops")
+        let ops = ChannelName("ops")
         let removed = try await harness.dispatcher.channels.saveRule(ChannelRule(channel: ops, access: .staff))
         #expect(removed == 2, "bob and the anonymous connection")
         #expect(try await harness.store.channels(of: bob.id, apiID: apiID).isEmpty)
@@ -235,10 +235,10 @@ import Testing
     @Test func theGatewaysDefaultChannelIsCheckedLikeTheClientsOwn() async throws {
         var configuration = GatewayConfiguration(secrets: ["s3cret"])
         configuration.channels = ChannelConfiguration(unlisted: .allow)
-        let record = GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1", defaultChannel: try ChannelName("staff"))
+        let record = GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1", defaultChannel: ChannelName("staff"))
         let harness = try Harness(
             configuration: configuration, records: [record], controllers: [ChannelTests.Rooms()], permissions: ChannelTests.Roles())
-        try await harness.store.saveChannelRule(ChannelRule(channel: try ChannelName("staff"), access: .staff))
+        try await harness.store.saveChannelRule(ChannelRule(channel: ChannelName("staff"), access: .staff))
         #expect(try await harness.gateway.connect(query: ["user": "bob"]).connectResponse.status == .forbidden, "bob is not staff")
         let ada = try await harness.connected(query: ["user": "ada"])
         #expect(try await harness.store.channels(of: ada.id, apiID: apiID) == [try ChannelName("staff")])
@@ -246,10 +246,10 @@ import Testing
     }
 
     @Test func removingARuleAppliesTheUnlistedPolicyToMembers() async throws {
-        let staff = ChannelRule(channel: try ChannelName("ops"), access: .staff)
+        let staff = ChannelRule(channel: ChannelName("ops"), access: .staff)
         let harness = try await ChannelTests().harness(ChannelConfiguration(unlisted: .deny), rules: [staff])
         let ada = try await harness.connected(query: ["user": "ada", "channel": "ops"])
-        let (existed, removed) = try await harness.dispatcher.channels.removeRule(for: try ChannelName("ops"))
+        let (existed, removed) = try await harness.dispatcher.channels.removeRule(for: ChannelName("ops"))
         #expect(existed && removed == 1, "unlisted channels are denied: ada goes too")
         #expect(try await harness.store.channels(of: ada.id, apiID: apiID).isEmpty)
         #expect(try await harness.dispatcher.channels.removeRule(for: try ChannelName("ops")) == (false, 0))

@@ -29,7 +29,7 @@ import Testing
         _ = try await populated(3, from: 100, channel: "elsewhere", store: store)
         let poster = RecordingPoster()
         let messenger = Messenger(store: store, poster: poster, pageSize: 10, maxConcurrentPosts: 4)
-        let report = try await messenger.send(try Payload(text: "hi"), to: .channel(try ChannelName("room")), on: gateway)
+        let report = try await messenger.send(try Payload(text: "hi"), to: .channel(ChannelName("room")), on: gateway)
         #expect(report.sent == 57 && report.gone.isEmpty && report.failedCount == 0)
         #expect(Set(poster.posts.map(\.connectionID)) == Set(ids))
         #expect(poster.posts.allSatisfy { $0.text == "hi" && $0.stage == "dev" })
@@ -113,7 +113,7 @@ import Testing
 private struct ChannelController: WebSocketController {
     let routeKey = RouteKey.default
     func handlers(_ handlers: inout HandlerRegistry) {
-        handlers.onRaw("red") { _, context in try await context.send(["hello": "red"], to: .channel(try ChannelName("red"))) }
+        handlers.onRaw("red") { _, context in try await context.send(["hello": "red"], to: .channel(ChannelName("red"))) }
         handlers.onRaw("all") { _, context in try await context.send(["hello": "all"], to: .everyone) }
     }
 }

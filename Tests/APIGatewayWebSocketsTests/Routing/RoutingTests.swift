@@ -68,9 +68,9 @@ import Testing
     }
 
     @Test func connectRecordsTheSession() async throws {
-        let records = [GatewayRecord(apiID: apiID, stage: "dev", region: "r", defaultChannel: try ChannelName("general"))]
+        let records = [GatewayRecord(apiID: apiID, stage: "dev", region: "r", defaultChannel: ChannelName("general"))]
         let controller = EchoController { context in
-            context.queryParameter("room") == "vip" ? .accept(channel: try ChannelName("vip"), userID: "u-1") : .accept
+            context.queryParameter("room") == "vip" ? .accept(channel: ChannelName("vip"), userID: "u-1") : .accept
         }
         let harness = try Harness(records: records, controllers: [controller])
         let plain = try await harness.connected()

@@ -29,7 +29,7 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(
                 try await run(app, "set-rule", "ops", "--access", "permissions", "--permissions", "ops.read+ops.write,admin")
                     == "ops: ops.read + ops.write | admin\n")
-            let rule = try await gateway.dispatcher.channels.rules?.channelRule(for: try ChannelName("ops"))
+            let rule = try await gateway.dispatcher.channels.rules?.channelRule(for: ChannelName("ops"))
             #expect(rule?.access == .permissionSets([["ops.read", "ops.write"], ["admin"]]))
             #expect(try await run(app, "remove-rule", "staff") == "Removed the rule for staff.\n")
             #expect(try await run(app, "remove-rule", "staff") == "No rule names staff.\n")
@@ -51,7 +51,7 @@ import VaporAPIGatewayWebSocketsTesting
         let database = TemporaryDatabase()
         defer { database.cleanUp() }
         try await withChatApp(path: database.path, poster: RecordingPoster()) { app, _ in
-            let fake = try FakeAPIGateway(app: app, apiID: try APIID("chatlocal"), stage: "local", secret: "local-development-secret")
+            let fake = try FakeAPIGateway(app: app, apiID: APIID("chatlocal"), stage: "local", secret: "local-development-secret")
             let browser = ChatBrowser(app: app)
             _ = try await fake.connect(query: ["channel": "lobby"], headers: try await browser.connectHeaders("ada"))
             _ = try await fake.connect(query: ["channel": "lobby"], headers: try await browser.connectHeaders("ada"))

@@ -23,7 +23,7 @@ import VaporAPIGatewayWebSocketsTesting
         let database = TemporaryDatabase()
         defer { database.cleanUp() }
         let app = try await Application.make(.testing)
-        let record = GatewayRecord(apiID: try APIID("chatlocal"), stage: stage, region: region)
+        let record = GatewayRecord(apiID: APIID("chatlocal"), stage: stage, region: region)
         await #expect(throws: GatewayRecordError.self) {
             try await configureChat(app, settings: ChatSettings(databasePath: database.path, gateway: record), poster: RecordingPoster())
         }
@@ -145,7 +145,7 @@ import VaporAPIGatewayWebSocketsTesting
             poster.reset()
             try await admin.disconnect()
             #expect(poster.texts(to: ada.id).map(jsonAny).contains { $0["event"] as? String == "left" && $0["user"] as? String == "admin" })
-            let count = try await gateway.dispatcher.channels.count(of: try ChannelName("games"), apiID: settings.gateway.apiID)
+            let count = try await gateway.dispatcher.channels.count(of: ChannelName("games"), apiID: settings.gateway.apiID)
             #expect(count.connections == 1 && count.users == 1)
         }
     }
@@ -288,7 +288,7 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(
                 try await noSecret.connect(headers: try await ChatBrowser(app: app).connectHeaders("ada")).connectResponse.status
                     == .forbidden)
-            let otherAPI = try FakeAPIGateway(app: app, apiID: try APIID("unregistered"), stage: "local", secret: settings.secret)
+            let otherAPI = try FakeAPIGateway(app: app, apiID: APIID("unregistered"), stage: "local", secret: settings.secret)
             #expect(try await otherAPI.connect().connectResponse.status == .badRequest)
         }
     }
@@ -341,7 +341,7 @@ import VaporAPIGatewayWebSocketsTesting
             // A token issued and a rule set before the restart.
             let issued = try await browser.post("/ws/token", cookie: headers[.cookie])
             let token = try #require(jsonAny(String(buffer: issued.body))["token"] as? String)
-            try await gateway.dispatcher.channels.rules?.saveChannelRule(ChannelRule(channel: try ChannelName("vip"), access: .admin))
+            try await gateway.dispatcher.channels.rules?.saveChannelRule(ChannelRule(channel: ChannelName("vip"), access: .admin))
             return (connection, token, headers[.cookie]!)
         }
         try await withChatApp(path: database.path, poster: poster) { app, gateway in
@@ -351,7 +351,7 @@ import VaporAPIGatewayWebSocketsTesting
             let tokenUser = try await gateway.dispatcher.store.session(byToken.id)?.userID
             #expect(byToken.isAccepted && tokenUser == "ada", "the token")
             #expect(try await ChatBrowser(app: app).post("/ws/token", cookie: cookie).status == .ok, "the login's web session")
-            #expect(try await gateway.dispatcher.channels.rules?.channelRule(for: try ChannelName("vip"))?.access == .admin, "the rule")
+            #expect(try await gateway.dispatcher.channels.rules?.channelRule(for: ChannelName("vip"))?.access == .admin, "the rule")
             #expect(try await gateway.directory.gateway(settings.gateway.apiID) != nil, "the gateway record")
             let resumed = FakeConnection(id: connection.id, gateway: fake, connectResponse: connection.connectResponse)
             #expect(try await resumed.send(#"{"action":"whoami"}"#).status == .ok)

@@ -26,7 +26,7 @@ import VaporAPIGatewayWebSocketsTesting
             let ada = try await fake.connect(query: ["channel": "lobby"], headers: try await ChatBrowser(app: app).connectHeaders("ada"))
             let bob = try await fake.connect(query: ["channel": "games"], headers: try await ChatBrowser(app: app).connectHeaders("bob"))
             poster.reset()
-            let report = try await gateway.send(Announcement(text: "Back in 5"), to: .channel(try ChannelName("lobby")))
+            let report = try await gateway.send(Announcement(text: "Back in 5"), to: .channel(ChannelName("lobby")))
             #expect(report.sent == 1)
             #expect(poster.texts(to: ada.id) == [#"{"text":"Back in 5","type":"announcement"}"#])
             #expect(poster.texts(to: bob.id).isEmpty)
@@ -38,7 +38,7 @@ import VaporAPIGatewayWebSocketsTesting
             let answer = try await InProcessTransport(app: app).send(GatewayRequest(method: .post, path: "/announce"))
             #expect(String(buffer: answer.body) == "2")
             #expect(poster.texts(to: bob.id) == ["plain"])
-            await #expect(throws: GatewaySendError.self) { try await gateway.send(text: "x", to: .everyone, on: try APIID("nosuchapi")) }
+            await #expect(throws: GatewaySendError.self) { try await gateway.send(text: "x", to: .everyone, on: APIID("nosuchapi")) }
         }
     }
 }

@@ -14,7 +14,7 @@ import VaporAPIGatewayWebSockets
         defer { database.cleanUp() }
         try await withChatApp(path: database.path, poster: RecordingPoster()) { app, gateway in
             let store = gateway.dispatcher.store
-            let api = try APIID("chatlocal")
+            let api = APIID("chatlocal")
             let old = try ConnectionID("old-connection="), young = try ConnectionID("young-connection=")
             _ = try await store.connect(
                 Session(connectionID: old, apiID: api, stage: "local", createdAt: Date().addingTimeInterval(-7_500)), joining: nil)

@@ -59,7 +59,7 @@ import VaporAPIGatewayWebSocketsTesting
             }
             try gateway.register(Anyone())
             try gateway.serveConnectionTokens()
-            let apiID = try APIID("loginapi1")
+            let apiID = APIID("loginapi1")
             try await gateway.registerGateway(GatewayRecord(apiID: apiID, stage: "dev", region: "us-east-1"))
             let fake = try FakeAPIGateway(app: app, apiID: apiID, stage: "dev", secret: configuration.secrets.first)
             try await body(app, fake, gateway)

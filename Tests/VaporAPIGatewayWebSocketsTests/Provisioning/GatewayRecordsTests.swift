@@ -207,7 +207,7 @@ import VaporAPIGatewayWebSocketsTesting
         let gateway = try await localGateway()
         let fixture = try await Fixture(
             endpoint: "http://127.0.0.1:\(gateway.port!)",
-            provisioning: ProvisioningOptions(twoWayRouteKeys: [try RouteKey("notifications")]))
+            provisioning: ProvisioningOptions(twoWayRouteKeys: [RouteKey("notifications")]))
         try await configure(fixture)
         try await fixture.run("add-route", "--route-key", "billing", "--integration-url", "https://billing.example.com/ws")
         try await fixture.run("apply")
@@ -365,7 +365,7 @@ import VaporAPIGatewayWebSocketsTesting
         let second = try await Fixture(endpoint: "http://127.0.0.1:\(gateway.port!)")
         // The API was registered directly first (as the example app does): import fills in that record.
         try await second.ws.registerGateway(
-            GatewayRecord(apiID: try APIID(apiID), stage: "dev", region: "us-east-1", defaultChannel: try ChannelName("lobby")))
+            GatewayRecord(apiID: try APIID(apiID), stage: "dev", region: "us-east-1", defaultChannel: ChannelName("lobby")))
         await #expect(throws: ProvisioningError.self, "a registered record has no settings to plan from") {
             try await second.run("plan", "--gateway", apiID)
         }

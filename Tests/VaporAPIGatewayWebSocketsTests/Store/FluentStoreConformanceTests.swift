@@ -49,8 +49,8 @@ import VaporAPIGatewayWebSockets
             app.migrations.add(CreateChannelTables())
             try await app.autoMigrate()
             let store = FluentConnectionStore { app.db }
-            let api = try APIID("oldapi1")
-            #expect(try await store.channels(of: try ConnectionID("old-one="), apiID: api) == [try ChannelName("lobby")])
+            let api = APIID("oldapi1")
+            #expect(try await store.channels(of: try ConnectionID("old-one="), apiID: api) == [ChannelName("lobby")])
             #expect(try await store.channels(of: try ConnectionID("old-two="), apiID: api).isEmpty)
             let session = try await store.touch(try ConnectionID("old-one="), apiID: api, at: .now)
             #expect(session?.userID == "ada" && session?.requestCount == 4 && session?.authStateHash == nil)
@@ -80,7 +80,7 @@ import VaporAPIGatewayWebSockets
     @Test func markGoneSplitsLongLists() async throws {
         try await withSQLiteApp { app in
             let store = FluentConnectionStore { app.db }
-            let api = try APIID("bulk1")
+            let api = APIID("bulk1")
             var ids: [ConnectionID] = []
             for n in 0..<1_203 {
                 let id = try ConnectionID("bulk\(n)")

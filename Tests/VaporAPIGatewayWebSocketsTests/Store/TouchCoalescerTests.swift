@@ -6,7 +6,7 @@ import Testing
 @testable import VaporAPIGatewayWebSockets
 
 @Suite struct TouchCoalescerTests {
-    let api = try! APIID("coalesce1")
+    let api: APIID = "coalesce1"
 
     /// A fake statement: records each batch, waits a little, answers a session per id.
     final class Statements: Sendable {

@@ -68,7 +68,7 @@ public struct ChatSettings: Sendable {
     public var rooms: [ChannelName]
 
     /// The rooms open to every signed-in user when `CHAT_ROOMS` is not set.
-    public static let defaultRooms = [try! ChannelName("lobby"), try! ChannelName("games"), try! ChannelName("random")]
+    public static let defaultRooms: [ChannelName] = ["lobby", "games", "random"]
 
     /// The local gateway's development keys, used when no AWS credentials are configured.
     public static let localCredentials = LocalGatewayConfiguration.developmentCredential
@@ -100,7 +100,7 @@ public struct ChatSettings: Sendable {
         self.gateway =
             gateway
             ?? GatewayRecord(
-                apiID: try! APIID("chatlocal"), stage: "local", region: "us-east-1",
+                apiID: "chatlocal", stage: "local", region: "us-east-1",
                 managementEndpoint: ManagementEndpoint(scheme: "http", host: "127.0.0.1", port: 8081, basePath: "/chatlocal/local")
             )
         self.secret = secret
@@ -254,7 +254,7 @@ public func configureChat(
     try gateway.register(NotificationsController(), at: "/websockets/notifications/")
     // Every room has a rule (channels no rule names are denied): the open rooms and the staff
     // room, each unless someone has set one (`channels set-rule NAME …`, the admin).
-    let rooms = settings.rooms.map { ($0, ChannelAccess.everyone) } + [(try ChannelName("staff"), .staff)]
+    let rooms = settings.rooms.map { ($0, ChannelAccess.everyone) } + [("staff", .staff)]
     for (room, access) in rooms where try await store.channelRule(for: room) == nil {
         try await store.saveChannelRule(ChannelRule(channel: room, access: access))
     }
@@ -313,7 +313,7 @@ public func usePostgreSQL(_ app: Application, url: String, migrations: [any Migr
 /// store call hung until the lock goes), with SQLite's own, which sleeps between tries and gives up
 /// after `busyTimeout`, so the event is a fast `503 store_unavailable`.
 func useWriteAheadLog(_ app: Application, busyTimeout: Duration = .seconds(3)) async throws {
-    let milliseconds = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
+    let milliseconds = Int(busyTimeout / .milliseconds(1))
     for eventLoop in app.eventLoopGroup.makeIterator() {
         guard let sql = app.databases.database(.sqlite, logger: app.logger, on: eventLoop) as? any SQLDatabase else { return }
         try await sql.raw("PRAGMA busy_timeout = \(unsafeRaw: String(milliseconds))").run()

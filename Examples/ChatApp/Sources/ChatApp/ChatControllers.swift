@@ -84,7 +84,7 @@ public struct ChatController: WebSocketController {
 /// The guide's custom route: messages whose `action` is `notifications` reach this controller at
 /// `/websockets/notifications/`, where `handler` picks `subscribe` or the default.
 public struct NotificationsController: WebSocketController {
-    public let routeKey = try! RouteKey("notifications")
+    public let routeKey: RouteKey = "notifications"
 
     public init() {}
 
