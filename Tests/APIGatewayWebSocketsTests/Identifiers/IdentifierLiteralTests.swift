@@ -5,13 +5,13 @@ import Testing
 @Suite struct IdentifierLiteralTests {
     @Test func literalsAreTheValidatedValues() throws {
         let notifications: RouteKey = "notifications"
-        #expect(notifications == (try RouteKey("notifications")))
+        #expect(notifications == (try RouteKey(String("notifications"))))
         let reserved: RouteKey = "$default"
         #expect(reserved == .default && reserved.isReserved)
         let lobby: ChannelName = "lobby"
         #expect(lobby.rawValue == "lobby")
         let api: APIID = "abc123defg"
-        #expect(api == (try APIID("abc123defg")))
+        #expect(api == (try APIID(String("abc123defg"))))
     }
 
     @Test func anInvalidLiteralStopsTheProgram() async {

@@ -23,11 +23,11 @@ import Testing
     }
 
     @Test func reservedRouteKeysAreTheStaticMembers() throws {
-        #expect(try RouteKey("$connect") == .connect)
-        #expect(try RouteKey("$disconnect") == .disconnect)
-        #expect(try RouteKey("$default") == .default)
+        #expect(try RouteKey(String("$connect")) == .connect)
+        #expect(try RouteKey(String("$disconnect")) == .disconnect)
+        #expect(try RouteKey(String("$default")) == .default)
         #expect(RouteKey.default.isReserved)
-        #expect(try !RouteKey("sendmessage").isReserved)
+        #expect(try !RouteKey(String("sendmessage")).isReserved)
         // Runtime input (a String, not a literal) throws; a literal is checked at once (IdentifierLiteralTests).
         #expect(throws: IdentifierError.self) { try RouteKey(String("$custom")) }
         #expect(throws: IdentifierError.self) { try RouteKey(String("has space")) }
