@@ -9,8 +9,10 @@ import Testing
 
 @Suite struct ManagementClientTests {
     let credentials = StaticCredentialProvider(Credential(accessKeyID: "AKIATEST", secretAccessKey: "secret", sessionToken: "tok"))
+    /// Attempts are counted, never timed: the deadline is far beyond any loaded machine's answer
+    /// (at 5 s, two loopback answers under CI's load once took it all and the third attempt never came).
     let fastRetry = ManagementClient.RetryPolicy(
-        maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5), deadline: .seconds(5))
+        maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5), deadline: .seconds(60))
 
     func client(_ http: HTTPClient = .shared) -> ManagementClient {
         ManagementClient(httpClient: http, credentials: credentials, timeout: .seconds(5), retry: fastRetry)
