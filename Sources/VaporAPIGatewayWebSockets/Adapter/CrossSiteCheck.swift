@@ -17,11 +17,15 @@ public struct CrossSiteWrite: Sendable, Hashable {
             return CrossSiteWrite(code: "cross_site", reason: "Cross-site request")
         }
         guard let origin = request.headers.first(name: .origin) else { return nil }
-        let allowed =
-            configuration.allowedOrigins.isEmpty
-            ? GatewayConfiguration.host(ofOrigin: origin)
-                == request.headers.first(name: .host).flatMap { GatewayConfiguration.host(ofOrigin: "http://" + $0) }
-            : configuration.allows(origin: origin)
+        let allowed: Bool
+        if configuration.allowedOrigins.isEmpty {
+            // Both must be read: an Origin that does not parse ("null" from a sandboxed frame) is
+            // not the request's own host, even when the Host header is missing too.
+            let own = request.headers.first(name: .host).flatMap { GatewayConfiguration.host(ofOrigin: "http://" + $0) }
+            if let own, let host = GatewayConfiguration.host(ofOrigin: origin) { allowed = host == own } else { allowed = false }
+        } else {
+            allowed = configuration.allows(origin: origin)
+        }
         return allowed ? nil : CrossSiteWrite(code: "origin_not_allowed", reason: "Origin not allowed")
     }
 }
