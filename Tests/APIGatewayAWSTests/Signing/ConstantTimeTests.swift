@@ -11,6 +11,6 @@ import Testing
         #expect(!ConstantTime.equals("abcd", "abc"))
         #expect(!ConstantTime.equals("", "a"))
         #expect(!ConstantTime.equals("abc\u{0}", "abc"), "a NUL past the end is not padding")
-        #expect(ConstantTime.equals("né", "n\u{e9}"))
+        #expect(!ConstantTime.equals("n\u{e9}", "ne\u{301}"), "bytes, not Unicode equivalence: é precomposed is not e + accent")
     }
 }

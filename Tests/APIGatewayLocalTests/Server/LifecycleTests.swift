@@ -41,39 +41,28 @@ import Testing
     /// Shutdown with a message at the backend: the gateway waits for the answer (up to
     /// `drainTimeout`) before it closes connections and `run()` returns.
     @Test func shutdownWaitsForAMessageAtTheBackend() async throws {
-        let answered = Atomic(false)
-        let backend = try await LoopbackServer { request in
-            if request.uri.hasPrefix("/ws/default") {
-                try? await Task.sleep(for: .milliseconds(300))
-                answered.store(true, ordering: .sequentiallyConsistent)
-            }
-            return .init(status: 200)
-        }
-        try await runUntilShutdownWithAMessageInFlight(backend: backend, drainTimeout: .seconds(10))
-        let wasAnswered = answered.load(ordering: .sequentiallyConsistent)
-        #expect(wasAnswered, "run() returned before the backend answered")
-        try await backend.close()
+        let answered = try await shutDownWithAMessageAtTheBackend(answeredAfter: .milliseconds(300), drainTimeout: .seconds(10))
+        #expect(answered, "run() returned before the backend answered")
     }
 
     /// A backend that does not answer within `drainTimeout` does not hold shutdown up.
     @Test func shutdownStopsWaitingAtTheDrainTimeout() async throws {
+        let answered = try await shutDownWithAMessageAtTheBackend(answeredAfter: .seconds(20), drainTimeout: .milliseconds(200))
+        #expect(!answered, "run() waited past the drain timeout")
+    }
+
+    /// Connects a client to a gateway whose backend answers a message after `answeredAfter`,
+    /// sends one, shuts down once the backend has it, and says, when `run()` has returned,
+    /// whether the backend had answered.
+    private func shutDownWithAMessageAtTheBackend(answeredAfter: Duration, drainTimeout: Duration) async throws -> Bool {
         let answered = Atomic(false)
         let backend = try await LoopbackServer { request in
             if request.uri.hasPrefix("/ws/default") {
-                try? await Task.sleep(for: .seconds(20))
+                try? await Task.sleep(for: answeredAfter)
                 answered.store(true, ordering: .sequentiallyConsistent)
             }
             return .init(status: 200)
         }
-        try await runUntilShutdownWithAMessageInFlight(backend: backend, drainTimeout: .milliseconds(200))
-        let wasAnswered = answered.load(ordering: .sequentiallyConsistent)
-        #expect(!wasAnswered, "run() waited past the drain timeout")
-        try await backend.close()
-    }
-
-    /// Connects a client, sends one message, shuts down once the backend has it, and returns
-    /// when `run()` has.
-    private func runUntilShutdownWithAMessageInFlight(backend: LoopbackServer, drainTimeout: Duration) async throws {
         var configuration = LocalGatewayConfiguration(port: 0)
         configuration.drainTimeout = drainTimeout
         configuration.apis = LocalDeclaration(apis: [
@@ -92,5 +81,8 @@ import Testing
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
+        let wasAnswered = answered.load(ordering: .sequentiallyConsistent)
+        try await backend.close()
+        return wasAnswered
     }
 }
