@@ -1,3 +1,6 @@
+import Foundation
+import NIOCore
+
 extension HandlerRegistry {
     /// Registers the built-in channel handlers, so clients can move themselves between channels
     /// under the rules without app code:
@@ -5,6 +8,9 @@ extension HandlerRegistry {
     /// | message | answer to the sender |
     /// | --- | --- |
     /// | `{"action":"join","channel":"c"}` | `{"type":"joined","channel":"c","connections":n,"userCount":m}` |
+    /// | `{"action":"join","channel":"c","since":{"offset":n,"epoch":"e"}}` | every message of `c` after `n`, then `joined` with `"recovered":true`, `"offset"` and `"epoch"` |
+    /// | `{"action":"history","channel":"c","limit":k}` (`"before":n`) | `{"type":"history","channel":"c","offset":n,"epoch":"e","messages":[…]}` |
+    /// | `{"action":"resume","since":{"offset":n,"epoch":"e"}}` | the user's stream after `n`, then `{"type":"resumed","user":"ada","recovered":true,…}` |
     /// | `{"action":"leave","channel":"c"}` | `{"type":"left","channel":"c","wasMember":true}` |
     /// | `{"action":"change-channel","channel":"c"}` | `joined`, after leaving every other channel |
     /// | `{"action":"channels"}` | `{"type":"channels","channels":["a","c"]}` |
@@ -12,10 +18,43 @@ extension HandlerRegistry {
     ///
     /// A join the rules refuse is answered 401 or 403 with the reason; presence is only for
     /// members of the channel (403 otherwise), and lists at most `presenceLimit` users.
+    ///
+    /// With streams on (``GatewayConfiguration/streams``), `joined` carries the channel's position
+    /// (`offset`, `epoch`), and a join with `since` replays what the client missed before its answer:
+    /// `"recovered": false` says the history no longer reaches back (or the epoch changed) and
+    /// nothing was replayed. `history` is for anyone the channel's rules let join; `resume` is the
+    /// user's own stream. Without streams, `since` is ignored and `history` and `resume` are 400s.
     public mutating func addChannelHandlers(presenceLimit: Int = 500) {
         on("join", ChannelRequest.self) { request, context in
             try await context.join(request.channel)
-            try await context.reply(Joined(try await context.channels.count(of: request.channel, apiID: context.gateway.apiID)))
+            var joined = Joined(try await context.channels.count(of: request.channel, apiID: context.gateway.apiID))
+            if let streams = context.streams {
+                let stream = StreamID.channel(request.channel)
+                if let since = request.since {
+                    let recovery = try await streams.replay(stream, since: since, to: context.connectionID, on: context.gateway)
+                    joined.recovered = recovery.recovered
+                    joined.position = recovery.position
+                } else {
+                    joined.position = try await streams.head(of: stream, apiID: context.gateway.apiID)?.position
+                }
+            }
+            try await context.reply(joined)
+        }
+        on("history", HistoryRequest.self) { request, context in
+            guard let streams = context.streams else { throw StreamError.off }
+            let session = context.session
+            try await context.channels.check(request.channel, connection: session.connectionID, apiID: session.apiID, userID: session.userID)
+            let stream = StreamID.channel(request.channel)
+            let head = try await streams.head(of: stream, apiID: context.gateway.apiID)
+            let messages = try await streams.history(
+                of: stream, apiID: context.gateway.apiID, before: request.before, limit: request.limit ?? streams.configuration.maximumHistory)
+            try await context.reply(try HistoryAnswer.payload(channel: request.channel, head: head, messages: messages))
+        }
+        on("resume", ResumeRequest.self) { request, context in
+            guard let streams = context.streams else { throw StreamError.off }
+            guard let user = context.session.userID else { throw Refusal(status: .unauthorized, reason: "Only a user's connection has a stream to resume") }
+            let recovery = try await streams.replay(.user(user), since: request.since, to: context.connectionID, on: context.gateway)
+            try await context.reply(Resumed(user: user, recovered: recovery.recovered, position: recovery.position))
         }
         on("change-channel", ChannelRequest.self) { request, context in
             try await context.changeChannel(to: request.channel)
@@ -40,6 +79,18 @@ extension HandlerRegistry {
 
 private struct ChannelRequest: Decodable, Sendable {
     let channel: ChannelName
+    /// The last position the client had, to replay what came after.
+    let since: StreamPosition?
+}
+
+private struct HistoryRequest: Decodable, Sendable {
+    let channel: ChannelName
+    let limit: Int?
+    let before: Int?
+}
+
+private struct ResumeRequest: Decodable, Sendable {
+    let since: StreamPosition
 }
 
 private struct Joined: Encodable {
@@ -47,6 +98,21 @@ private struct Joined: Encodable {
     let channel: ChannelName
     let connections: Int
     let userCount: Int
+    var recovered: Bool?
+    var position: StreamPosition?
+
+    enum CodingKeys: CodingKey { case type, channel, connections, userCount, recovered, offset, epoch }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(type, forKey: .type)
+        try container.encode(channel, forKey: .channel)
+        try container.encode(connections, forKey: .connections)
+        try container.encode(userCount, forKey: .userCount)
+        try container.encodeIfPresent(recovered, forKey: .recovered)
+        try container.encodeIfPresent(position?.offset, forKey: .offset)
+        try container.encodeIfPresent(position?.epoch, forKey: .epoch)
+    }
 
     init(_ count: ChannelCount) {
         channel = count.channel
@@ -72,4 +138,51 @@ private struct Presence: Encodable {
     let connections: Int
     let userCount: Int
     let users: [String]
+}
+
+private struct Resumed: Encodable {
+    let type = "resumed"
+    let user: String
+    let recovered: Bool
+    let position: StreamPosition?
+
+    enum CodingKeys: CodingKey { case type, user, recovered, offset, epoch }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(type, forKey: .type)
+        try container.encode(user, forKey: .user)
+        try container.encode(recovered, forKey: .recovered)
+        try container.encodeIfPresent(position?.offset, forKey: .offset)
+        try container.encodeIfPresent(position?.epoch, forKey: .epoch)
+    }
+}
+
+/// `{"type":"history","channel":…,"offset":…,"epoch":…,"messages":[…]}`, the messages as clients
+/// receive them, oldest first; the oldest are left out when all of them would pass API Gateway's
+/// 128 KiB (`"complete": false` then).
+private enum HistoryAnswer {
+    static func payload(channel: ChannelName, head: StreamHead?, messages: [StreamMessage]) throws -> Payload {
+        var answer = ByteBuffer()
+        answer.writeString(#"{"type":"history","channel":"\#(channel.rawValue)""#)
+        if let head {
+            answer.writeString(#","offset":\#(head.lastOffset),"epoch":"#)
+            answer.writeBytes(try JSONEncoder().encode(head.epoch))
+        }
+        let stamped = try messages.map { try $0.stamped().bytes }
+        // The newest that fit, with room for the closing keys.
+        var room = Payload.maxSize - answer.readableBytes - 64
+        var first = stamped.endIndex
+        while first > stamped.startIndex, stamped[first - 1].readableBytes + 1 <= room {
+            first -= 1
+            room -= stamped[first].readableBytes + 1
+        }
+        answer.writeString(#","complete":\#(first == stamped.startIndex),"messages":["#)
+        for (index, message) in stamped[first...].enumerated() {
+            if index > 0 { answer.writeString(",") }
+            answer.writeImmutableBuffer(message)
+        }
+        answer.writeString("]}")
+        return try Payload(bytes: answer)
+    }
 }

@@ -64,6 +64,11 @@ public struct GatewayConfiguration: Sendable {
     /// on every message.
     public var authStateLifetime: Duration
 
+    /// Ordered channel and user streams with history, replay and an outbox; `nil` (the default):
+    /// sends go out as they are, and `join`'s `since`, `history` and `resume` are refused. The
+    /// store must keep streams (both built-in stores do).
+    public var streams: StreamConfiguration?
+
     public init(
         basePath: String = "ws",
         secrets: [String] = [],
@@ -75,8 +80,10 @@ public struct GatewayConfiguration: Sendable {
         connectRateLimits: ConnectRateLimits = ConnectRateLimits(),
         channels: ChannelConfiguration = ChannelConfiguration(unlisted: .allow),
         authStateLifetime: Duration = .seconds(1),
-        heartbeatAction: String? = "ping"
+        heartbeatAction: String? = "ping",
+        streams: StreamConfiguration? = nil
     ) {
+        self.streams = streams
         self.basePath = basePath
         self.secrets = secrets
         self.secretHeader = secretHeader

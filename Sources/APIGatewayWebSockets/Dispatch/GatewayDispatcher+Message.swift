@@ -26,7 +26,7 @@ extension GatewayDispatcher {
             let context = MessageContext(
                 request: request, session: session, gateway: checked.gateway, routeKey: endpoint.route.routeKey,
                 handlerName: name, requestID: selector.id, answered: selector.id.map { _ in AnswerMark() }, messenger: messenger,
-                channels: channels, logger: logger
+                channels: channels, streams: streams, logger: logger
             )
             answered = context.answered
             let (timer, span) = metrics.handler(endpoint.route.routeKey, name)

@@ -35,6 +35,8 @@ public final class GatewayDispatcher: Sendable {
     let authStates: AuthStateCache?
     public let gateways: any GatewayDirectory
     public let messenger: Messenger
+    /// Ordered streams, replay and the outbox, when ``GatewayConfiguration/streams`` is set.
+    public let streams: Streams?
     public let logger: Logger
     let now: @Sendable () -> Date
     let table: RouteTable
@@ -69,6 +71,16 @@ public final class GatewayDispatcher: Sendable {
         self.permissions = permissions
         self.gateways = gateways
         self.messenger = Messenger(store: store, poster: poster, logger: logger, now: now)
+        let messenger = self.messenger
+        let streams = configuration.streams.flatMap { streams in
+            (store as? any StreamStore).map {
+                Streams(configuration: streams, store: $0, messenger: messenger, gateways: gateways, now: now)
+            }
+        }
+        self.streams = streams
+        if configuration.streams != nil && streams == nil {
+            logger.warning("streams are configured but the store keeps none: sends go out without positions")
+        }
         self.channels = Channels(
             configuration: configuration.channels, store: store, rules: channelRules ?? (store as? any ChannelRuleStore),
             permissions: permissions, gateways: gateways, messenger: messenger, now: now)

@@ -39,6 +39,8 @@ public struct MessageContext: Sendable {
     public let messenger: Messenger
     /// Joins, leaves and presence under the gateway's channel rules.
     public let channels: Channels
+    /// The gateway's streams, when they are on.
+    public let streams: Streams?
     public let logger: Logger
 
     public var connectionID: ConnectionID { session.connectionID }
@@ -66,10 +68,30 @@ public struct MessageContext: Sendable {
         try await send(try Payload(json: value), to: audience)
     }
 
-    /// Sends `payload` to `audience` on this API.
+    /// Sends `payload` to `audience` on this API. With streams on, a send to a channel or a user
+    /// is published into its stream (`publish(_:to:idempotencyKey:)`): it must be a JSON object, and
+    /// arrives with its `channel` (or `user`), `offset` and `epoch`.
     @discardableResult
     public func send(_ payload: Payload, to audience: Audience) async throws -> DeliveryReport {
-        try await messenger.send(payload, to: audience, on: gateway)
+        if let streams, let stream = StreamID(audience) {
+            return try await streams.publish(payload, to: stream, on: gateway).report ?? DeliveryReport()
+        }
+        return try await messenger.send(payload, to: audience, on: gateway)
+    }
+
+    /// Publishes `value`, JSON-encoded, into `stream` and delivers it with its position; a repeated
+    /// `idempotencyKey` delivers nothing again.
+    /// - Throws: ``StreamError/off`` when the gateway has no streams.
+    @discardableResult
+    public func publish(_ value: some Encodable, to stream: StreamID, idempotencyKey: String? = nil) async throws -> Publication {
+        try await publish(try Payload(json: value), to: stream, idempotencyKey: idempotencyKey)
+    }
+
+    /// Publishes `payload` (a JSON object) into `stream`; as the `Encodable` one.
+    @discardableResult
+    public func publish(_ payload: Payload, to stream: StreamID, idempotencyKey: String? = nil) async throws -> Publication {
+        guard let streams else { throw StreamError.off }
+        return try await streams.publish(payload, to: stream, on: gateway, idempotencyKey: idempotencyKey)
     }
 
     /// Adds the sender to `channel`, if the channel rules let its user in; a refusal (401, 403,

@@ -21,6 +21,7 @@ public final class InMemoryConnectionStore: ConnectionStore {
     private let state = Mutex(State())
     let identity = Mutex<(tokens: [String: (token: ConnectionToken, used: Bool)], hits: [String: [Date]])>(([:], [:]))
     let rules = Mutex<[ChannelName: ChannelRule]>([:])
+    let streams = Mutex(InMemoryStreams())
 
     public init() {}
 

@@ -79,6 +79,9 @@ public struct CreateChannelTables: AsyncMigration {
 /// ```
 public enum WebSocketMigrations {
     public static var all: [any Migration] {
-        [CreateWebSocketTables(), CreateIdentityTables(), CreateChannelTables(), CreateWebSessionTable(), CreateAuditLogTable()]
+        [
+            CreateWebSocketTables(), CreateIdentityTables(), CreateChannelTables(), CreateWebSessionTable(), CreateAuditLogTable(),
+            CreateStreamTables(),
+        ]
     }
 }

@@ -1,0 +1,126 @@
+import APIGatewayAWS
+public import Foundation
+
+/// The streams of an ``InMemoryConnectionStore``: every stream's messages in an array, offsets
+/// assigned under the store's lock.
+struct InMemoryStreams {
+    struct Key: Hashable {
+        let apiID: APIID
+        let stream: StreamID
+    }
+    struct Stream {
+        let epoch: String
+        var lastOffset = 0
+        var messages: [StreamMessage] = []
+        /// The claim of each undelivered message, by offset.
+        var claims: [Int: Date] = [:]
+    }
+    var streams: [Key: Stream] = [:]
+    /// The stream and offset each idempotency key took, by API and key.
+    var keyed: [APIID: [String: (stream: Key, offset: Int)]] = [:]
+}
+
+extension InMemoryConnectionStore: StreamStore {
+    public func append(_ message: NewStreamMessage) async throws -> Appended {
+        streams.withLock { state in
+            let key = InMemoryStreams.Key(apiID: message.apiID, stream: message.stream)
+            if let idempotencyKey = message.idempotencyKey, let taken = state.keyed[message.apiID]?[idempotencyKey],
+                let existing = state.streams[taken.stream]?.messages.first(where: { $0.position.offset == taken.offset })
+            {
+                return Appended(message: existing, duplicate: true)
+            }
+            var stream = state.streams[key] ?? InMemoryStreams.Stream(epoch: StreamPosition.newEpoch())
+            stream.lastOffset += 1
+            let stored = StreamMessage(
+                apiID: message.apiID, stream: message.stream, position: StreamPosition(offset: stream.lastOffset, epoch: stream.epoch),
+                body: message.body, publishedAt: message.publishedAt, idempotencyKey: message.idempotencyKey)
+            stream.messages.append(stored)
+            stream.claims[stream.lastOffset] = message.claimedUntil ?? .distantPast
+            state.streams[key] = stream
+            if let idempotencyKey = message.idempotencyKey {
+                state.keyed[message.apiID, default: [:]][idempotencyKey] = (key, stored.position.offset)
+            }
+            return Appended(message: stored, duplicate: false)
+        }
+    }
+
+    public func messages(in stream: StreamID, apiID: APIID, after offset: Int, limit: Int) async throws -> [StreamMessage] {
+        streams.withLock { state in
+            Array((state.streams[.init(apiID: apiID, stream: stream)]?.messages ?? []).lazy.filter { $0.position.offset > offset }.prefix(max(0, limit)))
+        }
+    }
+
+    public func lastMessages(in stream: StreamID, apiID: APIID, before offset: Int?, limit: Int) async throws -> [StreamMessage] {
+        streams.withLock { state in
+            let all = state.streams[.init(apiID: apiID, stream: stream)]?.messages ?? []
+            return Array(all.filter { offset == nil || $0.position.offset < offset! }.suffix(max(0, limit)))
+        }
+    }
+
+    public func head(of stream: StreamID, apiID: APIID) async throws -> StreamHead? {
+        streams.withLock { state in
+            state.streams[.init(apiID: apiID, stream: stream)].map {
+                StreamHead(epoch: $0.epoch, lastOffset: $0.lastOffset, firstOffset: $0.messages.first?.position.offset ?? $0.lastOffset + 1)
+            }
+        }
+    }
+
+    public func claimUndelivered(limit: Int, until: Date, at now: Date) async throws -> [StreamMessage] {
+        streams.withLock { state in
+            var claimed: [StreamMessage] = []
+            for key in state.streams.keys.sorted(by: { ($0.apiID.rawValue, $0.stream.key) < ($1.apiID.rawValue, $1.stream.key) }) {
+                guard claimed.count < limit, var stream = state.streams[key] else { break }
+                for offset in stream.claims.keys.sorted() {
+                    // An earlier message still held by its publisher holds the stream's order.
+                    guard stream.claims[offset]! <= now, claimed.count < limit else { break }
+                    stream.claims[offset] = until
+                    if let index = stream.messages.firstIndex(where: { $0.position.offset == offset }) {
+                        stream.messages[index].attempts += 1
+                        claimed.append(stream.messages[index])
+                    }
+                }
+                state.streams[key] = stream
+            }
+            return claimed
+        }
+    }
+
+    public func markDelivered(_ messages: [StreamMessage]) async throws {
+        streams.withLock { state in
+            for message in messages {
+                let key = InMemoryStreams.Key(apiID: message.apiID, stream: message.stream)
+                state.streams[key]?.claims[message.position.offset] = nil
+                if let index = state.streams[key]?.messages.firstIndex(where: { $0.position.offset == message.position.offset }) {
+                    state.streams[key]!.messages[index].delivered = true
+                }
+            }
+        }
+    }
+
+    public func pruneStreams(_ retention: StreamRetention, at now: Date) async throws -> Int {
+        let oldest = now.addingTimeInterval(-retention.age.timeInterval)
+        return streams.withLock { state in
+            var pruned = 0
+            for (key, var stream) in state.streams {
+                let before = stream.messages.count
+                let keepFrom = stream.lastOffset - retention.messages
+                stream.messages.removeAll { message in
+                    message.delivered && (message.position.offset <= keepFrom || message.publishedAt < oldest)
+                }
+                pruned += before - stream.messages.count
+                state.streams[key] = stream
+            }
+            return pruned
+        }
+    }
+
+    public func streamStatistics(at now: Date) async throws -> StreamStatistics {
+        streams.withLock { state in
+            let undelivered = state.streams.values.flatMap { $0.messages.filter { !$0.delivered } }
+            let oldest = undelivered.map(\.publishedAt).min()
+            return StreamStatistics(
+                streams: state.streams.count, messages: state.streams.values.reduce(0) { $0 + $1.messages.count },
+                undelivered: undelivered.count, oldestUndeliveredAge: oldest.map { .seconds(max(0, now.timeIntervalSince($0))) } ?? .zero)
+        }
+    }
+}

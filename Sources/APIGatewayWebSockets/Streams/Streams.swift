@@ -1,0 +1,169 @@
+import APIGatewayAWS
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+
+/// Publishing into streams, replaying them and reading their history: what ``MessageContext``,
+/// the built-in `join`/`history`/`resume` handlers and the ``DeliveryWorker`` use, and what an app
+/// uses outside an event.
+///
+/// A publish appends the message (its offset assigned by the store), delivers it at once with its
+/// position, and marks it delivered; should the process die in between, the message stays in the
+/// outbox and a ``DeliveryWorker`` (of any instance) delivers it once the claim runs out. Delivery is
+/// at least once; a client that keeps the last offset it saw drops a message it has already had.
+public struct Streams: Sendable {
+    public let configuration: StreamConfiguration
+    public let store: any StreamStore
+    let messenger: Messenger
+    let gateways: any GatewayDirectory
+    let now: @Sendable () -> Date
+    private let counters = (
+        published: Counter(label: "apigw_stream_published_total"),
+        duplicates: Counter(label: "apigw_stream_duplicates_total"),
+        byPublisher: Counter(label: "apigw_stream_deliveries_total", dimensions: [("by", "publisher")]),
+        byWorker: Counter(label: "apigw_stream_deliveries_total", dimensions: [("by", "worker")]),
+        redeliveries: Counter(label: "apigw_stream_redeliveries_total"),
+        replayed: Counter(label: "apigw_stream_replayed_total")
+    )
+
+    init(
+        configuration: StreamConfiguration, store: any StreamStore, messenger: Messenger, gateways: any GatewayDirectory,
+        now: @escaping @Sendable () -> Date
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.messenger = messenger
+        self.gateways = gateways
+        self.now = now
+    }
+
+    var logger: Logger { messenger.logger }
+
+    // MARK: Publishing
+
+    /// Appends `payload` (a JSON object) to `stream` and delivers it with its position. A repeated
+    /// `idempotencyKey` appends and delivers nothing: the first publish's position is answered.
+    /// - Throws: ``StreamError`` for a payload that is not a JSON object; the store's errors. A
+    ///   message appended and then not delivered (a failed read of the audience) is delivered by
+    ///   the worker.
+    public func publish(_ payload: Payload, to stream: StreamID, on gateway: GatewayRecord, idempotencyKey: String? = nil)
+        async throws -> Publication
+    {
+        try StreamMessage.checkObject(payload)
+        let date = now()
+        let appended = try await store.append(
+            NewStreamMessage(
+                apiID: gateway.apiID, stream: stream, body: payload.bytes, idempotencyKey: idempotencyKey, publishedAt: date,
+                claimedUntil: date.addingTimeInterval(configuration.claimTimeout.timeInterval)))
+        guard !appended.duplicate else {
+            counters.duplicates.increment()
+            return Publication(position: appended.message.position, duplicate: true, report: nil)
+        }
+        counters.published.increment()
+        let report = try await deliver(appended.message, on: gateway)
+        counters.byPublisher.increment()
+        return Publication(position: appended.message.position, duplicate: false, report: report)
+    }
+
+    private func deliver(_ message: StreamMessage, on gateway: GatewayRecord) async throws -> DeliveryReport {
+        let report = try await messenger.send(try message.stamped(), to: message.stream.audience, on: gateway)
+        try await store.markDelivered([message])
+        return report
+    }
+
+    /// Delivers up to `limit` messages of the outbox (committed, undelivered, unclaimed or whose
+    /// claim ran out), in order per stream: what the ``DeliveryWorker`` repeats. Returns how many
+    /// it delivered.
+    @discardableResult
+    public func deliverPending(limit: Int = 100) async throws -> Int {
+        let date = now()
+        let claimed = try await store.claimUndelivered(
+            limit: limit, until: date.addingTimeInterval(configuration.claimTimeout.timeInterval), at: date)
+        var delivered = 0
+        for message in claimed {
+            if message.attempts > 1 { counters.redeliveries.increment() }
+            guard let gateway = try await gateways.gateway(message.apiID) else {
+                // The API is no longer registered: nobody can hear it. Kept for history, out of the outbox.
+                logger.warning(
+                    "stream message for an API that is not registered", metadata: ["apigw.api.id": "\(message.apiID)", "apigw.stream": "\(message.stream)"])
+                try await store.markDelivered([message])
+                continue
+            }
+            let report = try await deliver(message, on: gateway)
+            counters.byWorker.increment()
+            delivered += 1
+            logger.debug(
+                "stream message delivered",
+                metadata: ["apigw.stream": "\(message.stream)", "apigw.offset": "\(message.position.offset)", "apigw.report": "\(report)"])
+        }
+        return delivered
+    }
+
+    // MARK: Reading
+
+    /// Where `stream` is now; `nil` when nothing was ever published to it.
+    public func head(of stream: StreamID, apiID: APIID) async throws -> StreamHead? {
+        try await store.head(of: stream, apiID: apiID)
+    }
+
+    /// The last `limit` (at most ``StreamConfiguration/maximumHistory``) messages of `stream` before
+    /// offset `before`, in offset order.
+    public func history(of stream: StreamID, apiID: APIID, before: Int? = nil, limit: Int) async throws -> [StreamMessage] {
+        try await store.lastMessages(in: stream, apiID: apiID, before: before, limit: max(0, min(limit, configuration.maximumHistory)))
+    }
+
+    /// Delivers to `connection` every message of `stream` after `since`, in order, and says whether
+    /// that was all it missed. Nothing is delivered when it was not (the epoch changed, the history no
+    /// longer reaches back, or more than ``StreamConfiguration/maximumReplay`` were missed): the
+    /// client learns the current position and that it has a gap.
+    public func replay(_ stream: StreamID, since: StreamPosition, to connection: ConnectionID, on gateway: GatewayRecord) async throws
+        -> Recovery
+    {
+        guard let head = try await store.head(of: stream, apiID: gateway.apiID) else {
+            return Recovery(recovered: since.offset == 0, position: nil, replayed: 0)
+        }
+        let missed = head.lastOffset - since.offset
+        guard since.epoch == head.epoch, missed >= 0, since.offset + 1 >= head.firstOffset || missed == 0,
+            missed <= configuration.maximumReplay
+        else { return Recovery(recovered: false, position: head.position, replayed: 0) }
+        var after = since.offset
+        var replayed = 0
+        while after < head.lastOffset {
+            let page = try await store.messages(in: stream, apiID: gateway.apiID, after: after, limit: min(100, head.lastOffset - after))
+            guard let last = page.last else { break }
+            for message in page {
+                let report = try await messenger.send(try message.stamped(), to: .connection(connection), on: gateway)
+                guard report.sent == 1 else {
+                    // Gone or failing: it will resume again from what it did get.
+                    return Recovery(recovered: false, position: head.position, replayed: replayed)
+                }
+                replayed += 1
+            }
+            after = last.position.offset
+        }
+        counters.replayed.increment(by: replayed)
+        // A message pruned between the head and the read is a gap, however unlikely.
+        let complete = after == head.lastOffset
+        return Recovery(recovered: complete, position: head.position, replayed: replayed)
+    }
+}
+
+/// What a publish did: the message's position, whether its idempotency key had been used (then
+/// nothing was delivered again), and whom it reached.
+public struct Publication: Sendable, Hashable {
+    public var position: StreamPosition
+    public var duplicate: Bool
+    /// The delivery, when this publish made one.
+    public var report: DeliveryReport?
+}
+
+/// What a replay did.
+public struct Recovery: Sendable, Hashable {
+    /// Whether the client now has every message of the stream.
+    public var recovered: Bool
+    /// The stream's current position (`nil`: nothing was ever published to it).
+    public var position: StreamPosition?
+    /// How many messages were delivered to it.
+    public var replayed: Int
+}
