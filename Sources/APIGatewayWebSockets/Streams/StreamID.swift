@@ -93,6 +93,8 @@ public struct StreamPosition: Hashable, Sendable, Codable, CustomStringConvertib
 public struct StreamError: Error, Sendable, Hashable, CustomStringConvertible {
     public let description: String
 
+    package init(description: String) { self.description = description }
+
     /// A stream message must be a JSON object: its position is carried beside the app's keys.
     static let notAnObject = StreamError(
         description: "a message to a channel's or a user's stream must be a JSON object (its channel, offset and epoch are added to it)")

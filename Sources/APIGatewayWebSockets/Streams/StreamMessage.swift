@@ -74,7 +74,7 @@ public struct StreamMessage: Sendable, Hashable {
     }
 
     /// Checks that `payload` can go into a stream: a JSON object.
-    static func checkObject(_ payload: Payload) throws(StreamError) {
+    package static func checkObject(_ payload: Payload) throws(StreamError) {
         var scanner = JSONScanner(payload.bytes.readableBytesView)
         guard scanner.topLevelKeys([]) != nil else { throw .notAnObject }
     }

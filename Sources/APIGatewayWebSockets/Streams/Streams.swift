@@ -156,6 +156,12 @@ public struct Publication: Sendable, Hashable {
     public var duplicate: Bool
     /// The delivery, when this publish made one.
     public var report: DeliveryReport?
+
+    package init(position: StreamPosition, duplicate: Bool, report: DeliveryReport?) {
+        self.position = position
+        self.duplicate = duplicate
+        self.report = report
+    }
 }
 
 /// What a replay did.

@@ -10,6 +10,8 @@ extension WebSocketGateway {
     /// struct Announcement: Encodable, Sendable { let type = "announcement"; let text: String }
     /// let report = try await gateway.send(Announcement(text: "Back in 5"), to: .everyone)
     /// ```
+    /// With streams on, a send to a channel or a user is published into its stream
+    /// (``publish(_:to:idempotencyKey:on:)``) and arrives with its position.
     /// - Returns: who it reached, who was gone, who failed and why.
     /// - Throws: ``GatewaySendError`` when no API, or more than one and none named, is registered;
     ///   `MessagingError` for a payload over API Gateway's 128 KiB.
@@ -17,16 +19,23 @@ extension WebSocketGateway {
     public func send(_ message: some Encodable & Sendable, to audience: Audience, on apiID: APIID? = nil) async throws
         -> DeliveryReport
     {
-        try await dispatcher.messenger.send(try Payload(json: message), to: audience, on: try await record(apiID))
+        try await send(try Payload(json: message), to: audience, on: try await record(apiID))
+    }
+
+    private func send(_ payload: Payload, to audience: Audience, on record: GatewayRecord) async throws -> DeliveryReport {
+        if let streams = dispatcher.streams, let stream = StreamID(audience) {
+            return try await streams.publish(payload, to: stream, on: record).report ?? DeliveryReport()
+        }
+        return try await dispatcher.messenger.send(payload, to: audience, on: record)
     }
 
     /// Sends `text` as it is (a text frame) to `audience`; see ``send(_:to:on:)``.
     @discardableResult
     public func send(text: String, to audience: Audience, on apiID: APIID? = nil) async throws -> DeliveryReport {
-        try await dispatcher.messenger.send(try Payload(text: text), to: audience, on: try await record(apiID))
+        try await send(try Payload(text: text), to: audience, on: try await record(apiID))
     }
 
-    private func record(_ apiID: APIID?) async throws -> GatewayRecord {
+    func record(_ apiID: APIID?) async throws -> GatewayRecord {
         if let apiID {
             guard let record = try await directory.gateway(apiID) else { throw GatewaySendError.unknownAPI(apiID) }
             return record

@@ -39,6 +39,8 @@ public final class WebSocketGateway: Sendable {
     let database: @Sendable () -> any Database
     /// The admin's writes, in the store's database.
     public let auditLog: AuditLog
+    /// The delivery worker, once ``startDeliveryWorker(on:pollInterval:)`` started it.
+    let deliveryWorkerBox = Mutex<DeliveryWorker?>(nil)
 
     /// - Parameters:
     ///   - app: the application whose database holds sessions and gateways, and whose routes serve
@@ -94,6 +96,7 @@ public final class WebSocketGateway: Sendable {
         app.asyncCommands.use(SessionsCommands(), as: "sessions")
         app.asyncCommands.use(CleanupCommand(), as: "cleanup")
         app.asyncCommands.use(ChannelsCommands(), as: "channels")
+        app.asyncCommands.use(PublishCommand(), as: "publish")
     }
 
     /// The controllers registered so far.

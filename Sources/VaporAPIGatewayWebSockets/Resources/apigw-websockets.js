@@ -15,6 +15,14 @@
 // the socket), reconnects ahead of API Gateway's 2-hour cut, and matches answers to requests by id:
 // the framework puts the request's id on every reply, and answers a refused request
 // {"id", "type": "error", "status", "reason"}. One socket at a time: close() voids an attempt under way.
+//
+// With the backend's streams on, every channel message carries its place in the channel's stream
+// ("channel", "offset", "epoch"; a user's stream "user" instead of "channel"). The client keeps each
+// stream's last offset, re-joins with {"since": {offset, epoch}} after every reconnect (the 2-hour
+// renewal included) so the backend replays what was missed, drops a message it has already had,
+// holds one that comes early and fills the gap from history (a user's stream: "resume"), and tells
+// the page: "recovered" (nothing was lost) or "discontinuity" (some messages could not be had: the
+// history no longer reaches back, or the stream's epoch changed).
 
 /** A refused or unanswered request: `status` is the HTTP status the backend answered (0: no answer). */
 export class RequestError extends Error {
@@ -41,6 +49,7 @@ const defaults = {
   // handshake as a bare close, the same as a network blip, a rate limit or a refusal another page
   // caused, so by default the client keeps backing off and trying while the page is open.
   maxFailedOpens: null,
+  gapWaitMs: 300, // how long an early message waits for the ones before it before they are fetched
 };
 
 export class GatewaySocket extends EventTarget {
@@ -64,6 +73,11 @@ export class GatewaySocket extends EventTarget {
     this.failedOpens = 0;
     this.connecting = null;
     this.retryAt = null; // when the next reconnect starts (ms since the epoch), while one is waiting
+    // Each stream's last offset and epoch ("channel:lobby", "user:ada"), and the messages that came
+    // early, held until the ones before them arrive.
+    this.positions = new Map();
+    this.held = new Map();
+    this.gapTimers = new Map();
   }
 
   // Bumped by every connect() and close(): an attempt that finds another number on waking (after its
@@ -116,6 +130,7 @@ export class GatewaySocket extends EventTarget {
     this.socket = null;
     if (socket) socket.close(1000, "closed by the page");
     this.#failPending("closed");
+    for (const key of [...this.held.keys()]) this.#dropHeld(key);
     this.#setStatus("closed");
   }
 
@@ -144,11 +159,35 @@ export class GatewaySocket extends EventTarget {
     });
   }
 
-  /** Joins `channel` now and on every reconnect. */
+  /** Joins `channel` now and on every reconnect (then with the last position seen, so what was
+   * missed is replayed). */
   async join(channel) {
-    const answer = await this.request({ action: "join", channel });
+    const answer = await this.request({ action: "join", channel, ...this.#since(`channel:${channel}`) });
     this.channels.add(channel);
+    this.#settle(`channel:${channel}`, answer);
     return answer;
+  }
+
+  /** The last `limit` messages of `channel` (before offset `before`): `{type: "history", channel,
+   * offset, epoch, complete, messages: [...]}`, oldest first. Messages it returns are not emitted as
+   * "message" events again. */
+  async history(channel, { limit = 50, before } = {}) {
+    const answer = await this.request({ action: "history", channel, limit, ...(before != null ? { before } : {}) });
+    const key = `channel:${channel}`;
+    const known = this.positions.get(key);
+    if (before == null && typeof answer.epoch === "string" && (!known || known.epoch !== answer.epoch || known.offset < answer.offset)) {
+      // What the history holds is the page's now: a live copy of it is dropped from here on.
+      this.positions.set(key, { offset: answer.offset, epoch: answer.epoch });
+      const held = this.held.get(key);
+      for (const offset of held?.keys() ?? []) if (offset <= answer.offset) held.delete(offset);
+      this.#release(key);
+    }
+    return answer;
+  }
+
+  /** The stream position last seen of `channel` ({offset, epoch}), if any. */
+  position(channel) {
+    return this.positions.get(`channel:${channel}`);
   }
 
   /** Leaves `channel`, and stops re-joining it. */
@@ -246,12 +285,26 @@ export class GatewaySocket extends EventTarget {
   }
 
   async #opened(socket) {
-    // The first channel came with ?channel=; the others are joined now.
-    for (const channel of [...this.channels].slice(1)) {
+    // The first channel came with ?channel=; the others are joined now. A channel whose stream
+    // position is known is joined again with it (the first one too), so the backend replays what
+    // this connection missed.
+    const [first] = this.channels;
+    for (const channel of this.channels) {
+      const key = `channel:${channel}`;
+      if (channel === first && !this.positions.has(key)) continue;
       try {
-        await this.request({ action: "join", channel });
+        const answer = await this.request({ action: "join", channel, ...this.#since(key) });
+        this.#settle(key, answer);
       } catch (error) {
         this.#emit("error", { status: error.status, reason: `could not re-join ${channel}: ${error.reason}` });
+      }
+    }
+    for (const key of this.positions.keys()) {
+      if (!key.startsWith("user:")) continue;
+      try {
+        this.#settle(key, await this.request({ action: "resume", ...this.#since(key) }));
+      } catch (error) {
+        this.#emit("error", { status: error.status, reason: `could not resume: ${error.reason}` });
       }
     }
     if (!this.wanted || this.socket !== socket || socket.readyState !== WebSocket.OPEN) return;
@@ -315,6 +368,10 @@ export class GatewaySocket extends EventTarget {
       return;
     }
     if (message && message.type === "pong") return;
+    if (message && Number.isInteger(message.offset) && typeof message.epoch === "string") {
+      const key = typeof message.channel === "string" ? `channel:${message.channel}` : typeof message.user === "string" ? `user:${message.user}` : null;
+      if (key) return this.#sequenced(key, message);
+    }
     if (message && message.type === "presence" && message.event) this.#emit("presence", message);
     // A rule change took this connection out of a channel: it is not re-joined on reconnect.
     if (message && message.type === "removed" && typeof message.channel === "string") {
@@ -322,6 +379,104 @@ export class GatewaySocket extends EventTarget {
       this.#emit("removed", message);
     }
     this.#emit("message", message);
+  }
+
+  // Streams: every message of a stream once, in offset order.
+
+  #since(key) {
+    const known = this.positions.get(key);
+    return known ? { since: { offset: known.offset, epoch: known.epoch } } : {};
+  }
+
+  /** A join's or resume's answer: whether the replay recovered everything, and where the stream is. */
+  #settle(key, answer) {
+    if (!answer || typeof answer !== "object") return;
+    const [kind, name] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
+    const known = this.positions.get(key);
+    const where = { [kind]: name, offset: answer.offset ?? 0, epoch: answer.epoch ?? null };
+    if (answer.recovered === true) {
+      this.#emit("recovered", where);
+    } else if (answer.recovered === false) {
+      // Some messages cannot be had: start again from where the stream is now.
+      this.#dropHeld(key);
+      if (typeof answer.epoch === "string") this.positions.set(key, { offset: answer.offset, epoch: answer.epoch });
+      else this.positions.delete(key);
+      this.#emit("discontinuity", { ...where, lastSeen: known ?? null });
+    } else if (!known && typeof answer.epoch === "string") {
+      this.positions.set(key, { offset: answer.offset, epoch: answer.epoch });
+    }
+  }
+
+  #sequenced(key, message) {
+    const known = this.positions.get(key);
+    if (!known || known.epoch !== message.epoch) {
+      if (known) {
+        // A new epoch: the stream's past was reset; what came before cannot be asked for.
+        this.#dropHeld(key);
+        const [kind, name] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
+        this.#emit("discontinuity", { [kind]: name, offset: message.offset, epoch: message.epoch, lastSeen: known });
+      }
+      this.positions.set(key, { offset: message.offset, epoch: message.epoch });
+      this.#emit("message", message);
+      return;
+    }
+    if (message.offset <= known.offset) return; // had it already (a replay, a redelivery)
+    if (message.offset > known.offset + 1) {
+      // Early: the ones before it are on their way, or lost. Held, and fetched if they do not come.
+      if (!this.held.has(key)) this.held.set(key, new Map());
+      this.held.get(key).set(message.offset, message);
+      if (!this.gapTimers.has(key)) this.gapTimers.set(key, setTimeout(() => this.#fillGap(key), this.options.gapWaitMs));
+      return;
+    }
+    known.offset = message.offset;
+    this.#emit("message", message);
+    this.#release(key);
+  }
+
+  /** Emits the held messages that now follow on. */
+  #release(key) {
+    const held = this.held.get(key);
+    const known = this.positions.get(key);
+    while (held && known && held.has(known.offset + 1)) {
+      const next = held.get(known.offset + 1);
+      held.delete(known.offset + 1);
+      known.offset += 1;
+      this.#emit("message", next);
+    }
+    if (held && held.size === 0) this.#dropHeld(key);
+  }
+
+  async #fillGap(key) {
+    this.gapTimers.delete(key);
+    const held = this.held.get(key);
+    const known = this.positions.get(key);
+    if (!held || !known || held.size === 0) return;
+    const [kind, name] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
+    const firstHeld = Math.min(...held.keys());
+    try {
+      if (kind === "channel") {
+        const answer = await this.request({ action: "history", channel: name, before: firstHeld, limit: firstHeld - known.offset - 1 });
+        for (const message of answer.messages ?? []) this.#sequenced(key, message);
+      } else {
+        this.#settle(key, await this.request({ action: "resume", ...this.#since(key) }));
+      }
+    } catch {
+      // Asked again at the next early message, or on the next reconnect.
+    }
+    const after = this.positions.get(key);
+    if (this.held.get(key)?.size && after && after.offset + 1 < Math.min(...this.held.get(key).keys())) {
+      // The history no longer has them: say so, and go on from the first held.
+      const lastSeen = { ...after };
+      after.offset = Math.min(...this.held.get(key).keys()) - 1;
+      this.#emit("discontinuity", { [kind]: name, offset: after.offset, epoch: after.epoch, lastSeen });
+      this.#release(key);
+    }
+  }
+
+  #dropHeld(key) {
+    this.held.delete(key);
+    clearTimeout(this.gapTimers.get(key));
+    this.gapTimers.delete(key);
   }
 
   #failPending(reason) {

@@ -67,6 +67,14 @@ public struct ChatSettings: Sendable {
     /// `lobby,games,random`.
     public var rooms: [ChannelName]
 
+    /// `CHAT_HISTORY_SIZE` (messages per room or user) and `CHAT_HISTORY_AGE` (seconds): how much
+    /// of each stream is kept for a reconnecting client to catch up on and for `history`. Default
+    /// 1,000 messages for 3 hours.
+    public var history: StreamRetention
+    /// `CHAT_PUBLISH_KEY`: the server key of `POST /ws/publish` (`Authorization: Bearer KEY`), for
+    /// other services to publish; unset or empty: no endpoint.
+    public var publishKey: String?
+
     /// The rooms open to every signed-in user when `CHAT_ROOMS` is not set.
     public static let defaultRooms: [ChannelName] = ["lobby", "games", "random"]
 
@@ -86,9 +94,13 @@ public struct ChatSettings: Sendable {
         webSessions: WebSessionPolicy? = nil,
         loginAttempts: Int = 10,
         cleanupInterval: Duration = .seconds(600),
-        rooms: [ChannelName] = ChatSettings.defaultRooms
+        rooms: [ChannelName] = ChatSettings.defaultRooms,
+        history: StreamRetention = StreamRetention(),
+        publishKey: String? = nil
     ) {
         self.rooms = rooms
+        self.history = history
+        self.publishKey = publishKey
         self.webSessions =
             webSessions
             ?? WebSessionPolicy(
@@ -163,7 +175,11 @@ public struct ChatSettings: Sendable {
             cleanupInterval: try seconds("CHAT_CLEANUP_SECONDS").map { .seconds($0) } ?? defaults.cleanupInterval,
             rooms: try Environment.get("CHAT_ROOMS").map { list in
                 try list.split(separator: ",").map { try ChannelName($0.trimmingCharacters(in: .whitespaces)) }
-            } ?? defaults.rooms
+            } ?? defaults.rooms,
+            history: StreamRetention(
+                messages: try seconds("CHAT_HISTORY_SIZE") ?? defaults.history.messages,
+                age: try seconds("CHAT_HISTORY_AGE").map { .seconds($0) } ?? defaults.history.age),
+            publishKey: Environment.get("CHAT_PUBLISH_KEY").flatMap { $0.isEmpty ? nil : $0 }
         ).withSessionTimeouts(idle: try seconds("CHAT_SESSION_IDLE_SECONDS"), maximum: try seconds("CHAT_SESSION_MAX_SECONDS"))
             .withLocalGatewayState(Environment.get("CHAT_LOCAL_GATEWAY_STATE"))
     }
@@ -228,7 +244,8 @@ public func configureChat(
     let configuration = GatewayConfiguration(
         secrets: [settings.secret], allowedOrigins: settings.allowedOrigins,
         connectRateLimits: .init(perAddress: .init(120, per: .seconds(60)), perUser: .init(60, per: .seconds(60))),
-        channels: ChannelConfiguration(unlisted: .deny, presenceEvents: true))
+        channels: ChannelConfiguration(unlisted: .deny, presenceEvents: true),
+        streams: StreamConfiguration(retention: settings.history))
     let database: @Sendable () -> any Database = { app.db }
     let gateway = WebSocketGateway(
         app: app,
@@ -249,6 +266,9 @@ public func configureChat(
     )
     .register(on: app.routes)
     gateway.scheduleCleanup(every: settings.cleanupInterval, on: app)
+    // What a transaction published, and what an instance that died did not deliver.
+    try gateway.startDeliveryWorker(on: app)
+    if let key = settings.publishKey { try gateway.servePublishing(on: app, at: "ws/publish", key: key) }
     try gateway.serveConnectionTokens(at: "ws/token")
     try gateway.register(ChatController())
     try gateway.register(NotificationsController(), at: "/websockets/notifications/")

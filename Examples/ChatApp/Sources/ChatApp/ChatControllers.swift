@@ -7,8 +7,8 @@ import Foundation
 /// Messages:
 /// - `{"action":"sendmessage","channel":"room","text":"…"}` goes to everyone in `room`, which the
 ///   sender must be in; without `channel`, to every room the sender is in;
-/// - `join`, `leave`, `change-channel`, `channels` and `presence` are the framework's channel
-///   handlers (``HandlerRegistry/addChannelHandlers(presenceLimit:)``), under the channel rules
+/// - `join` (with `since` to replay what was missed), `history`, `resume`, `leave`,
+///   `change-channel`, `channels` and `presence` are the framework's channel handlers (``HandlerRegistry/addChannelHandlers(presenceLimit:)``), under the channel rules
 ///   (`staff` is for staff and administrators);
 /// - `{"action":"announce","text":"…"}` (staff only) goes to every connection;
 /// - `{"action":"whoami"}` answers the sender's session; anything else is echoed back.
@@ -28,9 +28,10 @@ public struct ChatController: WebSocketController {
         let rooms: [ChannelName]
         let delivered: Int
     }
+    /// A chat line. Sent to a room, it goes into the room's stream, which adds `channel`, `offset`
+    /// and `epoch`: `{"channel":"lobby","offset":12,"epoch":"…","from":"ada","text":"hi","type":"message"}`.
     struct Chat: Encodable, Sendable {
         let type = "message"
-        let channel: ChannelName?
         let from: String
         let text: String
     }
@@ -50,14 +51,14 @@ public struct ChatController: WebSocketController {
             let from = context.session.userID ?? context.connectionID.rawValue
             var delivered = 0
             for room in rooms {
-                delivered += try await context.send(Chat(channel: room, from: from, text: message.text), to: .channel(room)).sent
+                delivered += try await context.send(Chat(from: from, text: message.text), to: .channel(room)).sent
             }
             // A request (a message with an id) is answered: the page's promise resolves.
             if context.requestID != nil { try await context.reply(Sent(rooms: rooms, delivered: delivered)) }
         }
         handlers.on("announce", Announcement.self, requires: .permission(.staff)) { message, context in
             let from = context.session.userID ?? context.connectionID.rawValue
-            try await context.send(Chat(channel: nil, from: from, text: message.text), to: .everyone)
+            try await context.send(Chat(from: from, text: message.text), to: .everyone)
         }
         handlers.onRaw("whoami") { _, context in
             try await context.reply(WhoAmI(context.session, channels: try await context.joinedChannels()))

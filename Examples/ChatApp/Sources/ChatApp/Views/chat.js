@@ -59,9 +59,30 @@ function startChat() {
       countdown = null;
     }
   }
+  // A room's last 50 messages when it is first shown; after a reconnect the client replays what was
+  // missed by itself (join with since), so only a room whose gap could not be filled asks again.
+  const loaded = new Set();
+  async function loadHistory(room) {
+    try {
+      const history = await socket.history(room, { limit: 50 });
+      loaded.add(room);
+      if (history.complete === false) addNotice(`Older messages in #${room} are not shown`);
+      for (const message of history.messages) addMessage(message);
+    } catch (error) {
+      showError(`Could not load #${room}: ${error.reason}`);
+    }
+  }
   socket.addEventListener("status", () => {
     drawStatus();
-    if (socket.status === "connected") showPresence(selected);
+    if (socket.status !== "connected") return;
+    showPresence(selected);
+    for (const room of rooms) if (!loaded.has(room)) loadHistory(room);
+  });
+  socket.addEventListener("discontinuity", (event) => {
+    const room = event.detail.channel;
+    if (!room) return;
+    addNotice(`Some messages in #${room} could not be recovered`, "discontinuity");
+    loadHistory(room);
   });
   socket.addEventListener("retry", drawStatus);
   socket.addEventListener("error", (event) => showError(event.detail.reason));
@@ -86,9 +107,19 @@ function startChat() {
     if (text) setTimeout(() => { if ($("error").textContent === text) $("error").hidden = true; }, 6000);
   }
 
+  // Each stream message once, in offset order within its room: a replayed or refetched one that is
+  // on the page already is not shown again.
+  const shown = new Set();
   function addMessage(message) {
     const item = document.createElement("li");
     item.dataset.testid = "message";
+    const streamed = Number.isInteger(message.offset) && typeof message.channel === "string";
+    if (streamed) {
+      const key = `${message.channel}:${message.epoch}:${message.offset}`;
+      if (shown.has(key)) return;
+      shown.add(key);
+      Object.assign(item.dataset, { channel: message.channel, epoch: message.epoch, offset: String(message.offset) });
+    }
     if (message.from === me) item.classList.add("mine");
     const room = document.createElement("span");
     room.className = "room";
@@ -97,14 +128,18 @@ function startChat() {
     from.className = "from";
     from.textContent = message.from;
     item.append(room, from, document.createTextNode(message.text));
-    $("messages").append(item);
+    const later = streamed
+      ? [...$("messages").querySelectorAll("li[data-offset]")].find(
+          (other) => other.dataset.channel === message.channel && other.dataset.epoch === message.epoch && Number(other.dataset.offset) > message.offset)
+      : undefined;
+    $("messages").insertBefore(item, later ?? null);
     item.scrollIntoView({ block: "end" });
   }
 
-  function addNotice(text) {
+  function addNotice(text, testid = "notice") {
     const item = document.createElement("li");
     item.className = "notice";
-    item.dataset.testid = "notice";
+    item.dataset.testid = testid;
     item.textContent = text;
     $("messages").append(item);
   }
@@ -154,6 +189,7 @@ function startChat() {
     try {
       await socket.join(room);
       rooms.add(room);
+      if (!loaded.has(room)) loadHistory(room);
       selected = room;
       $("room-input").value = "";
       drawRooms();
