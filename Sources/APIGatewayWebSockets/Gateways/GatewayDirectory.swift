@@ -64,6 +64,13 @@ public final class CachedGatewayDirectory: GatewayDirectory {
         return try await load()
     }
 
+    /// Every record, as last loaded (loaded now if never before): no query when the cache is warm,
+    /// so it can be asked inside a transaction holding the database's only connection.
+    public func records() async throws -> [APIID: GatewayRecord] {
+        if let records = state.withLock({ $0.lastLoad == nil ? nil : $0.records }) { return records }
+        return try await load()
+    }
+
     /// Joins the load under way, or starts one.
     private func load() async throws -> [APIID: GatewayRecord] {
         try await state.withLock { state in

@@ -30,7 +30,9 @@ extension WebSocketGateway {
     /// Publishes `message` into `stream` as part of `database`, a transaction of the app's (see
     /// ``transaction(_:)``): it is delivered by the delivery worker once that transaction commits,
     /// and never when it rolls back. Answers its position (the first publish's for a repeated
-    /// `idempotencyKey`).
+    /// `idempotencyKey`). The stream's next offset is held until the transaction ends, so other
+    /// publishes to the same stream wait for it: keep such transactions short. Everything inside
+    /// must go through `database` (on SQLite it holds the one connection).
     ///
     /// ```swift
     /// try await gateway.transaction { database in
@@ -56,7 +58,11 @@ extension WebSocketGateway {
             throw StreamError(description: "publishing in a transaction needs the database store (FluentConnectionStore)")
         }
         try StreamMessage.checkObject(payload)
-        let record = try await record(apiID)
+        // From the cache: a query outside `database` would wait for the connection it holds (SQLite's only one).
+        let records = try await directory.records()
+        guard let record = apiID.map({ records[$0] }) ?? (records.count == 1 ? records.values.first : nil) else {
+            throw apiID.map { GatewaySendError.unknownAPI($0) } ?? (records.isEmpty ? GatewaySendError.noAPI : GatewaySendError.severalAPIs(records.keys.map(\.rawValue).sorted()))
+        }
         let appended = try await store.append(
             NewStreamMessage(
                 apiID: record.apiID, stream: stream, body: payload.bytes, idempotencyKey: idempotencyKey, publishedAt: Date(),

@@ -20,3 +20,10 @@ import Testing
         try await check.run(InMemoryConnectionStore())
     }
 }
+
+@Suite struct InMemoryStreamStoreConformanceTests {
+    @Test(arguments: StreamStoreConformance.checks)
+    func inMemory(_ check: StreamStoreConformance.Check) async throws {
+        try await check.run(InMemoryConnectionStore())
+    }
+}

@@ -62,6 +62,16 @@ import VaporAPIGatewayWebSockets
         }
     }
 
+    @Test(arguments: StreamStoreConformance.checks)
+    func sqliteStreams(_ check: StreamStoreConformance.Check) async throws {
+        try await withSQLiteApp { app in try await check.run(FluentConnectionStore { app.db }) }
+    }
+
+    @Test(arguments: StreamStoreConformance.checks)
+    func postgresStreams(_ check: StreamStoreConformance.Check) async throws {
+        try await withPostgresApp { app in try await check.run(FluentConnectionStore { app.db }) }
+    }
+
     @Test(arguments: ConnectionStoreConformance.checks)
     func postgres(_ check: ConnectionStoreConformance.Check) async throws {
         try await withPostgresApp { app in try await check.run(FluentConnectionStore { app.db }) }
