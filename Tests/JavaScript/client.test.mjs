@@ -520,3 +520,151 @@ describe("what already held", () => {
     socket.close();
   });
 });
+
+describe("streams", () => {
+  const epoch = "e1";
+  const line = (offset, text = `m${offset}`, channel = "lobby") => ({ channel, offset, epoch, type: "message", text });
+
+  function collect(socket) {
+    const got = { messages: [], recovered: [], discontinuity: [] };
+    socket.addEventListener("message", (event) => got.messages.push(event.detail));
+    socket.addEventListener("recovered", (event) => got.recovered.push(event.detail));
+    socket.addEventListener("discontinuity", (event) => got.discontinuity.push(event.detail));
+    return got;
+  }
+
+  test("a message whose offset was seen already is dropped; the others come once, in order", async () => {
+    const { socket, ws } = await connected({ channels: ["lobby"] });
+    const got = collect(socket);
+    for (const offset of [1, 2, 2, 1, 3]) ws.reply(line(offset));
+    await flush();
+    assert.deepEqual(got.messages.map((message) => message.offset), [1, 2, 3]);
+    assert.deepEqual(socket.position("lobby"), { offset: 3, epoch });
+    socket.close();
+  });
+
+  test("an early message is held, the gap filled from history, and all come in offset order", async () => {
+    const { socket, ws } = await connected({ channels: ["lobby"], gapWaitMs: 300 });
+    const got = collect(socket);
+    ws.reply(line(1));
+    ws.reply(line(4));
+    ws.reply(line(5));
+    await flush();
+    assert.deepEqual(got.messages.map((message) => message.offset), [1], "4 and 5 wait for 2 and 3");
+    // 2 arrives late by itself; 3 never does: after the wait, the client asks the history for what is missing.
+    ws.reply(line(2));
+    await advance(300);
+    const asked = ws.lastSent();
+    assert.deepEqual({ action: asked.action, channel: asked.channel, before: asked.before, limit: asked.limit }, { action: "history", channel: "lobby", before: 4, limit: 1 });
+    ws.reply({ id: asked.id, type: "history", channel: "lobby", offset: 5, epoch, complete: true, messages: [line(3)] });
+    await flush();
+    assert.deepEqual(got.messages.map((message) => message.offset), [1, 2, 3, 4, 5]);
+    assert.equal(got.discontinuity.length, 0);
+    socket.close();
+  });
+
+  test("a gap the history cannot fill is a discontinuity, and the held messages follow it", async () => {
+    const { socket, ws } = await connected({ channels: ["lobby"], gapWaitMs: 100 });
+    const got = collect(socket);
+    ws.reply(line(1));
+    ws.reply(line(9));
+    await advance(100);
+    const asked = ws.lastSent();
+    ws.reply({ id: asked.id, type: "history", channel: "lobby", offset: 9, epoch, complete: true, messages: [] });
+    await flush();
+    assert.deepEqual(got.messages.map((message) => message.offset), [1, 9]);
+    assert.deepEqual(got.discontinuity.map((event) => [event.channel, event.offset, event.lastSeen.offset]), [["lobby", 8, 1]]);
+    socket.close();
+  });
+
+  test("every reconnect re-joins each channel with its last position, the first one too", async () => {
+    const { socket, ws } = await connected({ channels: ["lobby"], requestTimeoutMs: 60_000 });
+    const got = collect(socket);
+    const joining = socket.join("games");
+    await flush();
+    ws.reply({ id: ws.lastSent().id, type: "joined", channel: "games" });
+    await joining;
+    ws.reply(line(7));
+    ws.reply(line(3, "g", "games"));
+    await flush();
+    ws.drop();
+    await waitForSocket(2, 60_000);
+    const next = FakeWebSocket.all[1];
+    next.accept();
+    await flush();
+    const lobby = next.lastSent();
+    assert.deepEqual({ action: lobby.action, channel: lobby.channel, since: lobby.since }, { action: "join", channel: "lobby", since: { offset: 7, epoch } });
+    // The backend replays what was missed, then answers.
+    next.reply(line(8));
+    next.reply({ id: lobby.id, type: "joined", channel: "lobby", recovered: true, offset: 8, epoch });
+    await flush();
+    const games = next.lastSent();
+    assert.deepEqual({ channel: games.channel, since: games.since }, { channel: "games", since: { offset: 3, epoch } });
+    next.reply({ id: games.id, type: "joined", channel: "games", recovered: false, offset: 40, epoch: "e2" });
+    await flush();
+    assert.equal(socket.status, "connected");
+    assert.deepEqual(got.messages.map((message) => message.offset), [7, 3, 8]);
+    assert.deepEqual(got.recovered.map((event) => event.channel), ["lobby"]);
+    assert.deepEqual(got.discontinuity.map((event) => [event.channel, event.offset, event.epoch]), [["games", 40, "e2"]]);
+    assert.deepEqual(socket.position("games"), { offset: 40, epoch: "e2" }, "it goes on from where the stream is");
+    next.reply(line(41, "after", "games"));
+    next.reply({ ...line(41, "after", "games"), epoch: "e2" });
+    await flush();
+    assert.deepEqual(got.messages.map((message) => message.text).slice(-1), ["after"], "the e2 message, once");
+    socket.close();
+  });
+
+  test("a new epoch on a live message is a discontinuity", async () => {
+    const { socket, ws } = await connected({ channels: ["lobby"] });
+    const got = collect(socket);
+    ws.reply(line(5));
+    ws.reply({ ...line(1), epoch: "reset" });
+    await flush();
+    assert.deepEqual(got.messages.map((message) => message.offset), [5, 1]);
+    assert.deepEqual(got.discontinuity.map((event) => [event.offset, event.epoch, event.lastSeen.epoch]), [[1, "reset", epoch]]);
+    socket.close();
+  });
+
+  test("a user's stream resumes on reconnect", async () => {
+    const { socket, ws } = await connected({ channels: [] });
+    const got = collect(socket);
+    ws.reply({ user: "ada", offset: 2, epoch, type: "notice", text: "export ready" });
+    await flush();
+    ws.drop();
+    await waitForSocket(2, 60_000);
+    const next = FakeWebSocket.all[1];
+    next.accept();
+    await flush();
+    const resume = next.lastSent();
+    assert.deepEqual({ action: resume.action, since: resume.since }, { action: "resume", since: { offset: 2, epoch } });
+    next.reply({ user: "ada", offset: 3, epoch, type: "notice", text: "missed" });
+    next.reply({ id: resume.id, type: "resumed", user: "ada", recovered: true, offset: 3, epoch });
+    await flush();
+    assert.deepEqual(got.messages.map((message) => message.text), ["export ready", "missed"]);
+    assert.deepEqual(got.recovered.map((event) => event.user), ["ada"]);
+    socket.close();
+  });
+
+  test("a joined answer sets the position a fresh channel starts from; history() too", async () => {
+    const { socket, ws } = await connected({ channels: ["lobby"] });
+    const got = collect(socket);
+    const joining = socket.join("games");
+    await flush();
+    ws.reply({ id: ws.lastSent().id, type: "joined", channel: "games", offset: 10, epoch });
+    await joining;
+    ws.reply(line(10, "old", "games"));
+    ws.reply(line(11, "new", "games"));
+    const loading = socket.history("lobby", { limit: 50 });
+    await flush();
+    const asked = ws.lastSent();
+    assert.deepEqual({ action: asked.action, limit: asked.limit }, { action: "history", limit: 50 });
+    ws.reply({ id: asked.id, type: "history", channel: "lobby", offset: 4, epoch, complete: true, messages: [line(3), line(4)] });
+    const history = await loading;
+    assert.equal(history.messages.length, 2);
+    ws.reply(line(4));
+    ws.reply(line(5));
+    await flush();
+    assert.deepEqual(got.messages.map((message) => `${message.channel}:${message.offset}`), ["games:11", "lobby:5"]);
+    socket.close();
+  });
+});

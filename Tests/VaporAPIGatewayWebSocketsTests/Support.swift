@@ -16,7 +16,8 @@ func withSQLiteApp<T>(path: String? = nil, _ body: (Application) async throws ->
     let database = TemporaryDatabase()
     let app = try await Application.make(.testing)
     do {
-        app.databases.use(.sqlite(.file(path ?? database.path)), as: .sqlite)
+        // Patience for the pool on a busy machine: the concurrency checks queue 64 transactions on it.
+        app.databases.use(.sqlite(.file(path ?? database.path), connectionPoolTimeout: .seconds(60)), as: .sqlite)
         app.migrations.add(WebSocketMigrations.all)
         try await app.autoMigrate()
         let result = try await body(app)

@@ -27,6 +27,14 @@ func json(_ text: String) -> [String: String] {
     (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]) ?? [:]
 }
 
+/// A stream message's own keys, as strings, once its position (an integer `offset` and a string
+/// `epoch`) is checked and taken off; `[:]` for a message without one.
+func streamed(_ text: String) -> [String: String] {
+    var object = jsonAny(text)
+    guard object.removeValue(forKey: "offset") is Int, object.removeValue(forKey: "epoch") is String else { return [:] }
+    return object.compactMapValues { $0 as? String }
+}
+
 func jsonAny(_ text: String) -> [String: Any] {
     (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
 }

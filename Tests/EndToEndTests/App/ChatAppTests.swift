@@ -84,7 +84,7 @@ import VaporAPIGatewayWebSocketsTesting
             poster.reset()
             #expect(try await bob.send(#"{"action":"sendmessage","text":"hi all"}"#).status == .ok)
             #expect(Set(poster.posts.map(\.connectionID)) == [ada.id, bob.id, admin.id])
-            #expect(poster.texts(to: admin.id).map(json) == [["type": "message", "channel": "lobby", "from": "bob", "text": "hi all"]])
+            #expect(poster.texts(to: admin.id).map(streamed) == [["type": "message", "channel": "lobby", "from": "bob", "text": "hi all"]])
             #expect(poster.texts(to: outsider.id).isEmpty)
 
             // whoami counts this connection's messages.
@@ -130,9 +130,9 @@ import VaporAPIGatewayWebSocketsTesting
             poster.reset()
             try await admin.send(#"{"action":"sendmessage","channel":"games","text":"in games"}"#)
             try await bob.send(#"{"action":"sendmessage","channel":"lobby","text":"in lobby"}"#)
-            let heard = poster.texts(to: ada.id).map(json).map { $0["text"] ?? "" }
+            let heard = poster.texts(to: ada.id).map(streamed).map { $0["text"] ?? "" }
             #expect(heard == ["in games", "in lobby"], "ada hears both rooms: \(heard)")
-            #expect(poster.texts(to: admin.id).map(json).map { $0["text"] ?? "" } == ["in games"], "admin is not in the lobby")
+            #expect(poster.texts(to: admin.id).map(streamed).map { $0["text"] ?? "" } == ["in games"], "admin is not in the lobby")
             #expect(try await bob.send(#"{"action":"sendmessage","channel":"games","text":"x"}"#).status == .forbidden, "not a member")
 
             // Presence: who is in a room, for its members.

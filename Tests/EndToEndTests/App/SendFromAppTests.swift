@@ -28,7 +28,10 @@ import VaporAPIGatewayWebSocketsTesting
             poster.reset()
             let report = try await gateway.send(Announcement(text: "Back in 5"), to: .channel(ChannelName("lobby")))
             #expect(report.sent == 1)
-            #expect(poster.texts(to: ada.id) == [#"{"text":"Back in 5","type":"announcement"}"#])
+            // A channel's stream: the position first, then the app's keys, byte for byte.
+            let sent = try #require(poster.texts(to: ada.id).first)
+            #expect(poster.texts(to: ada.id).count == 1 && sent.hasPrefix(#"{"channel":"lobby","offset":1,"epoch":""#), "\(sent)")
+            #expect(sent.hasSuffix(#"","text":"Back in 5","type":"announcement"}"#), "\(sent)")
             #expect(poster.texts(to: bob.id).isEmpty)
             // From a route, through the request.
             app.post("announce") { request async throws -> String in
