@@ -614,6 +614,21 @@ describe("streams", () => {
     socket.close();
   });
 
+  test("a channel joined while empty (epoch \"\") takes the first epoch it sees without a discontinuity", async () => {
+    const { socket, ws } = await connected({ channels: ["lobby"] });
+    const got = collect(socket);
+    const joining = socket.join("games");
+    await flush();
+    ws.reply({ id: ws.lastSent().id, type: "joined", channel: "games", offset: 0, epoch: "" });
+    await joining;
+    ws.reply(line(1, "first", "games"));
+    await flush();
+    assert.deepEqual(got.messages.map((message) => message.text), ["first"]);
+    assert.equal(got.discontinuity.length, 0);
+    assert.deepEqual(socket.position("games"), { offset: 1, epoch });
+    socket.close();
+  });
+
   test("a new epoch on a live message is a discontinuity", async () => {
     const { socket, ws } = await connected({ channels: ["lobby"] });
     const got = collect(socket);

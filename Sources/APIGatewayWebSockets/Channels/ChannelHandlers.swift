@@ -22,7 +22,8 @@ extension HandlerRegistry {
     /// With streams on (``GatewayConfiguration/streams``), `joined` carries the channel's position
     /// (`offset`, `epoch`), and a join with `since` replays what the client missed before its answer:
     /// `"recovered": false` says the history no longer reaches back (or the epoch changed) and
-    /// nothing was replayed. `history` is for anyone the channel's rules let join; `resume` is the
+    /// nothing was replayed. A stream nothing was published to is at offset 0 of epoch `""`; a
+    /// join `since` that position is replayed the stream from its first message. `history` is for anyone the channel's rules let join; `resume` is the
     /// user's own stream. Without streams, `since` is ignored and `history` and `resume` are 400s.
     public mutating func addChannelHandlers(presenceLimit: Int = 500) {
         on("join", ChannelRequest.self) { request, context in
@@ -35,7 +36,7 @@ extension HandlerRegistry {
                     joined.recovered = recovery.recovered
                     joined.position = recovery.position
                 } else {
-                    joined.position = try await streams.head(of: stream, apiID: context.gateway.apiID)?.position
+                    joined.position = try await streams.position(of: stream, apiID: context.gateway.apiID)
                 }
             }
             try await context.reply(joined)
@@ -45,7 +46,7 @@ extension HandlerRegistry {
             let session = context.session
             try await context.channels.check(request.channel, connection: session.connectionID, apiID: session.apiID, userID: session.userID)
             let stream = StreamID.channel(request.channel)
-            let head = try await streams.head(of: stream, apiID: context.gateway.apiID)
+            let head = try await streams.position(of: stream, apiID: context.gateway.apiID)
             let messages = try await streams.history(
                 of: stream, apiID: context.gateway.apiID, before: request.before, limit: request.limit ?? streams.configuration.maximumHistory)
             try await context.reply(try HistoryAnswer.payload(channel: request.channel, head: head, messages: messages))
@@ -144,7 +145,7 @@ private struct Resumed: Encodable {
     let type = "resumed"
     let user: String
     let recovered: Bool
-    let position: StreamPosition?
+    let position: StreamPosition
 
     enum CodingKeys: CodingKey { case type, user, recovered, offset, epoch }
 
@@ -153,8 +154,8 @@ private struct Resumed: Encodable {
         try container.encode(type, forKey: .type)
         try container.encode(user, forKey: .user)
         try container.encode(recovered, forKey: .recovered)
-        try container.encodeIfPresent(position?.offset, forKey: .offset)
-        try container.encodeIfPresent(position?.epoch, forKey: .epoch)
+        try container.encode(position.offset, forKey: .offset)
+        try container.encode(position.epoch, forKey: .epoch)
     }
 }
 
@@ -162,13 +163,10 @@ private struct Resumed: Encodable {
 /// receive them, oldest first; the oldest are left out when all of them would pass API Gateway's
 /// 128 KiB (`"complete": false` then).
 private enum HistoryAnswer {
-    static func payload(channel: ChannelName, head: StreamHead?, messages: [StreamMessage]) throws -> Payload {
+    static func payload(channel: ChannelName, head: StreamPosition, messages: [StreamMessage]) throws -> Payload {
         var answer = ByteBuffer()
-        answer.writeString(#"{"type":"history","channel":"\#(channel.rawValue)""#)
-        if let head {
-            answer.writeString(#","offset":\#(head.lastOffset),"epoch":"#)
-            answer.writeBytes(try JSONEncoder().encode(head.epoch))
-        }
+        answer.writeString(#"{"type":"history","channel":"\#(channel.rawValue)","offset":\#(head.offset),"epoch":"#)
+        answer.writeBytes(try JSONEncoder().encode(head.epoch))
         let stamped = try messages.map { try $0.stamped().bytes }
         // The newest that fit, with room for the closing keys.
         var room = Payload.maxSize - answer.readableBytes - 64

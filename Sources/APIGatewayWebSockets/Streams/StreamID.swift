@@ -83,6 +83,10 @@ public struct StreamPosition: Hashable, Sendable, Codable, CustomStringConvertib
 
     public var description: String { "\(offset)@\(epoch)" }
 
+    /// Where a stream nothing was published to is: offset 0 of no epoch (`""`). A client that
+    /// joined then and resumes from it is replayed the stream from its first message.
+    public static let beforeTheFirst = StreamPosition(offset: 0, epoch: "")
+
     /// A new stream's epoch: random, so a store that lost its streams starts another history.
     public static func newEpoch() -> String {
         String(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF, radix: 36)

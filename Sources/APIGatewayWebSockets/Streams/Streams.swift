@@ -107,6 +107,12 @@ public struct Streams: Sendable {
         try await store.head(of: stream, apiID: apiID)
     }
 
+    /// Where `stream` is now, as clients are told: ``StreamPosition/beforeTheFirst`` when nothing
+    /// was ever published to it.
+    public func position(of stream: StreamID, apiID: APIID) async throws -> StreamPosition {
+        try await store.head(of: stream, apiID: apiID)?.position ?? .beforeTheFirst
+    }
+
     /// The last `limit` (at most ``StreamConfiguration/maximumHistory``) messages of `stream` before
     /// offset `before`, in offset order.
     public func history(of stream: StreamID, apiID: APIID, before: Int? = nil, limit: Int) async throws -> [StreamMessage] {
@@ -121,10 +127,12 @@ public struct Streams: Sendable {
         -> Recovery
     {
         guard let head = try await store.head(of: stream, apiID: gateway.apiID) else {
-            return Recovery(recovered: since.offset == 0, position: nil, replayed: 0)
+            return Recovery(recovered: since.offset == 0, position: .beforeTheFirst, replayed: 0)
         }
         let missed = head.lastOffset - since.offset
-        guard since.epoch == head.epoch, missed >= 0, since.offset + 1 >= head.firstOffset || missed == 0,
+        // Offset 0 of no epoch: the client joined before the stream had a message, so it missed them all.
+        let sameHistory = since.epoch == head.epoch || since == .beforeTheFirst
+        guard sameHistory, missed >= 0, since.offset + 1 >= head.firstOffset || missed == 0,
             missed <= configuration.maximumReplay
         else { return Recovery(recovered: false, position: head.position, replayed: 0) }
         var after = since.offset
@@ -168,8 +176,8 @@ public struct Publication: Sendable, Hashable {
 public struct Recovery: Sendable, Hashable {
     /// Whether the client now has every message of the stream.
     public var recovered: Bool
-    /// The stream's current position (`nil`: nothing was ever published to it).
-    public var position: StreamPosition?
+    /// The stream's current position (``StreamPosition/beforeTheFirst``: nothing was ever published to it).
+    public var position: StreamPosition
     /// How many messages were delivered to it.
     public var replayed: Int
 }

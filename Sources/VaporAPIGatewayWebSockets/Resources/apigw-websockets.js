@@ -409,6 +409,8 @@ export class GatewaySocket extends EventTarget {
 
   #sequenced(key, message) {
     const known = this.positions.get(key);
+    // Epoch "": the stream had no message when this client joined it; its first epoch is this one.
+    if (known && known.epoch === "") known.epoch = message.epoch;
     if (!known || known.epoch !== message.epoch) {
       if (known) {
         // A new epoch: the stream's past was reset; what came before cannot be asked for.

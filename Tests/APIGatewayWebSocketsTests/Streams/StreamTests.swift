@@ -78,7 +78,7 @@ import Testing
         do {
             let ada = try await harness.connected()
             let answer = try await Self.joined(harness, ada)
-            #expect(answer["offset"] == nil && answer["recovered"] == nil, "nothing published yet, no since: \(answer)")
+            #expect(answer["offset"] as? Int == 0 && answer["epoch"] as? String == "" && answer["recovered"] == nil, "nothing published yet: \(answer)")
             try await Self.say(ada, "one")
             try await Self.say(ada, "two")
             let lines = Self.objects(harness, to: ada).filter { $0["type"] as? String == "message" }
@@ -139,6 +139,25 @@ import Testing
             let after = Self.objects(harness, to: again).filter { $0["type"] as? String == "message" }
             #expect(after.map { $0["offset"] as? Int }.last == 26 && after.count == 21)
         }
+    }
+
+    /// A client that joined an empty room knows no epoch: offset 0 of epoch "" is replayed the room
+    /// from its first message.
+    @Test func aClientThatJoinedBeforeTheFirstMessageIsReplayedFromIt() async throws {
+        let harness = try await Self.harness()
+        let ada = try await harness.connected()
+        let joined = try await Self.joined(harness, ada)
+        let since = StreamPosition(offset: try #require(joined["offset"] as? Int), epoch: try #require(joined["epoch"] as? String))
+        #expect(since == .beforeTheFirst)
+        harness.poster.markGone(ada.id)
+        try await ada.disconnect()
+        let bob = try await harness.connected()
+        _ = try await Self.joined(harness, bob)
+        for index in 1...3 { try await Self.say(bob, "\(index)") }
+        let again = try await harness.connected()
+        let answer = try await Self.joined(harness, again, since: since)
+        #expect(answer["recovered"] as? Bool == true && answer["offset"] as? Int == 3)
+        #expect(Self.objects(harness, to: again).filter { $0["type"] as? String == "message" }.compactMap { $0["offset"] as? Int } == [1, 2, 3])
     }
 
     @Test func beyondTheHistoryOrInAnotherEpochTheAnswerIsNotRecoveredWithTheCurrentPosition() async throws {

@@ -206,6 +206,96 @@ import VaporAPIGatewayWebSocketsTesting
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
     }
 
+    /// The issue's page test: two browsers in a room; the gateway drops one while the other sends
+    /// 20 messages; once reconnected, the page shows all 20, once each, in order. A page opened
+    /// afterwards shows the room's recent messages.
+    @Test func aPageThatLostItsConnectionShowsEveryMissedMessageOnceInOrder() async throws {
+        guard let driver = try await BrowserDriver.start() else { return }
+        let local = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
+        try await local.start()
+        let database = Self.newDatabase()
+        let system = try await System.start(local: local, database: database)
+        do {
+            for name in ["ada", "bob"] {
+                try await driver.open(name)
+                try await login(driver, name, on: system)
+            }
+            try await send(driver, "bob", "before the cut")
+            try await driver.call(["op": "wait_message", "name": "ada", "contains": "before the cut", "timeout": 10])
+            // ada's page waits 4 to 8 s before it reconnects, so the 20 go out while she is away.
+            _ = try await driver.call([
+                "op": "script", "name": "ada",
+                "source": """
+                    const done = arguments[arguments.length - 1];
+                    Object.assign(window.chat.socket.options, { backoffInitialMs: 8000, backoffMaxMs: 8000 });
+                    done("ok");
+                    """,
+            ])
+            // The gateway drops her connection, as API Gateway does when @connections deletes it.
+            let store = system.chat.dispatcher.store
+            let adas = try await store.sessions(SessionFilter(userID: "ada", connected: true), after: nil, limit: 10)
+            let record = try #require(try await system.chat.directory.records().values.first)
+            for session in adas { _ = try await system.chat.dispatcher.messenger.poster.close(session.connectionID, on: record) }
+            // The status line counts down ("reconnecting in 6 s"): the client's own status is asked.
+            let away = try await driver.call([
+                "op": "script", "name": "ada",
+                "source": """
+                    const done = arguments[arguments.length - 1];
+                    const started = Date.now();
+                    (function poll() {
+                      if (window.chat.socket.status === "reconnecting") return done("reconnecting");
+                      if (Date.now() - started > 10000) return done(window.chat.socket.status);
+                      setTimeout(poll, 50);
+                    })();
+                    """,
+            ]) as? String
+            #expect(away == "reconnecting")
+            let sent = try await driver.call([
+                "op": "script", "name": "bob",
+                "source": """
+                    const done = arguments[arguments.length - 1];
+                    (async () => {
+                      for (let index = 1; index <= 20; index++) {
+                        await window.chat.socket.request({ action: "sendmessage", channel: "lobby", text: `missed ${index}` });
+                      }
+                    })().then(() => done("sent"), (error) => done("error: " + error.reason));
+                    """,
+            ]) as? String
+            #expect(sent == "sent")
+            let status = try await driver.call(["op": "text", "name": "ada", "testid": "connection-status"]) as? String ?? ""
+            #expect(status.hasPrefix("reconnecting"), "still away while the 20 went out: \(status)")
+            try await driver.call(["op": "wait_text", "name": "ada", "testid": "connection-status", "equals": "connected", "timeout": 20])
+            try await driver.call(["op": "wait_message", "name": "ada", "contains": "missed 20", "timeout": 10])
+            // A moment for anything that would come twice.
+            try await driver.call(["op": "sleep", "name": "ada", "seconds": 1])
+            func missed(_ name: String) async throws -> [Int] {
+                try await messages(driver, name).compactMap { text in
+                    text.range(of: "missed ").flatMap { Int(text[$0.upperBound...].prefix { $0.isNumber }) }
+                }
+            }
+            #expect(try await missed("ada") == Array(1...20), "every missed message once, in order")
+            let notices = try await driver.call(["op": "texts", "name": "ada", "testid": "discontinuity"]) as? [String] ?? []
+            #expect(notices.isEmpty, "nothing was lost: \(notices)")
+            try await screenshot(driver, "ada", "chat-after-missed-messages.png")
+
+            // A page opened now shows the room's last messages.
+            try await driver.open("admin")
+            try await login(driver, "admin", on: system)
+            try await driver.call(["op": "wait_message", "name": "admin", "contains": "missed 20", "timeout": 10])
+            #expect(try await missed("admin") == Array(1...20))
+            #expect(try await messages(driver, "admin").first { $0.contains("before the cut") } != nil)
+            await driver.stop()
+            try await system.stopBackend()
+            try await local.stop()
+        } catch {
+            await driver.stop()
+            try? await system.stopBackend()
+            try? await local.stop()
+            throw error
+        }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+    }
+
     /// The client on its own, in the page: a refused request rejects with the refusal's status and
     /// reason, the heartbeat is answered, and the connection is renewed ahead of its maximum age.
     @Test func theClientsRequestsHeartbeatAndRenewal() async throws {
