@@ -71,6 +71,9 @@ public struct ChatSettings: Sendable {
     /// of each stream is kept for a reconnecting client to catch up on and for `history`. Default
     /// 1,000 messages for 3 hours.
     public var history: StreamRetention
+    /// `CHAT_DELIVERY_CLAIM_SECONDS`: how long an instance delivering a message holds it before
+    /// another (or itself, restarted) takes it over, as after a crash. Default 30.
+    public var deliveryClaim: Duration
     /// `CHAT_PUBLISH_KEY`: the server key of `POST /ws/publish` (`Authorization: Bearer KEY`), for
     /// other services to publish; unset or empty: no endpoint.
     public var publishKey: String?
@@ -96,8 +99,10 @@ public struct ChatSettings: Sendable {
         cleanupInterval: Duration = .seconds(600),
         rooms: [ChannelName] = ChatSettings.defaultRooms,
         history: StreamRetention = StreamRetention(),
-        publishKey: String? = nil
+        publishKey: String? = nil,
+        deliveryClaim: Duration = .seconds(30)
     ) {
+        self.deliveryClaim = deliveryClaim
         self.rooms = rooms
         self.history = history
         self.publishKey = publishKey
@@ -179,7 +184,8 @@ public struct ChatSettings: Sendable {
             history: StreamRetention(
                 messages: try seconds("CHAT_HISTORY_SIZE") ?? defaults.history.messages,
                 age: try seconds("CHAT_HISTORY_AGE").map { .seconds($0) } ?? defaults.history.age),
-            publishKey: Environment.get("CHAT_PUBLISH_KEY").flatMap { $0.isEmpty ? nil : $0 }
+            publishKey: Environment.get("CHAT_PUBLISH_KEY").flatMap { $0.isEmpty ? nil : $0 },
+            deliveryClaim: try seconds("CHAT_DELIVERY_CLAIM_SECONDS").map { .seconds($0) } ?? defaults.deliveryClaim
         ).withSessionTimeouts(idle: try seconds("CHAT_SESSION_IDLE_SECONDS"), maximum: try seconds("CHAT_SESSION_MAX_SECONDS"))
             .withLocalGatewayState(Environment.get("CHAT_LOCAL_GATEWAY_STATE"))
     }
@@ -245,7 +251,7 @@ public func configureChat(
         secrets: [settings.secret], allowedOrigins: settings.allowedOrigins,
         connectRateLimits: .init(perAddress: .init(120, per: .seconds(60)), perUser: .init(60, per: .seconds(60))),
         channels: ChannelConfiguration(unlisted: .deny, presenceEvents: true),
-        streams: StreamConfiguration(retention: settings.history))
+        streams: StreamConfiguration(retention: settings.history, claimTimeout: settings.deliveryClaim))
     let database: @Sendable () -> any Database = { app.db }
     let gateway = WebSocketGateway(
         app: app,
