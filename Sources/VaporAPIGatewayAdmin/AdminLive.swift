@@ -34,6 +34,17 @@ extension WebSocketAdmin {
         let connected: String
         let next: String
         let notice: String
+        /// The filtered channel's last messages, with their positions, when streams are on.
+        let history: [HistoryRow]
+        let streams: String
+    }
+
+    struct HistoryRow: Encodable {
+        let apiID: String
+        let offset: Int
+        let publishedAt: String
+        let body: String
+        let delivered: Bool
     }
 
     struct SendPage: Encodable {
@@ -52,6 +63,8 @@ extension WebSocketAdmin {
         let failed: Int
         let failures: [String]
         let elapsed: String
+        /// Where the message went in its stream (a channel's or a user's, with streams on).
+        var position = ""
     }
 
     struct TokenRow: Encodable {
@@ -233,13 +246,31 @@ extension WebSocketAdmin {
                 connected: session.connected, requestCount: session.requestCount, createdAt: Self.stamp.string(from: session.createdAt),
                 updatedAt: Self.stamp.string(from: session.updatedAt))
         }
+        var history: [HistoryRow] = []
+        var streamsNote = ""
+        if let streams = gateway.dispatcher.streams, let room = filter.channel {
+            for apiID in try await apiIDs(request) {
+                let api = try APIID(apiID)
+                for message in try await streams.history(of: .channel(room), apiID: api, limit: 20).reversed() {
+                    history.append(
+                        HistoryRow(
+                            apiID: apiID, offset: message.position.offset, publishedAt: Self.stamp.string(from: message.publishedAt),
+                            body: String(buffer: message.body), delivered: message.delivered))
+                }
+                if let head = try await streams.head(of: .channel(room), apiID: api) {
+                    streamsNote += "\(apiID): offset \(head.lastOffset), epoch \(head.epoch), kept from \(head.firstOffset). "
+                }
+            }
+        }
         let next =
             sessions.count == pageSize
             ? path + "/sessions?"
                 + Self.query(["channel": channel, "user": user, "connected": connected, "after": sessions.last!.connectionID.rawValue]) : ""
         return try await render(
             "sessions.leaf",
-            SessionsPage(sessions: rows, counts: counts, channel: channel, user: user, connected: connected, next: next, notice: notice),
+            SessionsPage(
+                sessions: rows, counts: counts, channel: channel, user: user, connected: connected, next: next, notice: notice,
+                history: history, streams: streamsNote),
             for: request, status: status)
     }
 
@@ -282,10 +313,25 @@ extension WebSocketAdmin {
         let payload: Payload
         do { payload = try Payload(text: body) } catch { return try await page(nil, "\(error)") }
         guard !body.isEmpty else { return try await page(nil, "Write the message to send.") }
-        let report = try await gateway.dispatcher.messenger.send(payload, to: audience, on: record)
-        let view = ReportView(
+        // With streams on, a channel or a user gets it in their stream, as the app's own sends do.
+        var position = ""
+        let report: DeliveryReport
+        if let streams = gateway.dispatcher.streams, let stream = StreamID(audience) {
+            let publication: Publication
+            do {
+                publication = try await streams.publish(payload, to: stream, on: record)
+            } catch let error as StreamError {
+                return try await page(nil, error.description)
+            }
+            report = publication.report ?? DeliveryReport()
+            position = "\(stream) at offset \(publication.position.offset) (epoch \(publication.position.epoch))"
+        } else {
+            report = try await gateway.dispatcher.messenger.send(payload, to: audience, on: record)
+        }
+        var view = ReportView(
             attempted: report.attempted, sent: report.sent, gone: report.gone.count, failed: report.failedCount,
             failures: report.failures.map { "\($0.connectionID): \($0.reason)" }, elapsed: "\(report.elapsed)")
+        view.position = position
         return try await page(view, "")
     }
 

@@ -147,11 +147,22 @@ import VaporAPIGatewayWebSocketsTesting
             }
             let admin = try await Browser.loggedIn(app, "admin")
             let token = try await admin.csrf("/admin/websockets/send")
-            let sent = try await admin.request(
+            // A channel's messages go into its stream, as the app's do: a JSON object, with its position.
+            let plain = try await admin.request(
                 .post, "/admin/websockets/send",
                 form: [("audience", "channel"), ("target", "lobby"), ("body", "hello lobby"), ("csrf", token)])
+            #expect(plain.status == .badRequest && plain.bodyText.contains("must be a JSON object"), "\(plain.bodyText.prefix(300))")
+            let sent = try await admin.request(
+                .post, "/admin/websockets/send",
+                form: [("audience", "channel"), ("target", "lobby"), ("body", #"{"type":"message","from":"admin","text":"hello lobby"}"#), ("csrf", token)])
             #expect(sent.status == .ok && sent.bodyText.contains(#"data-testid="send-report""#))
-            #expect(Set(poster.posts.filter { $0.text == "hello lobby" }.map(\.connectionID)) == Set(connections.map(\.id)))
+            #expect(sent.bodyText.contains("Published: channel:lobby at offset 1"), "\(sent.bodyText)")
+            let heard = poster.posts.filter { $0.text.contains("hello lobby") }
+            #expect(Set(heard.map(\.connectionID)) == Set(connections.map(\.id)))
+            #expect(heard.allSatisfy { $0.text.hasPrefix(#"{"channel":"lobby","offset":1,"#) }, "\(heard.map(\.text))")
+            // The channel's page shows its recent history.
+            let lobby = try await admin.request(.get, "/admin/websockets/sessions?channel=lobby")
+            #expect(lobby.bodyText.contains(#"data-testid="channel-history""#) && lobby.bodyText.contains("hello lobby"), "\(lobby.bodyText.prefix(400))")
             let bad = try await admin.request(
                 .post, "/admin/websockets/send", form: [("audience", "channel"), ("target", "no spaces"), ("body", "x"), ("csrf", token)])
             #expect(bad.status == .badRequest, "an invalid channel is answered with its reason")
