@@ -56,6 +56,7 @@ import VaporAPIGatewayWebSocketsTesting
             let first = try await fake.connect(query: ["channel": "lobby"], headers: headers)
             let second = try await fake.connect(query: ["channel": "lobby"], headers: headers)
             for _ in 0..<3 { #expect(try await first.send(#"{"action":"whoami"}"#).status == .ok) }
+            #expect(try await first.send(#"{"action":"sendmessage","channel":"lobby","text":"counted"}"#).status == .ok)
             #expect(try await first.send(#"{"action":"announce","text":"x"}"#).status == .forbidden)
             #expect(try await second.disconnect().status == .ok)
             _ = try await browser.request(.post, "/ws/token")
@@ -70,7 +71,7 @@ import VaporAPIGatewayWebSocketsTesting
                 }?.value
             }
             #expect(events("connect", "$connect", "handled") == 2)
-            #expect(events("message", "$default", "handled") == 3)
+            #expect(events("message", "$default", "handled") == 4)
             #expect(events("message", "$default", "permission_denied") == 1, "a refusal is counted by its code")
             #expect(events("disconnect", "$disconnect", "handled") == 1)
             #expect(samples.first { $0.name == "apigw_live_sessions" }?.value == 1, "the live sessions, read from the store")
@@ -79,6 +80,13 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(samples.contains { $0.name == "apigw_store_duration_seconds_count" && $0.labels["operation"] == "touch" })
             #expect((samples.first { $0.name == "apigw_fanout_posts_total" && $0.labels["result"] == "sent" }?.value ?? 0) >= 3)
             #expect((samples.first { $0.name == "apigw_tokens_total" && $0.labels["outcome"] == "issued" }?.value ?? 0) >= 1)
+            // The stream: one published and delivered by its publisher; the store's sizes at the scrape
+            // (gauges are process-wide, so another suite's store may have set them last: only their presence).
+            #expect((samples.first { $0.name == "apigw_stream_published_total" }?.value ?? 0) >= 1)
+            #expect((samples.first { $0.name == "apigw_stream_deliveries_total" && $0.labels["by"] == "publisher" }?.value ?? 0) >= 1)
+            for gauge in ["apigw_streams", "apigw_stream_messages", "apigw_stream_outbox_depth", "apigw_stream_outbox_oldest_seconds"] {
+                #expect(samples.contains { $0.name == gauge }, "\(gauge)")
+            }
 
             // From another machine, without an administrator's login: refused.
             let stranger = Request(

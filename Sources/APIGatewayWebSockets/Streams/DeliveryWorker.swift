@@ -1,6 +1,5 @@
 public import APIGatewayAWS
 public import Logging
-import Metrics
 public import ServiceLifecycle
 import Synchronization
 
@@ -20,12 +19,6 @@ public final class DeliveryWorker: Service, Sendable {
     public let batchSize: Int
     let logger: Logger
     private let doorbell = Doorbell()
-    private let gauges = (
-        streams: Gauge(label: "apigw_streams"),
-        messages: Gauge(label: "apigw_stream_messages"),
-        outbox: Gauge(label: "apigw_stream_outbox_depth"),
-        oldest: Gauge(label: "apigw_stream_outbox_oldest_seconds")
-    )
 
     public init(
         streams: Streams, pollInterval: Duration = .milliseconds(500), pruneInterval: Duration = .seconds(60), batchSize: Int = 100,
@@ -71,11 +64,7 @@ public final class DeliveryWorker: Service, Sendable {
     private func prune() async throws {
         let now = streams.now()
         let pruned = try await streams.store.pruneStreams(streams.configuration.retention, at: now)
-        let statistics = try await streams.store.streamStatistics(at: now)
-        gauges.streams.record(statistics.streams)
-        gauges.messages.record(statistics.messages)
-        gauges.outbox.record(statistics.undelivered)
-        gauges.oldest.record(statistics.oldestUndeliveredAge.timeInterval)
+        try await streams.reportStatistics()
         if pruned > 0 { logger.debug("stream history pruned", metadata: ["apigw.pruned": "\(pruned)"]) }
     }
 }

@@ -40,6 +40,20 @@ public struct Streams: Sendable {
 
     var logger: Logger { messenger.logger }
 
+    /// Reads the streams' sizes from the store and records them as gauges: `apigw_streams`,
+    /// `apigw_stream_messages` (the history), `apigw_stream_outbox_depth` and
+    /// `apigw_stream_outbox_oldest_seconds`. The delivery worker does at each prune; a metrics
+    /// endpoint may at each scrape. Every instance reads the same store: aggregate with `max()`.
+    @discardableResult
+    public func reportStatistics() async throws -> StreamStatistics {
+        let statistics = try await store.streamStatistics(at: now())
+        Gauge(label: "apigw_streams").record(statistics.streams)
+        Gauge(label: "apigw_stream_messages").record(statistics.messages)
+        Gauge(label: "apigw_stream_outbox_depth").record(statistics.undelivered)
+        Gauge(label: "apigw_stream_outbox_oldest_seconds").record(statistics.oldestUndeliveredAge.timeInterval)
+        return statistics
+    }
+
     // MARK: Publishing
 
     /// Appends `payload` (a JSON object) to `stream` and delivers it with its position. A repeated

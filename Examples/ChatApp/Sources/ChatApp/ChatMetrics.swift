@@ -10,8 +10,10 @@ import VaporAPIGatewayWebSockets
 /// `GET /metrics`: the framework's metrics in Prometheus's text format, for a scraper on the
 /// same machine or a logged-in administrator; anyone else is refused 403. Behind a reverse proxy
 /// on the same machine every client looks local: set `CHAT_METRICS_LOOPBACK=off` there, and only
-/// administrators see them. The live sessions gauge is read from the store at each scrape: every
-/// instance reports the same number, so read it with `max()`, not `sum()`.
+/// administrators see them. The live sessions gauge and the streams' (`apigw_streams`,
+/// `apigw_stream_messages`, `apigw_stream_outbox_depth`, `apigw_stream_outbox_oldest_seconds`)
+/// are read from the store at each scrape: every instance reports the same numbers, so read
+/// them with `max()`, not `sum()`.
 public enum ChatMetrics {
     /// Bootstraps swift-metrics with a Prometheus registry, once per process, and answers it.
     public static func bootstrap() -> PrometheusCollectorRegistry {
@@ -31,6 +33,7 @@ public enum ChatMetrics {
             }
             let live = try await gateway.dispatcher.store.connectedCount(apiID: nil)
             Gauge(label: "apigw_live_sessions").record(live)
+            try await gateway.dispatcher.streams?.reportStatistics()
             var headers = HTTPHeaders()
             headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])
             return Response(status: .ok, headers: headers, body: .init(buffer: ByteBuffer(bytes: registry.emitToBuffer())))
