@@ -63,6 +63,43 @@ import Testing
             "\(message)")
     }
 
+    /// `chat-example publish` while the app runs: a member hears the message with its position, the
+    /// command prints the position and the delivery; the same key again sends nothing; mistakes
+    /// are an `Error:` line and status 1.
+    @Test func thePublishCommandReachesTheRunningApp() async throws {
+        guard let executable = Self.requireExecutable("thePublishCommandReachesTheRunningApp") else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("publish-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (chat, port, socket) = try await Self.serving(executable, in: folder, environment: ["CHAT_ORIGINS": "127.0.0.1"])
+        defer { chat.stop() }
+        let cookie = try await ScaleOutTests().login("ada", at: "http://127.0.0.1:\(port)")
+        let client = try await TestClient.connect(socket + "?channel=lobby", headers: ["Cookie": cookie, "Origin": "http://127.0.0.1"])
+        let database = chat.database.path
+        let message = #"{"type":"message","from":"ops","text":"deploy at 5"}"#
+        let published = try await run("publish", "--channel", "lobby", "--json", message, "--idempotency-key", "deploy-1", database: database)
+        let printed = String(decoding: published.stdout, as: UTF8.self)
+        #expect(published.status == 0, "\(String(decoding: published.stderr, as: UTF8.self))")
+        #expect(printed.hasPrefix("Published channel:lobby at offset 1 (epoch ") && printed.contains("sent 1, gone 0, failed 0"), "\(printed)")
+        let heard = await client.next(timeout: .seconds(10)) ?? ""
+        #expect(streamed(heard) == ["channel": "lobby", "type": "message", "from": "ops", "text": "deploy at 5"], "\(heard)")
+
+        let again = try await run("publish", "--channel", "lobby", "--json", message, "--idempotency-key", "deploy-1", database: database)
+        #expect(String(decoding: again.stdout, as: UTF8.self).hasPrefix("Already published: channel:lobby at offset 1"))
+        #expect(await client.next(timeout: .milliseconds(500)) == nil, "nothing sent again")
+
+        for (arguments, expected) in [
+            (["publish", "--channel", "lobby"], "Error: publish needs --json"),
+            (["publish", "--json", message], "Error: publish needs --channel NAME or --user ID"),
+            (["publish", "--channel", "lobby", "--json", "[1,2]"], "Error: --json: not a JSON object"),
+            (["publish", "--channel", "no spaces", "--json", message], "Error: --channel:"),
+        ] {
+            let failed = try await PythonPeer.run(executable, arguments, input: Data(), environment: ["CHAT_DATABASE": database])
+            let error = String(decoding: failed.stderr, as: UTF8.self)
+            #expect(failed.status == 1 && failed.stdout.isEmpty && error.hasPrefix(expected), "\(arguments): \(error)")
+        }
+        try await client.close()
+    }
+
     /// `swift run chat-example`, then SIGTERM, as a container stop sends it: the app stops serving,
     /// closes its gateway's connections, and exits 0 in bounded time; a message sent just before
     /// the signal is answered first.
