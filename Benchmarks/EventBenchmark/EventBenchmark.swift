@@ -7,6 +7,8 @@
 //       [--sink URL]   (replies signed and posted by ManagementClient to an @connections sink,
 //                       e.g. `FanoutBenchmark sink`; default: a recording poster, no post)
 //       [--connections N] [--messages M] [--clients C[,C…]] [--steady-seconds S]
+//       [--send reply|channel]   (what a message does: reply to its sender, or send to its channel of 10)
+//       [--streams off|on|off,on]   (channel sends published into the channel's stream, with history)
 //   swift run -c release EventBenchmark --serve PORT [--sink URL] [--seconds S]
 //       (the benchmark's backend alone on 127.0.0.1:PORT, SQLite, for an outside load generator:
 //        Benchmarks/python/compare.sh drives it and the Python package with wrk)
@@ -52,6 +54,8 @@ struct Options {
     var sink: String?
     var serve: Int?
     var seconds = 600
+    var send = "reply"
+    var streams = ["off"]
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -70,6 +74,8 @@ struct Options {
             case "--sink": sink = value
             case "--serve": serve = Int(value)
             case "--seconds": seconds = Int(value) ?? seconds
+            case "--send": send = value
+            case "--streams": streams = value.split(separator: ",").map(String.init)
             default: print("unknown option \(flag)"); exit(2)
             }
         }
@@ -98,10 +104,18 @@ struct BenchController: WebSocketController {
     var connectRequirement: Requirement? { checks ? .authenticated : nil }
 
     struct Echo: Decodable, Sendable { let text: String }
+    struct Say: Decodable, Sendable {
+        let channel: ChannelName
+        let text: String
+    }
 
     func handlers(_ handlers: inout HandlerRegistry) {
         handlers.on("echo", Echo.self, requires: checks ? .permission("bench.post") : nil) { message, context in
             try await context.reply(["echo": message.text])
+        }
+        // A channel send (its ten members), without a reply: with streams on, published into its stream.
+        handlers.on("say", Say.self) { message, context in
+            try await context.send(["type": "message", "text": message.text], to: .channel(message.channel))
         }
         // The local gateway benchmark's round trip: the connection's id, as the chat answers it.
         handlers.onRaw("whoami") { _, context in try await context.reply(["connectionId": context.connectionID.rawValue]) }
@@ -156,7 +170,12 @@ struct EventBenchmark {
                 one.door = door
                 print("-- door \(door)")
                 // The login checks run through Vapor's session middleware: the Vapor door's only.
-                for checks in door == "vapor" ? modes : [false] { try await run(one, checks: checks) }
+                for checks in door == "vapor" ? modes : [false] {
+                    for streams in options.streams {
+                        if options.streams.count > 1 || streams == "on" { print("-- streams \(streams)") }
+                        try await run(one, checks: checks, streams: streams == "on")
+                    }
+                }
             }
         }
     }
@@ -200,7 +219,7 @@ struct EventBenchmark {
 
     /// - Parameter instances: 0, the app alone; 1 or more, that many instances (one process, one
     ///   PostgreSQL schema) behind nginx.
-    static func run(_ options: Options, checks: Bool, instances: Int = 0) async throws {
+    static func run(_ options: Options, checks: Bool, instances: Int = 0, streams: Bool = false) async throws {
         let databaseFile = FileManager.default.temporaryDirectory.appendingPathComponent("event-bench-\(UUID().uuidString).sqlite").path
         var environment = Environment.production
         environment.arguments = ["bench"]
@@ -248,6 +267,7 @@ struct EventBenchmark {
         let login: [any Middleware] = [app.sessions.middleware, BenchSessions()]
         var configuration = GatewayConfiguration(secrets: [settings.secret])
         if checks { configuration.allowedOrigins = ["http://127.0.0.1:8080"] }
+        if streams { configuration.streams = StreamConfiguration() }
         let gateway = WebSocketGateway(
             app: app, configuration: configuration, store: store, poster: poster,
             authentication: checks
@@ -337,7 +357,11 @@ struct EventBenchmark {
         }
         // Requests are built before the clock starts: the benchmark times the server, not the builder.
         let body = ByteBuffer(string: #"{"action":"echo","text":"hello, benchmark"}"#)
-        let events = try connections.map { try $0.request(for: body) }
+        // A channel send: each connection says something to its own channel (`bench0`…`bench9`).
+        let events = try connections.enumerated().map { n, connection in
+            guard options.send == "channel" else { return try connection.request(for: body) }
+            return try connection.request(for: ByteBuffer(string: #"{"action":"say","channel":"bench\#(n % 10)","text":"hello, benchmark"}"#))
+        }
         let bare = events.map { request in
             var request = request
             request.path = "/bench/bare"
@@ -345,7 +369,8 @@ struct EventBenchmark {
         }
         var requests = events
         let transport = fake.transport
-        let replies = options.sink == nil
+        // Each message replied to once; a channel send posts to its channel's ten members instead.
+        let replies = options.sink == nil && options.send != "channel"
 
         func closedLoop(clients: Int, messages: Int) async throws -> (rate: Double, latencies: Latencies) {
             recording.reset()

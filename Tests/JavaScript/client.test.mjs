@@ -577,6 +577,68 @@ describe("streams", () => {
     socket.close();
   });
 
+  test("a gap the connection loses before it is filled skips nothing: the re-join asks from the last message emitted", async () => {
+    const { socket, ws } = await connected({ channels: ["lobby"], gapWaitMs: 100, requestTimeoutMs: 60_000 });
+    const got = collect(socket);
+    ws.reply(line(10));
+    ws.reply(line(12));
+    await advance(100);
+    assert.equal(ws.lastSent().action, "history", "the fill is asked");
+    ws.drop();
+    await waitForSocket(2, 60_000);
+    const next = FakeWebSocket.all[1];
+    next.accept();
+    await flush();
+    const rejoin = next.lastSent();
+    assert.deepEqual(rejoin.since, { offset: 10, epoch }, "11 is asked for again");
+    next.reply(line(11));
+    next.reply(line(12));
+    next.reply({ id: rejoin.id, type: "joined", channel: "lobby", recovered: true, offset: 12, epoch });
+    await flush();
+    assert.deepEqual(got.messages.map((message) => message.offset), [10, 11, 12]);
+    assert.equal(got.discontinuity.length, 0);
+    socket.close();
+  });
+
+  test("a re-join that cannot recover keeps the live messages past the stream's position", async () => {
+    const { socket, ws } = await connected({ channels: ["lobby"], requestTimeoutMs: 60_000 });
+    const got = collect(socket);
+    ws.reply(line(5));
+    await flush();
+    ws.drop();
+    await waitForSocket(2, 60_000);
+    const next = FakeWebSocket.all[1];
+    next.accept();
+    await flush();
+    const rejoin = next.lastSent();
+    // A live message past the head arrives before the answer.
+    next.reply(line(2001));
+    next.reply({ id: rejoin.id, type: "joined", channel: "lobby", recovered: false, offset: 2000, epoch });
+    await flush();
+    assert.deepEqual(got.messages.map((message) => message.offset), [5, 2001]);
+    assert.deepEqual(got.discontinuity.map((event) => [event.offset, event.lastSeen.offset]), [[2000, 5]]);
+    socket.close();
+  });
+
+  test("a gap of more than one page is filled a page at a time", async () => {
+    const { socket, ws } = await connected({ channels: ["lobby"], gapWaitMs: 100 });
+    const got = collect(socket);
+    ws.reply(line(1));
+    ws.reply(line(152));
+    await advance(100);
+    const later = ws.lastSent();
+    assert.deepEqual({ before: later.before, limit: later.limit }, { before: 152, limit: 100 });
+    ws.reply({ id: later.id, type: "history", channel: "lobby", offset: 152, epoch, complete: true, messages: Array.from({ length: 100 }, (_, i) => line(52 + i)) });
+    await flush();
+    const earlier = ws.lastSent();
+    assert.deepEqual({ before: earlier.before, limit: earlier.limit }, { before: 52, limit: 50 });
+    ws.reply({ id: earlier.id, type: "history", channel: "lobby", offset: 152, epoch, complete: true, messages: Array.from({ length: 50 }, (_, i) => line(2 + i)) });
+    await flush();
+    assert.deepEqual(got.messages.map((message) => message.offset), Array.from({ length: 152 }, (_, i) => i + 1));
+    assert.equal(got.discontinuity.length, 0);
+    socket.close();
+  });
+
   test("every reconnect re-joins each channel with its last position, the first one too", async () => {
     const { socket, ws } = await connected({ channels: ["lobby"], requestTimeoutMs: 60_000 });
     const got = collect(socket);

@@ -53,7 +53,7 @@ extension HandlerRegistry {
         }
         on("resume", ResumeRequest.self) { request, context in
             guard let streams = context.streams else { throw StreamError.off }
-            guard let user = context.session.userID else { throw Refusal(status: .unauthorized, reason: "Only a user's connection has a stream to resume") }
+            guard let user = context.session.userID else { throw Refusal.loginRequired("resuming a user's stream") }
             let recovery = try await streams.replay(.user(user), since: request.since, to: context.connectionID, on: context.gateway)
             try await context.reply(Resumed(user: user, recovered: recovery.recovered, position: recovery.position))
         }
@@ -168,8 +168,9 @@ private enum HistoryAnswer {
         answer.writeString(#"{"type":"history","channel":"\#(channel.rawValue)","offset":\#(head.offset),"epoch":"#)
         answer.writeBytes(try JSONEncoder().encode(head.epoch))
         let stamped = try messages.map { try $0.stamped().bytes }
-        // The newest that fit, with room for the closing keys.
-        var room = Payload.maxSize - answer.readableBytes - 64
+        // The newest that fit, with room for the closing keys and the request's id (`answering`
+        // puts it first: up to a few hundred bytes escaped).
+        var room = Payload.maxSize - answer.readableBytes - 64 - 1024
         var first = stamped.endIndex
         while first > stamped.startIndex, stamped[first - 1].readableBytes + 1 <= room {
             first -= 1

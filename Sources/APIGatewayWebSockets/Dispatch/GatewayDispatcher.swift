@@ -51,6 +51,8 @@ public final class GatewayDispatcher: Sendable {
     ///   - permissions: the app's permissions, for requirements and channel rules.
     ///   - channelRules: the stored channel rules; by default the store, when it keeps them.
     ///   - authState: the app's login states, so a password change ends the user's connections.
+    ///   - streamStore: where streams live, when ``GatewayConfiguration/streams`` is set; by default
+    ///     the store, when it keeps them.
     ///   - logger: where events are logged (at debug level or lower, failures at error).
     ///   - now: the clock sessions are stamped with; injectable for tests.
     public init(
@@ -62,6 +64,7 @@ public final class GatewayDispatcher: Sendable {
         permissions: (any PermissionSource)? = nil,
         channelRules: (any ChannelRuleStore)? = nil,
         authState: (any AuthStateSource)? = nil,
+        streamStore: (any StreamStore)? = nil,
         logger: Logger = .disabled,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
@@ -73,7 +76,7 @@ public final class GatewayDispatcher: Sendable {
         self.messenger = Messenger(store: store, poster: poster, logger: logger, now: now)
         let messenger = self.messenger
         let streams = configuration.streams.flatMap { streams in
-            (store as? any StreamStore).map {
+            (streamStore ?? store as? any StreamStore).map {
                 Streams(configuration: streams, store: $0, messenger: messenger, gateways: gateways, now: now)
             }
         }

@@ -43,6 +43,8 @@ public struct Refusal: Error, Sendable, CustomStringConvertible {
         public static let loginExpired = Code("login_expired")
         public static let storeUnavailable = Code("store_unavailable")
         public static let loginThrottled = Code("login_throttled")
+        public static let notAStreamMessage = Code("not_a_stream_message")
+        public static let streamsOff = Code("streams_off")
         public static let custom = Code("custom")
     }
 

@@ -51,6 +51,14 @@ public struct Messenger: Sendable {
     /// fail do not stop the others; the report says who.
     /// - Throws: only when the store cannot be read or written.
     public func send(_ payload: Payload, to audience: Audience, on gateway: GatewayRecord) async throws -> DeliveryReport {
+        try await send(payload, to: audience, on: gateway, afterEachPage: nil)
+    }
+
+    /// ``send(_:to:on:)``, calling `afterEachPage` once each page of the audience has been posted
+    /// to (a stream's delivery keeps its claim with it).
+    func send(
+        _ payload: Payload, to audience: Audience, on gateway: GatewayRecord, afterEachPage: (@Sendable () async throws -> Void)?
+    ) async throws -> DeliveryReport {
         let started = ContinuousClock.now
         var report = DeliveryReport()
         if case .connection(let id) = audience.kind {
@@ -63,6 +71,7 @@ public struct Messenger: Sendable {
                 let goneBefore = report.gone.count
                 await post(payload, to: page, on: gateway, into: &report)
                 try await markGone(report.gone[goneBefore...], on: gateway)
+                try await afterEachPage?()
                 after = last
                 if page.count < pageSize { break }
             }

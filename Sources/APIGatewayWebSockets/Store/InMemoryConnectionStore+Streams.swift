@@ -85,6 +85,17 @@ extension InMemoryConnectionStore: StreamStore {
         }
     }
 
+    public func extendClaims(_ messages: [StreamMessage], until: Date) async throws {
+        streams.withLock { state in
+            for message in messages {
+                let key = InMemoryStreams.Key(apiID: message.apiID, stream: message.stream)
+                if state.streams[key]?.claims[message.position.offset] != nil {
+                    state.streams[key]!.claims[message.position.offset] = until
+                }
+            }
+        }
+    }
+
     public func markDelivered(_ messages: [StreamMessage]) async throws {
         streams.withLock { state in
             for message in messages {
@@ -109,6 +120,12 @@ extension InMemoryConnectionStore: StreamStore {
                 }
                 pruned += before - stream.messages.count
                 state.streams[key] = stream
+            }
+            // A key lasts as long as its message.
+            for (apiID, keys) in state.keyed {
+                state.keyed[apiID] = keys.filter { _, taken in
+                    state.streams[taken.stream]?.messages.contains { $0.position.offset == taken.offset } ?? false
+                }
             }
             return pruned
         }

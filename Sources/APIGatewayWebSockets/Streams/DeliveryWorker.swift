@@ -87,7 +87,8 @@ final class Doorbell: Sendable {
 
     func wait(upTo timeout: Duration) async {
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
+            // Cancelled (the wait ended otherwise): no ring, or it would wake the next wait at once.
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
             self?.ring()
         }
         defer { timer.cancel() }

@@ -31,6 +31,9 @@ public struct StreamConfiguration: Sendable {
 }
 
 extension StreamError: RefusalConvertible {
-    /// A message that cannot go into a stream: the sender's mistake, a 400.
-    public var refusal: Refusal { Refusal(status: .badRequest, reason: description) }
+    /// A message that cannot go into a stream, or streams that are off: a 400 with the reason.
+    public var refusal: Refusal {
+        let code: Refusal.Code = self == .off ? .streamsOff : self == .notAnObject ? .notAStreamMessage : .custom
+        return Refusal(code: code, status: .badRequest, reason: description, detail: description)
+    }
 }

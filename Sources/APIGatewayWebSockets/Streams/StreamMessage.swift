@@ -32,21 +32,22 @@ public struct StreamMessage: Sendable, Hashable {
 
     /// What clients receive: the app's object with the stream's keys first, `channel` (or `user`),
     /// `offset` and `epoch`: `{"channel":"lobby","offset":12,"epoch":"…","type":"message",…}`. Keys of
-    /// those names in the app's object are replaced.
+    /// those names in the app's object are replaced; a user's stream message has no `channel`.
     public func stamped() throws -> Payload {
         try Payload(bytes: Self.stamp(body, stream: stream, position: position))
     }
 
     /// The stream's keys, written before the app's.
     static func stamp(_ body: ByteBuffer, stream: StreamID, position: StreamPosition) throws -> ByteBuffer {
-        let (name, value) =
+        // A user's stream has no `channel`: a client tells the streams apart by it.
+        let (name, value, reserved): (String, String, Set<String>) =
             switch stream.kind {
-            case .channel(let channel): ("channel", channel.rawValue)
-            case .user(let user): ("user", user)
+            case .channel(let channel): ("channel", channel.rawValue, ["channel", "offset", "epoch"])
+            case .user(let user): ("user", user, ["user", "channel", "offset", "epoch"])
             }
         var view = body.readableBytesView
         var scanner = JSONScanner(view)
-        guard let ours = scanner.topLevelKeys([name, "offset", "epoch"]) else { throw StreamError.notAnObject }
+        guard let ours = scanner.topLevelKeys(reserved) else { throw StreamError.notAnObject }
         var stripped = ByteBuffer()
         if !ours.isEmpty {
             // Rare: the app's object has a key of ours. It is re-encoded without them.
@@ -73,9 +74,18 @@ public struct StreamMessage: Sendable, Hashable {
         return stamped
     }
 
-    /// Checks that `payload` can go into a stream: a JSON object.
-    package static func checkObject(_ payload: Payload) throws(StreamError) {
-        var scanner = JSONScanner(payload.bytes.readableBytesView)
-        guard scanner.topLevelKeys([]) != nil else { throw .notAnObject }
+    /// Checks that `payload` can go into `stream`: a JSON object that, with the stream's keys added
+    /// (the longest offset and epoch there can be), still fits in one `@connections` post, so a
+    /// message accepted into the outbox can always be delivered.
+    /// - Throws: ``StreamError/notAnObject``; ``MessagingError/payloadTooLarge(size:limit:)``.
+    package static func check(_ payload: Payload, for stream: StreamID) throws {
+        let widest = StreamPosition(offset: Int.max, epoch: String(repeating: "z", count: 16))
+        do {
+            _ = try Payload(bytes: stamp(payload.bytes, stream: stream, position: widest))
+        } catch let error as MessagingError {
+            throw error
+        } catch {
+            throw StreamError.notAnObject
+        }
     }
 }

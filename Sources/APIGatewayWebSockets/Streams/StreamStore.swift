@@ -28,6 +28,10 @@ public protocol StreamStore: Sendable {
     /// message is still claimed by someone else (so one stream is delivered in order).
     func claimUndelivered(limit: Int, until: Date, at now: Date) async throws -> [StreamMessage]
 
+    /// Holds these undelivered messages' claims until `until`: a fan-out that outlasts its claim
+    /// keeps it, so no worker starts the same fan-out again meanwhile.
+    func extendClaims(_ messages: [StreamMessage], until: Date) async throws
+
     /// Marks these messages delivered: they stay for history, out of the outbox.
     func markDelivered(_ messages: [StreamMessage]) async throws
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Metrics
 import NIOCore
+import Synchronization
 
 /// Publishing into streams, replaying them and reading their history: what ``MessageContext``,
 /// the built-in `join`/`history`/`resume` handlers and the ``DeliveryWorker`` use, and what an app
@@ -58,13 +59,13 @@ public struct Streams: Sendable {
 
     /// Appends `payload` (a JSON object) to `stream` and delivers it with its position. A repeated
     /// `idempotencyKey` appends and delivers nothing: the first publish's position is answered.
-    /// - Throws: ``StreamError`` for a payload that is not a JSON object; the store's errors. A
-    ///   message appended and then not delivered (a failed read of the audience) is delivered by
-    ///   the worker.
+    /// - Throws: ``StreamError`` for a payload that is not a JSON object, `MessagingError` for one
+    ///   that would not fit in a post with its position; the store's errors. A message appended and
+    ///   then not delivered (a failed read of the audience) is delivered by the worker.
     public func publish(_ payload: Payload, to stream: StreamID, on gateway: GatewayRecord, idempotencyKey: String? = nil)
         async throws -> Publication
     {
-        try StreamMessage.checkObject(payload)
+        try StreamMessage.check(payload, for: stream)
         let date = now()
         let appended = try await store.append(
             NewStreamMessage(
@@ -80,8 +81,19 @@ public struct Streams: Sendable {
         return Publication(position: appended.message.position, duplicate: false, report: report)
     }
 
+    /// Posts `message` to its audience and marks it delivered. A fan-out that outlasts a third of
+    /// the claim renews the claim as it goes, so no worker starts the same fan-out meanwhile.
     private func deliver(_ message: StreamMessage, on gateway: GatewayRecord) async throws -> DeliveryReport {
-        let report = try await messenger.send(try message.stamped(), to: message.stream.audience, on: gateway)
+        let claim = configuration.claimTimeout
+        let renewed = Mutex(ContinuousClock.now)
+        let report = try await messenger.send(try message.stamped(), to: message.stream.audience, on: gateway) { [store, now] in
+            let due = renewed.withLock { last in
+                guard last.duration(to: .now) >= claim / 3 else { return false }
+                last = .now
+                return true
+            }
+            if due { try await store.extendClaims([message], until: now().addingTimeInterval(claim.timeInterval)) }
+        }
         try await store.markDelivered([message])
         return report
     }
@@ -104,7 +116,16 @@ public struct Streams: Sendable {
                 try await store.markDelivered([message])
                 continue
             }
-            let report = try await deliver(message, on: gateway)
+            let report: DeliveryReport
+            do {
+                report = try await deliver(message, on: gateway)
+            } catch let error as StreamError {
+                try await setAside(message, error)
+                continue
+            } catch let error as MessagingError {
+                try await setAside(message, error)
+                continue
+            }
             counters.byWorker.increment()
             delivered += 1
             logger.debug(
@@ -112,6 +133,15 @@ public struct Streams: Sendable {
                 metadata: ["apigw.stream": "\(message.stream)", "apigw.offset": "\(message.position.offset)", "apigw.report": "\(report)"])
         }
         return delivered
+    }
+
+    /// A message that can never be posted (stored before the size check, or by another writer):
+    /// out of the outbox, so the rest of it is not stuck behind it; kept for the record.
+    private func setAside(_ message: StreamMessage, _ error: any Error) async throws {
+        logger.error(
+            "stream message cannot be delivered; set aside",
+            metadata: ["apigw.stream": "\(message.stream)", "apigw.offset": "\(message.position.offset)", "apigw.error": "\(error)"])
+        try await store.markDelivered([message])
     }
 
     // MARK: Reading
@@ -153,8 +183,15 @@ public struct Streams: Sendable {
         var replayed = 0
         while after < head.lastOffset {
             let page = try await store.messages(in: stream, apiID: gateway.apiID, after: after, limit: min(100, head.lastOffset - after))
-            guard let last = page.last else { break }
+            guard !page.isEmpty else { break }
             for message in page {
+                // A hole (a message pruned around an older one still in the outbox, or between the
+                // head and this read): not everything can be had.
+                guard message.position.offset == after + 1 else {
+                    counters.replayed.increment(by: replayed)
+                    return Recovery(recovered: false, position: head.position, replayed: replayed)
+                }
+                after = message.position.offset
                 let report = try await messenger.send(try message.stamped(), to: .connection(connection), on: gateway)
                 guard report.sent == 1 else {
                     // Gone or failing: it will resume again from what it did get.
@@ -162,10 +199,9 @@ public struct Streams: Sendable {
                 }
                 replayed += 1
             }
-            after = last.position.offset
         }
         counters.replayed.increment(by: replayed)
-        // A message pruned between the head and the read is a gap, however unlikely.
+        // The last ones pruned between the head and the read: a gap too.
         let complete = after == head.lastOffset
         return Recovery(recovered: complete, position: head.position, replayed: replayed)
     }

@@ -122,8 +122,10 @@ struct PublishRequest {
         let bytes = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .withoutEscapingSlashes])
         do {
             self.payload = try Payload(bytes: ByteBuffer(data: bytes))
+            // With its channel, offset and epoch added it must still fit in one post.
+            try StreamMessage.check(self.payload, for: stream)
         } catch {
-            throw Invalid(status: .payloadTooLarge, reason: "'payload' is over API Gateway's 128 KiB")
+            throw Invalid(status: .payloadTooLarge, reason: "'payload' is over API Gateway's 128 KiB with its position")
         }
         switch object["idempotencyKey"] {
         case nil: idempotencyKey = nil

@@ -57,7 +57,7 @@ extension WebSocketGateway {
         guard let store = streams.store as? FluentConnectionStore else {
             throw StreamError(description: "publishing in a transaction needs the database store (FluentConnectionStore)")
         }
-        try StreamMessage.checkObject(payload)
+        try StreamMessage.check(payload, for: stream)
         // From the cache: a query outside `database` would wait for the connection it holds (SQLite's only one).
         let records = try await directory.records()
         guard let record = apiID.map({ records[$0] }) ?? (records.count == 1 ? records.values.first : nil) else {
@@ -81,8 +81,9 @@ extension WebSocketGateway {
 
     /// Starts the delivery worker under the app's lifecycle (shut down gracefully with it): it
     /// delivers what was published in transactions, and what an instance that died did not
-    /// deliver, and prunes the history. Every instance may run one. Call it while configuring the
-    /// app (it starts when the app boots); a second call changes nothing.
+    /// deliver, and prunes the history. Every instance may run one. A gateway made with streams
+    /// on has started it already (polling every 500 ms, from the app's boot), so a call changes
+    /// nothing there; it is for a gateway whose streams are its dispatcher's own.
     /// - Throws: ``StreamError/off`` without streams.
     public func startDeliveryWorker(on app: Application, pollInterval: Duration = .milliseconds(500)) throws {
         let streams = try streams()

@@ -90,6 +90,8 @@ public final class WebSocketGateway: Sendable {
             logger: app.logger
         )
         app.storage[Key.self] = self
+        // With streams on, the outbox is delivered and the history pruned while the app runs.
+        if dispatcher.streams != nil { try? startDeliveryWorker(on: app) }
         app.lifecycle.use(StartupCheckLifecycle(gateway: self))
         app.lifecycle.use(DrainBeforeShutdown())
         app.asyncCommands.use(GatewayCommands(), as: "gateway")

@@ -252,6 +252,8 @@ export class GatewaySocket extends EventTarget {
       if (this.socket !== socket) return;
       this.socket = null;
       this.#failPending("connection lost");
+      // Early messages and their gap fills: the re-join after the reconnect replays everything after the last one emitted.
+      for (const key of [...this.held.keys()]) this.#dropHeld(key);
       if (!this.wanted) return this.#setStatus("closed");
       // A refused handshake reaches the page as a bare close: a channel rule, a rate limit (perhaps
       // run down by another page), a gateway that is away all look alike. Back off and try again,
@@ -397,11 +399,12 @@ export class GatewaySocket extends EventTarget {
     if (answer.recovered === true) {
       this.#emit("recovered", where);
     } else if (answer.recovered === false) {
-      // Some messages cannot be had: start again from where the stream is now.
-      this.#dropHeld(key);
+      // Some messages cannot be had: start again from where the stream is now. Live ones that came
+      // meanwhile, past that point, are kept.
       if (typeof answer.epoch === "string") this.positions.set(key, { offset: answer.offset, epoch: answer.epoch });
       else this.positions.delete(key);
       this.#emit("discontinuity", { ...where, lastSeen: known ?? null });
+      this.#release(key);
     } else if (!known && typeof answer.epoch === "string") {
       this.positions.set(key, { offset: answer.offset, epoch: answer.epoch });
     }
@@ -435,11 +438,15 @@ export class GatewaySocket extends EventTarget {
     this.#release(key);
   }
 
-  /** Emits the held messages that now follow on. */
+  /** Emits the held messages that now follow on, and forgets those already had. */
   #release(key) {
     const held = this.held.get(key);
     const known = this.positions.get(key);
-    while (held && known && held.has(known.offset + 1)) {
+    if (!held) return;
+    for (const offset of [...held.keys()]) {
+      if (!known || held.get(offset).epoch !== known.epoch || offset <= known.offset) held.delete(offset);
+    }
+    while (known && held.has(known.offset + 1)) {
       const next = held.get(known.offset + 1);
       held.delete(known.offset + 1);
       known.offset += 1;
@@ -457,19 +464,35 @@ export class GatewaySocket extends EventTarget {
     const firstHeld = Math.min(...held.keys());
     try {
       if (kind === "channel") {
-        const answer = await this.request({ action: "history", channel: name, before: firstHeld, limit: firstHeld - known.offset - 1 });
-        for (const message of answer.messages ?? []) this.#sequenced(key, message);
+        // Back from the first held message, a page at a time, until the last one seen.
+        const pages = [];
+        let before = firstHeld;
+        while (before > known.offset + 1 && pages.length < 20) {
+          const answer = await this.request({ action: "history", channel: name, before, limit: Math.min(100, before - known.offset - 1) });
+          const messages = answer.messages ?? [];
+          if (messages.length === 0) break;
+          pages.unshift(messages);
+          before = messages[0].offset;
+          if (answer.complete === false) break;
+        }
+        for (const message of pages.flat()) this.#sequenced(key, message);
       } else {
         this.#settle(key, await this.request({ action: "resume", ...this.#since(key) }));
       }
     } catch {
-      // Asked again at the next early message, or on the next reconnect.
+      // No answer (the connection is going): the re-join after the reconnect replays them. Still
+      // connected: asked again shortly.
+      if (this.status === "connected" && this.held.get(key)?.size && !this.gapTimers.has(key)) {
+        this.gapTimers.set(key, setTimeout(() => this.#fillGap(key), this.options.gapWaitMs));
+      }
+      return;
     }
     const after = this.positions.get(key);
-    if (this.held.get(key)?.size && after && after.offset + 1 < Math.min(...this.held.get(key).keys())) {
+    const left = this.held.get(key);
+    if (left?.size && after && after.offset + 1 < Math.min(...left.keys())) {
       // The history no longer has them: say so, and go on from the first held.
       const lastSeen = { ...after };
-      after.offset = Math.min(...this.held.get(key).keys()) - 1;
+      after.offset = Math.min(...left.keys()) - 1;
       this.#emit("discontinuity", { [kind]: name, offset: after.offset, epoch: after.epoch, lastSeen });
       this.#release(key);
     }

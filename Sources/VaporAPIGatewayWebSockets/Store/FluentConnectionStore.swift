@@ -16,6 +16,9 @@ import SQLKit
 public struct FluentConnectionStore: ConnectionStore {
     let database: @Sendable () throws -> any Database
     private let touches: TouchCoalescer
+    /// Group commit of stream appends, and of the marks of their delivery.
+    let appends: GroupCommit<NewStreamMessage, Appended>
+    let deliveries: GroupCommit<StreamMessage, Void>
     /// Most ids one `markGone` statement names; longer lists are split.
     static let markGoneChunk = 500
 
@@ -23,6 +26,11 @@ public struct FluentConnectionStore: ConnectionStore {
     ///   or throws when there is none (e.g. during shutdown). It must be an SQL database.
     public init(database: @escaping @Sendable () throws -> any Database) {
         self.database = database
+        self.appends = GroupCommit(maxBatch: 128) { messages in try await Self.appendBatch(messages, database: database) }
+        self.deliveries = GroupCommit(maxBatch: 256) { messages in
+            try await Self.markDelivered(messages, in: Self.sql(database))
+            return messages.map { _ in .success(()) }
+        }
         self.touches = TouchCoalescer { ids, apiID, date in
             try await Self.touch(ids, apiID: apiID, at: date, in: Self.sql(database))
         }

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// Channel and user streams through the dispatcher: positions on every message, replay on a
@@ -334,5 +335,102 @@ import Testing
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
+    }
+}
+
+/// The defects a review found, each with the test that fails without its fix.
+@Suite struct StreamReviewTests {
+    /// Counts the outbox claims a store is asked for.
+    final class CountingStore: StreamStore, @unchecked Sendable {
+        let inner = InMemoryConnectionStore()
+        let claims = Mutex(0)
+        func append(_ message: NewStreamMessage) async throws -> Appended { try await inner.append(message) }
+        func messages(in stream: StreamID, apiID: APIID, after offset: Int, limit: Int) async throws -> [StreamMessage] {
+            try await inner.messages(in: stream, apiID: apiID, after: offset, limit: limit)
+        }
+        func lastMessages(in stream: StreamID, apiID: APIID, before offset: Int?, limit: Int) async throws -> [StreamMessage] {
+            try await inner.lastMessages(in: stream, apiID: apiID, before: offset, limit: limit)
+        }
+        func head(of stream: StreamID, apiID: APIID) async throws -> StreamHead? { try await inner.head(of: stream, apiID: apiID) }
+        func claimUndelivered(limit: Int, until: Date, at now: Date) async throws -> [StreamMessage] {
+            claims.withLock { $0 += 1 }
+            return try await inner.claimUndelivered(limit: limit, until: until, at: now)
+        }
+        func extendClaims(_ messages: [StreamMessage], until: Date) async throws { try await inner.extendClaims(messages, until: until) }
+        func markDelivered(_ messages: [StreamMessage]) async throws { try await inner.markDelivered(messages) }
+        func pruneStreams(_ retention: StreamRetention, at now: Date) async throws -> Int { try await inner.pruneStreams(retention, at: now) }
+        func streamStatistics(at now: Date) async throws -> StreamStatistics { try await inner.streamStatistics(at: now) }
+    }
+
+    /// A cancelled wait's timer rang anyway and left a ring for the next wait: after one wake the
+    /// worker claimed back to back for ever.
+    @Test func aWakeDoesNotLeaveTheWorkerPollingWithoutRest() async throws {
+        let store = CountingStore()
+        let dispatcher = GatewayDispatcher(
+            configuration: GatewayConfiguration(streams: StreamConfiguration()), store: InMemoryConnectionStore(),
+            gateways: CachedGatewayDirectory([GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1")]), poster: RecordingPoster(),
+            streamStore: store)
+        let worker = DeliveryWorker(streams: try #require(dispatcher.streams), pollInterval: .seconds(3600))
+        let group = ServiceGroup(services: [worker], logger: .init(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await Task.sleep(for: .milliseconds(100))
+            for _ in 0..<3 {
+                worker.wake()
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let afterWakes = store.claims.withLock { $0 }
+            try await Task.sleep(for: .milliseconds(500))
+            let later = store.claims.withLock { $0 }
+            #expect(later - afterWakes <= 1, "claims while nothing woke it: \(later - afterWakes)")
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    /// An undelivered message older than everything kept (its publisher died) made the replay
+    /// jump from it to the first kept one and call that recovered.
+    @Test func aReplayWithAHoleIsNotRecovered() async throws {
+        let harness = try await StreamTests.harness()
+        let store = harness.store
+        let now = Date()
+        func append(_ text: String, claimedUntil: Date?) async throws {
+            _ = try await store.append(
+                NewStreamMessage(
+                    apiID: apiID, stream: .channel("room"), body: ByteBuffer(string: #"{"text":"\#(text)"}"#), idempotencyKey: nil,
+                    publishedAt: now.addingTimeInterval(-10), claimedUntil: claimedUntil))
+        }
+        try await append("first", claimedUntil: nil)
+        try await append("held by a dead publisher", claimedUntil: now.addingTimeInterval(60))
+        for index in 3...12 { try await append("\(index)", claimedUntil: nil) }
+        try await store.markDelivered(try await store.messages(in: .channel("room"), apiID: apiID, after: 0, limit: 100).filter { $0.position.offset != 2 })
+        _ = try await store.pruneStreams(StreamRetention(messages: 5, age: .seconds(3600)), at: now)
+        let head = try #require(try await store.head(of: .channel("room"), apiID: apiID))
+        #expect(head.firstOffset == 2, "the undelivered 2 is kept, 3…7 pruned")
+        let client = try await harness.connected()
+        let answer = try await StreamTests.joined(harness, client, since: StreamPosition(offset: 1, epoch: head.epoch))
+        #expect(answer["recovered"] as? Bool == false, "3…7 are gone: \(answer)")
+    }
+
+    /// A payload that fits a post alone but not with its position was accepted and then could never
+    /// be delivered, holding up the outbox behind it.
+    @Test func aPayloadThatWouldNotFitWithItsPositionIsRefused() async throws {
+        let harness = try await StreamTests.harness()
+        let streams = try #require(harness.dispatcher.streams)
+        let record = GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1")
+        let filler = String(repeating: "x", count: Payload.maxSize - 20)
+        let payload = try Payload(bytes: ByteBuffer(string: #"{"x":"\#(filler)"}"#))
+        await #expect(throws: MessagingError.self) { try await streams.publish(payload, to: .channel("room"), on: record) }
+        #expect(try await harness.store.head(of: .channel("room"), apiID: apiID) == nil, "nothing appended")
+    }
+
+    /// A user's stream message with a `channel` key of the app's was read by clients as that
+    /// channel's message.
+    @Test func aUsersStreamMessageHasNoChannel() throws {
+        let stamped = try StreamMessage(
+            apiID: apiID, stream: .user("ada"), position: StreamPosition(offset: 3, epoch: "e"),
+            body: ByteBuffer(string: #"{"channel":"lobby","text":"hi"}"#), publishedAt: Date()
+        ).stamped()
+        #expect(String(buffer: stamped.bytes) == #"{"user":"ada","offset":3,"epoch":"e","text":"hi"}"#)
     }
 }
