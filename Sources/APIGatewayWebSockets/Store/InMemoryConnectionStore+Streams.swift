@@ -11,9 +11,26 @@ struct InMemoryStreams {
     struct Stream {
         let epoch: String
         var lastOffset = 0
+        /// In offset order.
         var messages: [StreamMessage] = []
         /// The claim of each undelivered message, by offset.
         var claims: [Int: Date] = [:]
+
+        /// The index of the first message at or after `offset` (binary search: the messages are in order).
+        func index(from offset: Int) -> Int {
+            var (low, high) = (messages.startIndex, messages.endIndex)
+            while low < high {
+                let middle = (low + high) / 2
+                if messages[middle].position.offset < offset { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+
+        /// The index of the message at `offset`, if it is kept.
+        func index(of offset: Int) -> Int? {
+            let index = index(from: offset)
+            return index < messages.endIndex && messages[index].position.offset == offset ? index : nil
+        }
     }
     var streams: [Key: Stream] = [:]
     /// The stream and offset each idempotency key took, by API and key.
@@ -25,9 +42,9 @@ extension InMemoryConnectionStore: StreamStore {
         streams.withLock { state in
             let key = InMemoryStreams.Key(apiID: message.apiID, stream: message.stream)
             if let idempotencyKey = message.idempotencyKey, let taken = state.keyed[message.apiID]?[idempotencyKey],
-                let existing = state.streams[taken.stream]?.messages.first(where: { $0.position.offset == taken.offset })
+                let stream = state.streams[taken.stream], let index = stream.index(of: taken.offset)
             {
-                return Appended(message: existing, duplicate: true)
+                return Appended(message: stream.messages[index], duplicate: true)
             }
             var stream = state.streams[key] ?? InMemoryStreams.Stream(epoch: StreamPosition.newEpoch())
             stream.lastOffset += 1
@@ -46,14 +63,15 @@ extension InMemoryConnectionStore: StreamStore {
 
     public func messages(in stream: StreamID, apiID: APIID, after offset: Int, limit: Int) async throws -> [StreamMessage] {
         streams.withLock { state in
-            Array((state.streams[.init(apiID: apiID, stream: stream)]?.messages ?? []).lazy.filter { $0.position.offset > offset }.prefix(max(0, limit)))
+            guard let kept = state.streams[.init(apiID: apiID, stream: stream)] else { return [] }
+            return Array(kept.messages[kept.index(from: offset + 1)...].prefix(max(0, limit)))
         }
     }
 
     public func lastMessages(in stream: StreamID, apiID: APIID, before offset: Int?, limit: Int) async throws -> [StreamMessage] {
         streams.withLock { state in
-            let all = state.streams[.init(apiID: apiID, stream: stream)]?.messages ?? []
-            return Array(all.filter { offset == nil || $0.position.offset < offset! }.suffix(max(0, limit)))
+            guard let kept = state.streams[.init(apiID: apiID, stream: stream)] else { return [] }
+            return Array(kept.messages[..<kept.index(from: offset ?? Int.max)].suffix(max(0, limit)))
         }
     }
 
@@ -74,7 +92,7 @@ extension InMemoryConnectionStore: StreamStore {
                     // An earlier message still held by its publisher holds the stream's order.
                     guard stream.claims[offset]! <= now, claimed.count < limit else { break }
                     stream.claims[offset] = until
-                    if let index = stream.messages.firstIndex(where: { $0.position.offset == offset }) {
+                    if let index = stream.index(of: offset) {
                         stream.messages[index].attempts += 1
                         claimed.append(stream.messages[index])
                     }
@@ -101,7 +119,7 @@ extension InMemoryConnectionStore: StreamStore {
             for message in messages {
                 let key = InMemoryStreams.Key(apiID: message.apiID, stream: message.stream)
                 state.streams[key]?.claims[message.position.offset] = nil
-                if let index = state.streams[key]?.messages.firstIndex(where: { $0.position.offset == message.position.offset }) {
+                if let index = state.streams[key]?.index(of: message.position.offset) {
                     state.streams[key]!.messages[index].delivered = true
                 }
             }
@@ -124,7 +142,7 @@ extension InMemoryConnectionStore: StreamStore {
             // A key lasts as long as its message.
             for (apiID, keys) in state.keyed {
                 state.keyed[apiID] = keys.filter { _, taken in
-                    state.streams[taken.stream]?.messages.contains { $0.position.offset == taken.offset } ?? false
+                    state.streams[taken.stream]?.index(of: taken.offset) != nil
                 }
             }
             return pruned

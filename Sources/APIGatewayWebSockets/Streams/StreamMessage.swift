@@ -37,17 +37,13 @@ public struct StreamMessage: Sendable, Hashable {
         try Payload(bytes: Self.stamp(body, stream: stream, position: position))
     }
 
-    /// The stream's keys, written before the app's.
+    /// The stream's keys, written before the app's. No encoder: a channel name and an epoch need no
+    /// escaping, a user id is escaped here.
     static func stamp(_ body: ByteBuffer, stream: StreamID, position: StreamPosition) throws -> ByteBuffer {
-        // A user's stream has no `channel`: a client tells the streams apart by it.
-        let (name, value, reserved): (String, String, Set<String>) =
-            switch stream.kind {
-            case .channel(let channel): ("channel", channel.rawValue, ["channel", "offset", "epoch"])
-            case .user(let user): ("user", user, ["user", "channel", "offset", "epoch"])
-            }
+        let (name, value) = stream.stampedKey
         var view = body.readableBytesView
         var scanner = JSONScanner(view)
-        guard let ours = scanner.topLevelKeys(reserved) else { throw StreamError.notAnObject }
+        guard let ours = scanner.topLevelKeys(stream.reservedKeys) else { throw StreamError.notAnObject }
         var stripped = ByteBuffer()
         if !ours.isEmpty {
             // Rare: the app's object has a key of ours. It is re-encoded without them.
@@ -60,18 +56,36 @@ public struct StreamMessage: Sendable, Hashable {
         let afterOpen = view.index(after: open)
         let isEmpty = view[afterOpen...].first(where: { !JSONScanner.isWhitespace($0) }) == UInt8(ascii: "}")
         var stamped = ByteBuffer()
-        stamped.reserveCapacity(view.count + name.utf8.count + value.utf8.count + position.epoch.utf8.count + 48)
+        stamped.reserveCapacity(view.count + value.utf8.count + position.epoch.utf8.count + 56)
         stamped.writeString("{\"")
         stamped.writeString(name)
         stamped.writeString("\":")
-        stamped.writeBytes((try? JSONEncoder().encode(value)) ?? Data("\"\"".utf8))
+        writeJSONString(value, into: &stamped)
         stamped.writeString(",\"offset\":")
         stamped.writeString(String(position.offset))
         stamped.writeString(",\"epoch\":")
-        stamped.writeBytes((try? JSONEncoder().encode(position.epoch)) ?? Data("\"\"".utf8))
+        writeJSONString(position.epoch, into: &stamped)
         if !isEmpty { stamped.writeString(",") }
         stamped.writeBytes(view[afterOpen...])
         return stamped
+    }
+
+    /// `string` as a JSON string literal.
+    static func writeJSONString(_ string: String, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(ascii: "\""))
+        if string.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            buffer.writeString(string)
+        } else {
+            for byte in string.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""): buffer.writeString("\\\"")
+                case UInt8(ascii: "\\"): buffer.writeString("\\\\")
+                case 0..<0x20: buffer.writeString("\\u00" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16))
+                default: buffer.writeInteger(byte)
+                }
+            }
+        }
+        buffer.writeInteger(UInt8(ascii: "\""))
     }
 
     /// Checks that `payload` can go into `stream`: a JSON object that, with the stream's keys added
@@ -79,13 +93,37 @@ public struct StreamMessage: Sendable, Hashable {
     /// message accepted into the outbox can always be delivered.
     /// - Throws: ``StreamError/notAnObject``; ``MessagingError/payloadTooLarge(size:limit:)``.
     package static func check(_ payload: Payload, for stream: StreamID) throws {
-        let widest = StreamPosition(offset: Int.max, epoch: String(repeating: "z", count: 16))
-        do {
+        var scanner = JSONScanner(payload.bytes.readableBytesView)
+        guard let ours = scanner.topLevelKeys(stream.reservedKeys) else { throw StreamError.notAnObject }
+        guard ours.isEmpty else {
+            // Keys of ours in it: stamped in full, as it will be.
+            let widest = StreamPosition(offset: Int.max, epoch: String(repeating: "z", count: 16))
             _ = try Payload(bytes: stamp(payload.bytes, stream: stream, position: widest))
-        } catch let error as MessagingError {
-            throw error
-        } catch {
-            throw StreamError.notAnObject
+            return
+        }
+        // `{"channel":"…","offset":9223372036854775807,"epoch":"<16>",` before the app's keys.
+        var key = ByteBuffer()
+        writeJSONString(stream.stampedKey.value, into: &key)
+        let size = payload.bytes.readableBytes + stream.stampedKey.name.utf8.count + key.readableBytes + 60
+        guard size <= Payload.maxSize else { throw MessagingError.payloadTooLarge(size: size, limit: Payload.maxSize) }
+    }
+}
+
+extension StreamID {
+    /// The key and value a stamped message names its stream with.
+    var stampedKey: (name: String, value: String) {
+        switch kind {
+        case .channel(let channel): ("channel", channel.rawValue)
+        case .user(let user): ("user", user)
+        }
+    }
+
+    /// The keys of the app's object that stamping replaces (a user's stream has no `channel`: a
+    /// client tells the streams apart by it).
+    var reservedKeys: Set<String> {
+        switch kind {
+        case .channel: ["channel", "offset", "epoch"]
+        case .user: ["user", "channel", "offset", "epoch"]
         }
     }
 }
