@@ -38,6 +38,16 @@ struct InMemoryStreams {
 }
 
 extension InMemoryConnectionStore: StreamStore {
+    private static func appendInPlace(_ stream: inout InMemoryStreams.Stream, _ message: NewStreamMessage) -> StreamMessage {
+        stream.lastOffset += 1
+        let stored = StreamMessage(
+            apiID: message.apiID, stream: message.stream, position: StreamPosition(offset: stream.lastOffset, epoch: stream.epoch),
+            body: message.body, publishedAt: message.publishedAt, idempotencyKey: message.idempotencyKey)
+        stream.messages.append(stored)
+        stream.claims[stream.lastOffset] = message.claimedUntil ?? .distantPast
+        return stored
+    }
+
     public func append(_ message: NewStreamMessage) async throws -> Appended {
         streams.withLock { state in
             let key = InMemoryStreams.Key(apiID: message.apiID, stream: message.stream)
@@ -46,14 +56,8 @@ extension InMemoryConnectionStore: StreamStore {
             {
                 return Appended(message: stream.messages[index], duplicate: true)
             }
-            var stream = state.streams[key] ?? InMemoryStreams.Stream(epoch: StreamPosition.newEpoch())
-            stream.lastOffset += 1
-            let stored = StreamMessage(
-                apiID: message.apiID, stream: message.stream, position: StreamPosition(offset: stream.lastOffset, epoch: stream.epoch),
-                body: message.body, publishedAt: message.publishedAt, idempotencyKey: message.idempotencyKey)
-            stream.messages.append(stored)
-            stream.claims[stream.lastOffset] = message.claimedUntil ?? .distantPast
-            state.streams[key] = stream
+            // In place: a copy of the stream out of the dictionary and back would copy its messages.
+            let stored = Self.appendInPlace(&state.streams[key, default: InMemoryStreams.Stream(epoch: StreamPosition.newEpoch())], message)
             if let idempotencyKey = message.idempotencyKey {
                 state.keyed[message.apiID, default: [:]][idempotencyKey] = (key, stored.position.offset)
             }
@@ -87,17 +91,16 @@ extension InMemoryConnectionStore: StreamStore {
         streams.withLock { state in
             var claimed: [StreamMessage] = []
             for key in state.streams.keys.sorted(by: { ($0.apiID.rawValue, $0.stream.key) < ($1.apiID.rawValue, $1.stream.key) }) {
-                guard claimed.count < limit, var stream = state.streams[key] else { break }
-                for offset in stream.claims.keys.sorted() {
+                guard claimed.count < limit, let offsets = state.streams[key]?.claims.keys.sorted() else { break }
+                for offset in offsets {
                     // An earlier message still held by its publisher holds the stream's order.
-                    guard stream.claims[offset]! <= now, claimed.count < limit else { break }
-                    stream.claims[offset] = until
-                    if let index = stream.index(of: offset) {
-                        stream.messages[index].attempts += 1
-                        claimed.append(stream.messages[index])
+                    guard state.streams[key]!.claims[offset]! <= now, claimed.count < limit else { break }
+                    state.streams[key]!.claims[offset] = until
+                    if let index = state.streams[key]!.index(of: offset) {
+                        state.streams[key]!.messages[index].attempts += 1
+                        claimed.append(state.streams[key]!.messages[index])
                     }
                 }
-                state.streams[key] = stream
             }
             return claimed
         }
@@ -130,14 +133,13 @@ extension InMemoryConnectionStore: StreamStore {
         let oldest = now.addingTimeInterval(-retention.age.timeInterval)
         return streams.withLock { state in
             var pruned = 0
-            for (key, var stream) in state.streams {
-                let before = stream.messages.count
-                let keepFrom = stream.lastOffset - retention.messages
-                stream.messages.removeAll { message in
+            for key in Array(state.streams.keys) {
+                let before = state.streams[key]!.messages.count
+                let keepFrom = state.streams[key]!.lastOffset - retention.messages
+                state.streams[key]!.messages.removeAll { message in
                     message.delivered && (message.position.offset <= keepFrom || message.publishedAt < oldest)
                 }
-                pruned += before - stream.messages.count
-                state.streams[key] = stream
+                pruned += before - state.streams[key]!.messages.count
             }
             // A key lasts as long as its message.
             for (apiID, keys) in state.keyed {
