@@ -5,7 +5,7 @@ import ServiceLifecycle
 import Vapor
 import VaporAPIGatewayWebSockets
 
-/// APIGatewayWebSockets.docc/Streams.md and VaporAPIGatewayWebSockets.docc/SendingFromAnywhere.md
+/// APIGatewayWebSockets.docc/NothingLostAcrossAReconnect.md and VaporAPIGatewayWebSockets.docc/SendingFromAnywhere.md
 /// ("Publishing after commit, from anywhere").
 enum StreamsExamples {
     static func configuration() -> GatewayConfiguration {

@@ -20,7 +20,7 @@ extension WebSocketGateway {
     /// delivery worker, started here) and in the history, whatever crashes afterwards. A missing or
     /// wrong key is 401; a body that is not that shape is 400; a payload over 128 KiB 413; a store
     /// that does not answer 503. Without a key there is no endpoint: do not call this.
-    /// - Throws: ``StreamError`` without streams or with an empty key.
+    /// - Throws: `StreamError` without streams or with an empty key.
     public func servePublishing(on app: Application, at path: String = "ws/publish", key: String) throws {
         guard !key.isEmpty else { throw StreamError(description: "the publish endpoint needs a key (an empty one would let anyone in)") }
         let streams = try streams()

@@ -11,7 +11,7 @@ extension WebSocketGateway {
     /// let report = try await gateway.send(Announcement(text: "Back in 5"), to: .everyone)
     /// ```
     /// With streams on, a send to a channel or a user is published into its stream
-    /// (``publish(_:to:idempotencyKey:on:)``) and arrives with its position.
+    /// (`publish(_:to:idempotencyKey:on:)`) and arrives with its position.
     /// - Returns: who it reached, who was gone, who failed and why.
     /// - Throws: ``GatewaySendError`` when no API, or more than one and none named, is registered;
     ///   `MessagingError` for a payload over API Gateway's 128 KiB.

@@ -6,7 +6,7 @@ public import Vapor
 
 extension WebSocketGateway {
     /// The gateway's streams.
-    /// - Throws: ``StreamError/off`` when ``GatewayConfiguration/streams`` is not set.
+    /// - Throws: `StreamError.off` when `GatewayConfiguration.streams` is not set.
     public func streams() throws -> Streams {
         guard let streams = dispatcher.streams else { throw StreamError.off }
         return streams
@@ -48,7 +48,7 @@ extension WebSocketGateway {
         try await publish(try Payload(json: message), to: stream, idempotencyKey: idempotencyKey, in: database, on: apiID)
     }
 
-    /// ``publish(_:to:idempotencyKey:in:on:)`` with a payload that is already bytes (a JSON object).
+    /// `publish(_:to:idempotencyKey:in:on:)` with a payload that is already bytes (a JSON object).
     @discardableResult
     public func publish(_ payload: Payload, to stream: StreamID, idempotencyKey: String? = nil, in database: any Database, on apiID: APIID? = nil)
         async throws -> Publication
@@ -84,7 +84,7 @@ extension WebSocketGateway {
     /// deliver, and prunes the history. Every instance may run one. A gateway made with streams
     /// on has started it already (polling every 500 ms, from the app's boot), so a call changes
     /// nothing there; it is for a gateway whose streams are its dispatcher's own.
-    /// - Throws: ``StreamError/off`` without streams.
+    /// - Throws: `StreamError.off` without streams.
     public func startDeliveryWorker(on app: Application, pollInterval: Duration = .milliseconds(500)) throws {
         let streams = try streams()
         let (worker, isNew) = deliveryWorkerBox.withLock { box -> (DeliveryWorker, Bool) in
