@@ -35,12 +35,24 @@ public protocol StreamStore: Sendable {
     /// Marks these messages delivered: they stay for history, out of the outbox.
     func markDelivered(_ messages: [StreamMessage]) async throws
 
+    /// Marks `message` delivered without making its publisher wait: a store may batch the marks
+    /// of many publishers into one write. A mark lost (the process stopped first) leaves the message
+    /// in the outbox, delivered again once its claim runs out: at least once, as always.
+    func markDeliveredSoon(_ message: StreamMessage) async
+
     /// Deletes delivered messages beyond `retention` (older, or more per stream). Never deletes an
     /// undelivered one. Returns how many it deleted.
     func pruneStreams(_ retention: StreamRetention, at now: Date) async throws -> Int
 
     /// Counts for metrics and the admin.
     func streamStatistics(at now: Date) async throws -> StreamStatistics
+}
+
+extension StreamStore {
+    /// Marks at once, waiting for it; a failure leaves the message for the worker.
+    public func markDeliveredSoon(_ message: StreamMessage) async {
+        try? await markDelivered([message])
+    }
 }
 
 /// A message to append: the app's JSON object, unstamped.

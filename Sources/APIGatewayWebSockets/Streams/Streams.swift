@@ -76,14 +76,15 @@ public struct Streams: Sendable {
             return Publication(position: appended.message.position, duplicate: true, report: nil)
         }
         counters.published.increment()
-        let report = try await deliver(appended.message, on: gateway)
+        let report = try await deliver(appended.message, on: gateway, byPublisher: true)
         counters.byPublisher.increment()
         return Publication(position: appended.message.position, duplicate: false, report: report)
     }
 
-    /// Posts `message` to its audience and marks it delivered. A fan-out that outlasts a third of
-    /// the claim renews the claim as it goes, so no worker starts the same fan-out meanwhile.
-    private func deliver(_ message: StreamMessage, on gateway: GatewayRecord) async throws -> DeliveryReport {
+    /// Posts `message` to its audience and marks it delivered (a publisher's mark batched with
+    /// others', not waited for; a worker's, waited for). A fan-out that outlasts a third of the
+    /// claim renews the claim as it goes, so no worker starts the same fan-out meanwhile.
+    private func deliver(_ message: StreamMessage, on gateway: GatewayRecord, byPublisher: Bool = false) async throws -> DeliveryReport {
         let claim = configuration.claimTimeout
         let renewed = Mutex(ContinuousClock.now)
         let report = try await messenger.send(try message.stamped(), to: message.stream.audience, on: gateway) { [store, now] in
@@ -94,7 +95,7 @@ public struct Streams: Sendable {
             }
             if due { try await store.extendClaims([message], until: now().addingTimeInterval(claim.timeInterval)) }
         }
-        try await store.markDelivered([message])
+        if byPublisher { await store.markDeliveredSoon(message) } else { try await store.markDelivered([message]) }
         return report
     }
 

@@ -260,6 +260,13 @@ extension FluentConnectionStore: StreamStore {
         }
     }
 
+    /// Queued, and written with whatever else is queued by one task: the publisher does not wait,
+    /// and a burst of publishes costs a few statements. A mark the process does not live to write
+    /// leaves its message to be delivered again by the worker, once the claim runs out.
+    public func markDeliveredSoon(_ message: StreamMessage) async {
+        laterDeliveries.add(message)
+    }
+
     static func markDelivered(_ messages: [StreamMessage], in sql: any SQLDatabase) async throws {
         for start in stride(from: 0, to: messages.count, by: 200) {
             let keys: [SQLQueryString] = messages[start..<min(start + 200, messages.count)].map {

@@ -19,6 +19,7 @@ public struct FluentConnectionStore: ConnectionStore {
     /// Group commit of stream appends, and of the marks of their delivery.
     let appends: GroupCommit<NewStreamMessage, Appended>
     let deliveries: GroupCommit<StreamMessage, Void>
+    let laterDeliveries: DeferredWrites<StreamMessage>
     /// Most ids one `markGone` statement names; longer lists are split.
     static let markGoneChunk = 500
 
@@ -31,6 +32,7 @@ public struct FluentConnectionStore: ConnectionStore {
             try await Self.markDelivered(messages, in: Self.sql(database))
             return messages.map { _ in .success(()) }
         }
+        self.laterDeliveries = DeferredWrites(maxBatch: 256) { messages in try await Self.markDelivered(messages, in: Self.sql(database)) }
         self.touches = TouchCoalescer { ids, apiID, date in
             try await Self.touch(ids, apiID: apiID, at: date, in: Self.sql(database))
         }

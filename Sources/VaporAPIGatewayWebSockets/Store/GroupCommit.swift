@@ -85,3 +85,47 @@ final class GroupCommit<Item: Sendable, Answer: Sendable>: Sendable {
         return try results[0].get()
     }
 }
+
+/// Writes handed over without waiting: each is queued, and one task at a time writes whatever is
+/// queued, so a burst becomes a few batched writes and nobody waits for them. A write that fails
+/// is dropped (its caller said it could be: a delivery mark, whose loss means a redelivery).
+final class DeferredWrites<Item: Sendable>: Sendable {
+    typealias Write = @Sendable ([Item]) async throws -> Void
+
+    private struct State {
+        var pending: [Item] = []
+        var writing = false
+    }
+
+    let maxBatch: Int
+    private let write: Write
+    private let state = Mutex(State())
+
+    init(maxBatch: Int = 256, write: @escaping Write) {
+        self.maxBatch = maxBatch
+        self.write = write
+    }
+
+    func add(_ item: Item) {
+        let starts = state.withLock { state in
+            state.pending.append(item)
+            if state.writing { return false }
+            state.writing = true
+            return true
+        }
+        if starts { Task { await self.drain() } }
+    }
+
+    private func drain() async {
+        while true {
+            let batch = state.withLock { state -> [Item] in
+                let batch = Array(state.pending.prefix(maxBatch))
+                state.pending.removeFirst(batch.count)
+                if batch.isEmpty { state.writing = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            try? await write(batch)
+        }
+    }
+}
