@@ -639,6 +639,41 @@ describe("streams", () => {
     socket.close();
   });
 
+  test("a history page trimmed to fit (complete: false) is not the end: paging goes on", async () => {
+    const { socket, ws } = await connected({ channels: ["lobby"], gapWaitMs: 100 });
+    const got = collect(socket);
+    ws.reply(line(1));
+    ws.reply(line(60));
+    await advance(100);
+    const first = ws.lastSent();
+    ws.reply({ id: first.id, type: "history", channel: "lobby", offset: 60, epoch, complete: false, messages: Array.from({ length: 20 }, (_, i) => line(40 + i)) });
+    await flush();
+    const second = ws.lastSent();
+    assert.deepEqual({ before: second.before, limit: second.limit }, { before: 40, limit: 38 });
+    ws.reply({ id: second.id, type: "history", channel: "lobby", offset: 60, epoch, complete: true, messages: Array.from({ length: 38 }, (_, i) => line(2 + i)) });
+    await flush();
+    assert.deepEqual(got.messages.map((message) => message.offset), Array.from({ length: 60 }, (_, i) => i + 1));
+    assert.equal(got.discontinuity.length, 0);
+    socket.close();
+  });
+
+  test("a resume that cannot recover does not drop the messages the client already holds", async () => {
+    const { socket, ws } = await connected({ channels: [], gapWaitMs: 100 });
+    const got = collect(socket);
+    const note = (offset) => ({ user: "ada", offset, epoch, type: "notice", text: `n${offset}` });
+    ws.reply(note(10));
+    ws.reply(note(12));
+    ws.reply(note(13));
+    await advance(100);
+    const resume = ws.lastSent();
+    assert.equal(resume.action, "resume");
+    ws.reply({ id: resume.id, type: "resumed", user: "ada", recovered: false, offset: 13, epoch });
+    await flush();
+    assert.deepEqual(got.messages.map((message) => message.offset), [10, 12, 13]);
+    assert.equal(got.discontinuity.length, 1);
+    socket.close();
+  });
+
   test("every reconnect re-joins each channel with its last position, the first one too", async () => {
     const { socket, ws } = await connected({ channels: ["lobby"], requestTimeoutMs: 60_000 });
     const got = collect(socket);

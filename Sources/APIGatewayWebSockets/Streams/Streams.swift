@@ -108,7 +108,13 @@ public struct Streams: Sendable {
         let claimed = try await store.claimUndelivered(
             limit: limit, until: date.addingTimeInterval(configuration.claimTimeout.timeInterval), at: date)
         var delivered = 0
-        for message in claimed {
+        var claimedAt = ContinuousClock.now
+        for (index, message) in claimed.enumerated() {
+            // A long batch keeps the claims of what it has yet to deliver, so no other worker takes them meanwhile.
+            if claimedAt.duration(to: .now) >= configuration.claimTimeout / 3 {
+                try await store.extendClaims(Array(claimed[index...]), until: now().addingTimeInterval(configuration.claimTimeout.timeInterval))
+                claimedAt = .now
+            }
             if message.attempts > 1 { counters.redeliveries.increment() }
             guard let gateway = try await gateways.gateway(message.apiID) else {
                 // The API is no longer registered: nobody can hear it. Kept for history, out of the outbox.

@@ -399,9 +399,11 @@ export class GatewaySocket extends EventTarget {
     if (answer.recovered === true) {
       this.#emit("recovered", where);
     } else if (answer.recovered === false) {
-      // Some messages cannot be had: start again from where the stream is now. Live ones that came
-      // meanwhile, past that point, are kept.
-      if (typeof answer.epoch === "string") this.positions.set(key, { offset: answer.offset, epoch: answer.epoch });
+      // Some messages cannot be had: start again from where the stream is now, or from the first
+      // message held, if earlier: messages this client already has are not dropped.
+      const held = [...(this.held.get(key)?.values() ?? [])].filter((message) => message.epoch === answer.epoch);
+      const firstHeld = held.length ? Math.min(...held.map((message) => message.offset)) - 1 : Infinity;
+      if (typeof answer.epoch === "string") this.positions.set(key, { offset: Math.min(answer.offset, firstHeld), epoch: answer.epoch });
       else this.positions.delete(key);
       this.#emit("discontinuity", { ...where, lastSeen: known ?? null });
       this.#release(key);
@@ -472,8 +474,7 @@ export class GatewaySocket extends EventTarget {
           const messages = answer.messages ?? [];
           if (messages.length === 0) break;
           pages.unshift(messages);
-          before = messages[0].offset;
-          if (answer.complete === false) break;
+          before = messages[0].offset; // a page trimmed to fit ("complete": false) goes on from its first
         }
         for (const message of pages.flat()) this.#sequenced(key, message);
       } else {

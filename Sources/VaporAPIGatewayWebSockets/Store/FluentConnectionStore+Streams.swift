@@ -199,28 +199,51 @@ extension FluentConnectionStore: StreamStore {
         "\(unsafeRaw: alias)delivered = \(unsafeRaw: sql.dialect.name == "sqlite" ? "0" : "FALSE")"
     }
 
-    /// On PostgreSQL the streams with something to claim are locked first (`FOR UPDATE SKIP
-    /// LOCKED`), so two workers never claim in one stream at once: one stream is delivered in
-    /// order. SQLite runs one write at a time anyway.
+    /// One statement on SQLite, which runs one write at a time. On PostgreSQL, in a transaction:
+    /// first the streams with something claimable are locked with a transaction-scoped advisory lock
+    /// each (taken only if free: a worker skips the streams another is claiming in, and never waits
+    /// on an append's row lock), then the claim runs, in a statement of its own so that it sees what
+    /// committed before the locks were held: two workers never claim in one stream at once, so one
+    /// stream is delivered in order.
     public func claimUndelivered(limit: Int, until: Date, at now: Date) async throws -> [StreamMessage] {
         let sql = try sqlDatabase
+        guard sql.dialect.name == "postgresql" else {
+            return try await Self.claim(limit: limit, until: until, at: now, streams: nil, in: sql)
+        }
+        return try await database().transaction { transaction in
+            let sql = try Self.sql(of: transaction)
+            let locked = try await sql.raw(
+                """
+                SELECT c.api_id, c.stream FROM (
+                    SELECT DISTINCT m.api_id, m.stream FROM \(ident: Self.messages) m
+                    WHERE \(Self.undelivered(sql, "m.")) AND (m.claimed_until IS NULL OR m.claimed_until < \(bind: now.milliseconds))
+                      -- A stream with a message someone holds cannot go on: it takes no candidate's place.
+                      AND NOT EXISTS (
+                          SELECT 1 FROM \(ident: Self.messages) e
+                          WHERE e.api_id = m.api_id AND e.stream = m.stream AND \(Self.undelivered(sql, "e."))
+                            AND e.claimed_until >= \(bind: now.milliseconds))
+                    LIMIT \(unsafeRaw: String(max(1, limit)))) c
+                WHERE pg_try_advisory_xact_lock(hashtextextended('apigw_stream ' || c.api_id || ' ' || c.stream, 0))
+                """
+            ).all().map { row in "(\(bind: try row.decode(column: "api_id", as: String.self)), \(bind: try row.decode(column: "stream", as: String.self)))" as SQLQueryString }
+            guard !locked.isEmpty else { return [] }
+            return try await Self.claim(limit: limit, until: until, at: now, streams: locked, in: sql)
+        }
+    }
+
+    private static func claim(limit: Int, until: Date, at now: Date, streams: [SQLQueryString]?, in sql: any SQLDatabase) async throws
+        -> [StreamMessage]
+    {
         let (now, until) = (now.milliseconds, until.milliseconds)
         let claimable: SQLQueryString = "\(Self.undelivered(sql)) AND (claimed_until IS NULL OR claimed_until < \(bind: now))"
-        let lockedStreams: SQLQueryString =
-            sql.dialect.name == "postgresql"
-            ? """
-            AND (m.api_id, m.stream) IN (
-                SELECT s.api_id, s.stream FROM \(ident: Self.streams) s
-                WHERE EXISTS (SELECT 1 FROM \(ident: Self.messages) u WHERE u.api_id = s.api_id AND u.stream = s.stream AND \(Self.undelivered(sql, "u.")))
-                FOR UPDATE SKIP LOCKED)
-            """ : ""
+        let onlyLocked: SQLQueryString = streams.map { "AND (m.api_id, m.stream) IN (\($0.joined(separator: ", ")))" } ?? ""
         return try await sql.raw(
             """
             UPDATE \(ident: Self.messages) SET claimed_until = \(bind: until), attempts = attempts + 1
             WHERE (api_id, stream, stream_offset) IN (
                 SELECT m.api_id, m.stream, m.stream_offset FROM \(ident: Self.messages) m
                 WHERE \(Self.undelivered(sql, "m.")) AND (m.claimed_until IS NULL OR m.claimed_until < \(bind: now))
-                  \(lockedStreams)
+                  \(onlyLocked)
                   AND NOT EXISTS (
                       SELECT 1 FROM \(ident: Self.messages) e
                       WHERE e.api_id = m.api_id AND e.stream = m.stream AND e.stream_offset < m.stream_offset

@@ -171,6 +171,66 @@ import VaporAPIGatewayWebSocketsTesting
         }
     }
 
+    /// Two workers (two instances) claiming at once on PostgreSQL: a stream is claimed by one of
+    /// them, from its first undelivered message; the other never takes its later ones meanwhile
+    /// (a claim that started before the other committed could read the outbox as it was and claim
+    /// the next offsets of the same stream, a review found with a `pg_sleep` in the window; a
+    /// stream waiting behind a held message no longer takes a candidate's place either).
+    @Test func twoWorkersNeverClaimInOneStreamAtOnce() async throws {
+        guard let url = PostgresPeer.require() else { return }
+        let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        var configuration = try SQLPostgresConfiguration(url: url)
+        configuration.searchPath = [schema]
+        var apps: [Application] = []
+        do {
+            for _ in 0..<2 {
+                let app = try await Application.make(.testing)
+                apps.append(app)
+                app.databases.use(
+                    .postgres(configuration: configuration, maxConnectionsPerEventLoop: 4, connectionPoolTimeout: .seconds(60)), as: .psql)
+            }
+            try await (apps[0].db as! any SQLDatabase).raw("CREATE SCHEMA \(ident: schema)").run()
+            apps[0].migrations.add(WebSocketMigrations.all)
+            try await apps[0].autoMigrate()
+            let stores = apps.map { app in FluentConnectionStore { app.db } }
+            // A backlog for every claim to scan (200 streams waiting behind a message someone
+            // holds): the longer the scan, the wider the window in which two claims overlap.
+            let sql = apps[0].db as! any SQLDatabase
+            let held = Int64(Date().addingTimeInterval(3600).timeIntervalSince1970 * 1000)
+            for stream in 0..<200 {
+                let rows: [SQLQueryString] = (1...50).map { offset in
+                    "(\(bind: Self.apiID.rawValue), \(bind: "channel:backlog\(stream)"), \(bind: Int64(offset)), 'e', '{}', 0, NULL, FALSE, 0, \(bind: offset == 1 ? held : nil))"
+                }
+                try await sql.raw(
+                    """
+                    INSERT INTO apigw_stream_messages
+                        (api_id, stream, stream_offset, epoch, body, published_at, idempotency_key, delivered, attempts, claimed_until)
+                    VALUES \(rows.joined(separator: ", "))
+                    """
+                ).run()
+            }
+            for round in 0..<20 {
+                let stream = StreamID.channel(try ChannelName("round\(round)"))
+                let now = Date()
+                for index in 1...40 {
+                    _ = try await stores[0].append(
+                        NewStreamMessage(
+                            apiID: Self.apiID, stream: stream, body: ByteBuffer(string: #"{"n":\#(index)}"#), idempotencyKey: nil,
+                            publishedAt: now, claimedUntil: nil))
+                }
+                async let first = stores[0].claimUndelivered(limit: 10, until: now.addingTimeInterval(60), at: now)
+                async let second = stores[1].claimUndelivered(limit: 10, until: now.addingTimeInterval(60), at: now)
+                let claims = try await [first, second].map { $0.filter { $0.stream == stream }.map(\.position.offset) }
+                #expect(claims.filter { !$0.isEmpty }.count == 1, "round \(round): both claimed in one stream: \(claims)")
+                #expect(claims.flatMap { $0 } == Array(1...10), "round \(round): \(claims)")
+            }
+        } catch {
+            Issue.record(error)
+        }
+        if let first = apps.first { try? await (first.db as! any SQLDatabase).raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
+        for app in apps { try? await app.asyncShutdown() }
+    }
+
     // MARK: Two instances
 
     /// The issue's second test: 1,000 publishes from 64 concurrent callers through two instances
