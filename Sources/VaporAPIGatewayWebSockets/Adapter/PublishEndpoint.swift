@@ -15,7 +15,7 @@ extension WebSocketGateway {
     /// ```
     ///
     /// `{"channel": C | "user": U, "payload": {…}, "idempotencyKey": K}` (`apiId` names the API when
-    /// several are registered) is answered `202 {"channel":C,"offset":N,"epoch":E,"duplicate":false}`
+    /// several are registered) is answered `202 {"channel":C,"duplicate":false,"epoch":E,"offset":N}`
     /// once the message is committed to the stream: a 202 is a promise that it is delivered (by the
     /// delivery worker, started here) and in the history, whatever crashes afterwards. A missing or
     /// wrong key is 401; a body that is not that shape is 400; a payload over 128 KiB 413; a store
@@ -52,7 +52,7 @@ extension WebSocketGateway {
                         publishedAt: Date(), claimedUntil: nil))
                 wakeDeliveryWorker()
                 count(appended.duplicate ? "duplicate" : "accepted")
-                let response = Response(status: .accepted, body: .init(data: try JSONEncoder().encode(Accepted(appended))))
+                let response = Response(status: .accepted, body: .init(data: try Payload.sortedKeysEncoder.encode(Accepted(appended))))
                 response.headers.contentType = .json
                 return response
             } catch let error as GatewaySendError {

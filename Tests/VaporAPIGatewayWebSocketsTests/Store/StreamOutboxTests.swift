@@ -136,6 +136,7 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(accepted.status == .accepted, "\(String(buffer: accepted.body))")
             let answer = try #require(try JSONSerialization.jsonObject(with: Data(buffer: accepted.body)) as? [String: Any])
             #expect(answer["channel"] as? String == "room" && answer["offset"] as? Int == 1 && answer["duplicate"] as? Bool == false)
+            #expect(String(buffer: accepted.body).hasPrefix(#"{"channel":"room","duplicate":false,"epoch":""#), "keys sorted: \(String(buffer: accepted.body))")
             let again = try await publish(app, body: body, key: "server-key")
             let repeated = try #require(try JSONSerialization.jsonObject(with: Data(buffer: again.body)) as? [String: Any])
             #expect(again.status == .accepted && repeated["offset"] as? Int == 1 && repeated["duplicate"] as? Bool == true)
