@@ -296,6 +296,71 @@ import VaporAPIGatewayWebSocketsTesting
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
     }
 
+    /// When the history no longer reaches back to what a page last saw, the page says so with a
+    /// visible notice and shows what the history still has.
+    @Test func aPageTellsWhenMissedMessagesCouldNotBeRecovered() async throws {
+        guard let driver = try await BrowserDriver.start() else { return }
+        let local = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
+        try await local.start()
+        let database = Self.newDatabase()
+        let system = try await System.start(local: local, database: database)
+        do {
+            for name in ["ada", "bob"] {
+                try await driver.open(name)
+                try await login(driver, name, on: system)
+            }
+            try await send(driver, "bob", "before the cut")
+            try await driver.call(["op": "wait_message", "name": "ada", "contains": "before the cut", "timeout": 10])
+            _ = try await driver.call([
+                "op": "script", "name": "ada",
+                "source": """
+                    const done = arguments[arguments.length - 1];
+                    Object.assign(window.chat.socket.options, { backoffInitialMs: 8000, backoffMaxMs: 8000 });
+                    done("ok");
+                    """,
+            ])
+            let store = system.chat.dispatcher.store
+            let record = try #require(try await system.chat.directory.records().values.first)
+            for session in try await store.sessions(SessionFilter(userID: "ada", connected: true), after: nil, limit: 10) {
+                _ = try await system.chat.dispatcher.messenger.poster.close(session.connectionID, on: record)
+            }
+            let sent = try await driver.call([
+                "op": "script", "name": "bob",
+                "source": """
+                    const done = arguments[arguments.length - 1];
+                    (async () => {
+                      for (let index = 1; index <= 12; index++) {
+                        await window.chat.socket.request({ action: "sendmessage", channel: "lobby", text: `gone ${index}` });
+                      }
+                    })().then(() => done("sent"), (error) => done("error: " + error.reason));
+                    """,
+            ]) as? String
+            #expect(sent == "sent")
+            // The history keeps only the last 5 now: ada's position (before the cut) is out of reach.
+            let streams = try #require(system.chat.dispatcher.streams)
+            _ = try await streams.store.pruneStreams(StreamRetention(messages: 5, age: .seconds(3600)), at: Date())
+            try await driver.call(["op": "wait_text", "name": "ada", "testid": "connection-status", "equals": "connected", "timeout": 20])
+            try await driver.call([
+                "op": "wait_message", "name": "ada", "testid": "discontinuity", "contains": "could not be recovered", "timeout": 10,
+            ])
+            try await driver.call(["op": "wait_message", "name": "ada", "contains": "gone 12", "timeout": 10])
+            let shown = try await messages(driver, "ada").compactMap { text in
+                text.range(of: "gone ").flatMap { Int(text[$0.upperBound...].prefix { $0.isNumber }) }
+            }
+            #expect(shown == Array(8...12), "what the history still has, once, in order: \(shown)")
+            try await screenshot(driver, "ada", "chat-discontinuity.png")
+            await driver.stop()
+            try await system.stopBackend()
+            try await local.stop()
+        } catch {
+            await driver.stop()
+            try? await system.stopBackend()
+            try? await local.stop()
+            throw error
+        }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+    }
+
     /// The client on its own, in the page: a refused request rejects with the refusal's status and
     /// reason, the heartbeat is answered, and the connection is renewed ahead of its maximum age.
     @Test func theClientsRequestsHeartbeatAndRenewal() async throws {
