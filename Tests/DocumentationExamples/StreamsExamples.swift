@@ -53,10 +53,7 @@ enum StreamsExamples {
         let id: UUID?
     }
 
-    static func publishing(gateway: WebSocketGateway, app: Application, order: Order) async throws {
-        // At configure time: the worker delivers what transactions published, and what a dead instance left.
-        try gateway.startDeliveryWorker(on: app)
-
+    static func publishing(gateway: WebSocketGateway, order: Order) async throws {
         // In a transaction of the app's: delivered once it commits, never if it rolls back.
         try await gateway.transaction { database in
             try await order.save(on: database)
@@ -68,7 +65,7 @@ enum StreamsExamples {
         _ = publication
     }
 
-    static func endpoint(gateway: WebSocketGateway, app: Application, secret: String) throws {
-        try gateway.servePublishing(on: app, key: secret)
+    static func endpoint(gateway: WebSocketGateway, secret: String) throws {
+        try gateway.servePublishing(key: secret)
     }
 }

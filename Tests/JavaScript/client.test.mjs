@@ -525,6 +525,21 @@ describe("streams", () => {
   const epoch = "e1";
   const line = (offset, text = `m${offset}`, channel = "lobby") => ({ channel, offset, epoch, type: "message", text });
 
+  /** The gateway cuts `ws`; the client's next socket, accepted. */
+  async function droppedAndReconnected(ws) {
+    ws.drop();
+    await waitForSocket(2, 60_000);
+    const next = FakeWebSocket.all[1];
+    next.accept();
+    await flush();
+    return next;
+  }
+
+  /** The lobby's history answer to `request`: the stream at `offset`, with `messages`. */
+  function answerHistory(ws, request, offset, messages, { complete = true } = {}) {
+    ws.reply({ id: request.id, type: "history", channel: "lobby", offset, epoch, complete, messages });
+  }
+
   function collect(socket) {
     const got = { messages: [], recovered: [], discontinuity: [] };
     socket.addEventListener("message", (event) => got.messages.push(event.detail));
@@ -556,7 +571,7 @@ describe("streams", () => {
     await advance(300);
     const asked = ws.lastSent();
     assert.deepEqual({ action: asked.action, channel: asked.channel, before: asked.before, limit: asked.limit }, { action: "history", channel: "lobby", before: 4, limit: 1 });
-    ws.reply({ id: asked.id, type: "history", channel: "lobby", offset: 5, epoch, complete: true, messages: [line(3)] });
+    answerHistory(ws, asked, 5, [line(3)]);
     await flush();
     assert.deepEqual(got.messages.map((message) => message.offset), [1, 2, 3, 4, 5]);
     assert.equal(got.discontinuity.length, 0);
@@ -570,7 +585,7 @@ describe("streams", () => {
     ws.reply(line(9));
     await advance(100);
     const asked = ws.lastSent();
-    ws.reply({ id: asked.id, type: "history", channel: "lobby", offset: 9, epoch, complete: true, messages: [] });
+    answerHistory(ws, asked, 9, []);
     await flush();
     assert.deepEqual(got.messages.map((message) => message.offset), [1, 9]);
     assert.deepEqual(got.discontinuity.map((event) => [event.channel, event.offset, event.lastSeen.offset]), [["lobby", 8, 1]]);
@@ -584,11 +599,7 @@ describe("streams", () => {
     ws.reply(line(12));
     await advance(100);
     assert.equal(ws.lastSent().action, "history", "the fill is asked");
-    ws.drop();
-    await waitForSocket(2, 60_000);
-    const next = FakeWebSocket.all[1];
-    next.accept();
-    await flush();
+    const next = await droppedAndReconnected(ws);
     const rejoin = next.lastSent();
     assert.deepEqual(rejoin.since, { offset: 10, epoch }, "11 is asked for again");
     next.reply(line(11));
@@ -605,11 +616,7 @@ describe("streams", () => {
     const got = collect(socket);
     ws.reply(line(5));
     await flush();
-    ws.drop();
-    await waitForSocket(2, 60_000);
-    const next = FakeWebSocket.all[1];
-    next.accept();
-    await flush();
+    const next = await droppedAndReconnected(ws);
     const rejoin = next.lastSent();
     // A live message past the head arrives before the answer.
     next.reply(line(2001));
@@ -628,11 +635,11 @@ describe("streams", () => {
     await advance(100);
     const later = ws.lastSent();
     assert.deepEqual({ before: later.before, limit: later.limit }, { before: 152, limit: 100 });
-    ws.reply({ id: later.id, type: "history", channel: "lobby", offset: 152, epoch, complete: true, messages: Array.from({ length: 100 }, (_, i) => line(52 + i)) });
+    answerHistory(ws, later, 152, Array.from({ length: 100 }, (_, i) => line(52 + i)));
     await flush();
     const earlier = ws.lastSent();
     assert.deepEqual({ before: earlier.before, limit: earlier.limit }, { before: 52, limit: 50 });
-    ws.reply({ id: earlier.id, type: "history", channel: "lobby", offset: 152, epoch, complete: true, messages: Array.from({ length: 50 }, (_, i) => line(2 + i)) });
+    answerHistory(ws, earlier, 152, Array.from({ length: 50 }, (_, i) => line(2 + i)));
     await flush();
     assert.deepEqual(got.messages.map((message) => message.offset), Array.from({ length: 152 }, (_, i) => i + 1));
     assert.equal(got.discontinuity.length, 0);
@@ -646,11 +653,11 @@ describe("streams", () => {
     ws.reply(line(60));
     await advance(100);
     const first = ws.lastSent();
-    ws.reply({ id: first.id, type: "history", channel: "lobby", offset: 60, epoch, complete: false, messages: Array.from({ length: 20 }, (_, i) => line(40 + i)) });
+    answerHistory(ws, first, 60, Array.from({ length: 20 }, (_, i) => line(40 + i)), { complete: false });
     await flush();
     const second = ws.lastSent();
     assert.deepEqual({ before: second.before, limit: second.limit }, { before: 40, limit: 38 });
-    ws.reply({ id: second.id, type: "history", channel: "lobby", offset: 60, epoch, complete: true, messages: Array.from({ length: 38 }, (_, i) => line(2 + i)) });
+    answerHistory(ws, second, 60, Array.from({ length: 38 }, (_, i) => line(2 + i)));
     await flush();
     assert.deepEqual(got.messages.map((message) => message.offset), Array.from({ length: 60 }, (_, i) => i + 1));
     assert.equal(got.discontinuity.length, 0);
@@ -684,11 +691,7 @@ describe("streams", () => {
     ws.reply(line(7));
     ws.reply(line(3, "g", "games"));
     await flush();
-    ws.drop();
-    await waitForSocket(2, 60_000);
-    const next = FakeWebSocket.all[1];
-    next.accept();
-    await flush();
+    const next = await droppedAndReconnected(ws);
     const lobby = next.lastSent();
     assert.deepEqual({ action: lobby.action, channel: lobby.channel, since: lobby.since }, { action: "join", channel: "lobby", since: { offset: 7, epoch } });
     // The backend replays what was missed, then answers.
@@ -742,11 +745,7 @@ describe("streams", () => {
     const got = collect(socket);
     ws.reply({ user: "ada", offset: 2, epoch, type: "notice", text: "export ready" });
     await flush();
-    ws.drop();
-    await waitForSocket(2, 60_000);
-    const next = FakeWebSocket.all[1];
-    next.accept();
-    await flush();
+    const next = await droppedAndReconnected(ws);
     const resume = next.lastSent();
     assert.deepEqual({ action: resume.action, since: resume.since }, { action: "resume", since: { offset: 2, epoch } });
     next.reply({ user: "ada", offset: 3, epoch, type: "notice", text: "missed" });
@@ -770,7 +769,7 @@ describe("streams", () => {
     await flush();
     const asked = ws.lastSent();
     assert.deepEqual({ action: asked.action, limit: asked.limit }, { action: "history", limit: 50 });
-    ws.reply({ id: asked.id, type: "history", channel: "lobby", offset: 4, epoch, complete: true, messages: [line(3), line(4)] });
+    answerHistory(ws, asked, 4, [line(3), line(4)]);
     const history = await loading;
     assert.equal(history.messages.length, 2);
     ws.reply(line(4));

@@ -5,7 +5,7 @@ import Synchronization
 
 /// Delivers the outbox: messages published inside a transaction (once it commits), and any whose
 /// publisher died before delivering them (once its claim runs out). A `Service`: run it in the
-/// app's `ServiceGroup` (the Vapor door's `WebSocketGateway.startDeliveryWorker(on:)` does), on
+/// app's `ServiceGroup` (the Vapor door's `WebSocketGateway` runs one when streams are on), on
 /// every instance if you like: claims keep two from delivering one message at once.
 ///
 /// It polls every ``pollInterval``, at once when ``wake()`` rings (the Vapor door rings after a

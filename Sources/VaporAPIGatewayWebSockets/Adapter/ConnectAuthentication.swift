@@ -78,18 +78,18 @@ extension WebSocketGateway {
             func count(_ outcome: String) { Counter(label: "apigw_tokens_total", dimensions: [("outcome", outcome)]).increment() }
             if let refused = CrossSiteWrite.of(request, configuration: configuration) {
                 count(refused.code)
-                return Self.refusal(.forbidden, refused.reason)
+                return Response.problem(.forbidden, refused.reason)
             }
             guard let user = authentication.user(request) else {
                 count("not_logged_in")
-                return Self.refusal(.unauthorized, "Not logged in")
+                return Response.problem(.unauthorized, "Not logged in")
             }
             do {
                 // The login must still hold: a web session opened before a password change, a
                 // deactivation or a demotion mints no token.
                 guard try await dispatcher.loginHolds(user) else {
                     count(Refusal.Code.loginExpired.rawValue)
-                    return Self.refusal(.unauthorized, "Login no longer valid: log in again")
+                    return Response.problem(.unauthorized, "Login no longer valid: log in again")
                 }
                 let issued = try await tokens.issue(userID: user.id, webSessionID: user.webSessionID, authStateHash: user.authStateHash)
                 count("issued")
@@ -101,23 +101,27 @@ extension WebSocketGateway {
                 return response
             } catch let refusal as Refusal {
                 count(refusal.code.rawValue)
-                return Self.refusal(HTTPResponseStatus(statusCode: refusal.status.code), refusal.reason)
+                return Response.problem(HTTPResponseStatus(statusCode: refusal.status.code), refusal.reason)
             } catch {
                 // Past the login, only the store can fail here: a fast 503 the page may retry,
                 // with the driver's words in the log, never in the answer.
                 request.logger.error("token not issued", metadata: ["apigw.error": "\(LogValue(String(reflecting: error)))"])
                 count(Refusal.Code.storeUnavailable.rawValue)
-                return Self.refusal(.serviceUnavailable, Refusal.storeUnavailable.reason)
+                return Response.problem(.serviceUnavailable, Refusal.storeUnavailable.reason)
             }
         }
     }
 
-    private static func refusal(_ status: HTTPResponseStatus, _ reason: String) -> Response {
+}
+
+extension Response {
+    /// `{"message": reason}` with `status`: how the door's own endpoints (the token endpoint, the
+    /// publish endpoint) refuse, in the shape Vapor's error middleware answers with.
+    static func problem(_ status: HTTPResponseStatus, _ reason: String) -> Response {
         let response = Response(status: status, body: .init(data: (try? JSONEncoder().encode(["message": reason])) ?? Data()))
         response.headers.contentType = .json
         return response
     }
-
 }
 
 /// The token endpoint cannot be served.

@@ -17,20 +17,19 @@ extension WebSocketGateway {
     /// `{"channel": C | "user": U, "payload": {…}, "idempotencyKey": K}` (`apiId` names the API when
     /// several are registered) is answered `202 {"channel":C,"duplicate":false,"epoch":E,"offset":N}`
     /// once the message is committed to the stream: a 202 is a promise that it is delivered (by the
-    /// delivery worker, started here) and in the history, whatever crashes afterwards. A missing or
+    /// delivery worker) and in the history, whatever crashes afterwards. A missing or
     /// wrong key is 401; a body that is not that shape is 400; a payload over 128 KiB 413; a store
     /// that does not answer 503. Without a key there is no endpoint: do not call this.
     /// - Throws: `StreamError` without streams or with an empty key.
-    public func servePublishing(on app: Application, at path: String = "ws/publish", key: String) throws {
+    public func servePublishing(at path: String = "ws/publish", key: String) throws {
         guard !key.isEmpty else { throw StreamError(description: "the publish endpoint needs a key (an empty one would let anyone in)") }
         let streams = try streams()
-        try startDeliveryWorker(on: app)
         let components = path.split(separator: "/").map { PathComponent.constant(String($0)) }
         routes.on(.POST, components, body: .collect(maxSize: ByteCount(value: 2 * Payload.maxSize))) { [self] request async -> Response in
             func count(_ outcome: String) { Counter(label: "apigw_publish_requests_total", dimensions: [("outcome", outcome)]).increment() }
             guard let presented = request.headers.bearerAuthorization?.token, ConstantTime.equals(presented, key) else {
                 count("unauthorized")
-                let response = Self.problem(.unauthorized, "A publish needs the server key: Authorization: Bearer <key>")
+                let response = Response.problem(.unauthorized, "A publish needs the server key: Authorization: Bearer <key>")
                 response.headers.replaceOrAdd(name: .wwwAuthenticate, value: "Bearer")
                 return response
             }
@@ -39,10 +38,10 @@ extension WebSocketGateway {
                 publish = try PublishRequest(request.body.data ?? ByteBuffer())
             } catch let error as PublishRequest.Invalid {
                 count("invalid")
-                return Self.problem(error.status, error.reason)
+                return Response.problem(error.status, error.reason)
             } catch {
                 count("invalid")
-                return Self.problem(.badRequest, "The body is not JSON")
+                return Response.problem(.badRequest, "The body is not JSON")
             }
             do {
                 let record = try await record(publish.apiID)
@@ -57,19 +56,13 @@ extension WebSocketGateway {
                 return response
             } catch let error as GatewaySendError {
                 count("invalid")
-                return Self.problem(.badRequest, error.description)
+                return Response.problem(.badRequest, error.description)
             } catch {
                 count("unavailable")
                 request.logger.error("a publish could not be committed", metadata: ["apigw.error": "\(error)"])
-                return Self.problem(.serviceUnavailable, "The message could not be stored: try again")
+                return Response.problem(.serviceUnavailable, "The message could not be stored: try again")
             }
         }
-    }
-
-    private static func problem(_ status: HTTPResponseStatus, _ reason: String) -> Response {
-        let response = Response(status: status, body: .init(data: (try? JSONEncoder().encode(["message": reason])) ?? Data()))
-        response.headers.contentType = .json
-        return response
     }
 }
 

@@ -35,12 +35,15 @@ extension WebSocketGateway {
         try await send(try Payload(text: text), to: audience, on: try await record(apiID))
     }
 
-    func record(_ apiID: APIID?) async throws -> GatewayRecord {
+    /// The API `apiID`, or the one registered API. `cached`: from the directory's cache, with no
+    /// query when it is warm (inside a transaction holding the database's only connection).
+    func record(_ apiID: APIID?, cached: Bool = false) async throws -> GatewayRecord {
         if let apiID {
-            guard let record = try await directory.gateway(apiID) else { throw GatewaySendError.unknownAPI(apiID) }
+            let record = cached ? try await directory.records()[apiID] : try await directory.gateway(apiID)
+            guard let record else { throw GatewaySendError.unknownAPI(apiID) }
             return record
         }
-        let records = try await directory.reload()
+        let records = cached ? try await directory.records() : try await directory.reload()
         guard records.count == 1, let only = records.values.first else {
             throw records.isEmpty ? GatewaySendError.noAPI : GatewaySendError.severalAPIs(records.keys.map(\.rawValue).sorted())
         }

@@ -59,10 +59,7 @@ extension WebSocketGateway {
         }
         try StreamMessage.check(payload, for: stream)
         // From the cache: a query outside `database` would wait for the connection it holds (SQLite's only one).
-        let records = try await directory.records()
-        guard let record = apiID.map({ records[$0] }) ?? (records.count == 1 ? records.values.first : nil) else {
-            throw apiID.map { GatewaySendError.unknownAPI($0) } ?? (records.isEmpty ? GatewaySendError.noAPI : GatewaySendError.severalAPIs(records.keys.map(\.rawValue).sorted()))
-        }
+        let record = try await record(apiID, cached: true)
         let appended = try await store.append(
             NewStreamMessage(
                 apiID: record.apiID, stream: stream, body: payload.bytes, idempotencyKey: idempotencyKey, publishedAt: Date(),
@@ -79,25 +76,8 @@ extension WebSocketGateway {
         return result
     }
 
-    /// Starts the delivery worker under the app's lifecycle (shut down gracefully with it): it
-    /// delivers what was published in transactions, and what an instance that died did not
-    /// deliver, and prunes the history. Every instance may run one. A gateway made with streams
-    /// on has started it already (polling every 500 ms, from the app's boot), so a call changes
-    /// nothing there; it is for a gateway whose streams are its dispatcher's own.
-    /// - Throws: `StreamError.off` without streams.
-    public func startDeliveryWorker(on app: Application, pollInterval: Duration = .milliseconds(500)) throws {
-        let streams = try streams()
-        let (worker, isNew) = deliveryWorkerBox.withLock { box -> (DeliveryWorker, Bool) in
-            if let worker = box { return (worker, false) }
-            let worker = DeliveryWorker(streams: streams, pollInterval: pollInterval, logger: app.logger)
-            box = worker
-            return (worker, true)
-        }
-        if isNew { app.lifecycle.use(ServiceLifecycleHandler(worker)) }
-    }
-
     /// Asks the delivery worker, if it runs, to look at the outbox now.
     public func wakeDeliveryWorker() {
-        deliveryWorkerBox.withLock { $0 }?.wake()
+        deliveryWorker?.wake()
     }
 }

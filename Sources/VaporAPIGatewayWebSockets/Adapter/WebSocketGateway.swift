@@ -39,8 +39,10 @@ public final class WebSocketGateway: Sendable {
     let database: @Sendable () -> any Database
     /// The admin's writes, in the store's database.
     public let auditLog: AuditLog
-    /// The delivery worker, once ``startDeliveryWorker(on:pollInterval:)`` started it.
-    let deliveryWorkerBox = Mutex<DeliveryWorker?>(nil)
+    /// With streams on, the delivery worker: it runs under the app's lifecycle (from the boot,
+    /// shut down gracefully with the app), delivers what transactions published and what a dead
+    /// instance left, and prunes the history. Every instance runs one.
+    let deliveryWorker: DeliveryWorker?
 
     /// - Parameters:
     ///   - app: the application whose database holds sessions and gateways, and whose routes serve
@@ -80,7 +82,7 @@ public final class WebSocketGateway: Sendable {
         self.authentication = authentication
         // Collect a little more than the limit so the guard, not Vapor, answers an oversize body.
         self.maxCollectedBody = ByteCount(value: configuration.maxBodySize + 1024)
-        self.dispatcher = GatewayDispatcher(
+        let dispatcher = GatewayDispatcher(
             configuration: configuration,
             store: store ?? FluentConnectionStore(database: database),
             gateways: directory,
@@ -89,9 +91,10 @@ public final class WebSocketGateway: Sendable {
             authState: authState,
             logger: app.logger
         )
+        self.dispatcher = dispatcher
+        self.deliveryWorker = dispatcher.streams.map { DeliveryWorker(streams: $0, logger: app.logger) }
         app.storage[Key.self] = self
-        // With streams on, the outbox is delivered and the history pruned while the app runs.
-        if dispatcher.streams != nil { try? startDeliveryWorker(on: app) }
+        if let deliveryWorker { app.lifecycle.use(ServiceLifecycleHandler(deliveryWorker)) }
         app.lifecycle.use(StartupCheckLifecycle(gateway: self))
         app.lifecycle.use(DrainBeforeShutdown())
         app.asyncCommands.use(GatewayCommands(), as: "gateway")

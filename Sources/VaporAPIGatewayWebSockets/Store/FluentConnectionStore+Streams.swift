@@ -25,12 +25,7 @@ extension FluentConnectionStore: StreamStore {
     /// and in the outbox, only if that transaction commits (then the delivery worker delivers it).
     /// Its offset is held from here to the commit: keep the rest of the transaction short.
     public func append(_ message: NewStreamMessage, in database: any Database) async throws -> Appended {
-        try await Self.appendAll([message], in: try Self.sql(of: database))[0]
-    }
-
-    private static func sql(of database: any Database) throws -> any SQLDatabase {
-        guard let sql = database as? any SQLDatabase else { throw StoreError.notSQL }
-        return sql
+        try await Self.appendAll([message], in: try Self.sql { database })[0]
     }
 
     /// One transaction for the batch. Should it fail (an idempotency key another instance took
@@ -42,16 +37,16 @@ extension FluentConnectionStore: StreamStore {
     {
         let db = try database()
         do {
-            return try await db.transaction { transaction in try await appendAll(messages, in: try sql(of: transaction)) }
+            return try await db.transaction { transaction in try await appendAll(messages, in: try sql { transaction }) }
                 .map { .success($0) }
         } catch {
             var results: [Result<Appended, any Error>] = []
             for message in messages {
                 do {
-                    results.append(.success(try await db.transaction { transaction in try await appendAll([message], in: try sql(of: transaction))[0] }))
+                    results.append(.success(try await db.transaction { transaction in try await appendAll([message], in: try sql { transaction })[0] }))
                 } catch {
                     // Two publishes of one key at once: the other's message is the answer.
-                    if let key = message.idempotencyKey, let existing = try? await Self.message(keyed: key, apiID: message.apiID, in: try sql(of: db)) {
+                    if let key = message.idempotencyKey, let existing = try? await Self.message(keyed: key, apiID: message.apiID, in: try sql { db }) {
                         results.append(.success(Appended(message: existing, duplicate: true)))
                     } else {
                         results.append(.failure(error))
@@ -211,7 +206,7 @@ extension FluentConnectionStore: StreamStore {
             return try await Self.claim(limit: limit, until: until, at: now, streams: nil, in: sql)
         }
         return try await database().transaction { transaction in
-            let sql = try Self.sql(of: transaction)
+            let sql = try Self.sql { transaction }
             let locked = try await sql.raw(
                 """
                 SELECT c.api_id, c.stream FROM (

@@ -62,7 +62,7 @@ public struct FluentConnectionStore: ConnectionStore {
         }
     }
 
-    private static func sql(_ database: @Sendable () throws -> any Database) throws -> any SQLDatabase {
+    static func sql(_ database: @Sendable () throws -> any Database) throws -> any SQLDatabase {
         guard let sql = try database() as? any SQLDatabase else {
             throw StoreError.notSQL
         }

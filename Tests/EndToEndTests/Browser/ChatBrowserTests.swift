@@ -89,6 +89,49 @@ import VaporAPIGatewayWebSocketsTesting
         try await driver.call(["op": "screenshot", "name": name, "path": Self.screenshots.appendingPathComponent(file).path])
     }
 
+    /// The page's client waits 4 to 8 s before it reconnects, so what is sent meanwhile is missed.
+    func reconnectSlowly(_ driver: BrowserDriver, _ name: String) async throws {
+        _ = try await driver.call([
+            "op": "script", "name": name,
+            "source": """
+                const done = arguments[arguments.length - 1];
+                Object.assign(window.chat.socket.options, { backoffInitialMs: 8000, backoffMaxMs: 8000 });
+                done("ok");
+                """,
+        ])
+    }
+
+    /// The gateway drops `user`'s connections, as API Gateway does when `@connections` deletes them.
+    func dropConnections(of user: String, on system: System) async throws {
+        let record = try #require(try await system.chat.directory.records().values.first)
+        for session in try await system.chat.dispatcher.store.sessions(SessionFilter(userID: user, connected: true), after: nil, limit: 10) {
+            _ = try await system.chat.dispatcher.messenger.poster.close(session.connectionID, on: record)
+        }
+    }
+
+    /// `name`'s page sends "`prefix` 1" … "`prefix` `count`" to the lobby, each answered before the next.
+    func sendNumbered(_ driver: BrowserDriver, _ name: String, _ count: Int, _ prefix: String) async throws {
+        let sent = try await driver.call([
+            "op": "script", "name": name,
+            "source": """
+                const done = arguments[arguments.length - 1];
+                (async () => {
+                  for (let index = 1; index <= \(count); index++) {
+                    await window.chat.socket.request({ action: "sendmessage", channel: "lobby", text: `\(prefix) ${index}` });
+                  }
+                })().then(() => done("sent"), (error) => done("error: " + error.reason));
+                """,
+        ]) as? String
+        #expect(sent == "sent")
+    }
+
+    /// The numbers of the "`prefix` N" messages `name`'s page shows, in page order.
+    func numbered(_ driver: BrowserDriver, _ name: String, _ prefix: String) async throws -> [Int] {
+        try await messages(driver, name).compactMap { text in
+            text.range(of: prefix + " ").flatMap { Int(text[$0.upperBound...].prefix { $0.isNumber }) }
+        }
+    }
+
     /// The page's own client, asked from the page: the answer, or `error: reason`.
     func request(_ driver: BrowserDriver, _ name: String, _ message: String) async throws -> String {
         let source = """
@@ -222,20 +265,10 @@ import VaporAPIGatewayWebSocketsTesting
             }
             try await send(driver, "bob", "before the cut")
             try await driver.call(["op": "wait_message", "name": "ada", "contains": "before the cut", "timeout": 10])
-            // ada's page waits 4 to 8 s before it reconnects, so the 20 go out while she is away.
-            _ = try await driver.call([
-                "op": "script", "name": "ada",
-                "source": """
-                    const done = arguments[arguments.length - 1];
-                    Object.assign(window.chat.socket.options, { backoffInitialMs: 8000, backoffMaxMs: 8000 });
-                    done("ok");
-                    """,
-            ])
-            // The gateway drops her connection, as API Gateway does when @connections deletes it.
-            let store = system.chat.dispatcher.store
-            let adas = try await store.sessions(SessionFilter(userID: "ada", connected: true), after: nil, limit: 10)
-            let record = try #require(try await system.chat.directory.records().values.first)
-            for session in adas { _ = try await system.chat.dispatcher.messenger.poster.close(session.connectionID, on: record) }
+            // ada's page waits 4 to 8 s before it reconnects, so the 20 go out while she is away; the
+            // gateway drops her connection, as API Gateway does when @connections deletes it.
+            try await reconnectSlowly(driver, "ada")
+            try await dropConnections(of: "ada", on: system)
             // The status line counts down ("reconnecting in 6 s"): the client's own status is asked.
             let away = try await driver.call([
                 "op": "script", "name": "ada",
@@ -250,29 +283,14 @@ import VaporAPIGatewayWebSocketsTesting
                     """,
             ]) as? String
             #expect(away == "reconnecting")
-            let sent = try await driver.call([
-                "op": "script", "name": "bob",
-                "source": """
-                    const done = arguments[arguments.length - 1];
-                    (async () => {
-                      for (let index = 1; index <= 20; index++) {
-                        await window.chat.socket.request({ action: "sendmessage", channel: "lobby", text: `missed ${index}` });
-                      }
-                    })().then(() => done("sent"), (error) => done("error: " + error.reason));
-                    """,
-            ]) as? String
-            #expect(sent == "sent")
+            try await sendNumbered(driver, "bob", 20, "missed")
             let status = try await driver.call(["op": "text", "name": "ada", "testid": "connection-status"]) as? String ?? ""
             #expect(status.hasPrefix("reconnecting"), "still away while the 20 went out: \(status)")
             try await driver.call(["op": "wait_text", "name": "ada", "testid": "connection-status", "equals": "connected", "timeout": 20])
             try await driver.call(["op": "wait_message", "name": "ada", "contains": "missed 20", "timeout": 10])
             // A moment for anything that would come twice.
             try await driver.call(["op": "sleep", "name": "ada", "seconds": 1])
-            func missed(_ name: String) async throws -> [Int] {
-                try await messages(driver, name).compactMap { text in
-                    text.range(of: "missed ").flatMap { Int(text[$0.upperBound...].prefix { $0.isNumber }) }
-                }
-            }
+            func missed(_ name: String) async throws -> [Int] { try await numbered(driver, name, "missed") }
             #expect(try await missed("ada") == Array(1...20), "every missed message once, in order")
             let notices = try await driver.call(["op": "texts", "name": "ada", "testid": "discontinuity"]) as? [String] ?? []
             #expect(notices.isEmpty, "nothing was lost: \(notices)")
@@ -311,31 +329,9 @@ import VaporAPIGatewayWebSocketsTesting
             }
             try await send(driver, "bob", "before the cut")
             try await driver.call(["op": "wait_message", "name": "ada", "contains": "before the cut", "timeout": 10])
-            _ = try await driver.call([
-                "op": "script", "name": "ada",
-                "source": """
-                    const done = arguments[arguments.length - 1];
-                    Object.assign(window.chat.socket.options, { backoffInitialMs: 8000, backoffMaxMs: 8000 });
-                    done("ok");
-                    """,
-            ])
-            let store = system.chat.dispatcher.store
-            let record = try #require(try await system.chat.directory.records().values.first)
-            for session in try await store.sessions(SessionFilter(userID: "ada", connected: true), after: nil, limit: 10) {
-                _ = try await system.chat.dispatcher.messenger.poster.close(session.connectionID, on: record)
-            }
-            let sent = try await driver.call([
-                "op": "script", "name": "bob",
-                "source": """
-                    const done = arguments[arguments.length - 1];
-                    (async () => {
-                      for (let index = 1; index <= 12; index++) {
-                        await window.chat.socket.request({ action: "sendmessage", channel: "lobby", text: `gone ${index}` });
-                      }
-                    })().then(() => done("sent"), (error) => done("error: " + error.reason));
-                    """,
-            ]) as? String
-            #expect(sent == "sent")
+            try await reconnectSlowly(driver, "ada")
+            try await dropConnections(of: "ada", on: system)
+            try await sendNumbered(driver, "bob", 12, "gone")
             // The history keeps only the last 5 now: ada's position (before the cut) is out of reach.
             let streams = try #require(system.chat.dispatcher.streams)
             _ = try await streams.store.pruneStreams(StreamRetention(messages: 5, age: .seconds(3600)), at: Date())
@@ -344,9 +340,7 @@ import VaporAPIGatewayWebSocketsTesting
                 "op": "wait_message", "name": "ada", "testid": "discontinuity", "contains": "could not be recovered", "timeout": 10,
             ])
             try await driver.call(["op": "wait_message", "name": "ada", "contains": "gone 12", "timeout": 10])
-            let shown = try await messages(driver, "ada").compactMap { text in
-                text.range(of: "gone ").flatMap { Int(text[$0.upperBound...].prefix { $0.isNumber }) }
-            }
+            let shown = try await numbered(driver, "ada", "gone")
             #expect(shown == Array(8...12), "what the history still has, once, in order: \(shown)")
             try await screenshot(driver, "ada", "chat-discontinuity.png")
             await driver.stop()

@@ -272,9 +272,7 @@ public func configureChat(
     )
     .register(on: app.routes)
     gateway.scheduleCleanup(every: settings.cleanupInterval, on: app)
-    // What a transaction published, and what an instance that died did not deliver.
-    try gateway.startDeliveryWorker(on: app)
-    if let key = settings.publishKey { try gateway.servePublishing(on: app, at: "ws/publish", key: key) }
+    if let key = settings.publishKey { try gateway.servePublishing(at: "ws/publish", key: key) }
     try gateway.serveConnectionTokens(at: "ws/token")
     try gateway.register(ChatController())
     try gateway.register(NotificationsController(), at: "/websockets/notifications/")
