@@ -107,39 +107,64 @@ public struct Streams: Sendable {
         let date = now()
         let claimed = try await store.claimUndelivered(
             limit: limit, until: date.addingTimeInterval(configuration.claimTimeout.timeInterval), at: date)
-        var delivered = 0
-        var claimedAt = ContinuousClock.now
-        for (index, message) in claimed.enumerated() {
-            // A long batch keeps the claims of what it has yet to deliver, so no other worker takes them meanwhile.
-            if claimedAt.duration(to: .now) >= configuration.claimTimeout / 3 {
-                try await store.extendClaims(Array(claimed[index...]), until: now().addingTimeInterval(configuration.claimTimeout.timeInterval))
-                claimedAt = .now
+        guard !claimed.isEmpty else { return 0 }
+        // What the batch has yet to deliver keeps its claims while it is delivered, however long
+        // one post takes, so no other worker takes them meanwhile.
+        let progress = BatchProgress()
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await keepClaims(of: claimed, from: progress) }
+            defer { group.cancelAll() }
+            var delivered = 0
+            for (index, message) in claimed.enumerated() {
+                progress.next.withLock { $0 = index }
+                if try await deliverClaimed(message) { delivered += 1 }
             }
-            if message.attempts > 1 { counters.redeliveries.increment() }
-            guard let gateway = try await gateways.gateway(message.apiID) else {
-                // The API is no longer registered: nobody can hear it. Kept for history, out of the outbox.
-                logger.warning(
-                    "stream message for an API that is not registered", metadata: ["apigw.api.id": "\(message.apiID)", "apigw.stream": "\(message.stream)"])
-                try await store.markDelivered([message])
-                continue
-            }
-            let report: DeliveryReport
-            do {
-                report = try await deliver(message, on: gateway)
-            } catch let error as StreamError {
-                try await setAside(message, error)
-                continue
-            } catch let error as MessagingError {
-                try await setAside(message, error)
-                continue
-            }
-            counters.byWorker.increment()
-            delivered += 1
-            logger.debug(
-                "stream message delivered",
-                metadata: ["apigw.stream": "\(message.stream)", "apigw.offset": "\(message.position.offset)", "apigw.report": "\(report)"])
+            return delivered
         }
-        return delivered
+    }
+
+    /// How far a batch's delivery has come: the index of the message being delivered.
+    private final class BatchProgress: Sendable { let next = Mutex(0) }
+
+    /// Renews the claims of what the batch has yet to deliver every third of the claim until
+    /// cancelled. A renewal that fails is logged: the delivery goes on, at worst twice.
+    private func keepClaims(of claimed: [StreamMessage], from progress: BatchProgress) async {
+        let claim = configuration.claimTimeout
+        while (try? await Task.sleep(for: claim / 3)) != nil {
+            let rest = Array(claimed[progress.next.withLock { $0 }...])
+            do {
+                try await store.extendClaims(rest, until: now().addingTimeInterval(claim.timeInterval))
+            } catch {
+                logger.warning("stream claims could not be renewed", metadata: ["apigw.error": "\(error)"])
+            }
+        }
+    }
+
+    /// Delivers one claimed message of the outbox; `false` when it was set aside or its API is gone.
+    private func deliverClaimed(_ message: StreamMessage) async throws -> Bool {
+        if message.attempts > 1 { counters.redeliveries.increment() }
+        guard let gateway = try await gateways.gateway(message.apiID) else {
+            // The API is no longer registered: nobody can hear it. Kept for history, out of the outbox.
+            logger.warning(
+                "stream message for an API that is not registered", metadata: ["apigw.api.id": "\(message.apiID)", "apigw.stream": "\(message.stream)"])
+            try await store.markDelivered([message])
+            return false
+        }
+        let report: DeliveryReport
+        do {
+            report = try await deliver(message, on: gateway)
+        } catch let error as StreamError {
+            try await setAside(message, error)
+            return false
+        } catch let error as MessagingError {
+            try await setAside(message, error)
+            return false
+        }
+        counters.byWorker.increment()
+        logger.debug(
+            "stream message delivered",
+            metadata: ["apigw.stream": "\(message.stream)", "apigw.offset": "\(message.position.offset)", "apigw.report": "\(report)"])
+        return true
     }
 
     /// A message that can never be posted (stored before the size check, or by another writer):
