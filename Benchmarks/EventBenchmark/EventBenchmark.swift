@@ -9,7 +9,8 @@
 //       [--connections N] [--messages M] [--clients C[,C…]] [--steady-seconds S]
 //       [--send reply|channel]   (what a message does: reply to its sender, or send to its channel of 10)
 //       [--streams off|on|off,on]   (channel sends published into the channel's stream, with history)
-//   swift run -c release EventBenchmark --serve PORT [--sink URL] [--seconds S]
+//       [--two-way]   (the `$default` route two-way: a reply travels in the response, no post)
+//   swift run -c release EventBenchmark --serve PORT [--sink URL] [--seconds S] [--two-way]
 //       (the benchmark's backend alone on 127.0.0.1:PORT, SQLite, for an outside load generator:
 //        Benchmarks/python/compare.sh drives it and the Python package with wrk)
 //
@@ -56,10 +57,15 @@ struct Options {
     var seconds = 600
     var send = "reply"
     var streams = ["off"]
+    var twoWay = false
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
         while let flag = iterator.next() {
+            if flag == "--two-way" {
+                twoWay = true
+                continue
+            }
             let value = iterator.next() ?? ""
             switch flag {
             case "--store": store = value
@@ -101,6 +107,7 @@ struct Latencies {
 struct BenchController: WebSocketController {
     let routeKey = RouteKey.default
     let checks: Bool
+    var twoWay = false
     var connectRequirement: Requirement? { checks ? .authenticated : nil }
 
     struct Echo: Decodable, Sendable { let text: String }
@@ -202,14 +209,15 @@ struct EventBenchmark {
         let store = try await useSQLite(app, path: databaseFile)
         let gateway = WebSocketGateway(
             app: app, configuration: GatewayConfiguration(secrets: [settings.secret]), store: store, poster: poster)
-        try gateway.register(BenchController(checks: false))
+        try gateway.register(BenchController(checks: false, twoWay: options.twoWay))
         try await gateway.registerGateway(settings.gateway)
         app.post("bench", "bare") { _ in HTTPStatus.ok }  // the ceiling: the same request, nothing done
         app.http.server.configuration.hostname = "127.0.0.1"
         app.http.server.configuration.port = port
         try await app.server.start(address: nil)
         print(
-            "serving api \(settings.gateway.apiID) on http://127.0.0.1:\(port) for \(options.seconds) s, secret header \(settings.secret)")
+            "serving api \(settings.gateway.apiID) on http://127.0.0.1:\(port) for \(options.seconds) s, secret header \(settings.secret)"
+                + (options.twoWay ? ", $default two-way" : ""))
         try await Task.sleep(for: .seconds(options.seconds))
         await app.server.shutdown()
         try await http.shutdown()
@@ -275,7 +283,7 @@ struct EventBenchmark {
                     request.auth.get(BenchUser.self).map { AuthenticatedUser(id: $0.name, webSessionID: request.session.id?.string) }
                 } : nil,
             permissions: checks ? BenchUsers() : nil, authState: checks ? BenchUsers() : nil)
-        try gateway.register(BenchController(checks: checks))
+        try gateway.register(BenchController(checks: checks, twoWay: options.twoWay))
         try await gateway.registerGateway(settings.gateway)
         app.grouped(login).post("login") { request -> HTTPStatus in
             let user = BenchUser(name: try request.query.get(String.self, at: "name"))
@@ -294,7 +302,7 @@ struct EventBenchmark {
             let door = try await HummingbirdDoor(
                 dispatcher: GatewayDispatcher(
                     configuration: configuration, store: store, gateways: CachedGatewayDirectory([settings.gateway]), poster: poster),
-                controller: BenchController(checks: false))
+                controller: BenchController(checks: false, twoWay: options.twoWay))
             hummingbird = door
             port = door.port
         }
@@ -310,7 +318,7 @@ struct EventBenchmark {
                 other.databases.use(.postgres(configuration: postgres, maxConnectionsPerEventLoop: 8), as: .psql)
                 let otherGateway = WebSocketGateway(
                     app: other, configuration: configuration, store: FluentConnectionStore { other.db }, poster: poster)
-                try otherGateway.register(BenchController(checks: false))
+                try otherGateway.register(BenchController(checks: false, twoWay: options.twoWay))
                 try await otherGateway.directory.reload()
                 other.http.server.configuration.hostname = "127.0.0.1"
                 other.http.server.configuration.port = 0
@@ -370,7 +378,9 @@ struct EventBenchmark {
         var requests = events
         let transport = fake.transport
         // Each message replied to once; a channel send posts to its channel's ten members instead.
-        let replies = options.sink == nil && options.send != "channel"
+        // Two-way, the reply is the response's body: nothing is posted.
+        let replies = options.sink == nil && options.send != "channel" && !options.twoWay
+        let answered = options.twoWay && options.send != "channel"
 
         func closedLoop(clients: Int, messages: Int) async throws -> (rate: Double, latencies: Latencies) {
             recording.reset()
@@ -388,6 +398,7 @@ struct EventBenchmark {
                             let sent = ContinuousClock.now
                             let response = try await transport.send(request)
                             precondition(response.status == .ok, "message refused: \(response.status)")
+                            precondition(!answered || request.path == "/bench/bare" || response.body.readableBytes > 0, "no reply in the response")
                             latencies.add(sent.duration(to: .now))
                         }
                         return latencies

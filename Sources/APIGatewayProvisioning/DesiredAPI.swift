@@ -102,7 +102,8 @@ public struct DesiredAPI: Sendable, Hashable {
     ///   - routes: the dispatcher's `GatewayDispatcher/routes`.
     ///   - publicBaseURL: where API Gateway reaches this backend, e.g. `https://api.example.com`.
     ///   - secret: sent by every integration in `secretHeader`; `nil` sends none.
-    ///   - twoWayRouteKeys: routes whose HTTP answer is sent back to the client.
+    ///   - twoWayRouteKeys: more routes whose HTTP answer is sent back to the client (those of
+    ///     two-way controllers are already).
     ///   - secretHeader: the header the secret travels in (`X-Ws-Gateway-Secret`).
     ///   - routeSelectionExpression: what picks a message's route (`$request.body.action`).
     public init(
@@ -123,7 +124,7 @@ public struct DesiredAPI: Sendable, Hashable {
             routes: routes.map { route in
                 Route(
                     routeKey: route.routeKey, integrationURI: base + route.path, requestParameters: parameters,
-                    twoWay: twoWayRouteKeys.contains(route.routeKey))
+                    twoWay: route.twoWay || twoWayRouteKeys.contains(route.routeKey))
             }.sorted { $0.routeKey < $1.routeKey }
         )
     }

@@ -2,6 +2,7 @@ import APIGatewayAWS
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 extension LocalGateway {
     /// Routes a plain HTTP request: `/{apiId}/{stage}/@connections/{id}` (or `%40connections`),
@@ -49,7 +50,9 @@ extension LocalGateway {
                     "Request must be smaller than \(configuration.maximumMessageSize) bytes for the PostToConnection operation")
             }
             switch send(body, to: id) {
-            case .queued: return LocalResponse(status: .ok)
+            case .queued:
+                postsDelivered.add(1, ordering: .relaxed)
+                return LocalResponse(status: .ok)
             case .full: return .awsError(.tooManyRequests, "LimitExceededException", "The client's buffer is full")
             case .closed: return .awsError(.gone, "GoneException", nil)
             }

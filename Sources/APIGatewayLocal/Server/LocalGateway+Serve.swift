@@ -387,7 +387,9 @@ extension LocalGateway {
         case .response(let status, _, _) where status >= 500:
             send(ErrorFrame.internalServerError.text(connectionId: id, requestId: requestId), to: id)
         case .response(_, _, let answer):
-            if twoWay && answer.readableBytes > 0 { send(answer, to: id) }
+            if twoWay && answer.readableBytes > 0, case .queued = send(answer, to: id) {
+                responsesDelivered.add(1, ordering: .relaxed)
+            }
         case .timedOut:
             send(ErrorFrame.timedOut.text(connectionId: id, requestId: requestId), to: id)
         case .unreachable(let reason):

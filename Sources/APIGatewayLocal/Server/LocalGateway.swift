@@ -37,6 +37,9 @@ public final class LocalGateway: Service, Sendable {
     let limits: RateLimits
     /// TCP connections open now, of any kind.
     let openChannels = Atomic<Int>(0)
+    /// Messages delivered to clients since start, by the way they came.
+    let postsDelivered = Atomic<Int>(0)
+    let responsesDelivered = Atomic<Int>(0)
     /// Whether new messages are turned away, and how many are with the backend, on every
     /// connection: one lock, so a message either starts before the drain counts or not at all.
     private let messageGate = Mutex(MessageGate())
@@ -69,6 +72,20 @@ public final class LocalGateway: Service, Sendable {
         self.integrationClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
         self.verifier = SigV4Verifier(credentials: configuration.credentials, region: configuration.region)
         self.limits = RateLimits(configuration: configuration)
+    }
+
+    /// What the gateway has delivered to clients since it started, by the way it came: a test
+    /// tells a reply sent in a two-way route's response from one posted.
+    public struct Deliveries: Sendable, Hashable {
+        /// `@connections` posts accepted for a client.
+        public var posts: Int
+        /// Frames sent from a two-way route's integration response.
+        public var routeResponses: Int
+    }
+
+    /// What the gateway has delivered to clients since it started.
+    public var deliveries: Deliveries {
+        Deliveries(posts: postsDelivered.load(ordering: .relaxed), routeResponses: responsesDelivered.load(ordering: .relaxed))
     }
 
     /// The port the gateway listens on while ``run()`` serves.

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Logging
 import Metrics
 import Tracing
@@ -6,8 +7,10 @@ import Tracing
 extension GatewayDispatcher {
     /// A message: guards 9–10, then the handler the body selects (the heartbeat answered here
     /// unless the app registered one of its name). A message with an `id` that is refused hears
-    /// why, under that id, unless the handler already answered it.
+    /// why, under that id, unless the handler already answered it. On a two-way route the first
+    /// message to the sender (a reply, the pong, the refusal) is the response's body.
     func message(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws -> GatewayResponse {
+        let held = endpoint.route.twoWay ? HeldReply() : nil
         let session = try await checkLiveSession(checked)  // 9
         try await checkSessionLoginState(session, on: checked.gateway, logger)  // 9
         let selector = HandlerSelector(request.body)
@@ -16,8 +19,8 @@ extension GatewayDispatcher {
             if let heartbeat = configuration.heartbeatAction, selector.handler == nil, selector.action == heartbeat,
                 !endpoint.controller.handlers.has(heartbeat)
             {
-                try await answer(try Payload(json: Pong()), to: session, under: selector.id, on: checked.gateway)
-                return .ok
+                try await answer(try Payload(json: Pong()), to: session, under: selector.id, on: checked.gateway, held)
+                return GatewayResponse(answering: held)
             }
             guard let (name, handler) = endpoint.controller.handlers.select(selector) else {
                 throw Refusal.noHandler(selector.handler ?? selector.action, route: endpoint.route.routeKey)  // 10
@@ -25,23 +28,24 @@ extension GatewayDispatcher {
             try await checkRequirements(of: endpoint, handler: name, for: session)  // 10
             let context = MessageContext(
                 request: request, session: session, gateway: checked.gateway, routeKey: endpoint.route.routeKey,
-                handlerName: name, requestID: selector.id, answered: selector.id.map { _ in AnswerMark() }, messenger: messenger,
-                channels: channels, streams: streams, logger: logger
+                handlerName: name, requestID: selector.id, answered: selector.id.map { _ in AnswerMark() }, heldReply: held,
+                messenger: messenger, channels: channels, streams: streams, logger: logger
             )
             answered = context.answered
             let (timer, span) = metrics.handler(endpoint.route.routeKey, name)
             let handled = ContinuousClock.now
             defer { timer.record(duration: handled.duration(to: .now)) }
             try await withSpan(span, ofKind: .internal) { _ in try await handler(request.body, context) }
-            return .ok
+            return GatewayResponse(answering: held)
         } catch {
             if let id = selector.id, answered?.isMarked != true {
                 let refusal = Refusal.answering(error)
                 let problem = RequestProblem(status: refusal.status.code, reason: refusal.reason)
-                do { try await answer(try Payload(json: problem), to: session, under: id, on: checked.gateway) } catch {
+                do { try await answer(try Payload(json: problem), to: session, under: id, on: checked.gateway, held) } catch {
                     logger.debug("the refusal could not be answered to its sender", metadata: ["apigw.error": "\(error)"])
                 }
             }
+            if let frame = held?.take() { throw AnsweredInResponse(error: error, frame: frame) }
             throw error
         }
     }
@@ -56,8 +60,28 @@ extension GatewayDispatcher {
         let reason: String
     }
 
-    private func answer(_ payload: Payload, to session: Session, under id: String?, on gateway: GatewayRecord) async throws {
-        _ = try await messenger.send(
-            try id.map { try payload.answering($0) } ?? payload, to: .connection(session.connectionID), on: gateway)
+    private func answer(_ payload: Payload, to session: Session, under id: String?, on gateway: GatewayRecord, _ held: HeldReply?)
+        async throws
+    {
+        let answer = try id.map { try payload.answering($0) } ?? payload
+        switch held?.offer(answer.bytes) ?? .post([answer.bytes]) {
+        case .held: return
+        case .post(let messages):
+            for bytes in messages { _ = try await messenger.send(try Payload(bytes: bytes), to: .connection(session.connectionID), on: gateway) }
+        }
+    }
+}
+
+/// A refused message whose sender already has its answer in the response's body (a two-way
+/// route): the refusal is logged and counted, the body answered.
+struct AnsweredInResponse: Error {
+    let error: any Error
+    let frame: ByteBuffer
+}
+
+extension GatewayResponse {
+    /// `200 OK` with what the sender was held, or with no body (which API Gateway sends no frame for).
+    init(answering held: HeldReply?) {
+        self.init(status: .ok, headerFields: [:], body: held?.take() ?? ByteBuffer())
     }
 }

@@ -156,7 +156,11 @@ public final class GatewayDispatcher: Sendable {
             metrics.record(event, endpoint.route.routeKey, api: api, outcome: "handled", since: started)
             return response
         } catch {
-            // The one place an error becomes an answer.
+            // The one place an error becomes an answer. On a two-way route the answer's body is a
+            // frame for the client: the refusal's `{"id", "type": "error", …}` when it had an id (sent
+            // with 200, which API Gateway passes on whatever it does with other statuses), else none.
+            let answeredInResponse = error as? AnsweredInResponse
+            let error = answeredInResponse?.error ?? error
             let refusal = Refusal.answering(error)
             let stated = error is any RefusalConvertible
             if refusal.status.code >= 500 && !(error is Refusal) {
@@ -177,7 +181,8 @@ public final class GatewayDispatcher: Sendable {
                     ])
             }
             metrics.record(event, endpoint.route.routeKey, api: api, outcome: stated ? refusal.code.rawValue : "failed", since: started)
-            return GatewayResponse(refusal: refusal)
+            if let answeredInResponse { return GatewayResponse(status: .ok, body: answeredInResponse.frame) }
+            return endpoint.route.twoWay ? GatewayResponse(status: refusal.status) : GatewayResponse(refusal: refusal)
         }
     }
 }

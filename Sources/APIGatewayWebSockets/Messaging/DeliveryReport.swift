@@ -23,6 +23,15 @@ public struct DeliveryReport: Sendable, Hashable, CustomStringConvertible {
     /// Recipients the messenger tried.
     public var attempted: Int { sent + gone.count + failedCount }
 
+    /// Adds `other`'s recipients to this report's.
+    mutating func add(_ other: DeliveryReport) {
+        sent += other.sent
+        gone += other.gone
+        failedCount += other.failedCount
+        failures += other.failures.prefix(Self.keptFailures - failures.count)
+        elapsed += other.elapsed
+    }
+
     mutating func recordFailure(_ id: ConnectionID, reason: String) {
         failedCount += 1
         if failures.count < Self.keptFailures {

@@ -36,6 +36,8 @@ public struct MessageContext: Sendable {
     /// Set once a reply went out under ``requestID``, so a later refusal is not a second answer;
     /// only a request (a message with an id) has one.
     let answered: AnswerMark?
+    /// On a two-way route, the sender's first message, held for the integration response.
+    let heldReply: HeldReply?
     public let messenger: Messenger
     /// Joins, leaves and presence under the gateway's channel rules.
     public let channels: Channels
@@ -54,6 +56,10 @@ public struct MessageContext: Sendable {
 
     /// Sends `payload` back to the sender, under the message's `id` when it had one and the
     /// payload is a JSON object.
+    ///
+    /// On a two-way route (``WebSocketController/twoWay``) the first message to the sender is not
+    /// posted: it travels in the integration response, when the handler returns. Its report counts
+    /// it sent.
     @discardableResult
     public func reply(_ payload: Payload) async throws -> DeliveryReport {
         guard let requestID else { return try await send(payload, to: .connection(connectionID)) }
@@ -73,6 +79,9 @@ public struct MessageContext: Sendable {
     /// arrives with its `channel` (or `user`), `offset` and `epoch`.
     @discardableResult
     public func send(_ payload: Payload, to audience: Audience) async throws -> DeliveryReport {
+        if let heldReply, audience == .connection(connectionID) {
+            return try await toSender(payload, heldReply)
+        }
         if let streams, let stream = StreamID(audience) {
             return try await streams.publish(payload, to: stream, on: gateway).report ?? DeliveryReport()
         }
@@ -116,6 +125,25 @@ public struct MessageContext: Sendable {
     /// The channels the sender is in, by name.
     public func joinedChannels() async throws -> [ChannelName] {
         try await channels.channels(of: connectionID, apiID: gateway.apiID)
+    }
+}
+
+extension MessageContext {
+    /// A message to the sender on a two-way route: held for the response if it is the first,
+    /// posted otherwise (after the one held, so the sender hears them in order).
+    private func toSender(_ payload: Payload, _ held: HeldReply) async throws -> DeliveryReport {
+        switch held.offer(payload.bytes) {
+        case .held:
+            var report = DeliveryReport()
+            report.sent = 1
+            return report
+        case .post(let messages):
+            var report = DeliveryReport()
+            for bytes in messages {
+                report.add(try await messenger.send(try Payload(bytes: bytes), to: .connection(connectionID), on: gateway))
+            }
+            return report
+        }
     }
 }
 

@@ -8,14 +8,18 @@ public struct RegisteredRoute: Sendable, Hashable, CustomStringConvertible {
     /// `/websockets/notifications/`.
     public let path: String
     public let event: EventKind
+    /// Whether API Gateway sends the integration's response back to the sender (a message route
+    /// whose controller is ``WebSocketController/twoWay``).
+    public let twoWay: Bool
 
-    public init(routeKey: RouteKey, path: String, event: EventKind) {
+    public init(routeKey: RouteKey, path: String, event: EventKind, twoWay: Bool = false) {
         self.routeKey = routeKey
         self.path = path
         self.event = event
+        self.twoWay = twoWay && event == .message
     }
 
-    public var description: String { "\(routeKey) → POST \(path)" }
+    public var description: String { "\(routeKey) → POST \(path)\(twoWay ? " (two-way)" : "")" }
 }
 
 /// A registered URL together with the controller serving it: what an adapter mounts.

@@ -44,7 +44,7 @@ final class RouteTable: Sendable {
             routes = [
                 RegisteredRoute(routeKey: .connect, path: prefix + "/connect", event: .connect),
                 RegisteredRoute(routeKey: .disconnect, path: prefix + "/disconnect", event: .disconnect),
-                RegisteredRoute(routeKey: .default, path: prefix + "/default", event: .message),
+                RegisteredRoute(routeKey: .default, path: prefix + "/default", event: .message, twoWay: controller.twoWay),
             ]
         } else if controller.routeKey.isReserved {
             throw RegistrationError.reservedKey(controller.routeKey)
@@ -52,7 +52,7 @@ final class RouteTable: Sendable {
             routes = [
                 RegisteredRoute(
                     routeKey: controller.routeKey, path: normalizedPath(path ?? prefix + "/" + controller.routeKey.rawValue),
-                    event: .message)
+                    event: .message, twoWay: controller.twoWay)
             ]
         }
         let added = routes.map { Endpoint(route: $0, controller: registered) }

@@ -38,6 +38,12 @@ public protocol WebSocketController: Sendable {
     /// Who may connect, checked on the `$default` controller once the user is known. `nil`: anyone.
     var connectRequirement: Requirement? { get }
 
+    /// Whether the route is two-way: API Gateway sends the integration's response back to the
+    /// sender as a frame. On a two-way route the first reply to the sender travels in that
+    /// response, with no `@connections` post; provisioning gives the route its `$default` route
+    /// response. For the `$default` controller it is the `$default` route's. The default: `false`.
+    var twoWay: Bool { get }
+
     /// Registers the controller's handlers. Called once, when the controller is registered.
     func handlers(_ handlers: inout HandlerRegistry)
 
@@ -53,6 +59,7 @@ extension WebSocketController {
     public var pinnedAPI: APIID? { nil }
     public var requirement: Requirement? { nil }
     public var connectRequirement: Requirement? { nil }
+    public var twoWay: Bool { false }
     public func connect(_ context: ConnectContext) async throws -> ConnectDecision { .accept }
     public func disconnect(_ context: DisconnectContext) async throws {}
 }

@@ -6,7 +6,8 @@ public struct ProvisioningOptions: Sendable {
     /// When not empty, the only hosts a gateway's target base URL or an additional route's
     /// integration URL may name.
     public var allowedIntegrationHosts: Set<String>
-    /// Routes whose HTTP answer API Gateway sends back to the client (a `$default` route response).
+    /// Routes whose HTTP answer API Gateway sends back to the client (a `$default` route response),
+    /// besides those of two-way controllers (``WebSocketController/twoWay``): additional routes, say.
     public var twoWayRouteKeys: Set<RouteKey>
     /// An apply's claim older than this is taken to be from a process that died.
     public var claimTimeout: TimeInterval

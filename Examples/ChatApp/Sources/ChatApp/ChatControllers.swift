@@ -12,9 +12,13 @@ import Foundation
 ///   (`staff` is for staff and administrators);
 /// - `{"action":"announce","text":"…"}` (staff only) goes to every connection;
 /// - `{"action":"whoami"}` answers the sender's session; anything else is echoed back.
+///
+/// The route is two-way: each answer to the sender (`whoami`, `history`, `channels`, the `sent`
+/// receipt, a refusal) travels back in the integration response, with no `@connections` post.
 public struct ChatController: WebSocketController {
     public let routeKey = RouteKey.default
     public let connectRequirement: Requirement? = .authenticated
+    public let twoWay = true
 
     public init() {}
 
