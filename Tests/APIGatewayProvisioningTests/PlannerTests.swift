@@ -49,6 +49,23 @@ import Testing
         return ExistingAPI(api: api, integrations: integrations, routes: routes, routeResponses: responses, stage: stage)
     }
 
+    /// A two-way controller's route is two-way in the plan, with no option naming it; turning it
+    /// two-way on an existing API updates the route and adds its response.
+    @Test func aTwoWayControllersRouteIsTwoWay() throws {
+        var routes = registered
+        routes[1] = RegisteredRoute(routeKey: .default, path: "/ws/default", event: .message, twoWay: true)
+        let desired = DesiredAPI(name: "chat", stage: "production", routes: routes, publicBaseURL: "https://backend.example.com", secret: "s")
+        #expect(desired.routes.filter(\.twoWay).map(\.routeKey) == [.default])
+        #expect(RegisteredRoute(routeKey: .connect, path: "/ws/connect", event: .connect, twoWay: true).twoWay == false, "only messages are")
+        let wasOneWay = applied(
+            DesiredAPI(name: "chat", stage: "production", routes: registered, publicBaseURL: "https://backend.example.com", secret: "s"))
+        let plan = try Planner.plan(desired, existing: wasOneWay)
+        let routeID = try #require(wasOneWay.routes.first { $0.routeKey == "$default" }?.routeId)
+        #expect(plan.steps.map(\.action).contains(.updateRoute(routeKey: .default, routeId: routeID)))
+        #expect(plan.steps.map(\.action).contains(.createRouteResponse(routeKey: .default)))
+        #expect(try Planner.plan(desired, existing: applied(desired)).steps.isEmpty, "once applied, nothing to do")
+    }
+
     @Test func fromNothingEveryResourceInOrder() throws {
         let plan = try Planner.plan(desired, existing: nil)
         #expect(plan.apiID == nil)

@@ -144,6 +144,38 @@ import VaporAPIGatewayWebSockets
         try await system.stop()
     }
 
+    /// The chat's `$default` route is two-way: its answers to the sender reach the client in the
+    /// integration's response, counted by the local gateway, with no `@connections` post; what goes
+    /// to the room, and the one-way `notifications` route's reply, are posted.
+    @Test func answersReachTheClientWithoutAPost() async throws {
+        let system = try await start()
+        let (ada, _) = try await join(system, "?channel=games", cookie: try await system.login("ada"))
+        let before = system.gateway.deliveries
+        try await ada.send(#"{"action":"whoami","id":"w"}"#)
+        let whoami = (try? JSONSerialization.jsonObject(with: Data((await ada.next() ?? "").utf8))) as? [String: Any]
+        #expect(whoami?["id"] as? String == "w" && whoami?["user"] as? String == "ada", "\(whoami ?? [:])")
+        try await ada.send("plain text")
+        #expect(await ada.next() == #"{"echo":"plain text"}"#)
+        try await ada.send(#"{"action":"join","channel":"staff","id":"j"}"#)
+        #expect(object(await ada.next())["type"] == "error", "a refusal under an id comes back the same way")
+        #expect(
+            system.gateway.deliveries == .init(posts: before.posts, routeResponses: before.routeResponses + 3),
+            "three answers, no post: \(system.gateway.deliveries)")
+
+        try await ada.send(#"{"action":"sendmessage","channel":"games","text":"hi","id":"s"}"#)
+        var frames: [[String: String]] = []
+        for _ in 0..<2 { frames.append(object(await ada.next())) }
+        #expect(frames.contains { $0["type"] == "sent" && $0["id"] == "s" }, "the receipt: \(frames)")
+        #expect(frames.contains { $0["type"] == "message" && $0["text"] == "hi" }, "the room's message: \(frames)")
+        try await ada.send(#"{"action":"notifications","handler":"subscribe","topic":"deploys"}"#)
+        #expect(await ada.next() == #"{"subscribed":"deploys"}"#)
+        #expect(
+            system.gateway.deliveries == .init(posts: before.posts + 2, routeResponses: before.routeResponses + 4),
+            "the room's message and the one-way route's reply are posted: \(system.gateway.deliveries)")
+        try await ada.close()
+        try await system.stop()
+    }
+
     /// The issue's walk: log in, get a token, connect with it as that user, be refused in `staff`
     /// as bob and accepted as admin, be in two rooms at once, see who is present, and lose the
     /// connection on logout.
