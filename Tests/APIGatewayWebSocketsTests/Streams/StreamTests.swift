@@ -3,6 +3,7 @@ import APIGatewayWebSocketsTesting
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import PeerSupport
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -437,40 +438,71 @@ import Testing
 
 /// The second review's defects.
 @Suite struct StreamSecondReviewTests {
-    /// Posts slowly: each post takes `delay`.
-    struct SlowPoster: ConnectionPoster {
-        let delay: Duration
+    /// Posts only once released: a post that lasts as long as the test wants.
+    final class GatedPoster: ConnectionPoster {
+        let started = Atomic<Int>(0)
+        let released = Atomic<Bool>(false)
         func post(_ payload: Payload, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
-            try await Task.sleep(for: delay)
+            started.add(1, ordering: .relaxed)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !released.load(ordering: .relaxed) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
             return .sent
         }
         func close(_ connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult { .sent }
     }
 
+    /// The in-memory store, telling which offsets each renewal of claims named.
+    final class ClaimWatchingStore: StreamStore {
+        let base = InMemoryConnectionStore()
+        let renewals = Mutex<[[Int]]>([])
+        func append(_ message: NewStreamMessage) async throws -> Appended { try await base.append(message) }
+        func messages(in stream: StreamID, apiID: APIID, after offset: Int, limit: Int) async throws -> [StreamMessage] {
+            try await base.messages(in: stream, apiID: apiID, after: offset, limit: limit)
+        }
+        func lastMessages(in stream: StreamID, apiID: APIID, before offset: Int?, limit: Int) async throws -> [StreamMessage] {
+            try await base.lastMessages(in: stream, apiID: apiID, before: offset, limit: limit)
+        }
+        func head(of stream: StreamID, apiID: APIID) async throws -> StreamHead? { try await base.head(of: stream, apiID: apiID) }
+        func claimUndelivered(limit: Int, until: Date, at now: Date) async throws -> [StreamMessage] {
+            try await base.claimUndelivered(limit: limit, until: until, at: now)
+        }
+        func extendClaims(_ messages: [StreamMessage], until: Date) async throws {
+            renewals.withLock { $0.append(messages.map(\.position.offset)) }
+            try await base.extendClaims(messages, until: until)
+        }
+        func markDelivered(_ messages: [StreamMessage]) async throws { try await base.markDelivered(messages) }
+        func pruneStreams(_ retention: StreamRetention, at now: Date) async throws -> Int { try await base.pruneStreams(retention, at: now) }
+        func streamStatistics(at now: Date) async throws -> StreamStatistics { try await base.streamStatistics(at: now) }
+    }
+
     /// A worker's batch kept only the claim it was given, renewed between its posts: a post slower
-    /// than the claim (or, under load, two thirds of it) let another worker take what the batch was
-    /// still delivering. The second full CI run caught it: 150 ms posts against a 300 ms claim.
+    /// than the claim let another worker take what the batch was still delivering (a loaded CI run
+    /// showed it with 150 ms posts against a 300 ms claim). The claims are now renewed while a post
+    /// is still in flight; the test holds the first post until it has seen that, so it needs no clock.
     @Test func aLongBatchKeepsTheClaimsOfWhatItHasYetToDeliver() async throws {
-        let store = InMemoryConnectionStore()
+        let streamStore = ClaimWatchingStore()
+        let poster = GatedPoster()
         let record = GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1")
         let dispatcher = GatewayDispatcher(
-            configuration: GatewayConfiguration(streams: StreamConfiguration(claimTimeout: .milliseconds(1500))), store: store,
-            gateways: CachedGatewayDirectory([record]), poster: SlowPoster(delay: .seconds(3)))
+            configuration: GatewayConfiguration(streams: StreamConfiguration(claimTimeout: .milliseconds(300))),
+            store: streamStore.base, gateways: CachedGatewayDirectory([record]), poster: poster, streamStore: streamStore)
         let streams = try #require(dispatcher.streams)
-        // One member, so each delivery is one slow post.
+        // One member, so each delivery is one post.
         let member = Session(connectionID: try ConnectionID("member="), apiID: apiID, stage: "dev", createdAt: Date())
-        _ = try await store.connect(member, joining: "room")
+        _ = try await streamStore.base.connect(member, joining: "room")
         for index in 1...2 {
-            _ = try await store.append(
+            _ = try await streamStore.append(
                 NewStreamMessage(
                     apiID: apiID, stream: .channel("room"), body: ByteBuffer(string: #"{"n":\#(index)}"#), idempotencyKey: nil,
                     publishedAt: Date(), claimedUntil: nil))
         }
-        async let delivered = streams.deliverPending(limit: 10)
-        // Past the batch's claim (1.5 s), in the middle of its first post (3 s).
-        try await Task.sleep(for: .milliseconds(2200))
-        let taken = try await store.claimUndelivered(limit: 10, until: Date().addingTimeInterval(30), at: Date())
-        #expect(taken.isEmpty, "another worker took \(taken.map(\.position.offset)) while the batch was delivering them")
-        #expect(try await delivered == 2)
+        let delivering = Task { try await streams.deliverPending(limit: 10) }
+        #expect(await eventually { poster.started.load(ordering: .relaxed) == 1 }, "the first post began")
+        #expect(
+            await eventually(timeout: .seconds(10)) { streamStore.renewals.withLock { $0.contains([1, 2]) } },
+            "while the first post is in flight, the claims of both messages are renewed: \(streamStore.renewals.withLock { $0 })")
+        #expect(poster.started.load(ordering: .relaxed) == 1, "still the first post")
+        poster.released.store(true, ordering: .relaxed)
+        #expect(try await delivering.value == 2)
     }
 }

@@ -56,7 +56,7 @@ import VaporAPIGatewayWebSocketsTesting
                 gateway.registeredRoutes.map(\.description) == [
                     "$connect → POST /ws/connect",
                     "$disconnect → POST /ws/disconnect",
-                    "$default → POST /ws/default",
+                    "$default → POST /ws/default (two-way)",
                     "notifications → POST /websockets/notifications/",
                 ])
             let fake = try FakeAPIGateway(app: app, apiID: settings.gateway.apiID, stage: "local", secret: settings.secret)
@@ -73,9 +73,10 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(try await ada.send(#"{"action":"notifications","handler":"subscribe","topic":"deploys"}"#).status == .ok)
             #expect(poster.texts(to: ada.id).map(json).last == ["subscribed": "deploys"])
 
-            // $default: an unknown action falls back to the echo.
-            #expect(try await ada.send("plain text").status == .ok)
-            #expect(poster.texts(to: ada.id).map(json).last == ["echo": "plain text"])
+            // $default: an unknown action falls back to the echo, answered in the response (two-way).
+            let echo = try await ada.send("plain text")
+            #expect(echo.status == .ok && json(String(buffer: echo.body)) == ["echo": "plain text"])
+            #expect(poster.texts(to: ada.id).count == 1, "no post for it")
 
             // A message to the channel reaches everyone in it, and nobody else.
             let bob = try await fake.connect(query: ["channel": "lobby"], headers: try await browser.connectHeaders("bob"))
@@ -88,8 +89,7 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(poster.texts(to: outsider.id).isEmpty)
 
             // whoami counts this connection's messages.
-            try await ada.send(#"{"action":"whoami"}"#)
-            let whoami = jsonAny(poster.texts(to: ada.id).last ?? "")
+            let whoami = jsonAny(String(buffer: try await ada.send(#"{"action":"whoami"}"#).body))
             #expect(
                 whoami["requestCount"] as? Int == 3 && whoami["channels"] as? [String] == ["lobby"] && whoami["user"] as? String == "ada")
 
@@ -119,10 +119,9 @@ import VaporAPIGatewayWebSocketsTesting
             // ada in two rooms at once hears both; a joined event reaches the room.
             let ada = try await fake.connect(query: ["channel": "lobby"], headers: try await browser.connectHeaders("ada"))
             poster.reset()
-            #expect(try await ada.send(#"{"action":"join","channel":"games"}"#).status == .ok)
-            #expect(
-                jsonAny(poster.texts(to: ada.id).last ?? "")["type"] as? String == "joined",
-                "the join is answered: \(poster.texts(to: ada.id))")
+            let joined = try await ada.send(#"{"action":"join","channel":"games"}"#)
+            #expect(joined.status == .ok)
+            #expect(jsonAny(String(buffer: joined.body))["type"] as? String == "joined", "the join is answered: \(String(buffer: joined.body))")
             #expect(
                 poster.texts(to: ada.id).map(jsonAny).contains { $0["event"] as? String == "joined" && $0["user"] as? String == "ada" },
                 "the room hears of the join")
@@ -136,8 +135,7 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(try await bob.send(#"{"action":"sendmessage","channel":"games","text":"x"}"#).status == .forbidden, "not a member")
 
             // Presence: who is in a room, for its members.
-            try await ada.send(#"{"action":"presence","channel":"games"}"#)
-            let presence = jsonAny(poster.texts(to: ada.id).last ?? "")
+            let presence = jsonAny(String(buffer: try await ada.send(#"{"action":"presence","channel":"games"}"#).body))
             #expect(presence["users"] as? [String] == ["ada", "admin"] && presence["connections"] as? Int == 2, "\(presence)")
             #expect(try await bob.send(#"{"action":"presence","channel":"games"}"#).status == .forbidden)
 
@@ -354,8 +352,9 @@ import VaporAPIGatewayWebSocketsTesting
             #expect(try await gateway.dispatcher.channels.rules?.channelRule(for: ChannelName("vip"))?.access == .admin, "the rule")
             #expect(try await gateway.directory.gateway(settings.gateway.apiID) != nil, "the gateway record")
             let resumed = FakeConnection(id: connection.id, gateway: fake, connectResponse: connection.connectResponse)
-            #expect(try await resumed.send(#"{"action":"whoami"}"#).status == .ok)
-            let whoami = jsonAny(poster.texts(to: connection.id).last ?? "")
+            let answer = try await resumed.send(#"{"action":"whoami"}"#)
+            #expect(answer.status == .ok)
+            let whoami = jsonAny(String(buffer: answer.body))
             #expect(whoami["requestCount"] as? Int == 2 && whoami["channels"] as? [String] == ["random"])
             try await resumed.disconnect()
             #expect(try await gateway.dispatcher.store.session(connection.id)?.connected == false)
