@@ -82,12 +82,17 @@ public enum ConnectionStoreConformance {
             try expect(try await store.connect(session(1, api: otherAPI)) == .alreadyClosed, "another API's id is alreadyClosed")
             try expect(try await store.session(id(1))?.apiID == api, "the owner must not change")
         },
-        Check(name: "disconnect answers whether the session was connected") { store in
-            _ = try await store.connect(session(1))
-            try expect(try await store.disconnect(id(1), apiID: otherAPI, at: t0) == false, "another API cannot disconnect it")
-            try expect(try await store.disconnect(id(1), apiID: api, at: t0.addingTimeInterval(5)) == true, "first disconnect")
-            try expect(try await store.disconnect(id(1), apiID: api, at: t0) == false, "second disconnect")
-            try expect(try await store.disconnect(id(2), apiID: api, at: t0) == false, "unknown id")
+        Check(name: "disconnect answers the session it ended, once") { store in
+            _ = try await store.connect(session(1, user: "u"))
+            _ = try await store.touch(id(1), apiID: api, at: t0.addingTimeInterval(1))
+            try expect(try await store.disconnect(id(1), apiID: otherAPI, at: t0) == nil, "another API cannot disconnect it")
+            let ended = try await store.disconnect(id(1), apiID: api, at: t0.addingTimeInterval(5))
+            try expect(
+                ended?.connectionID == id(1) && ended?.userID == "u" && ended?.requestCount == 1 && ended?.connected == true
+                    && ended?.createdAt == t0,
+                "the first disconnect answers the session as it was, got \(String(describing: ended))")
+            try expect(try await store.disconnect(id(1), apiID: api, at: t0) == nil, "second disconnect")
+            try expect(try await store.disconnect(id(2), apiID: api, at: t0) == nil, "unknown id")
             let loaded = try await store.session(id(1))
             try expect(loaded?.connected == false && loaded?.updatedAt == t0.addingTimeInterval(5), "marked disconnected at the time given")
         },
@@ -112,6 +117,30 @@ public enum ConnectionStoreConformance {
             }
             let count = try await store.session(id(1))?.requestCount
             try expect(count == 40, "40 touches must count 40, got \(String(describing: count))")
+        },
+        Check(name: "concurrent connects and disconnects are each recorded once") { store in
+            // Stores may run concurrent calls together (group commit): each still gets its own answer.
+            let outcomes = try await withThrowingTaskGroup(of: (Int, ConnectOutcome).self) { group in
+                for n in 0..<60 {
+                    group.addTask {
+                        (n, try await store.connect(session(n % 50, user: "u\(n)"), channel: n % 2 == 0 ? "even" : nil))
+                    }
+                }
+                return try await group.reduce(into: [Int: ConnectOutcome]()) { $0[$1.0] = $1.1 }
+            }
+            try expect(outcomes.values.filter { $0 == .created }.count == 50, "50 ids are created once each, got \(outcomes)")
+            try expect(outcomes.values.filter { $0 == .retried }.count == 10, "the 10 repeated ids are retries")
+            for n in 0..<50 where n >= 10 {
+                try expect(try await store.session(id(n))?.userID == "u\(n)", "session \(n) recorded with its user")
+                let channels = try await store.channels(of: id(n), apiID: api)
+                try expect(channels == (n % 2 == 0 ? [channel("even")] : []), "session \(n)'s channel, got \(channels)")
+            }
+            let ended = try await withThrowingTaskGroup(of: Session?.self) { group in
+                for n in 0..<100 { group.addTask { try await store.disconnect(id(n % 50), apiID: api, at: t0.addingTimeInterval(1)) } }
+                return try await group.compactMap { $0 }.reduce(into: [ConnectionID]()) { $0.append($1.connectionID) }
+            }
+            try expect(ended.count == 50 && Set(ended).count == 50, "each of 50 sessions is ended once by 100 disconnects, got \(ended.count)")
+            try expect(try await store.connectedCount(apiID: api) == 0, "none is left connected")
         },
         Check(name: "join adds a channel once, up to the limit, for live sessions only") { store in
             _ = try await store.connect(session(1), channel: "a")

@@ -7,16 +7,16 @@ extension GatewayDispatcher {
     func disconnect(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws
         -> GatewayResponse
     {
-        let session = try await metrics.store("session") { try await store.session(checked.connectionID) }
-        let wasConnected = try await metrics.store("disconnect") {
+        // One write: the store answers the session as it was, so nothing is read before.
+        let session = try await metrics.store("disconnect") {
             try await store.disconnect(checked.connectionID, apiID: checked.gateway.apiID, at: now())
         }
-        guard wasConnected else {
+        guard let session else {
             logger.debug("disconnect for a connection not connected")
             return .ok
         }
         logger.debug("disconnected")
-        if let session { await channels.announceDeparture(of: session) }
+        await channels.announceDeparture(of: session)
         let context = DisconnectContext(
             request: request, connectionID: checked.connectionID, gateway: checked.gateway,
             session: session, messenger: messenger, logger: logger

@@ -15,8 +15,11 @@ public protocol ConnectionStore: Sendable {
     /// another API, is never revived: change nothing and answer ``ConnectOutcome/alreadyClosed``.
     func connect(_ session: Session, joining channel: ChannelName?) async throws -> ConnectOutcome
 
-    /// Marks the connection disconnected. Returns whether it was connected before.
-    func disconnect(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Bool
+    /// Marks the connection disconnected, in one write with no read before it. Returns its session
+    /// as it was while connected (`updatedAt` may be `date`), or `nil` when it was not connected on
+    /// `apiID`: an unknown id, another API's, or a repeated disconnect (of concurrent disconnects of
+    /// one id, exactly one gets the session).
+    func disconnect(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Session?
 
     /// Loads the live session of `id` on `apiID` and, in the same statement, adds one to its
     /// request count and sets `updatedAt`. Returns the updated session, or `nil` when there is no

@@ -45,12 +45,13 @@ public final class InMemoryConnectionStore: ConnectionStore {
         }
     }
 
-    public func disconnect(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Bool {
+    public func disconnect(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Session? {
         state.withLock { state in
-            guard state.isLive(id, on: apiID) else { return false }
+            guard state.isLive(id, on: apiID) else { return nil }
+            let before = state.sessions[id]
             state.sessions[id]!.connected = false
             state.sessions[id]!.updatedAt = date
-            return true
+            return before
         }
     }
 

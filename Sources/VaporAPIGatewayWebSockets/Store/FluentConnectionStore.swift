@@ -8,7 +8,9 @@ import SQLKit
 ///
 /// Every method is one SQL statement (a few for a connect), so any number of backend
 /// processes can share the database. A message's load-and-count is a single
-/// `UPDATE … RETURNING`. Run ``WebSocketMigrations/all`` first.
+/// `UPDATE … RETURNING`, and so is a disconnect. Concurrent connects, disconnects and touches
+/// share statements (group commit), so a burst costs a few round trips, not one each. Run
+/// ``WebSocketMigrations/all`` first.
 ///
 /// ```swift
 /// let store = FluentConnectionStore { app.db }
@@ -16,6 +18,9 @@ import SQLKit
 public struct FluentConnectionStore: ConnectionStore {
     let database: @Sendable () throws -> any Database
     private let touches: TouchCoalescer
+    /// Group commit of connects and of disconnects: a burst of either is a few statements.
+    private let connects: GroupCommit<Connect, ConnectOutcome>
+    private let disconnects: GroupCommit<Disconnect, Session?>
     /// Group commit of stream appends, and of the marks of their delivery.
     let appends: GroupCommit<NewStreamMessage, Appended>
     let deliveries: GroupCommit<StreamMessage, Void>
@@ -36,6 +41,8 @@ public struct FluentConnectionStore: ConnectionStore {
         self.touches = TouchCoalescer { ids, apiID, date in
             try await Self.touch(ids, apiID: apiID, at: date, in: Self.sql(database))
         }
+        self.connects = GroupCommit(maxBatch: 128) { requests in try await Self.connect(requests, in: Self.sql(database)) }
+        self.disconnects = GroupCommit(maxBatch: 256) { requests in try await Self.disconnect(requests, in: Self.sql(database)) }
     }
 
     private var sql: any SQLDatabase {
@@ -74,54 +81,117 @@ public struct FluentConnectionStore: ConnectionStore {
     private static let columns =
         "connection_id, api_id, stage, user_id, web_session_hash, auth_state_hash, connected, request_count, created_at, updated_at"
 
-    /// Two statements for a new connection with a channel (the session, then its membership), and
-    /// four for a retry (the session, then its channels replaced).
-    public func connect(_ session: Session, joining channel: ChannelName?) async throws -> ConnectOutcome {
-        let sql = try self.sql
-        let inserted = try await sql.raw(
-            """
-            INSERT INTO \(ident: Self.table) (\(unsafeRaw: Self.columns))
-            VALUES (\(bind: session.connectionID.rawValue), \(bind: session.apiID.rawValue), \(bind: session.stage),
-                    \(bind: session.userID), \(bind: session.webSessionHash), \(bind: session.authStateHash), \(bind: session.connected),
-                    \(bind: session.requestCount), \(bind: session.createdAt.milliseconds), \(bind: session.updatedAt.milliseconds))
-            ON CONFLICT (connection_id) DO NOTHING
-            RETURNING connection_id
-            """
-        ).all()
-        if inserted.isEmpty {
-            let retried = try await sql.raw(
-                """
-                UPDATE \(ident: Self.table)
-                SET user_id = \(bind: session.userID), web_session_hash = \(bind: session.webSessionHash),
-                    auth_state_hash = \(bind: session.authStateHash), updated_at = \(bind: session.updatedAt.milliseconds)
-                WHERE connection_id = \(bind: session.connectionID.rawValue) AND api_id = \(bind: session.apiID.rawValue) AND connected = \(bind: true)
-                RETURNING connection_id
-                """
-            ).all()
-            if retried.isEmpty { return .alreadyClosed }
-            _ = try await leaveAll(session.connectionID, apiID: session.apiID)
-        }
-        if let channel {
-            try await sql.raw(
-                """
-                INSERT INTO \(ident: Self.members) (connection_id, channel, api_id, joined_at)
-                VALUES (\(bind: session.connectionID.rawValue), \(bind: channel.rawValue), \(bind: session.apiID.rawValue), \(bind: session.createdAt.milliseconds))
-                ON CONFLICT (connection_id, channel) DO NOTHING
-                """
-            ).run()
-        }
-        return inserted.isEmpty ? .retried : .created
+    struct Connect: Sendable {
+        let session: Session
+        let channel: ChannelName?
     }
 
-    public func disconnect(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Bool {
-        let rows = try await sql.raw(
+    struct Disconnect: Sendable {
+        let id: ConnectionID
+        let apiID: APIID
+        let date: Date
+    }
+
+    /// Concurrent connects share statements: one `INSERT` of their sessions, one of their channels.
+    /// A retried connect (its id already recorded) takes four statements of its own.
+    public func connect(_ session: Session, joining channel: ChannelName?) async throws -> ConnectOutcome {
+        try await connects.submit(Connect(session: session, channel: channel))
+    }
+
+    /// A batch of connects: the sessions inserted in one statement, their channels in another. An
+    /// id seen twice in the batch, or already recorded, is connected on its own after (a retry, or
+    /// too late).
+    private static func connect(_ requests: [Connect], in sql: any SQLDatabase) async throws -> [Result<ConnectOutcome, any Error>] {
+        var seen = Set<ConnectionID>()
+        let firsts = requests.indices.filter { seen.insert(requests[$0].session.connectionID).inserted }
+        let rows: [SQLQueryString] = firsts.map { index in
+            let session = requests[index].session
+            return """
+                (\(bind: session.connectionID.rawValue), \(bind: session.apiID.rawValue), \(bind: session.stage), \(bind: session.userID),
+                 \(bind: session.webSessionHash), \(bind: session.authStateHash), \(bind: session.connected), \(bind: session.requestCount),
+                 \(bind: session.createdAt.milliseconds), \(bind: session.updatedAt.milliseconds))
+                """
+        }
+        let inserted = Set(
+            try await sql.raw(
+                """
+                INSERT INTO \(ident: Self.table) (\(unsafeRaw: Self.columns)) VALUES \(rows.joined(separator: ", "))
+                ON CONFLICT (connection_id) DO NOTHING
+                RETURNING connection_id
+                """
+            ).all().map { try $0.decode(column: "connection_id", as: String.self) })
+        let created = firsts.filter { inserted.contains(requests[$0].session.connectionID.rawValue) }
+        try await join(created.compactMap { index in requests[index].channel.map { (requests[index].session, $0) } }, in: sql)
+        var results = Array(repeating: Result<ConnectOutcome, any Error>.success(.created), count: requests.count)
+        for index in Set(requests.indices).subtracting(created).sorted() {
+            do { results[index] = .success(try await connectAgain(requests[index], in: sql)) } catch { results[index] = .failure(error) }
+        }
+        return results
+    }
+
+    /// A connect whose id is already recorded: a retry while connected (the new user and login
+    /// taken, `channel` its only channel), else ``ConnectOutcome/alreadyClosed``.
+    private static func connectAgain(_ request: Connect, in sql: any SQLDatabase) async throws -> ConnectOutcome {
+        let session = request.session
+        let retried = try await sql.raw(
             """
-            UPDATE \(ident: Self.table) SET connected = \(bind: false), updated_at = \(bind: date.milliseconds)
-            WHERE connection_id = \(bind: id.rawValue) AND api_id = \(bind: apiID.rawValue) AND connected = \(bind: true)
+            UPDATE \(ident: Self.table)
+            SET user_id = \(bind: session.userID), web_session_hash = \(bind: session.webSessionHash),
+                auth_state_hash = \(bind: session.authStateHash), updated_at = \(bind: session.updatedAt.milliseconds)
+            WHERE connection_id = \(bind: session.connectionID.rawValue) AND api_id = \(bind: session.apiID.rawValue) AND connected = \(bind: true)
             RETURNING connection_id
             """
         ).all()
-        return !rows.isEmpty
+        if retried.isEmpty { return .alreadyClosed }
+        try await sql.raw(
+            "DELETE FROM \(ident: Self.members) WHERE connection_id = \(bind: session.connectionID.rawValue) AND api_id = \(bind: session.apiID.rawValue)"
+        ).run()
+        try await join(request.channel.map { [(session, $0)] } ?? [], in: sql)
+        return .retried
+    }
+
+    /// The memberships of newly connected sessions, in one statement.
+    private static func join(_ memberships: [(Session, ChannelName)], in sql: any SQLDatabase) async throws {
+        guard !memberships.isEmpty else { return }
+        let rows: [SQLQueryString] = memberships.map { session, channel in
+            """
+            (\(bind: session.connectionID.rawValue), \(bind: channel.rawValue), \(bind: session.apiID.rawValue), \(bind: session.createdAt.milliseconds))
+            """
+        }
+        try await sql.raw(
+            """
+            INSERT INTO \(ident: Self.members) (connection_id, channel, api_id, joined_at) VALUES \(rows.joined(separator: ", "))
+            ON CONFLICT (connection_id, channel) DO NOTHING
+            """
+        ).run()
+    }
+
+    /// Concurrent disconnects share a statement: one `UPDATE … RETURNING` an API, answering each
+    /// session as it was. Nothing is read first.
+    public func disconnect(_ id: ConnectionID, apiID: APIID, at date: Date) async throws -> Session? {
+        try await disconnects.submit(Disconnect(id: id, apiID: apiID, date: date))
+    }
+
+    /// A batch of disconnects, one statement an API, stamped with the batch's latest time. Of
+    /// several disconnects of one id, the first gets the session.
+    private static func disconnect(_ requests: [Disconnect], in sql: any SQLDatabase) async throws -> [Result<Session?, any Error>] {
+        var ended: [ConnectionID: Session] = [:]
+        for (apiID, group) in Dictionary(grouping: requests, by: \.apiID) {
+            let date = group.map(\.date).max()!
+            let rows = try await sql.raw(
+                """
+                UPDATE \(ident: Self.table) SET connected = \(bind: false), updated_at = \(bind: date.milliseconds)
+                WHERE api_id = \(bind: apiID.rawValue) AND connected = \(bind: true) AND connection_id IN (\(binds: Array(Set(group.map(\.id.rawValue)))))
+                RETURNING \(unsafeRaw: Self.columns)
+                """
+            ).all()
+            for row in rows {
+                var session = try Self.session(from: row)
+                session.connected = true  // as it was
+                ended[session.connectionID] = session
+            }
+        }
+        return requests.map { request in .success(ended.removeValue(forKey: request.id)) }
     }
 
     /// Concurrent touches share statements (see `TouchCoalescer`): each message is still counted
