@@ -8,7 +8,8 @@ import Synchronization
 
 /// What a TCP connection became once its first request was read.
 enum Negotiated: Sendable {
-    case webSocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
+    /// An upgraded connection, its frames read by a ``HeldConnectionHandler`` not yet started.
+    case webSocket(any Channel)
     case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>)
 }
 
@@ -81,7 +82,11 @@ extension LocalGateway {
                     channel.pipeline.syncOperations.removeHandler(name: Self.idleHandlerName).whenFailure { _ in }
                     channel.pipeline.syncOperations.removeHandler(name: Self.observerName).whenFailure { _ in }
                     try channel.pipeline.syncOperations.addHandler(FrameErrorCloser(frameError))
-                    return .webSocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
+                    try channel.pipeline.syncOperations.addHandler(
+                        HeldConnectionHandler(
+                            maximumMessageSize: configuration.maximumMessageSize,
+                            maximumConcurrentMessages: configuration.maximumConcurrentMessages, frameError: frameError))
+                    return .webSocket(channel)
                 }
             }
         )
@@ -109,8 +114,10 @@ extension LocalGateway {
         return AcceptedChannel(channel: channel, handshake: handshake, frameError: frameError, firstHead: firstHead)
     }
 
-    /// Accepts connections until the listener closes, each in its own task; returns once every
-    /// connection has ended. The idle sweep runs beside them.
+    /// Accepts connections until the listener closes, each handshake in its own task, and runs
+    /// what held connections hand over (their messages, their `$disconnect`s) as tasks of its own;
+    /// returns once every connection has ended and had its `$disconnect`. The idle sweep runs
+    /// beside them.
     func serve(_ listener: NIOAsyncChannel<AcceptedChannel, Never>) async throws {
         try await withThrowingTaskGroup(of: Void.self) { sweeper in
             sweeper.addTask {
@@ -119,10 +126,35 @@ extension LocalGateway {
                     self.sweep()
                 }
             }
-            try await withThrowingDiscardingTaskGroup { group in
-                try await listener.executeThenClose { inbound in
-                    for try await accepted in inbound {
-                        group.addTask { await self.serveConnection(accepted) }
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    await withDiscardingTaskGroup { handshakes in
+                        try? await listener.executeThenClose { inbound in
+                            for try await accepted in inbound {
+                                handshakes.addTask { await self.serveConnection(accepted) }
+                            }
+                        }
+                    }
+                    self.held.acceptingEnded()
+                }
+                group.addTask {
+                    // A client that leaves does not cancel its messages (API Gateway lets the
+                    // backend answer); shutdown does, once every connection has gone.
+                    await withDiscardingTaskGroup { messages in
+                        for await message in self.held.messages {
+                            messages.addTask {
+                                await self.receive(message.text, on: message.connection)
+                                self.endMessage()
+                                message.answered()
+                            }
+                        }
+                        messages.cancelAll()
+                    }
+                }
+                for await ended in held.ended {
+                    group.addTask {
+                        await self.disconnect(ended.context, cause: ended.cause)
+                        self.held.disconnected()
                     }
                 }
             }
@@ -130,34 +162,33 @@ extension LocalGateway {
         }
     }
 
-    /// One TCP connection, from its first byte to its `$disconnect`.
-    ///
-    /// The handshake runs in a child task that ends before the connection is held: a task keeps
-    /// the stack it has grown until it ends, and what a held connection costs is mostly stack.
+    /// One TCP connection's handshake: a WebSocket it accepts is then held by its channel's
+    /// handlers, with no task of its own; a plain HTTP connection is served here to its end.
     @inline(never)
     private func serveConnection(_ accepted: AcceptedChannel) async {
         let open = openChannels.wrappingAdd(1, ordering: .relaxed).newValue
-        defer { openChannels.wrappingSubtract(1, ordering: .relaxed) }
         let overCapacity = open > configuration.maximumConnections || isStopping
         let token = plainChannels.add(accepted.channel)
         defer { plainChannels.remove(token) }
-        guard let (channel, context) = await inChildTask({ await self.handshake(accepted, token: token, overCapacity: overCapacity) })
-        else { return }
+        guard let (channel, context) = await handshake(accepted, token: token, overCapacity: overCapacity) else {
+            openChannels.wrappingSubtract(1, ordering: .relaxed)
+            return
+        }
+        // A held connection counts until its socket closes.
+        channel.closeFuture.whenComplete { _ in self.openChannels.wrappingSubtract(1, ordering: .relaxed) }
         plainChannels.remove(token)
         // Only `$connect` reads the client's headers and query; a held connection keeps neither.
         accepted.firstHead.clear()
         var held = context
         held.clientHeaders = []
         held.clientQuery = nil
-        await serveWebSocket(channel, context: held, frameError: accepted.frameError)
+        hold(channel, context: held)
     }
 
     /// Reads the handshake to its end: answers what is not an accepted WebSocket (refusals, HTTP
     /// requests, malformed upgrades) and hands back the one that is.
     @inline(never)
-    private func handshake(_ accepted: AcceptedChannel, token: Int, overCapacity: Bool) async -> (
-        NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, EventContext
-    )? {
+    private func handshake(_ accepted: AcceptedChannel, token: Int, overCapacity: Bool) async -> (any Channel, EventContext)? {
         let sourceIp = accepted.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
         var decision: HandshakeDecision?
         var upgradeRequest: HTTPRequestHead?
@@ -173,7 +204,7 @@ extension LocalGateway {
                 if case .accepted(_, let headers) = decided { promise.succeed(headers) } else { promise.succeed(nil) }
             case .negotiated(.success(.webSocket(let channel))):
                 guard case .accepted(let context, _) = decision else {
-                    try? await channel.channel.close()
+                    try? await channel.close()
                     return nil
                 }
                 return (channel, context)
@@ -213,17 +244,6 @@ extension LocalGateway {
         _ response: LocalResponse, to head: HTTPRequestHead, on channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
     ) async {
         try? await channel.executeThenClose { _, outbound in try await write(response, for: head, to: outbound, close: true) }
-    }
-
-    /// Runs `body` in a child task that ends with it. A task keeps the stack it has grown until
-    /// it ends; the handshake's (the `$connect` call's above all) would otherwise stay with the
-    /// connection's task for the connection's whole life.
-    @inline(never)
-    private func inChildTask<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T {
-        await withTaskGroup(of: T.self) { group in
-            group.addTask(operation: body)
-            return await group.next()!
-        }
     }
 
     // MARK: $connect
@@ -266,99 +286,38 @@ extension LocalGateway {
 
     // MARK: WebSocket
 
-    /// Holds one accepted connection: this task reads its frames while what goes to the client
-    /// is written through its outbox; when either side ends, the socket closes and `$disconnect`
-    /// follows.
-    @inline(never)  // an async frame is sized for everything inlined into it: keep the held one small
-    private func serveWebSocket(
-        _ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, context: EventContext, frameError: FrameErrorBox
-    ) async {
-        let outbox = Outbox(limit: configuration.outboundBufferLimit, closeTimeout: configuration.closeTimeout, channel: channel.channel)
+    /// Holds one accepted connection: registers it and starts its channel's
+    /// ``HeldConnectionHandler``, which reads its frames from then on; what goes to the client is
+    /// written through its outbox. When the channel goes, the handler hands its `$disconnect` over.
+    private func hold(_ channel: any Channel, context: EventContext) {
+        let outbox = Outbox(limit: configuration.outboundBufferLimit, closeTimeout: configuration.closeTimeout, channel: channel)
         let connection = LocalConnection(
-            id: context.connectionId, apiId: context.api.apiId, stage: context.stage, channel: channel.channel, outbox: outbox,
+            id: context.connectionId, apiId: context.api.apiId, stage: context.stage, channel: channel, outbox: outbox,
             connectedAt: context.connectedAt, lastActiveAt: context.connectedAt, sourceIp: context.sourceIp,
             userAgent: context.userAgent, domainName: context.domainName
         )
         connections.add(connection)
+        held.hold()
         if isStopping { close(connection, cause: .shuttingDown) }
-        var clientCause = CloseCause.abnormal
-        do {
-            try await channel.executeThenClose { inbound, _ in
-                switch await read(inbound, connection: connection) {
-                case .clientClosed(let cause):
-                    clientCause = cause
-                case .closedByGateway:
-                    break  // the cause is noted where the close was decided
-                case .inputEnded:
-                    if let cause = frameError.cause { connections.markClosing(connection.id, cause: cause) }
-                }
-                // Let the close frame reach the client (bounded by closeTimeout) before the socket goes.
-                await outbox.closeFrameWritten()
+        let holder = HeldConnectionHandler.Holder(gateway: self, connection: connection, context: context)
+        channel.eventLoop.execute {
+            if let handler = try? channel.pipeline.syncOperations.handler(type: HeldConnectionHandler.self) {
+                handler.start(holder)
+            } else {
+                // The channel went before it was held (its handlers are gone).
+                self.end(connection, context: context, clientCause: .abnormal)
             }
-        } catch {
-            logger.trace("connection ended", metadata: ["apigw.connection.id": "\(connection.id)", "apigw.error": "\(error)"])
         }
-        outbox.finish()
-        guard let (_, cause) = connections.remove(connection.id, fallback: clientCause) else { return }
+    }
+
+    /// A held connection's channel has gone: it leaves the registry, and its `$disconnect`, with
+    /// the cause noted for it (else the client's), is handed over.
+    func end(_ connection: LocalConnection, context: EventContext, clientCause: CloseCause) {
+        connection.outbox.finish()
+        guard let (_, cause) = connections.remove(connection.id, fallback: clientCause) else { return held.disconnected() }
         var ended = context
         ended.requestTime = configuration.clock.now()
-        await disconnect(ended, cause: cause)
-    }
-
-    private enum ReadEnd {
-        case clientClosed(CloseCause)
-        case closedByGateway
-        case inputEnded
-    }
-
-    /// Reads frames until the client closes, breaks a rule or goes away. Complete messages run
-    /// concurrently, at most `maximumConcurrentMessages` at once; past that, reading waits.
-    @inline(never)  // an async frame is sized for everything inlined into it: keep the held one small
-    private func read(_ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>, connection: LocalConnection) async -> ReadEnd {
-        await withTaskGroup(of: Void.self) { messages in
-            // A client that leaves does not cancel its messages (API Gateway lets the backend
-            // answer), but shutdown does once the drain is over: it waits for them no longer.
-            defer { if isStopping { messages.cancelAll() } }
-            var inFlight = 0
-            var assembler = MessageAssembler(limit: configuration.maximumMessageSize)
-            do {
-                for try await frame in inbound {
-                    connections.touch(connection.id, at: configuration.clock.now())
-                    switch assembler.take(frame) {
-                    case .none:
-                        continue
-                    case .message(let text):
-                        if inFlight >= configuration.maximumConcurrentMessages {
-                            await messages.next()
-                            inFlight -= 1
-                        }
-                        // Checked after any wait above: a drain that began meanwhile turns it away.
-                        guard beginMessage() else {
-                            logger.debug("message dropped: the gateway is stopping", metadata: ["apigw.connection.id": "\(connection.id)"])
-                            continue
-                        }
-                        inFlight += 1
-                        messages.addTask {
-                            await self.receive(text, on: connection)
-                            self.endMessage()
-                        }
-                    case .ping(let data):
-                        _ = connection.outbox.offer(WebSocketFrame(fin: true, opcode: .pong, data: data))  // dropped when full
-                    case .closed(let cause, let echo):
-                        var data = ByteBuffer()
-                        data.writeInteger(UInt16(echo))
-                        connection.outbox.close(with: WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
-                        return .clientClosed(cause)
-                    case .violation(let cause):
-                        close(connection, cause: cause)
-                        return .closedByGateway
-                    }
-                }
-                return .inputEnded
-            } catch {
-                return .inputEnded
-            }
-        }
+        held.end(EndedConnection(context: ended, cause: cause))
     }
 
     // MARK: Messages and $disconnect

@@ -30,6 +30,8 @@ public final class LocalGateway: Service, Sendable {
     public let configuration: LocalGatewayConfiguration
     let logger: Logger
     let connections = ConnectionRegistry()
+    /// The held WebSocket connections, and the messages and `$disconnect`s they hand over.
+    let held = HeldConnections()
     let plainChannels = PlainChannels()
     let state: GatewayState
     let integrationClient: HTTPClient
@@ -274,7 +276,7 @@ public final class LocalGateway: Service, Sendable {
         }
     }
 
-    /// Closes `id` with `cause`; `$disconnect` follows when its task ends.
+    /// Closes `id` with `cause`; `$disconnect` follows when its channel has gone.
     func close(_ id: String, cause: CloseCause) {
         guard let connection = connections.get(id) else { return }
         close(connection, cause: cause)
