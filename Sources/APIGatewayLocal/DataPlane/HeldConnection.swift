@@ -217,7 +217,6 @@ final class HeldConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         guard let holder, !handedOver else { return }
         handedOver = true
         waiting = []
-        if let cause = frameError.cause { holder.gateway.connections.markClosing(holder.connection.id, cause: cause) }
-        holder.gateway.end(holder.connection, context: holder.context, clientCause: clientCause)
+        holder.gateway.end(holder.connection, context: holder.context, clientCause: clientCause, frameError: frameError)
     }
 }

@@ -182,7 +182,7 @@ extension LocalGateway {
         var held = context
         held.clientHeaders = []
         held.clientQuery = nil
-        hold(channel, context: held)
+        hold(channel, context: held, frameError: accepted.frameError)
     }
 
     /// Reads the handshake to its end: answers what is not an accepted WebSocket (refusals, HTTP
@@ -289,7 +289,7 @@ extension LocalGateway {
     /// Holds one accepted connection: registers it and starts its channel's
     /// ``HeldConnectionHandler``, which reads its frames from then on; what goes to the client is
     /// written through its outbox. When the channel goes, the handler hands its `$disconnect` over.
-    private func hold(_ channel: any Channel, context: EventContext) {
+    private func hold(_ channel: any Channel, context: EventContext, frameError: FrameErrorBox) {
         let outbox = Outbox(limit: configuration.outboundBufferLimit, closeTimeout: configuration.closeTimeout, channel: channel)
         let connection = LocalConnection(
             id: context.connectionId, apiId: context.api.apiId, stage: context.stage, channel: channel, outbox: outbox,
@@ -305,14 +305,16 @@ extension LocalGateway {
                 handler.start(holder)
             } else {
                 // The channel went before it was held (its handlers are gone).
-                self.end(connection, context: context, clientCause: .abnormal)
+                self.end(connection, context: context, clientCause: .abnormal, frameError: frameError)
             }
         }
     }
 
     /// A held connection's channel has gone: it leaves the registry, and its `$disconnect`, with
-    /// the cause noted for it (else the client's), is handed over.
-    func end(_ connection: LocalConnection, context: EventContext, clientCause: CloseCause) {
+    /// the cause noted for it (a frame NIO's decoder refused, a close the gateway decided, else
+    /// the client's), is handed over.
+    func end(_ connection: LocalConnection, context: EventContext, clientCause: CloseCause, frameError: FrameErrorBox) {
+        if let cause = frameError.cause { connections.markClosing(connection.id, cause: cause) }
         connection.outbox.finish()
         guard let (_, cause) = connections.remove(connection.id, fallback: clientCause) else { return held.disconnected() }
         var ended = context
