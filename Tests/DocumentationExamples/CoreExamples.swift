@@ -61,6 +61,18 @@ struct NotificationsController: WebSocketController {
     }
 }
 
+// APIGatewayWebSockets.docc/AddingARoute.md, "Two-way: the reply in the response".
+struct ProfileController: WebSocketController {
+    let routeKey: RouteKey = "profile"
+    let twoWay = true
+
+    func handlers(_ handlers: inout HandlerRegistry) {
+        handlers.onRaw("default") { _, context in
+            try await context.reply(["user": context.session.userID ?? "anonymous"])
+        }
+    }
+}
+
 /// APIGatewayWebSockets.docc/IdentityAndChannels.md
 enum IdentityAndChannelsExamples {
     struct MembersController: WebSocketController {

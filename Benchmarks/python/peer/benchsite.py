@@ -1,7 +1,8 @@
 """A one-file Django site around django-aws-api-gateway-websockets, as a user of the package sets
 it up: its models on SQLite (WAL), its WebSocketView at ws/<route>, an `echo` handler that
 replies through the @connections API with boto3 (the package's own client helper), signed, to
-the benchmark's sink (BENCH_SINK) instead of AWS.
+the benchmark's sink (BENCH_SINK) instead of AWS, and `echobody`, which answers in its response
+(what API Gateway sends back on a two-way route).
 
     DJANGO_SETTINGS_MODULE=benchsite python -m django migrate
     DJANGO_SETTINGS_MODULE=benchsite gunicorn -w 2 benchsite:application
@@ -70,6 +71,7 @@ def bench_view():
     global _view
     if _view is not None:
         return _view
+    from django.http import JsonResponse
     from django_aws_api_gateway_websockets.views import WebSocketView
 
     class BenchView(WebSocketView):
@@ -81,6 +83,10 @@ def bench_view():
             management_client().post_to_connection(
                 Data=json.dumps({"echo": self.body.get("text", "")}), ConnectionId=request.headers["Connectionid"]
             )
+
+        def echobody(self, request, *args, **kwargs):
+            # The package's two-way answer: the view's response is the frame API Gateway sends back.
+            return JsonResponse({"echo": self.body.get("text", "")})
 
     _view = BenchView.as_view()
     return _view

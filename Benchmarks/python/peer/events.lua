@@ -1,10 +1,11 @@
 -- wrk as API Gateway's integration: each request one event with the headers API Gateway sends
--- and the gateway secret. Arguments: connect|message|disconnect|bare API_ID SECRET PORT
+-- and the gateway secret. Arguments: connect|message|disconnect|bare API_ID SECRET PORT [ACTION]
+-- (ACTION: the message's action, `echo` by default; the Python package's two-way echo is `echobody`)
 -- (`bare`: a message's request to the backend's bare handler, the ceiling of the HTTP path)
 -- Connection ids are 16 characters: the thread's number, then a counter, then "=". Messages go
 -- to 50 ids each thread connected (from its 10th: wrk may spend a thread's first request
 -- before the run), disconnects walk the connected ids in order from the 100th.
-local mode, api, secret, port
+local mode, api, secret, port, action
 local counter = 0
 local threads = {}
 
@@ -14,7 +15,7 @@ function setup(thread)
 end
 
 function init(args)
-    mode, api, secret, port = args[1], args[2], args[3], args[4]
+    mode, api, secret, port, action = args[1], args[2], args[3], args[4], args[5] or "echo"
 end
 
 function request()
@@ -45,7 +46,7 @@ function request()
     elseif mode == "message" or mode == "bare" then
         path = mode == "bare" and "/bench/bare" or "/ws/default"
         headers["Content-Type"] = "application/json"
-        body = '{"action":"echo","text":"hello, benchmark"}'
+        body = '{"action":"' .. action .. '","text":"hello, benchmark"}'
     end
     return wrk.format("POST", path, headers, body)
 end

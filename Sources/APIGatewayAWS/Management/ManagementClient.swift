@@ -75,11 +75,16 @@ public final class ManagementClient: Sendable {
 
     /// An `HTTPClient` whose pool keeps up to `maximumConnections` keep-alive connections per
     /// host, on NIO's shared event loops. Shut it down when you are done with it.
+    ///
+    /// It makes no spans of its own: the management client makes one per call (`@connections
+    /// POST`), and a second, the HTTP client's, cost 4% of a posted reply's CPU even untraced
+    /// (`Benchmarks/README.md`, "Where a post's time goes").
     public static func makeHTTPClient(maximumConnections: Int = 64) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maximumConnections
         configuration.connectionPool.idleTimeout = .seconds(60)
         configuration.decompression = .disabled
+        configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -1,4 +1,5 @@
 import APIGatewayWebSockets
+import APIGatewayAWS
 import APIGatewayWebSocketsTesting
 import Foundation
 import HTTPTypes
@@ -6,6 +7,8 @@ import InMemoryTracing
 import Instrumentation
 import Logging
 import NIOCore
+import PeerSupport
+import ServiceContextModule
 import Synchronization
 import Testing
 
@@ -100,5 +103,29 @@ import Testing
         #expect(
             messageLines.allSatisfy { $0.metadata["apigw.trace.id"].map { "\($0)" } == "1-5759e988-bd862e3fe1be46a994272793" },
             "every line of the event carries API Gateway's trace id: \(messageLines.map(\.message))")
+    }
+
+    /// A post is one span, the management client's: the HTTP client's own span under it cost 4%
+    /// of a posted reply's CPU even with nothing tracing.
+    @Test func aPostIsOneSpan() async throws {
+        let tracer = Self.tracer
+        let sink = try await LoopbackServer { _ in .init(status: 200) }
+        let http = ManagementClient.makeHTTPClient(maximumConnections: 1)
+        let client = ManagementClient(httpClient: http, credentials: StaticCredentialProvider(Credential(accessKeyID: "AKID", secretAccessKey: "s")))
+        var context = ServiceContext.topLevel
+        let traceID = "trace-" + UUID().uuidString
+        tracer.extract(
+            [InMemoryTracer.traceIDKey: traceID, InMemoryTracer.spanIDKey: "caller"], into: &context, using: DictionaryExtractor())
+        try await ServiceContext.withValue(context) {
+            try await client.post(ByteBuffer(string: "{}"), to: "abc=", endpoint: try ManagementEndpoint(url: sink.url + "/dev"), region: "eu-west-1")
+        }
+        let spans = tracer.finishedSpans.filter { $0.traceID == traceID }
+        #expect(spans.map(\.operationName) == ["@connections POST"])
+        try await http.shutdown()
+        try await sink.close()
+    }
+
+    struct DictionaryExtractor: Extractor {
+        func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
     }
 }
