@@ -1,4 +1,6 @@
+import APIGatewayAWS
 public import Foundation
+public import NIOCore
 
 /// A decoded JSON value, for route selection and body mappings.
 enum JSONValue: Decodable, Sendable {
@@ -69,8 +71,34 @@ enum JSONValue: Decodable, Sendable {
 /// `$request.body.a.b` (a JSONPath into the body) or a template of `${request.body.x}` parts and
 /// literal text. Unresolved parts become `""`; values are stringified. A body that is not a JSON
 /// object, or a bare path that resolves to nothing, selects nothing (→ `$default`).
+///
+/// The usual expression, a top-level key (`$request.body.action`) whose value is a string, is read
+/// in one pass over the body without decoding it; anything else decodes the body.
 public enum RouteSelection {
     public static func evaluate(_ expression: String, body: Data) -> String? {
+        evaluate(expression, body: ByteBuffer(bytes: body))
+    }
+
+    public static func evaluate(_ expression: String, body: ByteBuffer) -> String? {
+        if let key = topLevelKey(of: expression) {
+            var scanner = JSONScanner(body.readableBytesView)
+            guard let (strings, present) = scanner.scanTopLevel([key]) else { return nil }  // not a JSON object
+            if let value = strings[key] { return value }
+            if !present.contains(key) { return nil }
+            // A number, boolean, array or object: stringified as API Gateway does, below.
+        }
+        return evaluateDecoding(expression, body: Data(body.readableBytesView))
+    }
+
+    /// `action` for `$request.body.action`: a key at the top level, no path.
+    private static func topLevelKey(of expression: String) -> String? {
+        guard expression.hasPrefix("$request.body.") else { return nil }
+        let key = expression.dropFirst("$request.body.".count)
+        guard !key.isEmpty, !key.contains("."), !key.contains("[") else { return nil }
+        return String(key)
+    }
+
+    private static func evaluateDecoding(_ expression: String, body: Data) -> String? {
         guard let json = try? JSONDecoder().decode(JSONValue.self, from: body), case .object = json else { return nil }
         if expression.hasPrefix("$request.body.") {
             return json.value(at: String(expression.dropFirst("$request.body.".count)))?.text

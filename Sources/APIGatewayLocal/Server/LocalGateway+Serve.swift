@@ -330,7 +330,7 @@ extension LocalGateway {
         guard let api = api(connection.apiId) else { return }
         let id = connection.id
         let now = configuration.clock.now()
-        let selected = RouteSelection.evaluate(api.routeSelectionExpression, body: Data(text.readableBytesView))
+        let selected = RouteSelection.evaluate(api.routeSelectionExpression, body: text)
         let requestId = makeRequestID()
         let route: LocalRoute? =
             if let selected, !selected.hasPrefix("$"), let route = api.route(selected) { route } else { api.route("$default") }

@@ -1,3 +1,4 @@
+import APIGatewayAWS
 import Foundation
 import NIOCore
 import NIOFoundationCompat

@@ -1,3 +1,4 @@
+import APIGatewayAWS
 public import Foundation
 public import NIOCore
 import NIOFoundationCompat

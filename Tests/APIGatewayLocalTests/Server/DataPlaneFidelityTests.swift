@@ -136,6 +136,24 @@ import WebSocketKit
         #expect(select("\\$default", "{}") == "$default")
     }
 
+    /// `$request.body.action` is read without decoding the body: what it selects is what the
+    /// decoding reader selected (escapes, a repeated key, a value of another type, bodies that
+    /// are not one well-formed object).
+    @Test func case08TheScannedKeySelectsAsTheDecodedOne() throws {
+        func select(_ body: String) -> String? { RouteSelection.evaluate("$request.body.action", body: Data(body.utf8)) }
+        #expect(select(#"{"text":"hi","action":"sendmessage"}"#) == "sendmessage")
+        #expect(select(#" { "action" : "caf\u00e9\n\"x\"" } "#) == "café\n\"x\"")
+        #expect(select(#"{"act\u0069on":"escaped key"}"#) == "escaped key")
+        #expect(select(#"{"nested":{"action":"inner"},"action":"outer"}"#) == "outer")
+        #expect(select(#"{"nested":{"action":"inner"}}"#) == nil)
+        #expect(select(#"{"action":12.5}"#) == "12.5")
+        #expect(select(#"{"action":null}"#) == nil)
+        #expect(select(#"{"action":{"b":1,"a":"x"}}"#) == "{a=x, b=1}")
+        for broken in [#"{"action":"x""#, #"{"action":"x"} trailing"#, #"{"action":"x",}"#, #"{"action" "x"}"#, "", "\"action\""] {
+            #expect(select(broken) == nil, "\(broken)")
+        }
+    }
+
     // 9. No match and no $default: the exact Forbidden frame; the socket stays open.
     @Test func case09ForbiddenFrameWithoutDefault() async throws {
         let rig = try await Rig.start(routes: ["$connect", "sendmessage"])

@@ -1,30 +1,33 @@
 import Foundation
-import NIOCore
+package import NIOCore
 
 /// A single-pass JSON reader that checks a document is one object and picks out the string
-/// values of some top-level keys, skipping everything else.
-struct JSONScanner {
+/// values of some top-level keys, skipping everything else: the core's handler selection and the
+/// local gateway's route selection read a message with it, without decoding the whole body.
+package struct JSONScanner {
     private let bytes: ByteBufferView
     private var index: ByteBufferView.Index
 
-    init(_ bytes: ByteBufferView) {
+    package init(_ bytes: ByteBufferView) {
         self.bytes = bytes
         self.index = bytes.startIndex
     }
 
     /// The string values of `wanted` keys (of a repeated key, the first), or `nil` when the
     /// document is not a well-formed JSON object.
-    mutating func topLevelStrings(_ wanted: Set<String>) -> [String: String]? {
+    package mutating func topLevelStrings(_ wanted: Set<String>) -> [String: String]? {
         scanTopLevel(wanted)?.strings
     }
 
     /// Which of `wanted` the object has at its top level, whatever their values, or `nil` when
     /// the document is not a well-formed JSON object.
-    mutating func topLevelKeys(_ wanted: Set<String>) -> Set<String>? {
+    package mutating func topLevelKeys(_ wanted: Set<String>) -> Set<String>? {
         scanTopLevel(wanted)?.present
     }
 
-    private mutating func scanTopLevel(_ wanted: Set<String>) -> (strings: [String: String], present: Set<String>)? {
+    /// Both: the string values of `wanted` keys, and which of them are present whatever their
+    /// values; `nil` when the document is not a well-formed JSON object.
+    package mutating func scanTopLevel(_ wanted: Set<String>) -> (strings: [String: String], present: Set<String>)? {
         var found: [String: String] = [:]
         var seen: Set<String> = []
         skipWhitespace()
@@ -60,7 +63,7 @@ struct JSONScanner {
         return true
     }
 
-    static func isWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
+    package static func isWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
 
     private mutating func skipWhitespace() {
         while let byte = peek, Self.isWhitespace(byte) { index = bytes.index(after: index) }
