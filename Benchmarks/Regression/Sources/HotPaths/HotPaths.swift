@@ -24,6 +24,8 @@ public enum HotPath: String, CaseIterable, Sendable {
     /// One message event through the dispatcher in process: guards, session touch (memory
     /// store), handler selection and decoding, the reply handed to a poster that drops it.
     case dispatchMessage = "dispatch-message"
+    /// The same message on a two-way route: the reply is the response's body, no poster.
+    case dispatchTwoWay = "dispatch-two-way"
     /// The live-session touch on a SQLite file in WAL mode (`UPDATE … RETURNING` through Fluent).
     case storeTouch = "store-touch"
     /// A `$connect` and its `$disconnect` through the dispatcher on that SQLite store: the guards,
@@ -55,6 +57,7 @@ public final class HotPathRunner: Sendable {
         case .routeSelection: return routeSelection()
         case .payloadEncoding: return payloadEncoding()
         case .dispatchMessage: return try await dispatchMessage()
+        case .dispatchTwoWay: return try await dispatchMessage(twoWay: true)
         case .storeTouch: return try await storeTouch()
         case .connectDisconnect: return try await connectDisconnect()
         }
@@ -106,6 +109,7 @@ public final class HotPathRunner: Sendable {
 
     struct EchoController: WebSocketController {
         let routeKey = RouteKey.default
+        var twoWay = false
         struct Echo: Decodable, Sendable { let text: String }
         func handlers(_ handlers: inout HandlerRegistry) {
             handlers.on("echo", Echo.self) { message, context in try await context.reply(["echo": message.text]) }
@@ -121,12 +125,12 @@ public final class HotPathRunner: Sendable {
         }
     }
 
-    static func dispatchMessage() async throws -> HotPathRunner {
+    static func dispatchMessage(twoWay: Bool = false) async throws -> HotPathRunner {
         let record = GatewayRecord(apiID: apiID, stage: "production", region: "eu-west-1")
         let dispatcher = GatewayDispatcher(
             configuration: GatewayConfiguration(secrets: ["hot-paths-secret"]), store: InMemoryConnectionStore(),
             gateways: CachedGatewayDirectory([record]), poster: DroppingPoster())
-        _ = try dispatcher.register(EchoController())
+        _ = try dispatcher.register(EchoController(twoWay: twoWay))
         let gateway = FakeAPIGateway(
             apiID: apiID, stage: "production", routes: dispatcher.routes, secret: "hot-paths-secret",
             transport: DirectTransport(dispatcher: dispatcher))
@@ -134,9 +138,9 @@ public final class HotPathRunner: Sendable {
         precondition(connection.isAccepted)
         let request = try connection.request(for: ByteBuffer(string: #"{"action":"echo","text":"hello, benchmark"}"#))
         let transport = gateway.transport
-        return HotPathRunner(.dispatchMessage) {
+        return HotPathRunner(twoWay ? .dispatchTwoWay : .dispatchMessage) {
             let response = try await transport.send(request)
-            precondition(response.status == .ok)
+            precondition(response.status == .ok && (response.body.readableBytes > 0) == twoWay)
         }
     }
 

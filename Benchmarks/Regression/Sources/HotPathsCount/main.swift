@@ -3,7 +3,7 @@
 // (`check.sh`).
 //
 //   HotPathsCount <piece> <count>      pieces: sigv4-sign route-selection payload-encoding dispatch-message
-//                                      store-touch connect-disconnect
+//                                      dispatch-two-way store-touch connect-disconnect
 import Foundation
 import HotPaths
 import NIOCore
