@@ -7,7 +7,7 @@ public struct ProvisioningOptions: Sendable {
     /// integration URL may name.
     public var allowedIntegrationHosts: Set<String>
     /// Routes whose HTTP answer API Gateway sends back to the client (a `$default` route response),
-    /// besides those of two-way controllers (``WebSocketController/twoWay``): additional routes, say.
+    /// besides those of two-way controllers (`WebSocketController.twoWay`): additional routes, say.
     public var twoWayRouteKeys: Set<RouteKey>
     /// An apply's claim older than this is taken to be from a process that died.
     public var claimTimeout: TimeInterval
