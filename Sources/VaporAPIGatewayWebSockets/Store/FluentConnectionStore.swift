@@ -104,22 +104,25 @@ public struct FluentConnectionStore: ConnectionStore {
     private static func connect(_ requests: [Connect], in sql: any SQLDatabase) async throws -> [Result<ConnectOutcome, any Error>] {
         var seen = Set<ConnectionID>()
         let firsts = requests.indices.filter { seen.insert(requests[$0].session.connectionID).inserted }
-        let rows: [SQLQueryString] = firsts.map { index in
+        var binds: [any Encodable & Sendable] = []
+        binds.reserveCapacity(firsts.count * 10)
+        for index in firsts {
             let session = requests[index].session
-            return """
-                (\(bind: session.connectionID.rawValue), \(bind: session.apiID.rawValue), \(bind: session.stage), \(bind: session.userID),
-                 \(bind: session.webSessionHash), \(bind: session.authStateHash), \(bind: session.connected), \(bind: session.requestCount),
-                 \(bind: session.createdAt.milliseconds), \(bind: session.updatedAt.milliseconds))
-                """
+            binds += [
+                session.connectionID.rawValue, session.apiID.rawValue, session.stage, session.userID, session.webSessionHash,
+                session.authStateHash, session.connected, session.requestCount, session.createdAt.milliseconds,
+                session.updatedAt.milliseconds,
+            ]
         }
-        let inserted = Set(
-            try await sql.raw(
-                """
-                INSERT INTO \(ident: Self.table) (\(unsafeRaw: Self.columns)) VALUES \(rows.joined(separator: ", "))
+        let statement = StatementTexts.shared.statement("connect \(firsts.count)", on: sql, binds: binds) {
+            let row: SQLQueryString = "(\(binds: Array(repeating: 0, count: 10)))"
+            return """
+                INSERT INTO \(ident: Self.table) (\(unsafeRaw: Self.columns)) VALUES \(Array(repeating: row, count: firsts.count).joined(separator: ", "))
                 ON CONFLICT (connection_id) DO NOTHING
                 RETURNING connection_id
                 """
-            ).all().map { try $0.decode(column: "connection_id", as: String.self) })
+        }
+        let inserted = Set(try await statement.all(on: sql).map { try $0.decode(column: "connection_id", as: String.self) })
         let created = firsts.filter { inserted.contains(requests[$0].session.connectionID.rawValue) }
         try await join(created.compactMap { index in requests[index].channel.map { (requests[index].session, $0) } }, in: sql)
         var results = Array(repeating: Result<ConnectOutcome, any Error>.success(.created), count: requests.count)
@@ -153,17 +156,17 @@ public struct FluentConnectionStore: ConnectionStore {
     /// The memberships of newly connected sessions, in one statement.
     private static func join(_ memberships: [(Session, ChannelName)], in sql: any SQLDatabase) async throws {
         guard !memberships.isEmpty else { return }
-        let rows: [SQLQueryString] = memberships.map { session, channel in
-            """
-            (\(bind: session.connectionID.rawValue), \(bind: channel.rawValue), \(bind: session.apiID.rawValue), \(bind: session.createdAt.milliseconds))
-            """
+        let binds: [any Encodable & Sendable] = memberships.flatMap { session, channel -> [any Encodable & Sendable] in
+            [session.connectionID.rawValue, channel.rawValue, session.apiID.rawValue, session.createdAt.milliseconds]
         }
-        try await sql.raw(
-            """
-            INSERT INTO \(ident: Self.members) (connection_id, channel, api_id, joined_at) VALUES \(rows.joined(separator: ", "))
-            ON CONFLICT (connection_id, channel) DO NOTHING
-            """
-        ).run()
+        let statement = StatementTexts.shared.statement("join \(memberships.count)", on: sql, binds: binds) {
+            let row: SQLQueryString = "(\(binds: Array(repeating: 0, count: 4)))"
+            return """
+                INSERT INTO \(ident: Self.members) (connection_id, channel, api_id, joined_at) VALUES \(Array(repeating: row, count: memberships.count).joined(separator: ", "))
+                ON CONFLICT (connection_id, channel) DO NOTHING
+                """
+        }
+        _ = try await statement.all(on: sql)
     }
 
     /// Concurrent disconnects share a statement: one `UPDATE … RETURNING` an API, answering each
@@ -178,13 +181,17 @@ public struct FluentConnectionStore: ConnectionStore {
         var ended: [ConnectionID: Session] = [:]
         for (apiID, group) in Dictionary(grouping: requests, by: \.apiID) {
             let date = group.map(\.date).max()!
-            let rows = try await sql.raw(
+            let ids = Array(Set(group.map(\.id.rawValue)))
+            let statement = StatementTexts.shared.statement(
+                "disconnect \(ids.count)", on: sql, binds: [false, date.milliseconds, apiID.rawValue, true] + ids
+            ) {
                 """
-                UPDATE \(ident: Self.table) SET connected = \(bind: false), updated_at = \(bind: date.milliseconds)
-                WHERE api_id = \(bind: apiID.rawValue) AND connected = \(bind: true) AND connection_id IN (\(binds: Array(Set(group.map(\.id.rawValue)))))
+                UPDATE \(ident: Self.table) SET connected = \(bind: false), updated_at = \(bind: 0)
+                WHERE api_id = \(bind: "") AND connected = \(bind: true) AND connection_id IN (\(binds: ids))
                 RETURNING \(unsafeRaw: Self.columns)
                 """
-            ).all()
+            }
+            let rows = try await statement.all(on: sql)
             for row in rows {
                 var session = try Self.session(from: row)
                 session.connected = true  // as it was
@@ -204,13 +211,16 @@ public struct FluentConnectionStore: ConnectionStore {
     private static func touch(_ ids: [ConnectionID], apiID: APIID, at date: Date, in sql: any SQLDatabase) async throws -> [ConnectionID:
         Session]
     {
-        let rows = try await sql.raw(
+        let statement = StatementTexts.shared.statement(
+            "touch \(ids.count)", on: sql, binds: [date.milliseconds, apiID.rawValue, true] + ids.map(\.rawValue)
+        ) {
             """
-            UPDATE \(ident: Self.table) SET request_count = request_count + 1, updated_at = \(bind: date.milliseconds)
-            WHERE api_id = \(bind: apiID.rawValue) AND connected = \(bind: true) AND connection_id IN (\(binds: ids.map(\.rawValue)))
+            UPDATE \(ident: Self.table) SET request_count = request_count + 1, updated_at = \(bind: 0)
+            WHERE api_id = \(bind: "") AND connected = \(bind: true) AND connection_id IN (\(binds: ids.map(\.rawValue)))
             RETURNING \(unsafeRaw: Self.columns)
             """
-        ).all()
+        }
+        let rows = try await statement.all(on: sql)
         var sessions: [ConnectionID: Session] = [:]
         for row in rows {
             let session = try Self.session(from: row)
