@@ -74,9 +74,12 @@ final class HeldConnections: Sendable {
 /// Complete messages go to the gateway's message runner, at most `maximumConcurrentMessages` at
 /// once: past that, the handler stops asking the socket for more (and queues what one read
 /// already brought) until an answer comes. Pings are answered, a client's close is echoed, a
-/// rule broken closes the connection; when the channel goes, the connection's `$disconnect`
-/// is handed over with its cause. Frames that arrive before ``start(_:)`` (between the upgrade and
-/// the connection's registration) wait for it, and no more is read meanwhile.
+/// rule broken closes the connection. When the channel goes, what the client sent before it left
+/// still goes to the backend, and once every message of the connection has been answered, its
+/// `$disconnect` is handed over with its cause (as the read loop before it did: API Gateway lets
+/// the backend answer a message before it learns of the disconnect). Frames that arrive before
+/// ``start(_:)`` (between the upgrade and the connection's registration) wait for it, and no more
+/// is read meanwhile.
 final class HeldConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundIn = WebSocketFrame
@@ -101,6 +104,8 @@ final class HeldConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var inactive = false
     /// `false` once the client closed or broke a rule: what follows is not read.
     private var reading = true
+    /// The channel has gone: the `$disconnect` waits for the messages in flight.
+    private var ending = false
     private var handedOver = false
     private var context: ChannelHandlerContext?
 
@@ -153,7 +158,7 @@ final class HeldConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private func take(_ frame: WebSocketFrame) {
-        guard let holder, reading, !inactive else { return }
+        guard let holder, reading else { return }
         let gateway = holder.gateway
         let connection = holder.connection
         gateway.connections.touch(connection.id, at: gateway.configuration.clock.now())
@@ -161,7 +166,7 @@ final class HeldConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         case .none:
             break
         case .message(let text):
-            if inFlight >= maximumInFlight {
+            if inFlight >= maximumInFlight && !inactive {
                 waiting.append(text)
             } else {
                 hand(text)
@@ -200,23 +205,37 @@ final class HeldConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
-    /// A message was answered: the next one waiting goes, and reading resumes below the limit.
+    /// A message was answered: the next one waiting goes, and reading resumes below the limit;
+    /// once the channel has gone and the last one is answered, the `$disconnect` goes.
     private func answered() {
         inFlight -= 1
-        if !waiting.isEmpty, !inactive {
+        if !waiting.isEmpty {
             hand(waiting.removeFirst())
         }
-        if readPending, inFlight < maximumInFlight, waiting.isEmpty, let context {
+        if ending {
+            if inFlight == 0 { handOver() }
+        } else if readPending, inFlight < maximumInFlight, waiting.isEmpty, let context {
             readPending = false
             context.read()
         }
     }
 
-    /// The channel has gone: the connection leaves the registry and its `$disconnect` is handed over.
+    /// The channel has gone: nothing more is written to it; what the client sent before it left
+    /// goes to the backend, and the `$disconnect` follows the last answer.
     private func end() {
+        guard holder != nil, !ending else { return }
+        ending = true
+        holder?.connection.outbox.finish()
+        let left = waiting
+        waiting = []
+        for text in left { hand(text) }
+        if inFlight == 0 { handOver() }
+    }
+
+    /// The connection leaves the registry and its `$disconnect` is handed over.
+    private func handOver() {
         guard let holder, !handedOver else { return }
         handedOver = true
-        waiting = []
         holder.gateway.end(holder.connection, context: holder.context, clientCause: clientCause, frameError: frameError)
     }
 }
