@@ -229,7 +229,8 @@ final class HeldConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         let left = waiting
         waiting = []
         for text in left { hand(text) }
-        if inFlight == 0 { handOver() }
+        // Shutting down, the drain has already waited for the messages it waits for.
+        if inFlight == 0 || holder?.gateway.isStopping == true { handOver() }
     }
 
     /// The connection leaves the registry and its `$disconnect` is handed over.
