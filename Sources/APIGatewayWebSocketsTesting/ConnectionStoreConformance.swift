@@ -135,10 +135,16 @@ public enum ConnectionStoreConformance {
                 let channels = try await store.channels(of: id(n), apiID: api)
                 try expect(channels == (n % 2 == 0 ? [channel("even")] : []), "session \(n)'s channel, got \(channels)")
             }
-            let ended = try await withThrowingTaskGroup(of: Session?.self) { group in
-                for n in 0..<100 { group.addTask { try await store.disconnect(id(n % 50), apiID: api, at: t0.addingTimeInterval(1)) } }
-                return try await group.compactMap { $0 }.reduce(into: [ConnectionID]()) { $0.append($1.connectionID) }
+            // Each id three times: twice on its API, once on another (which ends nothing).
+            let answers = try await withThrowingTaskGroup(of: (APIID, Session?).self) { group in
+                for n in 0..<150 {
+                    let on = n % 3 == 0 ? otherAPI : api
+                    group.addTask { (on, try await store.disconnect(id(n % 50), apiID: on, at: t0.addingTimeInterval(1))) }
+                }
+                return try await group.reduce(into: [(APIID, Session?)]()) { $0.append($1) }
             }
+            try expect(answers.allSatisfy { $0.0 == api || $0.1 == nil }, "another API's disconnect ends nothing")
+            let ended = answers.compactMap { $0.1?.connectionID }
             try expect(ended.count == 50 && Set(ended).count == 50, "each of 50 sessions is ended once by 100 disconnects, got \(ended.count)")
             try expect(try await store.connectedCount(apiID: api) == 0, "none is left connected")
         },

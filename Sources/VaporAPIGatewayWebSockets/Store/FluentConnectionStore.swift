@@ -175,10 +175,16 @@ public struct FluentConnectionStore: ConnectionStore {
         try await disconnects.submit(Disconnect(id: id, apiID: apiID, date: date))
     }
 
-    /// A batch of disconnects, one statement an API, stamped with the batch's latest time. Of
-    /// several disconnects of one id, the first gets the session.
+    /// A batch of disconnects, one statement an API, stamped with that group's latest time. Of
+    /// several disconnects of one id on one API, the first gets the session; a statement that
+    /// fails fails its API's disconnects only.
     private static func disconnect(_ requests: [Disconnect], in sql: any SQLDatabase) async throws -> [Result<Session?, any Error>] {
-        var ended: [ConnectionID: Session] = [:]
+        struct Key: Hashable {
+            let apiID: APIID
+            let id: ConnectionID
+        }
+        var ended: [Key: Session] = [:]
+        var failed: [APIID: any Error] = [:]
         for (apiID, group) in Dictionary(grouping: requests, by: \.apiID) {
             let date = group.map(\.date).max()!
             let ids = Array(Set(group.map(\.id.rawValue)))
@@ -191,14 +197,20 @@ public struct FluentConnectionStore: ConnectionStore {
                 RETURNING \(unsafeRaw: Self.columns)
                 """
             }
-            let rows = try await statement.all(on: sql)
-            for row in rows {
-                var session = try Self.session(from: row)
-                session.connected = true  // as it was
-                ended[session.connectionID] = session
+            do {
+                for row in try await statement.all(on: sql) {
+                    var session = try Self.session(from: row)
+                    session.connected = true  // as it was
+                    ended[Key(apiID: session.apiID, id: session.connectionID)] = session
+                }
+            } catch {
+                failed[apiID] = error
             }
         }
-        return requests.map { request in .success(ended.removeValue(forKey: request.id)) }
+        return requests.map { request in
+            if let error = failed[request.apiID] { return .failure(error) }
+            return .success(ended.removeValue(forKey: Key(apiID: request.apiID, id: request.id)))
+        }
     }
 
     /// Concurrent touches share statements (see `TouchCoalescer`): each message is still counted
