@@ -64,10 +64,10 @@ extension GatewayDispatcher {
         async throws
     {
         let answer = try id.map { try payload.answering($0) } ?? payload
-        switch held?.offer(answer.bytes) ?? .post([answer.bytes]) {
-        case .held: return
-        case .post(let messages):
-            for bytes in messages { _ = try await messenger.send(try Payload(bytes: bytes), to: .connection(session.connectionID), on: gateway) }
+        if let held {
+            _ = try await messenger.send(answer, toSender: session.connectionID, holding: held, on: gateway)
+        } else {
+            _ = try await messenger.send(answer, to: .connection(session.connectionID), on: gateway)
         }
     }
 }

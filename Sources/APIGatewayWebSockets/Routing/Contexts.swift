@@ -80,7 +80,7 @@ public struct MessageContext: Sendable {
     @discardableResult
     public func send(_ payload: Payload, to audience: Audience) async throws -> DeliveryReport {
         if let heldReply, audience == .connection(connectionID) {
-            return try await toSender(payload, heldReply)
+            return try await messenger.send(payload, toSender: connectionID, holding: heldReply, on: gateway)
         }
         if let streams, let stream = StreamID(audience) {
             return try await streams.publish(payload, to: stream, on: gateway).report ?? DeliveryReport()
@@ -125,25 +125,6 @@ public struct MessageContext: Sendable {
     /// The channels the sender is in, by name.
     public func joinedChannels() async throws -> [ChannelName] {
         try await channels.channels(of: connectionID, apiID: gateway.apiID)
-    }
-}
-
-extension MessageContext {
-    /// A message to the sender on a two-way route: held for the response if it is the first,
-    /// posted otherwise (after the one held, so the sender hears them in order).
-    private func toSender(_ payload: Payload, _ held: HeldReply) async throws -> DeliveryReport {
-        switch held.offer(payload.bytes) {
-        case .held:
-            var report = DeliveryReport()
-            report.sent = 1
-            return report
-        case .post(let messages):
-            var report = DeliveryReport()
-            for bytes in messages {
-                report.add(try await messenger.send(try Payload(bytes: bytes), to: .connection(connectionID), on: gateway))
-            }
-            return report
-        }
     }
 }
 

@@ -3,6 +3,7 @@ import APIGatewayWebSocketsTesting
 import Foundation
 import HTTPTypes
 import NIOCore
+import Synchronization
 import Testing
 
 /// On a two-way route the first message to the sender travels in the integration response
@@ -131,5 +132,60 @@ import Testing
         let twoWay = try await connection.send(#"{"action":"custom"}"#)
         #expect(twoWay.bodyText == #"{"echo":"{\"action\":\"custom\"}"}"#)
         #expect(harness.poster.posts.isEmpty)
+    }
+
+    /// Posts the first message slowly, or fails it; records what it posted, in order.
+    final class ScriptedPoster: ConnectionPoster {
+        let failFirst: Bool
+        let posted = Mutex<[String]>([])
+        let count = Atomic<Int>(0)
+        init(failFirst: Bool) { self.failFirst = failFirst }
+        func post(_ payload: Payload, to connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult {
+            if count.wrappingAdd(1, ordering: .relaxed).oldValue == 0 {
+                if failFirst { throw CocoaError(.fileNoSuchFile) }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            posted.withLock { $0.append(String(buffer: payload.bytes)) }
+            return .sent
+        }
+        func close(_ connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult { .sent }
+    }
+
+    struct ConcurrentReplies: WebSocketController {
+        let routeKey = RouteKey.default
+        let twoWay = true
+        func handlers(_ handlers: inout HandlerRegistry) {
+            handlers.onRaw("default") { _, context in
+                try await context.reply(["n": 1])
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await context.reply(["n": 2]) }
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(20))  // after the second has begun posting the first
+                        try await context.reply(["n": 3])
+                    }
+                    try await group.waitForAll()
+                }
+            }
+        }
+    }
+
+    func concurrentRun(failFirst: Bool) async throws -> [String] {
+        let poster = ScriptedPoster(failFirst: failFirst)
+        let record = GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1")
+        let dispatcher = GatewayDispatcher(store: InMemoryConnectionStore(), gateways: CachedGatewayDirectory([record]), poster: poster)
+        _ = try dispatcher.register(ConcurrentReplies())
+        let connection = try await FakeAPIGateway(
+            apiID: apiID, stage: "dev", routes: dispatcher.routes, transport: DispatcherTransport(dispatcher: dispatcher)
+        ).connect()
+        let response = try await connection.send("go")
+        #expect(response.status == .ok && response.body.readableBytes == 0)
+        return poster.posted.withLock { $0 }
+    }
+
+    /// A review found that a message offered while the held one was being posted went straight
+    /// out, ahead of it; and that a failed post of the held one dropped the message after it.
+    @Test func aMessageOfferedWhileTheHeldOneIsPostedWaitsForIt() async throws {
+        #expect(try await concurrentRun(failFirst: false) == [#"{"n":1}"#, #"{"n":2}"#, #"{"n":3}"#])
+        #expect(try await concurrentRun(failFirst: true) == [#"{"n":2}"#, #"{"n":3}"#], "the held one failed; the rest still go")
     }
 }
