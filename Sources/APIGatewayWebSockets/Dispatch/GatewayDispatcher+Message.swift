@@ -11,9 +11,20 @@ extension GatewayDispatcher {
     /// message to the sender (a reply, the pong, the refusal) is the response's body.
     func message(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws -> GatewayResponse {
         let held = endpoint.route.twoWay ? HeldReply() : nil
-        let session = try await checkLiveSession(checked)  // 9
-        try await checkSessionLoginState(session, on: checked.gateway, logger)  // 9
         let selector = HandlerSelector(request.body)
+        let session: Session
+        do {
+            session = try await checkLiveSession(checked)  // 9
+            try await checkSessionLoginState(session, on: checked.gateway, logger)  // 9
+        } catch {
+            // With no live session there is no one to post to; on a two-way route the answer is free.
+            if held != nil, let id = selector.id {
+                let refusal = Refusal.answering(error)
+                let frame = try Payload(json: RequestProblem(status: refusal.status.code, reason: refusal.reason)).answering(id)
+                throw AnsweredInResponse(error: error, frame: frame.bytes)
+            }
+            throw error
+        }
         var answered: AnswerMark?
         do {
             if let heartbeat = configuration.heartbeatAction, selector.handler == nil, selector.action == heartbeat,

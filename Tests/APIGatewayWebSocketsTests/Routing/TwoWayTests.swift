@@ -95,6 +95,19 @@ import Testing
         #expect(harness.poster.posts.isEmpty)
     }
 
+    /// A message with an id from a connection with no live session (guard 9) is answered in the
+    /// response on a two-way route: a client waiting on the id hears why.
+    @Test func aMessageWithoutALiveSessionIsAnsweredUnderItsID() async throws {
+        let harness = try harness()
+        let connection = try await harness.connected()
+        _ = try await connection.disconnect()
+        let answered = try await connection.send(#"{"handler":"default","id":"late"}"#)
+        let frame = (try JSONSerialization.jsonObject(with: Data(buffer: answered.body)) as? [String: Any])?.mapValues { "\($0)" }
+        #expect(answered.status == .ok && frame?["id"] == "late" && frame?["status"] == "410", "\(answered.bodyText)")
+        let unanswered = try await connection.send(#"{"handler":"default"}"#)
+        #expect(unanswered.status == .gone && unanswered.body.readableBytes == 0)
+    }
+
     @Test func aReplyHeldBeforeTheHandlerFailsIsStillSent() async throws {
         let harness = try harness()
         let connection = try await harness.connected()
