@@ -149,6 +149,10 @@ import WebSocketKit
         #expect(select(#"{"action":12.5}"#) == "12.5")
         #expect(select(#"{"action":null}"#) == nil)
         #expect(select(#"{"action":{"b":1,"a":"x"}}"#) == "{a=x, b=1}")
+        // The template form decodes the body: both read a repeated key, escapes and nesting alike.
+        for body in [#"{"action":"a","action":"b"}"#, #"{"action":"caf\u00e9"}"#, #"{"x":[1,{"action":"no"}],"action":"yes"}"#] {
+            #expect(select(body) == RouteSelection.evaluate("${request.body.action}", body: Data(body.utf8)), "\(body)")
+        }
         for broken in [#"{"action":"x""#, #"{"action":"x"} trailing"#, #"{"action":"x",}"#, #"{"action" "x"}"#, "", "\"action\""] {
             #expect(select(broken) == nil, "\(broken)")
         }
