@@ -12,19 +12,7 @@ extension GatewayDispatcher {
     func message(_ request: GatewayRequest, _ checked: Checked, _ endpoint: Endpoint, _ logger: Logger) async throws -> GatewayResponse {
         let held = endpoint.route.twoWay ? HeldReply() : nil
         let selector = HandlerSelector(request.body)
-        let session: Session
-        do {
-            session = try await checkLiveSession(checked)  // 9
-            try await checkSessionLoginState(session, on: checked.gateway, logger)  // 9
-        } catch {
-            // With no live session there is no one to post to; on a two-way route the answer is free.
-            if held != nil, let id = selector.id {
-                let refusal = Refusal.answering(error)
-                let frame = try Payload(json: RequestProblem(status: refusal.status.code, reason: refusal.reason)).answering(id)
-                throw AnsweredInResponse(error: error, frame: frame.bytes)
-            }
-            throw error
-        }
+        let session = try await liveSession(checked, answering: endpoint.route.twoWay ? selector.id : nil, logger)  // 9
         var answered: AnswerMark?
         do {
             if let heartbeat = configuration.heartbeatAction, selector.handler == nil, selector.action == heartbeat,
@@ -58,6 +46,22 @@ extension GatewayDispatcher {
             }
             if let frame = held?.take() { throw AnsweredInResponse(error: error, frame: frame) }
             throw error
+        }
+    }
+
+    /// Guard 9. A refusal here has no live session to post to; on a two-way route, a message with
+    /// an id (`answering`) hears it in the response.
+    @inline(never)  // keeps the refusal's path out of the message's async frame
+    private func liveSession(_ checked: Checked, answering id: String?, _ logger: Logger) async throws -> Session {
+        do {
+            let session = try await checkLiveSession(checked)
+            try await checkSessionLoginState(session, on: checked.gateway, logger)
+            return session
+        } catch {
+            guard let id else { throw error }
+            let refusal = Refusal.answering(error)
+            let frame = try Payload(json: RequestProblem(status: refusal.status.code, reason: refusal.reason)).answering(id)
+            throw AnsweredInResponse(error: error, frame: frame.bytes)
         }
     }
 
