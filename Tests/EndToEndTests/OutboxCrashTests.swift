@@ -47,14 +47,7 @@ import VaporAPIGatewayWebSocketsTesting
 
         // Three members of the lobby, through API Gateway's integration requests.
         let settings = ChatSettings()
-        let gateway = FakeAPIGateway(
-            apiID: settings.gateway.apiID, stage: settings.gateway.stage,
-            routes: [
-                RegisteredRoute(routeKey: .connect, path: "/ws/connect", event: .connect),
-                RegisteredRoute(routeKey: .disconnect, path: "/ws/disconnect", event: .disconnect),
-                RegisteredRoute(routeKey: .default, path: "/ws/default", event: .message),
-            ],
-            secret: settings.secret, transport: LiveTransport(baseURL: backend, timeout: .seconds(30)))
+        let gateway = chatGateway(settings, backend: backend)
         var members: [FakeConnection] = []
         for user in ["ada", "bob", "admin"] {
             let cookie = try await ScaleOutTests().login(user, at: backend)

@@ -42,14 +42,7 @@ import VaporAPIGatewayWebSocketsTesting
 
         // The audience: 150 connections in the lobby, 50 for each demo user, each user from an
         // address of its own (the chat allows 60 connects a minute per user, 120 per address).
-        var gateway = FakeAPIGateway(
-            apiID: settings.gateway.apiID, stage: settings.gateway.stage,
-            routes: [
-                RegisteredRoute(routeKey: .connect, path: "/ws/connect", event: .connect),
-                RegisteredRoute(routeKey: .disconnect, path: "/ws/disconnect", event: .disconnect),
-                RegisteredRoute(routeKey: .default, path: "/ws/default", event: .message),
-            ],
-            secret: settings.secret, transport: LiveTransport(baseURL: backend, timeout: .seconds(30)))
+        var gateway = chatGateway(settings, backend: backend)
         var sender: FakeConnection?
         for (index, user) in ["ada", "bob", "admin"].enumerated() {
             let cookie = try await ScaleOutTests().login(user, at: backend)
@@ -100,4 +93,17 @@ import VaporAPIGatewayWebSocketsTesting
 private final class SinkLog: Sendable {
     let arrived = Atomic<Int>(0)
     let answered = Mutex<[String]>([])
+}
+
+/// API Gateway in front of a chat process at `backend`, with the example's default settings: its
+/// `$connect`, `$disconnect` and two-way `$default` routes, through HTTP.
+func chatGateway(_ settings: ChatSettings, backend: String) -> FakeAPIGateway {
+    FakeAPIGateway(
+        apiID: settings.gateway.apiID, stage: settings.gateway.stage,
+        routes: [
+            RegisteredRoute(routeKey: .connect, path: "/ws/connect", event: .connect),
+            RegisteredRoute(routeKey: .disconnect, path: "/ws/disconnect", event: .disconnect),
+            RegisteredRoute(routeKey: .default, path: "/ws/default", event: .message, twoWay: true),
+        ],
+        secret: settings.secret, transport: LiveTransport(baseURL: backend, timeout: .seconds(30)))
 }

@@ -78,7 +78,7 @@ public final class ManagementClient: Sendable {
     ///
     /// It makes no spans of its own: the management client makes one per call (`@connections
     /// POST`), and a second, the HTTP client's, cost 4% of a posted reply's CPU even untraced
-    /// (`Benchmarks/README.md`, "Where a post's time goes").
+    /// (`Benchmarks/README.md`, "What bounds them"; `TracingTests.aPostIsOneSpan`).
     public static func makeHTTPClient(maximumConnections: Int = 64) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maximumConnections

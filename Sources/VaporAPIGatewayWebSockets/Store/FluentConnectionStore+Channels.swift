@@ -57,7 +57,12 @@ extension FluentConnectionStore {
     }
 
     public func leaveAll(_ id: ConnectionID, apiID: APIID) async throws -> [ChannelName] {
-        try await sqlDatabase.raw(
+        try await Self.leaveAll(id, apiID: apiID, in: sqlDatabase)
+    }
+
+    /// `leaveAll` on `sql`: also a retried connect's, whose new channel replaces them.
+    static func leaveAll(_ id: ConnectionID, apiID: APIID, in sql: any SQLDatabase) async throws -> [ChannelName] {
+        try await sql.raw(
             """
             DELETE FROM \(ident: Self.members) WHERE connection_id = \(bind: id.rawValue) AND api_id = \(bind: apiID.rawValue)
             RETURNING channel

@@ -146,9 +146,7 @@ public struct FluentConnectionStore: ConnectionStore {
             """
         ).all()
         if retried.isEmpty { return .alreadyClosed }
-        try await sql.raw(
-            "DELETE FROM \(ident: Self.members) WHERE connection_id = \(bind: session.connectionID.rawValue) AND api_id = \(bind: session.apiID.rawValue)"
-        ).run()
+        _ = try await leaveAll(session.connectionID, apiID: session.apiID, in: sql)
         try await join(request.channel.map { [(session, $0)] } ?? [], in: sql)
         return .retried
     }

@@ -5,8 +5,8 @@ import Synchronization
 /// (how many rows a batch names) and then sent with each call's values.
 ///
 /// Built anew, the interpolation and its serialization cost more than the statement's run on
-/// SQLite: 93,000 instructions of a connect and its disconnect went to building their text
-/// (`Benchmarks/README.md`). The drivers still parse what they are sent (SQLiteNIO prepares every
+/// SQLite: 90,000 instructions of a connect and its disconnect went to building their text
+/// (`Benchmarks/README.md`, the regression counts before and after). The drivers still parse what they are sent (SQLiteNIO prepares every
 /// query and offers no statement cache).
 final class StatementTexts: Sendable {
     static let shared = StatementTexts()

@@ -341,10 +341,12 @@ import Testing
 
 /// The defects a review found, each with the test that fails without its fix.
 @Suite struct StreamReviewTests {
-    /// Counts the outbox claims a store is asked for.
+    /// The in-memory store, counting the outbox claims it is asked for and telling which offsets
+    /// each renewal of claims named.
     final class CountingStore: StreamStore, @unchecked Sendable {
         let inner = InMemoryConnectionStore()
         let claims = Mutex(0)
+        let renewals = Mutex<[[Int]]>([])
         func append(_ message: NewStreamMessage) async throws -> Appended { try await inner.append(message) }
         func messages(in stream: StreamID, apiID: APIID, after offset: Int, limit: Int) async throws -> [StreamMessage] {
             try await inner.messages(in: stream, apiID: apiID, after: offset, limit: limit)
@@ -357,7 +359,10 @@ import Testing
             claims.withLock { $0 += 1 }
             return try await inner.claimUndelivered(limit: limit, until: until, at: now)
         }
-        func extendClaims(_ messages: [StreamMessage], until: Date) async throws { try await inner.extendClaims(messages, until: until) }
+        func extendClaims(_ messages: [StreamMessage], until: Date) async throws {
+            renewals.withLock { $0.append(messages.map(\.position.offset)) }
+            try await inner.extendClaims(messages, until: until)
+        }
         func markDelivered(_ messages: [StreamMessage]) async throws { try await inner.markDelivered(messages) }
         func pruneStreams(_ retention: StreamRetention, at now: Date) async throws -> Int { try await inner.pruneStreams(retention, at: now) }
         func streamStatistics(at now: Date) async throws -> StreamStatistics { try await inner.streamStatistics(at: now) }
@@ -451,45 +456,21 @@ import Testing
         func close(_ connection: ConnectionID, on gateway: GatewayRecord) async throws -> PostResult { .sent }
     }
 
-    /// The in-memory store, telling which offsets each renewal of claims named.
-    final class ClaimWatchingStore: StreamStore {
-        let base = InMemoryConnectionStore()
-        let renewals = Mutex<[[Int]]>([])
-        func append(_ message: NewStreamMessage) async throws -> Appended { try await base.append(message) }
-        func messages(in stream: StreamID, apiID: APIID, after offset: Int, limit: Int) async throws -> [StreamMessage] {
-            try await base.messages(in: stream, apiID: apiID, after: offset, limit: limit)
-        }
-        func lastMessages(in stream: StreamID, apiID: APIID, before offset: Int?, limit: Int) async throws -> [StreamMessage] {
-            try await base.lastMessages(in: stream, apiID: apiID, before: offset, limit: limit)
-        }
-        func head(of stream: StreamID, apiID: APIID) async throws -> StreamHead? { try await base.head(of: stream, apiID: apiID) }
-        func claimUndelivered(limit: Int, until: Date, at now: Date) async throws -> [StreamMessage] {
-            try await base.claimUndelivered(limit: limit, until: until, at: now)
-        }
-        func extendClaims(_ messages: [StreamMessage], until: Date) async throws {
-            renewals.withLock { $0.append(messages.map(\.position.offset)) }
-            try await base.extendClaims(messages, until: until)
-        }
-        func markDelivered(_ messages: [StreamMessage]) async throws { try await base.markDelivered(messages) }
-        func pruneStreams(_ retention: StreamRetention, at now: Date) async throws -> Int { try await base.pruneStreams(retention, at: now) }
-        func streamStatistics(at now: Date) async throws -> StreamStatistics { try await base.streamStatistics(at: now) }
-    }
-
     /// A worker's batch kept only the claim it was given, renewed between its posts: a post slower
     /// than the claim let another worker take what the batch was still delivering (a loaded CI run
     /// showed it with 150 ms posts against a 300 ms claim). The claims are now renewed while a post
     /// is still in flight; the test holds the first post until it has seen that, so it needs no clock.
     @Test func aLongBatchKeepsTheClaimsOfWhatItHasYetToDeliver() async throws {
-        let streamStore = ClaimWatchingStore()
+        let streamStore = StreamReviewTests.CountingStore()
         let poster = GatedPoster()
         let record = GatewayRecord(apiID: apiID, stage: "dev", region: "eu-west-1")
         let dispatcher = GatewayDispatcher(
             configuration: GatewayConfiguration(streams: StreamConfiguration(claimTimeout: .milliseconds(300))),
-            store: streamStore.base, gateways: CachedGatewayDirectory([record]), poster: poster, streamStore: streamStore)
+            store: streamStore.inner, gateways: CachedGatewayDirectory([record]), poster: poster, streamStore: streamStore)
         let streams = try #require(dispatcher.streams)
         // One member, so each delivery is one post.
         let member = Session(connectionID: try ConnectionID("member="), apiID: apiID, stage: "dev", createdAt: Date())
-        _ = try await streamStore.base.connect(member, joining: "room")
+        _ = try await streamStore.inner.connect(member, joining: "room")
         for index in 1...2 {
             _ = try await streamStore.append(
                 NewStreamMessage(

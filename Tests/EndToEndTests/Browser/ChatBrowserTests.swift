@@ -141,13 +141,33 @@ import VaporAPIGatewayWebSocketsTesting
         return try await driver.call(["op": "script", "name": name, "source": source]) as? String ?? ""
     }
 
-    @Test func twoBrowsersChatAThirdInAnotherRoomSeesNothingAndTheAdminReachesBoth() async throws {
+    /// Starts a browser, the local gateway (configured as `gateway`) and the chat on a fresh
+    /// database, runs `body`, and stops them whether it threw or not. Without a browser (outside
+    /// CI) it runs nothing: `BrowserDriver.start()` has said why.
+    func withChat(
+        gateway: LocalGatewayConfiguration = LocalGatewayConfiguration(port: 0), _ body: (BrowserDriver, System) async throws -> Void
+    ) async throws {
         guard let driver = try await BrowserDriver.start() else { return }
-        let local = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
+        let local = LocalGateway(configuration: gateway)
         try await local.start()
         let database = Self.newDatabase()
         let system = try await System.start(local: local, database: database)
         do {
+            try await body(driver, system)
+            await driver.stop()
+            try await system.stopBackend()
+            try await local.stop()
+        } catch {
+            await driver.stop()
+            try? await system.stopBackend()
+            try? await local.stop()
+            throw error
+        }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+    }
+
+    @Test func twoBrowsersChatAThirdInAnotherRoomSeesNothingAndTheAdminReachesBoth() async throws {
+        try await withChat { driver, system in
             for name in ["ada", "bob", "admin"] {
                 try await driver.open(name)
                 try await login(driver, name, on: system)
@@ -201,28 +221,14 @@ import VaporAPIGatewayWebSocketsTesting
                 try await driver.call(["op": "goto", "name": "admin", "url": system.backend + "/admin/websockets" + page])
                 try await screenshot(driver, "admin", file)
             }
-            await driver.stop()
-            try await system.stopBackend()
-            try await local.stop()
-        } catch {
-            await driver.stop()
-            try? await system.stopBackend()
-            try? await local.stop()
-            throw error
         }
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
     }
 
     @Test func thePageReconnectsAfterTheGatewayCutsItAndGetsMessagesAgain() async throws {
-        guard let driver = try await BrowserDriver.start() else { return }
         var configuration = LocalGatewayConfiguration(port: 0)
         configuration.maximumConnectionDuration = .seconds(6)  // API Gateway's 2 hours, shortened
         configuration.sweepInterval = .milliseconds(250)
-        let local = LocalGateway(configuration: configuration)
-        try await local.start()
-        let database = Self.newDatabase()
-        let system = try await System.start(local: local, database: database)
-        do {
+        try await withChat(gateway: configuration) { driver, system in
             for name in ["ada", "bob"] {
                 try await driver.open(name)
                 try await login(driver, name, on: system)
@@ -237,28 +243,14 @@ import VaporAPIGatewayWebSocketsTesting
             try await send(driver, "ada", "after the cut")
             try await driver.call(["op": "wait_message", "name": "bob", "contains": "after the cut", "timeout": 10])
             try await screenshot(driver, "bob", "chat-after-reconnect.png")
-            await driver.stop()
-            try await system.stopBackend()
-            try await local.stop()
-        } catch {
-            await driver.stop()
-            try? await system.stopBackend()
-            try? await local.stop()
-            throw error
         }
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
     }
 
     /// The issue's page test: two browsers in a room; the gateway drops one while the other sends
     /// 20 messages; once reconnected, the page shows all 20, once each, in order. A page opened
     /// afterwards shows the room's recent messages.
     @Test func aPageThatLostItsConnectionShowsEveryMissedMessageOnceInOrder() async throws {
-        guard let driver = try await BrowserDriver.start() else { return }
-        let local = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
-        try await local.start()
-        let database = Self.newDatabase()
-        let system = try await System.start(local: local, database: database)
-        do {
+        try await withChat { driver, system in
             for name in ["ada", "bob"] {
                 try await driver.open(name)
                 try await login(driver, name, on: system)
@@ -302,27 +294,13 @@ import VaporAPIGatewayWebSocketsTesting
             try await driver.call(["op": "wait_message", "name": "admin", "contains": "missed 20", "timeout": 10])
             #expect(try await missed("admin") == Array(1...20))
             #expect(try await messages(driver, "admin").first { $0.contains("before the cut") } != nil)
-            await driver.stop()
-            try await system.stopBackend()
-            try await local.stop()
-        } catch {
-            await driver.stop()
-            try? await system.stopBackend()
-            try? await local.stop()
-            throw error
         }
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
     }
 
     /// When the history no longer reaches back to what a page last saw, the page says so with a
     /// visible notice and shows what the history still has.
     @Test func aPageTellsWhenMissedMessagesCouldNotBeRecovered() async throws {
-        guard let driver = try await BrowserDriver.start() else { return }
-        let local = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
-        try await local.start()
-        let database = Self.newDatabase()
-        let system = try await System.start(local: local, database: database)
-        do {
+        try await withChat { driver, system in
             for name in ["ada", "bob"] {
                 try await driver.open(name)
                 try await login(driver, name, on: system)
@@ -343,27 +321,13 @@ import VaporAPIGatewayWebSocketsTesting
             let shown = try await numbered(driver, "ada", "gone")
             #expect(shown == Array(8...12), "what the history still has, once, in order: \(shown)")
             try await screenshot(driver, "ada", "chat-discontinuity.png")
-            await driver.stop()
-            try await system.stopBackend()
-            try await local.stop()
-        } catch {
-            await driver.stop()
-            try? await system.stopBackend()
-            try? await local.stop()
-            throw error
         }
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
     }
 
     /// The client on its own, in the page: a refused request rejects with the refusal's status and
     /// reason, the heartbeat is answered, and the connection is renewed ahead of its maximum age.
     @Test func theClientsRequestsHeartbeatAndRenewal() async throws {
-        guard let driver = try await BrowserDriver.start() else { return }
-        let local = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
-        try await local.start()
-        let database = Self.newDatabase()
-        let system = try await System.start(local: local, database: database)
-        do {
+        try await withChat { driver, system in
             try await driver.open("bob")
             try await login(driver, "bob", on: system)
             let refused = try await request(driver, "bob", #"{"action":"join","channel":"staff"}"#)
@@ -401,16 +365,7 @@ import VaporAPIGatewayWebSocketsTesting
                 SessionFilter(channel: ChannelName("random")), after: nil, limit: 10)
             #expect(sessions.count >= 2, "one session per connection")
             #expect(sessions.contains { $0.requestCount >= 2 }, "heartbeats reached the backend: \(sessions.map(\.requestCount))")
-            await driver.stop()
-            try await system.stopBackend()
-            try await local.stop()
-        } catch {
-            await driver.stop()
-            try? await system.stopBackend()
-            try? await local.stop()
-            throw error
         }
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
     }
 
     /// A route the backend's code gains reaches the open page once `gateway apply` creates it.
