@@ -74,6 +74,20 @@ struct LocalGatewayCommand: AsyncParsableCommand {
     @Option(name: .customLong("callback-burst"), help: "The callback bucket's burst (AWS: 5000); with --callback-rate.")
     var callbackBurst: Int?
 
+    @Option(
+        name: .customLong("authorizer-function"),
+        help: ArgumentHelp(
+            "A Lambda authorizer's function ARN and the URL that answers for it, as ARN=URL (repeatable).",
+            discussion: "The gateway POSTs the Lambda REQUEST authorizer event to the URL and reads the answer as the function's.",
+            valueName: "arn=url"))
+    var authorizerFunctions: [String] = []
+
+    @Option(name: .customLong("access-log"), help: "Where stages with access log settings write their lines: a file, or - (standard output).")
+    var accessLog = "-"
+
+    @Option(name: .customLong("account-id"), help: "The account in the ARNs the gateway writes (authorizer methodArn, IAM userArn).")
+    var accountID = "000000000000"
+
     @Flag(name: .customLong("no-verify-signatures"), help: "Accept unsigned @connections requests (AWS never does).")
     var noVerifySignatures = false
 
@@ -103,6 +117,16 @@ struct LocalGatewayCommand: AsyncParsableCommand {
         configuration.outboundBufferLimit = outboundBuffer
         configuration.maximumConnections = maxConnections
         configuration.connectRateLimit = connectRate
+        configuration.accountID = accountID
+        configuration.accessLogDestination = accessLog == "-" ? .standardOutput : .file(accessLog)
+        for pair in authorizerFunctions {
+            guard let equals = pair.firstIndex(of: "="), pair.index(after: equals) < pair.endIndex,
+                pair[pair.index(after: equals)...].hasPrefix("http")
+            else {
+                throw ValidationError("--authorizer-function takes ARN=URL with an http(s) URL, not \(pair)")
+            }
+            configuration.authorizerFunctions[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+        }
         if let callbackRate { configuration.callbackRateLimit = (rate: callbackRate, burst: callbackBurst ?? max(1, callbackRate / 2)) }
         let gateway = LocalGateway(configuration: configuration, logger: logger)
         let group = ServiceGroup(services: [gateway], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -94,6 +94,23 @@ public final class ControlPlaneClient: Sendable {
         try await all("/v2/apis/\(e(apiId))/routes/\(e(routeId))/routeresponses", pageSize: nil)
     }
 
+    // MARK: Authorizers
+
+    public func createAuthorizer(_ apiId: String, _ input: APIGatewayV2.Authorizer) async throws -> APIGatewayV2.Authorizer {
+        try await send(.POST, "/v2/apis/\(e(apiId))/authorizers", body: input)
+    }
+    public func getAuthorizers(_ apiId: String) async throws -> [APIGatewayV2.Authorizer] {
+        try await all("/v2/apis/\(e(apiId))/authorizers", pageSize: nil)
+    }
+    public func updateAuthorizer(_ apiId: String, _ authorizerId: String, _ input: APIGatewayV2.Authorizer) async throws
+        -> APIGatewayV2.Authorizer
+    {
+        try await send(.PATCH, "/v2/apis/\(e(apiId))/authorizers/\(e(authorizerId))", body: input)
+    }
+    public func deleteAuthorizer(_ apiId: String, _ authorizerId: String) async throws {
+        try await sendEmpty(.DELETE, "/v2/apis/\(e(apiId))/authorizers/\(e(authorizerId))")
+    }
+
     // MARK: Stages and deployments
 
     public func createStage(_ apiId: String, _ input: APIGatewayV2.Stage) async throws -> APIGatewayV2.Stage {

@@ -66,16 +66,20 @@ public enum APIGatewayV2 {
         public var authorizationType: String?
         public var operationName: String?
         public var apiKeyRequired: Bool?
+        /// The authorizer of a `CUSTOM` route (`$connect` only on WebSocket APIs).
+        public var authorizerId: String?
 
         public init(
             routeKey: String? = nil, target: String? = nil, routeResponseSelectionExpression: String? = nil,
-            authorizationType: String? = nil, operationName: String? = nil
+            authorizationType: String? = nil, operationName: String? = nil, apiKeyRequired: Bool? = nil, authorizerId: String? = nil
         ) {
             self.routeKey = routeKey
             self.target = target
             self.routeResponseSelectionExpression = routeResponseSelectionExpression
             self.authorizationType = authorizationType
             self.operationName = operationName
+            self.apiKeyRequired = apiKeyRequired
+            self.authorizerId = authorizerId
         }
 
         /// `integrations/{id}`, the target that sends a route to an integration.
@@ -104,18 +108,75 @@ public enum APIGatewayV2 {
         public var description: String?
         public var autoDeploy: Bool?
         public var stageVariables: [String: String]?
+        /// The throttle of every route without its own entry in ``routeSettings``.
+        public var defaultRouteSettings: RouteSettings?
+        /// Per route key.
+        public var routeSettings: [String: RouteSettings]?
+        public var accessLogSettings: AccessLogSettings?
         public var createdDate: String?
         public var lastUpdatedDate: String?
 
         public init(
             stageName: String? = nil, deploymentId: String? = nil, description: String? = nil, autoDeploy: Bool? = nil,
-            stageVariables: [String: String]? = nil
+            stageVariables: [String: String]? = nil, defaultRouteSettings: RouteSettings? = nil,
+            routeSettings: [String: RouteSettings]? = nil, accessLogSettings: AccessLogSettings? = nil
         ) {
             self.stageName = stageName
             self.deploymentId = deploymentId
             self.description = description
             self.autoDeploy = autoDeploy
             self.stageVariables = stageVariables
+            self.defaultRouteSettings = defaultRouteSettings
+            self.routeSettings = routeSettings
+            self.accessLogSettings = accessLogSettings
+        }
+    }
+
+    /// A stage's or a route's throttle: requests a second, and how many may come at once.
+    public struct RouteSettings: Codable, Sendable, Hashable {
+        public var throttlingBurstLimit: Int?
+        public var throttlingRateLimit: Double?
+        public var dataTraceEnabled: Bool?
+        public var detailedMetricsEnabled: Bool?
+        public var loggingLevel: String?
+        public init(throttlingBurstLimit: Int? = nil, throttlingRateLimit: Double? = nil) {
+            self.throttlingBurstLimit = throttlingBurstLimit
+            self.throttlingRateLimit = throttlingRateLimit
+        }
+    }
+
+    /// Where a stage's access log goes (a CloudWatch log group's ARN) and its line, in `$context`
+    /// variables: `$context.requestId $context.eventType $context.routeKey $context.status`.
+    public struct AccessLogSettings: Codable, Sendable, Hashable {
+        public var destinationArn: String?
+        public var format: String?
+        public init(destinationArn: String? = nil, format: String? = nil) {
+            self.destinationArn = destinationArn
+            self.format = format
+        }
+    }
+
+    /// A Lambda authorizer: `REQUEST` on a WebSocket API's `$connect`, called with the identity
+    /// sources it names (`route.request.header.Auth`, `route.request.querystring.token`).
+    public struct Authorizer: Codable, Sendable, Hashable {
+        public var authorizerId: String?
+        public var name: String?
+        public var authorizerType: String?
+        /// `arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function ARN}/invocations`.
+        public var authorizerUri: String?
+        public var identitySource: [String]?
+        public var authorizerResultTtlInSeconds: Int?
+        public var authorizerCredentialsArn: String?
+        public init(
+            name: String? = nil, authorizerType: String? = nil, authorizerUri: String? = nil, identitySource: [String]? = nil,
+            authorizerResultTtlInSeconds: Int? = nil, authorizerCredentialsArn: String? = nil
+        ) {
+            self.name = name
+            self.authorizerType = authorizerType
+            self.authorizerUri = authorizerUri
+            self.identitySource = identitySource
+            self.authorizerResultTtlInSeconds = authorizerResultTtlInSeconds
+            self.authorizerCredentialsArn = authorizerCredentialsArn
         }
     }
 

@@ -52,15 +52,22 @@ extension APIGatewayV2.Route {
             authorizationType: route.authorizationType, operationName: route.operationName)
         routeId = route.routeId
         apiKeyRequired = route.apiKeyRequired
+        authorizerId = route.authorizerId
     }
 
-    func apply(to route: inout LocalRoute) {
+    func apply(to route: inout LocalRoute) throws {
+        if let authorizationType {
+            guard ["NONE", "AWS_IAM", "CUSTOM", "JWT"].contains(authorizationType) else {
+                throw ControlPlaneError.badRequest("authorizationType must be NONE, AWS_IAM, CUSTOM or JWT, not \(authorizationType)")
+            }
+        }
         if let routeKey { route.routeKey = routeKey }
         if let target { route.target = target }
         if let routeResponseSelectionExpression { route.routeResponseSelectionExpression = routeResponseSelectionExpression }
         if let authorizationType { route.authorizationType = authorizationType }
         if let apiKeyRequired { route.apiKeyRequired = apiKeyRequired }
         if let operationName { route.operationName = operationName }
+        if let authorizerId { route.authorizerId = authorizerId.isEmpty ? nil : authorizerId }
     }
 }
 
@@ -75,16 +82,84 @@ extension APIGatewayV2.Stage {
     init(_ stage: LocalStage) {
         self.init(
             stageName: stage.stageName, deploymentId: stage.deploymentId, description: stage.description, autoDeploy: stage.autoDeploy,
-            stageVariables: stage.stageVariables)
+            stageVariables: stage.stageVariables,
+            defaultRouteSettings: stage.defaultRouteSettings.map(APIGatewayV2.RouteSettings.init),
+            routeSettings: stage.routeSettings?.mapValues(APIGatewayV2.RouteSettings.init),
+            accessLogSettings: stage.accessLogSettings.map { .init(destinationArn: $0.destinationArn, format: $0.format) })
         createdDate = LocalGateway.iso(stage.createdDate)
         lastUpdatedDate = LocalGateway.iso(stage.lastUpdatedDate)
     }
 
-    func apply(to stage: inout LocalStage) {
+    func apply(to stage: inout LocalStage) throws {
         if let deploymentId { stage.deploymentId = deploymentId }
         if let autoDeploy { stage.autoDeploy = autoDeploy }
         if let description { stage.description = description }
         if let stageVariables { stage.stageVariables = stageVariables }
+        if let defaultRouteSettings { stage.defaultRouteSettings = try LocalRouteSettings(defaultRouteSettings) }
+        if let routeSettings { stage.routeSettings = try routeSettings.mapValues(LocalRouteSettings.init) }
+        if let accessLogSettings {
+            // An empty format turns the log off, as the console's "disable" does.
+            stage.accessLogSettings =
+                accessLogSettings.format?.isEmpty ?? true
+                ? nil : LocalAccessLogSettings(destinationArn: accessLogSettings.destinationArn, format: accessLogSettings.format)
+        }
+    }
+}
+
+extension APIGatewayV2.RouteSettings {
+    init(_ settings: LocalRouteSettings) {
+        self.init(throttlingBurstLimit: settings.throttlingBurstLimit, throttlingRateLimit: settings.throttlingRateLimit)
+    }
+}
+
+extension LocalRouteSettings {
+    /// The throttle in `settings`, checked as API Gateway checks it: neither limit negative.
+    init(_ settings: APIGatewayV2.RouteSettings) throws {
+        if let burst = settings.throttlingBurstLimit, burst < 0 {
+            throw ControlPlaneError.badRequest("throttlingBurstLimit must not be negative, not \(burst)")
+        }
+        if let rate = settings.throttlingRateLimit, !(rate >= 0 && rate.isFinite) {
+            throw ControlPlaneError.badRequest("throttlingRateLimit must be a number not below 0, not \(rate)")
+        }
+        self.init(throttlingBurstLimit: settings.throttlingBurstLimit, throttlingRateLimit: settings.throttlingRateLimit)
+    }
+}
+
+extension APIGatewayV2.Authorizer {
+    init(_ authorizer: LocalAuthorizer) {
+        self.init(
+            name: authorizer.name, authorizerType: authorizer.authorizerType, authorizerUri: authorizer.authorizerUri,
+            identitySource: authorizer.identitySource, authorizerResultTtlInSeconds: authorizer.authorizerResultTtlInSeconds,
+            authorizerCredentialsArn: authorizer.authorizerCredentialsArn)
+        authorizerId = authorizer.authorizerId
+    }
+
+    /// Sets on `authorizer` every field this request names, checked as API Gateway checks them
+    /// for a WebSocket API: `REQUEST` only, a TTL of at most an hour.
+    func apply(to authorizer: inout LocalAuthorizer) throws {
+        if let name { authorizer.name = name }
+        if let authorizerType {
+            guard authorizerType == "REQUEST" else {
+                throw ControlPlaneError.badRequest("WebSocket APIs take REQUEST authorizers only, not \(authorizerType)")
+            }
+            authorizer.authorizerType = authorizerType
+        }
+        if let authorizerUri { authorizer.authorizerUri = authorizerUri }
+        if let identitySource {
+            for source in identitySource where AuthorizerIdentity.normalized(source) == nil {
+                throw ControlPlaneError.badRequest(
+                    "Invalid identity source \(source): use route.request.header.NAME, route.request.querystring.NAME, "
+                        + "stageVariables.NAME or context.NAME")
+            }
+            authorizer.identitySource = identitySource
+        }
+        if let ttl = authorizerResultTtlInSeconds {
+            guard (0...3600).contains(ttl) else {
+                throw ControlPlaneError.badRequest("authorizerResultTtlInSeconds must be between 0 and 3600, not \(ttl)")
+            }
+            authorizer.authorizerResultTtlInSeconds = ttl
+        }
+        if let authorizerCredentialsArn { authorizer.authorizerCredentialsArn = authorizerCredentialsArn }
     }
 }
 

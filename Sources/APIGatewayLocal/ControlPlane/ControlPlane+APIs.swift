@@ -23,6 +23,7 @@ extension LocalGateway {
         case "routes": return try routes(apiId, request)
         case "stages": return try stages(apiId, request)
         case "deployments": return try deployments(apiId, request)
+        case "authorizers": return try authorizers(apiId, request)
         default: throw ControlPlaneError.notFound("resource")
         }
     }
@@ -130,7 +131,8 @@ extension LocalGateway {
                         throw ControlPlaneError.conflict("Route with key \(key) already exists for this API")
                     }
                     var route = LocalRoute(routeId: Self.makeID(), routeKey: key, target: nil)
-                    input.apply(to: &route)
+                    try input.apply(to: &route)
+                    try Self.checkAuthorization(of: route, in: api)
                     api.routes[route.routeId] = route
                     return route
                 }
@@ -153,7 +155,8 @@ extension LocalGateway {
                 if let key = input.routeKey, key != route.routeKey, api.route(key) != nil {
                     throw ControlPlaneError.conflict("Route with key \(key) already exists for this API")
                 }
-                input.apply(to: &route)
+                try input.apply(to: &route)
+                try Self.checkAuthorization(of: route, in: api)
                 api.routes[id] = route
                 return route
             }
@@ -163,6 +166,83 @@ extension LocalGateway {
                 guard api.routes.removeValue(forKey: id) != nil else { throw ControlPlaneError.notFound("Route") }
                 api.routeResponses[id] = nil
             }
+            return LocalResponse(status: .noContent)
+        default:
+            throw ControlPlaneError.methodNotAllowed
+        }
+    }
+
+    /// A WebSocket API authorizes `$connect` only: `AWS_IAM`, or `CUSTOM` with one of its
+    /// authorizers. `JWT` is an HTTP API's.
+    static func checkAuthorization(of route: LocalRoute, in api: LocalAPI) throws {
+        switch route.authorizationType ?? "NONE" {
+        case "NONE": return
+        case "JWT": throw ControlPlaneError.badRequest("JWT authorizers are for HTTP APIs; a WebSocket API's routes take NONE, AWS_IAM or CUSTOM")
+        default:
+            guard route.routeKey == "$connect" else {
+                throw ControlPlaneError.badRequest(
+                    "Currently, authorization is restricted to the $connect route only for WebSocket APIs, not \(route.routeKey)")
+            }
+            if route.authorizationType == "CUSTOM" {
+                guard let id = route.authorizerId else { throw ControlPlaneError.badRequest("authorizerId is required for CUSTOM authorization") }
+                guard api.authorizers?[id] != nil else { throw ControlPlaneError.notFound("Authorizer") }
+            }
+        }
+    }
+
+    // MARK: Authorizers
+
+    private func authorizers(_ apiId: String, _ request: ControlPlaneRequest) throws -> LocalResponse {
+        guard request.parts.count <= 4 else { throw ControlPlaneError.notFound("resource") }
+        guard request.parts.count == 4 else {
+            switch request.method {
+            case .POST:
+                let input = try request.decode(APIGatewayV2.Authorizer.self)
+                guard let name = input.name, !name.isEmpty else { throw ControlPlaneError.badRequest("name is required") }
+                guard input.authorizerType != nil else { throw ControlPlaneError.badRequest("authorizerType is required") }
+                guard input.authorizerUri?.isEmpty == false else { throw ControlPlaneError.badRequest("authorizerUri is required") }
+                let authorizer = try updateAPI(apiId) { api in
+                    guard (api.authorizers?.count ?? 0) < 10 else {
+                        throw ControlPlaneError(
+                            status: .tooManyRequests, type: "LimitExceededException", message: "An API holds at most 10 authorizers")
+                    }
+                    var authorizer = LocalAuthorizer(authorizerId: Self.makeID(), name: name, authorizerUri: nil)
+                    try input.apply(to: &authorizer)
+                    api.authorizers = (api.authorizers ?? [:]).merging([authorizer.authorizerId: authorizer]) { $1 }
+                    return authorizer
+                }
+                return .json(.created, APIGatewayV2.Authorizer(authorizer))
+            case .GET:
+                return try request.page(
+                    (try existingAPI(apiId).authorizers ?? [:]).values.sorted { $0.name < $1.name }.map(APIGatewayV2.Authorizer.init))
+            default:
+                throw ControlPlaneError.missing("authorizerId")
+            }
+        }
+        let id = try request.segment(3, named: "authorizerId")
+        switch request.method {
+        case .GET:
+            return .json(
+                .ok, APIGatewayV2.Authorizer(try (existingAPI(apiId).authorizers?[id]).orThrow(ControlPlaneError.notFound("Authorizer"))))
+        case .PATCH:
+            let input = try request.decode(APIGatewayV2.Authorizer.self)
+            let authorizer = try updateAPI(apiId) { api in
+                var authorizer = try (api.authorizers?[id]).orThrow(ControlPlaneError.notFound("Authorizer"))
+                try input.apply(to: &authorizer)
+                api.authorizers?[id] = authorizer
+                return authorizer
+            }
+            authorizerCache.forget(authorizerId: id)
+            return .json(.ok, APIGatewayV2.Authorizer(authorizer))
+        case .DELETE:
+            try updateAPI(apiId) { api in
+                guard api.authorizers?[id] != nil else { throw ControlPlaneError.notFound("Authorizer") }
+                if api.routes.values.contains(where: { $0.authorizerId == id && $0.authorizationType == "CUSTOM" }) {
+                    throw ControlPlaneError.conflict("Cannot delete authorizer \(id): a route uses it")
+                }
+                api.authorizers?[id] = nil
+            }
+            authorizerCache.forget(authorizerId: id)
             return LocalResponse(status: .noContent)
         default:
             throw ControlPlaneError.methodNotAllowed
@@ -241,7 +321,7 @@ extension LocalGateway {
                 let stage = try updateAPI(apiId) { api in
                     guard api.stages[name] == nil else { throw ControlPlaneError.conflict("Stage \(name) already exists") }
                     var stage = LocalStage(stageName: name)
-                    input.apply(to: &stage)
+                    try input.apply(to: &stage)
                     api.stages[name] = stage
                     return stage
                 }
@@ -261,7 +341,7 @@ extension LocalGateway {
             let input = try request.decode(APIGatewayV2.Stage.self)
             let stage = try updateAPI(apiId) { api in
                 var stage = try api.stages[name].orThrow(ControlPlaneError.notFound("Stage"))
-                input.apply(to: &stage)
+                try input.apply(to: &stage)
                 stage.lastUpdatedDate = Date()
                 api.stages[name] = stage
                 return stage

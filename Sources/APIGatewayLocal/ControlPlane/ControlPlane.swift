@@ -27,6 +27,8 @@ extension LocalGateway {
             case "apis": return try apis(request)
             case "domainnames": return try domainNames(request)
             case "tags": return try tags(request)
+            case "apikeys": return try apiKeys(request)
+            case "usageplans": return try usagePlans(request)
             default: throw ControlPlaneError.notFound("resource")
             }
         } catch let error as ControlPlaneError {

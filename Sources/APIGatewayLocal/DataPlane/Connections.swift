@@ -17,6 +17,8 @@ struct LocalConnection: Sendable {
     let sourceIp: String
     let userAgent: String?
     let domainName: String
+    /// Who the gateway let in: the authorizer's principal and context, the API key, the IAM caller.
+    let identity: ConnectionIdentity?
 }
 
 /// Why a connection closed: what `$disconnect` reports as `disconnectStatusCode` and `disconnectReason`.

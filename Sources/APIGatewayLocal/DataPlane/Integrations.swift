@@ -22,6 +22,8 @@ struct EventContext: Sendable {
     /// `$connect` only: the client's headers and query.
     var clientHeaders: [(String, String)] = []
     var clientQuery: String?
+    /// Who API Gateway let in on `$connect` (authorizer, API key, IAM), for every event after.
+    var identity: ConnectionIdentity?
 
     /// A `context.*`, `stageVariables.*`, `route.request.*` or `'static'` source.
     func value(of source: String, body: Data?) -> String? {
@@ -42,7 +44,7 @@ struct EventContext: Sendable {
             case "identity.userAgent": return userAgent
             case "disconnectStatusCode": return disconnect.map { String($0.code) }
             case "disconnectReason": return disconnect?.reason
-            default: return nil
+            case let name: return identity?.value(of: name)
             }
         }
         if source.hasPrefix("stageVariables.") {

@@ -16,6 +16,10 @@ extension LocalGateway {
         if parts.first == "v2" {
             return await controlPlane(head: head, body: body, parts: Array(parts.dropFirst()))
         }
+        // The `apigateway` (v1) API's keys and usage plans, served beside v2 as AWS serves them.
+        if parts.first == "apikeys" || parts.first == "usageplans", api(parts[0]) == nil {
+            return await controlPlane(head: head, body: body, parts: parts)
+        }
         if let (_, _, rest) = resolve(host: head.headers.first(name: "Host"), parts: parts), rest.isEmpty {
             return .json(.upgradeRequired, LocalResponse.ErrorBody(message: "Upgrade Required"))
         }

@@ -19,6 +19,8 @@ public struct LocalAPI: Codable, Sendable, Hashable {
     public var routeResponses: [String: [LocalRouteResponse]] = [:]
     public var stages: [String: LocalStage] = [:]
     public var deployments: [String: LocalDeployment] = [:]
+    /// Lambda REQUEST authorizers by id (absent from state files written before they existed).
+    public var authorizers: [String: LocalAuthorizer]?
 
     public init(apiId: String, name: String, routeSelectionExpression: String = "$request.body.action") {
         self.apiId = apiId
@@ -74,6 +76,8 @@ public struct LocalRoute: Codable, Sendable, Hashable {
     public var apiKeyRequired: Bool? = false
     public var operationName: String?
     public var requestParameters: [String: [String: Bool]]?
+    /// The authorizer of a `CUSTOM` route.
+    public var authorizerId: String?
 
     public init(routeId: String, routeKey: String, target: String?, routeResponseSelectionExpression: String? = nil) {
         self.routeId = routeId
@@ -97,8 +101,65 @@ public struct LocalStage: Codable, Sendable, Hashable {
     public var stageVariables: [String: String] = [:]
     public var createdDate: Date = Date()
     public var lastUpdatedDate: Date = Date()
+    /// The throttle of routes without their own entry in ``routeSettings``.
+    public var defaultRouteSettings: LocalRouteSettings?
+    /// Throttles by route key.
+    public var routeSettings: [String: LocalRouteSettings]?
+    /// The access log line's format (`$context` variables) and where AWS would send it.
+    public var accessLogSettings: LocalAccessLogSettings?
 
     public init(stageName: String) { self.stageName = stageName }
+
+    /// The throttle `routeKey` runs under: its own settings, else the stage's default, field by
+    /// field (API Gateway fills a route's missing limit from the default).
+    public func throttle(for routeKey: String) -> (rate: Double, burst: Int)? {
+        let own = routeSettings?[routeKey]
+        let rate = own?.throttlingRateLimit ?? defaultRouteSettings?.throttlingRateLimit
+        let burst = own?.throttlingBurstLimit ?? defaultRouteSettings?.throttlingBurstLimit
+        guard rate != nil || burst != nil else { return nil }
+        return (rate ?? 10_000, burst ?? 5_000)
+    }
+}
+
+public struct LocalRouteSettings: Codable, Sendable, Hashable {
+    public var throttlingBurstLimit: Int?
+    public var throttlingRateLimit: Double?
+    public init(throttlingBurstLimit: Int? = nil, throttlingRateLimit: Double? = nil) {
+        self.throttlingBurstLimit = throttlingBurstLimit
+        self.throttlingRateLimit = throttlingRateLimit
+    }
+}
+
+public struct LocalAccessLogSettings: Codable, Sendable, Hashable {
+    public var destinationArn: String?
+    public var format: String?
+    public init(destinationArn: String? = nil, format: String? = nil) {
+        self.destinationArn = destinationArn
+        self.format = format
+    }
+}
+
+/// A Lambda `REQUEST` authorizer. Here it is called over HTTP: an `http(s)://` `authorizerUri`
+/// directly, a Lambda function's through the URL the gateway maps it to
+/// (``LocalGatewayConfiguration/authorizerFunctions``).
+public struct LocalAuthorizer: Codable, Sendable, Hashable {
+    public var authorizerId: String
+    public var name: String
+    public var authorizerType: String = "REQUEST"
+    public var authorizerUri: String?
+    /// `route.request.header.X`, `route.request.querystring.X`, `stageVariables.X`, `context.X`.
+    public var identitySource: [String] = []
+    /// How long an answer is reused for the same identity (0: never).
+    public var authorizerResultTtlInSeconds: Int = 0
+    public var authorizerCredentialsArn: String?
+
+    public init(authorizerId: String, name: String, authorizerUri: String?, identitySource: [String] = [], ttl: Int = 0) {
+        self.authorizerId = authorizerId
+        self.name = name
+        self.authorizerUri = authorizerUri
+        self.identitySource = identitySource
+        self.authorizerResultTtlInSeconds = ttl
+    }
 }
 
 public struct LocalDeployment: Codable, Sendable, Hashable {

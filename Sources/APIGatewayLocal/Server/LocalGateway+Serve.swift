@@ -1,3 +1,4 @@
+import APIGatewayAWS
 import Foundation
 import Logging
 import NIOCore
@@ -248,7 +249,8 @@ extension LocalGateway {
 
     // MARK: $connect
 
-    /// Runs the `$connect` integration for an upgrade request and decides the answer.
+    /// Decides an upgrade request as API Gateway does: its own guards, then the `$connect`
+    /// integration; the stage's access log, if it keeps one, gets the outcome.
     @inline(never)  // an async frame is sized for everything inlined into it: keep the held one small
     private func decideConnect(head: HTTPRequestHead, sourceIp: String) async -> HandshakeDecision {
         guard head.uri.utf8.count <= configuration.maximumURILength else { return .refused(.uriTooLong) }
@@ -259,29 +261,146 @@ extension LocalGateway {
         }
         guard limits.admitConnect() else { return .refused(.tooManyRequests) }
         let now = configuration.clock.now()
-        let context = EventContext(
+        var context = EventContext(
             api: api, stage: stage, routeKey: "$connect", eventType: "CONNECT", connectionId: makeConnectionID(), connectedAt: now,
             requestId: makeRequestID(), sourceIp: sourceIp, userAgent: head.headers.first(name: "User-Agent"),
             domainName: head.headers.first(name: "Host").map(Self.hostName) ?? configuration.host, requestTime: now,
             clientHeaders: head.headers.map { ($0.name, $0.value) }, clientQuery: configuration.forwardsConnectQuery ? query : nil
         )
+        var record = AccessRecord(status: 200)
+        let decision = await admit(head, &context, &record)
+        if let format = api.stages[stage]?.accessLogSettings?.format {
+            if case .refused(let status) = decision { record.status = Int(status.code) }
+            accessLog.write(AccessLogWriter.render(format) { context.logValue($0, record) })
+        }
+        return decision
+    }
+
+    /// What API Gateway checks before the backend hears of a connect, in its order: the route's
+    /// throttle, its authorization (`AWS_IAM` or a `CUSTOM` authorizer), its API key and the key's
+    /// usage plan; then the `$connect` integration decides.
+    private func admit(_ head: HTTPRequestHead, _ context: inout EventContext, _ record: inout AccessRecord) async -> HandshakeDecision {
+        let api = context.api
         guard let route = api.route("$connect") else { return .accepted(context, headers: HTTPHeaders()) }  // optional on AWS
-        guard let integration = api.integration(for: route) else { return .refused(.internalServerError) }
-        switch await IntegrationCaller(client: integrationClient).call(integration, context: context, body: nil) {
+        func refuse(_ status: HTTPResponseStatus, _ message: String, _ type: String) -> HandshakeDecision {
+            record.errorMessage = message
+            record.responseType = type
+            return .refused(status)
+        }
+        guard throttles.admit(api, stage: context.stage, routeKey: route.routeKey) else {
+            return refuse(.tooManyRequests, "Too Many Requests", "THROTTLED")
+        }
+        switch route.authorizationType ?? "NONE" {
+        case "AWS_IAM":
+            switch verifyIAM(head) {
+            case .success(let credential):
+                context.identity = ConnectionIdentity(
+                    accessKey: credential.accessKeyID, userArn: "arn:aws:iam::\(configuration.accountID):user/\(credential.accessKeyID)",
+                    accountId: configuration.accountID)
+            case .failure(let rejection):
+                logger.debug("IAM $connect refused", metadata: ["apigw.reason": "\(rejection)"])
+                return refuse(.forbidden, rejection.message, "INVALID_SIGNATURE")
+            }
+        case "CUSTOM":
+            guard let authorizer = route.authorizerId.flatMap({ api.authorizers?[$0] }) else {
+                return refuse(.internalServerError, "Internal server error", "API_CONFIGURATION_ERROR")
+            }
+            let started = ContinuousClock.now
+            let verdict = await AuthorizerCaller(client: integrationClient, cache: authorizerCache, configuration: configuration)
+                .authorize(authorizer, context: context, headers: head.headers)
+            record.authorizerLatency = Self.milliseconds(since: started)
+            switch verdict {
+            case .allow(let identity):
+                record.authorizerStatus = 200
+                context.identity = identity
+            case .deny:
+                record.authorizerStatus = 403
+                return refuse(.forbidden, "User is not authorized to access this resource with an explicit deny", "ACCESS_DENIED")
+            case .unauthorized:
+                record.authorizerStatus = 401
+                return refuse(.unauthorized, "Unauthorized", "UNAUTHORIZED")
+            case .failed(let reason):
+                record.authorizerStatus = 500
+                logger.debug("authorizer failed", metadata: ["apigw.reason": "\(reason)"])
+                return refuse(.internalServerError, "Internal server error", "AUTHORIZER_CONFIGURATION_ERROR")
+            }
+        default:
+            break
+        }
+        if route.apiKeyRequired == true {
+            let presented = presentedAPIKey(api, head, context.identity)
+            guard let presented, let (key, plan) = usagePlan(forKey: presented, apiId: api.apiId, stage: context.stage) else {
+                return refuse(.forbidden, "Forbidden", "INVALID_API_KEY")
+            }
+            switch usagePlanMeter.admit(key.id, under: plan) {
+            case .admitted: context.identity = (context.identity ?? ConnectionIdentity()).with(apiKey: key)
+            case .throttled: return refuse(.tooManyRequests, "Too Many Requests", "THROTTLED")
+            case .quotaExceeded: return refuse(.tooManyRequests, "Limit Exceeded", "QUOTA_EXCEEDED")
+            }
+        }
+        guard let integration = api.integration(for: route) else {
+            return refuse(.internalServerError, "Internal server error", "API_CONFIGURATION_ERROR")
+        }
+        let started = ContinuousClock.now
+        let outcome = await IntegrationCaller(client: integrationClient).call(integration, context: context, body: nil)
+        record.integrationLatency = Self.milliseconds(since: started)
+        switch outcome {
         case .response(let status, let headers, _) where (200..<300).contains(status):
+            record.integrationStatus = status
             var answer = HTTPHeaders()
             if let protocolName = headers.first(name: "Sec-WebSocket-Protocol") {
                 answer.add(name: "Sec-WebSocket-Protocol", value: protocolName)
             }
             return .accepted(context, headers: answer)
         case .response(let status, _, _):
+            record.integrationStatus = status
             return .refused(HTTPResponseStatus(statusCode: status))
         case .timedOut:
-            return .refused(.gatewayTimeout)
+            return refuse(.gatewayTimeout, "Endpoint request timed out", "INTEGRATION_TIMEOUT")
         case .unreachable(let reason):
             logger.debug("$connect integration unreachable", metadata: ["apigw.error": "\(reason)"])
-            return .refused(.badGateway)
+            return refuse(.badGateway, "Internal server error", "INTEGRATION_FAILURE")
         }
+    }
+
+    /// An `AWS_IAM` connect's signature: presigned in the query (a browser cannot set headers),
+    /// or in an `Authorization` header; for `execute-api`, with one of the gateway's keys.
+    private func verifyIAM(_ head: HTTPRequestHead) -> Result<Credential, SigV4Verifier.Rejection> {
+        if head.headers.contains(name: "Authorization") {
+            if let problem = verifier.problem(
+                method: head.method.rawValue, uri: head.uri, headers: head.headers, body: EmptyCollection(), service: "execute-api")
+            {
+                return .failure(problem)
+            }
+            let akid = head.headers.first(name: "Authorization").flatMap { $0.range(of: "Credential=") }
+                .map { range in String(head.headers.first(name: "Authorization")![range.upperBound...].prefix { $0 != "/" }) }
+            return verifier.credentials[akid ?? ""].map { .success($0) } ?? .failure(.init(message: "Forbidden"))
+        }
+        return verifier.presignedProblem(method: head.method.rawValue, uri: head.uri, headers: head.headers, service: "execute-api")
+    }
+
+    /// The key the API's `apiKeySelectionExpression` picks: a request header
+    /// (`$request.header.x-api-key`), or the authorizer's `usageIdentifierKey`.
+    private func presentedAPIKey(_ api: LocalAPI, _ head: HTTPRequestHead, _ identity: ConnectionIdentity?) -> String? {
+        let expression = api.apiKeySelectionExpression ?? "$request.header.x-api-key"
+        if expression == "$context.authorizer.usageIdentifierKey" { return identity?.usageIdentifierKey }
+        guard expression.hasPrefix("$request.header.") else { return nil }
+        return head.headers.first(name: String(expression.dropFirst("$request.header.".count))).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The enabled key with `value` and the usage plan that meters it on this API's stage.
+    private func usagePlan(forKey value: String, apiId: String, stage: String) -> (LocalAPIKey, LocalUsagePlan)? {
+        state.read { held in
+            guard let key = held.apiKeys.values.first(where: { ConstantTime.equals($0.value, value) }), key.enabled,
+                let plan = held.usagePlans.values.first(where: { $0.keyIds.contains(key.id) && $0.covers(apiId: apiId, stage: stage) })
+            else { return nil }
+            return (key, plan)
+        }
+    }
+
+    static func milliseconds(since start: ContinuousClock.Instant) -> Int {
+        let elapsed = ContinuousClock.now - start
+        return Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
     }
 
     // MARK: WebSocket
@@ -294,7 +413,7 @@ extension LocalGateway {
         let connection = LocalConnection(
             id: context.connectionId, apiId: context.api.apiId, stage: context.stage, channel: channel, outbox: outbox,
             connectedAt: context.connectedAt, lastActiveAt: context.connectedAt, sourceIp: context.sourceIp,
-            userAgent: context.userAgent, domainName: context.domainName
+            userAgent: context.userAgent, domainName: context.domainName, identity: context.identity
         )
         connections.add(connection)
         held.hold()
@@ -338,23 +457,46 @@ extension LocalGateway {
             send(ErrorFrame.forbidden.text(connectionId: id, requestId: requestId), to: id)
             return
         }
-        let context = EventContext(
+        var context = EventContext(
             api: api, stage: connection.stage, routeKey: route.routeKey, eventType: "MESSAGE", connectionId: id,
             connectedAt: connection.connectedAt, requestId: requestId, messageId: makeRequestID(), sourceIp: connection.sourceIp,
             userAgent: connection.userAgent, domainName: connection.domainName, requestTime: now
         )
+        context.identity = connection.identity
+        let logFormat = api.stages[connection.stage]?.accessLogSettings?.format
+        var record = AccessRecord(status: 200)
+        defer {
+            if let logFormat { accessLog.write(AccessLogWriter.render(logFormat) { context.logValue($0, record) }) }
+        }
+        // The route's throttle, under the account's (shared with `@connections` calls).
+        guard throttles.admit(api, stage: connection.stage, routeKey: route.routeKey), limits.admitCallback() else {
+            record = AccessRecord(status: 429, errorMessage: "Too Many Requests", responseType: "THROTTLED")
+            send(ErrorFrame.tooManyRequests.text(connectionId: id, requestId: requestId), to: id)
+            return
+        }
         let twoWay = api.isTwoWay(route, expressionEnablesTwoWay: configuration.expressionEnablesTwoWay)
-        switch await IntegrationCaller(client: integrationClient).call(integration, context: context, body: text) {
+        let started = logFormat == nil ? nil : ContinuousClock.now
+        let outcome = await IntegrationCaller(client: integrationClient).call(integration, context: context, body: text)
+        record.integrationLatency = started.map(Self.milliseconds(since:))
+        switch outcome {
         case .response(let status, _, _) where status >= 500:
+            record.status = 500
+            record.integrationStatus = status
+            record.errorMessage = "Internal server error"
+            record.responseType = "INTEGRATION_FAILURE"
             send(ErrorFrame.internalServerError.text(connectionId: id, requestId: requestId), to: id)
-        case .response(_, _, let answer):
+        case .response(let status, _, let answer):
+            record.status = status
+            record.integrationStatus = status
             if twoWay && answer.readableBytes > 0, case .queued = send(answer, to: id) {
                 responsesDelivered.add(1, ordering: .relaxed)
             }
         case .timedOut:
+            record = AccessRecord(status: 504, errorMessage: "Endpoint request timed out", responseType: "INTEGRATION_TIMEOUT")
             send(ErrorFrame.timedOut.text(connectionId: id, requestId: requestId), to: id)
         case .unreachable(let reason):
             logger.debug("message integration unreachable", metadata: ["apigw.error": "\(reason)"])
+            record = AccessRecord(status: 500, errorMessage: "Internal server error", responseType: "INTEGRATION_FAILURE")
             send(ErrorFrame.internalServerError.text(connectionId: id, requestId: requestId), to: id)
         }
     }
@@ -374,7 +516,18 @@ extension LocalGateway {
         event.clientHeaders = []
         event.clientQuery = nil
         event.disconnect = cause
-        _ = await IntegrationCaller(client: integrationClient).call(integration, context: event, body: nil)
+        let outcome = await IntegrationCaller(client: integrationClient).call(integration, context: event, body: nil)
+        if let format = api.stages[event.stage]?.accessLogSettings?.format {
+            var record = AccessRecord(status: 200)
+            switch outcome {
+            case .response(let status, _, _):
+                record.status = status
+                record.integrationStatus = status
+            case .timedOut: record = AccessRecord(status: 504, errorMessage: "Endpoint request timed out", responseType: "INTEGRATION_TIMEOUT")
+            case .unreachable: record = AccessRecord(status: 500, errorMessage: "Internal server error", responseType: "INTEGRATION_FAILURE")
+            }
+            accessLog.write(AccessLogWriter.render(format) { event.logValue($0, record) })
+        }
     }
 
     // MARK: HTTP

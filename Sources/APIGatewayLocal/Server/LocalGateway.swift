@@ -37,6 +37,11 @@ public final class LocalGateway: Service, Sendable {
     let integrationClient: HTTPClient
     let verifier: SigV4Verifier
     let limits: RateLimits
+    /// What API Gateway guards before the backend hears of a request.
+    let authorizerCache = AuthorizerCache()
+    let throttles: RouteThrottles
+    let usagePlanMeter: UsagePlanMeter
+    let accessLog: AccessLogWriter
     /// TCP connections open now, of any kind.
     let openChannels = Atomic<Int>(0)
     /// Messages delivered to clients since start, by the way they came.
@@ -77,6 +82,9 @@ public final class LocalGateway: Service, Sendable {
         self.integrationClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
         self.verifier = SigV4Verifier(credentials: configuration.credentials, region: configuration.region)
         self.limits = RateLimits(configuration: configuration)
+        self.throttles = RouteThrottles(clock: configuration.clock)
+        self.usagePlanMeter = UsagePlanMeter(clock: configuration.clock)
+        self.accessLog = AccessLogWriter(destination: configuration.accessLogDestination)
     }
 
     /// What the gateway has delivered to clients since it started, by the way it came: a test

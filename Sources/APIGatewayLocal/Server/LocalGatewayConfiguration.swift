@@ -68,6 +68,13 @@ public struct LocalGatewayConfiguration: Sendable {
     /// Opt-in: `@connections` calls, a token bucket of `rate` a second and `burst` saved
     /// (AWS's account default is 10,000 and 5,000); past it, `429 LimitExceededException`.
     public var callbackRateLimit: (rate: Int, burst: Int)?
+    /// The account in ARNs the gateway writes: an authorizer's `methodArn`, an IAM caller's `userArn`.
+    public var accountID: String = "000000000000"
+    /// Lambda authorizers called over HTTP: a function's ARN (or the whole `authorizerUri`) → the
+    /// `http(s)://` URL that answers its events. An `authorizerUri` that is a URL needs no entry.
+    public var authorizerFunctions: [String: String] = [:]
+    /// Where stages with `accessLogSettings` write their access log (standard output by default).
+    public var accessLogDestination: AccessLogDestination = .standardOutput
 
     public init(
         host: String = "127.0.0.1",

@@ -56,6 +56,8 @@ enum ErrorFrame: String {
     case forbidden = "Forbidden"
     case internalServerError = "Internal server error"
     case timedOut = "Endpoint request timed out"
+    /// A message past its route's throttle, or the account's.
+    case tooManyRequests = "Too Many Requests"
 
     func text(connectionId: String, requestId: String) -> String {
         #"{"message": \#(Self.quoted(rawValue)), "connectionId":\#(Self.quoted(connectionId)), "requestId":\#(Self.quoted(requestId))}"#

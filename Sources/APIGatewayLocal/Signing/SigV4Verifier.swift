@@ -90,4 +90,65 @@ struct SigV4Verifier: Sendable {
         }
         return nil
     }
+
+    // MARK: Presigned requests
+
+    /// Why a presigned request (its signature in the query, as botocore's `SigV4QueryAuth` and
+    /// the AWS SDKs presign a `wss://` URL for an `AWS_IAM` `$connect`) is not accepted, or `nil`
+    /// with the key that signed it. The payload is the empty body's hash (or `UNSIGNED-PAYLOAD`).
+    func presignedProblem(method: String, uri: String, headers: HTTPHeaders, service expectedService: String)
+        -> Result<Credential, Rejection>
+    {
+        let (path, rawQuery) = splitURI(uri)
+        let items = queryItems((rawQuery ?? "")[...])
+        var fields: [String: String] = [:]
+        for item in items where item.name.hasPrefix("X-Amz-") {
+            fields[String(item.name)] = item.value.map { percentDecode($0) } ?? ""
+        }
+        guard fields["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256" else {
+            return .failure(Rejection(message: fields["X-Amz-Algorithm"] == nil ? "Missing Authentication Token" : "Unsupported algorithm"))
+        }
+        guard let scope = fields["X-Amz-Credential"]?.split(separator: "/", omittingEmptySubsequences: false), scope.count == 5,
+            let signedHeaders = fields["X-Amz-SignedHeaders"], let presented = fields["X-Amz-Signature"],
+            let amzDate = fields["X-Amz-Date"], let date = AmzTime.parse(amzDate),
+            let expiresText = fields["X-Amz-Expires"], let expires = Int(expiresText)
+        else {
+            return .failure(
+                Rejection(
+                    message: "A presigned request needs X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders and X-Amz-Signature"))
+        }
+        guard let credential = credentials[String(scope[0])] else {
+            return .failure(Rejection(message: "The security token included in the request is invalid."))
+        }
+        guard scope[4] == "aws4_request", scope[3] == expectedService, let signer = signers[expectedService], scope[2] == region,
+            amzDate.hasPrefix(scope[1])
+        else {
+            return .failure(Rejection(message: "Credential should be scoped to \(region)/\(expectedService)/aws4_request on the day of X-Amz-Date."))
+        }
+        guard (1...604_800).contains(expires) else {
+            return .failure(Rejection(message: "X-Amz-Expires must be between 1 and 604800 seconds, not \(expiresText)"))
+        }
+        let now = clock.now()
+        guard date.timeIntervalSince(now) <= Self.skew else {
+            return .failure(Rejection(message: "Signature not yet current: \(amzDate) is still later than \(AmzTime(now + Self.skew).dateTime)"))
+        }
+        guard now.timeIntervalSince(date) <= TimeInterval(expires) else {
+            return .failure(Rejection(message: "Signature expired: \(amzDate) is now earlier than \(AmzTime(now - TimeInterval(expires)).dateTime)"))
+        }
+        let names = Set(signedHeaders.split(separator: ";").map { $0.lowercased() })
+        guard names.contains("host") else { return .failure(Rejection(message: "'Host' must be a 'SignedHeader'.")) }
+        let signed = headers.filter { names.contains($0.name.lowercased()) }.map { (name: $0.name, value: $0.value) }
+        let unsignedQuery = items.filter { $0.name != "X-Amz-Signature" }.map { item in
+            item.value.map { "\(item.name)=\($0)" } ?? String(item.name)
+        }.joined(separator: "&")
+        let request = SigV4Request(method: method, host: headers.first(name: "Host") ?? "", path: path, query: unsignedQuery, headers: signed)
+        for payloadHash in [SigV4Signer.hexSHA256([UInt8]()), "UNSIGNED-PAYLOAD"] {
+            let expected = signer.signature(of: request, credential: credential, date: date, payloadHash: payloadHash)
+            if expected.signedHeaders == signedHeaders, ConstantTime.equals(expected.signature, presented) { return .success(credential) }
+        }
+        return .failure(
+            Rejection(
+                message: "The request signature we calculated does not match the signature you provided. "
+                    + "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."))
+    }
 }

@@ -11,6 +11,9 @@ final class GatewayState: Sendable {
     struct Held: Sendable {
         var apis: [String: LocalAPI]
         var domainNames: [String: LocalDomainName] = [:]
+        /// The `apigateway` (v1) API's keys and usage plans, by id: they span APIs.
+        var apiKeys: [String: LocalAPIKey] = [:]
+        var usagePlans: [String: LocalUsagePlan] = [:]
     }
 
     private struct Versioned {
@@ -65,6 +68,8 @@ final class GatewayState: Sendable {
         current.withLock { state in
             state.held.apis.merge(loaded.apis) { _, saved in saved }
             state.held.domainNames = loaded.domainNames
+            state.held.apiKeys = loaded.apiKeys
+            state.held.usagePlans = loaded.usagePlans
         }
     }
 
@@ -87,6 +92,9 @@ final class GatewayState: Sendable {
     private struct SavedState: Codable {
         var apis: [LocalAPI]
         var domainNames: [LocalDomainName]
+        /// Absent from files written before keys and plans were served.
+        var apiKeys: [LocalAPIKey]?
+        var usagePlans: [LocalUsagePlan]?
     }
 
     static func decode(_ data: Data) throws -> Held {
@@ -94,13 +102,15 @@ final class GatewayState: Sendable {
         decoder.dateDecodingStrategy = .iso8601
         let saved: SavedState
         if data.first(where: { !$0.isWhitespace }) == UInt8(ascii: "[") {
-            saved = SavedState(apis: try decoder.decode([LocalAPI].self, from: data), domainNames: [])
+            saved = SavedState(apis: try decoder.decode([LocalAPI].self, from: data), domainNames: [], apiKeys: nil, usagePlans: nil)
         } else {
             saved = try decoder.decode(SavedState.self, from: data)
         }
         return Held(
             apis: Dictionary(saved.apis.map { ($0.apiId, $0) }, uniquingKeysWith: { _, last in last }),
-            domainNames: Dictionary(saved.domainNames.map { ($0.domainName, $0) }, uniquingKeysWith: { _, last in last })
+            domainNames: Dictionary(saved.domainNames.map { ($0.domainName, $0) }, uniquingKeysWith: { _, last in last }),
+            apiKeys: Dictionary((saved.apiKeys ?? []).map { ($0.id, $0) }, uniquingKeysWith: { _, last in last }),
+            usagePlans: Dictionary((saved.usagePlans ?? []).map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         )
     }
 
@@ -111,7 +121,8 @@ final class GatewayState: Sendable {
         return try encoder.encode(
             SavedState(
                 apis: held.apis.values.sorted { $0.apiId < $1.apiId },
-                domainNames: held.domainNames.values.sorted { $0.domainName < $1.domainName }))
+                domainNames: held.domainNames.values.sorted { $0.domainName < $1.domainName },
+                apiKeys: held.apiKeys.values.sorted { $0.id < $1.id }, usagePlans: held.usagePlans.values.sorted { $0.id < $1.id }))
     }
 
     /// Writes a temporary file beside `path` with mode 0600, then renames it over `path`.
