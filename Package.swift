@@ -167,6 +167,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
@@ -293,6 +294,7 @@ let package = Package(
             name: "APIGatewayLocalTests",
             dependencies: [
                 "APIGatewayLocal",
+                "APIGatewayWebSocketsTesting",
                 "APIGatewayAWS",
                 "PeerSupport",
                 .product(name: "WebSocketKit", package: "websocket-kit"),
@@ -307,7 +309,7 @@ let package = Package(
         ),
         .testTarget(
             name: "APIGatewayProvisioningTests",
-            dependencies: ["APIGatewayProvisioning", "APIGatewayWebSockets", "APIGatewayAWS", "PeerSupport"],
+            dependencies: ["APIGatewayProvisioning", "APIGatewayWebSockets", "APIGatewayAWS", "APIGatewayLocal", "PeerSupport"],
             swiftSettings: strict
         ),
         .testTarget(

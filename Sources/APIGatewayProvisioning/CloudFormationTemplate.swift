@@ -10,6 +10,7 @@ public struct CloudFormationTemplate: Encodable, Sendable, Hashable {
     public indirect enum Value: Encodable, Sendable, Hashable, ExpressibleByStringLiteral {
         case string(String)
         case int(Int)
+        case double(Double)
         case bool(Bool)
         case list([Value])
         case map([String: Value])
@@ -27,6 +28,7 @@ public struct CloudFormationTemplate: Encodable, Sendable, Hashable {
             switch self {
             case .string(let value): try container.encode(value)
             case .int(let value): try container.encode(value)
+            case .double(let value): try container.encode(value)
             case .bool(let value): try container.encode(value)
             case .list(let values): try container.encode(values)
             case .map(let values): try container.encode(values)
@@ -119,6 +121,11 @@ extension InfrastructureExport {
                 "ApiId": api, "RouteKey": .string(route.routeKey.rawValue), "AuthorizationType": "NONE",
                 "Target": .sub("integrations/${\(name)Integration}"),
             ]
+            if route.routeKey == .connect {
+                routeProperties["AuthorizationType"] = .string(desired.guards.connectAuthorization.authorizationType)
+                if desired.guards.connectAuthorization.authorizer != nil { routeProperties["AuthorizerId"] = .ref("ConnectAuthorizer") }
+                if desired.guards.apiKeyRequired { routeProperties["ApiKeyRequired"] = .bool(true) }
+            }
             if route.twoWay { routeProperties["RouteResponseSelectionExpression"] = "$default" }
             resources[name + "Route"] = Resource(type: "AWS::ApiGatewayV2::Route", properties: routeProperties)
             routeNames.append(name + "Route")
@@ -132,6 +139,7 @@ extension InfrastructureExport {
             type: "AWS::ApiGatewayV2::Deployment", dependsOn: routeNames.sorted(), properties: ["ApiId": api])
         var stageProperties: [String: Value] = ["ApiId": api, "StageName": .string(desired.stage), "DeploymentId": .ref("Deployment")]
         if let description = desired.stageDescription { stageProperties["Description"] = .string(description) }
+        addGuards(desired, api: api, resources: &resources, stage: &stageProperties)
         resources["Stage"] = Resource(type: "AWS::ApiGatewayV2::Stage", properties: stageProperties)
         var outputs: [String: CloudFormationTemplate.Output] = [
             "WebSocketURL": .init(value: .sub("${WebSocketApi.ApiEndpoint}/\(desired.stage)")),
@@ -159,6 +167,71 @@ extension InfrastructureExport {
                 "GatewaySecret": .init(type: "String", noEcho: true, description: "Sent by every integration as the gateway secret header")
             ],
             resources: resources, outputs: outputs)
+    }
+
+    /// The authorizer with the permission to invoke its function, the stage's throttles and
+    /// access log (with its log group), and the deploying and running IAM policies.
+    private static func addGuards(
+        _ desired: DesiredAPI, api: CloudFormationTemplate.Value, resources: inout [String: CloudFormationTemplate.Resource],
+        stage: inout [String: CloudFormationTemplate.Value]
+    ) {
+        typealias Value = CloudFormationTemplate.Value
+        typealias Resource = CloudFormationTemplate.Resource
+        let guards = desired.guards
+        if let authorizer = guards.connectAuthorization.authorizer {
+            resources["ConnectAuthorizer"] = Resource(
+                type: "AWS::ApiGatewayV2::Authorizer",
+                properties: [
+                    "ApiId": api, "AuthorizerType": "REQUEST", "Name": .string(authorizer.name),
+                    "AuthorizerUri": .sub(
+                        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/\(authorizer.functionARN)/invocations"),
+                    "IdentitySource": .list(authorizer.identitySource.map(Value.string)),
+                ])
+            resources["ConnectAuthorizerPermission"] = Resource(
+                type: "AWS::Lambda::Permission",
+                properties: [
+                    "Action": "lambda:InvokeFunction", "FunctionName": .string(authorizer.functionARN),
+                    "Principal": "apigateway.amazonaws.com",
+                    "SourceArn": .sub("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebSocketApi}/authorizers/${ConnectAuthorizer}"),
+                ])
+        }
+        func settings(_ throttle: DesiredAPI.Throttle) -> Value {
+            .map(["ThrottlingBurstLimit": .int(throttle.burst), "ThrottlingRateLimit": .double(throttle.rate)])
+        }
+        if let throttle = guards.defaultThrottle { stage["DefaultRouteSettings"] = settings(throttle) }
+        if !guards.routeThrottles.isEmpty {
+            stage["RouteSettings"] = .map(Dictionary(uniqueKeysWithValues: guards.routeThrottles.map { ($0.key.rawValue, settings($0.value)) }))
+        }
+        if let log = guards.accessLog {
+            resources["AccessLogGroup"] = Resource(
+                type: "AWS::Logs::LogGroup", properties: ["LogGroupName": .string(log.logGroupName), "RetentionInDays": .int(30)])
+            stage["AccessLogSettings"] = .map(["DestinationArn": .getAtt("AccessLogGroup", "Arn"), "Format": .string(log.format)])
+        }
+        func policy(_ document: IAMPolicies.Document) -> Value {
+            .map([
+                "Version": .string(document.version),
+                "Statement": .list(
+                    document.statement.map { statement in
+                        .map([
+                            "Sid": .string(statement.sid), "Effect": .string(statement.effect), "Action": .list(statement.action.map(Value.string)),
+                            "Resource": .list(statement.resource.map { .sub($0) }),
+                        ])
+                    }),
+            ])
+        }
+        resources["DeployPolicy"] = Resource(
+            type: "AWS::IAM::ManagedPolicy",
+            properties: [
+                "Description": .string("Deploys WebSocket API '\(desired.name)' (apigateway on its ARNs only)"),
+                "PolicyDocument": policy(IAMPolicies.deploy(region: "${AWS::Region}", apiID: "${WebSocketApi}")),
+            ])
+        resources["RunPolicy"] = Resource(
+            type: "AWS::IAM::ManagedPolicy",
+            properties: [
+                "Description": .string("Lets the backend post to the connections of stage '\(desired.stage)'"),
+                "PolicyDocument": policy(
+                    IAMPolicies.run(region: "${AWS::Region}", account: "${AWS::AccountId}", apiID: "${WebSocketApi}", stage: desired.stage)),
+            ])
     }
 
     /// The template as JSON.

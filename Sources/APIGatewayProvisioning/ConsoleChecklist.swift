@@ -30,6 +30,14 @@ extension InfrastructureExport {
                 lines.append(
                     "- Tags → Manage tags:" + (set.isEmpty ? "" : " set \(set);")
                         + (remove.isEmpty ? "" : " remove \(remove.joined(separator: ", "));"))
+            case .createAuthorizer, .updateAuthorizer:
+                if let authorizer = desired.guards.connectAuthorization.authorizer {
+                    let verb = if case .createAuthorizer = step.action { "Create" } else { "'\(authorizer.name)' → Edit" }
+                    lines.append(
+                        "- Authorizers → \(verb): Lambda, name '\(authorizer.name)', function \(authorizer.functionARN), identity sources "
+                            + authorizer.identitySource.map { "`\($0)`" }.joined(separator: ", ")
+                            + "; let API Gateway invoke the function when asked.")
+                }
             case .createIntegration:
                 break  // created with its route below, as the console does
             case .createRoute(let key, let reused):
@@ -45,7 +53,11 @@ extension InfrastructureExport {
                     "- Routes → `\(key)` → Integration request → Edit: HTTP proxy, POST, URL \(route(key)?.integrationURI ?? "?").")
                 needsParameters.append(key)
             case .updateRoute(let key, _):
-                if created.contains(key) {
+                if key == .connect, step.summary.contains("authorization") {
+                    lines.append(
+                        "- Routes → `$connect` → Route request → Edit: authorization "
+                            + (Planner.authorizationSummary(desired.guards) ?? "NONE, API key not required") + ".")
+                } else if created.contains(key) {
                     lines.append(
                         "- Routes → `\(key)` → Integration request → Create: HTTP proxy, POST, URL \(route(key)?.integrationURI ?? "?").")
                     needsParameters.append(key)
@@ -57,9 +69,11 @@ extension InfrastructureExport {
             case .deleteRoute(let key, _):
                 lines.append("- Routes → `\(key)` → Delete.")
             case .createStage:
-                lines.append("- Stages → Create: '\(desired.stage)'\(desired.stageDescription.map { ", description \($0)" } ?? "").")
+                lines.append(
+                    "- Stages → Create: '\(desired.stage)'\(desired.stageDescription.map { ", description \($0)" } ?? "")\(Planner.stageSummary(desired))."
+                )
             case .updateStage:
-                lines.append("- Stages → '\(desired.stage)' → Edit: description \(desired.stageDescription ?? "(none)").")
+                lines.append("- Stages → '\(desired.stage)' → Edit: \(step.summary.drop { $0 != "'" }.dropFirst(desired.stage.count + 3)).")
             case .deploy:
                 if !needsParameters.isEmpty, let first = needsParameters.first.flatMap(route) {
                     let json = parametersFile(first)

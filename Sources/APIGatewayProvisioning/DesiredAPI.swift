@@ -28,6 +28,8 @@ public struct DesiredAPI: Sendable, Hashable {
     public var tags: [String: String]
     public var routes: [Route]
     public var customDomain: CustomDomain?
+    /// What API Gateway checks before the backend hears of a request (none by default).
+    public var guards = Guards()
 
     public init(
         name: String, description: String? = nil, routeSelectionExpression: String = "$request.body.action",

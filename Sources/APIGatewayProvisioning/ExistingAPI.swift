@@ -9,11 +9,13 @@ public struct ExistingAPI: Sendable {
     /// Route id → its route responses.
     public var routeResponses: [String: [APIGatewayV2.RouteResponse]]
     public var stage: APIGatewayV2.Stage?
+    public var authorizers: [APIGatewayV2.Authorizer]
 
     public init(
         api: APIGatewayV2.Api, integrations: [APIGatewayV2.Integration], routes: [APIGatewayV2.Route],
-        routeResponses: [String: [APIGatewayV2.RouteResponse]], stage: APIGatewayV2.Stage?
+        routeResponses: [String: [APIGatewayV2.RouteResponse]], stage: APIGatewayV2.Stage?, authorizers: [APIGatewayV2.Authorizer] = []
     ) {
+        self.authorizers = authorizers
         self.api = api
         self.integrations = integrations
         self.routes = routes
@@ -37,10 +39,13 @@ public struct ExistingAPI: Sendable {
         }
         return ExistingAPI(
             api: try await client.getApi(apiId), integrations: try await client.getIntegrations(apiId), routes: routes,
-            routeResponses: responses, stage: existingStage
+            routeResponses: responses, stage: existingStage, authorizers: try await client.getAuthorizers(apiId)
         )
     }
 
     /// The route with `routeKey`, if API Gateway has it.
     func route(_ routeKey: RouteKey) -> APIGatewayV2.Route? { routes.first { $0.routeKey == routeKey.rawValue } }
+
+    /// The authorizer named `name`, if API Gateway has it.
+    func authorizer(named name: String) -> APIGatewayV2.Authorizer? { authorizers.first { $0.name == name } }
 }

@@ -7,6 +7,9 @@ public struct PlanStep: Sendable, Hashable, CustomStringConvertible {
         case updateAPI
         /// Sets the desired tags and removes `remove` (tags API Gateway reserves, `aws:…`, are left alone).
         case updateTags(remove: [String])
+        /// The `$connect` authorizer (``DesiredAPI/Guards``), made before the route that uses it.
+        case createAuthorizer
+        case updateAuthorizer(authorizerId: String)
         case createIntegration(routeKey: RouteKey)
         case updateIntegration(routeKey: RouteKey, integrationId: String)
         /// With the id of an existing, untargeted integration to reuse (an apply that stopped half-way).
@@ -36,6 +39,8 @@ public struct PlanStep: Sendable, Hashable, CustomStringConvertible {
         case .createAPI: "create-api"
         case .updateAPI: "update-api"
         case .updateTags: "update-tags"
+        case .createAuthorizer: "create-authorizer"
+        case .updateAuthorizer: "update-authorizer"
         case .createIntegration: "create-integration"
         case .updateIntegration: "update-integration"
         case .createRoute: "create-route"

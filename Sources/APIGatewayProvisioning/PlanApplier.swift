@@ -55,6 +55,18 @@ extension Planner {
                 timeoutInMillis: 29_000)
         }
         func route(_ key: RouteKey) -> DesiredAPI.Route? { desired.routes.first { $0.routeKey == key } }
+        let guards = desired.guards
+        var authorizerID = guards.connectAuthorization.authorizer.flatMap { plan.existing?.authorizer(named: $0.name)?.authorizerId }
+        func authorizerInput(_ authorizer: DesiredAPI.Authorizer) -> APIGatewayV2.Authorizer {
+            .init(name: authorizer.name, authorizerType: "REQUEST", authorizerUri: authorizer.authorizerURI, identitySource: authorizer.identitySource)
+        }
+        /// `$connect`'s authorization fields; nothing for the other routes.
+        func authorization(_ key: RouteKey, into input: inout APIGatewayV2.Route) {
+            guard key == .connect else { return }
+            input.authorizationType = guards.connectAuthorization.authorizationType
+            input.authorizerId = guards.connectAuthorization.authorizer == nil ? "" : authorizerID
+            input.apiKeyRequired = guards.apiKeyRequired
+        }
         for step in plan.steps {
             if case .createAPI = step.action {
                 let api = try await client.createApi(
@@ -87,6 +99,16 @@ extension Planner {
                 let arn = client.apiARN(api)
                 if !desired.tags.isEmpty { try await client.tagResource(arn, desired.tags) }
                 if !remove.isEmpty { try await client.untagResource(arn, keys: remove) }
+            case .createAuthorizer:
+                guard let authorizer = guards.connectAuthorization.authorizer else { continue }
+                guard let id = try await client.createAuthorizer(api, authorizerInput(authorizer)).authorizerId else {
+                    throw ProvisioningError.missingID("authorizer", after: step)
+                }
+                authorizerID = id
+                created = id
+            case .updateAuthorizer(let id):
+                guard let authorizer = guards.connectAuthorization.authorizer else { continue }
+                _ = try await client.updateAuthorizer(api, id, authorizerInput(authorizer))
             case .createIntegration(let key):
                 guard let desiredRoute = route(key) else { throw ProvisioningError.noIntegration(for: key) }
                 guard let id = try await client.createIntegration(api, integrationInput(desiredRoute)).integrationId else {
@@ -101,23 +123,21 @@ extension Planner {
                 guard let desiredRoute = route(key), let integrationID = reused ?? integrationIDs[key] else {
                     throw ProvisioningError.noIntegration(for: key)
                 }
-                let answer = try await client.createRoute(
-                    api,
-                    .init(
-                        routeKey: key.rawValue, target: APIGatewayV2.Route.target(integrationId: integrationID),
-                        routeResponseSelectionExpression: desiredRoute.twoWay ? "$default" : nil, authorizationType: "NONE"
-                    ))
+                var input = APIGatewayV2.Route(
+                    routeKey: key.rawValue, target: APIGatewayV2.Route.target(integrationId: integrationID),
+                    routeResponseSelectionExpression: desiredRoute.twoWay ? "$default" : nil, authorizationType: "NONE")
+                authorization(key, into: &input)
+                let answer = try await client.createRoute(api, input)
                 guard let id = answer.routeId else { throw ProvisioningError.missingID("route", after: step) }
                 routes[key] = RouteIDs(routeID: id, integrationID: integrationID)
                 created = id
             case .updateRoute(let key, let id):
                 let twoWay = route(key)?.twoWay ?? false
-                _ = try await client.updateRoute(
-                    api, id,
-                    .init(
-                        target: integrationIDs[key].map(APIGatewayV2.Route.target(integrationId:)),
-                        routeResponseSelectionExpression: twoWay ? "$default" : nil
-                    ))
+                var input = APIGatewayV2.Route(
+                    target: integrationIDs[key].map(APIGatewayV2.Route.target(integrationId:)),
+                    routeResponseSelectionExpression: twoWay ? "$default" : nil)
+                authorization(key, into: &input)
+                _ = try await client.updateRoute(api, id, input)
                 if let integrationID = integrationIDs[key] { routes[key] = RouteIDs(routeID: id, integrationID: integrationID) }
             case .createRouteResponse(let key):
                 guard let id = routes[key]?.routeID else { throw ProvisioningError.missingID("route", after: step) }
@@ -126,9 +146,12 @@ extension Planner {
                 try await client.deleteRoute(api, id)
                 routes[key] = nil
             case .createStage:
-                _ = try await client.createStage(api, .init(stageName: desired.stage, description: desired.stageDescription))
+                var input = stageInput(desired)
+                input.stageName = desired.stage
+                input.description = desired.stageDescription
+                _ = try await client.createStage(api, input)
             case .updateStage:
-                _ = try await client.updateStage(api, desired.stage, .init(description: desired.stageDescription ?? ""))
+                _ = try await client.updateStage(api, desired.stage, stageInput(desired))
             case .deploy:
                 deploymentID = try await client.createDeployment(
                     api, .init(description: "applied by swift-apigateway-websockets", stageName: desired.stage)

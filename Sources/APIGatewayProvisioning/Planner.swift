@@ -11,8 +11,11 @@ public enum Planner {
         guard let existing else {
             steps.append(
                 PlanStep(action: .createAPI, summary: "+ create WebSocket API '\(desired.name)' (\(desired.routeSelectionExpression))"))
-            for route in desired.routes { steps += createSteps(route) }
-            steps.append(PlanStep(action: .createStage, summary: "+ create stage '\(desired.stage)'"))
+            if let authorizer = desired.guards.connectAuthorization.authorizer {
+                steps.append(PlanStep(action: .createAuthorizer, summary: "+ authorizer \(describe(authorizer))"))
+            }
+            for route in desired.routes { steps += createSteps(route, guards: desired.guards) }
+            steps.append(PlanStep(action: .createStage, summary: "+ create stage '\(desired.stage)'" + stageSummary(desired)))
             steps.append(PlanStep(action: .deploy, summary: "~ deploy stage '\(desired.stage)'"))
             return Plan(desired: desired, apiID: nil, steps: steps, existing: nil)
         }
@@ -39,6 +42,17 @@ public enum Planner {
                     summary: "~ tags \(list(existingTags)) → \(list(desired.tags))"
                 ))
         }
+        if let authorizer = desired.guards.connectAuthorization.authorizer {
+            if let current = existing.authorizer(named: authorizer.name), let id = current.authorizerId {
+                if current.authorizerUri != authorizer.authorizerURI || (current.identitySource ?? []) != authorizer.identitySource
+                    || current.authorizerType != "REQUEST"
+                {
+                    steps.append(PlanStep(action: .updateAuthorizer(authorizerId: id), summary: "~ authorizer \(describe(authorizer))"))
+                }
+            } else {
+                steps.append(PlanStep(action: .createAuthorizer, summary: "+ authorizer \(describe(authorizer))"))
+            }
+        }
         let integrations = Dictionary(
             existing.integrations.compactMap { i in i.integrationId.map { ($0, i) } }, uniquingKeysWith: { a, _ in a })
         let targeted = Set(existing.routes.compactMap(\.integrationId))
@@ -57,9 +71,9 @@ public enum Planner {
                                 action: .updateIntegration(routeKey: route.routeKey, integrationId: id),
                                 summary: "~ \(route.routeKey): integration → POST \(route.integrationURI) (request parameters changed)"))
                     }
-                    steps += createSteps(route, reusing: id)
+                    steps += createSteps(route, guards: desired.guards, reusing: id)
                 } else {
-                    steps += createSteps(route)
+                    steps += createSteps(route, guards: desired.guards)
                 }
                 continue
             }
@@ -82,6 +96,9 @@ public enum Planner {
                         action: .updateRoute(routeKey: route.routeKey, routeId: routeId),
                         summary: "~ \(route.routeKey): target the new integration"))
             }
+            if route.routeKey == .connect, let change = authorizationChange(current, desired.guards, existing) {
+                steps.append(PlanStep(action: .updateRoute(routeKey: route.routeKey, routeId: routeId), summary: "~ $connect: \(change)"))
+            }
             let twoWayNow = existing.routeResponses[routeId]?.contains { $0.routeResponseKey == "$default" } == true
             if route.twoWay && !twoWayNow {
                 if current.routeResponseSelectionExpression == nil {
@@ -99,16 +116,16 @@ public enum Planner {
             }
         }
         if let stage = existing.stage {
+            var changes: [String] = []
             if stage.description.nonEmpty != desired.stageDescription.nonEmpty {
-                steps.append(
-                    PlanStep(
-                        action: .updateStage,
-                        summary:
-                            "~ stage '\(desired.stage)' description \(stage.description ?? "none") → \(desired.stageDescription ?? "none")")
-                )
+                changes.append("description \(stage.description ?? "none") → \(desired.stageDescription ?? "none")")
+            }
+            changes += stageSettingChanges(stage, desired)
+            if !changes.isEmpty {
+                steps.append(PlanStep(action: .updateStage, summary: "~ stage '\(desired.stage)' " + changes.joined(separator: ", ")))
             }
         } else {
-            steps.append(PlanStep(action: .createStage, summary: "+ create stage '\(desired.stage)'"))
+            steps.append(PlanStep(action: .createStage, summary: "+ create stage '\(desired.stage)'" + stageSummary(desired)))
         }
         // Deploy after any change, and when the stage has never been deployed (an apply stopped before it).
         if !steps.isEmpty || existing.stage?.deploymentId == nil {
@@ -125,20 +142,106 @@ public enum Planner {
             action: .createIntegration(routeKey: route.routeKey), summary: "+ \(route.routeKey): integration POST \(route.integrationURI)")
     }
 
-    private static func createSteps(_ route: DesiredAPI.Route, reusing integrationId: String? = nil) -> [PlanStep] {
+    private static func createSteps(_ route: DesiredAPI.Route, guards: DesiredAPI.Guards, reusing integrationId: String? = nil) -> [PlanStep] {
         var steps: [PlanStep] = []
         if integrationId == nil { steps.append(createIntegration(route)) }
+        let authorization = route.routeKey == .connect ? authorizationSummary(guards).map { " (\($0))" } ?? "" : ""
         steps.append(
             PlanStep(
                 action: .createRoute(routeKey: route.routeKey, integrationId: integrationId),
                 summary:
-                    "+ \(route.routeKey): route\(route.twoWay ? " (two-way)" : "")\(integrationId.map { " on existing integration \($0)" } ?? "")"
+                    "+ \(route.routeKey): route\(route.twoWay ? " (two-way)" : "")\(authorization)\(integrationId.map { " on existing integration \($0)" } ?? "")"
             ))
         if route.twoWay {
             steps.append(
                 PlanStep(action: .createRouteResponse(routeKey: route.routeKey), summary: "+ \(route.routeKey): route response $default"))
         }
         return steps
+    }
+}
+
+extension Planner {
+    static func describe(_ authorizer: DesiredAPI.Authorizer) -> String {
+        "'\(authorizer.name)' (REQUEST, Lambda \(authorizer.functionARN), identity \(authorizer.identitySource.joined(separator: ", ")))"
+    }
+
+    /// `AWS_IAM, API key required`, or nil for a `$connect` anyone may open.
+    static func authorizationSummary(_ guards: DesiredAPI.Guards) -> String? {
+        var parts: [String] = []
+        switch guards.connectAuthorization {
+        case .none: break
+        case .iam: parts.append("AWS_IAM")
+        case .authorizer(let authorizer): parts.append("CUSTOM authorizer '\(authorizer.name)'")
+        }
+        if guards.apiKeyRequired { parts.append("API key required") }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
+    }
+
+    /// What changes in `$connect`'s authorization, or nil.
+    static func authorizationChange(_ route: APIGatewayV2.Route, _ guards: DesiredAPI.Guards, _ existing: ExistingAPI) -> String? {
+        let type = route.authorizationType ?? "NONE"
+        let keyNow = route.apiKeyRequired ?? false
+        var sameAuthorizer = true
+        if let authorizer = guards.connectAuthorization.authorizer {
+            sameAuthorizer = route.authorizerId != nil && existing.authorizer(named: authorizer.name)?.authorizerId == route.authorizerId
+        }
+        guard type != guards.connectAuthorization.authorizationType || keyNow != guards.apiKeyRequired || !sameAuthorizer else { return nil }
+        let now = type + (keyNow ? ", API key required" : "")
+        return "authorization \(now) → \(authorizationSummary(guards) ?? "NONE")"
+    }
+
+    /// ` (throttle 50/s burst 100, $default 5/s burst 10, access log → ws-access)`, or "".
+    static func stageSummary(_ desired: DesiredAPI) -> String {
+        var parts: [String] = []
+        if let throttle = desired.guards.defaultThrottle { parts.append("throttle \(describe(throttle))") }
+        for (key, throttle) in desired.guards.routeThrottles.sorted(by: { $0.key < $1.key }) {
+            parts.append("\(key) \(describe(throttle))")
+        }
+        if let log = desired.guards.accessLog { parts.append("access log → \(log.logGroupName)") }
+        return parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))"
+    }
+
+    static func describe(_ throttle: DesiredAPI.Throttle) -> String {
+        let rate = throttle.rate.rounded() == throttle.rate ? String(Int(throttle.rate)) : String(throttle.rate)
+        return "\(rate)/s burst \(throttle.burst)"
+    }
+
+    /// The stage's throttles and access log where they differ from the desired ones.
+    static func stageSettingChanges(_ stage: APIGatewayV2.Stage, _ desired: DesiredAPI) -> [String] {
+        func throttle(_ settings: APIGatewayV2.RouteSettings?) -> DesiredAPI.Throttle? {
+            guard let rate = settings?.throttlingRateLimit, let burst = settings?.throttlingBurstLimit else { return nil }
+            return DesiredAPI.Throttle(rate: rate, burst: burst)
+        }
+        var changes: [String] = []
+        let guards = desired.guards
+        if throttle(stage.defaultRouteSettings) != guards.defaultThrottle, guards.defaultThrottle != nil {
+            changes.append("throttle → \(describe(guards.defaultThrottle!))")
+        }
+        for (key, wanted) in guards.routeThrottles.sorted(by: { $0.key < $1.key })
+        where throttle(stage.routeSettings?[key.rawValue]) != wanted {
+            changes.append("\(key) throttle → \(describe(wanted))")
+        }
+        if let log = guards.accessLog,
+            stage.accessLogSettings?.format != log.format || stage.accessLogSettings?.destinationArn != log.destinationARN
+        {
+            changes.append("access log → \(log.logGroupName)")
+        }
+        return changes
+    }
+
+    /// The stage's settings as API Gateway takes them.
+    static func stageInput(_ desired: DesiredAPI) -> APIGatewayV2.Stage {
+        let guards = desired.guards
+        return APIGatewayV2.Stage(
+            stageName: nil, description: desired.stageDescription ?? "",
+            defaultRouteSettings: guards.defaultThrottle.map { .init(throttlingBurstLimit: $0.burst, throttlingRateLimit: $0.rate) },
+            routeSettings: guards.routeThrottles.isEmpty
+                ? nil
+                : Dictionary(
+                    uniqueKeysWithValues: guards.routeThrottles.map {
+                        ($0.key.rawValue, APIGatewayV2.RouteSettings(throttlingBurstLimit: $0.value.burst, throttlingRateLimit: $0.value.rate))
+                    }),
+            accessLogSettings: guards.accessLog.map { .init(destinationArn: $0.destinationARN, format: $0.format) })
     }
 }
 

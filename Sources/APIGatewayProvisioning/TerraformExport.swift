@@ -28,6 +28,16 @@ extension InfrastructureExport {
                 let value = parameters[key]!
                 return "    \(hcl(key)) = " + (value.contains("${var.gateway_secret}") ? "\"'${var.gateway_secret}'\"" : hcl(value))
             }.joined(separator: "\n")
+            let authorization: String
+            if route.routeKey == .connect {
+                let guards = desired.guards
+                authorization =
+                    "  authorization_type = \(hcl(guards.connectAuthorization.authorizationType))"
+                    + (guards.connectAuthorization.authorizer != nil ? "\n  authorizer_id      = aws_apigatewayv2_authorizer.connect.id" : "")
+                    + (guards.apiKeyRequired ? "\n  api_key_required   = true" : "")
+            } else {
+                authorization = "  authorization_type = \"NONE\""
+            }
             out += """
 
                 resource "aws_apigatewayv2_integration" "\(name)" {
@@ -47,7 +57,7 @@ extension InfrastructureExport {
                 resource "aws_apigatewayv2_route" "\(name)" {
                   api_id             = aws_apigatewayv2_api.websocket.id
                   route_key          = \(hcl(route.routeKey.rawValue))
-                  authorization_type = "NONE"
+                \(authorization)
                   target             = "integrations/${aws_apigatewayv2_integration.\(name).id}"\(route.twoWay ? "\n  route_response_selection_expression = \"$default\"" : "")
                 }
 
@@ -75,8 +85,9 @@ extension InfrastructureExport {
             resource "aws_apigatewayv2_stage" "this" {
               api_id        = aws_apigatewayv2_api.websocket.id
               name          = \(hcl(desired.stage))
-              deployment_id = aws_apigatewayv2_deployment.this.id\(desired.stageDescription.map { "\n  description   = \(hcl($0))" } ?? "")
+              deployment_id = aws_apigatewayv2_deployment.this.id\(desired.stageDescription.map { "\n  description   = \(hcl($0))" } ?? "")\(stageGuards(desired))
             }
+            \(guardResources(desired))
 
             output "websocket_url" {
               value = "${aws_apigatewayv2_api.websocket.api_endpoint}/\(desired.stage)"
@@ -107,6 +118,104 @@ extension InfrastructureExport {
 
                 """
         }
+        return out
+    }
+
+    /// The stage's throttles and access log, as blocks of `aws_apigatewayv2_stage`.
+    static func stageGuards(_ desired: DesiredAPI) -> String {
+        let guards = desired.guards
+        func number(_ rate: Double) -> String { rate.rounded() == rate ? String(Int(rate)) : String(rate) }
+        var out = ""
+        if let throttle = guards.defaultThrottle {
+            out += "\n  default_route_settings {\n    throttling_burst_limit = \(throttle.burst)\n    throttling_rate_limit  = \(number(throttle.rate))\n  }"
+        }
+        for (key, throttle) in guards.routeThrottles.sorted(by: { $0.key < $1.key }) {
+            out +=
+                "\n  route_settings {\n    route_key              = \(hcl(key.rawValue))\n    throttling_burst_limit = \(throttle.burst)"
+                + "\n    throttling_rate_limit  = \(number(throttle.rate))\n  }"
+        }
+        if let log = guards.accessLog {
+            out +=
+                "\n  access_log_settings {\n    destination_arn = aws_cloudwatch_log_group.access.arn\n    format          = \(hcl(log.format))\n  }"
+        }
+        return out
+    }
+
+    /// The authorizer and the permission to invoke its function, the access log's group, and the
+    /// deploying and running IAM policies.
+    static func guardResources(_ desired: DesiredAPI) -> String {
+        var out = ""
+        if let authorizer = desired.guards.connectAuthorization.authorizer {
+            out += """
+
+                resource "aws_apigatewayv2_authorizer" "connect" {
+                  api_id           = aws_apigatewayv2_api.websocket.id
+                  authorizer_type  = "REQUEST"
+                  name             = \(hcl(authorizer.name))
+                  authorizer_uri   = \(hcl(authorizer.authorizerURI))
+                  identity_sources = [\(authorizer.identitySource.map(hcl).joined(separator: ", "))]
+                }
+
+                resource "aws_lambda_permission" "connect_authorizer" {
+                  statement_id  = "AllowAPIGatewayToAuthorize"
+                  action        = "lambda:InvokeFunction"
+                  function_name = \(hcl(authorizer.functionARN))
+                  principal     = "apigateway.amazonaws.com"
+                  source_arn    = "${aws_apigatewayv2_api.websocket.execution_arn}/authorizers/${aws_apigatewayv2_authorizer.connect.id}"
+                }
+
+                """
+        }
+        if let log = desired.guards.accessLog {
+            out += """
+
+                resource "aws_cloudwatch_log_group" "access" {
+                  name              = \(hcl(log.logGroupName))
+                  retention_in_days = 30
+                }
+
+                """
+        }
+        out += """
+
+            data "aws_region" "current" {}
+
+            data "aws_caller_identity" "current" {}
+
+            resource "aws_iam_policy" "deploy" {
+              name        = \(hcl(desired.name + "-deploy"))
+              description = "Deploys WebSocket API '\(desired.name)' (apigateway on its ARNs only)"
+              policy = jsonencode({
+                Version = "2012-10-17"
+                Statement = [{
+                  Sid      = "DeployTheWebSocketAPI"
+                  Effect   = "Allow"
+                  Action   = ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"]
+                  Resource = [
+                    "arn:aws:apigateway:${data.aws_region.current.name}::/apis",
+                    "arn:aws:apigateway:${data.aws_region.current.name}::/apis/${aws_apigatewayv2_api.websocket.id}",
+                    "arn:aws:apigateway:${data.aws_region.current.name}::/apis/${aws_apigatewayv2_api.websocket.id}/*",
+                    "arn:aws:apigateway:${data.aws_region.current.name}::/tags/*",
+                  ]
+                }]
+              })
+            }
+
+            resource "aws_iam_policy" "run" {
+              name        = \(hcl(desired.name + "-run"))
+              description = "Lets the backend post to the connections of stage '\(desired.stage)'"
+              policy = jsonencode({
+                Version = "2012-10-17"
+                Statement = [{
+                  Sid      = "PostToConnections"
+                  Effect   = "Allow"
+                  Action   = ["execute-api:ManageConnections"]
+                  Resource = ["${aws_apigatewayv2_api.websocket.execution_arn}/\(desired.stage)/*/@connections/*"]
+                }]
+              })
+            }
+
+            """
         return out
     }
 

@@ -112,7 +112,14 @@ struct IntegrationCaller: Sendable {
             integration.requestParameters.values.contains { $0.hasPrefix("route.request.body.") }
             ? body.map { Data($0.readableBytesView) } : nil
         for (target, source) in integration.requestParameters.sorted(by: { $0.key < $1.key }) {
-            guard let value = context.value(of: source, body: bodyData) else { continue }
+            guard let value = context.value(of: source, body: bodyData) else {
+                // A mapped header with nothing to map is not the client's to fill: on `$connect`
+                // a client could otherwise send `X-Apigw-Principal` itself.
+                if target.hasPrefix("integration.request.header.") {
+                    headers.remove(name: String(target.dropFirst("integration.request.header.".count)))
+                }
+                continue
+            }
             if target.hasPrefix("integration.request.header.") {
                 headers.replaceOrAdd(name: String(target.dropFirst("integration.request.header.".count)), value: Self.headerSafe(value))
             } else if target.hasPrefix("integration.request.querystring.") {

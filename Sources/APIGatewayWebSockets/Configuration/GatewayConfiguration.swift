@@ -69,6 +69,11 @@ public struct GatewayConfiguration: Sendable {
     /// store must keep streams (both built-in stores do).
     public var streams: StreamConfiguration?
 
+    /// Take a `$connect`'s user from what API Gateway vouched for (an authorizer's principal or
+    /// context, the IAM caller), mapped into a header; believed only behind ``secrets``. `nil`
+    /// (the default): users come from the app's login, tokens and connect hooks.
+    public var gatewayIdentity: GatewayIdentity?
+
     public init(
         basePath: String = "ws",
         secrets: [String] = [],
@@ -81,9 +86,11 @@ public struct GatewayConfiguration: Sendable {
         channels: ChannelConfiguration = ChannelConfiguration(unlisted: .allow),
         authStateLifetime: Duration = .seconds(1),
         heartbeatAction: String? = "ping",
-        streams: StreamConfiguration? = nil
+        streams: StreamConfiguration? = nil,
+        gatewayIdentity: GatewayIdentity? = nil
     ) {
         self.streams = streams
+        self.gatewayIdentity = gatewayIdentity
         self.basePath = basePath
         self.secrets = secrets
         self.secretHeader = secretHeader

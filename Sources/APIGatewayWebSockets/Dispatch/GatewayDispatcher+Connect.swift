@@ -12,7 +12,7 @@ extension GatewayDispatcher {
         let context = ConnectContext(
             request: request, connectionID: checked.connectionID, gateway: checked.gateway,
             requestedChannel: requestedChannel ?? checked.gateway.defaultChannel,
-            tokenUserID: token?.userID, logger: logger
+            tokenUserID: token?.userID, gatewayUserID: gatewayUser(request), logger: logger
         )
         let decision = try await endpoint.controller.controller.connect(context)  // 6: the hook
         let userID: String?
@@ -22,8 +22,8 @@ extension GatewayDispatcher {
         case .accept(let chosen, let user):
             // A channel the hook chose is the app's word; the client's (or the gateway's default) is checked below.
             channel = chosen ?? requestedChannel ?? checked.gateway.defaultChannel
-            // The hook's word, else the login's, else the token's.
-            userID = user ?? request.authenticatedUser?.id ?? token?.userID
+            // The hook's word, else the login's, else API Gateway's (behind the secret), else the token's.
+            userID = user ?? request.authenticatedUser?.id ?? gatewayUser(request) ?? token?.userID
         }
         // 7. The user's connect rate, once the user is known; then who may connect at all.
         if let limit = configuration.connectRateLimits.perUser, let userID { try await countConnect("user \(userID)", limit) }
@@ -56,5 +56,14 @@ extension GatewayDispatcher {
         if outcome == .alreadyClosed { throw Refusal.connectionClosed(checked.connectionID) }  // 8
         logger.debug(outcome == .retried ? "connect retried" : "connected", metadata: ["apigw.channel": "\(channel?.rawValue ?? "")"])
         return .ok
+    }
+
+    /// The user API Gateway vouched for, from ``GatewayConfiguration/gatewayIdentity``'s header:
+    /// only when a secret proved the request came through API Gateway (guard 1 has checked it).
+    func gatewayUser(_ request: GatewayRequest) -> String? {
+        guard let identity = configuration.gatewayIdentity, !configuration.secrets.isEmpty,
+            let value = request.headerFields[identity.header], !value.isEmpty
+        else { return nil }
+        return value
     }
 }

@@ -93,6 +93,9 @@ public final class GatewayDispatcher: Sendable {
         self.table = RouteTable(basePath: configuration.basePath)
         if configuration.secrets.isEmpty {
             logger.warning("no gateway secret configured: any caller that knows a registered API id is accepted")
+            if configuration.gatewayIdentity != nil {
+                logger.warning("gatewayIdentity is ignored without a gateway secret: nothing proves its header came from API Gateway")
+            }
         }
     }
 

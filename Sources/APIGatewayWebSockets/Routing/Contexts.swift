@@ -15,6 +15,9 @@ public struct ConnectContext: Sendable {
     /// The user the app's login found on this request (the adapter's authentication); the
     /// connection is theirs unless the hook names another.
     public var authenticatedUser: AuthenticatedUser? { request.authenticatedUser }
+    /// The user API Gateway vouched for (``GatewayConfiguration/gatewayIdentity``, behind the
+    /// secret); the connection is theirs unless the hook or the login names another.
+    public let gatewayUserID: String?
     public let logger: Logger
 
     /// The first value of the client's query parameter `name`.
