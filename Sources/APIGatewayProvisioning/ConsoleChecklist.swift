@@ -73,7 +73,10 @@ extension InfrastructureExport {
                     "- Stages → Create: '\(desired.stage)'\(desired.stageDescription.map { ", description \($0)" } ?? "")\(Planner.stageSummary(desired))."
                 )
             case .updateStage:
-                lines.append("- Stages → '\(desired.stage)' → Edit: \(step.summary.drop { $0 != "'" }.dropFirst(desired.stage.count + 3)).")
+                // ` (throttle …, access log → …)` as `; throttle …, access log → …`
+                let settings = Planner.stageSummary(desired)
+                let detail = settings.isEmpty ? "" : "; " + settings.dropFirst(2).dropLast()
+                lines.append("- Stages → '\(desired.stage)' → Edit: description \(desired.stageDescription ?? "(none)")\(detail).")
             case .deploy:
                 if !needsParameters.isEmpty, let first = needsParameters.first.flatMap(route) {
                     let json = parametersFile(first)
@@ -99,13 +102,26 @@ extension InfrastructureExport {
             "3. For each route, attach an HTTP integration with HTTP proxy integration ON, method POST:",
         ]
         for route in desired.routes { lines.append("   - `\(route.routeKey)` → \(route.integrationURI)") }
-        // Every route's integration takes the same parameters; a file avoids quoting the quotes.
-        let json = desired.routes.first.map(parametersFile) ?? "{}"
+        // Every route's integration takes the same parameters (but `$connect`'s identity mapping); a
+        // file avoids quoting the quotes.
+        let connect = desired.routes.first { $0.routeKey == .connect }
+        let shared = desired.routes.first { $0.routeKey != .connect } ?? connect
         lines.append("4. The console cannot set integration request parameters. Save this as parameters.json:")
-        lines.append("   \(json)")
+        lines.append("   \(shared.map(parametersFile) ?? "{}")")
         lines.append(
             "   then, for each integration: aws apigatewayv2 update-integration --api-id <api-id> --integration-id <integration-id> --request-parameters file://parameters.json"
         )
+        if let connect, let shared, connect.requestParameters != shared.requestParameters {
+            lines.append("   `$connect`'s integration takes these instead (they map who API Gateway let in): \(parametersFile(connect))")
+        }
+        if let authorizer = desired.guards.connectAuthorization.authorizer {
+            lines.append(
+                "   Authorizers → Create: Lambda, name '\(authorizer.name)', function \(authorizer.functionARN), identity sources "
+                    + authorizer.identitySource.map { "`\($0)`" }.joined(separator: ", ") + "; let API Gateway invoke the function when asked.")
+        }
+        if let authorization = Planner.authorizationSummary(desired.guards) {
+            lines.append("   Routes → `$connect` → Route request → Edit: authorization \(authorization).")
+        }
         let twoWay = desired.routes.filter(\.twoWay)
         if !twoWay.isEmpty {
             lines.append(
@@ -113,7 +129,8 @@ extension InfrastructureExport {
                     + "): Add integration response, then route response `$default`.")
         }
         var step = twoWay.isEmpty ? 5 : 6
-        lines.append("\(step). Deploy API → new stage '\(desired.stage)'\(desired.stageDescription.map { " (description: \($0))" } ?? "").")
+        lines.append(
+            "\(step). Deploy API → new stage '\(desired.stage)'\(desired.stageDescription.map { " (description: \($0))" } ?? "")\(Planner.stageSummary(desired)).")
         if let domain = desired.customDomain {
             step += 1
             lines.append(
