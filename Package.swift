@@ -324,6 +324,7 @@ let package = Package(
             name: "HummingbirdAPIGatewayWebSocketsTests",
             dependencies: [
                 "HummingbirdAPIGatewayWebSockets", "APIGatewayWebSockets", "APIGatewayWebSocketsTesting",
+                "APIGatewayLocal", "APIGatewayAWS", "PeerSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

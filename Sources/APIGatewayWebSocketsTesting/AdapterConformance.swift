@@ -57,7 +57,7 @@ public enum AdapterConformance {
         public func run(_ start: Start) async throws {
             let seen = Seen()
             let setup = Setup(
-                configuration: GatewayConfiguration(secrets: [AdapterConformance.secret]),
+                configuration: GatewayConfiguration(secrets: [AdapterConformance.secret], gatewayIdentity: .authorizerPrincipal()),
                 store: InMemoryConnectionStore(), poster: RecordingPoster(),
                 gateway: GatewayRecord(apiID: "adapter1", stage: "test", region: "us-east-1"),
                 controllers: [(DefaultController(seen: seen), nil), (NotesController(), "/events/notes")],
@@ -147,6 +147,17 @@ public enum AdapterConformance {
             try expect(try await known.send(#"{"action":"members"}"#).status == .ok, "a logged-in user's message")
             let anonymous = try await rig.gateway().connect()
             try expect(try await anonymous.send(#"{"action":"members"}"#).status == .unauthorized, "no login: 401")
+        },
+        Check(name: "the user API Gateway vouched for reaches $connect, behind the secret only") { rig in
+            let vouched = try await rig.gateway().connect(headers: [GatewayIdentity.defaultHeader: "grace"])
+            try expect(vouched.isAccepted, "$connect as grace: \(vouched.connectResponse.status)")
+            try expect(try await rig.setup.store.session(vouched.id)?.userID == "grace", "the session's user is the principal")
+            try expect(try await vouched.send(#"{"action":"members"}"#).status == .ok, "grace counts as logged in")
+            var forged = rig.gateway()
+            forged.secret = "not-the-secret"
+            let refused = try await forged.connect(headers: [GatewayIdentity.defaultHeader: "grace"])
+            try expect(refused.connectResponse.status == .forbidden, "the header without the secret: \(refused.connectResponse.status)")
+            try expect(try await rig.setup.store.session(refused.id) == nil, "no session for it")
         },
         Check(name: "only POST is served") { rig in
             let path = try rig.gateway().path(for: .default)

@@ -71,3 +71,44 @@ import Testing
         #expect(try await statuses(harness, user: "ada", handlers: ["members", "staff"]) == [200, 403])
     }
 }
+
+/// The user API Gateway vouched for (an authorizer's principal mapped into a header) satisfies
+/// requirements as a login does, behind the gateway secret; without a secret the header proves
+/// nothing and is ignored, and a connect hook's or a login's word comes first.
+@Suite struct GatewayIdentityTests {
+    struct Plain: WebSocketController {
+        var routeKey = RouteKey.default
+        func handlers(_ handlers: inout HandlerRegistry) {
+            handlers.onRaw("staff", requires: .permission(.staff)) { _, context in try await context.reply(["ok": "staff"]) }
+        }
+    }
+
+    @Test func thePrincipalBehindTheSecretIsTheUser() async throws {
+        let harness = try Harness(
+            configuration: GatewayConfiguration(secrets: ["s3cret"], gatewayIdentity: .authorizerPrincipal()), controllers: [Plain()],
+            permissions: PermissionTests.Roles())
+        let ada = try await harness.gateway.connect(headers: [GatewayIdentity.defaultHeader: "ada"])
+        #expect(try await harness.store.session(ada.id)?.userID == "ada")
+        #expect(try await ada.send(#"{"handler":"staff"}"#).status == .ok)
+        let cy = try await harness.gateway.connect(headers: [GatewayIdentity.defaultHeader: "cy"])
+        #expect(try await cy.send(#"{"handler":"staff"}"#).status == .forbidden)
+        let nobody = try await harness.gateway.connect()
+        #expect(try await nobody.send(#"{"handler":"staff"}"#).status == .unauthorized)
+    }
+
+    @Test func withoutASecretTheHeaderIsIgnored() async throws {
+        let harness = try Harness(
+            configuration: GatewayConfiguration(gatewayIdentity: .authorizerPrincipal()), controllers: [Plain()],
+            permissions: PermissionTests.Roles())
+        let forged = try await harness.gateway.connect(headers: [GatewayIdentity.defaultHeader: "ada"])
+        #expect(forged.isAccepted)
+        #expect(try await harness.store.session(forged.id)?.userID == nil, "nothing proves the header came from API Gateway")
+        #expect(try await forged.send(#"{"handler":"staff"}"#).status == .unauthorized)
+    }
+
+    @Test func theProvisioningMappingNamesTheHeaderTheDispatcherReads() {
+        #expect(GatewayIdentity.authorizerPrincipal().requestParameter == ("integration.request.header.X-Apigw-Principal", "context.authorizer.principalId"))
+        #expect(GatewayIdentity.authorizerContext("userId").source == "context.authorizer.userId")
+        #expect(GatewayIdentity.iamCaller().source == "context.identity.userArn")
+    }
+}
