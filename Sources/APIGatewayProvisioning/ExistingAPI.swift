@@ -24,8 +24,11 @@ public struct ExistingAPI: Sendable {
     }
 
     /// Reads everything the planner compares: the API, its integrations, routes, two-way routes'
-    /// responses and the stage.
-    public static func read(_ apiID: APIID, stage: String, client: ControlPlaneClient) async throws -> ExistingAPI {
+    /// responses and the stage; and its authorizers when `desired` declares one (moto, for one,
+    /// answers a list of authorizers 500, so an API without one never asks).
+    public static func read(_ apiID: APIID, stage: String, client: ControlPlaneClient, for desired: DesiredAPI? = nil) async throws
+        -> ExistingAPI
+    {
         let apiId = apiID.rawValue
         let routes = try await client.getRoutes(apiId)
         var responses: [String: [APIGatewayV2.RouteResponse]] = [:]
@@ -39,7 +42,8 @@ public struct ExistingAPI: Sendable {
         }
         return ExistingAPI(
             api: try await client.getApi(apiId), integrations: try await client.getIntegrations(apiId), routes: routes,
-            routeResponses: responses, stage: existingStage, authorizers: try await client.getAuthorizers(apiId)
+            routeResponses: responses, stage: existingStage,
+            authorizers: desired?.guards.connectAuthorization.authorizer == nil ? [] : try await client.getAuthorizers(apiId)
         )
     }
 

@@ -65,7 +65,7 @@ import Testing
         #expect(stage.accessLogSettings?.format == DesiredAPI.AccessLog.defaultFormat)
 
         // Read back, the API plans nothing; IAM instead of the authorizer is one route update.
-        let existing = try await ExistingAPI.read(applied.apiID, stage: "production", client: client)
+        let existing = try await ExistingAPI.read(applied.apiID, stage: "production", client: client, for: guarded)
         let again = try Planner.plan(guarded, existing: existing)
         #expect(again.isEmpty, "\(again)")
         var iam = guarded

@@ -106,6 +106,12 @@ enum IdentityAndChannelsExamples {
         return configuration
     }
 
+    static func gatewayIdentity(secret: String) -> GatewayConfiguration {
+        var configuration = GatewayConfiguration(secrets: [secret])
+        configuration.gatewayIdentity = .authorizerPrincipal()
+        return configuration
+    }
+
     struct EditorPermissions: PermissionSource {
         let editors: Set<String>
 

@@ -111,6 +111,23 @@ enum VaporExamples {
         print(InfrastructureExport.consoleChecklist(desired))
     }
 
+    /// APIGatewayProvisioning.docc/Provisioning.md, what API Gateway guards.
+    static func guards(dispatcher: GatewayDispatcher, publicURL: String) throws {
+        var desired = DesiredAPI(
+            name: "chat", stage: "production", routes: dispatcher.routes, publicBaseURL: publicURL,
+            secret: dispatcher.configuration.secrets.first)
+        desired.guards = DesiredAPI.Guards(
+            connectAuthorization: .authorizer(
+                DesiredAPI.Authorizer(
+                    name: "tokens", functionARN: "arn:aws:lambda:eu-west-1:123456789012:function:ws-authorizer",
+                    identitySource: ["route.request.querystring.token"])),
+            defaultThrottle: .init(rate: 50, burst: 100),
+            accessLog: .init(logGroupName: "chat-ws", destinationARN: "arn:aws:logs:eu-west-1:123456789012:log-group:chat-ws"))
+        desired.mapIdentity(.authorizerPrincipal())  // the principal reaches the app's gatewayIdentity header
+        print(try Planner.plan(desired, existing: nil))
+        print(IAMPolicies.run(region: "eu-west-1", account: "123456789012", apiID: "abc123defg", stage: "production").json())
+    }
+
     /// APIGatewayProvisioning.docc/DeployToAWS.md, how the pages learn the WebSocket URL.
     static func pagesLearnTheURL(gateway: WebSocketGateway, app: Application) async throws {
         let provisioner = GatewayProvisioner(gateway: gateway) { region in

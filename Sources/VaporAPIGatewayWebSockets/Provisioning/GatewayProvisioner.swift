@@ -94,11 +94,14 @@ public struct GatewayProvisioner: Sendable {
         let settings = model.settings
         try settings.validate(allowedIntegrationHosts: options.allowedIntegrationHosts)
         let configuration = gateway.dispatcher.configuration
-        return try DesiredAPI(
+        var desired = try DesiredAPI(
             settings: settings, routes: gateway.registeredRoutes, additionalRoutes: try model.routes.map { try $0.route },
             secretHeader: configuration.secretHeader.rawName, secret: configuration.secrets.first,
             twoWayRouteKeys: options.twoWayRouteKeys
         )
+        desired.guards = options.guards
+        if let identity = configuration.gatewayIdentity { desired.mapIdentity(identity) }
+        return desired
     }
 
     /// The difference between the record (and the app's routes) and what API Gateway holds.
@@ -109,7 +112,7 @@ public struct GatewayProvisioner: Sendable {
     func plan(_ model: GatewayModel) async throws -> Plan {
         let desired = try desired(for: model)
         let existing = try await model.apiID.map { try APIID($0) }.asyncMap {
-            try await ExistingAPI.read($0, stage: desired.stage, client: client(model.region))
+            try await ExistingAPI.read($0, stage: desired.stage, client: client(model.region), for: desired)
         }
         return try Planner.plan(desired, existing: existing)
     }

@@ -1,3 +1,4 @@
+public import APIGatewayProvisioning
 public import APIGatewayWebSockets
 public import Foundation
 
@@ -11,8 +12,16 @@ public struct ProvisioningOptions: Sendable {
     public var twoWayRouteKeys: Set<RouteKey>
     /// An apply's claim older than this is taken to be from a process that died.
     public var claimTimeout: TimeInterval
+    /// What API Gateway checks before the backend hears of a request: a `$connect` authorizer or
+    /// IAM, an API key, throttles, the access log. Every gateway record is planned with them, and
+    /// with the dispatcher's `gatewayIdentity` mapped on `$connect`.
+    public var guards: DesiredAPI.Guards
 
-    public init(allowedIntegrationHosts: Set<String> = [], twoWayRouteKeys: Set<RouteKey> = [], claimTimeout: TimeInterval = 15 * 60) {
+    public init(
+        allowedIntegrationHosts: Set<String> = [], twoWayRouteKeys: Set<RouteKey> = [], claimTimeout: TimeInterval = 15 * 60,
+        guards: DesiredAPI.Guards = DesiredAPI.Guards()
+    ) {
+        self.guards = guards
         self.allowedIntegrationHosts = Set(allowedIntegrationHosts.map { $0.lowercased() })
         self.twoWayRouteKeys = twoWayRouteKeys
         self.claimTimeout = claimTimeout

@@ -28,8 +28,9 @@ import Testing
         let group = ServiceGroup(services: [gateway], logger: .init(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            #expect(await eventually { gateway.port != nil })
-            let client = try await TestClient.connect("ws://127.0.0.1:\(gateway.port!)/abc123/dev")
+            // Waited for, not polled: on a loaded machine binding can take longer than a poll's timeout.
+            let port = try await gateway.waitUntilRunning()
+            let client = try await TestClient.connect("ws://127.0.0.1:\(port)/abc123/dev")
             await group.triggerGracefulShutdown()
             #expect(await client.closeCode() == 1001)
             try await tasks.waitForAll()
@@ -74,8 +75,9 @@ import Testing
         let group = ServiceGroup(services: [gateway], logger: .init(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            #expect(await eventually { gateway.port != nil })
-            let client = try await TestClient.connect("ws://127.0.0.1:\(gateway.port!)/abc123/dev")
+            // Waited for, not polled: on a loaded machine binding can take longer than a poll's timeout.
+            let port = try await gateway.waitUntilRunning()
+            let client = try await TestClient.connect("ws://127.0.0.1:\(port)/abc123/dev")
             try await client.send(#"{"action":"work"}"#)
             #expect(await eventually { backend.requests.contains { $0.uri.hasPrefix("/ws/default") } })
             await group.triggerGracefulShutdown()

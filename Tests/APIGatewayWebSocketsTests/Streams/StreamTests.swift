@@ -478,7 +478,8 @@ import Testing
                     publishedAt: Date(), claimedUntil: nil))
         }
         let delivering = Task { try await streams.deliverPending(limit: 10) }
-        #expect(await eventually { poster.started.load(ordering: .relaxed) == 1 }, "the first post began")
+        // Generous: on a loaded machine the worker's first post can take seconds to begin.
+        #expect(await eventually(timeout: .seconds(30)) { poster.started.load(ordering: .relaxed) == 1 }, "the first post began")
         #expect(
             await eventually(timeout: .seconds(10)) { streamStore.renewals.withLock { $0.contains([1, 2]) } },
             "while the first post is in flight, the claims of both messages are renewed: \(streamStore.renewals.withLock { $0 })")
