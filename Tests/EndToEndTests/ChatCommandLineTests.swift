@@ -100,6 +100,50 @@ import Testing
         try await client.close()
     }
 
+    /// `chat-example serve --authorizer`: the API's `$connect` is authorized by the app's own
+    /// Lambda-style authorizer (applied through the planner), which lets in a connect bringing a
+    /// connection token as the token's user, without the cookie; none, or a bogus one, is 401
+    /// before the backend hears of it.
+    @Test func theAuthorizerFlagSaysWhoConnects() async throws {
+        guard let executable = Self.requireExecutable("theAuthorizerFlagSaysWhoConnects") else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("authorizer-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (chat, port, socket) = try await Self.serving(
+            executable, in: folder, arguments: ["--hostname", "127.0.0.1", "--authorizer"], environment: ["CHAT_ORIGINS": "127.0.0.1"])
+        defer { chat.stop() }
+        let backend = "http://127.0.0.1:\(port)"
+        let cookie = try await ScaleOutTests().login("ada", at: backend)
+        var issue = HTTPClientRequest(url: backend + "/ws/token")
+        issue.method = .POST
+        issue.headers.add(name: "Cookie", value: cookie)
+        issue.headers.add(name: "Origin", value: "http://127.0.0.1")
+        let issued = try await HTTPClient.shared.execute(issue, timeout: .seconds(10))
+        let body = try await issued.body.collect(upTo: 1 << 16)
+        let token = try #require((try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["token"] as? String)
+
+        let port8 = try #require(URLComponents(string: socket)?.port)
+        let path = try #require(URLComponents(string: socket)?.path)
+        func logged(_ line: String) -> Int { chat.stderr.components(separatedBy: line).count - 1 }
+        let connectsBefore = logged("POST /ws/connect")
+        for query in ["?channel=lobby", "?channel=lobby&ws_token=not-a-token"] {
+            // A refused upgrade is a plain HTTP answer: an HTTP client reads its status.
+            var upgrade = HTTPClientRequest(url: "http://127.0.0.1:\(port8)" + path + query)
+            for (name, value) in [
+                ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+                ("Sec-WebSocket-Version", "13"), ("Origin", "http://127.0.0.1"),
+            ] { upgrade.headers.add(name: name, value: value) }
+            let refused = try await HTTPClient.shared.execute(upgrade, timeout: .seconds(10))
+            #expect(refused.status.code == 401, "\(query): \(refused.status)")
+        }
+        #expect(logged("POST /ws/connect") == connectsBefore, "the backend heard of neither refused connect")
+        #expect(logged("POST /authorizer") == 1, "the bogus token was put to the authorizer; no token was refused before it")
+        let client = try await TestClient.connect(socket + "?channel=lobby&ws_token=\(token)", headers: ["Origin": "http://127.0.0.1"])
+        try await client.send(#"{"action":"whoami"}"#)
+        #expect(await client.next()?.contains(#""user":"ada""#) == true, "the authorizer's principal is the user")
+        try await client.close()
+        #expect(logged("POST /authorizer") == 2)
+    }
+
     /// `swift run chat-example`, then SIGTERM, as a container stop sends it: the app stops serving,
     /// closes its gateway's connections, and exits 0 in bounded time; a message sent just before
     /// the signal is answered first.

@@ -50,6 +50,12 @@ public struct ChatSettings: Sendable {
     /// Default beside the SQLite file (`chat.sqlite.local-gateway.json`), or
     /// `chat-local-gateway.json` with `DATABASE_URL`; empty: nothing kept.
     public var localGatewayStateFile: String?
+    /// `--authorizer` (or `CHAT_AUTHORIZER=on`): the user comes from a Lambda `REQUEST` authorizer
+    /// on `$connect` instead of the login cookie. The app serves the authorizer itself at
+    /// `POST /authorizer` (it checks the connection token the page brings), the embedded local
+    /// gateway calls it for the function ``ChatAuthorizer/functionARN``, and its principal reaches
+    /// the app through `gatewayIdentity`.
+    public var authorizer = false
 
     /// How long a login lasts (12 hours unused, 7 days at most). `CHAT_SESSION_IDLE_SECONDS` and
     /// `CHAT_SESSION_MAX_SECONDS` set them; the cookie is `Secure` when every allowed origin is
@@ -188,6 +194,13 @@ public struct ChatSettings: Sendable {
             deliveryClaim: try seconds("CHAT_DELIVERY_CLAIM_SECONDS").map { .seconds($0) } ?? defaults.deliveryClaim
         ).withSessionTimeouts(idle: try seconds("CHAT_SESSION_IDLE_SECONDS"), maximum: try seconds("CHAT_SESSION_MAX_SECONDS"))
             .withLocalGatewayState(Environment.get("CHAT_LOCAL_GATEWAY_STATE"))
+            .withAuthorizer(Environment.get("CHAT_AUTHORIZER") == "on" || arguments.contains("--authorizer"))
+    }
+
+    private func withAuthorizer(_ on: Bool) -> ChatSettings {
+        var settings = self
+        settings.authorizer = on
+        return settings
     }
 
     private func withLocalGatewayState(_ path: String?) -> ChatSettings {
@@ -251,13 +264,16 @@ public func configureChat(
         secrets: [settings.secret], allowedOrigins: settings.allowedOrigins,
         connectRateLimits: .init(perAddress: .init(120, per: .seconds(60)), perUser: .init(60, per: .seconds(60))),
         channels: ChannelConfiguration(unlisted: .deny, presenceEvents: true),
-        streams: StreamConfiguration(retention: settings.history, claimTimeout: settings.deliveryClaim))
+        streams: StreamConfiguration(retention: settings.history, claimTimeout: settings.deliveryClaim),
+        gatewayIdentity: settings.authorizer ? .authorizerPrincipal() : nil)
     let database: @Sendable () -> any Database = { app.db }
     let gateway = WebSocketGateway(
         app: app,
         configuration: configuration,
         store: store,
         poster: poster ?? makeManagementClient(app, settings: settings),
+        provisioning: ProvisioningOptions(guards: settings.authorizer ? ChatAuthorizer.guards : DesiredAPI.Guards()),
+        // The login finds the user of the token endpoint (and of a `$connect` that brings the cookie).
         authentication: ConnectAuthentication(middleware: login) { request in
             request.auth.get(ChatUser.self).map {
                 AuthenticatedUser(
@@ -267,6 +283,7 @@ public func configureChat(
         permissions: ChatPermissions(database: database),
         authState: ChatAuthState(database: database)
     )
+    if settings.authorizer { ChatAuthorizer.register(on: app, identity: store) }
     ChatLoginRoutes(
         login: login, gateway: gateway, configuration: configuration, throttle: try LoginThrottle(store: store, settings: settings)
     )
@@ -383,6 +400,14 @@ public struct ServeWithLocalGateway: AsyncCommand {
 
     public var help: String { "Begins serving the app over HTTP, with the local gateway in front of it." }
 
+    /// The embedded gateway's configuration: with ``ChatSettings/authorizer``, the authorizer's
+    /// Lambda function is the app's own `POST /authorizer`.
+    func localGatewayConfiguration(backend: String) -> LocalGatewayConfiguration {
+        var configuration = LocalGatewayConfiguration(port: gatewayPort, stateFile: settings.localGatewayStateFile)
+        if settings.authorizer { configuration.authorizerFunctions[ChatAuthorizer.functionARN] = backend + "/authorizer" }
+        return configuration
+    }
+
     public func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         try await app.servers.asyncCommand.run(using: context, signature: signature)
@@ -392,7 +417,7 @@ public struct ServeWithLocalGateway: AsyncCommand {
         let host = address.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "127.0.0.1"
         let backend = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host == "[::]" ? "[::1]" : host):\(port)"
         let local = LocalGateway(
-            configuration: LocalGatewayConfiguration(port: gatewayPort, stateFile: settings.localGatewayStateFile), logger: app.logger)
+            configuration: localGatewayConfiguration(backend: backend), logger: app.logger)
         // A Service, run under the app's lifecycle: shut down gracefully (drained) with the app.
         let running = ServiceLifecycleHandler(local)
         app.lifecycle.use(running)

@@ -7,7 +7,11 @@ import Vapor
 // chat.sqlite, and the local gateway on 127.0.0.1:8081 in front of it, its API applied through
 // the planner at start. Open http://127.0.0.1:8080/ and sign in as a demo user.
 // CHAT_LOCAL_GATEWAY=off runs the backend alone (e.g. behind a real API Gateway).
+// --authorizer: connects are authorized by the app's own Lambda-style authorizer instead of the
+// login cookie (``ChatSettings/authorizer``); read from the command line by the settings, and
+// taken off it here, as Vapor's commands do not know it.
 var environment = try Environment.detect()
+environment.arguments.removeAll { $0 == "--authorizer" }
 do { try ChatLogging.bootstrap(&environment) } catch {
     FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
     exit(1)
