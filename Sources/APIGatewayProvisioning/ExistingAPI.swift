@@ -9,11 +9,13 @@ public struct ExistingAPI: Sendable {
     /// Route id → its route responses.
     public var routeResponses: [String: [APIGatewayV2.RouteResponse]]
     public var stage: APIGatewayV2.Stage?
-    public var authorizers: [APIGatewayV2.Authorizer]
+    /// Its authorizers; `nil` when they were not read (``read(_:stage:client:for:)`` reads them
+    /// for a desired API that declares one), and a plan that needs them then refuses to guess.
+    public var authorizers: [APIGatewayV2.Authorizer]?
 
     public init(
         api: APIGatewayV2.Api, integrations: [APIGatewayV2.Integration], routes: [APIGatewayV2.Route],
-        routeResponses: [String: [APIGatewayV2.RouteResponse]], stage: APIGatewayV2.Stage?, authorizers: [APIGatewayV2.Authorizer] = []
+        routeResponses: [String: [APIGatewayV2.RouteResponse]], stage: APIGatewayV2.Stage?, authorizers: [APIGatewayV2.Authorizer]? = nil
     ) {
         self.authorizers = authorizers
         self.api = api
@@ -43,7 +45,7 @@ public struct ExistingAPI: Sendable {
         return ExistingAPI(
             api: try await client.getApi(apiId), integrations: try await client.getIntegrations(apiId), routes: routes,
             routeResponses: responses, stage: existingStage,
-            authorizers: desired?.guards.connectAuthorization.authorizer == nil ? [] : try await client.getAuthorizers(apiId)
+            authorizers: desired?.guards.connectAuthorization.authorizer == nil ? nil : try await client.getAuthorizers(apiId)
         )
     }
 
@@ -51,5 +53,5 @@ public struct ExistingAPI: Sendable {
     func route(_ routeKey: RouteKey) -> APIGatewayV2.Route? { routes.first { $0.routeKey == routeKey.rawValue } }
 
     /// The authorizer named `name`, if API Gateway has it.
-    func authorizer(named name: String) -> APIGatewayV2.Authorizer? { authorizers.first { $0.name == name } }
+    func authorizer(named name: String) -> APIGatewayV2.Authorizer? { authorizers?.first { $0.name == name } }
 }

@@ -108,12 +108,12 @@ extension DesiredAPI {
         }
     }
 
-    /// Maps what API Gateway vouched for (``GatewayIdentity``) into a header of the `$connect`
-    /// integration, for the app's ``GatewayConfiguration/gatewayIdentity``.
-    public mutating func mapIdentity(_ identity: GatewayIdentity) {
-        let parameter = identity.requestParameter
+    /// Maps what API Gateway vouched for (a `GatewayIdentity`) into a header of the `$connect`
+    /// integration, for the app's `GatewayConfiguration.gatewayIdentity`, with the gateway secret
+    /// in the proof header beside it (the exports write it as the secret parameter).
+    public mutating func mapIdentity(_ identity: GatewayIdentity, secret: String) {
         for index in routes.indices where routes[index].routeKey == .connect {
-            routes[index].requestParameters[parameter.key] = parameter.value
+            routes[index].requestParameters.merge(identity.requestParameters(secret: secret)) { $1 }
         }
     }
 }

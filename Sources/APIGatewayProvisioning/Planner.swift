@@ -43,6 +43,13 @@ public enum Planner {
                 ))
         }
         if let authorizer = desired.guards.connectAuthorization.authorizer {
+            // Unread, an authorizer of that name cannot be told apart from none: planning would
+            // create it again on every apply.
+            guard existing.authorizers != nil else {
+                throw .invalid(
+                    field: "authorizers",
+                    "the API's authorizers were not read: read it with ExistingAPI.read(_:stage:client:for:) passing the desired API")
+            }
             if let current = existing.authorizer(named: authorizer.name), let id = current.authorizerId {
                 if current.authorizerUri != authorizer.authorizerURI || (current.identitySource ?? []) != authorizer.identitySource
                     || current.authorizerType != "REQUEST"
@@ -202,7 +209,7 @@ extension Planner {
     }
 
     static func describe(_ throttle: DesiredAPI.Throttle) -> String {
-        let rate = throttle.rate.rounded() == throttle.rate ? String(Int(throttle.rate)) : String(throttle.rate)
+        let rate = Int(exactly: throttle.rate).map(String.init) ?? String(throttle.rate)
         return "\(rate)/s burst \(throttle.burst)"
     }
 

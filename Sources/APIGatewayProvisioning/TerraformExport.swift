@@ -124,7 +124,7 @@ extension InfrastructureExport {
     /// The stage's throttles and access log, as blocks of `aws_apigatewayv2_stage`.
     static func stageGuards(_ desired: DesiredAPI) -> String {
         let guards = desired.guards
-        func number(_ rate: Double) -> String { rate.rounded() == rate ? String(Int(rate)) : String(rate) }
+        func number(_ rate: Double) -> String { Int(exactly: rate).map(String.init) ?? String(rate) }
         var out = ""
         if let throttle = guards.defaultThrottle {
             out += "\n  default_route_settings {\n    throttling_burst_limit = \(throttle.burst)\n    throttling_rate_limit  = \(number(throttle.rate))\n  }"

@@ -149,13 +149,15 @@ public enum AdapterConformance {
             try expect(try await anonymous.send(#"{"action":"members"}"#).status == .unauthorized, "no login: 401")
         },
         Check(name: "the user API Gateway vouched for reaches $connect, behind the secret only") { rig in
-            let vouched = try await rig.gateway().connect(headers: [GatewayIdentity.defaultHeader: "grace"])
+            let vouched = try await rig.gateway().connect(
+                headers: [GatewayIdentity.defaultHeader: "grace", GatewayIdentity.proofHeader: AdapterConformance.secret])
             try expect(vouched.isAccepted, "$connect as grace: \(vouched.connectResponse.status)")
             try expect(try await rig.setup.store.session(vouched.id)?.userID == "grace", "the session's user is the principal")
             try expect(try await vouched.send(#"{"action":"members"}"#).status == .ok, "grace counts as logged in")
             var forged = rig.gateway()
             forged.secret = "not-the-secret"
-            let refused = try await forged.connect(headers: [GatewayIdentity.defaultHeader: "grace"])
+            let refused = try await forged.connect(
+                headers: [GatewayIdentity.defaultHeader: "grace", GatewayIdentity.proofHeader: AdapterConformance.secret])
             try expect(refused.connectResponse.status == .forbidden, "the header without the secret: \(refused.connectResponse.status)")
             try expect(try await rig.setup.store.session(refused.id) == nil, "no session for it")
         },

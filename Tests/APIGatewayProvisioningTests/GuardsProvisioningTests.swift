@@ -27,7 +27,7 @@ import Testing
             connectAuthorization: .authorizer(Self.authorizer), apiKeyRequired: true,
             defaultThrottle: .init(rate: 50, burst: 100), routeThrottles: [.default: .init(rate: 5, burst: 10)],
             accessLog: .init(logGroupName: "ws-access", destinationARN: "arn:aws:logs:us-east-1:123456789012:log-group:ws-access"))
-        desired.mapIdentity(.authorizerPrincipal())
+        desired.mapIdentity(.authorizerPrincipal(), secret: "never-in-the-template")
         return desired
     }
 
@@ -40,7 +40,11 @@ import Testing
         #expect(text.contains("+ create stage 'production' (throttle 50/s burst 100, $default 5/s burst 10, access log → ws-access)"))
         let connect = try #require(guarded.routes.first { $0.routeKey == .connect })
         #expect(connect.requestParameters["integration.request.header.X-Apigw-Principal"] == "context.authorizer.principalId")
+        #expect(connect.requestParameters["integration.request.header.X-Apigw-Identity-Mapped"] == "'never-in-the-template'")
         #expect(guarded.routes.filter { $0.requestParameters["integration.request.header.X-Apigw-Principal"] != nil }.count == 1)
+        for text in [try InfrastructureExport.cloudFormationYAML(guarded), InfrastructureExport.terraform(guarded)] {
+            #expect(!text.contains("never-in-the-template"), "the proof is the secret parameter in the exports")
+        }
         let checklist = InfrastructureExport.consoleChecklist(for: plan)
         #expect(checklist.contains("Authorizers → Create: Lambda, name 'tokens'"))
     }
@@ -122,5 +126,20 @@ import Testing
         plain.guards = DesiredAPI.Guards()
         try InfrastructureExport.terraform(plain).write(toFile: terraform, atomically: true, encoding: .utf8)
         #expect(try await PythonPeer.run(python, [script, terraform, "$connect", "$disconnect", "$default", "--guards"], input: Data()).status != 0)
+    }
+}
+
+extension GuardsProvisioningTests {
+    // Read without the desired API, the authorizers were an empty list: every plan created the
+    // authorizer again, each apply added one more of the same name (a review found it).
+    @Test func anAPIReadWithoutItsAuthorizersIsNotPlannedAsIfItHadNone() throws {
+        var api = APIGatewayV2.Api(name: "chat", routeSelectionExpression: "$request.body.action")
+        api.apiId = "abc123"
+        let unread = ExistingAPI(api: api, integrations: [], routes: [], routeResponses: [:], stage: nil)
+        let error = #expect(throws: ProvisioningError.self) { try Planner.plan(guarded, existing: unread) }
+        #expect(error?.description.contains("authorizers were not read") == true, "\(String(describing: error))")
+        var read = unread
+        read.authorizers = []
+        #expect(try Planner.plan(guarded, existing: read).steps.map(\.action).contains(.createAuthorizer))
     }
 }

@@ -112,7 +112,7 @@ enum VaporExamples {
     }
 
     /// APIGatewayProvisioning.docc/Provisioning.md, what API Gateway guards.
-    static func guards(dispatcher: GatewayDispatcher, publicURL: String) throws {
+    static func guards(dispatcher: GatewayDispatcher, publicURL: String, secret: String) throws {
         var desired = DesiredAPI(
             name: "chat", stage: "production", routes: dispatcher.routes, publicBaseURL: publicURL,
             secret: dispatcher.configuration.secrets.first)
@@ -123,7 +123,7 @@ enum VaporExamples {
                     identitySource: ["route.request.querystring.token"])),
             defaultThrottle: .init(rate: 50, burst: 100),
             accessLog: .init(logGroupName: "chat-ws", destinationARN: "arn:aws:logs:eu-west-1:123456789012:log-group:chat-ws"))
-        desired.mapIdentity(.authorizerPrincipal())  // the principal reaches the app's gatewayIdentity header
+        desired.mapIdentity(.authorizerPrincipal(), secret: secret)  // the principal, and the proof it was mapped
         print(try Planner.plan(desired, existing: nil))
         print(IAMPolicies.run(region: "eu-west-1", account: "123456789012", apiID: "abc123defg", stage: "production").json())
     }

@@ -68,6 +68,7 @@ import Testing
                     "integration.request.header.connectionId": "context.connectionId",
                     "integration.request.header.X-Ws-Gateway-Secret": "'s3cret'",
                     "integration.request.header.X-Apigw-Principal": "context.authorizer.principalId",
+                    "integration.request.header.X-Apigw-Identity-Mapped": "'s3cret'",
                 ])
         ]).localAPIs()[0]
         api.authorizers = ["auth1": LocalAuthorizer(authorizerId: "auth1", name: "tokens", authorizerUri: authorizer.url, identitySource: ["route.request.querystring.token"])]

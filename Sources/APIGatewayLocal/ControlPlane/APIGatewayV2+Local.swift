@@ -115,11 +115,11 @@ extension APIGatewayV2.RouteSettings {
 extension LocalRouteSettings {
     /// The throttle in `settings`, checked as API Gateway checks it: neither limit negative.
     init(_ settings: APIGatewayV2.RouteSettings) throws {
-        if let burst = settings.throttlingBurstLimit, burst < 0 {
-            throw ControlPlaneError.badRequest("throttlingBurstLimit must not be negative, not \(burst)")
+        if let burst = settings.throttlingBurstLimit, !(0...Int(Int32.max)).contains(burst) {
+            throw ControlPlaneError.badRequest("throttlingBurstLimit must be between 0 and \(Int32.max), not \(burst)")
         }
-        if let rate = settings.throttlingRateLimit, !(rate >= 0 && rate.isFinite) {
-            throw ControlPlaneError.badRequest("throttlingRateLimit must be a number not below 0, not \(rate)")
+        if let rate = settings.throttlingRateLimit, !(rate >= 0 && rate <= LocalRouteSettings.maximumRate) {
+            throw ControlPlaneError.badRequest("throttlingRateLimit must be between 0 and \(Int(LocalRouteSettings.maximumRate)), not \(rate)")
         }
         self.init(throttlingBurstLimit: settings.throttlingBurstLimit, throttlingRateLimit: settings.throttlingRateLimit)
     }

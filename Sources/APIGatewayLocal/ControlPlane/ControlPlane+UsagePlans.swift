@@ -118,7 +118,7 @@ extension LocalGateway {
             let operations = try request.decode(V1.Patch.self).patchOperations ?? []
             let plan = try state.update { held in
                 var plan = try held.usagePlans[id].orThrow(ControlPlaneError.notFound("Usage Plan"))
-                for operation in operations { try operation.apply(to: &plan, apis: held.apis) }
+                for operation in operations { try operation.apply(to: &plan, apis: held.apis, plans: held.usagePlans) }
                 try Self.check(plan.throttle, plan.quota)
                 held.usagePlans[id] = plan
                 return plan
@@ -191,9 +191,11 @@ extension LocalGateway {
     }
 
     private static func check(_ throttle: LocalUsagePlan.Throttle?, _ quota: LocalUsagePlan.Quota?) throws {
-        if let burst = throttle?.burstLimit, burst < 0 { throw ControlPlaneError.badRequest("burstLimit must not be negative") }
-        if let rate = throttle?.rateLimit, !(rate >= 0 && rate.isFinite) {
-            throw ControlPlaneError.badRequest("rateLimit must not be negative")
+        if let burst = throttle?.burstLimit, !(0...Int(Int32.max)).contains(burst) {
+            throw ControlPlaneError.badRequest("burstLimit must be between 0 and \(Int32.max)")
+        }
+        if let rate = throttle?.rateLimit, !(rate >= 0 && rate <= LocalRouteSettings.maximumRate) {
+            throw ControlPlaneError.badRequest("rateLimit must be between 0 and \(Int(LocalRouteSettings.maximumRate))")
         }
         if let quota {
             guard ["DAY", "WEEK", "MONTH"].contains(quota.period) else {
@@ -302,11 +304,13 @@ enum V1 {
         }
 
         func number() throws -> Double {
-            guard let value, let number = Double(value), number.isFinite else { throw ControlPlaneError.badRequest("\(path) takes a number") }
+            guard let value, let number = Double(value), number.isFinite, abs(number) <= Double(Int32.max) else {
+                throw ControlPlaneError.badRequest("\(path) takes a number up to \(Int32.max)")
+            }
             return number
         }
 
-        func apply(to plan: inout LocalUsagePlan, apis: [String: LocalAPI]) throws {
+        func apply(to plan: inout LocalUsagePlan, apis: [String: LocalAPI], plans: [String: LocalUsagePlan]) throws {
             switch (op, path) {
             case ("replace", "/name"): plan.name = value ?? plan.name
             case ("replace", "/description"): plan.description = value
@@ -326,6 +330,12 @@ enum V1 {
                 if op == "add" {
                     guard apis[stage.apiId]?.stages[stage.stage] != nil else {
                         throw ControlPlaneError.notFound("stage \(stage.apiId):\(stage.stage)")
+                    }
+                    // A key meters one plan per API stage.
+                    for other in plans.values where other.id != plan.id && other.apiStages.contains(stage) {
+                        if let shared = other.keyIds.first(where: plan.keyIds.contains) {
+                            throw ControlPlaneError.conflict("API Key \(shared) is already in usage plan \(other.id) for \(stage.apiId):\(stage.stage)")
+                        }
                     }
                     if !plan.apiStages.contains(stage) { plan.apiStages.append(stage) }
                 } else {

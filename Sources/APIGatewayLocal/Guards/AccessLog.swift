@@ -24,15 +24,52 @@ struct AccessRecord: Sendable {
 
 /// Writes one line per event in the stage's `accessLogSettings.format`, its `$context.NAME`
 /// variables filled in (`-` for one with no value, as AWS writes it).
+///
+/// Lines are written on a queue of their own, never on the task that logs: a standard output
+/// nobody reads (a full pipe) blocks that queue, not connects and messages. At most
+/// ``pendingLimit`` lines wait; past that, lines are dropped and counted (``dropped``).
 final class AccessLogWriter: Sendable {
+    static let pendingLimit = 10_000
+
     private let destination: AccessLogDestination
+    private let queue = DispatchQueue(label: "apigw.access-log")
+    /// Touched on ``queue`` only.
     private let descriptor = Mutex<Int32?>(nil)
+    private let pending = Atomic<Int>(0)
+    private let droppedLines = Atomic<Int>(0)
 
     init(destination: AccessLogDestination) { self.destination = destination }
 
     deinit { descriptor.withLock { if let fd = $0, fd > 2 { close(fd) } } }
 
+    /// Lines dropped because too many were waiting.
+    var dropped: Int { droppedLines.load(ordering: .relaxed) }
+
     func write(_ line: String) {
+        guard pending.wrappingAdd(1, ordering: .relaxed).newValue <= Self.pendingLimit else {
+            pending.wrappingSubtract(1, ordering: .relaxed)
+            droppedLines.wrappingAdd(1, ordering: .relaxed)
+            return
+        }
+        queue.async {
+            self.append(line)
+            self.pending.wrappingSubtract(1, ordering: .relaxed)
+        }
+    }
+
+    /// Waits until every line written so far is out (tests).
+    func flush() { queue.sync {} }
+
+    /// Waits, at most `limit`, until no line is waiting; a destination that blocks does not hold
+    /// up a shutdown.
+    func drained(within limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while pending.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    private func append(_ line: String) {
         var bytes = Array(line.utf8)
         bytes.append(UInt8(ascii: "\n"))
         descriptor.withLock { held in

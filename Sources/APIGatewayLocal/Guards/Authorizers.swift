@@ -17,8 +17,12 @@ enum AuthorizerVerdict: Sendable {
     /// answer (AWS's `AuthorizerConfigurationException`); `reason` is logged, never sent.
     case failed(String)
 
-    var isAnswer: Bool {
-        if case .failed = self { false } else { true }
+    /// Whether it is cached for the authorizer's TTL: an allow or a deny.
+    var isKept: Bool {
+        switch self {
+        case .allow, .deny: true
+        case .unauthorized, .failed: false
+        }
     }
 }
 
@@ -90,8 +94,9 @@ struct AuthorizerCaller: Sendable {
         } catch {
             verdict = .failed("the authorizer could not be called: \(error)")
         }
-        // A failure is not an answer: the next connect calls again.
-        if let cacheKey, verdict.isAnswer {
+        // A failure is not an answer, and an `Unauthorized` is not kept either (random tokens would
+        // fill the cache): the next connect calls again.
+        if let cacheKey, verdict.isKept {
             cache.store(verdict, for: cacheKey, until: now.addingTimeInterval(TimeInterval(authorizer.authorizerResultTtlInSeconds)))
         }
         return verdict
@@ -171,8 +176,13 @@ struct AuthorizerCaller: Sendable {
         }
         var usageIdentifierKey: String?
         if case .string(let key)? = answer["usageIdentifierKey"] { usageIdentifierKey = key }
-        guard case .object(let policy)? = answer["policyDocument"], case .array(let statements)? = policy["Statement"] else {
-            return .failed("the answer has no policyDocument with a Statement list")
+        // IAM's grammar takes one statement or a list of them.
+        guard case .object(let policy)? = answer["policyDocument"] else { return .failed("the answer has no policyDocument") }
+        let statements: [JSONValue]
+        switch policy["Statement"] {
+        case .array(let list)?: statements = list
+        case .object(let one)?: statements = [.object(one)]
+        default: return .failed("the policyDocument has no Statement")
         }
         var allowed = false
         for case .object(let statement) in statements {
@@ -181,7 +191,8 @@ struct AuthorizerCaller: Sendable {
             }
             let actions = strings(statement["Action"])
             let resources = strings(statement["Resource"])
-            guard actions.contains(where: { glob($0, matches: "execute-api:Invoke") }),
+            // Action names are not case-sensitive in IAM; resources are.
+            guard actions.contains(where: { glob($0.lowercased(), matches: "execute-api:invoke") }),
                 resources.contains(where: { glob($0, matches: methodArn) })
             else { continue }
             if effect == "Deny" { return .deny }
@@ -262,10 +273,16 @@ struct AuthorizerEvent: Encodable {
 
 /// Authorizer answers by identity, until their TTL; bounded, oldest first out.
 final class AuthorizerCache: Sendable {
+    /// The authorizer, and a digest of the identity values and `methodArn`: a key's size does not
+    /// depend on what the client sent.
     struct Key: Hashable, Sendable {
         let authorizerId: String
-        let identity: [String]
-        let methodArn: String
+        let digest: String
+
+        init(authorizerId: String, identity: [String], methodArn: String) {
+            self.authorizerId = authorizerId
+            digest = SigV4Signer.hexSHA256((identity + [methodArn]).joined(separator: "\u{0}").utf8)
+        }
     }
 
     private struct Entry {
@@ -289,13 +306,8 @@ final class AuthorizerCache: Sendable {
 
     func store(_ verdict: AuthorizerVerdict, for key: Key, until: Date) {
         entries.withLock { entries in
-            if entries.count >= Self.capacity {
-                let now = Date()
-                entries = entries.filter { $0.value.until > now }
-                if entries.count >= Self.capacity, let oldest = entries.min(by: { $0.value.until < $1.value.until })?.key {
-                    entries[oldest] = nil
-                }
-            }
+            // Full: one entry goes, whichever the table gives first (no scan under the lock).
+            if entries[key] == nil, entries.count >= Self.capacity, let any = entries.first?.key { entries[any] = nil }
             entries[key] = Entry(verdict: verdict, until: until)
         }
     }

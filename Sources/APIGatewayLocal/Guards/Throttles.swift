@@ -63,7 +63,8 @@ final class UsagePlanMeter: Sendable {
             if meter.throttle != plan.throttle || (meter.bucket == nil && plan.throttle != nil) {
                 meter.throttle = plan.throttle
                 meter.bucket = plan.throttle.map {
-                    TokenBucket(rate: $0.rateLimit ?? 10_000, burst: Double($0.burstLimit ?? Int(($0.rateLimit ?? 10_000).rounded(.up))))
+                    let rate = $0.rateLimit ?? 10_000
+                    return TokenBucket(rate: rate, burst: Double($0.burstLimit ?? 0) > 0 ? Double($0.burstLimit!) : max(1, rate.rounded(.up)))
                 }
             }
             if meter.periodStart != start {

@@ -122,6 +122,8 @@ public struct LocalStage: Codable, Sendable, Hashable {
 }
 
 public struct LocalRouteSettings: Codable, Sendable, Hashable {
+    /// The highest rate the control plane takes (a second), far past any account's.
+    public static let maximumRate: Double = 1_000_000_000
     public var throttlingBurstLimit: Int?
     public var throttlingRateLimit: Double?
     public init(throttlingBurstLimit: Int? = nil, throttlingRateLimit: Double? = nil) {

@@ -392,7 +392,8 @@ extension LocalGateway {
     private func usagePlan(forKey value: String, apiId: String, stage: String) -> (LocalAPIKey, LocalUsagePlan)? {
         state.read { held in
             guard let key = held.apiKeys.values.first(where: { ConstantTime.equals($0.value, value) }), key.enabled,
-                let plan = held.usagePlans.values.first(where: { $0.keyIds.contains(key.id) && $0.covers(apiId: apiId, stage: stage) })
+                let plan = held.usagePlans.values.sorted(by: { $0.id < $1.id })
+                    .first(where: { $0.keyIds.contains(key.id) && $0.covers(apiId: apiId, stage: stage) })
             else { return nil }
             return (key, plan)
         }

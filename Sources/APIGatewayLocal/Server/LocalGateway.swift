@@ -175,10 +175,13 @@ public final class LocalGateway: Service, Sendable {
                 }
             }
         } catch {
+            await accessLog.drained(within: .seconds(1))
             finish(.stopped)
             try await integrationClient.shutdown()
             throw error
         }
+        // The last events' access-log lines go out, unless whoever reads them has stopped.
+        await accessLog.drained(within: .seconds(1))
         finish(.stopped)
         try await integrationClient.shutdown()
     }

@@ -59,9 +59,11 @@ extension GatewayDispatcher {
     }
 
     /// The user API Gateway vouched for, from ``GatewayConfiguration/gatewayIdentity``'s header:
-    /// only when a secret proved the request came through API Gateway (guard 1 has checked it).
+    /// only when the integration that mapped it also sent the secret in the proof header (guard 1
+    /// has checked the request's own secret).
     func gatewayUser(_ request: GatewayRequest) -> String? {
         guard let identity = configuration.gatewayIdentity, !configuration.secrets.isEmpty,
+            let proof = request.headerFields[GatewayIdentity.proofHeader], configuration.matchesSecret(proof),
             let value = request.headerFields[identity.header], !value.isEmpty
         else { return nil }
         return value

@@ -7,9 +7,11 @@ public import HTTPTypes
 /// provisioning adds), and the dispatcher takes the connection's user from that header, so
 /// ``Requirement``s, channel rules and presence work as with a login.
 ///
-/// The header is believed only behind the gateway secret: with no
-/// ``GatewayConfiguration/secrets`` configured nothing proves the request came through API
-/// Gateway, so it is ignored (and ``GatewayDispatcher`` logs why at start).
+/// The header is believed only when the same integration also sends ``proofHeader`` with the
+/// gateway secret as a static value, which provisioning maps beside it. The secret alone proves
+/// the request came through API Gateway, but not that this header did: an integration without the
+/// mapping forwards a `$connect` client's own headers. With no ``GatewayConfiguration/secrets``
+/// nothing is proved, so the header is ignored (and ``GatewayDispatcher`` logs why at start).
 ///
 /// ```swift
 /// configuration.gatewayIdentity = .authorizerPrincipal()
@@ -29,6 +31,10 @@ public struct GatewayIdentity: Sendable, Hashable {
     /// The default header, `X-Apigw-Principal`.
     public static let defaultHeader = HTTPField.Name("X-Apigw-Principal")!
 
+    /// `X-Apigw-Identity-Mapped`: the gateway secret, sent by the integration that maps the
+    /// identity, and only by it.
+    public static let proofHeader = HTTPField.Name("X-Apigw-Identity-Mapped")!
+
     /// The authorizer's `principalId`.
     public static func authorizerPrincipal(header: HTTPField.Name = defaultHeader) -> GatewayIdentity {
         GatewayIdentity(header: header, source: "context.authorizer.principalId")
@@ -47,5 +53,11 @@ public struct GatewayIdentity: Sendable, Hashable {
     /// The request parameter that maps it on the `$connect` integration.
     public var requestParameter: (key: String, value: String) {
         ("integration.request.header.\(header.rawName)", source)
+    }
+
+    /// The request parameters of the `$connect` integration: the identity, and the proof that it
+    /// was mapped (`secret`, a static value).
+    public func requestParameters(secret: String) -> [String: String] {
+        [requestParameter.key: requestParameter.value, "integration.request.header.\(Self.proofHeader.rawName)": "'\(secret)'"]
     }
 }

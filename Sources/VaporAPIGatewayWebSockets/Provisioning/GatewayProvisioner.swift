@@ -100,7 +100,9 @@ public struct GatewayProvisioner: Sendable {
             twoWayRouteKeys: options.twoWayRouteKeys
         )
         desired.guards = options.guards
-        if let identity = configuration.gatewayIdentity { desired.mapIdentity(identity) }
+        if let identity = configuration.gatewayIdentity, let secret = configuration.secrets.first {
+            desired.mapIdentity(identity, secret: secret)
+        }
         return desired
     }
 

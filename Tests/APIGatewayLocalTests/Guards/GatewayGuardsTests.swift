@@ -101,6 +101,7 @@ import Testing
 
         // One access-log line per event of the logged stage, in its format.
         try await rig.stop()
+        rig.gateway.accessLog.flush()
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ").dropFirst() }
         let events = lines.map { $0.joined(separator: " ") }
         #expect(events.filter { $0.hasPrefix("CONNECT $connect 401 - UNAUTHORIZED") }.count == 2)

@@ -87,20 +87,26 @@ import Testing
         let harness = try Harness(
             configuration: GatewayConfiguration(secrets: ["s3cret"], gatewayIdentity: .authorizerPrincipal()), controllers: [Plain()],
             permissions: PermissionTests.Roles())
-        let ada = try await harness.gateway.connect(headers: [GatewayIdentity.defaultHeader: "ada"])
+        let ada = try await harness.gateway.connect(headers: [GatewayIdentity.defaultHeader: "ada", GatewayIdentity.proofHeader: "s3cret"])
         #expect(try await harness.store.session(ada.id)?.userID == "ada")
         #expect(try await ada.send(#"{"handler":"staff"}"#).status == .ok)
-        let cy = try await harness.gateway.connect(headers: [GatewayIdentity.defaultHeader: "cy"])
+        let cy = try await harness.gateway.connect(headers: [GatewayIdentity.defaultHeader: "cy", GatewayIdentity.proofHeader: "s3cret"])
         #expect(try await cy.send(#"{"handler":"staff"}"#).status == .forbidden)
         let nobody = try await harness.gateway.connect()
         #expect(try await nobody.send(#"{"handler":"staff"}"#).status == .unauthorized)
+        // Behind the secret, but from an integration that does not map the identity: the header
+        // is the client's own (API Gateway forwards a `$connect` client's headers), never the user.
+        let forged = try await harness.gateway.connect(headers: [GatewayIdentity.defaultHeader: "ada"])
+        #expect(try await harness.store.session(forged.id)?.userID == nil)
+        let wrongProof = try await harness.gateway.connect(headers: [GatewayIdentity.defaultHeader: "ada", GatewayIdentity.proofHeader: "guess"])
+        #expect(try await harness.store.session(wrongProof.id)?.userID == nil)
     }
 
     @Test func withoutASecretTheHeaderIsIgnored() async throws {
         let harness = try Harness(
             configuration: GatewayConfiguration(gatewayIdentity: .authorizerPrincipal()), controllers: [Plain()],
             permissions: PermissionTests.Roles())
-        let forged = try await harness.gateway.connect(headers: [GatewayIdentity.defaultHeader: "ada"])
+        let forged = try await harness.gateway.connect(headers: [GatewayIdentity.defaultHeader: "ada", GatewayIdentity.proofHeader: ""])
         #expect(forged.isAccepted)
         #expect(try await harness.store.session(forged.id)?.userID == nil, "nothing proves the header came from API Gateway")
         #expect(try await forged.send(#"{"handler":"staff"}"#).status == .unauthorized)
@@ -108,6 +114,11 @@ import Testing
 
     @Test func theProvisioningMappingNamesTheHeaderTheDispatcherReads() {
         #expect(GatewayIdentity.authorizerPrincipal().requestParameter == ("integration.request.header.X-Apigw-Principal", "context.authorizer.principalId"))
+        #expect(
+            GatewayIdentity.authorizerPrincipal().requestParameters(secret: "s3cret") == [
+                "integration.request.header.X-Apigw-Principal": "context.authorizer.principalId",
+                "integration.request.header.X-Apigw-Identity-Mapped": "'s3cret'",
+            ])
         #expect(GatewayIdentity.authorizerContext("userId").source == "context.authorizer.userId")
         #expect(GatewayIdentity.iamCaller().source == "context.identity.userArn")
     }
