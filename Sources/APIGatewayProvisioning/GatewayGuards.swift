@@ -1,5 +1,5 @@
 public import APIGatewayWebSockets
-public import Foundation
+import Foundation
 
 extension DesiredAPI {
     /// What API Gateway checks before the backend hears of a request: who may connect (IAM or a
