@@ -131,7 +131,9 @@ let package = Package(
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("Resources/apigw-websockets.js")],
+            resources: [
+                .copy("Resources/apigw-websockets.js"), .copy("Resources/apigw-websockets.d.ts"), .copy("Resources/package.json"),
+            ],
             swiftSettings: eventPath
         ),
         // The admin door (Leaf pages) and the page helper: apps that do not want them do not link Leaf.
