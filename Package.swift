@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "VaporAPIGatewayAdmin", targets: ["VaporAPIGatewayAdmin"]),
         .library(name: "HummingbirdAPIGatewayWebSockets", targets: ["HummingbirdAPIGatewayWebSockets"]),
         .library(name: "APIGatewayWebSocketsTesting", targets: ["APIGatewayWebSocketsTesting"]),
+        .library(name: "APIGatewayWebSocketsClient", targets: ["APIGatewayWebSocketsClient"]),
         .library(name: "VaporAPIGatewayWebSocketsTesting", targets: ["VaporAPIGatewayWebSocketsTesting"]),
         .executable(name: "chat-example", targets: ["ChatExample"]),
         .executable(name: "apigateway-local", targets: ["apigateway-local"]),
@@ -162,6 +163,17 @@ let package = Package(
             swiftSettings: eventPath
         ),
         // Test kit: fake API Gateway requests, recording poster, the store and adapter conformance suites.
+        // A Swift client of a gateway: no Vapor, WebSocketKit on SwiftNIO.
+        .target(
+            name: "APIGatewayWebSocketsClient",
+            dependencies: [
+                .product(name: "WebSocketKit", package: "websocket-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "APIGatewayWebSocketsTesting",
             dependencies: [
@@ -307,6 +319,11 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "APIGatewayWebSocketsClientTests",
+            dependencies: ["APIGatewayWebSocketsClient"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,141 @@
+import APIGatewayWebSocketsClient
+import Foundation
+import Synchronization
+import Testing
+
+/// The Swift client against a scripted server: a fake transport whose connections answer what the
+/// test tells them to, so reconnects, re-joins and duplicates are deterministic.
+@Suite struct GatewayClientTests {
+    /// A server's side of each connection the client opens: what it was sent, and a way to answer.
+    final class FakeServer: GatewayTransport, @unchecked Sendable {
+        final class Connection: GatewayConnection, @unchecked Sendable {
+            let url: URL
+            let inbound: AsyncStream<String>
+            let server: AsyncStream<String>.Continuation
+            let sent = Mutex<[String]>([])
+            let answer: @Sendable (Connection, [String: Any]) -> Void
+
+            init(url: URL, answer: @escaping @Sendable (Connection, [String: Any]) -> Void) {
+                self.url = url
+                self.answer = answer
+                (inbound, server) = AsyncStream.makeStream()
+            }
+
+            func send(_ text: String) async throws {
+                sent.withLock { $0.append(text) }
+                if let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] { answer(self, object) }
+            }
+
+            func close() async { server.finish() }
+            func push(_ text: String) { server.yield(text) }
+            func cut() { server.finish() }
+        }
+
+        let connections = Mutex<[Connection]>([])
+        let refusals = Mutex(0)
+        let answer: @Sendable (Connection, [String: Any]) -> Void
+
+        init(answer: @escaping @Sendable (Connection, [String: Any]) -> Void) { self.answer = answer }
+
+        func open(_ url: URL, headers: [(String, String)], timeout: Duration) async throws -> any GatewayConnection {
+            if refusals.withLock({ count in defer { count = max(0, count - 1) }; return count > 0 }) {
+                throw GatewayTransportError(description: "refused")
+            }
+            let connection = Connection(url: url, answer: answer)
+            connections.withLock { $0.append(connection) }
+            return connection
+        }
+
+        var all: [Connection] { connections.withLock { $0 } }
+    }
+
+    /// Answers like the chat: `join` with the channel's position, `whoami`, a refused `staff`.
+    static func chat() -> FakeServer {
+        FakeServer { connection, message in
+            guard let id = message["id"] as? String else { return }
+            switch message["action"] as? String {
+            case "join":
+                let since = (message["since"] as? [String: Any])?["offset"] as? Int
+                connection.push(#"{"id":"\#(id)","channel":"lobby","offset":\#(since ?? 0),"epoch":"e1","recovered":\#(since != nil)}"#)
+            case "whoami": connection.push(#"{"id":"\#(id)","user":"ada"}"#)
+            default: connection.push(#"{"id":"\#(id)","type":"error","status":403,"reason":"Permission denied"}"#)
+            }
+        }
+    }
+
+    struct WhoAmI: Decodable { let user: String }
+
+    @Test func aRequestGetsItsTypedAnswerOrItsTypedRefusal() async throws {
+        let server = Self.chat()
+        let tokens = Mutex(0)
+        let client = GatewayClient(
+            url: URL(string: "ws://127.0.0.1:1/api/local")!,
+            configuration: .init(token: { "t\(tokens.withLock { $0 += 1; return $0 })" }, channels: ["lobby"], heartbeatAction: nil),
+            transport: server)
+        try await client.connect()
+        #expect(server.all.first?.url.query == "channel=lobby&ws_token=t1")
+        #expect(try await client.request(["action": "whoami"], as: WhoAmI.self).user == "ada")
+        let refusal = await #expect(throws: GatewayRefusal.self) { try await client.request(["action": "staff"], as: WhoAmI.self) }
+        #expect(refusal == GatewayRefusal(status: 403, reason: "Permission denied"))
+        await client.close()
+    }
+
+    /// Cut, the client reconnects with a fresh token, re-joins from the last offset it saw, and
+    /// hears each message once: a replayed one it already had is dropped.
+    @Test func aCutIsResumedWithoutLossOrDuplicates() async throws {
+        let server = Self.chat()
+        let tokens = Mutex(0)
+        let client = GatewayClient(
+            url: URL(string: "ws://127.0.0.1:1/api/local")!,
+            configuration: .init(
+                token: { "t\(tokens.withLock { $0 += 1; return $0 })" }, channels: ["lobby"], heartbeatAction: nil,
+                initialBackoff: .milliseconds(1), maximumBackoff: .milliseconds(5)),
+            transport: server)
+        try await client.connect()
+        var heard = client.messages.makeAsyncIterator()
+        let first = try #require(server.all.first)
+        first.push(#"{"channel":"lobby","offset":1,"epoch":"e1","text":"one"}"#)
+        first.push(#"{"channel":"lobby","offset":2,"epoch":"e1","text":"two"}"#)
+        #expect(await heard.next()?.offset == 1)
+        #expect(await heard.next()?.offset == 2)
+        server.refusals.withLock { $0 = 2 }  // the first two reconnects are refused, then one succeeds
+        first.cut()
+        // Bounded: 10 s at most, though it takes milliseconds.
+        for _ in 0..<5_000 {
+            let status = await client.status
+            if server.all.count >= 2 && status == .connected { break }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        try #require(server.all.count >= 2)
+        let second = server.all[1]
+        #expect(second.url.query == "channel=lobby&ws_token=t4", "a fresh token for each try")
+        let rejoin = try #require(second.sent.withLock { $0 }.first { $0.contains(#""action":"join""#) })
+        #expect(rejoin.contains(#""since":{"epoch":"e1","offset":2}"#) || rejoin.contains(#""since":{"offset":2,"epoch":"e1"}"#), "\(rejoin)")
+        second.push(#"{"channel":"lobby","offset":2,"epoch":"e1","text":"two"}"#)  // replayed, already had
+        second.push(#"{"channel":"lobby","offset":3,"epoch":"e1","text":"three"}"#)
+        let next = await heard.next()
+        #expect(next?.offset == 3, "the duplicate is dropped: \(String(describing: next))")
+        #expect(await client.position(of: "lobby") == StreamPosition(offset: 3, epoch: "e1"))
+        #expect(await client.connects == 2)
+        await client.close()
+    }
+
+    @Test func theBackoffDoublesToItsCapWithJitter() {
+        let initial = Duration.milliseconds(500), maximum = Duration.seconds(30)
+        #expect(GatewayClient.backoff(attempt: 0, initial: initial, maximum: maximum, random: 1) == .milliseconds(500))
+        #expect(GatewayClient.backoff(attempt: 3, initial: initial, maximum: maximum, random: 1) == .seconds(4))
+        #expect(GatewayClient.backoff(attempt: 3, initial: initial, maximum: maximum, random: 0.5) == .seconds(2))
+        #expect(GatewayClient.backoff(attempt: 60, initial: initial, maximum: maximum, random: 1) == .seconds(30), "capped, no overflow")
+    }
+
+    @Test func connectGivesUpAfterItsLimit() async throws {
+        let server = Self.chat()
+        server.refusals.withLock { $0 = 100 }
+        let client = GatewayClient(
+            url: URL(string: "ws://127.0.0.1:1/api/local")!,
+            configuration: .init(heartbeatAction: nil, initialBackoff: .milliseconds(1), maximumBackoff: .milliseconds(2), maximumFailedConnects: 3),
+            transport: server)
+        await #expect(throws: GatewayTransportError.self) { try await client.connect() }
+        #expect(await client.status == .closed)
+    }
+}
