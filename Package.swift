@@ -344,6 +344,7 @@ let package = Package(
             dependencies: [
                 "HummingbirdAPIGatewayWebSockets", "APIGatewayWebSockets", "APIGatewayWebSocketsTesting",
                 "APIGatewayLocal", "APIGatewayAWS", "PeerSupport",
+                "APIGatewayWebSocketsClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

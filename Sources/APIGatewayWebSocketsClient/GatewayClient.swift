@@ -33,7 +33,8 @@ public actor GatewayClient {
         /// drawn between half and all of it.
         public var initialBackoff: Duration
         public var maximumBackoff: Duration
-        /// Failed connects in a row before ``GatewayClient/connect()`` gives up (`nil`: never).
+        /// Failed connects in a row before the client gives up, for a first connect (which then
+        /// throws) and after a cut alike (`nil`: never).
         public var maximumFailedConnects: Int?
         public var handshakeTimeout: Duration
 
