@@ -357,7 +357,7 @@ let package = Package(
             name: "DocumentationExamples",
             dependencies: [
                 "APIGatewayAWS", "APIGatewayLocal", "APIGatewayProvisioning", "APIGatewayWebSockets", "APIGatewayWebSocketsTesting",
-                "HummingbirdAPIGatewayWebSockets", "VaporAPIGatewayWebSockets", "VaporAPIGatewayWebSocketsTesting",
+                "APIGatewayWebSocketsClient", "HummingbirdAPIGatewayWebSockets", "VaporAPIGatewayWebSockets", "VaporAPIGatewayWebSocketsTesting",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
