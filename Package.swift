@@ -206,6 +206,7 @@ let package = Package(
                 "APIGatewayLocal",
                 "VaporAPIGatewayWebSockets",
                 "VaporAPIGatewayAdmin",
+                "APIGatewayWebSocketsClient",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Leaf", package: "leaf"),
                 .product(name: "Fluent", package: "fluent"),

@@ -144,6 +144,38 @@ import Testing
         #expect(logged("POST /authorizer") == 2)
     }
 
+    /// `chat-example listen --channel lobby` while the app runs: the Swift client signs in with a
+    /// token of the user, joins, and prints what is published to the channel, a JSON object a line.
+    @Test func theListenCommandPrintsAChannelAsItArrives() async throws {
+        guard let executable = Self.requireExecutable("theListenCommandPrintsAChannelAsItArrives") else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("listen-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (chat, _, _) = try await Self.serving(executable, in: folder, environment: ["CHAT_ORIGINS": "127.0.0.1"])
+        defer { chat.stop() }
+        let output = folder.appendingPathComponent("listen.out"), errors = folder.appendingPathComponent("listen.err")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        let listen = Process()
+        listen.executableURL = executable
+        listen.arguments = ["listen", "--channel", "lobby", "--user", "ada", "--count", "2", "--seconds", "60"]
+        listen.environment = ProcessInfo.processInfo.environment.merging(["CHAT_DATABASE": chat.database.path]) { $1 }
+        listen.standardOutput = try FileHandle(forWritingTo: output)
+        listen.standardError = try FileHandle(forWritingTo: errors)
+        try listen.run()
+        defer { if listen.isRunning { listen.terminate() } }
+        func text(_ file: URL) -> String { String(decoding: (try? Data(contentsOf: file)) ?? Data(), as: UTF8.self) }
+        #expect(await eventually(timeout: .seconds(30)) { text(errors).contains("listening to lobby") }, "\(text(errors).suffix(600))")
+        for line in ["deploy at 5", "deployed"] {
+            let published = try await run(
+                "publish", "--channel", "lobby", "--json", #"{"type":"message","from":"ops","text":"\#(line)"}"#, database: chat.database.path)
+            #expect(published.status == 0, "\(String(decoding: published.stderr, as: UTF8.self))")
+        }
+        #expect(await eventually(timeout: .seconds(30)) { !listen.isRunning }, "listen stops after --count 2")
+        let lines = text(output).split(separator: "\n").map(String.init)
+        #expect(lines.count == 2 && lines[0].contains(#""text":"deploy at 5""#) && lines[1].contains(#""text":"deployed""#), "\(lines)")
+        #expect(lines.allSatisfy { $0.contains(#""channel":"lobby""#) && $0.contains(#""offset":"#) })
+    }
+
     /// `swift run chat-example`, then SIGTERM, as a container stop sends it: the app stops serving,
     /// closes its gateway's connections, and exits 0 in bounded time; a message sent just before
     /// the signal is answered first.

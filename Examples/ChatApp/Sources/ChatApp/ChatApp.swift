@@ -284,6 +284,7 @@ public func configureChat(
         authState: ChatAuthState(database: database)
     )
     if settings.authorizer { ChatAuthorizer.register(on: app, identity: store) }
+    app.asyncCommands.use(ChatListenCommand(identity: store), as: "listen")
     ChatLoginRoutes(
         login: login, gateway: gateway, configuration: configuration, throttle: try LoginThrottle(store: store, settings: settings)
     )
