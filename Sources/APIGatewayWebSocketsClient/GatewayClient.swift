@@ -80,6 +80,9 @@ public actor GatewayClient {
     private var nextID = 1
     private var running: Task<Void, Never>?
     private var waiters: [CheckedContinuation<Void, any Error>] = []
+    private var closedForGood = false
+    /// The ids of this client's requests: `s1`, `s2`, …
+    private static let requestIDPrefix = "s"
 
     public init(url: URL, configuration: Configuration = Configuration(), transport: any GatewayTransport = WebSocketKitTransport()) {
         self.url = url
@@ -95,6 +98,8 @@ public actor GatewayClient {
     ///   in a row, or ``GatewayRefusal`` (status 0) when closed meanwhile.
     public func connect() async throws {
         if status == .connected { return }
+        // Closed is for good: its messages have ended.
+        if closedForGood { throw GatewayRefusal(status: 0, reason: "closed") }
         if running == nil {
             status = .connecting
             running = Task { await self.run() }
@@ -104,6 +109,7 @@ public actor GatewayClient {
 
     /// Closes for good: no reconnect; waiting requests fail.
     public func close() async {
+        closedForGood = true
         running?.cancel()
         running = nil
         status = .closed
@@ -227,7 +233,9 @@ public actor GatewayClient {
 
     private func receive(_ data: Data) {
         let message = GatewayMessage(data: data)
-        if let id = message.id, let waiter = pending.removeValue(forKey: id) {
+        if let id = message.id, id.hasPrefix(Self.requestIDPrefix) {
+            // An answer: to its request, or, when that request has given up, to no one.
+            guard let waiter = pending.removeValue(forKey: id) else { return }
             if message.type == "error" {
                 waiter.resume(throwing: GatewayRefusal(status: message.status ?? 0, reason: message.reason ?? "refused"))
             } else {
@@ -253,7 +261,7 @@ public actor GatewayClient {
 
     private func requestData(_ message: some Encodable & Sendable, timeout: Duration?) async throws -> Data {
         guard let connection else { throw GatewayRefusal(status: 0, reason: "not connected") }
-        let id = "s\(nextID)"
+        let id = "\(Self.requestIDPrefix)\(nextID)"
         nextID += 1
         guard var object = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(message)) as? [String: Any] else {
             throw GatewayRefusal(status: 0, reason: "a request is a JSON object")

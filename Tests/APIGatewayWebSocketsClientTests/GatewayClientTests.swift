@@ -138,4 +138,28 @@ import Testing
         await #expect(throws: GatewayTransportError.self) { try await client.connect() }
         #expect(await client.status == .closed)
     }
+
+    /// An answer that comes after its request gave up is nobody's message; a closed client stays closed.
+    @Test func aLateAnswerIsDroppedAndAClosedClientStaysClosed() async throws {
+        let late = Mutex<(GatewayClientTests.FakeServer.Connection, String)?>(nil)
+        let server = FakeServer { connection, message in
+            guard let id = message["id"] as? String else { return }
+            if message["action"] as? String == "slow" { late.withLock { $0 = (connection, id) }; return }
+            connection.push(#"{"id":"\#(id)","channel":"lobby","offset":0,"epoch":"e1"}"#)
+        }
+        let client = GatewayClient(
+            url: URL(string: "ws://127.0.0.1:1/api/local")!, configuration: .init(channels: ["lobby"], heartbeatAction: nil), transport: server)
+        try await client.connect()
+        let timedOut = await #expect(throws: GatewayRefusal.self) {
+            try await client.request(["action": "slow"], as: WhoAmI.self, timeout: .milliseconds(20))
+        }
+        #expect(timedOut?.status == 0)
+        let (connection, id) = try #require(late.withLock { $0 })
+        connection.push(#"{"id":"\#(id)","user":"late"}"#)
+        connection.push(#"{"type":"notice","text":"next"}"#)
+        var heard = client.messages.makeAsyncIterator()
+        #expect(await heard.next()?.type == "notice", "the late answer is not a message")
+        await client.close()
+        await #expect(throws: GatewayRefusal.self) { try await client.connect() }
+    }
 }

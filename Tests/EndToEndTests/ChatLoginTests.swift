@@ -75,10 +75,12 @@ import VaporAPIGatewayWebSocketsTesting
     }
 
     @Test func webSessionsExpireWhenUnused() async throws {
-        try await withChat({ ChatSettings(databasePath: $0, webSessions: WebSessionPolicy(idleTimeout: .seconds(1))) }) { app, _, _, _ in
+        // 5 s, not 1: on a loaded machine (a full CI run) more than a second passed between the
+        // login and the request right after it, and the fresh login was already over.
+        try await withChat({ ChatSettings(databasePath: $0, webSessions: WebSessionPolicy(idleTimeout: .seconds(5))) }) { app, _, _, _ in
             let ada = try await Browser.loggedIn(app, "ada")
             #expect(try await ada.request(.post, "/ws/token").status == .ok)
-            try await Task.sleep(for: .milliseconds(1500))
+            try await Task.sleep(for: .seconds(6))
             #expect(try await ada.request(.post, "/ws/token").status == .unauthorized, "idle past its timeout, the login is over")
             let sessions = try #require(app.databaseWebSessions)
             #expect(try await sessions.purgeExpired(before: Date()) == 1, "and the sweep deletes it")
