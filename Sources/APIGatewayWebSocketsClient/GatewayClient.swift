@@ -29,6 +29,9 @@ public actor GatewayClient {
         /// Between heartbeats, and the heartbeat's action (`nil`: none).
         public var heartbeatInterval: Duration
         public var heartbeatAction: String?
+        /// A connection is renewed (a new one opened, the channels resumed on it) this long after
+        /// it opened: ahead of API Gateway's 2-hour cut (1 h 58 min). `nil`: never.
+        public var maximumAge: Duration?
         /// The first reconnect's delay, doubled each time up to `maximumBackoff`, each delay
         /// drawn between half and all of it.
         public var initialBackoff: Duration
@@ -42,8 +45,9 @@ public actor GatewayClient {
             token: (@Sendable () async throws -> String)? = nil, tokenParameter: String = "ws_token", headers: [(String, String)] = [],
             channels: [String] = [], requestTimeout: Duration = .seconds(10), heartbeatInterval: Duration = .seconds(240),
             heartbeatAction: String? = "ping", initialBackoff: Duration = .milliseconds(500), maximumBackoff: Duration = .seconds(30),
-            maximumFailedConnects: Int? = nil, handshakeTimeout: Duration = .seconds(15)
+            maximumFailedConnects: Int? = nil, handshakeTimeout: Duration = .seconds(15), maximumAge: Duration? = .seconds(7080)
         ) {
+            self.maximumAge = maximumAge
             self.token = token
             self.tokenParameter = tokenParameter
             self.headers = headers
@@ -81,6 +85,8 @@ public actor GatewayClient {
     private var running: Task<Void, Never>?
     private var waiters: [CheckedContinuation<Void, any Error>] = []
     private var closedForGood = false
+    /// Set while the connection is closed to be renewed.
+    private var renewal = false
     /// The ids of this client's requests: `s1`, `s2`, …
     private static let requestIDPrefix = "s"
 
@@ -169,8 +175,24 @@ public actor GatewayClient {
                 status = .connected
                 resumeWaiters(throwing: nil)
                 let beating = Task { await self.heartbeat(open) }
+                // Renewed before API Gateway cuts it: closing it ends the reading, and the loop
+                // opens the next one at once.
+                let renewing = configuration.maximumAge.map { age in
+                    Task {
+                        try await Task.sleep(for: age)
+                        self.renew(open)
+                        await open.close()
+                    }
+                }
                 await reading.value
                 beating.cancel()
+                renewing?.cancel()
+                if renewal {
+                    renewal = false
+                    connection = nil
+                    failPending(GatewayRefusal(status: 0, reason: "the connection was renewed"))
+                    continue  // no backoff: a renewal is not a failure
+                }
             } catch {
                 failures += 1
                 if let limit = configuration.maximumFailedConnects, failures >= limit, status != .connected {
@@ -217,6 +239,8 @@ public actor GatewayClient {
             settle(channel, answer)
         }
     }
+
+    private func renew(_ open: any GatewayConnection) { renewal = true }
 
     private func heartbeat(_ open: any GatewayConnection) async {
         guard let action = configuration.heartbeatAction else { return }

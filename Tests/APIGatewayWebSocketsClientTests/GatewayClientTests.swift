@@ -162,4 +162,25 @@ import Testing
         await client.close()
         await #expect(throws: GatewayRefusal.self) { try await client.connect() }
     }
+
+    /// Ahead of API Gateway's 2-hour cut the client opens a new connection and resumes its
+    /// channels on it, without waiting for a backoff.
+    @Test func anOldConnectionIsRenewedAndItsChannelsResumed() async throws {
+        let server = Self.chat()
+        let client = GatewayClient(
+            url: URL(string: "ws://127.0.0.1:1/api/local")!,
+            configuration: .init(
+                channels: ["lobby"], heartbeatAction: nil, initialBackoff: .seconds(60), maximumBackoff: .seconds(60),
+                maximumAge: .milliseconds(50)),
+            transport: server)
+        try await client.connect()
+        server.all[0].push(#"{"channel":"lobby","offset":5,"epoch":"e1","text":"five"}"#)
+        var heard = client.messages.makeAsyncIterator()
+        #expect(await heard.next()?.offset == 5)
+        for _ in 0..<5_000 where server.all.count < 2 { try await Task.sleep(for: .milliseconds(2)) }
+        let renewed = try #require(server.all.dropFirst().first, "a second connection, without a minute's backoff")
+        for _ in 0..<5_000 where !renewed.sent.withLock({ !$0.isEmpty }) { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(renewed.sent.withLock { $0 }.first?.contains(#""since":{"#) == true, "the channel resumed from offset 5")
+        await client.close()
+    }
 }
