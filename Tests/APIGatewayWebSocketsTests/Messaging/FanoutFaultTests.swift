@@ -32,7 +32,7 @@ import Testing
             case .failsOnce: return attempt == 1 ? .init(status: 500, body: #"{"message":"Internal"}"#) : .init(status: 200)
             case .unavailable: return .init(status: 503, body: #"{"message":"Service Unavailable"}"#)
             case .slow:
-                try? await Task.sleep(for: .seconds(12))
+                try? await Task.sleep(for: .seconds(40))
                 return .init(status: 200)
             case .resets: return .resetConnection
             }
@@ -41,11 +41,12 @@ import Testing
         let http = ManagementClient.makeHTTPClient(maximumConnections: 16)
         defer { Task { try? await http.shutdown() } }
         // Seconds, not milliseconds: under CI's load a first answer took 2 s, and a retry that
-        // would start past the deadline is never made (the 429 was then reported failed).
-        let deadline = Duration.seconds(6)
+        // would start past the deadline is never made (the 429 was then reported failed). A full
+        // run on a loaded machine once took past 6 s for the first answers: 20 s.
+        let deadline = Duration.seconds(20)
         // Long enough that a loaded machine answers a 410 inside it (a timeout is retried, and
-        // the 410 would be asked twice), short enough that `slow` (12 s) fails by the deadline.
-        let attemptTimeout = Duration.seconds(4)
+        // the 410 would be asked twice), short enough that `slow` (40 s) fails by the deadline.
+        let attemptTimeout = Duration.seconds(12)
         let client = ManagementClient(
             httpClient: http, credentials: StaticCredentialProvider(Credential(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "secret")),
             timeout: .milliseconds(Int64(attemptTimeout / .milliseconds(1))),
@@ -75,7 +76,7 @@ import Testing
         #expect(report.failures.allSatisfy { !$0.reason.isEmpty }, "each with its reason")
         let counts = attempts.withLock { $0 }
         // No attempt starts after the deadline, whatever the machine's load: `slow` times out at
-        // 4 s, its second attempt at 8 s, past the 6 s deadline, so there is no third (without
+        // 12 s, its second attempt at 24 s, past the 20 s deadline, so there is no third (without
         // the deadline there are four).
         #expect(expected[.slow]!.allSatisfy { (counts[$0.rawValue] ?? 0) <= 2 }, "retries end by the deadline: \(counts)")
         #expect(expected[.throttledOnce]!.allSatisfy { counts[$0.rawValue] == 2 }, "429 retried once: \(counts)")
