@@ -80,6 +80,10 @@ public actor GatewayClient {
     private var connection: (any GatewayConnection)?
     private var channels: [String]
     private var positions: [String: StreamPosition] = [:]
+    /// Messages that came before the ones ahead of them, by stream and offset, and the streams
+    /// whose gap is being filled.
+    private var held: [String: [Int: GatewayMessage]] = [:]
+    private var filling: Set<String> = []
     private var pending: [String: CheckedContinuation<Data, any Error>] = [:]
     private var nextID = 1
     private var running: Task<Void, Never>?
@@ -268,11 +272,55 @@ public actor GatewayClient {
             return
         }
         if message.type == "pong" { return }
-        if let key = message.streamKey, let offset = message.offset, let epoch = message.epoch {
-            if let known = positions[key], known.epoch == epoch, offset <= known.offset { return }  // had it
-            positions[key] = StreamPosition(offset: offset, epoch: epoch)
+        guard let key = message.streamKey, let offset = message.offset, let epoch = message.epoch, let known = positions[key],
+            known.epoch == epoch
+        else {
+            // Not in a stream, the first of its stream, or a new epoch: from here on.
+            if let key = message.streamKey, let offset = message.offset, let epoch = message.epoch {
+                positions[key] = StreamPosition(offset: offset, epoch: epoch)
+            }
+            output.yield(message)
+            return
         }
-        output.yield(message)
+        if offset <= known.offset { return }  // had it
+        if offset > known.offset + 1 {
+            // Early: the ones before it are missing. Held, and the channel joined again from the
+            // last position seen, so the backend replays them; the position does not jump the gap.
+            held[key, default: [:]][offset] = message
+            if let channel = message.channel, !filling.contains(key) {
+                filling.insert(key)
+                Task { await self.fillGap(channel, key: key) }
+            }
+            return
+        }
+        deliver(message, key: key)
+    }
+
+    /// Yields `message` (the next of its stream), then every held one that follows it.
+    private func deliver(_ message: GatewayMessage, key: String) {
+        var next = message
+        while true {
+            guard let offset = next.offset, let epoch = next.epoch else { return }
+            positions[key] = StreamPosition(offset: offset, epoch: epoch)
+            output.yield(next)
+            guard let following = held[key]?.removeValue(forKey: offset + 1) else { return }
+            next = following
+        }
+    }
+
+    /// Asks for what is missing before a held message: a join from the last position seen. What
+    /// the replay cannot bring (the history no longer reaches back) is given up, and the held
+    /// messages go out from the first of them.
+    private func fillGap(_ channel: String, key: String) async {
+        defer { filling.remove(key) }
+        let answer: JoinAnswer? = try? await request(JoinRequest(channel: channel, since: positions[key]))
+        _ = answer
+        guard var waiting = held[key], !waiting.isEmpty else { return }
+        if let first = waiting.keys.min(), let message = waiting.removeValue(forKey: first) {
+            held[key] = waiting
+            deliver(message, key: key)
+        }
+        if held[key]?.isEmpty == true { held[key] = nil }
     }
 
     private func settle(_ channel: String, _ answer: JoinAnswer) {

@@ -183,4 +183,30 @@ import Testing
         #expect(renewed.sent.withLock { $0 }.first?.contains(#""since":{"#) == true, "the channel resumed from offset 5")
         await client.close()
     }
+
+    /// A message that comes before the ones ahead of it (the backend delivered the next one live
+    /// while the earlier one was still on its way) is held; the client joins again from the last
+    /// position it saw, the backend replays the missing one, and both come out in order, once.
+    /// (The end-to-end test lost `three` this way: its position had jumped to `four`.)
+    @Test func aGapIsFilledBeforeWhatCameEarly() async throws {
+        let server = FakeServer { connection, message in
+            guard let id = message["id"] as? String, message["action"] as? String == "join" else { return }
+            if let since = (message["since"] as? [String: Any])?["offset"] as? Int {
+                connection.push(#"{"channel":"lobby","offset":\#(since + 1),"epoch":"e1","text":"replayed"}"#)
+                connection.push(#"{"id":"\#(id)","channel":"lobby","offset":\#(since + 2),"epoch":"e1","recovered":true}"#)
+            } else {
+                connection.push(#"{"id":"\#(id)","channel":"lobby","offset":1,"epoch":"e1"}"#)
+            }
+        }
+        let client = GatewayClient(
+            url: URL(string: "ws://127.0.0.1:1/api/local")!, configuration: .init(channels: ["lobby"], heartbeatAction: nil), transport: server)
+        try await client.connect()
+        let connection = try #require(server.all.first)
+        connection.push(#"{"channel":"lobby","offset":3,"epoch":"e1","text":"early"}"#)
+        var heard = client.messages.makeAsyncIterator()
+        let first = await heard.next(), second = await heard.next()
+        #expect(first?.offset == 2 && second?.offset == 3, "\(String(describing: first?.offset)), \(String(describing: second?.offset))")
+        #expect(await client.position(of: "lobby") == StreamPosition(offset: 3, epoch: "e1"))
+        await client.close()
+    }
 }
