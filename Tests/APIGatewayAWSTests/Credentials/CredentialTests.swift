@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import PeerSupport
 import Synchronization
 import Testing
@@ -7,6 +8,10 @@ import Testing
 @testable import APIGatewayAWS
 
 @Suite struct CredentialTests {
+    /// The providers' timeouts (1 and 2 s, as boto3's) where a test expects an answer: a full run
+    /// on two loaded cores once answered a loopback server past them.
+    static let loaded: TimeAmount = .seconds(15)
+
     let expiry = "2030-01-02T03:04:05Z"
 
     func document(_ key: String, expiration: String? = nil) -> String {
@@ -90,18 +95,18 @@ import Testing
             }
         }
         let relative = try await ContainerCredentialProvider(
-            environment: ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/abc"], relativeBase: server.url
+            environment: ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/abc"], timeout: Self.loaded, relativeBase: server.url
         ).credential()
         #expect(
             relative.accessKeyID == "AKIAREL" && relative.sessionToken == "token-AKIAREL" && relative.expiration == parseISO8601(expiry))
         let fromFile = try await ContainerCredentialProvider(environment: [
             "AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url + "/creds",
             "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile, "AWS_CONTAINER_AUTHORIZATION_TOKEN": "env-token",
-        ]).credential()
+        ], timeout: Self.loaded).credential()
         #expect(fromFile.accessKeyID == "AKIAFULLFILE", "the token file is read before the variable")
         let fromEnv = try await ContainerCredentialProvider(environment: [
             "AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url + "/creds", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "env-token",
-        ]).credential()
+        ], timeout: Self.loaded).credential()
         #expect(fromEnv.accessKeyID == "AKIAFULLENV")
         // Plain http only to a literal loopback address (as botocore's `ip_address(host).is_loopback`)
         // or the agent's: `127.attacker.example` is a DNS name that took the token over http.
@@ -139,8 +144,9 @@ import Testing
                 return .init(status: 401)
             }
         }
-        let credential = try await InstanceMetadataCredentialProvider(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": server.url + "/"])
-            .credential()
+        let credential = try await InstanceMetadataCredentialProvider(
+            environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": server.url + "/"], timeout: Self.loaded
+        ).credential()
         #expect(credential.accessKeyID == "AKIAIMDS" && credential.sessionToken == "token-AKIAIMDS")
         #expect(
             server.requests.map { "\($0.method) \($0.uri)" } == [
@@ -165,7 +171,9 @@ import Testing
             default: return .init(status: 401)
             }
         }
-        let v1 = try await InstanceMetadataCredentialProvider(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": server.url]).credential()
+        let v1 = try await InstanceMetadataCredentialProvider(
+            environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": server.url], timeout: Self.loaded
+        ).credential()
         #expect(v1.accessKeyID == "AKIAV1")
         await #expect(throws: CredentialError.self) {
             try await InstanceMetadataCredentialProvider(environment: [
@@ -178,8 +186,9 @@ import Testing
     @Test func instanceMetadataAgainstMoto() async throws {
         guard let moto = try await MotoServer.start() else { return }
         defer { moto.stop() }
-        let credential = try await InstanceMetadataCredentialProvider(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": moto.url])
-            .credential()
+        let credential = try await InstanceMetadataCredentialProvider(
+            environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": moto.url], timeout: Self.loaded
+        ).credential()
         #expect(
             credential.accessKeyID == "test-key" && credential.secretAccessKey == "test-secret-key"
                 && credential.sessionToken == "test-session-token")
