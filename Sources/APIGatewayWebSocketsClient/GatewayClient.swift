@@ -184,7 +184,7 @@ public actor GatewayClient {
                 let renewing = configuration.maximumAge.map { age in
                     Task {
                         try await Task.sleep(for: age)
-                        self.renew(open)
+                        self.markRenewal()
                         await open.close()
                     }
                 }
@@ -244,7 +244,7 @@ public actor GatewayClient {
         }
     }
 
-    private func renew(_ open: any GatewayConnection) { renewal = true }
+    private func markRenewal() { renewal = true }
 
     private func heartbeat(_ open: any GatewayConnection) async {
         guard let action = configuration.heartbeatAction else { return }
@@ -313,8 +313,8 @@ public actor GatewayClient {
     /// messages go out from the first of them.
     private func fillGap(_ channel: String, key: String) async {
         defer { filling.remove(key) }
-        let answer: JoinAnswer? = try? await request(JoinRequest(channel: channel, since: positions[key]))
-        _ = answer
+        // The replay comes before the answer; whether the join worked shows in what is still held.
+        _ = try? await request(JoinRequest(channel: channel, since: positions[key]), as: JoinAnswer.self)
         guard var waiting = held[key], !waiting.isEmpty else { return }
         if let first = waiting.keys.min(), let message = waiting.removeValue(forKey: first) {
             held[key] = waiting

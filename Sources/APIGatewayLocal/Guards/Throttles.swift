@@ -16,9 +16,10 @@ final class RouteThrottles: Sendable {
     init(clock: LocalClock) { self.clock = clock }
 
     /// `false` when one more request on `routeKey` now would pass its throttle.
-    func admit(_ api: LocalAPI, stage: String, routeKey: String) -> Bool {
-        guard let limit = api.stages[stage]?.throttle(for: routeKey) else { return true }
-        let key = "\(api.apiId)/\(stage)/\(routeKey)"
+    /// `stage` is the API's stage `name`, as the caller already holds it.
+    func admit(_ api: LocalAPI, stage: LocalStage?, named name: String, routeKey: String) -> Bool {
+        guard let limit = stage?.throttle(for: routeKey) else { return true }
+        let key = "\(api.apiId)/\(name)/\(routeKey)"
         let now = clock.now()
         return buckets.withLock { buckets in
             if buckets[key].map({ $0.rate != limit.rate || $0.burst != limit.burst }) ?? true {

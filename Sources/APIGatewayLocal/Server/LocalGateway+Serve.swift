@@ -287,7 +287,7 @@ extension LocalGateway {
             record.responseType = type
             return .refused(status)
         }
-        guard throttles.admit(api, stage: context.stage, routeKey: route.routeKey) else {
+        guard throttles.admit(api, stage: api.stages[context.stage], named: context.stage, routeKey: route.routeKey) else {
             return refuse(.tooManyRequests, "Too Many Requests", "THROTTLED")
         }
         switch route.authorizationType ?? "NONE" {
@@ -367,14 +367,8 @@ extension LocalGateway {
     /// or in an `Authorization` header; for `execute-api`, with one of the gateway's keys.
     private func verifyIAM(_ head: HTTPRequestHead) -> Result<Credential, SigV4Verifier.Rejection> {
         if head.headers.contains(name: "Authorization") {
-            if let problem = verifier.problem(
+            return verifier.verify(
                 method: head.method.rawValue, uri: head.uri, headers: head.headers, body: EmptyCollection(), service: "execute-api")
-            {
-                return .failure(problem)
-            }
-            let akid = head.headers.first(name: "Authorization").flatMap { $0.range(of: "Credential=") }
-                .map { range in String(head.headers.first(name: "Authorization")![range.upperBound...].prefix { $0 != "/" }) }
-            return verifier.credentials[akid ?? ""].map { .success($0) } ?? .failure(.init(message: "Forbidden"))
         }
         return verifier.presignedProblem(method: head.method.rawValue, uri: head.uri, headers: head.headers, service: "execute-api")
     }
@@ -464,13 +458,14 @@ extension LocalGateway {
             userAgent: connection.userAgent, domainName: connection.domainName, requestTime: now
         )
         context.identity = connection.identity
-        let logFormat = api.stages[connection.stage]?.accessLogSettings?.format
+        let stage = api.stages[connection.stage]
+        let logFormat = stage?.accessLogSettings?.format
         var record = AccessRecord(status: 200)
         defer {
             if let logFormat { accessLog.write(AccessLogWriter.render(logFormat) { context.logValue($0, record) }) }
         }
         // The route's throttle, under the account's (shared with `@connections` calls).
-        guard throttles.admit(api, stage: connection.stage, routeKey: route.routeKey), limits.admitCallback() else {
+        guard throttles.admit(api, stage: stage, named: connection.stage, routeKey: route.routeKey), limits.admitCallback() else {
             record = AccessRecord(status: 429, errorMessage: "Too Many Requests", responseType: "THROTTLED")
             send(ErrorFrame.tooManyRequests.text(connectionId: id, requestId: requestId), to: id)
             return

@@ -35,8 +35,18 @@ struct SigV4Verifier: Sendable {
     func problem(method: String, uri: String, headers: HTTPHeaders, body: some Collection<UInt8>, service expectedService: String)
         -> Rejection?
     {
-        guard let authorization = headers.first(name: "Authorization") else { return Rejection(message: "Missing Authentication Token") }
-        guard authorization.hasPrefix("AWS4-HMAC-SHA256 ") else { return Rejection(message: "Unsupported authorization type") }
+        if case .failure(let rejection) = verify(method: method, uri: uri, headers: headers, body: body, service: expectedService) {
+            return rejection
+        }
+        return nil
+    }
+
+    /// The key that signed a request in its `Authorization` header, or why it is not accepted.
+    func verify(method: String, uri: String, headers: HTTPHeaders, body: some Collection<UInt8>, service expectedService: String)
+        -> Result<Credential, Rejection>
+    {
+        guard let authorization = headers.first(name: "Authorization") else { return .failure(Rejection(message: "Missing Authentication Token")) }
+        guard authorization.hasPrefix("AWS4-HMAC-SHA256 ") else { return .failure(Rejection(message: "Unsupported authorization type")) }
         var fields: [String: String] = [:]
         for part in authorization.dropFirst("AWS4-HMAC-SHA256 ".count).split(separator: ",") {
             let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
@@ -45,38 +55,41 @@ struct SigV4Verifier: Sendable {
         guard let scope = fields["Credential"]?.split(separator: "/", omittingEmptySubsequences: false), scope.count == 5,
             let signedHeaders = fields["SignedHeaders"], let presented = fields["Signature"]
         else {
-            return Rejection(
-                message: "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters, "
-                    + "with a Credential of the form KEY/DATE/REGION/SERVICE/aws4_request")
+            return .failure(
+                Rejection(
+                    message: "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters, "
+                        + "with a Credential of the form KEY/DATE/REGION/SERVICE/aws4_request"))
         }
         guard let credential = credentials[String(scope[0])] else {
-            return Rejection(message: "The security token included in the request is invalid.")
+            return .failure(Rejection(message: "The security token included in the request is invalid."))
         }
         guard scope[4] == "aws4_request" else {
-            return Rejection(message: "Credential should be scoped with a valid terminator: 'aws4_request', not '\(scope[4])'.")
+            return .failure(Rejection(message: "Credential should be scoped with a valid terminator: 'aws4_request', not '\(scope[4])'."))
         }
         guard scope[3] == expectedService, let signer = signers[expectedService] else {
-            return Rejection(message: "Credential should be scoped to correct service: '\(expectedService)'.")
+            return .failure(Rejection(message: "Credential should be scoped to correct service: '\(expectedService)'."))
         }
-        guard scope[2] == region else { return Rejection(message: "Credential should be scoped to a valid region, not '\(scope[2])'.") }
+        guard scope[2] == region else { return .failure(Rejection(message: "Credential should be scoped to a valid region, not '\(scope[2])'.")) }
         guard let amzDate = headers.first(name: "X-Amz-Date"), let date = AmzTime.parse(amzDate) else {
-            return Rejection(message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+            return .failure(Rejection(message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."))
         }
         guard amzDate.hasPrefix(scope[1]) else {
-            return Rejection(
-                message:
-                    "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '\(scope[1])' != '\(amzDate.prefix(8))'."
-            )
+            return .failure(
+                Rejection(
+                    message:
+                        "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '\(scope[1])' != '\(amzDate.prefix(8))'."
+                ))
         }
         let now = clock.now()
         guard abs(date.timeIntervalSince(now)) <= Self.skew else {
-            return Rejection(
-                message:
-                    "Signature expired: \(amzDate) is now earlier than \(AmzTime(now - Self.skew).dateTime) (\(AmzTime(now).dateTime) - 15 min.)"
-            )
+            return .failure(
+                Rejection(
+                    message:
+                        "Signature expired: \(amzDate) is now earlier than \(AmzTime(now - Self.skew).dateTime) (\(AmzTime(now).dateTime) - 15 min.)"
+                ))
         }
         let names = Set(signedHeaders.split(separator: ";").map { $0.lowercased() })
-        guard names.contains("host") else { return Rejection(message: "'Host' must be a 'SignedHeader' in the AWS Authorization.") }
+        guard names.contains("host") else { return .failure(Rejection(message: "'Host' must be a 'SignedHeader' in the AWS Authorization.")) }
         let signed = headers.filter { names.contains($0.name.lowercased()) }.map { (name: $0.name, value: $0.value) }
         let (path, query) = splitURI(uri)
         let request = SigV4Request(
@@ -84,11 +97,12 @@ struct SigV4Verifier: Sendable {
         // The body is hashed where it lies: a post of 128 KB is not copied to be verified.
         let expected = signer.signature(of: request, credential: credential, date: date, payloadHash: SigV4Signer.hexSHA256(body))
         guard expected.signedHeaders == signedHeaders, ConstantTime.equals(expected.signature, presented) else {
-            return Rejection(
-                message: "The request signature we calculated does not match the signature you provided. "
-                    + "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
+            return .failure(
+                Rejection(
+                    message: "The request signature we calculated does not match the signature you provided. "
+                        + "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."))
         }
-        return nil
+        return .success(credential)
     }
 
     // MARK: Presigned requests
