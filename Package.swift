@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "HummingbirdAPIGatewayWebSockets", targets: ["HummingbirdAPIGatewayWebSockets"]),
         .library(name: "APIGatewayWebSocketsTesting", targets: ["APIGatewayWebSocketsTesting"]),
         .library(name: "APIGatewayWebSocketsClient", targets: ["APIGatewayWebSocketsClient"]),
+        .library(name: "APIGatewayWebSocketsClientURLSession", targets: ["APIGatewayWebSocketsClientURLSession"]),
         .library(name: "VaporAPIGatewayWebSocketsTesting", targets: ["VaporAPIGatewayWebSocketsTesting"]),
         .executable(name: "chat-example", targets: ["ChatExample"]),
         .executable(name: "apigateway-local", targets: ["apigateway-local"]),
@@ -174,6 +175,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The client over URLSession, apart so that only an app that wants it links FoundationNetworking.
+        .target(
+            name: "APIGatewayWebSocketsClientURLSession",
+            dependencies: ["APIGatewayWebSocketsClient"],
+            swiftSettings: strict
+        ),
         .target(
             name: "APIGatewayWebSocketsTesting",
             dependencies: [
@@ -197,10 +204,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The chat's messages, shared by its server and its Swift clients.
+        .target(
+            name: "ChatMessages",
+            dependencies: ["APIGatewayWebSocketsClient"],
+            path: "Examples/ChatApp/Sources/ChatMessages",
+            swiftSettings: strict
+        ),
         // The chat example: the README's main command.
         .target(
             name: "ChatApp",
             dependencies: [
+                "ChatMessages",
                 "APIGatewayAWS",
                 "APIGatewayProvisioning",
                 "APIGatewayLocal",
@@ -324,7 +339,7 @@ let package = Package(
         ),
         .testTarget(
             name: "APIGatewayWebSocketsClientTests",
-            dependencies: ["APIGatewayWebSocketsClient"],
+            dependencies: ["APIGatewayWebSocketsClient", "APIGatewayWebSocketsClientURLSession", "APIGatewayLocal", "PeerSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -358,7 +373,7 @@ let package = Package(
             name: "DocumentationExamples",
             dependencies: [
                 "APIGatewayAWS", "APIGatewayLocal", "APIGatewayProvisioning", "APIGatewayWebSockets", "APIGatewayWebSocketsTesting",
-                "APIGatewayWebSocketsClient", "HummingbirdAPIGatewayWebSockets", "VaporAPIGatewayWebSockets", "VaporAPIGatewayWebSocketsTesting",
+                "APIGatewayWebSocketsClient", "APIGatewayWebSocketsClientURLSession", "HummingbirdAPIGatewayWebSockets", "VaporAPIGatewayWebSockets", "VaporAPIGatewayWebSocketsTesting",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -390,6 +405,8 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "ChatApp",
+                "ChatMessages",
+                "APIGatewayWebSocketsClient",
                 "APIGatewayLocal",
                 "APIGatewayAWS",
                 "APIGatewayWebSockets",

@@ -146,6 +146,18 @@ public actor GatewayClient {
         try JSONDecoder().decode(Answer.self, from: try await requestData(message, timeout: timeout))
     }
 
+    /// Sends `message` to its ``ActionMessage/action``'s handler without waiting for an answer.
+    public func send<Message: ActionMessage>(_ message: Message) async throws {
+        try await send(ActionFrame(message: message))
+    }
+
+    /// Sends `request` to its ``ActionMessage/action``'s handler with a fresh `id` and decodes the
+    /// answer under that id as the request's `Answer`.
+    /// - Throws: ``GatewayRefusal``, as ``request(_:as:timeout:)`` does.
+    public func request<Request: ActionRequest>(_ request: Request, timeout: Duration? = nil) async throws -> Request.Answer {
+        try await self.request(ActionFrame(message: request), as: Request.Answer.self, timeout: timeout)
+    }
+
     /// Joins `channel` now and on every reconnect, from the last position seen.
     @discardableResult
     public func join(_ channel: String) async throws -> JoinAnswer {

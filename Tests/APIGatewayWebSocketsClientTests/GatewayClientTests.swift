@@ -80,6 +80,33 @@ import Testing
         await client.close()
     }
 
+    struct Who: ActionRequest {
+        typealias Answer = WhoAmI
+        static let action = "whoami"
+        let verbose: Bool
+    }
+    struct Shout: ActionMessage {
+        static let action = "shout"
+        let text: String
+    }
+
+    /// A declared request carries its action beside its own fields, and its answer is its type.
+    @Test func aDeclaredRequestNamesItsActionAndItsAnswer() async throws {
+        let server = Self.chat()
+        let client = GatewayClient(
+            url: URL(string: "ws://127.0.0.1:1/api/local")!, configuration: .init(heartbeatAction: nil), transport: server)
+        try await client.connect()
+        #expect(try await client.request(Who(verbose: true)).user == "ada")
+        try await client.send(Shout(text: "hi"))
+        let sent = try #require(server.all.first).sent.withLock { $0 }.compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let who = try #require(sent.first)
+        #expect(who["action"] as? String == "whoami" && who["verbose"] as? Bool == true && who["id"] is String, "\(sent)")
+        #expect(sent.last?.mapValues { "\($0)" } == ["action": "shout", "text": "hi"])
+        await client.close()
+    }
+
     /// Cut, the client reconnects with a fresh token, re-joins from the last offset it saw, and
     /// hears each message once: a replayed one it already had is dropped.
     @Test func aCutIsResumedWithoutLossOrDuplicates() async throws {

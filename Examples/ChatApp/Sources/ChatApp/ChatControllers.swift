@@ -1,4 +1,5 @@
 import APIGatewayWebSockets
+import ChatMessages
 import Foundation
 
 /// The chat's `$default` controller: connects, disconnects, and every message with no route of
@@ -22,30 +23,16 @@ public struct ChatController: WebSocketController {
 
     public init() {}
 
-    struct SendMessage: Decodable, Sendable {
-        let text: String
-        let channel: ChannelName?
-    }
-    struct Announcement: Decodable, Sendable { let text: String }
-    struct Sent: Encodable, Sendable {
-        let type = "sent"
-        let rooms: [ChannelName]
-        let delivered: Int
-    }
-    /// A chat line. Sent to a room, it goes into the room's stream, which adds `channel`, `offset`
-    /// and `epoch`: `{"channel":"lobby","offset":12,"epoch":"…","from":"ada","text":"hi","type":"message"}`.
-    struct Chat: Encodable, Sendable {
-        let type = "message"
-        let from: String
-        let text: String
-    }
+    // The messages are ChatMessages' types, the ones the Swift client sends and decodes.
 
     public func handlers(_ handlers: inout HandlerRegistry) {
         handlers.addChannelHandlers()
-        handlers.on("sendmessage", SendMessage.self) { message, context in
+        handlers.on(SendMessage.action, SendMessage.self) { message, context in
             let joined = try await context.joinedChannels()
             let rooms: [ChannelName]
-            if let channel = message.channel {
+            if let name = message.channel {
+                let channel: ChannelName
+                do { channel = try ChannelName(name) } catch { throw Refusal(status: .badRequest, reason: "channel: \(error)") }
                 guard joined.contains(channel) else { throw Refusal(status: .forbidden, reason: "Join \(channel) before sending to it") }
                 rooms = [channel]
             } else {
@@ -55,33 +42,24 @@ public struct ChatController: WebSocketController {
             let from = context.session.userID ?? context.connectionID.rawValue
             var delivered = 0
             for room in rooms {
-                delivered += try await context.send(Chat(from: from, text: message.text), to: .channel(room)).sent
+                delivered += try await context.send(ChatLine(from: from, text: message.text), to: .channel(room)).sent
             }
             // A request (a message with an id) is answered: the page's promise resolves.
-            if context.requestID != nil { try await context.reply(Sent(rooms: rooms, delivered: delivered)) }
+            if context.requestID != nil { try await context.reply(Sent(rooms: rooms.map(\.rawValue), delivered: delivered)) }
         }
-        handlers.on("announce", Announcement.self, requires: .permission(.staff)) { message, context in
+        handlers.on(Announce.action, Announce.self, requires: .permission(.staff)) { message, context in
             let from = context.session.userID ?? context.connectionID.rawValue
-            try await context.send(Chat(from: from, text: message.text), to: .everyone)
+            try await context.send(ChatLine(from: from, text: message.text), to: .everyone)
         }
-        handlers.onRaw("whoami") { _, context in
-            try await context.reply(WhoAmI(context.session, channels: try await context.joinedChannels()))
+        handlers.onRaw(WhoAmI.action) { _, context in
+            let session = context.session
+            try await context.reply(
+                WhoAmI.Answer(
+                    connectionId: session.connectionID.rawValue, channels: try await context.joinedChannels().map(\.rawValue),
+                    user: session.userID, requestCount: session.requestCount))
         }
         handlers.onRaw(HandlerRegistry.defaultName) { body, context in
             try await context.reply(["echo": String(buffer: body)])
-        }
-    }
-
-    struct WhoAmI: Encodable {
-        let connectionId: String
-        let channels: [ChannelName]
-        let user: String?
-        let requestCount: Int
-        init(_ session: Session, channels: [ChannelName]) {
-            connectionId = session.connectionID.rawValue
-            self.channels = channels
-            user = session.userID
-            requestCount = session.requestCount
         }
     }
 }
