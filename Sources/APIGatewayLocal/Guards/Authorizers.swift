@@ -312,6 +312,9 @@ final class AuthorizerCache: Sendable {
         }
     }
 
+    /// How many answers are kept.
+    var count: Int { entries.withLock { $0.count } }
+
     /// Drops what an authorizer answered, when it changes or goes.
     func forget(authorizerId: String) {
         entries.withLock { entries in entries = entries.filter { $0.key.authorizerId != authorizerId } }

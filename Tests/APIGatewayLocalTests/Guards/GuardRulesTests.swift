@@ -1,6 +1,7 @@
 import APIGatewayAWS
 import Foundation
 import PeerSupport
+import Synchronization
 import Testing
 
 @testable import APIGatewayLocal
@@ -46,6 +47,51 @@ import Testing
         #expect(!AuthorizerVerdict.unauthorized.isKept && !AuthorizerVerdict.failed("x").isKept && AuthorizerVerdict.deny.isKept)
         let long = AuthorizerCache.Key(authorizerId: "a", identity: [String(repeating: "t", count: 8000)], methodArn: Self.methodArn)
         #expect(long.digest.count == 64)
+    }
+
+    /// Distinct identities past the cache's capacity push the oldest out; the newest is kept.
+    @Test func theAuthorizerCacheIsBounded() {
+        let cache = AuthorizerCache()
+        let until = Date().addingTimeInterval(300)
+        let now = Date()
+        func key(_ n: Int) -> AuthorizerCache.Key { .init(authorizerId: "a", identity: ["token-\(n)"], methodArn: Self.methodArn) }
+        for n in 0..<(AuthorizerCache.capacity + 50) { cache.store(.deny, for: key(n), until: until) }
+        #expect(cache.count == AuthorizerCache.capacity)
+        #expect(cache.answer(for: key(AuthorizerCache.capacity + 49), at: now) != nil, "the newest answer is kept")
+        cache.store(.deny, for: key(AuthorizerCache.capacity + 49), until: until)
+        #expect(cache.count == AuthorizerCache.capacity, "storing a kept key again evicts nothing")
+    }
+
+    /// A destination that blocks (a FIFO nobody reads) holds up only the writer's queue: writes
+    /// return at once, lines past the limit are dropped and counted, and once a reader comes the
+    /// lines that waited come out, in order.
+    @Test func anAccessLogThatCannotWriteDropsPastItsLimit() async throws {
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID().uuidString).fifo").path
+        try #require(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        let writer = AccessLogWriter(destination: .file(fifo))
+        let extra = 25
+        for n in 0..<(AccessLogWriter.pendingLimit + extra) { writer.write("line \(n)") }  // would hang if a write blocked
+        #expect(writer.dropped == extra)
+
+        let lines = Mutex<[Substring]>([])
+        let reading = Thread {
+            guard let handle = FileHandle(forReadingAtPath: fifo) else { return }
+            var rest = Data()
+            while lines.withLock({ $0.count }) < AccessLogWriter.pendingLimit {
+                let chunk = handle.availableData
+                if chunk.isEmpty { return }
+                rest.append(chunk)
+                let text = String(decoding: rest, as: UTF8.self)
+                guard let end = text.lastIndex(of: "\n") else { continue }
+                lines.withLock { $0 += text[..<end].split(separator: "\n") }
+                rest = Data(text[text.index(after: end)...].utf8)
+            }
+        }
+        reading.start()
+        #expect(await eventually(timeout: .seconds(30)) { lines.withLock { $0.count } == AccessLogWriter.pendingLimit })
+        let read = lines.withLock { $0 }
+        #expect(read.first == "line 0" && read.last == "line \(AccessLogWriter.pendingLimit - 1)")
     }
 
     // A usage plan's rate of 1e300, or a burst of 1e19 by PATCH, was accepted and then trapped

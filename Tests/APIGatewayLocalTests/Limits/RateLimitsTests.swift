@@ -43,6 +43,30 @@ import Testing
         try await rig.stop()
     }
 
+    /// Row 28 of the fidelity table: a message takes from the account's bucket that `@connections`
+    /// calls take from; past it, the client gets the throttled frame and the backend is not called.
+    @Test func messagesAndCallbacksShareTheAccountBucket() async throws {
+        let now = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+        let rig = try await Rig.start(configure: {
+            $0.clock = LocalClock { now.withLock { $0 } }
+            $0.callbackRateLimit = (rate: 1, burst: 2)
+        })
+        let (client, status) = try await upgrade(rig, "/abc123/dev")
+        #expect(status == 101)
+        let id = try #require(rig.requests(to: "/ws/connect").last?.header("connectionId"))
+        try await client.send(RawClient.frame(opcode: 0x1, payload: Array(#"{"action":"sendmessage","n":1}"#.utf8)))
+        #expect(await eventually { rig.requests(to: "/ws/sendmessage").count == 1 }, "the first message takes one token")
+        try await rig.managementClient().post(ByteBuffer(string: "1"), to: id, endpoint: rig.endpoint, region: "us-east-1")
+        try await client.send(RawClient.frame(opcode: 0x1, payload: Array(#"{"action":"sendmessage","n":2}"#.utf8)))
+        #expect(await eventually { client.texts.contains { $0.contains(#""message": "Too Many Requests""#) } }, "\(client.texts)")
+        #expect(rig.requests(to: "/ws/sendmessage").count == 1, "the throttled message reaches no backend")
+        now.withLock { $0 += 1 }
+        try await client.send(RawClient.frame(opcode: 0x1, payload: Array(#"{"action":"sendmessage","n":3}"#.utf8)))
+        #expect(await eventually { rig.requests(to: "/ws/sendmessage").count == 2 }, "a second later the bucket has a token again")
+        client.close()
+        try await rig.stop()
+    }
+
     @Test func connectionsPastTheCapAreRefusedWithAStatus() async throws {
         let rig = try await Rig.start(configure: { $0.maximumConnections = 2 })
         let (first, one) = try await upgrade(rig, "/abc123/dev")
