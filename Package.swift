@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "APIGatewayAWS", targets: ["APIGatewayAWS"]),
         .library(name: "APIGatewayWebSockets", targets: ["APIGatewayWebSockets"]),
         .library(name: "APIGatewayProvisioning", targets: ["APIGatewayProvisioning"]),
+        .library(name: "APIGatewayWebSocketsSQL", targets: ["APIGatewayWebSocketsSQL"]),
         .library(name: "VaporAPIGatewayWebSockets", targets: ["VaporAPIGatewayWebSockets"]),
         .library(name: "VaporAPIGatewayAdmin", targets: ["VaporAPIGatewayAdmin"]),
         .library(name: "HummingbirdAPIGatewayWebSockets", targets: ["HummingbirdAPIGatewayWebSockets"]),
@@ -121,10 +122,27 @@ let package = Package(
             swiftSettings: strict
         ),
         // Vapor adapter, Fluent models, migrations and the Fluent store.
+        // The SQL store (connections, identity, channel rules, streams, web sessions, gateway
+        // records) and its migrations, on FluentKit and SQLKit: for Vapor and Hummingbird apps alike.
+        .target(
+            name: "APIGatewayWebSocketsSQL",
+            dependencies: [
+                "APIGatewayWebSockets",
+                "APIGatewayProvisioning",
+                "APIGatewayAWS",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: eventPath
+        ),
         .target(
             name: "VaporAPIGatewayWebSockets",
             dependencies: [
                 "APIGatewayWebSockets",
+                "APIGatewayWebSocketsSQL",
                 "APIGatewayProvisioning",
                 "APIGatewayAWS",
                 .product(name: "Vapor", package: "vapor"),
@@ -386,6 +404,7 @@ let package = Package(
         .testTarget(
             name: "VaporAPIGatewayWebSocketsTests",
             dependencies: [
+                "APIGatewayWebSocketsSQL",
                 "VaporAPIGatewayWebSockets",
                 "VaporAPIGatewayWebSocketsTesting",
                 "APIGatewayProvisioning",

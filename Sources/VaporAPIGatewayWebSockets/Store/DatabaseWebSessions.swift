@@ -1,27 +1,8 @@
 import APIGatewayWebSockets
+public import APIGatewayWebSocketsSQL
 import Foundation
 public import SQLKit
 public import Vapor
-
-/// How long a web session (a login) lasts.
-public struct WebSessionPolicy: Sendable, Hashable {
-    /// A session not used for this long ends. Default 12 hours.
-    public var idleTimeout: Duration
-    /// No session lasts longer than this from its login, used or not. Default 7 days.
-    public var absoluteTimeout: Duration
-    /// Whether the cookie is `Secure` (sent over HTTPS only): say `true` whenever the pages are
-    /// served over HTTPS, directly or behind a proxy that ends TLS. The cookie is always
-    /// `HttpOnly` (no script reads it) and `SameSite=Lax`.
-    public var secureCookie: Bool
-
-    public init(
-        idleTimeout: Duration = .seconds(12 * 3600), absoluteTimeout: Duration = .seconds(7 * 24 * 3600), secureCookie: Bool = false
-    ) {
-        self.idleTimeout = idleTimeout
-        self.absoluteTimeout = absoluteTimeout
-        self.secureCookie = secureCookie
-    }
-}
 
 /// The app's web sessions (its logins) in its database, bounded: a session expires after
 /// ``WebSessionPolicy/idleTimeout`` unused and ``WebSessionPolicy/absoluteTimeout`` after it began,
@@ -34,10 +15,9 @@ public struct WebSessionPolicy: Sendable, Hashable {
 /// app.sessions.use(.database(store, policy: WebSessionPolicy(secureCookie: true)))
 /// ```
 public struct DatabaseWebSessions: AsyncSessionDriver {
-    let database: @Sendable () throws -> any SQLDatabase
-    public let policy: WebSessionPolicy
-    let now: @Sendable () -> Date
-    private static let table = CreateWebSessionTable.table
+    /// Where the sessions are: the framework's table, shared with any other door.
+    public let store: WebSessionStore
+    public var policy: WebSessionPolicy { store.policy }
 
     /// - Parameters:
     ///   - database: the SQL database for one operation (the store's, so SQLite's one writer serves both).
@@ -47,84 +27,38 @@ public struct DatabaseWebSessions: AsyncSessionDriver {
         database: @escaping @Sendable () throws -> any SQLDatabase, policy: WebSessionPolicy = WebSessionPolicy(),
         now: @escaping @Sendable () -> Date = Date.init
     ) {
-        self.database = database
-        self.policy = policy
-        self.now = now
+        store = WebSessionStore(database: database, policy: policy, now: now)
     }
 
-    /// What was read, so an update that changes nothing within a minute of the last refresh
-    /// writes nothing (a page's every request would otherwise be a write).
+    /// What was read, so that ``WebSessionStore/update(_:to:read:)`` can skip a write that
+    /// changes nothing.
     private struct Read: StorageKey {
-        typealias Value = (data: SessionData, createdAt: Date, expiresAt: Date)
+        typealias Value = WebSessionStore.Stored
     }
 
     public func createSession(_ data: SessionData, for request: Request) async throws -> SessionID {
-        let id = SessionID(string: Self.newID())
-        // Nothing to keep: the cookie names nothing, and the next request starts afresh.
-        guard !data.snapshot.isEmpty else { return id }
-        let created = now()
-        try await database().raw(
-            """
-            INSERT INTO \(ident: Self.table) (key_hash, data, created_at, expires_at)
-            VALUES (\(bind: Self.hash(id)), \(bind: try Self.encode(data)), \(bind: created.milliseconds),
-                    \(bind: expiry(createdAt: created, at: created).milliseconds))
-            """
-        ).run()
-        return id
+        SessionID(string: try await store.create(data.snapshot))
     }
 
     public func readSession(_ sessionID: SessionID, for request: Request) async throws -> SessionData? {
-        guard
-            let row = try await database().raw(
-                """
-                SELECT data, created_at, expires_at FROM \(ident: Self.table)
-                WHERE key_hash = \(bind: Self.hash(sessionID)) AND expires_at > \(bind: now().milliseconds)
-                """
-            ).first()
-        else { return nil }
-        let data = try Self.decode(try row.decode(column: "data", as: String.self))
-        request.storage[Read.self] = (
-            data, Date(milliseconds: try row.decode(column: "created_at", as: Int64.self)),
-            Date(milliseconds: try row.decode(column: "expires_at", as: Int64.self))
-        )
-        return data
+        guard let stored = try await store.read(sessionID.string) else { return nil }
+        request.storage[Read.self] = stored
+        return SessionData(initialData: stored.data)
     }
 
     public func updateSession(_ sessionID: SessionID, to data: SessionData, for request: Request) async throws -> SessionID {
-        guard !data.snapshot.isEmpty else {
-            try await deleteSession(sessionID, for: request)
-            return sessionID
-        }
-        let date = now()
-        let read = request.storage[Read.self]
-        let createdAt = read?.createdAt ?? date
-        let expiresAt = expiry(createdAt: createdAt, at: date)
-        if let read, read.data == data, expiresAt.timeIntervalSince(read.expiresAt) < 60 { return sessionID }
-        let updated = try await database().raw(
-            """
-            UPDATE \(ident: Self.table) SET data = \(bind: try Self.encode(data)), expires_at = \(bind: expiresAt.milliseconds)
-            WHERE key_hash = \(bind: Self.hash(sessionID)) RETURNING key_hash
-            """
-        ).all()
-        // Gone meanwhile (swept, or a logout elsewhere): the data lives on in a new session.
-        return updated.isEmpty ? try await createSession(data, for: request) : sessionID
+        SessionID(string: try await store.update(sessionID.string, to: data.snapshot, read: request.storage[Read.self]))
     }
 
     public func deleteSession(_ sessionID: SessionID, for request: Request) async throws {
-        try await database().raw("DELETE FROM \(ident: Self.table) WHERE key_hash = \(bind: Self.hash(sessionID))").run()
+        try await store.delete(sessionID.string)
     }
 
     /// Deletes the sessions that expired before `date`. Returns how many.
-    public func purgeExpired(before date: Date) async throws -> Int {
-        try await database().raw(
-            "DELETE FROM \(ident: Self.table) WHERE expires_at < \(bind: date.milliseconds) RETURNING key_hash"
-        ).all().count
-    }
+    public func purgeExpired(before date: Date) async throws -> Int { try await store.purgeExpired(before: date) }
 
     /// How many sessions are stored, expired or not (for tests and the admin).
-    public func count() async throws -> Int {
-        try await database().raw("SELECT COUNT(*) AS n FROM \(ident: Self.table)").first()?.decode(column: "n", as: Int.self) ?? 0
-    }
+    public func count() async throws -> Int { try await store.count() }
 
     /// The cookie the session id travels in: `HttpOnly`, `SameSite=Lax`, `Secure` when the policy
     /// says so, kept by the browser no longer than the session can last.
@@ -132,27 +66,6 @@ public struct DatabaseWebSessions: AsyncSessionDriver {
         HTTPCookies.Value(
             string: id.string, maxAge: Int(policy.absoluteTimeout.components.seconds), path: "/", isSecure: policy.secureCookie,
             isHTTPOnly: true, sameSite: .lax)
-    }
-
-    private func expiry(createdAt: Date, at date: Date) -> Date {
-        min(date.addingTimeInterval(policy.idleTimeout.timeInterval), createdAt.addingTimeInterval(policy.absoluteTimeout.timeInterval))
-    }
-
-    private static func newID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    private static func hash(_ id: SessionID) -> String { ConnectionTokens.hash(id.string) }
-
-    private static func encode(_ data: SessionData) throws -> String {
-        String(decoding: try JSONEncoder().encode(data.snapshot), as: UTF8.self)
-    }
-
-    private static func decode(_ text: String) throws -> SessionData {
-        SessionData(initialData: try JSONDecoder().decode([String: String].self, from: Data(text.utf8)))
     }
 }
 

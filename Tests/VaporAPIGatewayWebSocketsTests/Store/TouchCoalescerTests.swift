@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 
-@testable import VaporAPIGatewayWebSockets
+@testable import APIGatewayWebSocketsSQL
 
 @Suite struct TouchCoalescerTests {
     let api: APIID = "coalesce1"

@@ -1,7 +1,7 @@
 public import APIGatewayWebSockets
 public import FluentKit
 import Foundation
-import SQLKit
+public import SQLKit
 
 /// A `ConnectionStore` in a SQL database through Fluent: SQLite by default, PostgreSQL in
 /// production.
@@ -49,8 +49,9 @@ public struct FluentConnectionStore: ConnectionStore {
         get throws { try Self.sql(database) }
     }
 
-    /// The SQL database for one operation.
-    var sqlDatabase: any SQLDatabase {
+    /// The SQL database for one operation (the one the store writes through, so SQLite's one
+    /// writer serves whatever shares it).
+    public var sqlDatabase: any SQLDatabase {
         get throws { try Self.sql(database) }
     }
 
@@ -385,7 +386,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     private let kind: Kind
 
     /// The database is not an SQL database.
-    static let notSQL = StoreError(kind: .notSQL)
+    public static let notSQL = StoreError(kind: .notSQL)
 
     /// The database cannot be had (an app shutting down), with why.
     public static func unavailable(_ reason: String) -> StoreError { StoreError(kind: .unavailable(reason)) }
