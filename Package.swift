@@ -108,6 +108,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ],
+            // The JavaScript client and its declarations, served by either door.
+            resources: [
+                .copy("Resources/apigw-websockets.js"), .copy("Resources/apigw-websockets.d.ts"), .copy("Resources/package.json"),
+            ],
             swiftSettings: eventPath
         ),
         // Routes declared in code as API Gateway routes: desired state, validation, the planner and
@@ -150,9 +154,6 @@ let package = Package(
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            resources: [
-                .copy("Resources/apigw-websockets.js"), .copy("Resources/apigw-websockets.d.ts"), .copy("Resources/package.json"),
             ],
             swiftSettings: eventPath
         ),

@@ -1,3 +1,4 @@
+import APIGatewayWebSockets
 import Leaf
 public import LeafKit
 public import Vapor
@@ -21,7 +22,7 @@ public struct ClientSettingsTag: UnsafeUnescapedLeafTag {
         }
         // The client's heartbeat is the one the backend answers.
         settings.heartbeatAction = gateway.dispatcher.configuration.heartbeatAction
-        return .string(#"<script type="application/json" id="apigw-settings">"# + settings.scriptJSON + "</script>")
+        return .string(settings.scriptElement)
     }
 
     /// Registers the tag as `apigwSettings` in `app`'s Leaf.

@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url";
 
 const source = process.env.APIGW_CLIENT
   ? pathToFileURL(resolve(process.env.APIGW_CLIENT))
-  : new URL("../../Sources/VaporAPIGatewayWebSockets/Resources/apigw-websockets.js", import.meta.url);
+  : new URL("../../Sources/APIGatewayWebSockets/Resources/apigw-websockets.js", import.meta.url);
 const { GatewaySocket, RequestError } = await import(source);
 
 const url = "wss://gateway.test/production";

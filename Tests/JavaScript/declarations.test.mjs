@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
-const resources = new URL("../../Sources/VaporAPIGatewayWebSockets/Resources/", import.meta.url);
+const resources = new URL("../../Sources/APIGatewayWebSockets/Resources/", import.meta.url);
 const declarations = readFileSync(
   process.env.APIGW_CLIENT_TYPES ? resolve(process.env.APIGW_CLIENT_TYPES) : new URL("apigw-websockets.d.ts", resources),
   "utf8",

@@ -68,74 +68,29 @@ extension WebSocketGateway {
         at path: String = "ws/token", lifetime: Duration = .seconds(60), perUserPerMinute: Int = 10
     ) throws {
         guard let authentication else { throw ConnectAuthenticationError.notConfigured }
-        guard let identity = dispatcher.identity else { throw ConnectAuthenticationError.noIdentityStore }
-        let tokens = ConnectionTokens(store: identity, lifetime: lifetime, perUserPerMinute: perUserPerMinute)
-        let configuration = dispatcher.configuration
+        let endpoint = try ConnectionTokenEndpoint(dispatcher: dispatcher, lifetime: lifetime, perUserPerMinute: perUserPerMinute)
         let components = path.split(separator: "/").map { PathComponent.constant(String($0)) }
         tokenEndpoint.withLock { $0 = "/" + components.map(\.description).joined(separator: "/") }
-        routes.grouped(authentication.guardedMiddleware).on(.POST, components) { [dispatcher] request async -> Response in
-            // `apigw_tokens_total{outcome}`: issued, or why not.
-            func count(_ outcome: String) { Counter(label: "apigw_tokens_total", dimensions: [("outcome", outcome)]).increment() }
-            if let refused = CrossSiteWrite.of(request, configuration: configuration) {
-                count(refused.code)
-                return Response.problem(.forbidden, refused.reason)
-            }
-            guard let user = authentication.user(request) else {
-                count("not_logged_in")
-                return Response.problem(.unauthorized, "Not logged in")
-            }
-            do {
-                // The login must still hold: a web session opened before a password change, a
-                // deactivation or a demotion mints no token.
-                guard try await dispatcher.loginHolds(user) else {
-                    count(Refusal.Code.loginExpired.rawValue)
-                    return Response.problem(.unauthorized, "Login no longer valid: log in again")
-                }
-                let issued = try await tokens.issue(userID: user.id, webSessionID: user.webSessionID, authStateHash: user.authStateHash)
-                count("issued")
-                let encoder = JSONEncoder()
-                encoder.dateEncodingStrategy = .iso8601
-                let response = Response(status: .ok, body: .init(data: try encoder.encode(issued)))
-                response.headers.contentType = .json
-                response.headers.cacheControl = .init(noStore: true)
-                return response
-            } catch let refusal as Refusal {
-                count(refusal.code.rawValue)
-                return Response.problem(HTTPResponseStatus(statusCode: refusal.status.code), refusal.reason)
-            } catch {
-                // Past the login, only the store can fail here: a fast 503 the page may retry,
-                // with the driver's words in the log, never in the answer.
-                request.logger.error("token not issued", metadata: ["apigw.error": "\(LogValue(String(reflecting: error)))"])
-                count(Refusal.Code.storeUnavailable.rawValue)
-                return Response.problem(.serviceUnavailable, Refusal.storeUnavailable.reason)
-            }
+        routes.grouped(authentication.guardedMiddleware).on(.POST, components) { request async -> Response in
+            Response(
+                await endpoint.respond(
+                    headerFields: GatewayRequest.headerFields(request.headers), user: authentication.user(request), logger: request.logger))
         }
     }
-
 }
 
 extension Response {
     /// `{"message": reason}` with `status`: how the door's own endpoints (the token endpoint, the
     /// publish endpoint) refuse, in the shape Vapor's error middleware answers with.
     static func problem(_ status: HTTPResponseStatus, _ reason: String) -> Response {
-        let response = Response(status: status, body: .init(data: (try? JSONEncoder().encode(["message": reason])) ?? Data()))
-        response.headers.contentType = .json
-        return response
+        Response(GatewayResponse.problem(.init(code: Int(status.code)), reason))
     }
 }
 
 /// The token endpoint cannot be served.
 public struct ConnectAuthenticationError: Error, Sendable, CustomStringConvertible {
-    private enum Kind: Sendable { case notConfigured, noIdentityStore }
-    private let kind: Kind
+    public let description: String
 
-    static let notConfigured = ConnectAuthenticationError(kind: .notConfigured)
-    static let noIdentityStore = ConnectAuthenticationError(kind: .noIdentityStore)
-
-    public var description: String {
-        switch kind {
-        case .notConfigured: "the token endpoint needs the gateway's ConnectAuthentication, to know who is logged in"
-        case .noIdentityStore: "the token endpoint needs a store that keeps tokens (an IdentityStore)"
-        }
-    }
+    static let notConfigured = ConnectAuthenticationError(
+        description: "the token endpoint needs the gateway's ConnectAuthentication, to know who is logged in")
 }

@@ -166,18 +166,23 @@ extension Application {
 extension GatewayRequest {
     /// The core's view of a Vapor request: method, path, query, headers and collected body.
     public init(_ request: Request) {
-        var fields = HTTPFields()
-        fields.reserveCapacity(request.headers.count)
-        for (name, value) in request.headers {
-            if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
-        }
         self.init(
             method: HTTPRequest.Method(request.method.rawValue) ?? .post,
             path: request.url.path,
             query: request.url.query,
-            headerFields: fields,
+            headerFields: Self.headerFields(request.headers),
             body: request.body.data ?? ByteBuffer()
         )
+    }
+
+    /// Vapor's headers as swift-http-types' fields (a name HTTP does not allow is left out).
+    static func headerFields(_ headers: HTTPHeaders) -> HTTPFields {
+        var fields = HTTPFields()
+        fields.reserveCapacity(headers.count)
+        for (name, value) in headers {
+            if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
+        }
+        return fields
     }
 }
 
