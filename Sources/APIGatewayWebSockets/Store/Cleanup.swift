@@ -95,3 +95,20 @@ public struct CleanupService: Service {
         }
     }
 }
+
+extension GatewayDispatcher {
+    /// The framework's cleanup for this dispatcher, as either door schedules it: its store's
+    /// sessions, tokens and rate-limit hits (kept as long as the longest connect-rate window
+    /// needs them), the streams' history beyond its retention when streams are on, then `steps`
+    /// (the app's web sessions, say).
+    public func cleanup(steps: [Cleanup.Step] = [], logger: Logger = .disabled) -> Cleanup {
+        let limits = configuration.connectRateLimits
+        let longest = [limits.perAddress, limits.perUser].compactMap { $0?.window }.max() ?? .zero
+        var all: [Cleanup.Step] = steps
+        // The delivery worker prunes too; the `cleanup` command does it once, with the rest.
+        if let streams {
+            all.append(Cleanup.Step("stream history") { try await streams.store.pruneStreams(streams.configuration.retention, at: $0) })
+        }
+        return Cleanup(store: store, identity: identity, hitRetention: max(.seconds(3600), longest), steps: all, logger: logger)
+    }
+}

@@ -1,5 +1,5 @@
 import APIGatewayAWS
-import APIGatewayWebSockets
+public import APIGatewayWebSockets
 public import Foundation
 public import SQLKit
 
@@ -116,6 +116,7 @@ public struct WebSessionStore: Sendable {
         return updated.isEmpty ? try await create(data) : id
     }
 
+    /// Deletes the session `id` names (or the value under a key).
     public func delete(_ id: String) async throws {
         try await database().raw("DELETE FROM \(ident: Self.table) WHERE key_hash = \(bind: Self.hash(id))").run()
     }
@@ -127,9 +128,60 @@ public struct WebSessionStore: Sendable {
         ).all().count
     }
 
+    /// The cleanup's step that sweeps the expired sessions (``purgeExpired(before:)``).
+    public var cleanupStep: Cleanup.Step { Cleanup.Step("expired web sessions") { try await purgeExpired(before: $0) } }
+
     /// How many sessions are stored, expired or not (for tests and the admin).
     public func count() async throws -> Int {
         try await database().raw("SELECT COUNT(*) AS n FROM \(ident: Self.table)").first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    // MARK: Values by key, for a framework's own session storage (Hummingbird's persist driver)
+
+    /// Stores `json` under `key` until `expiresAt`, unless `key` holds a value that has not
+    /// expired. Returns whether it stored it.
+    public func insert(key: String, json: String, expiresAt: Date) async throws -> Bool {
+        let date = now()
+        return try await !database().raw(
+            """
+            INSERT INTO \(ident: Self.table) (key_hash, data, created_at, expires_at)
+            VALUES (\(bind: Self.hash(key)), \(bind: json), \(bind: date.milliseconds), \(bind: expiresAt.milliseconds))
+            ON CONFLICT (key_hash) DO UPDATE SET data = excluded.data, created_at = excluded.created_at, expires_at = excluded.expires_at
+            WHERE \(ident: Self.table).expires_at <= \(bind: date.milliseconds)
+            RETURNING key_hash
+            """
+        ).all().isEmpty
+    }
+
+    /// Stores `json` under `key`, replacing what it held. Without `expiresAt`, a value that has
+    /// not expired keeps its expiry, and a new one lasts ``WebSessionPolicy/absoluteTimeout``.
+    public func put(key: String, json: String, expiresAt: Date?) async throws {
+        let date = now()
+        let expiry = (expiresAt ?? date.addingTimeInterval(policy.absoluteTimeout.timeInterval)).milliseconds
+        let kept: SQLQueryString =
+            expiresAt == nil
+            ? "CASE WHEN \(ident: Self.table).expires_at > \(bind: date.milliseconds) THEN \(ident: Self.table).expires_at ELSE excluded.expires_at END"
+            : "excluded.expires_at"
+        try await database().raw(
+            """
+            INSERT INTO \(ident: Self.table) (key_hash, data, created_at, expires_at)
+            VALUES (\(bind: Self.hash(key)), \(bind: json), \(bind: date.milliseconds), \(bind: expiry))
+            ON CONFLICT (key_hash) DO UPDATE SET data = excluded.data, expires_at = \(kept)
+            """
+        ).run()
+    }
+
+    /// What `key` holds and when it expires, unless it is unknown or expired.
+    public func value(key: String) async throws -> (json: String, expiresAt: Date)? {
+        guard
+            let row = try await database().raw(
+                """
+                SELECT data, expires_at FROM \(ident: Self.table)
+                WHERE key_hash = \(bind: Self.hash(key)) AND expires_at > \(bind: now().milliseconds)
+                """
+            ).first()
+        else { return nil }
+        return (try row.decode(column: "data", as: String.self), Date(milliseconds: try row.decode(column: "expires_at", as: Int64.self)))
     }
 
     private func expiry(createdAt: Date, at date: Date) -> Date {

@@ -6,19 +6,7 @@ extension WebSocketGateway {
     /// framework's tables, the app's web sessions when it keeps them in ``DatabaseWebSessions``,
     /// and the streams' history beyond its retention when streams are on.
     public func cleanup(on app: Application) -> Cleanup {
-        let limits = dispatcher.configuration.connectRateLimits
-        let longest = [limits.perAddress, limits.perUser].compactMap { $0?.window }.max() ?? .zero
-        var steps: [Cleanup.Step] = []
-        if let sessions = app.databaseWebSessions {
-            steps.append(Cleanup.Step("expired web sessions") { try await sessions.purgeExpired(before: $0) })
-        }
-        // The delivery worker prunes too; the `cleanup` command does it once, with the rest.
-        if let streams = dispatcher.streams {
-            steps.append(Cleanup.Step("stream history") { try await streams.store.pruneStreams(streams.configuration.retention, at: $0) })
-        }
-        return Cleanup(
-            store: dispatcher.store, identity: dispatcher.identity, hitRetention: max(.seconds(3600), longest), steps: steps,
-            logger: app.logger)
+        dispatcher.cleanup(steps: app.databaseWebSessions.map { [$0.store.cleanupStep] } ?? [], logger: app.logger)
     }
 
     /// Opts in to the periodic cleanup: while the app runs, every `interval` sessions API Gateway
