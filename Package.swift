@@ -234,11 +234,23 @@ let package = Package(
             path: "Examples/ChatApp/Sources/ChatMessages",
             swiftSettings: strict
         ),
+        // What the chat's two examples (Vapor, Hummingbird) share: controllers, accounts, page assets.
+        .target(
+            name: "ChatCore",
+            dependencies: [
+                "APIGatewayWebSockets", "ChatMessages",
+                .product(name: "FluentKit", package: "fluent-kit"),
+            ],
+            path: "Examples/ChatApp/Sources/ChatCore",
+            resources: [.copy("Resources/chat.js"), .copy("Resources/chat.css")],
+            swiftSettings: strict
+        ),
         // The chat example: the README's main command.
         .target(
             name: "ChatApp",
             dependencies: [
                 "ChatMessages",
+                "ChatCore",
                 "APIGatewayAWS",
                 "APIGatewayProvisioning",
                 "APIGatewayLocal",

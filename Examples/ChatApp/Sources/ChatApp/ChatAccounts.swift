@@ -1,104 +1,12 @@
 import APIGatewayWebSockets
+import ChatCore
 import Fluent
 import Foundation
 import Vapor
 import VaporAPIGatewayWebSockets
 
-/// A chat account: a name, a password, and whether it is staff or an administrator.
-public final class ChatUser: Model, ModelSessionAuthenticatable, @unchecked Sendable {  // Fluent models are reference types.
-    public static let schema = "chat_users"
-
-    @ID(key: .id) public var id: UUID?
-    @Field(key: "name") public var name: String
-    @Field(key: "password_hash") public var passwordHash: String
-    @Field(key: "is_staff") public var isStaff: Bool
-    @Field(key: "is_admin") public var isAdmin: Bool
-    @Field(key: "is_active") public var isActive: Bool
-
-    public init() {}
-
-    init(name: String, passwordHash: String, isStaff: Bool = false, isAdmin: Bool = false) {
-        self.name = name
-        self.passwordHash = passwordHash
-        self.isStaff = isStaff
-        self.isAdmin = isAdmin
-        self.isActive = true
-    }
-
-    /// What a login holds while it is unchanged: the password, the active flag and the roles, so
-    /// a password change, a deactivation or a demotion ends the user's connections.
-    var loginState: String { "\(passwordHash)|\(isActive)|\(isStaff)|\(isAdmin)" }
-
-    /// The user's name, once it is unique among accounts, is the id connections carry.
-    static func named(_ name: String, on database: any Database) async throws -> ChatUser? {
-        try await ChatUser.query(on: database).filter(\.$name == name).first()
-    }
-}
-
-struct CreateChatUsers: AsyncMigration {
-    func prepare(on database: any Database) async throws {
-        try await database.schema(ChatUser.schema)
-            .id()
-            .field("name", .string, .required)
-            .field("password_hash", .string, .required)
-            .field("is_staff", .bool, .required)
-            .field("is_admin", .bool, .required)
-            .field("is_active", .bool, .required)
-            .unique(on: "name")
-            .create()
-    }
-
-    func revert(on database: any Database) async throws {
-        try await database.schema(ChatUser.schema).delete()
-    }
-}
-
-/// The demo accounts seeded at start: `ada` and `bob`, and `admin` (staff and administrator),
-/// all with one password.
-public enum ChatDemo {
-    public static let users = ["ada", "bob", "admin"]
-    /// The password when `CHAT_DEMO_PASSWORD` is not set.
-    public static let defaultPassword = "chat-demo-password"
-
-    /// Creates the accounts that do not exist yet; an existing account keeps its password.
-    /// The bcrypt cost of the demo accounts' passwords.
-    static let cost = 8
-
-    static func seed(password: String, on database: any Database) async throws {
-        for name in users where try await ChatUser.named(name, on: database) == nil {
-            let hash = try Bcrypt.hash(password, cost: cost)
-            try await ChatUser(name: name, passwordHash: hash, isStaff: name == "admin", isAdmin: name == "admin").create(on: database)
-        }
-    }
-}
-
-/// Who holds what: staff and administrators from the account's flags (an administrator is
-/// staff too); nobody inactive holds anything.
-struct ChatPermissions: PermissionSource {
-    let database: @Sendable () -> any Database
-
-    func user(_ userID: String, has permission: Permission) async throws -> Bool {
-        guard let user = try await ChatUser.named(userID, on: database()), user.isActive else { return false }
-        switch permission {
-        case .admin: return user.isAdmin
-        case .staff: return user.isStaff || user.isAdmin
-        default: return user.isAdmin
-        }
-    }
-}
-
-/// A login holds while the account is active and its password and roles unchanged.
-struct ChatAuthState: AuthStateSource {
-    let database: @Sendable () -> any Database
-
-    /// Where the login keeps the fingerprint of the state it was made with.
-    static let sessionKey = "apigw.authState"
-
-    func authState(ofUser userID: String) async throws -> String? {
-        guard let user = try await ChatUser.named(userID, on: database()), user.isActive else { return nil }
-        return user.loginState
-    }
-}
+// Vapor's session login of the shared account type.
+extension ChatUser: ModelSessionAuthenticatable {}
 
 /// Logs in the web session's user while the login holds: the account is active and its password
 /// and roles are the ones the login was made with (the session keeps their fingerprint), so a

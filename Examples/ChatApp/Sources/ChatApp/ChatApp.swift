@@ -2,6 +2,7 @@ import APIGatewayAWS
 import APIGatewayLocal
 import APIGatewayProvisioning
 import APIGatewayWebSockets
+import ChatCore
 import Fluent
 import FluentPostgresDriver
 import FluentSQLiteDriver
@@ -249,7 +250,7 @@ public func configureChat(
     } else {
         store = try await useSQLite(app, path: settings.databasePath, migrations: migrations)
     }
-    try await ChatDemo.seed(password: settings.demoPassword, on: app.db)
+    try await ChatDemo.seed(password: settings.demoPassword, hash: { try Bcrypt.hash($0, cost: ChatDemo.cost) }, on: app.db)
     // Request lines with the path escaped and a request id of the app's own, never the client's.
     app.middleware = Middlewares()
     app.middleware.use(RequestLogging())

@@ -1,5 +1,6 @@
 import APIGatewayAWS
 import APIGatewayWebSockets
+import ChatCore
 import Fluent
 import Foundation
 import Leaf
@@ -36,12 +37,9 @@ enum ChatPages {
             response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
             return response
         }
-        for (file, type) in [("chat.js", "text/javascript"), ("chat.css", "text/css")] {
-            let body = try String(contentsOfFile: views + file, encoding: .utf8)
+        for (file, type, body) in try ChatAssets.files() {
             app.get(PathComponent(stringLiteral: file)) { _ in
-                Response(
-                    status: .ok, headers: ["Content-Type": type + "; charset=utf-8", "Cache-Control": "no-cache"], body: .init(string: body)
-                )
+                Response(status: .ok, headers: ["Content-Type": type, "Cache-Control": "no-cache"], body: .init(string: body))
             }
         }
         let admin = WebSocketAdmin(gateway: gateway, provisioner: controlPlane.provisioner(for: gateway, app: app))

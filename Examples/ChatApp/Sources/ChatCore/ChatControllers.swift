@@ -1,4 +1,4 @@
-import APIGatewayWebSockets
+public import APIGatewayWebSockets
 import ChatMessages
 import Foundation
 
