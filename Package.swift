@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "APIGatewayWebSocketsClientURLSession", targets: ["APIGatewayWebSocketsClientURLSession"]),
         .library(name: "VaporAPIGatewayWebSocketsTesting", targets: ["VaporAPIGatewayWebSocketsTesting"]),
         .executable(name: "chat-example", targets: ["ChatExample"]),
+        .executable(name: "hummingbird-chat-example", targets: ["HummingbirdChatExample"]),
         .executable(name: "apigateway-local", targets: ["apigateway-local"]),
         .library(name: "APIGatewayLocal", targets: ["APIGatewayLocal"]),
     ],
@@ -52,6 +53,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
@@ -244,6 +246,36 @@ let package = Package(
             path: "Examples/ChatApp/Sources/ChatCore",
             resources: [.copy("Resources/chat.js"), .copy("Resources/chat.css")],
             swiftSettings: strict
+        ),
+        // The chat on Hummingbird 2: the same chat, the other door.
+        .target(
+            name: "HummingbirdChat",
+            dependencies: [
+                "ChatCore", "APIGatewayWebSockets", "APIGatewayWebSocketsSQL", "HummingbirdAPIGatewayWebSockets", "APIGatewayLocal",
+                "APIGatewayProvisioning", "APIGatewayAWS",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/HummingbirdChat/Sources/HummingbirdChat",
+            resources: [.copy("Views")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "HummingbirdChatExample",
+            dependencies: [
+                "HummingbirdChat",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/HummingbirdChat/Sources/HummingbirdChatExample"
         ),
         // The chat example: the README's main command.
         .target(

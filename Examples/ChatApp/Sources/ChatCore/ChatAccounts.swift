@@ -80,12 +80,12 @@ public enum ChatDemo {
 /// Who holds what: staff and administrators from the account's flags (an administrator is
 /// staff too); nobody inactive holds anything.
 public struct ChatPermissions: PermissionSource {
-    let database: @Sendable () -> any Database
+    let database: @Sendable () throws -> any Database
 
-    public init(database: @escaping @Sendable () -> any Database) { self.database = database }
+    public init(database: @escaping @Sendable () throws -> any Database) { self.database = database }
 
     public func user(_ userID: String, has permission: Permission) async throws -> Bool {
-        guard let user = try await ChatUser.named(userID, on: database()), user.isActive else { return false }
+        guard let user = try await ChatUser.named(userID, on: try database()), user.isActive else { return false }
         switch permission {
         case .admin: return user.isAdmin
         case .staff: return user.isStaff || user.isAdmin
@@ -96,15 +96,15 @@ public struct ChatPermissions: PermissionSource {
 
 /// A login holds while the account is active and its password and roles unchanged.
 public struct ChatAuthState: AuthStateSource {
-    let database: @Sendable () -> any Database
+    let database: @Sendable () throws -> any Database
 
-    public init(database: @escaping @Sendable () -> any Database) { self.database = database }
+    public init(database: @escaping @Sendable () throws -> any Database) { self.database = database }
 
     /// Where the login keeps the fingerprint of the state it was made with.
     public static let sessionKey = "apigw.authState"
 
     public func authState(ofUser userID: String) async throws -> String? {
-        guard let user = try await ChatUser.named(userID, on: database()), user.isActive else { return nil }
+        guard let user = try await ChatUser.named(userID, on: try database()), user.isActive else { return nil }
         return user.loginState
     }
 }

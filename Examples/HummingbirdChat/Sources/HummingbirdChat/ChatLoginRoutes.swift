@@ -1,0 +1,91 @@
+import APIGatewayWebSockets
+import APIGatewayWebSocketsSQL
+import ChatCore
+import FluentKit
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdAuth
+import HummingbirdBcrypt
+import NIOPosix
+
+/// `POST /login` (form fields `name`, `password`) and `POST /logout`, on the chat's session cookie,
+/// as the Vapor example answers them: refused 403 from another site's page, throttled per name and
+/// per address (429), and the same bcrypt work whether or not the name exists.
+struct ChatLoginRoutes: Sendable {
+    let dispatcher: GatewayDispatcher
+    let store: FluentConnectionStore
+    let database: @Sendable () throws -> any Database
+
+    /// A bcrypt hash of nothing anyone knows: what an unknown name is checked against.
+    static let decoy = Bcrypt.hash(UUID().uuidString, cost: UInt8(ChatDemo.cost))
+
+    struct LoggedIn: ResponseEncodable {
+        let user: String
+        let staff: Bool
+        let admin: Bool
+    }
+
+    func register(on routes: RouterGroup<ChatContext>) {
+        let configuration = dispatcher.configuration
+        let throttle = LoginThrottle(
+            identity: store, perName: .init(10, per: .seconds(300)), perAddress: .init(30, per: .seconds(300)))
+        routes.post("login") { [dispatcher, database] request, context -> Response in
+            if let refused = Self.crossSite(request, configuration) { return refused }
+            let form = try await Self.form(request)
+            guard let name = form["name"], let password = form["password"] else {
+                return .problem(.badRequest, "name and password are required")
+            }
+            do {
+                try await throttle.admit(name: name, address: context.remoteAddress?.ipAddress)
+            } catch let refusal as Refusal {
+                var response = Response.problem(.tooManyRequests, refusal.reason)
+                response.headers[.retryAfter] = "60"
+                return response
+            }
+            let user = try await ChatUser.named(name, on: try database())
+            // The same bcrypt work whether or not the name exists, off the event loop.
+            let verified = try await NIOThreadPool.singleton.runIfActive {
+                Bcrypt.verify(password, hash: user?.passwordHash ?? Self.decoy)
+            }
+            guard let user, user.isActive, verified else { return .problem(.unauthorized, "Wrong name or password") }
+            // A fresh login (no session fixation): the old login's connections close.
+            if let old = context.identity { _ = try await dispatcher.closeConnections(ofWebSession: old.login.loginID) }
+            context.sessions.setSession(
+                ChatLogin(user: user.name, authState: ChatAuthState.fingerprint(user.loginState), loginID: UUID().uuidString),
+                expiresIn: .seconds(12 * 3600))
+            return try LoggedIn(user: user.name, staff: user.isStaff || user.isAdmin, admin: user.isAdmin).response(from: request, context: context)
+        }
+        routes.post("logout") { [dispatcher] request, context -> Response in
+            if let refused = Self.crossSite(request, configuration) { return refused }
+            var closed = 0
+            if let identity = context.identity { closed = try await dispatcher.closeConnections(ofWebSession: identity.login.loginID) }
+            context.sessions.clearSession()
+            return try ["closedConnections": closed].response(from: request, context: context)
+        }
+    }
+
+    /// 403 for another site's page (``CrossSiteWrite``), as the Vapor example's forms answer.
+    static func crossSite(_ request: Request, _ configuration: GatewayConfiguration) -> Response? {
+        CrossSiteWrite.of(
+            secFetchSite: request.headers[HTTPField.Name("Sec-Fetch-Site")!], origin: request.headers[.origin],
+            host: request.headers[HTTPField.Name("Host")!] ?? request.head.authority, configuration: configuration
+        ).map { .problem(.forbidden, $0.reason) }
+    }
+
+    /// The fields of a URL-encoded form (or a query string), at most 16 KB of it.
+    static func form(_ request: Request) async throws -> [String: String] {
+        var components = URLComponents()
+        components.percentEncodedQuery = String(buffer: try await request.body.collect(upTo: 16_384)).replacingOccurrences(of: "+", with: "%20")
+        var fields: [String: String] = [:]
+        for item in components.queryItems ?? [] { fields[item.name] = item.value ?? "" }
+        return fields
+    }
+}
+
+extension Response {
+    /// `{"message": reason}` with `status`, as the framework's own endpoints refuse.
+    static func problem(_ status: HTTPResponse.Status, _ reason: String) -> Response {
+        Response(GatewayResponse.problem(status, reason))
+    }
+}
