@@ -492,6 +492,8 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "ChatApp",
+                "HummingbirdChat",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "ChatMessages",
                 "APIGatewayWebSocketsClient",
                 "APIGatewayLocal",

@@ -1,0 +1,148 @@
+import APIGatewayWebSockets
+import APIGatewayWebSocketsClient
+import AsyncHTTPClient
+import ChatCore
+import ChatMessages
+import Foundation
+import HummingbirdChat
+import NIOCore
+import PeerSupport
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+@testable import APIGatewayLocal
+
+/// The chat's two examples, Vapor's and Hummingbird's, each running with its embedded local
+/// gateway, behind one face, so that one suite checks both from outside: over HTTP and WebSocket,
+/// as a user's program would.
+enum ChatExample: String, CaseIterable, CustomStringConvertible, Sendable {
+    case vapor, hummingbird
+
+    var description: String { rawValue }
+
+    /// A running example.
+    struct Running: Sendable {
+        /// `http://127.0.0.1:PORT`, where the pages, `/login` and `/ws/token` are.
+        let base: String
+        /// The WebSocket URL its page is given.
+        let webSocket: URL
+        /// The local gateway cuts a connection, as API Gateway does at two hours.
+        let cut: @Sendable (String) -> Void
+        let stop: @Sendable () async throws -> Void
+        /// Headers a browser on the app's own page sends with a form.
+        let formHeaders: [(String, String)]
+
+        func post(_ path: String, form: String = "", cookie: String? = nil) async throws -> (status: Int, cookie: String?, body: String) {
+            var request = HTTPClientRequest(url: base + path)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            for (name, value) in formHeaders { request.headers.add(name: name, value: value) }
+            if let cookie { request.headers.add(name: "Cookie", value: cookie) }
+            request.body = .bytes(ByteBuffer(string: form))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            let cookie = response.headers.first(name: "Set-Cookie").map { String($0.split(separator: ";")[0]) }
+            return (Int(response.status.code), cookie, body)
+        }
+
+        /// Logs in as a demo account and answers its session cookie.
+        func login(_ name: String) async throws -> String {
+            let response = try await post("/login", form: "name=\(name)&password=\(ChatDemo.defaultPassword)")
+            guard response.status == 200, let cookie = response.cookie else { throw LoginFailed(status: response.status) }
+            return cookie
+        }
+
+        /// A one-time connection token for the login behind `cookie`.
+        func token(_ cookie: String) async throws -> String {
+            let issued = try await post("/ws/token", cookie: cookie)
+            guard issued.status == 200,
+                let token = (try? JSONSerialization.jsonObject(with: Data(issued.body.utf8)) as? [String: Any])?["token"] as? String
+            else { throw LoginFailed(status: issued.status) }
+            return token
+        }
+    }
+
+    func start() async throws -> Running {
+        switch self {
+        case .vapor:
+            let system = try await ChatEndToEndTests().start()
+            return Running(
+                base: system.backend, webSocket: try #require(URL(string: system.url)),
+                cut: { system.gateway.close($0, cause: .maximumDuration) }, stop: { try await system.stop() },
+                formHeaders: [("Origin", "http://127.0.0.1:8080")])
+        case .hummingbird:
+            let database = TemporaryDatabase()
+            let chat = try await HummingbirdChat.make(settings: HummingbirdChatSettings(databasePath: database.path, port: 0, gatewayPort: 0))
+            let (ready, announce) = AsyncStream.makeStream(of: (String, String).self)
+            let group = try chat.services { page, webSocket in announce.yield((page, webSocket)) }
+            let serving = Task { try await group.run() }
+            var addresses = ready.makeAsyncIterator()
+            guard let (page, webSocket) = await addresses.next() else { throw LoginFailed(status: 0) }
+            return Running(
+                base: String(page.dropLast()), webSocket: try #require(URL(string: webSocket)),
+                cut: { chat.localGateway.close($0, cause: .maximumDuration) },
+                stop: {
+                    await group.triggerGracefulShutdown()
+                    try await serving.value
+                    database.cleanUp()
+                }, formHeaders: [])
+        }
+    }
+}
+
+@Suite(.serialized) struct BothExamplesTests {
+    /// The issue's Swift program, against each example: the Swift client on the chat's own message
+    /// types (ChatMessages, which both servers' handlers decode) logs in with one-time tokens,
+    /// joins a room, gets typed answers and a typed refusal, and after the gateway cuts it resumes
+    /// without loss or duplicates; logging out closes the login's connections.
+    @Test(arguments: ChatExample.allCases)
+    func aSwiftClientSpeaksTheChatsOwnTypes(_ example: ChatExample) async throws {
+        let chat = try await example.start()
+        func client(_ name: String) async throws -> (GatewayClient, String) {
+            let cookie = try await chat.login(name)
+            let client = GatewayClient(
+                url: chat.webSocket,
+                configuration: .init(
+                    token: { try await chat.token(cookie) }, channels: ["lobby"], requestTimeout: .seconds(30), heartbeatAction: nil,
+                    initialBackoff: .milliseconds(20), maximumBackoff: .milliseconds(200), maximumFailedConnects: 10,
+                    handshakeTimeout: .seconds(5)))
+            return (client, cookie)
+        }
+        let (ada, adaCookie) = try await client("ada"), (bob, _) = try await client("bob")
+        try await ada.connect()
+        try await bob.connect()
+        let me = try await ada.request(WhoAmI())
+        #expect(me.user == "ada" && me.channels == ["lobby"], "\(me)")
+        let refusal = await #expect(throws: GatewayRefusal.self) { try await bob.join("staff") }
+        #expect(refusal?.status == 403, "bob may not join staff: \(String(describing: refusal))")
+        let stray = await #expect(throws: GatewayRefusal.self) { try await bob.request(SendMessage(text: "x", channel: "random")) }
+        #expect(stray?.status == 403, "nor send to a room he is not in")
+
+        let heard = Mutex<[String]>([])
+        let listening = Task {
+            for await message in ada.messages where message.channel == "lobby" {
+                if let line = try? message.decode(ChatLine.self), line.from == "bob" { heard.withLock { $0.append(line.text) } }
+            }
+        }
+        for text in ["one", "two"] {
+            #expect(try await bob.request(SendMessage(text: text, channel: "lobby")) == Sent(rooms: ["lobby"], delivered: 2))
+        }
+        #expect(await eventually(timeout: .seconds(20)) { heard.withLock { $0.count } >= 2 })
+
+        chat.cut(me.connectionId)
+        for text in ["three", "four"] { _ = try await bob.request(SendMessage(text: text, channel: "lobby")) }
+        #expect(await eventually(timeout: .seconds(20)) { heard.withLock { $0.count } >= 4 })
+        try await Task.sleep(for: .milliseconds(100))  // a duplicate would come right behind
+        #expect(heard.withLock { $0 } == ["one", "two", "three", "four"], "nothing lost, nothing twice")
+        let after = try await ada.request(WhoAmI())
+        #expect(after.user == "ada" && after.connectionId != me.connectionId && after.channels == ["lobby"], "\(after)")
+
+        let logout = try await chat.post("/logout", cookie: adaCookie)
+        #expect(logout.status == 200 && logout.body.contains(#""closedConnections":1"#), "\(logout)")
+        await ada.close()
+        await bob.close()
+        await listening.value
+        try await chat.stop()
+    }
+}
