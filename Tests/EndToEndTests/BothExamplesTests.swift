@@ -66,11 +66,11 @@ enum ChatExample: String, CaseIterable, CustomStringConvertible, Sendable {
     func start() async throws -> Running {
         switch self {
         case .vapor:
-            let system = try await ChatEndToEndTests().start()
+            let system = try await ChatEndToEndTests().start(allowedOrigins: ["127.0.0.1"])
             return Running(
                 base: system.backend, webSocket: try #require(URL(string: system.url)),
                 cut: { system.gateway.close($0, cause: .maximumDuration) }, stop: { try await system.stop() },
-                formHeaders: [("Origin", "http://127.0.0.1:8080")])
+                formHeaders: [("Origin", system.backend)])
         case .hummingbird:
             let database = TemporaryDatabase()
             let chat = try await HummingbirdChat.make(settings: HummingbirdChatSettings(databasePath: database.path, port: 0, gatewayPort: 0))
@@ -92,6 +92,62 @@ enum ChatExample: String, CaseIterable, CustomStringConvertible, Sendable {
 }
 
 @Suite(.serialized) struct BothExamplesTests {
+    /// The chat page in two real browsers (headless Chromium through Selenium), on each example:
+    /// both sign in and chat in the lobby, bob is refused the staff room and sees ada present, and after the gateway cuts ada's page it reconnects and shows what was said
+    /// meanwhile. Without a browser (outside CI) it runs nothing: `BrowserDriver.start()` says why.
+    @Test(arguments: ChatExample.allCases)
+    func thePageChatsOnEitherExample(_ example: ChatExample) async throws {
+        guard let driver = try await BrowserDriver.start() else { return }
+        let chat = try await example.start()
+        do {
+            for name in ["ada", "bob"] {
+                try await driver.open(name)
+                try await driver.call(["op": "goto", "name": name, "url": chat.base + "/"])
+                try await driver.call(["op": "fill", "name": name, "testid": "login-name", "text": name])
+                try await driver.call(["op": "fill", "name": name, "testid": "login-password", "text": ChatDemo.defaultPassword])
+                try await driver.call(["op": "click", "name": name, "testid": "login-submit"])
+                try await driver.call(["op": "wait_text", "name": name, "testid": "connection-status", "equals": "connected", "timeout": 15])
+            }
+            try await driver.call(["op": "fill", "name": "bob", "testid": "message-input", "text": "hello from bob"])
+            try await driver.call(["op": "click", "name": "bob", "testid": "message-send"])
+            try await driver.call(["op": "wait_message", "name": "ada", "testid": "message", "contains": "hello from bob", "timeout": 15])
+            try await driver.call(["op": "wait_message", "name": "bob", "testid": "presence", "contains": "ada", "timeout": 15])
+
+            try await driver.call(["op": "fill", "name": "bob", "testid": "room-input", "text": "staff"])
+            try await driver.call(["op": "click", "name": "bob", "testid": "room-join"])
+            let refusal = try await driver.call([
+                "op": "script", "name": "bob",
+                "source": """
+                    const done = arguments[arguments.length - 1];
+                    window.chat.socket.request({ action: "join", channel: "staff" }).then(() => done("joined"), (error) => done(String(error.status)));
+                    """,
+            ]) as? String
+            #expect(refusal == "403", "bob is refused the staff room: \(refusal ?? "nothing")")
+
+            // The gateway cuts ada's page; bob speaks meanwhile; ada's page comes back and shows it.
+            let adaID = try #require(
+                try await driver.call([
+                    "op": "script", "name": "ada",
+                    "source": """
+                        const done = arguments[arguments.length - 1];
+                        window.chat.socket.request({ action: "whoami" }).then((me) => done(me.connectionId), (error) => done(""));
+                        """,
+                ]) as? String)
+            chat.cut(adaID)
+            try await driver.call(["op": "fill", "name": "bob", "testid": "message-input", "text": "said while ada was away"])
+            try await driver.call(["op": "click", "name": "bob", "testid": "message-send"])
+            try await driver.call(["op": "wait_message", "name": "ada", "testid": "message", "contains": "said while ada was away", "timeout": 30])
+            let texts = try await driver.call(["op": "texts", "name": "ada", "testid": "message"]) as? [String] ?? []
+            #expect(texts.filter { $0.contains("said while ada was away") }.count == 1, "once: \(texts)")
+            await driver.stop()
+            try await chat.stop()
+        } catch {
+            await driver.stop()
+            try? await chat.stop()
+            throw error
+        }
+    }
+
     /// The issue's Swift program, against each example: the Swift client on the chat's own message
     /// types (ChatMessages, which both servers' handlers decode) logs in with one-time tokens,
     /// joins a room, gets typed answers and a typed refusal, and after the gateway cuts it resumes

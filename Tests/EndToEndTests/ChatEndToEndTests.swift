@@ -73,11 +73,14 @@ import VaporAPIGatewayWebSockets
         }
     }
 
-    func start() async throws -> System {
+    /// - Parameter allowedOrigins: the pages that may log in (default the app's own on 8080, as a
+    ///   test's requests say); a browser on the backend's own port needs `["127.0.0.1"]`.
+    func start(allowedOrigins: [String]? = nil) async throws -> System {
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString).sqlite").path
         let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
         try await gateway.start()
-        let settings = ChatSettings(databasePath: database)
+        var settings = ChatSettings(databasePath: database)
+        if let allowedOrigins { settings.allowedOrigins = allowedOrigins }
         let app = try await Application.make(.testing)
         let chat = try await configureChat(app, settings: settings, registerAPI: false)
         app.http.server.configuration.hostname = "127.0.0.1"

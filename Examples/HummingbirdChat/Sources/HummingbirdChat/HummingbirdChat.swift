@@ -74,6 +74,8 @@ public struct HummingbirdChatSettings: Sendable {
     }
 
     static func origins(hostname: String, port: Int) -> [String] {
+        // Any free port: the host alone, whatever port the app gets.
+        if port == 0 { return ["127.0.0.1", "localhost"] + (["127.0.0.1", "localhost", "0.0.0.0", "::"].contains(hostname) ? [] : [hostname]) }
         var origins = ["http://127.0.0.1:\(port)", "http://localhost:\(port)"]
         if !["127.0.0.1", "localhost", "0.0.0.0", "::"].contains(hostname) { origins.append("http://\(hostname):\(port)") }
         return origins
