@@ -62,7 +62,7 @@ public struct HummingbirdWebSocketGateway<Context: RequestContext>: Sendable {
     /// Serves `POST /{path}` (default `/ws/token`): for a logged-in user, a one-time connection
     /// token, `{"token": "…", "expiresAt": "…"}`, to connect with `?ws_token=`. Refused 401
     /// without a login, 403 for a cross-site request, 429 past the per-user limit
-    /// (``ConnectionTokenEndpoint``).
+    /// (`ConnectionTokenEndpoint`).
     /// - Throws: when the dispatcher's store keeps no tokens.
     public func serveConnectionTokens(
         at path: String = "ws/token", lifetime: Duration = .seconds(60), perUserPerMinute: Int = 10, on router: some RouterMethods<Context>
@@ -83,7 +83,7 @@ public struct HummingbirdWebSocketGateway<Context: RequestContext>: Sendable {
 
     /// The framework's background work, for the app's `ServiceGroup`: the delivery worker when
     /// streams are on (every instance runs one), and the cleanup every `cleanupInterval`, with the
-    /// app's own `cleanupSteps` (``Cleanup/Step``; the web sessions' sweep, say). Each runs until
+    /// app's own `cleanupSteps` (`Cleanup.Step`; the web sessions' sweep, say). Each runs until
     /// the group's graceful shutdown.
     public func services(
         cleanupInterval: Duration? = .seconds(600), cleanupSteps: [Cleanup.Step] = [], logger: Logger

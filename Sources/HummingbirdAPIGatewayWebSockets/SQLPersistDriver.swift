@@ -3,7 +3,7 @@ import Foundation
 public import Hummingbird
 import ServiceLifecycle
 
-/// Hummingbird's key-value storage in the framework's web-session table (``WebSessionStore``):
+/// Hummingbird's key-value storage in the framework's web-session table (`WebSessionStore`):
 /// give it to hummingbird-auth's `SessionMiddleware` and the app's logins live in the same
 /// database as its connections, under the same rules as the Vapor door's: keys stored as their
 /// SHA-256, an expired value never read, and the cleanup's sweep deleting what expired
@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// router.add(middleware: SessionMiddleware(storage: sessions))
 /// ```
 ///
-/// A value stored with no expiry lasts the store's ``WebSessionPolicy/absoluteTimeout``: every
+/// A value stored with no expiry lasts the store's `WebSessionPolicy.absoluteTimeout`: every
 /// row of the table has an end.
 public struct SQLPersistDriver: PersistDriver {
     public let store: WebSessionStore

@@ -1,8 +1,16 @@
 import APIGatewayAWS
 import APIGatewayProvisioning
 import APIGatewayWebSockets
+import APIGatewayWebSocketsSQL
+import FluentKit
+import FluentSQLiteDriver
+import HTTPTypes
 import Hummingbird
 import HummingbirdAPIGatewayWebSockets
+import HummingbirdAuth
+import Logging
+import NIOPosix
+import ServiceLifecycle
 
 /// The Hummingbird door's examples: AddingARoute.md and HummingbirdQuickStart.md.
 enum HummingbirdExamples {
@@ -52,4 +60,39 @@ enum HummingbirdExamples {
             return report.failedCount == 0 ? .accepted : .internalServerError
         }
     }
+}
+
+// HummingbirdQuickStart.md: the database, logins, tokens and services.
+struct User: Sendable { let name: String }
+typealias AppContext = BasicSessionRequestContext<String, User>
+
+func backend(configuration: GatewayConfiguration, poster: any ConnectionPoster, logger: Logger) async throws -> ServiceGroup {
+    let databases = Databases(threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton)
+    databases.use(.sqlite(.file("app.sqlite")), as: .sqlite)
+    try await databases.migrateGateway(logger: logger)  // the framework's tables
+    let store = FluentConnectionStore(databases: databases, logger: logger)
+    let webSessions = WebSessionStore(store: store)
+    let dispatcher = GatewayDispatcher(
+        configuration: configuration, store: store,
+        gateways: CachedGatewayDirectory([GatewayRecord(apiID: "abc123defg", stage: "production", region: "eu-west-1")]),
+        poster: poster, logger: logger)
+    let sessions = SessionMiddleware<AppContext>(storage: SQLPersistDriver(store: webSessions))
+    let gateway = HummingbirdWebSocketGateway<AppContext>(
+        dispatcher: dispatcher,
+        connectMiddleware: [sessions, SessionAuthenticator(context: AppContext.self) { (name: String, _) in User(name: name) }]
+    ) { _, context in
+        context.identity.map { AuthenticatedUser(id: $0.name) }
+    }
+    let router = Router(context: AppContext.self)
+    router.group("login").add(middleware: sessions).post { _, context -> HTTPResponse.Status in
+        context.sessions.setSession("ada")  // after checking a password, in a real app
+        return .ok
+    }
+    try gateway.register(ChatController(), on: router)  // POST /ws/connect, /ws/disconnect, /ws/default
+    try gateway.serveConnectionTokens(on: router)  // POST /ws/token
+    try gateway.serveClientScript(on: router)  // GET /apigw-websockets.js
+    let app = Application(router: router, logger: logger)
+    // Started in order, stopped in reverse: the database closes last.
+    let services: [any Service] = [databases, app] + gateway.services(cleanupSteps: [webSessions.cleanupStep], logger: logger)
+    return ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm], logger: logger)
 }

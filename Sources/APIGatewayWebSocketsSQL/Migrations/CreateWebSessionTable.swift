@@ -1,7 +1,7 @@
 public import FluentKit
 import SQLKit
 
-/// Creates `apigw_web_sessions`, where ``DatabaseWebSessions`` keeps the app's logins: the
+/// Creates `apigw_web_sessions`, where `DatabaseWebSessions` (Vapor) and `SQLPersistDriver` (Hummingbird), through ``WebSessionStore``, keeps the app's logins: the
 /// SHA-256 of the session id (never the id), the session's data, and when it was made and
 /// expires. ``WebSocketMigrations/all`` lists it after the framework's other tables.
 public struct CreateWebSessionTable: AsyncMigration {

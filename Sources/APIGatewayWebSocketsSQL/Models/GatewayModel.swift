@@ -50,7 +50,7 @@ public final class GatewayModel: Model, @unchecked Sendable {  // Fluent models 
     @OptionalField(key: "deployment_id") public var deploymentID: String?
     @Field(key: "status") public var status: Status
     @OptionalField(key: "last_error") public var lastError: String?
-    /// Held by one apply at a time; see ``GatewayProvisioner``.
+    /// Held by one apply at a time; see the Vapor door's `GatewayProvisioner`.
     @OptionalField(key: "claim_token") public var claimToken: String?
     @OptionalField(key: "claimed_at") public var claimedAt: Int64?
 

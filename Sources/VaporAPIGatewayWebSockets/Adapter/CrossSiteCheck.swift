@@ -2,7 +2,7 @@ public import APIGatewayWebSockets
 public import Vapor
 
 extension CrossSiteWrite {
-    /// The refusal `request` earns, or `nil` (``CrossSiteWrite/of(secFetchSite:origin:host:configuration:)``).
+    /// The refusal `request` earns, or `nil` (`CrossSiteWrite.of(secFetchSite:origin:host:configuration:)`).
     public static func of(_ request: Request, configuration: GatewayConfiguration) -> CrossSiteWrite? {
         of(
             secFetchSite: request.headers.first(name: "Sec-Fetch-Site"), origin: request.headers.first(name: .origin),
@@ -10,7 +10,7 @@ extension CrossSiteWrite {
     }
 }
 
-/// Refuses another site's writes 403 (``CrossSiteWrite``), for an app's own forms.
+/// Refuses another site's writes 403 (`CrossSiteWrite`), for an app's own forms.
 public struct SameOriginWrites: AsyncMiddleware {
     public let configuration: GatewayConfiguration
 

@@ -5,7 +5,7 @@ public import SQLKit
 public import Vapor
 
 /// The app's web sessions (its logins) in its database, bounded: a session expires after
-/// ``WebSessionPolicy/idleTimeout`` unused and ``WebSessionPolicy/absoluteTimeout`` after it began,
+/// `WebSessionPolicy.idleTimeout` unused and `WebSessionPolicy.absoluteTimeout` after it began,
 /// an expired one is never read and is swept (``purgeExpired(before:)``, which the cleanup
 /// service runs); and a visitor who has not logged in stores nothing: a session with no data (an
 /// unknown cookie, a page that only looked) is never written. Ids are 32 random bytes, stored as
@@ -30,7 +30,7 @@ public struct DatabaseWebSessions: AsyncSessionDriver {
         store = WebSessionStore(database: database, policy: policy, now: now)
     }
 
-    /// What was read, so that ``WebSessionStore/update(_:to:read:)`` can skip a write that
+    /// What was read, so that `WebSessionStore.update(_:to:read:)` can skip a write that
     /// changes nothing.
     private struct Read: StorageKey {
         typealias Value = WebSessionStore.Stored
@@ -72,7 +72,7 @@ public struct DatabaseWebSessions: AsyncSessionDriver {
 extension Application.Sessions.Provider {
     /// Web sessions in the framework's table through `store`'s database (``DatabaseWebSessions``),
     /// with an `HttpOnly` cookie (`Secure` when `policy` says so). Run
-    /// ``WebSocketMigrations/all`` first.
+    /// `WebSocketMigrations.all` first.
     public static func database(_ store: FluentConnectionStore, policy: WebSessionPolicy = WebSessionPolicy()) -> Self {
         .init { app in
             let driver = DatabaseWebSessions(database: { try store.sqlDatabase }, policy: policy)
