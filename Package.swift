@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "APIGatewayWebSockets", targets: ["APIGatewayWebSockets"]),
         .library(name: "APIGatewayProvisioning", targets: ["APIGatewayProvisioning"]),
         .library(name: "APIGatewayWebSocketsSQL", targets: ["APIGatewayWebSocketsSQL"]),
+        .library(name: "APIGatewayWebSocketsCommands", targets: ["APIGatewayWebSocketsCommands"]),
         .library(name: "VaporAPIGatewayWebSockets", targets: ["VaporAPIGatewayWebSockets"]),
         .library(name: "VaporAPIGatewayAdmin", targets: ["VaporAPIGatewayAdmin"]),
         .library(name: "HummingbirdAPIGatewayWebSockets", targets: ["HummingbirdAPIGatewayWebSockets"]),
@@ -145,11 +146,22 @@ let package = Package(
             ],
             swiftSettings: eventPath
         ),
+        // The maintenance commands for any app: what they do, and swift-argument-parser commands.
+        .target(
+            name: "APIGatewayWebSocketsCommands",
+            dependencies: [
+                "APIGatewayWebSockets",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "VaporAPIGatewayWebSockets",
             dependencies: [
                 "APIGatewayWebSockets",
                 "APIGatewayWebSocketsSQL",
+                "APIGatewayWebSocketsCommands",
                 "APIGatewayProvisioning",
                 "APIGatewayAWS",
                 .product(name: "Vapor", package: "vapor"),
@@ -252,6 +264,7 @@ let package = Package(
             name: "HummingbirdChat",
             dependencies: [
                 "ChatCore", "APIGatewayWebSockets", "APIGatewayWebSocketsSQL", "HummingbirdAPIGatewayWebSockets", "APIGatewayLocal",
+                "APIGatewayWebSocketsCommands",
                 "APIGatewayProvisioning", "APIGatewayAWS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -271,7 +284,7 @@ let package = Package(
         .executableTarget(
             name: "HummingbirdChatExample",
             dependencies: [
-                "HummingbirdChat",
+                "HummingbirdChat", "APIGatewayWebSocketsCommands",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -87,6 +87,13 @@ public final class LocalGateway: Service, Sendable {
         self.accessLog = AccessLogWriter(destination: configuration.accessLogDestination)
     }
 
+    /// A gateway made and never run (a command that only reads the app's records, a failed
+    /// start) still owns its integration client: it is shut down here, as `run()` would have.
+    deinit {
+        let ran = lifecycle.withLock { state in if case .idle = state.phase { false } else { true } }
+        if !ran { integrationClient.shutdown { _ in } }
+    }
+
     /// What the gateway has delivered to clients since it started, by the way it came: a test
     /// tells a reply sent in a two-way route's response from one posted.
     public struct Deliveries: Sendable, Hashable {

@@ -1,4 +1,5 @@
 import APIGatewayWebSockets
+import APIGatewayWebSocketsCommands
 import Foundation
 public import Vapor
 
@@ -21,16 +22,6 @@ public struct ChannelsCommands: AsyncCommandGroup {
     public init() {}
 }
 
-extension CommandContext {
-    /// The gateway's rule store, or the command's error.
-    fileprivate var channelRules: any ChannelRuleStore {
-        get throws {
-            guard let rules = try webSocketGateway.dispatcher.channels.rules else { throw GatewayCommandError.noChannelRuleStore() }
-            return rules
-        }
-    }
-}
-
 /// `channels rules`.
 struct ListRulesCommand: AsyncCommand {
     struct Signature: CommandSignature { init() {} }
@@ -38,10 +29,7 @@ struct ListRulesCommand: AsyncCommand {
     var help: String { "Lists the channel rules, and the policy for channels no rule names." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let rules = try await context.channelRules.channelRules()
-        for rule in rules { context.console.print("\(rule.channel): \(rule.access)") }
-        let policy = try context.webSocketGateway.dispatcher.configuration.channels.unlisted
-        context.console.print("\(rules.isEmpty ? "No rules. " : "")Channels no rule names: \(policy).")
+        for line in try await context.maintenance.channelRules() { context.console.print(line) }
     }
 }
 
@@ -60,20 +48,9 @@ struct SetRuleCommand: AsyncCommand {
     var help: String { "Adds or replaces the rule for a channel." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let channel: ChannelName
-        do { channel = try ChannelName(signature.channel) } catch { throw GatewayCommandError.invalid("channel", error) }
-        guard let kind = signature.access else { throw GatewayCommandError.missing("--access", for: "channels set-rule") }
-        if kind == "permissions", signature.permissions?.isEmpty ?? true {
-            throw GatewayCommandError.missing("--permissions", for: "channels set-rule --access permissions")
+        for line in try await context.maintenance.setRule(channel: signature.channel, access: signature.access, permissions: signature.permissions) {
+            context.console.print(line)
         }
-        let access: ChannelAccess
-        do { access = try ChannelAccess(written: kind, sets: signature.permissions) } catch {
-            throw GatewayCommandError.invalid("--access", error)
-        }
-        _ = try context.channelRules
-        let removed = try await context.webSocketGateway.dispatcher.channels.saveRule(ChannelRule(channel: channel, access: access))
-        context.console.print("\(channel): \(access)")
-        if removed > 0 { context.console.print("Removed \(removed) member(s) who may no longer join \(channel).") }
     }
 }
 
@@ -88,12 +65,7 @@ struct RemoveRuleCommand: AsyncCommand {
     var help: String { "Removes the rule for a channel; the unlisted policy applies to it from then on." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let channel: ChannelName
-        do { channel = try ChannelName(signature.channel) } catch { throw GatewayCommandError.invalid("channel", error) }
-        _ = try context.channelRules
-        let (existed, removed) = try await context.webSocketGateway.dispatcher.channels.removeRule(for: channel)
-        context.console.print(existed ? "Removed the rule for \(channel)." : "No rule names \(channel).")
-        if removed > 0 { context.console.print("Removed \(removed) member(s) who may no longer join \(channel).") }
+        for line in try await context.maintenance.removeRule(channel: signature.channel) { context.console.print(line) }
     }
 }
 
@@ -108,11 +80,6 @@ struct CountsCommand: AsyncCommand {
     var help: String { "Counts the live connections and users in each channel of an API." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        guard let raw = signature.api else { throw GatewayCommandError.missing("--api", for: "channels counts") }
-        let apiID: APIID
-        do { apiID = try APIID(raw) } catch { throw GatewayCommandError.invalid("--api", error) }
-        let counts = try await context.webSocketGateway.dispatcher.store.channelCounts(apiID: apiID)
-        for count in counts { context.console.print("\(count.channel): \(count.connections) connection(s), \(count.users) user(s)") }
-        if counts.isEmpty { context.console.print("No channel of \(apiID) has a live member.") }
+        for line in try await context.maintenance.channelCounts(api: signature.api) { context.console.print(line) }
     }
 }

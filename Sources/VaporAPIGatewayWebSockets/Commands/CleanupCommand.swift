@@ -1,4 +1,5 @@
 import APIGatewayWebSockets
+import APIGatewayWebSocketsCommands
 import Foundation
 import Vapor
 
@@ -21,9 +22,6 @@ struct CleanupCommand: AsyncCommand {
     var help: String { "Deletes expired sessions, connection tokens, web sessions and rate-limit hits older than any window." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let gateway = try context.webSocketGateway
-        var cleanup = gateway.cleanup(on: context.application)
-        if let seconds = signature.hitsOlderThan { cleanup.hitRetention = .seconds(seconds) }
-        for (name, count) in try await cleanup.run() { context.console.print("\(name): \(count)") }
+        for line in try await context.maintenance.cleanup(hitsOlderThanSeconds: signature.hitsOlderThan) { context.console.print(line) }
     }
 }

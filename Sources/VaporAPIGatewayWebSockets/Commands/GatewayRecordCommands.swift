@@ -1,3 +1,4 @@
+import APIGatewayWebSocketsCommands
 import APIGatewayProvisioning
 import APIGatewayWebSockets
 import Foundation

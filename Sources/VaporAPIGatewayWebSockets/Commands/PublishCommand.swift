@@ -1,3 +1,4 @@
+import APIGatewayWebSocketsCommands
 import APIGatewayWebSockets
 import Foundation
 import NIOCore

@@ -1,4 +1,5 @@
 import APIGatewayWebSockets
+import APIGatewayWebSocketsCommands
 import Foundation
 public import Vapor
 
@@ -27,9 +28,7 @@ struct ClearSessionsCommand: AsyncCommand {
     var help: String { "Deletes disconnected sessions." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let cutoff = Date().addingTimeInterval(-Double(signature.days ?? 0) * 86_400)
-        let purged = try await context.webSocketGateway.dispatcher.store.purgeDisconnected(before: cutoff)
-        context.console.print("Deleted \(purged) disconnected session(s).")
+        for line in try await context.maintenance.clearSessions(olderThanDays: signature.days) { context.console.print(line) }
     }
 }
 
@@ -42,7 +41,6 @@ struct SweepSessionsCommand: AsyncCommand {
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let swept = try await SessionSweeper(store: context.webSocketGateway.dispatcher.store).sweep()
-        context.console.print("Marked \(swept) expired session(s) disconnected.")
+        for line in try await context.maintenance.sweepSessions() { context.console.print(line) }
     }
 }

@@ -15,6 +15,14 @@ import Testing
 
     // `run()` polled for shutdown; now it ends on the service group's graceful shutdown, with every
     // connection closed (1001) and its `$disconnect` sent.
+    /// A gateway made and never run is dropped without a trap: its integration client used to
+    /// reach its deinit unshut, which async-http-client traps on in a debug build (a maintenance
+    /// command of the Hummingbird example crashed so).
+    @Test func aGatewayThatNeverRanIsDroppedCleanly() async throws {
+        for _ in 0..<3 { _ = LocalGateway(configuration: LocalGatewayConfiguration(port: 0)) }
+        try await Task.sleep(for: .milliseconds(50))  // the shutdowns it began finish
+    }
+
     @Test func runEndsOnGracefulShutdown() async throws {
         let backend = try await LoopbackServer { _ in .init(status: 200) }
         var configuration = LocalGatewayConfiguration(port: 0)

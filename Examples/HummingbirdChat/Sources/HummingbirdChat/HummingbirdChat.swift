@@ -2,6 +2,7 @@ import APIGatewayAWS
 public import APIGatewayLocal
 import APIGatewayProvisioning
 public import APIGatewayWebSockets
+public import APIGatewayWebSocketsCommands
 import APIGatewayWebSocketsSQL
 import AsyncHTTPClient
 public import ChatCore
@@ -211,6 +212,23 @@ public final class HummingbirdChat: Sendable {
                 return ChatIdentity(name: user.name, staff: user.isStaff || user.isAdmin, login: login)
             },
         ]
+    }
+
+    /// The maintenance commands' view of the app (its store, rules and configuration), for one
+    /// command: opened on the app's database, closed after.
+    public static func withMaintenance<T: Sendable>(
+        settings: HummingbirdChatSettings, _ body: @Sendable (GatewayMaintenance) async throws -> T
+    ) async throws -> T {
+        let chat = try await make(settings: settings, logger: Logger(label: "hummingbird-chat"))
+        do {
+            let result = try await body(
+                GatewayMaintenance(dispatcher: chat.dispatcher, cleanupSteps: [chat.webSessions.cleanupStep], logger: chat.logger))
+            await chat.databases.shutdownAsync()
+            return result
+        } catch {
+            await chat.databases.shutdownAsync()
+            throw error
+        }
     }
 
     /// The app's routes: the page, its script and style, login and logout, the token endpoint,

@@ -1,15 +1,40 @@
+import APIGatewayWebSocketsCommands
 import ArgumentParser
 import Foundation
 import HummingbirdChat
 import Logging
 
-/// `hummingbird-chat-example [--hostname H] [--port P] [--gateway-port G]`: the chat on Hummingbird,
-/// with the local gateway in front of it, until SIGINT or SIGTERM.
+/// `hummingbird-chat-example [serve] [--hostname H] [--port P] [--gateway-port G]`: the chat on
+/// Hummingbird, with the local gateway in front of it, until SIGINT or SIGTERM; and the framework's
+/// maintenance commands (`sessions`, `channels`, `cleanup`) on the same database.
 @main
 struct HummingbirdChatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hummingbird-chat-example",
-        abstract: "The chat example on Hummingbird 2, with the embedded local gateway in front of it.")
+        abstract: "The chat example on Hummingbird 2, with the embedded local gateway in front of it.",
+        subcommands: [
+            Serve.self, GatewayCLI.Sessions<ChatDatabase>.self, GatewayCLI.Channels<ChatDatabase>.self, GatewayCLI.Cleanup<ChatDatabase>.self,
+        ],
+        defaultSubcommand: Serve.self)
+}
+
+/// What the maintenance commands act on: the chat's database (`CHAT_DATABASE`).
+enum ChatDatabase: GatewayCommandEnvironment {
+    static func withMaintenance<T: Sendable>(_ body: @Sendable (GatewayMaintenance) async throws -> T) async throws -> T {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        return try await HummingbirdChat.withMaintenance(
+            settings: try HummingbirdChatSettings.fromEnvironment(hostname: "127.0.0.1", port: 8080, gatewayPort: nil), body)
+    }
+}
+
+/// `serve`: the chat and its local gateway.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serves the chat on Hummingbird 2, with the embedded local gateway in front of it.")
 
     @Option(name: .shortAndLong, help: "The address the app listens on.")
     var hostname = "127.0.0.1"

@@ -1,0 +1,97 @@
+public import APIGatewayWebSockets
+import Foundation
+public import Logging
+
+/// What the maintenance commands do, for any app and any command-line parser: the Vapor door's
+/// `sessions`, `channels` and `cleanup` commands and the swift-argument-parser ones
+/// (``GatewayCLI``) call these, so the two print the same lines and fail the same way.
+public struct GatewayMaintenance: Sendable {
+    public let dispatcher: GatewayDispatcher
+    /// The app's own cleanup steps, after the framework's (its web sessions' sweep, say).
+    public var cleanupSteps: [Cleanup.Step]
+    public let logger: Logger
+
+    public init(
+        dispatcher: GatewayDispatcher, cleanupSteps: [Cleanup.Step] = [],
+        logger: Logger = Logger(label: "apigw.maintenance", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
+        self.dispatcher = dispatcher
+        self.cleanupSteps = cleanupSteps
+        self.logger = logger
+    }
+
+    // MARK: Sessions
+
+    /// `sessions clear`: deletes the sessions disconnected at least `olderThanDays` days ago.
+    public func clearSessions(olderThanDays days: Int?) async throws -> [String] {
+        if let days, days < 0 { throw GatewayCommandError.invalid("--older-than-days", reason: "a number of days, 0 or more") }
+        let cutoff = Date().addingTimeInterval(-Double(days ?? 0) * 86_400)
+        let purged = try await dispatcher.store.purgeDisconnected(before: cutoff)
+        return ["Deleted \(purged) disconnected session(s)."]
+    }
+
+    /// `sessions sweep`: marks disconnected the sessions API Gateway has certainly closed.
+    public func sweepSessions() async throws -> [String] {
+        let swept = try await SessionSweeper(store: dispatcher.store).sweep()
+        return ["Marked \(swept) expired session(s) disconnected."]
+    }
+
+    /// `cleanup`: the scheduled cleanup, once; a line per step.
+    public func cleanup(hitsOlderThanSeconds seconds: Int?) async throws -> [String] {
+        if let seconds, seconds <= 0 { throw GatewayCommandError.invalid("--hits-older-than-seconds", reason: "a number of seconds, 1 or more") }
+        var cleanup = dispatcher.cleanup(steps: cleanupSteps, logger: logger)
+        if let seconds { cleanup.hitRetention = .seconds(seconds) }
+        return try await cleanup.run().map { "\($0.name): \($0.count)" }
+    }
+
+    // MARK: Channels
+
+    private var rules: any ChannelRuleStore {
+        get throws {
+            guard let rules = dispatcher.channels.rules else { throw GatewayCommandError.noChannelRuleStore() }
+            return rules
+        }
+    }
+
+    /// `channels rules`: each rule, and the policy for channels no rule names.
+    public func channelRules() async throws -> [String] {
+        let rules = try await self.rules.channelRules()
+        let policy = dispatcher.configuration.channels.unlisted
+        return rules.map { "\($0.channel): \($0.access)" } + ["\(rules.isEmpty ? "No rules. " : "")Channels no rule names: \(policy)."]
+    }
+
+    /// `channels set-rule CHANNEL --access KIND [--permissions SETS]`.
+    public func setRule(channel name: String, access kind: String?, permissions: String?) async throws -> [String] {
+        let channel: ChannelName
+        do { channel = try ChannelName(name) } catch { throw GatewayCommandError.invalid("channel", error) }
+        guard let kind else { throw GatewayCommandError.missing("--access", for: "channels set-rule") }
+        if kind == "permissions", permissions?.isEmpty ?? true {
+            throw GatewayCommandError.missing("--permissions", for: "channels set-rule --access permissions")
+        }
+        let access: ChannelAccess
+        do { access = try ChannelAccess(written: kind, sets: permissions) } catch { throw GatewayCommandError.invalid("--access", error) }
+        _ = try rules
+        let removed = try await dispatcher.channels.saveRule(ChannelRule(channel: channel, access: access))
+        return ["\(channel): \(access)"] + (removed > 0 ? ["Removed \(removed) member(s) who may no longer join \(channel)."] : [])
+    }
+
+    /// `channels remove-rule CHANNEL`.
+    public func removeRule(channel name: String) async throws -> [String] {
+        let channel: ChannelName
+        do { channel = try ChannelName(name) } catch { throw GatewayCommandError.invalid("channel", error) }
+        _ = try rules
+        let (existed, removed) = try await dispatcher.channels.removeRule(for: channel)
+        return [existed ? "Removed the rule for \(channel)." : "No rule names \(channel)."]
+            + (removed > 0 ? ["Removed \(removed) member(s) who may no longer join \(channel)."] : [])
+    }
+
+    /// `channels counts --api ID`: live connections and users per channel.
+    public func channelCounts(api raw: String?) async throws -> [String] {
+        guard let raw else { throw GatewayCommandError.missing("--api", for: "channels counts") }
+        let apiID: APIID
+        do { apiID = try APIID(raw) } catch { throw GatewayCommandError.invalid("--api", error) }
+        let counts = try await dispatcher.store.channelCounts(apiID: apiID)
+        if counts.isEmpty { return ["No channel of \(apiID) has a live member."] }
+        return counts.map { "\($0.channel): \($0.connections) connection(s), \($0.users) user(s)" }
+    }
+}
