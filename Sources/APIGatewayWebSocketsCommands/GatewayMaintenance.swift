@@ -24,7 +24,9 @@ public struct GatewayMaintenance: Sendable {
 
     /// `sessions clear`: deletes the sessions disconnected at least `olderThanDays` days ago.
     public func clearSessions(olderThanDays days: Int?) async throws -> [String] {
-        if let days, days < 0 { throw GatewayCommandError.invalid("--older-than-days", reason: "a number of days, 0 or more") }
+        if let days, !(0...36_500).contains(days) {
+            throw GatewayCommandError.invalid("--older-than-days", reason: "a number of days from 0 to 36500")
+        }
         let cutoff = Date().addingTimeInterval(-Double(days ?? 0) * 86_400)
         let purged = try await dispatcher.store.purgeDisconnected(before: cutoff)
         return ["Deleted \(purged) disconnected session(s)."]
@@ -38,7 +40,9 @@ public struct GatewayMaintenance: Sendable {
 
     /// `cleanup`: the scheduled cleanup, once; a line per step.
     public func cleanup(hitsOlderThanSeconds seconds: Int?) async throws -> [String] {
-        if let seconds, seconds <= 0 { throw GatewayCommandError.invalid("--hits-older-than-seconds", reason: "a number of seconds, 1 or more") }
+        if let seconds, !(0...3_153_600_000).contains(seconds) {
+            throw GatewayCommandError.invalid("--hits-older-than-seconds", reason: "a number of seconds from 0 to 3153600000 (100 years)")
+        }
         var cleanup = dispatcher.cleanup(steps: cleanupSteps, logger: logger)
         if let seconds { cleanup.hitRetention = .seconds(seconds) }
         return try await cleanup.run().map { "\($0.name): \($0.count)" }

@@ -70,7 +70,11 @@ public struct HummingbirdWebSocketGateway<Context: RequestContext>: Sendable {
         let endpoint = try ConnectionTokenEndpoint(dispatcher: dispatcher, lifetime: lifetime, perUserPerMinute: perUserPerMinute)
         let user = self.user
         withLogin(true, on: router).post(RouterPath(path)) { request, context -> Response in
-            Response(await endpoint.respond(headerFields: request.headers, user: try await user?(request, context), logger: context.logger))
+            // Hummingbird moves HTTP/1's `Host` into the request's authority.
+            Response(
+                await endpoint.respond(
+                    headerFields: request.headers, host: request.head.authority,
+                    user: try await user?(request, context), logger: context.logger))
         }
     }
 

@@ -36,8 +36,9 @@ public struct SQLPersistDriver: PersistDriver {
 
     public func getWithTTL<Object: Codable & Sendable>(key: String, as type: Object.Type) async throws -> (object: Object, ttl: Duration?)? {
         guard let stored = try await store.value(key: key) else { return nil }
-        // A value of another type reads as nothing, as Hummingbird's own drivers answer.
-        guard let object = try? JSONDecoder().decode(Object.self, from: Data(stored.json.utf8)) else { return nil }
+        // A value of another type is `invalidConversion`, on which hummingbird-auth's session
+        // middleware drops the session and its cookie.
+        guard let object = try? JSONDecoder().decode(Object.self, from: Data(stored.json.utf8)) else { throw PersistError.invalidConversion }
         return (object, .milliseconds(Int64(max(0, stored.expiresAt.timeIntervalSinceNow) * 1000)))
     }
 

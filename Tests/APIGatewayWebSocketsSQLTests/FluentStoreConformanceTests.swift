@@ -29,6 +29,26 @@ import Testing
         }
     }
 
+    /// The migrations keep the names Fluent recorded when they were the Vapor module's: a
+    /// database migrated then would otherwise run them again and fail on its existing tables.
+    @Test func theMigrationsKeepTheNamesTheyWereRecordedUnder() async throws {
+        #expect(
+            WebSocketMigrations.all.map(\.name) == [
+                "VaporAPIGatewayWebSockets.CreateWebSocketTables", "VaporAPIGatewayWebSockets.CreateIdentityTables",
+                "VaporAPIGatewayWebSockets.CreateChannelTables", "VaporAPIGatewayWebSockets.CreateWebSessionTable",
+                "VaporAPIGatewayWebSockets.CreateAuditLogTable", "VaporAPIGatewayWebSockets.CreateStreamTables",
+            ])
+        // A database whose record says they ran: migrating again creates nothing and fails on nothing.
+        try await withSQLite { database in
+            try await database.databases.migrateGateway(logger: database.logger)
+            let sql = try #require(database.db as? any SQLDatabase)
+            let names = try await sql.raw("SELECT name FROM _fluent_migrations ORDER BY batch, name").all().map {
+                try $0.decode(column: "name", as: String.self)
+            }
+            #expect(names.count == 6 && names.allSatisfy { $0.hasPrefix("VaporAPIGatewayWebSockets.") }, "\(names)")
+        }
+    }
+
     /// A database migrated before channels had their own table keeps each session's channel.
     @Test func theChannelMigrationKeepsEachSessionsChannel() async throws {
         let file = TemporaryDatabase()

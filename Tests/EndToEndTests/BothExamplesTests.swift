@@ -148,6 +148,30 @@ enum ChatExample: String, CaseIterable, CustomStringConvertible, Sendable {
         }
     }
 
+    /// A login form that is not URL-encoded is a 400 with a reason, and the example goes on
+    /// serving (the Hummingbird example's parser used to trap on a bare `%`); a login made again
+    /// from the same browser ends the old session, whose cookie no longer gets a token.
+    @Test(arguments: ChatExample.allCases)
+    func aBadFormIsRefusedAndALoginAgainEndsTheOldOne(_ example: ChatExample) async throws {
+        let chat = try await example.start()
+        do {
+            for form in ["name=a%&password=x", "name=%zz&password=x", "password=a%2"] {
+                let refused = try await chat.post("/login", form: form)
+                #expect(refused.status == 400, "\(example) \(form): \(refused)")
+            }
+            let first = try await chat.login("ada")
+            let again = try await chat.post("/login", form: "name=ada&password=\(ChatDemo.defaultPassword)", cookie: first)
+            let second = try #require(again.cookie, "a new session: \(again)")
+            #expect(second != first)
+            #expect(try await chat.post("/ws/token", cookie: second).status == 200)
+            #expect(try await chat.post("/ws/token", cookie: first).status == 401, "the old session is gone")
+            try await chat.stop()
+        } catch {
+            try? await chat.stop()
+            throw error
+        }
+    }
+
     /// The Swift program, against each example: the Swift client on the chat's own message
     /// types (ChatMessages, which both servers' handlers decode) logs in with one-time tokens,
     /// joins a room, gets typed answers and a typed refusal, and after the gateway cuts it resumes

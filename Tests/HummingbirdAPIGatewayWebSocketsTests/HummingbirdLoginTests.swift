@@ -102,6 +102,10 @@ import Testing
             #expect(issued.status == .ok && issued.headers[.cacheControl] == "no-store")
             let token = try #require(
                 (try JSONSerialization.jsonObject(with: Data(buffer: issued.body)) as? [String: Any])?["token"] as? String)
+            // The app's own page: its Origin is the request's host (no allowed origins are set).
+            let sameSite = try await client.execute(
+                uri: "/ws/token", method: .post, headers: [.cookie: cookie, .origin: "http://localhost:\(client.port ?? 0)"])
+            #expect(sameSite.status == .ok, "a page of the app's own origin gets a token: \(String(buffer: sameSite.body))")
             let crossSite = try await client.execute(uri: "/ws/token", method: .post, headers: [.cookie: cookie, .origin: "https://evil.example"])
             #expect(crossSite.status == .forbidden && String(buffer: crossSite.body) == #"{"message":"Origin not allowed"}"#)
 
@@ -153,7 +157,7 @@ import Testing
         try await driver.set(key: "k", value: ["n": 3], expires: nil)
         let read = try #require(try await driver.getWithTTL(key: "k", as: [String: Int].self))
         #expect(read.object == ["n": 3] && (read.ttl ?? .zero) > .seconds(590), "set without expiry keeps the expiry: \(String(describing: read.ttl))")
-        #expect(try await driver.get(key: "k", as: String.self) == nil, "another type reads as nothing")
+        await #expect(throws: PersistError.invalidConversion, "another type is refused") { try await driver.get(key: "k", as: String.self) }
         try await driver.set(key: "gone", value: "x", expires: .milliseconds(1))
         try await Task.sleep(for: .milliseconds(20))
         #expect(try await driver.get(key: "gone", as: String.self) == nil)

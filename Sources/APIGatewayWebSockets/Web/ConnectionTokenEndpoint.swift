@@ -20,12 +20,13 @@ public struct ConnectionTokenEndpoint: Sendable {
         self.tokens = ConnectionTokens(store: identity, lifetime: lifetime, perUserPerMinute: perUserPerMinute)
     }
 
-    /// The answer to one `POST`, with the headers the cross-site check reads and the user the
-    /// app's login found.
-    public func respond(headerFields: HTTPFields, user: AuthenticatedUser?, logger: Logger) async -> GatewayResponse {
+    /// The answer to one `POST`, with the headers the cross-site check reads, the request's host
+    /// (its `Host` header, or the HTTP/2-style authority a framework moved it to), and the user
+    /// the app's login found.
+    public func respond(headerFields: HTTPFields, host: String?, user: AuthenticatedUser?, logger: Logger) async -> GatewayResponse {
         if let refused = CrossSiteWrite.of(
             secFetchSite: headerFields[HTTPField.Name("Sec-Fetch-Site")!], origin: headerFields[.origin],
-            host: headerFields[HTTPField.Name("Host")!], configuration: dispatcher.configuration)
+            host: host ?? headerFields[HTTPField.Name("Host")!], configuration: dispatcher.configuration)
         {
             return Self.count(refused.code, .problem(.forbidden, refused.reason))
         }

@@ -4,6 +4,10 @@ import SQLKit
 /// Creates `apigw_audit_log`, the record of the admin's writes (``AuditLog``): when, who, what,
 /// on what, and how it ended. ``WebSocketMigrations/all`` lists it.
 public struct CreateAuditLogTable: AsyncMigration {
+    /// The name Fluent records it under: the one it had in the Vapor module it came from, so a
+    /// database migrated before the store had a module of its own is not migrated again.
+    public var name: String { "VaporAPIGatewayWebSockets.CreateAuditLogTable" }
+
     public init() {}
 
     static let table = "apigw_audit_log"

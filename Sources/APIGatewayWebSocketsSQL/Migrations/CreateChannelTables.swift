@@ -10,6 +10,10 @@ import SQLKit
 /// It drops `apigw_sessions.channel`: in a rolling deploy, stop the instances that still write
 /// it before migrating.
 public struct CreateChannelTables: AsyncMigration {
+    /// The name Fluent records it under: the one it had in the Vapor module it came from, so a
+    /// database migrated before the store had a module of its own is not migrated again.
+    public var name: String { "VaporAPIGatewayWebSockets.CreateChannelTables" }
+
     public init() {}
 
     static let members = "apigw_channel_members"

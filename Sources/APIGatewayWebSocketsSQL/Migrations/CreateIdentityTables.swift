@@ -11,6 +11,10 @@ import SQLKit
 /// app.migrations.add(WebSocketMigrations.all)
 /// ```
 public struct CreateIdentityTables: AsyncMigration {
+    /// The name Fluent records it under: the one it had in the Vapor module it came from, so a
+    /// database migrated before the store had a module of its own is not migrated again.
+    public var name: String { "VaporAPIGatewayWebSockets.CreateIdentityTables" }
+
     public init() {}
 
     static let tokens = "apigw_connection_tokens"

@@ -5,6 +5,10 @@ import SQLKit
 /// the counter offsets are taken from) and `apigw_stream_messages` (the history, and the outbox:
 /// the rows not yet `delivered`). ``WebSocketMigrations/all`` lists it. One transaction.
 public struct CreateStreamTables: AsyncMigration {
+    /// The name Fluent records it under: the one it had in the Vapor module it came from, so a
+    /// database migrated before the store had a module of its own is not migrated again.
+    public var name: String { "VaporAPIGatewayWebSockets.CreateStreamTables" }
+
     public init() {}
 
     static let streams = "apigw_streams"

@@ -5,6 +5,10 @@ import SQLKit
 /// SHA-256 of the session id (never the id), the session's data, and when it was made and
 /// expires. ``WebSocketMigrations/all`` lists it after the framework's other tables.
 public struct CreateWebSessionTable: AsyncMigration {
+    /// The name Fluent records it under: the one it had in the Vapor module it came from, so a
+    /// database migrated before the store had a module of its own is not migrated again.
+    public var name: String { "VaporAPIGatewayWebSockets.CreateWebSessionTable" }
+
     public init() {}
 
     static let table = "apigw_web_sessions"

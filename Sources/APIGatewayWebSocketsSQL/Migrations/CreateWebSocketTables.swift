@@ -8,6 +8,10 @@ import SQLKit
 /// app.migrations.add(CreateWebSocketTables())
 /// ```
 public struct CreateWebSocketTables: AsyncMigration {
+    /// The name Fluent records it under: the one it had in the Vapor module it came from, so a
+    /// database migrated before the store had a module of its own is not migrated again.
+    public var name: String { "VaporAPIGatewayWebSockets.CreateWebSocketTables" }
+
     public init() {}
 
     public func prepare(on database: any Database) async throws {

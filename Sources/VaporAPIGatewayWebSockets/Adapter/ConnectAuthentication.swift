@@ -74,7 +74,8 @@ extension WebSocketGateway {
         routes.grouped(authentication.guardedMiddleware).on(.POST, components) { request async -> Response in
             Response(
                 await endpoint.respond(
-                    headerFields: GatewayRequest.headerFields(request.headers), user: authentication.user(request), logger: request.logger))
+                    headerFields: GatewayRequest.headerFields(request.headers), host: request.headers.first(name: .host),
+                    user: authentication.user(request), logger: request.logger))
         }
     }
 }

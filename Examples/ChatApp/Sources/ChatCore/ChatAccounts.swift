@@ -40,6 +40,10 @@ public final class ChatUser: Model, @unchecked Sendable {  // Fluent models are 
 public struct CreateChatUsers: AsyncMigration {
     public init() {}
 
+    /// The name it had in the Vapor example, where it began: a chat database made before is not
+    /// migrated again.
+    public var name: String { "ChatApp.CreateChatUsers" }
+
     public func prepare(on database: any Database) async throws {
         try await database.schema(ChatUser.schema)
             .id()

@@ -15,6 +15,7 @@ import NIOPosix
 struct ChatLoginRoutes: Sendable {
     let dispatcher: GatewayDispatcher
     let store: FluentConnectionStore
+    let webSessions: WebSessionStore
     let database: @Sendable () throws -> any Database
 
     /// A bcrypt hash of nothing anyone knows: what an unknown name is checked against.
@@ -30,9 +31,9 @@ struct ChatLoginRoutes: Sendable {
         let configuration = dispatcher.configuration
         let throttle = LoginThrottle(
             identity: store, perName: .init(10, per: .seconds(300)), perAddress: .init(30, per: .seconds(300)))
-        routes.post("login") { [dispatcher, database] request, context -> Response in
+        routes.post("login") { [dispatcher, database, webSessions] request, context -> Response in
             if let refused = Self.crossSite(request, configuration) { return refused }
-            let form = try await Self.form(request)
+            guard let form = try await Self.form(request) else { return .problem(.badRequest, "The form is not URL-encoded") }
             guard let name = form["name"], let password = form["password"] else {
                 return .problem(.badRequest, "name and password are required")
             }
@@ -49,8 +50,10 @@ struct ChatLoginRoutes: Sendable {
                 Bcrypt.verify(password, hash: user?.passwordHash ?? Self.decoy)
             }
             guard let user, user.isActive, verified else { return .problem(.unauthorized, "Wrong name or password") }
-            // A fresh login (no session fixation): the old login's connections close.
+            // A fresh login (no session fixation): the old login's connections close and its
+            // session goes, and the session middleware makes one with a new id.
             if let old = context.identity { _ = try await dispatcher.closeConnections(ofWebSession: old.login.loginID) }
+            if let cookie = request.cookies[HummingbirdChat.sessionCookie] { try await webSessions.delete("hbs." + cookie.value) }
             context.sessions.setSession(
                 ChatLogin(user: user.name, authState: ChatAuthState.fingerprint(user.loginState), loginID: UUID().uuidString),
                 expiresIn: .seconds(12 * 3600))
@@ -73,12 +76,16 @@ struct ChatLoginRoutes: Sendable {
         ).map { .problem(.forbidden, $0.reason) }
     }
 
-    /// The fields of a URL-encoded form (or a query string), at most 16 KB of it.
-    static func form(_ request: Request) async throws -> [String: String] {
-        var components = URLComponents()
-        components.percentEncodedQuery = String(buffer: try await request.body.collect(upTo: 16_384)).replacingOccurrences(of: "+", with: "%20")
+    /// The fields of a URL-encoded form, at most 16 KB of it; `nil` when it is not one (a `%`
+    /// that starts no escape, say), which the route answers 400.
+    static func form(_ request: Request) async throws -> [String: String]? {
         var fields: [String: String] = [:]
-        for item in components.queryItems ?? [] { fields[item.name] = item.value ?? "" }
+        for pair in String(buffer: try await request.body.collect(upTo: 16_384)).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decoded(_ part: Substring) -> String? { part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            guard let name = decoded(parts[0]), let value = parts.count > 1 ? decoded(parts[1]) : "" else { return nil }
+            fields[name] = value
+        }
         return fields
     }
 }

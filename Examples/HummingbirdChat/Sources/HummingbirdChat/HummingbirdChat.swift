@@ -195,6 +195,9 @@ public final class HummingbirdChat: Sendable {
         }
     }
 
+    /// The login's cookie.
+    static let sessionCookie = "chat-session"
+
     /// The login's middleware: hummingbird-auth's sessions in the framework's table, and the
     /// account behind the session while its state is the one it logged in with.
     static func login(
@@ -204,7 +207,7 @@ public final class HummingbirdChat: Sendable {
             SessionMiddleware<ChatContext>(
                 storage: SQLPersistDriver(store: webSessions),
                 configuration: .init(
-                    sessionCookieParameters: .init(name: "chat-session", sameSite: .lax), defaultSessionExpiration: .seconds(12 * 3600))),
+                    sessionCookieParameters: .init(name: sessionCookie, sameSite: .lax), defaultSessionExpiration: .seconds(12 * 3600))),
             SessionAuthenticator(context: ChatContext.self) { (login: ChatLogin, _) -> ChatIdentity? in
                 guard let user = try await ChatUser.named(login.user, on: try database()), user.isActive,
                     login.authState == ChatAuthState.fingerprint(user.loginState)
@@ -265,7 +268,7 @@ public final class HummingbirdChat: Sendable {
                 Response(status: .ok, headers: [.contentType: type, .cacheControl: "no-cache"], body: .init(byteBuffer: ByteBuffer(string: body)))
             }
         }
-        ChatLoginRoutes(dispatcher: dispatcher, store: store, database: { [databases, logger] in try databases.gatewayDatabase(logger: logger) })
+        ChatLoginRoutes(dispatcher: dispatcher, store: store, webSessions: webSessions, database: { [databases, logger] in try databases.gatewayDatabase(logger: logger) })
             .register(on: signedIn)
         try gateway.serveConnectionTokens(on: router)
         try gateway.serveClientScript(on: router)
@@ -282,30 +285,40 @@ public final class HummingbirdChat: Sendable {
             router: try router(),
             configuration: .init(address: .hostname(settings.hostname, port: settings.port), serverName: "hummingbird-chat"),
             onServerRunning: { [self] channel in
-                let port = channel.localAddress?.port ?? settings.port
+                // Where the gateway reaches the app: the address it bound, a wildcard as loopback.
+                let address = channel.localAddress
+                let port = address?.port ?? settings.port
+                let host: String =
+                    switch address?.ipAddress {
+                    case "0.0.0.0", nil: "127.0.0.1"
+                    case "::": "[::1]"
+                    case let ip? where ip.contains(":"): "[\(ip)]"
+                    case let ip?: ip
+                    }
                 Task {
                     do {
-                        let url = try await provision(backendPort: port)
-                        onReady("http://\(settings.hostname == "0.0.0.0" ? "127.0.0.1" : settings.hostname):\(port)/", url)
+                        let url = try await provision(backend: "http://\(host):\(port)")
+                        onReady("http://\(host):\(port)/", url)
                     } catch {
                         logger.error("the local gateway could not be provisioned", metadata: ["error": "\(error)"])
                     }
                 }
             }, logger: logger)
-        // Started in this order and stopped in the reverse: the database outlives everything.
+        // Started in this order and stopped in the reverse: the local gateway first, so that its
+        // connections' `$disconnect` calls still reach the app; the database last.
         let services: [any Service] =
-            [databases, localGateway, SQLPersistDriver(store: webSessions)]
-            + gateway.services(cleanupSteps: [webSessions.cleanupStep], logger: logger) + [app]
+            [databases, SQLPersistDriver(store: webSessions)] + gateway.services(cleanupSteps: [webSessions.cleanupStep], logger: logger)
+            + [app, localGateway]
         return ServiceGroup(
             configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     }
 
-    /// Applies the app's routes to the local gateway (`backendPort` is where the app listens) and
+    /// Applies the app's routes to the local gateway (`backend` is where the app listens) and
     /// returns the WebSocket URL.
-    func provision(backendPort: Int) async throws -> String {
+    func provision(backend: String) async throws -> String {
         let controlPort = try await localGateway.waitUntilRunning()
         let desired = DesiredAPI(
-            name: "hummingbird-chat", stage: "local", routes: dispatcher.routes, publicBaseURL: "http://127.0.0.1:\(backendPort)",
+            name: "hummingbird-chat", stage: "local", routes: dispatcher.routes, publicBaseURL: backend,
             secret: settings.secret, twoWayRouteKeys: [])
         let client = ControlPlaneClient(
             httpClient: .shared, credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential), region: "us-east-1",
