@@ -1,5 +1,5 @@
-public import Foundation
-public import HTTPTypes
+import Foundation
+import HTTPTypes
 public import NIOCore
 
 /// The JavaScript client (`apigw-websockets.js`, one dependency-free ES module) and its

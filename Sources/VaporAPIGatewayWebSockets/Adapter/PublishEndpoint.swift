@@ -2,7 +2,7 @@ import APIGatewayAWS
 import APIGatewayWebSockets
 import Foundation
 import Metrics
-public import Vapor
+import Vapor
 
 extension WebSocketGateway {
     /// Serves `POST /{path}` for other services (a worker, a cron job, another app) to publish into

@@ -2,7 +2,7 @@ import APIGatewayAWS
 public import APIGatewayWebSockets
 public import FluentKit
 import Metrics
-public import Vapor
+import Vapor
 
 extension WebSocketGateway {
     /// The gateway's streams.

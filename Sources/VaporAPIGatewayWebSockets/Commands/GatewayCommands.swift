@@ -1,7 +1,7 @@
 public import APIGatewayAWS
 import APIGatewayProvisioning
 import APIGatewayWebSockets
-public import APIGatewayWebSocketsCommands
+import APIGatewayWebSocketsCommands
 public import Vapor
 
 /// `gateway <command>`: the gateway records and the app's registered routes as API Gateway

@@ -10,7 +10,7 @@ import FluentKit
 import FluentSQLiteDriver
 import HTTPTypes
 import Foundation
-public import Hummingbird
+import Hummingbird
 import HummingbirdAPIGatewayWebSockets
 import HummingbirdAuth
 import HummingbirdBcrypt
