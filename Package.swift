@@ -112,10 +112,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ],
-            // The JavaScript client and its declarations, served by either door.
-            resources: [
-                .copy("Resources/apigw-websockets.js"), .copy("Resources/apigw-websockets.d.ts"), .copy("Resources/package.json"),
-            ],
+            // The JavaScript client, served by either door; its declarations and package.json are
+            // for a front end to vendor from this folder (Docs/JavaScriptClient.md).
+            exclude: ["Resources/apigw-websockets.d.ts", "Resources/package.json"],
+            resources: [.copy("Resources/apigw-websockets.js")],
             swiftSettings: eventPath
         ),
         // Routes declared in code as API Gateway routes: desired state, validation, the planner and

@@ -34,16 +34,7 @@ enum ChatExample: String, CaseIterable, CustomStringConvertible, Sendable {
         let formHeaders: [(String, String)]
 
         func post(_ path: String, form: String = "", cookie: String? = nil) async throws -> (status: Int, cookie: String?, body: String) {
-            var request = HTTPClientRequest(url: base + path)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-            for (name, value) in formHeaders { request.headers.add(name: name, value: value) }
-            if let cookie { request.headers.add(name: "Cookie", value: cookie) }
-            request.body = .bytes(ByteBuffer(string: form))
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-            let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
-            let cookie = response.headers.first(name: "Set-Cookie").map { String($0.split(separator: ";")[0]) }
-            return (Int(response.status.code), cookie, body)
+            try await postForm(base + path, form: form, cookie: cookie, headers: formHeaders)
         }
 
         /// Logs in as a demo account and answers its session cookie.

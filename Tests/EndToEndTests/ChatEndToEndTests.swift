@@ -42,25 +42,7 @@ import VaporAPIGatewayWebSockets
 
         /// `POST path` to the backend as the chat's own page would, with `cookie`.
         func post(_ path: String, form: String = "", cookie: String? = nil) async throws -> (status: Int, cookie: String?, body: String) {
-            var request = HTTPClientRequest(url: backend + path)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-            request.headers.add(name: "Origin", value: "http://127.0.0.1:8080")
-            if let cookie { request.headers.add(name: "Cookie", value: cookie) }
-            request.body = .bytes(ByteBuffer(string: form))
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-            let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
-            let cookie = response.headers.first(name: "Set-Cookie").map { String($0.split(separator: ";")[0]) }
-            return (Int(response.status.code), cookie, body)
-        }
-
-        /// A one-time connection token for the login behind `cookie`, as the page fetches it.
-        func token(_ cookie: String) async throws -> String {
-            let issued = try await post("/ws/token", cookie: cookie)
-            guard issued.status == 200,
-                let token = (try? JSONSerialization.jsonObject(with: Data(issued.body.utf8)) as? [String: Any])?["token"] as? String
-            else { throw LoginFailed(status: issued.status) }
-            return token
+            try await postForm(backend + path, form: form, cookie: cookie, headers: [("Origin", "http://127.0.0.1:8080")])
         }
 
         /// Logs in as `name` (a demo account) and answers the session cookie.
@@ -273,6 +255,23 @@ func loginOverHTTP(_ app: Application, _ name: String) async throws -> String {
 }
 
 struct LoginFailed: Error { let status: Int }
+
+/// `POST url` with a URL-encoded `form`, `cookie` and `headers`, as a page's form is sent: the
+/// answer's status, the session cookie it sets (name=value), and its body.
+func postForm(_ url: String, form: String, cookie: String?, headers: [(String, String)]) async throws
+    -> (status: Int, cookie: String?, body: String)
+{
+    var request = HTTPClientRequest(url: url)
+    request.method = .POST
+    request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    if let cookie { request.headers.add(name: "Cookie", value: cookie) }
+    request.body = .bytes(ByteBuffer(string: form))
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+    let cookie = response.headers.first(name: "Set-Cookie").map { String($0.split(separator: ";")[0]) }
+    return (Int(response.status.code), cookie, body)
+}
 
 /// A JSON object of strings, from a received frame (empty for anything else).
 func object(_ text: String?) -> [String: String] {

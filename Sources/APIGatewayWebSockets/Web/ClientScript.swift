@@ -9,9 +9,6 @@ public enum ClientScript {
     /// - Throws: ``ClientScriptError`` when the resource is missing from the build.
     public static func source() throws -> ByteBuffer { try resource("apigw-websockets", "js") }
 
-    /// The client's TypeScript declarations (`apigw-websockets.d.ts`).
-    public static func declarations() throws -> ByteBuffer { try resource("apigw-websockets.d", "ts") }
-
     /// The answer to `GET /apigw-websockets.js`: the source as `text/javascript`, revalidated on
     /// every load (`no-cache`) so a page never runs a client older than its server.
     public static func response() throws -> GatewayResponse {

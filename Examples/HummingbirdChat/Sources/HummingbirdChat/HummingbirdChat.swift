@@ -61,14 +61,15 @@ public struct HummingbirdChatSettings: Sendable {
         let environment = ProcessInfo.processInfo.environment
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let rooms = try value("CHAT_ROOMS").map { try $0.split(separator: ",").map { try ChannelName(String($0)) } }
-        guard let gatewayPort = try gatewayPort ?? value("CHAT_GATEWAY_PORT").map({ text in
+        var gateway = gatewayPort ?? 8081
+        if gatewayPort == nil, let text = value("CHAT_GATEWAY_PORT") {
             guard let port = Int(text), (0...65_535).contains(port) else {
                 throw HummingbirdChatError(description: "CHAT_GATEWAY_PORT must be a port number, not '\(text)'")
             }
-            return port
-        }) ?? 8081 as Int? else { return HummingbirdChatSettings() }
+            gateway = port
+        }
         return HummingbirdChatSettings(
-            databasePath: value("CHAT_DATABASE") ?? "hummingbird-chat.sqlite", hostname: hostname, port: port, gatewayPort: gatewayPort,
+            databasePath: value("CHAT_DATABASE") ?? "hummingbird-chat.sqlite", hostname: hostname, port: port, gatewayPort: gateway,
             secret: value("WS_GATEWAY_SECRET") ?? "local-development-secret", demoPassword: value("CHAT_DEMO_PASSWORD") ?? ChatDemo.defaultPassword,
             rooms: rooms ?? ["lobby", "games", "random"],
             allowedOrigins: value("CHAT_ORIGINS").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
