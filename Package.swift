@@ -56,6 +56,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
     targets: [
@@ -151,6 +152,9 @@ let package = Package(
             name: "APIGatewayWebSocketsCommands",
             dependencies: [
                 "APIGatewayWebSockets",
+                "APIGatewayWebSocketsSQL",
+                "APIGatewayProvisioning",
+                "APIGatewayAWS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -252,7 +256,7 @@ let package = Package(
         .target(
             name: "ChatCore",
             dependencies: [
-                "APIGatewayWebSockets", "ChatMessages",
+                "APIGatewayWebSockets", "APIGatewayWebSocketsSQL", "APIGatewayProvisioning", "ChatMessages",
                 .product(name: "FluentKit", package: "fluent-kit"),
             ],
             path: "Examples/ChatApp/Sources/ChatCore",
@@ -272,6 +276,8 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -286,6 +292,7 @@ let package = Package(
             dependencies: [
                 "HummingbirdChat", "APIGatewayWebSocketsCommands",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/HummingbirdChat/Sources/HummingbirdChatExample"

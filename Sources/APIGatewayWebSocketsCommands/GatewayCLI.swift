@@ -160,6 +160,6 @@ public enum GatewayCLI {
         _ environment: Environment.Type, _ body: @escaping @Sendable (GatewayMaintenance) async throws -> [String]
     ) async throws {
         let lines = try await Environment.withMaintenance(body)
-        for line in lines { Swift.print(line) }
+        write(lines.joined(separator: "\n"))
     }
 }

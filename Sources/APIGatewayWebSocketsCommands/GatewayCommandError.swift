@@ -5,6 +5,7 @@ public struct GatewayCommandError: Error, Sendable, CustomStringConvertible {
         case noWebSocketGateway
         case noIdentityStore
         case noChannelRuleStore
+        case noGatewayRecords
         case missing(option: String, command: String, why: String?)
         case unknownFormat(String, command: String, allowed: [String])
         case badTag(String)
@@ -19,6 +20,8 @@ public struct GatewayCommandError: Error, Sendable, CustomStringConvertible {
     package static func noIdentityStore() -> Self { Self(kind: .noIdentityStore) }
 
     package static func noChannelRuleStore() -> Self { Self(kind: .noChannelRuleStore) }
+
+    package static func noGatewayRecords() -> Self { Self(kind: .noGatewayRecords) }
 
     package static func missing(_ option: String, for command: String, _ why: String? = nil) -> Self {
         Self(kind: .missing(option: option, command: command, why: why))
@@ -41,6 +44,7 @@ public struct GatewayCommandError: Error, Sendable, CustomStringConvertible {
         case .noWebSocketGateway: "the app has no WebSocketGateway: create one before running `gateway` or `sessions`"
         case .noIdentityStore: "the gateway's store keeps no tokens or rate-limit hits (it is not an IdentityStore)"
         case .noChannelRuleStore: "the gateway has no store for channel rules (its store is not a ChannelRuleStore)"
+        case .noGatewayRecords: "the gateway's directory does not load records (it is not a CachedGatewayDirectory), so there is no API to publish through"
         case .missing(let option, let command, let why): "\(command) needs \(option)" + (why.map { ": \($0)" } ?? "")
         case .unknownFormat(let format, let command, let allowed):
             "unknown --format \(format) for \(command): \(allowed.joined(separator: ", "))"

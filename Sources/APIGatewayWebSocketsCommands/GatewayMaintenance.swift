@@ -98,4 +98,37 @@ public struct GatewayMaintenance: Sendable {
         if counts.isEmpty { return ["No channel of \(apiID) has a live member."] }
         return counts.map { "\($0.channel): \($0.connections) connection(s), \($0.users) user(s)" }
     }
+
+    // MARK: Publish
+
+    /// `publish --channel C | --user U --json '{…}' [--idempotency-key K] [--api ID]`: publishes a
+    /// JSON object into the stream and delivers it; a message it could not deliver stays in the
+    /// outbox for the running app's delivery worker. Lines: its position and whom it reached.
+    public func publish(channel: String?, user: String?, json: String?, idempotencyKey: String?, api: String?) async throws -> [String] {
+        let stream: StreamID
+        switch (channel, user) {
+        case (let channel?, nil):
+            do { stream = .channel(try ChannelName(channel)) } catch { throw GatewayCommandError.invalid("--channel", error) }
+        case (nil, let user?) where !user.isEmpty: stream = .user(user)
+        default: throw GatewayCommandError.missing("--channel NAME or --user ID (one of them)", for: "publish")
+        }
+        guard let json else { throw GatewayCommandError.missing("--json '{…}'", for: "publish", "the message") }
+        let payload: Payload
+        do { payload = try Payload(text: json) } catch { throw GatewayCommandError.invalid("--json", error) }
+        guard (try? JSONSerialization.jsonObject(with: Data(json.utf8))) is [String: Any] else {
+            throw GatewayCommandError.invalid("--json", reason: "not a JSON object, such as '{\"text\":\"hi\"}'")
+        }
+        guard let streams = dispatcher.streams else { throw StreamError.off }
+        let apiID: APIID?
+        do { apiID = try api.map { try APIID($0) } } catch { throw GatewayCommandError.invalid("--api", error) }
+        guard let directory = dispatcher.gateways as? CachedGatewayDirectory else { throw GatewayCommandError.noGatewayRecords() }
+        let record = try await directory.record(for: apiID)
+        let publication = try await streams.publish(payload, to: stream, on: record, idempotencyKey: idempotencyKey)
+        let position = "\(stream) at offset \(publication.position.offset) (epoch \(publication.position.epoch))"
+        if publication.duplicate {
+            return ["Already published: \(position); the idempotency key was used, nothing was sent again."]
+        }
+        guard let report = publication.report else { return ["Published \(position)."] }
+        return ["Published \(position): \(report)."] + report.failures.prefix(5).map { "  \($0.connectionID): \($0.reason)" }
+    }
 }

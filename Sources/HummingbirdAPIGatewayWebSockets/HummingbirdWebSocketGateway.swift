@@ -49,14 +49,26 @@ public struct HummingbirdWebSocketGateway<Context: RequestContext>: Sendable {
     /// default `/{basePath}/{routeKey}`).
     /// - Throws: `RegistrationError` when its route key or path is taken.
     public func register(_ controller: some WebSocketController, at path: String? = nil, on router: some RouterMethods<Context>) throws {
-        for endpoint in try dispatcher.register(controller, at: path) {
-            let connect = endpoint.route.event == .connect
-            let responder = EventResponder(
-                dispatcher: dispatcher, endpoint: endpoint, user: connect ? user : nil,
-                // A little more than the limit, so the core's guard, not the collector, answers an oversize body.
-                maxBody: dispatcher.configuration.maxBodySize + 1024)
-            withLogin(connect, on: router).post(RouterPath(endpoint.route.path), use: responder.respond)
+        for endpoint in try dispatcher.register(controller, at: path) { mount(endpoint, on: router) }
+    }
+
+    /// Serves the URLs of every controller registered with the dispatcher itself
+    /// (`dispatcher.register(_:at:)`). An app that registers its controllers where it builds the
+    /// dispatcher has its routes also where no router is built: in the `gateway` commands, which
+    /// plan the API from them.
+    public func serveRegisteredControllers(on router: some RouterMethods<Context>) {
+        for route in dispatcher.routes {
+            if let endpoint = dispatcher.endpoint(at: route.path) { mount(endpoint, on: router) }
         }
+    }
+
+    private func mount(_ endpoint: Endpoint, on router: some RouterMethods<Context>) {
+        let connect = endpoint.route.event == .connect
+        let responder = EventResponder(
+            dispatcher: dispatcher, endpoint: endpoint, user: connect ? user : nil,
+            // A little more than the limit, so the core's guard, not the collector, answers an oversize body.
+            maxBody: dispatcher.configuration.maxBodySize + 1024)
+        withLogin(connect, on: router).post(RouterPath(endpoint.route.path), use: responder.respond)
     }
 
     /// Serves `POST /{path}` (default `/ws/token`): for a logged-in user, a one-time connection

@@ -85,7 +85,7 @@ func backend(configuration: GatewayConfiguration, poster: any ConnectionPoster, 
     }
     let router = Router(context: AppContext.self)
     router.group("login").add(middleware: sessions).post { _, context -> HTTPResponse.Status in
-        context.sessions.setSession("ada")  // after checking a password, in a real app
+        context.sessions.createSession("ada")  // after checking a password, in a real app
         return .ok
     }
     try gateway.register(ChatController(), on: router)  // POST /ws/connect, /ws/disconnect, /ws/default

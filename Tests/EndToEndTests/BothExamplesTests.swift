@@ -216,4 +216,49 @@ enum ChatExample: String, CaseIterable, CustomStringConvertible, Sendable {
         await listening.value
         try await chat.stop()
     }
+
+    /// The Hummingbird example keeps its local gateway's APIs beside its database: started again
+    /// on other ports, it serves the same API (the same id, so pages resume), and messages reach
+    /// clients through the gateway's new address (the record's endpoint once stayed at the old
+    /// port, and every post went there).
+    @Test func theHummingbirdExampleRestartsOnTheSameAPIAtANewAddress() async throws {
+        let database = TemporaryDatabase()
+        defer { database.cleanUp() }
+        func run() async throws -> (webSocket: String, stop: @Sendable () async throws -> Void, chat: HummingbirdChat, base: String) {
+            let chat = try await HummingbirdChat.make(settings: HummingbirdChatSettings(databasePath: database.path, port: 0, gatewayPort: 0))
+            let (ready, announce) = AsyncStream.makeStream(of: (String, String).self)
+            let group = try chat.services { page, webSocket in announce.yield((page, webSocket)) }
+            let serving = Task { try await group.run() }
+            var addresses = ready.makeAsyncIterator()
+            guard let (page, webSocket) = await addresses.next() else { throw LoginFailed(status: 0) }
+            return (webSocket, { await group.triggerGracefulShutdown(); try await serving.value }, chat, String(page.dropLast()))
+        }
+        let first = try await run()
+        let firstPort = try #require(first.chat.localGateway.port)
+        try await first.stop()
+        #expect(FileManager.default.fileExists(atPath: database.path + ".local-gateway.json"))
+        let second = try await run()
+        do {
+            let port = try #require(second.chat.localGateway.port)
+            let first = URL(string: first.webSocket)!, again = try #require(URL(string: second.webSocket))
+            #expect(again.path == first.path, "the same API and stage: \(again)")
+            try #require(port != firstPort && again.port == port, "at the gateway's new address: \(again)")
+            let running = ChatExample.Running(
+                base: second.base, webSocket: again, cut: { _ in }, stop: {}, formHeaders: [])
+            let cookie = try await running.login("ada")
+            let client = GatewayClient(
+                url: again,
+                configuration: .init(
+                    token: { try await running.token(cookie) }, channels: ["lobby"], requestTimeout: .seconds(10), heartbeatAction: nil,
+                    maximumFailedConnects: 3, handshakeTimeout: .seconds(5)))
+            try await client.connect()
+            let sent = try await client.request(SendMessage(text: "still here", channel: "lobby"))
+            #expect(sent == Sent(rooms: ["lobby"], delivered: 1), "the message reached its sender through the gateway: \(sent)")
+            await client.close()
+            try await second.stop()
+        } catch {
+            try? await second.stop()
+            throw error
+        }
+    }
 }

@@ -59,7 +59,7 @@ import Testing
         let router = Router(context: Context.self)
         router.group("login").add(middleware: sessions).post { request, context -> HTTPResponse.Status in
             guard let name = request.uri.queryParameters["name"].map(String.init) else { return .badRequest }
-            context.sessions.setSession(name, expiresIn: .seconds(600))
+            context.sessions.createSession(name, expiresIn: .seconds(600))
             return .ok
         }
         try gateway.register(Members(), on: router)

@@ -7,6 +7,6 @@ public struct TemporaryDatabase: Sendable {
     public let path = FileManager.default.temporaryDirectory.appendingPathComponent("apigw-\(UUID().uuidString).sqlite").path
 
     public func cleanUp() {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        for suffix in ["", "-wal", "-shm", ".local-gateway.json"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 }

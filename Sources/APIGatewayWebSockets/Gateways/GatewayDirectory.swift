@@ -89,3 +89,36 @@ public final class CachedGatewayDirectory: GatewayDirectory {
         }.value
     }
 }
+
+extension CachedGatewayDirectory {
+    /// The API `apiID`, or the one registered API when none is named: what a send or publish from
+    /// the app (a route, a job, a command) goes through. `cached`: from the cache, with no query
+    /// when it is warm (inside a transaction holding the database's only connection).
+    /// - Throws: ``GatewaySendError`` when that API is not registered, or when none is named and
+    ///   there is not exactly one.
+    public func record(for apiID: APIID?, cached: Bool = false) async throws -> GatewayRecord {
+        if let apiID {
+            let record = cached ? try await records()[apiID] : try await gateway(apiID)
+            guard let record else { throw GatewaySendError.unknownAPI(apiID) }
+            return record
+        }
+        let records = cached ? try await records() : try await reload()
+        guard records.count == 1, let only = records.values.first else {
+            throw records.isEmpty ? GatewaySendError.noAPI : GatewaySendError.severalAPIs(records.keys.map(\.rawValue).sorted())
+        }
+        return only
+    }
+}
+
+/// A send from the app that has no API to go through.
+public struct GatewaySendError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let description: String
+
+    static let noAPI = GatewaySendError(description: "no API is registered to send through: apply or register one first")
+    static func unknownAPI(_ apiID: APIID) -> GatewaySendError {
+        GatewaySendError(description: "the API \(apiID) is not registered")
+    }
+    static func severalAPIs(_ ids: [String]) -> GatewaySendError {
+        GatewaySendError(description: "several APIs are registered (\(ids.joined(separator: ", "))): name the one to send through")
+    }
+}

@@ -160,3 +160,14 @@ public final class GatewayRouteModel: Model, @unchecked Sendable {
         get throws { AdditionalRoute(name: name, routeKey: try RouteKey(routeKey), integrationURL: integrationURL) }
     }
 }
+
+extension CachedGatewayDirectory {
+    /// A directory of the applied gateway records in `database` (`apigw_gateways`, those with an
+    /// API id): what the dispatcher reads every event's API through, and what
+    /// ``GatewayProvisioner`` reloads after an apply.
+    public static func gatewayRecords(in database: @escaping @Sendable () throws -> any Database) -> CachedGatewayDirectory {
+        CachedGatewayDirectory {
+            try await GatewayModel.query(on: database()).filter(\.$apiID != nil).all().compactMap { try $0.record() }
+        }
+    }
+}

@@ -35,32 +35,9 @@ extension WebSocketGateway {
         try await send(try Payload(text: text), to: audience, on: try await record(apiID))
     }
 
-    /// The API `apiID`, or the one registered API. `cached`: from the directory's cache, with no
-    /// query when it is warm (inside a transaction holding the database's only connection).
+    /// The API `apiID`, or the one registered API (see `CachedGatewayDirectory.record(for:cached:)`).
     func record(_ apiID: APIID?, cached: Bool = false) async throws -> GatewayRecord {
-        if let apiID {
-            let record = cached ? try await directory.records()[apiID] : try await directory.gateway(apiID)
-            guard let record else { throw GatewaySendError.unknownAPI(apiID) }
-            return record
-        }
-        let records = cached ? try await directory.records() : try await directory.reload()
-        guard records.count == 1, let only = records.values.first else {
-            throw records.isEmpty ? GatewaySendError.noAPI : GatewaySendError.severalAPIs(records.keys.map(\.rawValue).sorted())
-        }
-        return only
-    }
-}
-
-/// A send from the app that has no API to go through.
-public struct GatewaySendError: Error, Sendable, Hashable, CustomStringConvertible {
-    public let description: String
-
-    static let noAPI = GatewaySendError(description: "no API is registered to send through: apply or register one first")
-    static func unknownAPI(_ apiID: APIID) -> GatewaySendError {
-        GatewaySendError(description: "the API \(apiID) is not registered")
-    }
-    static func severalAPIs(_ ids: [String]) -> GatewaySendError {
-        GatewaySendError(description: "several APIs are registered (\(ids.joined(separator: ", "))): name the one to send through")
+        try await directory.record(for: apiID, cached: cached)
     }
 }
 

@@ -67,9 +67,7 @@ public final class WebSocketGateway: Sendable {
         authState: (any AuthStateSource)? = nil
     ) {
         let database: @Sendable () -> any Database = { app.db }
-        let directory = CachedGatewayDirectory {
-            try await GatewayModel.query(on: database()).filter(\.$apiID != nil).all().compactMap { try $0.record() }
-        }
+        let directory = CachedGatewayDirectory.gatewayRecords(in: database)
         self.database = database
         self.auditLog = AuditLog { [store] in
             if let fluent = store as? FluentConnectionStore { return try fluent.sqlDatabase }

@@ -54,6 +54,12 @@ struct ControlPlaneAccess: Sendable {
             ControlPlaneClient(httpClient: http, credentials: credentials, region: region, endpoint: endpoint)
         }
     }
+
+    /// The `gateway` commands' work (``GatewayDeployment``, shared with the swift-argument-parser
+    /// commands) on the app's gateway.
+    func deployment(_ context: CommandContext, endpoint: String?) throws -> GatewayDeployment {
+        GatewayDeployment(provisioner: try provisioner(context, endpoint: endpoint))
+    }
 }
 
 extension CommandContext {
@@ -75,14 +81,13 @@ extension CommandContext {
         }
     }
 
-    /// A provisioner for the commands that only read and write records.
-    func recordsProvisioner() throws -> GatewayProvisioner {
-        try ControlPlaneAccess(credentials: nil).provisioner(self, endpoint: nil)
+    /// The `gateway` commands' work for the commands that only read and write records.
+    func recordsDeployment() throws -> GatewayDeployment {
+        try ControlPlaneAccess(credentials: nil).deployment(self, endpoint: nil)
     }
 
-    /// The gateway named by `--gateway`, or the only one.
-    func gatewayName(_ option: String?, _ provisioner: GatewayProvisioner) async throws -> String {
-        if let option { return option }
-        return try await provisioner.soleGatewayName()
+    /// Prints a command's output, ending it with one newline (a document already ends with one).
+    func show(_ text: String) {
+        console.print(text, newLine: !text.hasSuffix("\n"))
     }
 }

@@ -21,21 +21,8 @@ struct PlanGatewayCommand: AsyncCommand {
     var help: String { "Shows what apply would change in API Gateway, and changes nothing." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let format = signature.format ?? "text"
-        guard ["text", "json", "console"].contains(format) else {
-            throw GatewayCommandError.unknownFormat(format, for: "plan", allowed: ["text", "json", "console"])
-        }
-        let provisioner = try access.provisioner(context, endpoint: signature.endpoint)
-        let model = try await provisioner.model(named: try await context.gatewayName(signature.gateway, provisioner))
-        let plan = try await provisioner.plan(model)
-        if format == "console" { return context.console.print(InfrastructureExport.consoleChecklist(for: plan), newLine: false) }
-        if format == "json" {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            return context.console.print(String(decoding: try encoder.encode(PlanDocument(plan)), as: UTF8.self))
-        }
-        guard model.status == .failed, let error = model.lastError else { return context.console.print(plan.description) }
-        context.console.print("The last apply failed: \(error)\nApplying again resumes from what it recorded.\n" + plan.description)
+        let deployment = try access.deployment(context, endpoint: signature.endpoint)
+        context.show(try await deployment.plan(gateway: signature.gateway, format: signature.format))
     }
 }
 
@@ -56,26 +43,18 @@ struct ApplyGatewayCommand: AsyncCommand {
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let provisioner = try access.provisioner(context, endpoint: signature.endpoint)
-        let name = try await context.gatewayName(signature.gateway, provisioner)
-        let plan = try await provisioner.plan(try await provisioner.model(named: name))
-        context.console.print(plan.description)
-        let deletions = plan.steps.filter(\.isDeletion).count
-        // `--yes` (`-y`), ConsoleKit's answer to every confirmation, applies without asking; `--no`
-        // refuses. Otherwise the person types `yes`; no answer (a closed input, a script) is no.
-        if deletions > 0 && context.console.confirmOverride != true {
-            guard context.console.confirmOverride == nil else { throw GatewayCommandError.notConfirmed(deletions: deletions) }
-            let prompt = "Delete \(deletions) route(s) from API Gateway? Type 'yes' to apply: "
-            context.console.output(prompt.consoleText(), newLine: false)
-            guard context.console.input().trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
-                throw GatewayCommandError.notConfirmed(deletions: deletions)
-            }
+        let deployment = try access.deployment(context, endpoint: signature.endpoint)
+        let console = context.console
+        let applied = try await deployment.apply(gateway: signature.gateway, show: { console.print($0) }) { deletions in
+            // `--yes` (`-y`), ConsoleKit's answer to every confirmation, applies without asking;
+            // `--no` refuses. Otherwise the person types `yes`; no answer (a closed input, a script) is no.
+            if let override = console.confirmOverride { return override }
+            console.output("Delete \(deletions) route(s) from API Gateway? Type 'yes' to apply: ".consoleText(), newLine: false)
+            // ConsoleKit's terminal traps at the end of its input, so a closed one is read here.
+            let answer = console is Terminal ? readLine() : console.input()
+            return answer?.trimmingCharacters(in: .whitespaces).lowercased() == "yes"
         }
-        let applied = try await provisioner.apply(name) { step in context.console.print("done: \(step.summary)") }
-        let stage = applied.plan.desired.stage
-        context.console.print(
-            "Applied: API \(applied.apiID), stage '\(stage)'" + (applied.apiEndpoint.map { "; clients connect to \($0)/\(stage)" } ?? "")
-                + ".")
+        context.console.print(applied)
     }
 }
 
@@ -96,9 +75,8 @@ struct GatewayDomainCommand: AsyncCommand {
     var help: String { "Creates the custom domain (with its certificate) and maps it to the stage; prints what DNS must point at." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let provisioner = try access.provisioner(context, endpoint: signature.endpoint)
-        let name = try await context.gatewayName(signature.gateway, provisioner)
-        context.console.print(try await provisioner.attachDomain(name, dryRun: signature.dryRun))
+        let deployment = try access.deployment(context, endpoint: signature.endpoint)
+        context.show(try await deployment.domain(gateway: signature.gateway, dryRun: signature.dryRun))
     }
 }
 
@@ -121,9 +99,7 @@ struct RotateGatewaySecretCommand: AsyncCommand {
     var help: String { "Makes every integration send a new gateway secret, then deploys." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let provisioner = try access.provisioner(context, endpoint: signature.endpoint)
-        let name = try await context.gatewayName(signature.gateway, provisioner)
-        let rotation = try await provisioner.rotateSecret(name, to: signature.secret, dryRun: signature.dryRun)
-        context.console.print(rotation.description + (signature.dryRun || rotation.isEmpty ? "" : "\nRotated and deployed."))
+        let deployment = try access.deployment(context, endpoint: signature.endpoint)
+        context.show(try await deployment.rotateSecret(gateway: signature.gateway, secret: signature.secret, dryRun: signature.dryRun))
     }
 }

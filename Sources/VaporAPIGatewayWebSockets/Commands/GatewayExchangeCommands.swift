@@ -26,16 +26,11 @@ struct ImportGatewayCommand: AsyncCommand {
     var help: String { "Reads an existing API into the gateway records, its extra routes as additional routes." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        guard let raw = signature.apiID else { throw GatewayCommandError.missing("--api-id", for: "import") }
-        let apiID: APIID
-        do { apiID = try APIID(raw) } catch { throw GatewayCommandError.invalid("--api-id", error) }
-        let provisioner = try access.provisioner(context, endpoint: signature.endpoint)
-        let model = try await provisioner.importAPI(
-            apiID, region: signature.region ?? defaultRegion, name: signature.gateway, stage: signature.stage,
-            targetBaseURL: signature.publicURL)
-        context.console.print(
-            "Imported API \(apiID) as gateway '\(model.name)': stage '\(model.stage)', \(model.targetBaseURL), "
-                + "\(model.routes.count) additional route(s).")
+        let deployment = try access.deployment(context, endpoint: signature.endpoint)
+        context.show(
+            try await deployment.importAPI(
+                apiID: signature.apiID, gateway: signature.gateway, stage: signature.stage, publicURL: signature.publicURL,
+                region: signature.region))
     }
 }
 
@@ -52,17 +47,6 @@ struct ExportGatewayCommand: AsyncCommand {
     var help: String { "Writes the API as CloudFormation (YAML or JSON), Terraform, or console steps, to standard output." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let provisioner = try context.recordsProvisioner()
-        let desired = try provisioner.desired(
-            for: try await provisioner.model(named: try await context.gatewayName(signature.gateway, provisioner)))
-        let text: String
-        switch signature.format ?? "yaml" {
-        case "yaml": text = try InfrastructureExport.cloudFormationYAML(desired)
-        case "json": text = try InfrastructureExport.cloudFormationJSON(desired)
-        case "terraform", "hcl": text = InfrastructureExport.terraform(desired)
-        case "console": text = InfrastructureExport.consoleChecklist(desired)
-        case let format: throw GatewayCommandError.unknownFormat(format, for: "export", allowed: ["yaml", "json", "terraform", "console"])
-        }
-        context.console.print(text, newLine: false)
+        context.show(try await context.recordsDeployment().export(gateway: signature.gateway, format: signature.format))
     }
 }

@@ -33,37 +33,9 @@ public struct PublishCommand: AsyncCommand {
     public var help: String { "Publishes a JSON object to a channel or a user, with its position in their stream." }
 
     public func run(using context: CommandContext, signature: Signature) async throws {
-        let gateway = try context.webSocketGateway
-        let stream: StreamID
-        switch (signature.channel, signature.user) {
-        case (let channel?, nil):
-            do { stream = .channel(try ChannelName(channel)) } catch { throw GatewayCommandError.invalid("--channel", error) }
-        case (nil, let user?) where !user.isEmpty: stream = .user(user)
-        default: throw GatewayCommandError.missing("--channel NAME or --user ID (one of them)", for: "publish")
-        }
-        guard let json = signature.json else { throw GatewayCommandError.missing("--json '{…}'", for: "publish", "the message") }
-        let payload: Payload
-        do {
-            payload = try Payload(text: json)
-        } catch {
-            throw GatewayCommandError.invalid("--json", error)
-        }
-        guard (try? JSONSerialization.jsonObject(with: Data(json.utf8))) is [String: Any] else {
-            throw GatewayCommandError.invalid("--json", reason: "not a JSON object, such as '{\"text\":\"hi\"}'")
-        }
-        let streams = try gateway.streams()
-        let apiID: APIID?
-        do { apiID = try signature.api.map { try APIID($0) } } catch { throw GatewayCommandError.invalid("--api", error) }
-        let record = try await gateway.record(apiID)
-        let publication = try await streams.publish(payload, to: stream, on: record, idempotencyKey: signature.idempotencyKey)
-        let position = "\(stream) at offset \(publication.position.offset) (epoch \(publication.position.epoch))"
-        if publication.duplicate {
-            context.console.print("Already published: \(position); the idempotency key was used, nothing was sent again.")
-        } else if let report = publication.report {
-            context.console.print("Published \(position): \(report).")
-            for failure in report.failures.prefix(5) {
-                context.console.print("  \(failure.connectionID): \(failure.reason)")
-            }
-        }
+        let lines = try await context.maintenance.publish(
+            channel: signature.channel, user: signature.user, json: signature.json, idempotencyKey: signature.idempotencyKey,
+            api: signature.api)
+        for line in lines { context.console.print(line) }
     }
 }

@@ -54,7 +54,7 @@ struct ChatLoginRoutes: Sendable {
             // session goes, and the session middleware makes one with a new id.
             if let old = context.identity { _ = try await dispatcher.closeConnections(ofWebSession: old.login.loginID) }
             if let cookie = request.cookies[HummingbirdChat.sessionCookie] { try await webSessions.delete("hbs." + cookie.value) }
-            context.sessions.setSession(
+            context.sessions.createSession(
                 ChatLogin(user: user.name, authState: ChatAuthState.fingerprint(user.loginState), loginID: UUID().uuidString),
                 expiresIn: .seconds(12 * 3600))
             return try LoggedIn(user: user.name, staff: user.isStaff || user.isAdmin, admin: user.isAdmin).response(from: request, context: context)

@@ -3,14 +3,16 @@ public import APIGatewayLocal
 import APIGatewayProvisioning
 public import APIGatewayWebSockets
 public import APIGatewayWebSocketsCommands
-import APIGatewayWebSocketsSQL
+public import APIGatewayWebSocketsSQL
 import AsyncHTTPClient
 public import ChatCore
+public import Configuration
 import FluentKit
+import FluentPostgresDriver
 import FluentSQLiteDriver
 import HTTPTypes
 import Foundation
-import Hummingbird
+public import Hummingbird
 import HummingbirdAPIGatewayWebSockets
 import HummingbirdAuth
 import HummingbirdBcrypt
@@ -21,58 +23,99 @@ import NIOPosix
 public import ServiceLifecycle
 import Synchronization
 
-/// The Hummingbird chat's settings; each has an environment variable (the Vapor example's names)
-/// and a default that runs on one machine.
+/// The Hummingbird chat's settings. The command reads them through swift-configuration's
+/// `ConfigReader`, the way Hummingbird reads its own (`ApplicationConfiguration(reader:)`): each
+/// key is also an environment variable (`chat.rooms` is `CHAT_ROOMS`, the Vapor example's names),
+/// and each has a default that runs on one machine.
 public struct HummingbirdChatSettings: Sendable {
-    /// `CHAT_DATABASE`: the SQLite file. Default `hummingbird-chat.sqlite`.
+    /// `chat.database` (`CHAT_DATABASE`): the SQLite file. Default `hummingbird-chat.sqlite`.
     public var databasePath: String
-    /// The address the app serves its pages and API Gateway's events on (`--hostname`, `--port`).
+    /// `database.url` (`DATABASE_URL`): a PostgreSQL database (`postgres://user:password@host:5432/name`)
+    /// to use instead of the SQLite file.
+    public var databaseURL: String?
+    /// `http.host`, `http.port` (`HTTP_HOST`, `HTTP_PORT`; `--hostname`, `--port`): the address the
+    /// app serves its pages and API Gateway's events on.
     public var hostname: String
     public var port: Int
-    /// `CHAT_GATEWAY_PORT` (`--gateway-port`): the embedded local gateway's port. Default 8081.
+    /// The rest of Hummingbird's own settings, read by Hummingbird from the `http` keys
+    /// (`http.serverName`, say); its address is always ``hostname``:``port``.
+    public var server: ApplicationConfiguration
+    /// `chat.gateway.port` (`CHAT_GATEWAY_PORT`, `--gateway-port`): the embedded local gateway's port. Default 8081.
     public var gatewayPort: Int
-    /// `WS_GATEWAY_SECRET`: the secret the integrations send. Default `local-development-secret`.
+    /// `chat.local.gateway.state` (`CHAT_LOCAL_GATEWAY_STATE`): where the local gateway keeps its
+    /// APIs, so a restart serves the same API at the same URL and the pages' connections resume.
+    /// Default beside the SQLite file (`hummingbird-chat-local-gateway.json` with a `database.url`);
+    /// empty: nothing kept, every start applies a new API.
+    public var localGatewayStateFile: String?
+    /// `ws.gateway.secret` (`WS_GATEWAY_SECRET`): the secret the integrations send. Default `local-development-secret`.
     public var secret: String
-    /// `CHAT_DEMO_PASSWORD`: the demo accounts' password, set when they are first created.
+    /// `chat.demo.password` (`CHAT_DEMO_PASSWORD`): the demo accounts' password, set when they are first created.
     public var demoPassword: String
-    /// `CHAT_ROOMS` (comma-separated): the rooms every signed-in user may join; `staff` is the staff's.
+    /// `chat.rooms` (`CHAT_ROOMS`, comma-separated): the rooms every signed-in user may join; `staff` is the staff's.
     public var rooms: [ChannelName]
-    /// `CHAT_ORIGINS` (comma-separated): the origins whose pages may log in, get tokens and
-    /// connect. Default the app's own address, as `127.0.0.1` and `localhost`.
+    /// `chat.origins` (`CHAT_ORIGINS`, comma-separated): the origins whose pages may log in, get
+    /// tokens and connect. Default the app's own address, as `127.0.0.1` and `localhost`.
     public var allowedOrigins: [String]
 
+    /// - Parameter localGatewayState: where the local gateway keeps its APIs; `nil`: beside the
+    ///   database; empty: nowhere.
     public init(
-        databasePath: String = "hummingbird-chat.sqlite", hostname: String = "127.0.0.1", port: Int = 8080, gatewayPort: Int = 8081,
-        secret: String = "local-development-secret", demoPassword: String = ChatDemo.defaultPassword,
-        rooms: [ChannelName] = ["lobby", "games", "random"], allowedOrigins: [String]? = nil
+        databasePath: String = "hummingbird-chat.sqlite", databaseURL: String? = nil, hostname: String = "127.0.0.1", port: Int = 8080,
+        gatewayPort: Int = 8081, localGatewayState: String? = nil, secret: String = "local-development-secret",
+        demoPassword: String = ChatDemo.defaultPassword, rooms: [ChannelName] = ["lobby", "games", "random"], allowedOrigins: [String]? = nil
     ) {
         self.databasePath = databasePath
+        self.databaseURL = databaseURL
         self.hostname = hostname
         self.port = port
+        self.server = ApplicationConfiguration(address: .hostname(hostname, port: port), serverName: "hummingbird-chat")
         self.gatewayPort = gatewayPort
+        let state = localGatewayState ?? (databaseURL == nil ? databasePath + ".local-gateway.json" : "hummingbird-chat-local-gateway.json")
+        self.localGatewayStateFile = state.isEmpty ? nil : state
         self.secret = secret
         self.demoPassword = demoPassword
         self.rooms = rooms
         self.allowedOrigins = allowedOrigins ?? Self.origins(hostname: hostname, port: port)
     }
 
-    /// The settings from the environment, for the app served at `hostname:port`.
-    public static func fromEnvironment(hostname: String, port: Int, gatewayPort: Int?) throws -> HummingbirdChatSettings {
-        let environment = ProcessInfo.processInfo.environment
-        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        let rooms = try value("CHAT_ROOMS").map { try $0.split(separator: ",").map { try ChannelName(String($0)) } }
-        var gateway = gatewayPort ?? 8081
-        if gatewayPort == nil, let text = value("CHAT_GATEWAY_PORT") {
-            guard let port = Int(text), (0...65_535).contains(port) else {
-                throw HummingbirdChatError(description: "CHAT_GATEWAY_PORT must be a port number, not '\(text)'")
-            }
-            gateway = port
+    /// The settings from `config`: typically the command line's options over the environment.
+    /// - Throws: ``HummingbirdChatError`` naming the key whose value is not what it must be.
+    public init(config: ConfigReader) throws {
+        func text(_ key: ConfigKey, secret: Bool = false) -> String? {
+            config.string(forKey: key, isSecret: secret).flatMap { $0.isEmpty ? nil : $0 }
         }
-        return HummingbirdChatSettings(
-            databasePath: value("CHAT_DATABASE") ?? "hummingbird-chat.sqlite", hostname: hostname, port: port, gatewayPort: gateway,
-            secret: value("WS_GATEWAY_SECRET") ?? "local-development-secret", demoPassword: value("CHAT_DEMO_PASSWORD") ?? ChatDemo.defaultPassword,
-            rooms: rooms ?? ["lobby", "games", "random"],
-            allowedOrigins: value("CHAT_ORIGINS").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
+        func portNumber(_ key: ConfigKey, default value: Int) throws -> Int {
+            guard let text = text(key) else { return value }
+            guard let port = Int(text), (0...65_535).contains(port) else {
+                throw HummingbirdChatError(description: "\(Self.name(of: key)) must be a port number from 0 to 65535, not '\(text)'")
+            }
+            return port
+        }
+        func list(_ key: ConfigKey) -> [String]? {
+            text(key).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        }
+        let rooms: [ChannelName]?
+        do { rooms = try list("chat.rooms").map { try $0.map { try ChannelName($0) } } } catch {
+            throw HummingbirdChatError(description: "CHAT_ROOMS (chat.rooms): \(error)")
+        }
+        self.init(
+            databasePath: text("chat.database") ?? "hummingbird-chat.sqlite", databaseURL: text("database.url", secret: true),
+            hostname: text("http.host") ?? "127.0.0.1", port: try portNumber("http.port", default: 8080),
+            gatewayPort: try portNumber("chat.gateway.port", default: 8081),
+            localGatewayState: config.string(forKey: "chat.local.gateway.state"),
+            secret: text("ws.gateway.secret", secret: true) ?? "local-development-secret",
+            demoPassword: text("chat.demo.password", secret: true) ?? ChatDemo.defaultPassword,
+            rooms: rooms ?? ["lobby", "games", "random"], allowedOrigins: list("chat.origins"))
+        // Hummingbird reads its own keys (`http.serverName`, …); the address stays the one read above.
+        var server = ApplicationConfiguration(reader: config.scoped(to: "http"))
+        server.address = .hostname(hostname, port: port)
+        if text("http.serverName") == nil { server.serverName = "hummingbird-chat" }
+        self.server = server
+    }
+
+    /// A key as its environment variable and its key, for errors.
+    static func name(of key: ConfigKey) -> String {
+        "\(key.components.joined(separator: "_").uppercased()) (\(key.components.joined(separator: ".")))"
     }
 
     static func origins(hostname: String, port: Int) -> [String] {
@@ -133,14 +176,13 @@ public final class HummingbirdChat: Sendable {
     /// The embedded local gateway in front of the app.
     public let localGateway: LocalGateway
     let pageSettings: Mutex<ClientSettings?>
-    let records: Records
     let directory: CachedGatewayDirectory
     let logger: Logger
 
     private init(
         settings: HummingbirdChatSettings, databases: Databases, store: FluentConnectionStore, dispatcher: GatewayDispatcher,
         gateway: HummingbirdWebSocketGateway<ChatContext>, webSessions: WebSessionStore, localGateway: LocalGateway,
-        records: Records, directory: CachedGatewayDirectory, logger: Logger
+        directory: CachedGatewayDirectory, logger: Logger
     ) {
         self.settings = settings
         self.databases = databases
@@ -150,7 +192,6 @@ public final class HummingbirdChat: Sendable {
         self.webSessions = webSessions
         self.localGateway = localGateway
         self.pageSettings = Mutex(nil)
-        self.records = records
         self.directory = directory
         self.logger = logger
     }
@@ -158,7 +199,11 @@ public final class HummingbirdChat: Sendable {
     /// Opens the database, migrates it, seeds the demo accounts and the rooms' rules.
     public static func make(settings: HummingbirdChatSettings, logger: Logger = Logger(label: "hummingbird-chat")) async throws -> HummingbirdChat {
         let databases = Databases(threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton)
-        databases.use(.sqlite(.file(settings.databasePath)), as: .sqlite)
+        if let url = settings.databaseURL {
+            databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 8, connectionPoolTimeout: .seconds(3)), as: .psql)
+        } else {
+            databases.use(.sqlite(.file(settings.databasePath)), as: .sqlite)
+        }
         do {
             try await databases.migrateGateway(WebSocketMigrations.all + [CreateChatUsers()], logger: logger)
             let database: @Sendable () throws -> any Database = { try databases.gatewayDatabase(logger: logger) }
@@ -169,17 +214,20 @@ public final class HummingbirdChat: Sendable {
             for (room, access) in rooms where try await store.channelRule(for: room) == nil {
                 try await store.saveChannelRule(ChannelRule(channel: room, access: access))
             }
-            let records = Records()
             let configuration = GatewayConfiguration(
                 secrets: [settings.secret], allowedOrigins: settings.allowedOrigins,
                 connectRateLimits: .init(perAddress: .init(120, per: .seconds(60)), perUser: .init(60, per: .seconds(60))),
                 channels: ChannelConfiguration(unlisted: .deny, presenceEvents: true), streams: StreamConfiguration())
-            let directory = CachedGatewayDirectory { records.all.withLock { $0 } }
+            // The gateway records the provisioner writes (`gateway apply`, the local gateway's step).
+            let directory = CachedGatewayDirectory.gatewayRecords(in: database)
             let dispatcher = GatewayDispatcher(
                 configuration: configuration, store: store, gateways: directory,
                 poster: ManagementClient(
                     httpClient: .shared, credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential)),
                 permissions: ChatPermissions(database: database), authState: ChatAuthState(database: database), logger: logger)
+            // Registered here, not where the router is built: the `gateway` commands plan from them.
+            _ = try dispatcher.register(ChatController())
+            _ = try dispatcher.register(NotificationsController(), at: "/websockets/notifications/")
             let webSessions = WebSessionStore(store: store)
             let gateway = HummingbirdWebSocketGateway<ChatContext>(
                 dispatcher: dispatcher, connectMiddleware: Self.login(webSessions: webSessions, database: database)
@@ -188,8 +236,10 @@ public final class HummingbirdChat: Sendable {
             }
             return HummingbirdChat(
                 settings: settings, databases: databases, store: store, dispatcher: dispatcher, gateway: gateway, webSessions: webSessions,
-                localGateway: LocalGateway(configuration: LocalGatewayConfiguration(port: settings.gatewayPort)),
-                records: records, directory: directory, logger: logger)
+                localGateway: LocalGateway(
+                    configuration: LocalGatewayConfiguration(port: settings.gatewayPort, stateFile: settings.localGatewayStateFile),
+                    logger: logger),
+                directory: directory, logger: logger)
         } catch {
             await databases.shutdownAsync()
             throw error
@@ -223,15 +273,43 @@ public final class HummingbirdChat: Sendable {
     public static func withMaintenance<T: Sendable>(
         settings: HummingbirdChatSettings, _ body: @Sendable (GatewayMaintenance) async throws -> T
     ) async throws -> T {
+        try await withChat(settings: settings) { chat in
+            try await body(GatewayMaintenance(dispatcher: chat.dispatcher, cleanupSteps: [chat.webSessions.cleanupStep], logger: chat.logger))
+        }
+    }
+
+    /// The `gateway` commands' view of the app: its routes, configuration and gateway records, with
+    /// control-plane clients at `endpoint` (the local gateway, moto) or AWS's. A loopback endpoint
+    /// is taken to be the local gateway, and signed with its development credential; any other
+    /// with the usual chain (environment, `~/.aws` files, container, instance metadata).
+    public static func withProvisioner<T: Sendable>(
+        settings: HummingbirdChatSettings, endpoint: String?, _ body: @Sendable (GatewayProvisioner) async throws -> T
+    ) async throws -> T {
+        try await withChat(settings: settings) { chat in try await body(chat.provisioner(endpoint: endpoint)) }
+    }
+
+    private static func withChat<T: Sendable>(settings: HummingbirdChatSettings, _ body: (HummingbirdChat) async throws -> T) async throws -> T {
         let chat = try await make(settings: settings, logger: Logger(label: "hummingbird-chat"))
         do {
-            let result = try await body(
-                GatewayMaintenance(dispatcher: chat.dispatcher, cleanupSteps: [chat.webSessions.cleanupStep], logger: chat.logger))
+            let result = try await body(chat)
             await chat.databases.shutdownAsync()
             return result
         } catch {
             await chat.databases.shutdownAsync()
             throw error
+        }
+    }
+
+    /// The app's provisioner, its clients at `endpoint` (see ``withProvisioner(settings:endpoint:_:)``).
+    func provisioner(endpoint: String?) -> GatewayProvisioner {
+        let loopback = endpoint.flatMap { URL(string: $0)?.host }.map { ["127.0.0.1", "localhost", "::1", "[::1]"].contains($0) } ?? false
+        let credentials: any CredentialProvider =
+            loopback
+            ? StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential) : CredentialProviderChain.default(httpClient: .shared)
+        return GatewayProvisioner(
+            dispatcher: dispatcher, directory: directory, database: { [databases, logger] in try databases.gatewayDatabase(logger: logger) }
+        ) { region in
+            ControlPlaneClient(httpClient: .shared, credentials: credentials, region: region, endpoint: endpoint)
         }
     }
 
@@ -273,8 +351,7 @@ public final class HummingbirdChat: Sendable {
             .register(on: signedIn)
         try gateway.serveConnectionTokens(on: router)
         try gateway.serveClientScript(on: router)
-        try gateway.register(ChatController(), on: router)
-        try gateway.register(NotificationsController(), at: "/websockets/notifications/", on: router)
+        gateway.serveRegisteredControllers(on: router)
         return router
     }
 
@@ -284,7 +361,7 @@ public final class HummingbirdChat: Sendable {
     public func services(onReady: @escaping @Sendable (_ page: String, _ webSocket: String) -> Void = { _, _ in }) throws -> ServiceGroup {
         let app = Application(
             router: try router(),
-            configuration: .init(address: .hostname(settings.hostname, port: settings.port), serverName: "hummingbird-chat"),
+            configuration: settings.server,
             onServerRunning: { [self] channel in
                 // Where the gateway reaches the app: the address it bound, a wildcard as loopback.
                 let address = channel.localAddress
@@ -314,23 +391,13 @@ public final class HummingbirdChat: Sendable {
             configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     }
 
-    /// Applies the app's routes to the local gateway (`backend` is where the app listens) and
-    /// returns the WebSocket URL.
+    /// Applies the app's routes to the local gateway (`backend` is where the app listens) through
+    /// the `chat` gateway record, as `gateway apply` does against AWS, and returns the WebSocket URL.
     func provision(backend: String) async throws -> String {
         let controlPort = try await localGateway.waitUntilRunning()
-        let desired = DesiredAPI(
-            name: "hummingbird-chat", stage: "local", routes: dispatcher.routes, publicBaseURL: backend,
-            secret: settings.secret, twoWayRouteKeys: [])
-        let client = ControlPlaneClient(
-            httpClient: .shared, credentials: StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential), region: "us-east-1",
-            endpoint: "http://127.0.0.1:\(controlPort)")
-        let applied = try await Planner.apply(try Planner.plan(desired, existing: nil), client: client)
-        let record = GatewayRecord(
-            apiID: applied.apiID, stage: "local", region: "us-east-1",
-            managementEndpoint: try ManagementEndpoint(url: "http://127.0.0.1:\(controlPort)/\(applied.apiID.rawValue)/local"))
-        records.all.withLock { $0 = [record] }
-        _ = try await directory.reload()
-        let url = (applied.apiEndpoint ?? "ws://127.0.0.1:\(controlPort)") + "/local"
+        let (_, url) = try await ChatLocalGateway.apply(
+            provisioner(endpoint: "http://127.0.0.1:\(controlPort)"), database: try databases.gatewayDatabase(logger: logger),
+            backend: backend, stage: "local", region: "us-east-1", existingAPIs: Set(localGateway.currentAPIs.map(\.apiId)))
         // The client's heartbeat is the one the backend answers.
         let page = ClientSettings(
             url: url, tokenURL: "/ws/token", channels: ["lobby"], heartbeatAction: dispatcher.configuration.heartbeatAction)
@@ -344,9 +411,4 @@ public final class HummingbirdChat: Sendable {
         }
         return try String(contentsOf: url, encoding: .utf8)
     }
-}
-
-/// The API the app was applied to, once it was: what the dispatcher's directory reads.
-final class Records: Sendable {
-    let all = Mutex<[GatewayRecord]>([])
 }

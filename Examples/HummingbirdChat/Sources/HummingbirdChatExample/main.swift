@@ -1,33 +1,56 @@
 import APIGatewayWebSocketsCommands
+import APIGatewayWebSocketsSQL
 import ArgumentParser
+import Configuration
 import Foundation
 import HummingbirdChat
 import Logging
 
 /// `hummingbird-chat-example [serve] [--hostname H] [--port P] [--gateway-port G]`: the chat on
 /// Hummingbird, with the local gateway in front of it, until SIGINT or SIGTERM; and the framework's
-/// maintenance commands (`sessions`, `channels`, `cleanup`) on the same database.
+/// commands (`gateway`, `publish`, `sessions`, `channels`, `cleanup`) on the same database.
 @main
 struct HummingbirdChatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hummingbird-chat-example",
         abstract: "The chat example on Hummingbird 2, with the embedded local gateway in front of it.",
+        discussion: """
+            Settings come from the environment through swift-configuration: CHAT_DATABASE, DATABASE_URL, HTTP_HOST, HTTP_PORT, \
+            CHAT_GATEWAY_PORT, CHAT_LOCAL_GATEWAY_STATE, WS_GATEWAY_SECRET, CHAT_DEMO_PASSWORD, CHAT_ROOMS, CHAT_ORIGINS; \
+            serve's options come first.
+            """,
         subcommands: [
-            Serve.self, GatewayCLI.Sessions<ChatDatabase>.self, GatewayCLI.Channels<ChatDatabase>.self, GatewayCLI.Cleanup<ChatDatabase>.self,
+            Serve.self, GatewayCLI.Gateway<ChatEnvironment>.self, GatewayCLI.Publish<ChatEnvironment>.self,
+            GatewayCLI.Sessions<ChatEnvironment>.self, GatewayCLI.Channels<ChatEnvironment>.self, GatewayCLI.Cleanup<ChatEnvironment>.self,
         ],
         defaultSubcommand: Serve.self)
 }
 
-/// What the maintenance commands act on: the chat's database (`CHAT_DATABASE`).
-enum ChatDatabase: GatewayCommandEnvironment {
+/// What the framework's commands act on: the chat's database and routes, with the settings from
+/// the environment.
+enum ChatEnvironment: GatewayCommandEnvironment, GatewayProvisioningEnvironment {
     static func withMaintenance<T: Sendable>(_ body: @Sendable (GatewayMaintenance) async throws -> T) async throws -> T {
+        quietLogs()
+        return try await HummingbirdChat.withMaintenance(settings: try settings(), body)
+    }
+
+    static func withProvisioner<T: Sendable>(endpoint: String?, _ body: @Sendable (GatewayProvisioner) async throws -> T) async throws -> T {
+        quietLogs()
+        return try await HummingbirdChat.withProvisioner(settings: try settings(), endpoint: endpoint, body)
+    }
+
+    static func settings(overriding options: [AbsoluteConfigKey: ConfigValue] = [:]) throws -> HummingbirdChatSettings {
+        try HummingbirdChatSettings(
+            config: ConfigReader(providers: [InMemoryProvider(name: "options", values: options), EnvironmentVariablesProvider()]))
+    }
+
+    /// A command's output alone on standard output; warnings and errors on standard error.
+    static func quietLogs() {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .warning
             return handler
         }
-        return try await HummingbirdChat.withMaintenance(
-            settings: try HummingbirdChatSettings.fromEnvironment(hostname: "127.0.0.1", port: 8080, gatewayPort: nil), body)
     }
 }
 
@@ -36,11 +59,11 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serves the chat on Hummingbird 2, with the embedded local gateway in front of it.")
 
-    @Option(name: .shortAndLong, help: "The address the app listens on.")
-    var hostname = "127.0.0.1"
+    @Option(name: .shortAndLong, help: "The address the app listens on (default HTTP_HOST, or 127.0.0.1).")
+    var hostname: String?
 
-    @Option(name: .shortAndLong, help: "The app's port.")
-    var port = 8080
+    @Option(name: .shortAndLong, help: "The app's port (default HTTP_PORT, or 8080).")
+    var port: Int?
 
     @Option(name: .customLong("gateway-port"), help: "The local gateway's port (default CHAT_GATEWAY_PORT, or 8081).")
     var gatewayPort: Int?
@@ -49,7 +72,7 @@ struct Serve: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func validate() throws {
-        guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        if let port, !(0...65_535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
         if let gatewayPort, !(0...65_535).contains(gatewayPort) { throw ValidationError("--gateway-port must be between 0 and 65535") }
     }
 
@@ -61,7 +84,11 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        let settings = try HummingbirdChatSettings.fromEnvironment(hostname: hostname, port: port, gatewayPort: gatewayPort)
+        var options: [AbsoluteConfigKey: ConfigValue] = [:]
+        if let hostname { options[["http", "host"]] = ConfigValue(.string(hostname), isSecret: false) }
+        if let port { options[["http", "port"]] = ConfigValue(.string(String(port)), isSecret: false) }
+        if let gatewayPort { options[["chat", "gateway", "port"]] = ConfigValue(.string(String(gatewayPort)), isSecret: false) }
+        let settings = try ChatEnvironment.settings(overriding: options)
         let chat = try await HummingbirdChat.make(settings: settings)
         let logger = Logger(label: "hummingbird-chat")
         let group = try chat.services { page, webSocket in

@@ -39,7 +39,7 @@ extension GatewayProvisioner {
             guard let id = route.integrationId else { return nil }
             return integrations.first { $0.integrationId == id }?.integrationUri
         }
-        let registered = gateway.registeredRoutes
+        let registered = registeredRoutes
         // A registered route's integration URI is the base URL followed by its path.
         let found = routes.lazy.compactMap { route -> String? in
             guard let uri = uri(route), let path = registered.first(where: { $0.routeKey.rawValue == route.routeKey })?.path,
@@ -48,7 +48,7 @@ extension GatewayProvisioner {
             return String(uri.dropLast(path.count))
         }.first
         guard let base = targetBaseURL ?? found else { throw ProvisioningError.noBaseURL(apiID) }
-        let db = database()
+        let db = try database()
         // Re-importing (or importing an API registered directly) updates its record.
         let existing = try await GatewayModel.query(on: db).filter(\.$apiID == apiID.rawValue).first()
         var settings = GatewaySettings(
@@ -90,7 +90,7 @@ extension GatewayProvisioner {
             record.deployed = chosenStage.deploymentId != nil
             try await record.save(on: db)
         }
-        try await gateway.directory.reload()
+        try await directory.reload()
         return try await self.model(named: settings.name)
     }
 }

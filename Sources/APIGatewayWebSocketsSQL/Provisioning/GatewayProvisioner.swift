@@ -1,7 +1,7 @@
 public import APIGatewayAWS
 public import APIGatewayProvisioning
 public import APIGatewayWebSockets
-import FluentKit
+public import FluentKit
 import Foundation
 
 /// The records-backed door onto the `Planner`: gateway settings and additional routes live in
@@ -11,20 +11,45 @@ import Foundation
 /// time under a `GatewayClaim`.
 ///
 /// Each action reads the gateway's record once and signs its control-plane calls for the
-/// record's region. The `gateway` commands use it, and so will the admin page.
+/// record's region. The `gateway` commands (Vapor's and ``GatewayCLI``'s) use it, and so does the
+/// admin page. It needs no web framework: the dispatcher (for the app's routes and
+/// configuration), the database that holds the records, and the directory that serves them.
+///
+/// ```swift
+/// let provisioner = GatewayProvisioner(dispatcher: dispatcher, directory: directory, database: database) { region in
+///     ControlPlaneClient(httpClient: .shared, credentials: credentials, region: region)
+/// }
+/// ```
 public struct GatewayProvisioner: Sendable {
-    public let gateway: WebSocketGateway
+    /// The app's dispatcher: its routes are the API's routes, its configuration the secret.
+    public let dispatcher: GatewayDispatcher
     /// The control-plane client for a region.
     public let client: @Sendable (String) -> ControlPlaneClient
-    let database: @Sendable () -> any Database
+    /// What provisioning may do.
+    public let options: ProvisioningOptions
+    let database: @Sendable () throws -> any Database
+    let directory: CachedGatewayDirectory
 
-    public init(gateway: WebSocketGateway, client: @escaping @Sendable (String) -> ControlPlaneClient) {
-        self.gateway = gateway
+    /// - Parameters:
+    ///   - dispatcher: the app's dispatcher, with its controllers registered.
+    ///   - directory: the directory the dispatcher reads the records through (see
+    ///     `CachedGatewayDirectory.gatewayRecords(in:)`); reloaded after every change, so the
+    ///     app accepts an applied API's events at once.
+    ///   - options: the integration hosts, two-way routes and guards provisioning may create.
+    ///   - database: the database that holds the gateway records.
+    ///   - client: the control-plane client for a region.
+    public init(
+        dispatcher: GatewayDispatcher, directory: CachedGatewayDirectory, options: ProvisioningOptions = ProvisioningOptions(),
+        database: @escaping @Sendable () throws -> any Database, client: @escaping @Sendable (String) -> ControlPlaneClient
+    ) {
+        self.dispatcher = dispatcher
+        self.directory = directory
+        self.options = options
+        self.database = database
         self.client = client
-        self.database = gateway.database
     }
 
-    var options: ProvisioningOptions { gateway.provisioning }
+    var registeredRoutes: [RegisteredRoute] { dispatcher.routes }
 
     // MARK: Records
 
@@ -34,7 +59,7 @@ public struct GatewayProvisioner: Sendable {
     @discardableResult
     public func configure(_ settings: GatewaySettings) async throws -> GatewayModel {
         try settings.validate(allowedIntegrationHosts: options.allowedIntegrationHosts)
-        let db = database()
+        let db = try database()
         let model = try await GatewayModel.query(on: db).filter(\.$name == settings.name).first() ?? GatewayModel(settings: settings)
         model.apply(settings)
         try await model.save(on: db)
@@ -62,11 +87,11 @@ public struct GatewayProvisioner: Sendable {
     @discardableResult
     public func addRoute(_ route: AdditionalRoute, to gatewayName: String) async throws -> GatewayRouteModel {
         try route.validate(allowedIntegrationHosts: options.allowedIntegrationHosts)
-        if gateway.registeredRoutes.contains(where: { $0.routeKey == route.routeKey }) {
+        if registeredRoutes.contains(where: { $0.routeKey == route.routeKey }) {
             throw ProvisioningError.servedByController(route.routeKey)
         }
         let gatewayID = try await model(named: gatewayName).requireID()
-        let db = database()
+        let db = try database()
         let existing = try await GatewayRouteModel.query(on: db).filter(\.$gateway.$id == gatewayID)
             .filter(\.$routeKey == route.routeKey.rawValue).first()
         let model = existing ?? GatewayRouteModel(gatewayID: gatewayID, route: route)
@@ -93,9 +118,9 @@ public struct GatewayProvisioner: Sendable {
     public func desired(for model: GatewayModel) throws -> DesiredAPI {
         let settings = model.settings
         try settings.validate(allowedIntegrationHosts: options.allowedIntegrationHosts)
-        let configuration = gateway.dispatcher.configuration
+        let configuration = dispatcher.configuration
         var desired = try DesiredAPI(
-            settings: settings, routes: gateway.registeredRoutes, additionalRoutes: try model.routes.map { try $0.route },
+            settings: settings, routes: registeredRoutes, additionalRoutes: try model.routes.map { try $0.route },
             secretHeader: configuration.secretHeader.rawName, secret: configuration.secrets.first,
             twoWayRouteKeys: options.twoWayRouteKeys
         )
@@ -111,7 +136,8 @@ public struct GatewayProvisioner: Sendable {
         try await plan(try await model(named: name))
     }
 
-    func plan(_ model: GatewayModel) async throws -> Plan {
+    /// The difference between `model` (read with ``model(named:)``) and what API Gateway holds.
+    public func plan(_ model: GatewayModel) async throws -> Plan {
         let desired = try desired(for: model)
         let existing = try await model.apiID.map { try APIID($0) }.asyncMap {
             try await ExistingAPI.read($0, stage: desired.stage, client: client(model.region), for: desired)
@@ -137,13 +163,19 @@ public struct GatewayProvisioner: Sendable {
         try await withClaim(name, recordingOutcome: true) { claim, model in
             let plan = try await plan(model)
             let gatewayID = try model.requireID()
-            let db = database()
+            let db = try database()
             let applied = try await Planner.apply(plan, client: client(model.region)) { step, progress in
                 try await claim.renew()
                 try await Self.record(step, progress, gatewayID: gatewayID, token: claim.token, on: db)
                 try await onStep(step)
             }
             try await recordRoutes(applied.routes, of: model.routes)
+            // The endpoint as API Gateway answers it now: a local gateway restarted on another
+            // port serves the same API elsewhere, and the management endpoint follows it.
+            if let endpoint = applied.apiEndpoint, endpoint != model.apiEndpoint {
+                try await GatewayModel.query(on: db).filter(\.$id == gatewayID).filter(\.$claimToken == claim.token)
+                    .set(\.$apiEndpoint, to: endpoint).update()
+            }
             return applied
         }
     }
@@ -172,7 +204,7 @@ public struct GatewayProvisioner: Sendable {
     /// Records API Gateway's route and integration ids, as the apply left them, in the additional
     /// route records.
     private func recordRoutes(_ routes: [RouteKey: Planner.RouteIDs], of records: [GatewayRouteModel]) async throws {
-        let db = database()
+        let db = try database()
         for record in records {
             let ids = (try? RouteKey(record.routeKey)).flatMap { routes[$0] }
             record.routeID = ids?.routeID
@@ -192,11 +224,11 @@ public struct GatewayProvisioner: Sendable {
         do {
             let result = try await body(claim, try await model(named: name))
             try await claim.release(outcome: recordingOutcome ? (.applied, nil) : nil)
-            try await gateway.directory.reload()
+            try await directory.reload()
             return result
         } catch {
             _ = try? await claim.release(outcome: recordingOutcome ? (.failed, error) : nil)
-            _ = try? await gateway.directory.reload()
+            _ = try? await directory.reload()
             throw error
         }
     }
@@ -240,7 +272,7 @@ extension GatewayProvisioner {
     /// - Throws: `ProvisioningError` (`ProvisioningError/Code/invalid`) when the app does not
     ///   accept `newSecret` yet: rotating to it would refuse every event.
     public func rotateSecret(_ name: String, to newSecret: String? = nil, dryRun: Bool = false) async throws -> SecretRotation {
-        let configuration = gateway.dispatcher.configuration
+        let configuration = dispatcher.configuration
         guard let secret = newSecret ?? configuration.secrets.first else { throw ProvisioningError.noSecret() }
         guard configuration.secrets.contains(secret) else { throw ProvisioningError.secretNotAccepted() }
         guard secret.count >= 16, secret.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0 != "'" }) else {
