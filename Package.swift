@@ -471,7 +471,8 @@ let package = Package(
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
-                "APIGatewayWebSocketsSQL",
+                "APIGatewayWebSocketsSQL", "APIGatewayWebSocketsCommands",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -516,6 +517,7 @@ let package = Package(
             dependencies: [
                 "ChatApp",
                 "HummingbirdChat",
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "ChatMessages",
                 "APIGatewayWebSocketsClient",

@@ -2,7 +2,7 @@ public import APIGatewayWebSocketsSQL
 public import ArgumentParser
 import Foundation
 
-/// What ``GatewayCLI/Gateway`` acts on: the embedding app opens its ``GatewayProvisioner`` (its
+/// What ``GatewayCLI/Gateway`` acts on: the embedding app opens its `GatewayProvisioner` (its
 /// routes, configuration, gateway records and credentials) for one command, and closes what it
 /// opened after.
 public protocol GatewayProvisioningEnvironment {

@@ -6,7 +6,7 @@ import Vapor
 import VaporAPIGatewayWebSockets
 
 /// Gateways: list, create and edit, plan as a diff, apply with its steps as they happen, custom
-/// domain, import, export, secret rotation, additional routes; all through ``GatewayProvisioner``.
+/// domain, import, export, secret rotation, additional routes; all through `GatewayProvisioner`.
 extension WebSocketAdmin {
     struct GatewayRow: Encodable {
         let name: String

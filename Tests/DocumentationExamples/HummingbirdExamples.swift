@@ -1,7 +1,9 @@
 import APIGatewayAWS
 import APIGatewayProvisioning
 import APIGatewayWebSockets
+import APIGatewayWebSocketsCommands
 import APIGatewayWebSocketsSQL
+import ArgumentParser
 import FluentKit
 import FluentSQLiteDriver
 import HTTPTypes
@@ -95,4 +97,55 @@ func backend(configuration: GatewayConfiguration, poster: any ConnectionPoster, 
     // Started in order, stopped in reverse: the database closes last.
     let services: [any Service] = [databases, app] + gateway.services(cleanupSteps: [webSessions.cleanupStep], logger: logger)
     return ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm], logger: logger)
+}
+
+// HummingbirdQuickStart.md, the commands.
+/// What the framework's commands open for one command: the app's database, and its dispatcher
+/// with the same configuration and controllers as when it serves.
+enum AppCommands: GatewayCommandEnvironment, GatewayProvisioningEnvironment {
+    static func withMaintenance<T: Sendable>(_ body: @Sendable (GatewayMaintenance) async throws -> T) async throws -> T {
+        try await withApp { dispatcher, _, _ in try await body(GatewayMaintenance(dispatcher: dispatcher)) }
+    }
+
+    static func withProvisioner<T: Sendable>(endpoint: String?, _ body: @Sendable (GatewayProvisioner) async throws -> T) async throws -> T {
+        try await withApp { dispatcher, directory, database in
+            let provisioner = GatewayProvisioner(dispatcher: dispatcher, directory: directory, database: database) { region in
+                ControlPlaneClient(httpClient: .shared, credentials: CredentialProviderChain.default(), region: region, endpoint: endpoint)
+            }
+            return try await body(provisioner)
+        }
+    }
+
+    static func withApp<T: Sendable>(
+        _ body: (GatewayDispatcher, CachedGatewayDirectory, @escaping @Sendable () throws -> any Database) async throws -> T
+    ) async throws -> T {
+        let logger = Logger(label: "app")
+        let databases = Databases(threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton)
+        databases.use(.sqlite(.file("app.sqlite")), as: .sqlite)
+        do {
+            try await databases.migrateGateway(logger: logger)
+            let database: @Sendable () throws -> any Database = { try databases.gatewayDatabase(logger: logger) }
+            let directory = CachedGatewayDirectory.gatewayRecords(in: database)  // what `gateway apply` records
+            let dispatcher = GatewayDispatcher(
+                configuration: GatewayConfiguration(secrets: ["s3cret-from-the-environment"]),
+                store: FluentConnectionStore(databases: databases, logger: logger), gateways: directory,
+                poster: ManagementClient(httpClient: .shared, credentials: CredentialProviderChain.default()), logger: logger)
+            _ = try dispatcher.register(ChatController())  // the routes `gateway plan` plans
+            let result = try await body(dispatcher, directory, database)
+            await databases.shutdownAsync()
+            return result
+        } catch {
+            await databases.shutdownAsync()
+            throw error
+        }
+    }
+}
+
+struct AppCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "app",
+        subcommands: [
+            GatewayCLI.Gateway<AppCommands>.self, GatewayCLI.Publish<AppCommands>.self, GatewayCLI.Sessions<AppCommands>.self,
+            GatewayCLI.Channels<AppCommands>.self, GatewayCLI.Cleanup<AppCommands>.self,
+        ])
 }

@@ -3,6 +3,7 @@ import APIGatewayWebSocketsClient
 import AsyncHTTPClient
 import ChatCore
 import ChatMessages
+import Configuration
 import Foundation
 import HummingbirdChat
 import NIOCore
@@ -259,6 +260,43 @@ enum ChatExample: String, CaseIterable, CustomStringConvertible, Sendable {
         } catch {
             try? await second.stop()
             throw error
+        }
+    }
+
+    /// The Hummingbird example's settings come through swift-configuration's `ConfigReader`:
+    /// every key from its environment variable (the README's names), Hummingbird's own `http`
+    /// keys read by Hummingbird, and a value that is not what it must be refused with its name.
+    @Test func theHummingbirdExampleReadsItsSettingsThroughAConfigReader() throws {
+        func settings(_ environment: [String: String]) throws -> HummingbirdChatSettings {
+            try HummingbirdChatSettings(config: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment)))
+        }
+        let set = try settings([
+            "CHAT_DATABASE": "/srv/chat.sqlite", "HTTP_HOST": "0.0.0.0", "HTTP_PORT": "9090", "HTTP_SERVER_NAME": "chat-1",
+            "CHAT_GATEWAY_PORT": "9091", "CHAT_ROOMS": "lobby, ops", "CHAT_ORIGINS": "https://chat.example.com, http://localhost:3000",
+            "WS_GATEWAY_SECRET": "a-secret-of-the-app", "CHAT_DEMO_PASSWORD": "pw", "CHAT_LOCAL_GATEWAY_STATE": "",
+        ])
+        #expect(set.databasePath == "/srv/chat.sqlite" && set.databaseURL == nil)
+        #expect(set.hostname == "0.0.0.0" && set.port == 9090 && set.server.serverName == "chat-1")
+        #expect(set.gatewayPort == 9091 && set.localGatewayStateFile == nil, "empty: no state file")
+        #expect(set.rooms == ["lobby", "ops"])
+        #expect(set.allowedOrigins == ["https://chat.example.com", "http://localhost:3000"])
+        #expect(set.secret == "a-secret-of-the-app" && set.demoPassword == "pw")
+
+        let defaults = try settings([:])
+        #expect(defaults.databasePath == "hummingbird-chat.sqlite" && defaults.hostname == "127.0.0.1" && defaults.port == 8080)
+        #expect(defaults.gatewayPort == 8081 && defaults.localGatewayStateFile == "hummingbird-chat.sqlite.local-gateway.json")
+        #expect(defaults.allowedOrigins == ["http://127.0.0.1:8080", "http://localhost:8080"])
+        #expect(defaults.server.serverName == "hummingbird-chat")
+        let postgres = try settings(["DATABASE_URL": "postgres://chat@127.0.0.1:5432/chat"])
+        #expect(postgres.databaseURL == "postgres://chat@127.0.0.1:5432/chat")
+        #expect(postgres.localGatewayStateFile == "hummingbird-chat-local-gateway.json")
+
+        for (name, value, reason) in [
+            ("CHAT_GATEWAY_PORT", "abc", "CHAT_GATEWAY_PORT (chat.gateway.port) must be a port number"),
+            ("HTTP_PORT", "70000", "HTTP_PORT (http.port) must be a port number"), ("CHAT_ROOMS", "lobby,bad room!", "CHAT_ROOMS"),
+        ] {
+            let error = #expect(throws: HummingbirdChatError.self) { try settings([name: value]) }
+            #expect(error?.description.hasPrefix(reason) == true, "\(String(describing: error))")
         }
     }
 }

@@ -11,7 +11,7 @@ import Foundation
 /// time under a `GatewayClaim`.
 ///
 /// Each action reads the gateway's record once and signs its control-plane calls for the
-/// record's region. The `gateway` commands (Vapor's and ``GatewayCLI``'s) use it, and so does the
+/// record's region. The `gateway` commands (Vapor's and `GatewayCLI`'s) use it, and so does the
 /// admin page. It needs no web framework: the dispatcher (for the app's routes and
 /// configuration), the database that holds the records, and the directory that serves them.
 ///

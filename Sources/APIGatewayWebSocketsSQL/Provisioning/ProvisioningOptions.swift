@@ -2,7 +2,8 @@ public import APIGatewayProvisioning
 public import APIGatewayWebSockets
 public import Foundation
 
-/// What provisioning may do, set on the ``WebSocketGateway``.
+/// What provisioning may do: a Vapor app sets it on its `WebSocketGateway`, any app passes it to
+/// ``GatewayProvisioner``.
 public struct ProvisioningOptions: Sendable {
     /// When not empty, the only hosts a gateway's target base URL or an additional route's
     /// integration URL may name.

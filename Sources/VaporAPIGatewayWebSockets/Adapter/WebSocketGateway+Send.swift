@@ -13,7 +13,7 @@ extension WebSocketGateway {
     /// With streams on, a send to a channel or a user is published into its stream
     /// (`publish(_:to:idempotencyKey:on:)`) and arrives with its position.
     /// - Returns: who it reached, who was gone, who failed and why.
-    /// - Throws: ``GatewaySendError`` when no API, or more than one and none named, is registered;
+    /// - Throws: `GatewaySendError` when no API, or more than one and none named, is registered;
     ///   `MessagingError` for a payload over API Gateway's 128 KiB.
     @discardableResult
     public func send(_ message: some Encodable & Sendable, to audience: Audience, on apiID: APIID? = nil) async throws
