@@ -7,6 +7,7 @@ import Configuration
 import Foundation
 import HummingbirdChat
 import NIOCore
+import NIOHTTP1
 import PeerSupport
 import ServiceLifecycle
 import Synchronization
@@ -34,7 +35,9 @@ enum ChatExample: String, CaseIterable, CustomStringConvertible, Sendable {
         /// Headers a browser on the app's own page sends with a form.
         let formHeaders: [(String, String)]
 
-        func post(_ path: String, form: String = "", cookie: String? = nil) async throws -> (status: Int, cookie: String?, body: String) {
+        func post(_ path: String, form: String = "", cookie: String? = nil) async throws
+            -> (status: Int, cookie: String?, body: String, headers: HTTPHeaders)
+        {
             try await postForm(base + path, form: form, cookie: cookie, headers: formHeaders)
         }
 
@@ -157,6 +160,36 @@ enum ChatExample: String, CaseIterable, CustomStringConvertible, Sendable {
             #expect(second != first)
             #expect(try await chat.post("/ws/token", cookie: second).status == 200)
             #expect(try await chat.post("/ws/token", cookie: first).status == 401, "the old session is gone")
+            try await chat.stop()
+        } catch {
+            try? await chat.stop()
+            throw error
+        }
+    }
+
+    /// Logins as an attacker meets them, on each example: the session cookie is for HTTP alone
+    /// and same-site; ten wrong passwords throttle the name (the right one then gets 429 with
+    /// `Retry-After`, another name still logs in); and a token fetched before logout opens
+    /// nothing after it.
+    @Test(arguments: ChatExample.allCases)
+    func loginsHoldAgainstGuessesAndLogouts(_ example: ChatExample) async throws {
+        let chat = try await example.start()
+        do {
+            let login = try await chat.post("/login", form: "name=bob&password=\(ChatDemo.defaultPassword)")
+            let cookie = try #require(login.headers.first(name: "Set-Cookie"), "\(example): \(login)")
+            #expect(cookie.contains("HttpOnly") && cookie.lowercased().contains("samesite=lax"), "\(example): \(cookie)")
+            for _ in 0..<10 { #expect(try await chat.post("/login", form: "name=ada&password=guess").status == 401) }
+            let right = try await chat.post("/login", form: "name=ada&password=\(ChatDemo.defaultPassword)")
+            #expect(right.status == 429 && right.headers.first(name: "Retry-After") != nil, "\(example): \(right.status) \(right.headers)")
+            let bob = try #require(login.cookie)
+            let token = try await chat.token(bob)
+            #expect(try await chat.post("/logout", cookie: bob).status == 200)
+            var url = URLComponents(url: chat.webSocket, resolvingAgainstBaseURL: false)!
+            url.queryItems = [URLQueryItem(name: "ws_token", value: token)]
+            await #expect(throws: (any Error).self, "\(example): the token died with its login") {
+                let client = try await TestClient.connect(url.string!, timeout: .seconds(10))
+                try? await client.close()
+            }
             try await chat.stop()
         } catch {
             try? await chat.stop()

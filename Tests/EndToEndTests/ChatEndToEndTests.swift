@@ -41,7 +41,9 @@ import VaporAPIGatewayWebSockets
         }
 
         /// `POST path` to the backend as the chat's own page would, with `cookie`.
-        func post(_ path: String, form: String = "", cookie: String? = nil) async throws -> (status: Int, cookie: String?, body: String) {
+        func post(_ path: String, form: String = "", cookie: String? = nil) async throws
+            -> (status: Int, cookie: String?, body: String, headers: HTTPHeaders)
+        {
             try await postForm(backend + path, form: form, cookie: cookie, headers: [("Origin", "http://127.0.0.1:8080")])
         }
 
@@ -259,7 +261,7 @@ struct LoginFailed: Error { let status: Int }
 /// `POST url` with a URL-encoded `form`, `cookie` and `headers`, as a page's form is sent: the
 /// answer's status, the session cookie it sets (name=value), and its body.
 func postForm(_ url: String, form: String, cookie: String?, headers: [(String, String)]) async throws
-    -> (status: Int, cookie: String?, body: String)
+    -> (status: Int, cookie: String?, body: String, headers: HTTPHeaders)
 {
     var request = HTTPClientRequest(url: url)
     request.method = .POST
@@ -270,7 +272,7 @@ func postForm(_ url: String, form: String, cookie: String?, headers: [(String, S
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
     let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
     let cookie = response.headers.first(name: "Set-Cookie").map { String($0.split(separator: ";")[0]) }
-    return (Int(response.status.code), cookie, body)
+    return (Int(response.status.code), cookie, body, response.headers)
 }
 
 /// A JSON object of strings, from a received frame (empty for anything else).
