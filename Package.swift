@@ -256,7 +256,7 @@ let package = Package(
         .target(
             name: "ChatCore",
             dependencies: [
-                "APIGatewayWebSockets", "APIGatewayWebSocketsSQL", "APIGatewayProvisioning", "ChatMessages",
+                "APIGatewayWebSockets", "APIGatewayWebSocketsSQL", "APIGatewayProvisioning", "APIGatewayWebSocketsClient", "ChatMessages",
                 .product(name: "FluentKit", package: "fluent-kit"),
             ],
             path: "Examples/ChatApp/Sources/ChatCore",

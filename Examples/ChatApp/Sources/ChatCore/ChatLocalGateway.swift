@@ -47,7 +47,7 @@ public enum ChatLocalGateway {
                 targetBaseURL: backend, stage: stage, region: region))
         let applied = try await provisioner.apply(gatewayName)
         guard let record = try await provisioner.dispatcher.gateways.gateway(applied.apiID) else {
-            throw ChatLocalGatewayError(description: "the applied API \(applied.apiID) is not in the gateway records")
+            throw ChatSetupError(description: "the applied API \(applied.apiID) is not in the gateway records")
         }
         let model = try await provisioner.model(named: gatewayName)
         return (record, (model.apiEndpoint ?? "ws://127.0.0.1") + "/" + record.stage)
@@ -62,7 +62,7 @@ public enum ChatLocalGateway {
     }
 }
 
-/// The local gateway's API could not be applied.
-public struct ChatLocalGatewayError: Error, CustomStringConvertible {
+/// A fault of the examples' shared setup or commands, with its reason.
+public struct ChatSetupError: Error, CustomStringConvertible {
     public let description: String
 }

@@ -288,6 +288,16 @@ public final class HummingbirdChat: Sendable {
         try await withChat(settings: settings) { chat in try await body(chat.provisioner(endpoint: endpoint)) }
     }
 
+    /// `listen`: a channel's messages printed as they arrive, through the running app's gateway
+    /// (``ChatListen``), with tokens issued in the app's database.
+    public static func listen(settings: HummingbirdChatSettings, channel: String?, user: String?, count: Int?, seconds: Int?) async throws {
+        try await withChat(settings: settings) { chat in
+            try await ChatListen.run(
+                channel: channel, user: user, count: count, seconds: seconds, identity: chat.dispatcher.identity,
+                database: try chat.databases.gatewayDatabase(logger: chat.logger))
+        }
+    }
+
     private static func withChat<T: Sendable>(settings: HummingbirdChatSettings, _ body: (HummingbirdChat) async throws -> T) async throws -> T {
         let chat = try await make(settings: settings, logger: Logger(label: "hummingbird-chat"))
         do {

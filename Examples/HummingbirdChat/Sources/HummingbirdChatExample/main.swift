@@ -8,7 +8,7 @@ import Logging
 
 /// `hummingbird-chat-example [serve] [--hostname H] [--port P] [--gateway-port G]`: the chat on
 /// Hummingbird, with the local gateway in front of it, until SIGINT or SIGTERM; and the framework's
-/// commands (`gateway`, `publish`, `sessions`, `channels`, `cleanup`) on the same database.
+/// commands (`gateway`, `publish`, `sessions`, `channels`, `cleanup`) and `listen` on the same database.
 @main
 struct HummingbirdChatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +20,7 @@ struct HummingbirdChatCommand: AsyncParsableCommand {
             serve's options come first.
             """,
         subcommands: [
-            Serve.self, GatewayCLI.Gateway<ChatEnvironment>.self, GatewayCLI.Publish<ChatEnvironment>.self,
+            Serve.self, Listen.self, GatewayCLI.Gateway<ChatEnvironment>.self, GatewayCLI.Publish<ChatEnvironment>.self,
             GatewayCLI.Sessions<ChatEnvironment>.self, GatewayCLI.Channels<ChatEnvironment>.self, GatewayCLI.Cleanup<ChatEnvironment>.self,
         ],
         defaultSubcommand: Serve.self)
@@ -51,6 +51,26 @@ enum ChatEnvironment: GatewayCommandEnvironment, GatewayProvisioningEnvironment 
             handler.logLevel = .warning
             return handler
         }
+    }
+}
+
+/// `listen --channel C [--user U] [--count N] [--seconds S]`: a channel's messages as they arrive.
+struct Listen: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Prints a channel's messages as they arrive, one JSON object a line, resuming after a cut.")
+
+    @Option(help: "The channel to listen to.")
+    var channel: String?
+    @Option(help: "Whose connection it is (default admin).")
+    var user: String?
+    @Option(help: "Stop after this many messages.")
+    var count: Int?
+    @Option(help: "Stop after this many seconds.")
+    var seconds: Int?
+
+    func run() async throws {
+        ChatEnvironment.quietLogs()
+        try await HummingbirdChat.listen(settings: try ChatEnvironment.settings(), channel: channel, user: user, count: count, seconds: seconds)
     }
 }
 
