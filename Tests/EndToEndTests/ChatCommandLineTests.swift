@@ -97,12 +97,12 @@ import Testing
         try await client.close()
     }
 
-    /// `chat-example serve --authorizer`: the API's `$connect` is authorized by the app's own
+    /// `serve --authorizer`, on either example: the API's `$connect` is authorized by the app's own
     /// Lambda-style authorizer (applied through the planner), which lets in a connect bringing a
     /// connection token as the token's user, without the cookie; none, or a bogus one, is 401
     /// before the backend hears of it.
-    @Test func theAuthorizerFlagSaysWhoConnects() async throws {
-        guard let executable = Self.requireExecutable("theAuthorizerFlagSaysWhoConnects") else { return }
+    @Test(arguments: ChatBinary.allCases) func theAuthorizerFlagSaysWhoConnects(_ binary: ChatBinary) async throws {
+        guard let executable = Self.requireExecutable("theAuthorizerFlagSaysWhoConnects", binary) else { return }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("authorizer-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let (chat, port, socket) = try await Self.serving(

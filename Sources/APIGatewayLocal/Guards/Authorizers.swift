@@ -49,6 +49,8 @@ struct AuthorizerCaller: Sendable {
     let client: HTTPClient
     let cache: AuthorizerCache
     let configuration: LocalGatewayConfiguration
+    /// Lambda functions → the URLs that answer their events (`LocalGateway/authorizerFunctions`).
+    let functions: [String: String]
     /// AWS's limit on an authorizer's answer.
     static let maximumAnswerSize = 8 * 1024
     /// How long the authorizer may take (a Lambda authorizer's limit on AWS).
@@ -107,12 +109,12 @@ struct AuthorizerCaller: Sendable {
     private func endpoint(of authorizer: LocalAuthorizer) -> String? {
         guard let uri = authorizer.authorizerUri else { return nil }
         if uri.hasPrefix("http://") || uri.hasPrefix("https://") { return uri }
-        if let mapped = configuration.authorizerFunctions[uri] { return mapped }
+        if let mapped = functions[uri] { return mapped }
         // `arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function ARN}/invocations`
         if let start = uri.range(of: "/functions/"), let end = uri.range(of: "/invocations", options: .backwards),
             start.upperBound <= end.lowerBound
         {
-            return configuration.authorizerFunctions[String(uri[start.upperBound..<end.lowerBound])]
+            return functions[String(uri[start.upperBound..<end.lowerBound])]
         }
         return nil
     }

@@ -306,7 +306,8 @@ extension LocalGateway {
                 return refuse(.internalServerError, "Internal server error", "API_CONFIGURATION_ERROR")
             }
             let started = ContinuousClock.now
-            let verdict = await AuthorizerCaller(client: integrationClient, cache: authorizerCache, configuration: configuration)
+            let verdict = await AuthorizerCaller(
+                client: integrationClient, cache: authorizerCache, configuration: configuration, functions: authorizerFunctions.withLock { $0 })
                 .authorize(authorizer, context: context, headers: head.headers)
             record.authorizerLatency = Self.milliseconds(since: started)
             switch verdict {

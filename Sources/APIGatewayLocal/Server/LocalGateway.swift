@@ -39,6 +39,7 @@ public final class LocalGateway: Service, Sendable {
     let limits: RateLimits
     /// What API Gateway guards before the backend hears of a request.
     let authorizerCache = AuthorizerCache()
+    let authorizerFunctions: Mutex<[String: String]>
     let throttles: RouteThrottles
     let usagePlanMeter: UsagePlanMeter
     let accessLog: AccessLogWriter
@@ -70,6 +71,7 @@ public final class LocalGateway: Service, Sendable {
     ///   - logger: where it logs; events are logged at debug level or lower.
     public init(configuration: LocalGatewayConfiguration = LocalGatewayConfiguration(), logger: Logger = .disabled) {
         self.configuration = configuration
+        self.authorizerFunctions = Mutex(configuration.authorizerFunctions)
         self.logger = logger
         self.state = GatewayState(apis: configuration.apis, file: configuration.stateFile)
         var client = HTTPClient.Configuration()
@@ -133,6 +135,13 @@ public final class LocalGateway: Service, Sendable {
     }
 
     /// The APIs it serves.
+    /// Maps a Lambda authorizer's function ARN to the `http(s)://` URL that answers its events, as
+    /// ``LocalGatewayConfiguration/authorizerFunctions`` does, once the gateway runs: for an
+    /// authorizer served by a backend whose address is known only once it listens.
+    public func mapAuthorizerFunction(_ functionARN: String, to url: String) {
+        authorizerFunctions.withLock { $0[functionARN] = url }
+    }
+
     public var currentAPIs: [LocalAPI] { state.apis }
 
     /// The custom domains it serves.

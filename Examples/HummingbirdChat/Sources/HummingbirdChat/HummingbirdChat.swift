@@ -56,6 +56,12 @@ public struct HummingbirdChatSettings: Sendable {
     /// `chat.origins` (`CHAT_ORIGINS`, comma-separated): the origins whose pages may log in, get
     /// tokens and connect. Default the app's own address, as `127.0.0.1` and `localhost`.
     public var allowedOrigins: [String]
+    /// `chat.authorizer` (`CHAT_AUTHORIZER=on`, `serve --authorizer`): the user comes from a Lambda
+    /// `REQUEST` authorizer on `$connect` instead of the login cookie. The app serves the
+    /// authorizer itself at `POST /authorizer` (``ChatAuthorizer``: it checks the connection token
+    /// the page brings), the embedded local gateway calls it for ``ChatAuthorizer/functionARN``,
+    /// and its principal reaches the app behind the gateway secret.
+    public var authorizer = false
 
     /// - Parameter localGatewayState: where the local gateway keeps its APIs; `nil`: beside the
     ///   database; empty: nowhere.
@@ -111,6 +117,7 @@ public struct HummingbirdChatSettings: Sendable {
         server.address = .hostname(hostname, port: port)
         if text("http.serverName") == nil { server.serverName = "hummingbird-chat" }
         self.server = server
+        self.authorizer = text("chat.authorizer").map { ["on", "true", "1"].contains($0.lowercased()) } ?? false
     }
 
     /// A key as its environment variable and its key, for errors.
@@ -217,7 +224,8 @@ public final class HummingbirdChat: Sendable {
             let configuration = GatewayConfiguration(
                 secrets: [settings.secret], allowedOrigins: settings.allowedOrigins,
                 connectRateLimits: .init(perAddress: .init(120, per: .seconds(60)), perUser: .init(60, per: .seconds(60))),
-                channels: ChannelConfiguration(unlisted: .deny, presenceEvents: true), streams: StreamConfiguration())
+                channels: ChannelConfiguration(unlisted: .deny, presenceEvents: true), streams: StreamConfiguration(),
+                gatewayIdentity: settings.authorizer ? .authorizerPrincipal() : nil)
             // The gateway records the provisioner writes (`gateway apply`, the local gateway's step).
             let directory = CachedGatewayDirectory.gatewayRecords(in: database)
             let dispatcher = GatewayDispatcher(
@@ -317,7 +325,8 @@ public final class HummingbirdChat: Sendable {
             loopback
             ? StaticCredentialProvider(LocalGatewayConfiguration.developmentCredential) : CredentialProviderChain.default(httpClient: .shared)
         return GatewayProvisioner(
-            dispatcher: dispatcher, directory: directory, database: { [databases, logger] in try databases.gatewayDatabase(logger: logger) }
+            dispatcher: dispatcher, directory: directory,
+            options: ProvisioningOptions(guards: settings.authorizer ? ChatAuthorizer.guards : DesiredAPI.Guards()), database: { [databases, logger] in try databases.gatewayDatabase(logger: logger) }
         ) { region in
             ControlPlaneClient(httpClient: .shared, credentials: credentials, region: region, endpoint: endpoint)
         }
@@ -327,7 +336,7 @@ public final class HummingbirdChat: Sendable {
     /// the client script, and API Gateway's events.
     func router() throws -> Router<ChatContext> {
         let router = Router(context: ChatContext.self)
-        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: RequestLines(logger: logger))
         let page = try MustacheTemplate(string: Self.template())
         let signedIn = router.group()
         for middleware in Self.login(webSessions: webSessions, database: { [databases, logger] in try databases.gatewayDatabase(logger: logger) }) {
@@ -359,6 +368,15 @@ public final class HummingbirdChat: Sendable {
         }
         ChatLoginRoutes(dispatcher: dispatcher, store: store, webSessions: webSessions, database: { [databases, logger] in try databases.gatewayDatabase(logger: logger) })
             .register(on: signedIn)
+        if settings.authorizer, let identity = dispatcher.identity {
+            router.post("authorizer") { request, _ -> Response in
+                let (status, answer) = try await ChatAuthorizer.answer(
+                    Data(buffer: try await request.body.collect(upTo: 64 * 1024)), identity: identity)
+                return Response(
+                    status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: answer)))
+            }
+        }
         try gateway.serveConnectionTokens(on: router)
         try gateway.serveClientScript(on: router)
         gateway.serveRegisteredControllers(on: router)
@@ -405,6 +423,8 @@ public final class HummingbirdChat: Sendable {
     /// the `chat` gateway record, as `gateway apply` does against AWS, and returns the WebSocket URL.
     func provision(backend: String) async throws -> String {
         let controlPort = try await localGateway.waitUntilRunning()
+        // The authorizer's Lambda function is the app's own `POST /authorizer`, wherever it listens.
+        if settings.authorizer { localGateway.mapAuthorizerFunction(ChatAuthorizer.functionARN, to: backend + "/authorizer") }
         let (_, url) = try await ChatLocalGateway.apply(
             provisioner(endpoint: "http://127.0.0.1:\(controlPort)"), database: try databases.gatewayDatabase(logger: logger),
             backend: backend, stage: "local", region: "us-east-1", existingAPIs: Set(localGateway.currentAPIs.map(\.apiId)))
@@ -420,5 +440,16 @@ public final class HummingbirdChat: Sendable {
             throw HummingbirdChatError(description: "Views/chat.mustache is missing from the example's resources")
         }
         return try String(contentsOf: url, encoding: .utf8)
+    }
+}
+
+/// A line per request at `info`, `POST /ws/connect` (the method and path), as the Vapor example
+/// logs them: what an operator reads to see who API Gateway called.
+struct RequestLines<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        logger.info("\(request.method) \(request.uri.path)")
+        return try await next(request, context)
     }
 }

@@ -16,7 +16,8 @@ struct HummingbirdChatCommand: AsyncParsableCommand {
         abstract: "The chat example on Hummingbird 2, with the embedded local gateway in front of it.",
         discussion: """
             Settings come from the environment through swift-configuration: CHAT_DATABASE, DATABASE_URL, HTTP_HOST, HTTP_PORT, \
-            CHAT_GATEWAY_PORT, CHAT_LOCAL_GATEWAY_STATE, WS_GATEWAY_SECRET, CHAT_DEMO_PASSWORD, CHAT_ROOMS, CHAT_ORIGINS; \
+            CHAT_GATEWAY_PORT, CHAT_LOCAL_GATEWAY_STATE, WS_GATEWAY_SECRET, CHAT_DEMO_PASSWORD, CHAT_ROOMS, CHAT_ORIGINS, \
+            CHAT_AUTHORIZER; \
             serve's options come first.
             """,
         subcommands: [
@@ -91,6 +92,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @Flag(help: "The user comes from the app's Lambda-style authorizer on $connect (default CHAT_AUTHORIZER=on).")
+    var authorizer = false
+
     func validate() throws {
         if let port, !(0...65_535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
         if let gatewayPort, !(0...65_535).contains(gatewayPort) { throw ValidationError("--gateway-port must be between 0 and 65535") }
@@ -108,6 +112,7 @@ struct Serve: AsyncParsableCommand {
         if let hostname { options[["http", "host"]] = ConfigValue(.string(hostname), isSecret: false) }
         if let port { options[["http", "port"]] = ConfigValue(.string(String(port)), isSecret: false) }
         if let gatewayPort { options[["chat", "gateway", "port"]] = ConfigValue(.string(String(gatewayPort)), isSecret: false) }
+        if authorizer { options[["chat", "authorizer"]] = ConfigValue(.string("on"), isSecret: false) }
         let settings = try ChatEnvironment.settings(overriding: options)
         let chat = try await HummingbirdChat.make(settings: settings)
         let logger = Logger(label: "hummingbird-chat")
