@@ -120,7 +120,7 @@ extension LocalGateway {
     /// returns once every connection has ended and had its `$disconnect`. The idle sweep runs
     /// beside them.
     func serve(_ listener: NIOAsyncChannel<AcceptedChannel, Never>) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { sweeper in
+        await withThrowingTaskGroup(of: Void.self) { sweeper in
             sweeper.addTask {
                 while !Task.isCancelled {
                     try await Task.sleep(for: self.configuration.sweepInterval)
