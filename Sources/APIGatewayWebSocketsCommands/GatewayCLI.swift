@@ -160,6 +160,6 @@ public enum GatewayCLI {
         _ environment: Environment.Type, _ body: @escaping @Sendable (GatewayMaintenance) async throws -> [String]
     ) async throws {
         let lines = try await Environment.withMaintenance(body)
-        write(lines.joined(separator: "\n"))
+        if !lines.isEmpty { write(lines.joined(separator: "\n")) }
     }
 }
