@@ -5,6 +5,11 @@ import ChatCore
 import ChatMessages
 import Configuration
 import Foundation
+import NIOPosix
+import Logging
+import FluentSQLiteDriver
+import FluentKit
+import APIGatewayWebSocketsSQL
 import HummingbirdChat
 import NIOCore
 import NIOHTTP1
@@ -258,20 +263,40 @@ enum ChatExample: String, CaseIterable, CustomStringConvertible, Sendable {
     @Test func theHummingbirdExampleRestartsOnTheSameAPIAtANewAddress() async throws {
         let database = TemporaryDatabase()
         defer { database.cleanUp() }
-        func run() async throws -> (webSocket: String, stop: @Sendable () async throws -> Void, chat: HummingbirdChat, base: String) {
-            let chat = try await HummingbirdChat.make(settings: HummingbirdChatSettings(databasePath: database.path, port: 0, gatewayPort: 0))
+        func run(gatewayPort: Int = 0) async throws
+            -> (webSocket: String, stop: @Sendable () async throws -> Void, chat: HummingbirdChat, base: String)
+        {
+            let chat = try await HummingbirdChat.make(
+                settings: HummingbirdChatSettings(databasePath: database.path, port: 0, gatewayPort: gatewayPort))
             let (ready, announce) = AsyncStream.makeStream(of: (String, String).self)
             let group = try chat.services { page, webSocket in announce.yield((page, webSocket)) }
             let serving = Task { try await group.run() }
+            // A failed provisioning is only logged: give up after a while rather than wait forever.
+            let timeout = Task { try await Task.sleep(for: .seconds(30)); announce.finish() }
             var addresses = ready.makeAsyncIterator()
-            guard let (page, webSocket) = await addresses.next() else { throw LoginFailed(status: 0) }
+            let announced = await addresses.next()
+            timeout.cancel()
+            guard let (page, webSocket) = announced else {
+                await group.triggerGracefulShutdown()
+                _ = try? await serving.value
+                throw LoginFailed(status: 0)
+            }
             return (webSocket, { await group.triggerGracefulShutdown(); try await serving.value }, chat, String(page.dropLast()))
         }
         let first = try await run()
         let firstPort = try #require(first.chat.localGateway.port)
         try await first.stop()
         #expect(FileManager.default.fileExists(atPath: database.path + ".local-gateway.json"))
-        let second = try await run()
+        // An apply that died holding its claim (a crash, a signal) must not hold the next start.
+        let databases = Databases(threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton)
+        databases.use(.sqlite(.file(database.path)), as: .sqlite)
+        try await GatewayModel.query(on: databases.gatewayDatabase(logger: Logger(label: "test"))).filter(\.$name == "chat")
+            .set(\.$claimToken, to: "an-apply-that-died").set(\.$claimedAt, to: Int64(Date().timeIntervalSince1970)).update()
+        await databases.shutdownAsync()
+        // Another port for certain: one the system hands out after the first run's.
+        var newPort = try ScaleOutTests.Nginx.freePort()
+        for _ in 0..<5 where newPort == firstPort { newPort = try ScaleOutTests.Nginx.freePort() }
+        let second = try await run(gatewayPort: newPort)
         do {
             let port = try #require(second.chat.localGateway.port)
             let first = URL(string: first.webSocket)!, again = try #require(URL(string: second.webSocket))

@@ -134,7 +134,6 @@ public final class LocalGateway: Service, Sendable {
         }
     }
 
-    /// The APIs it serves.
     /// Maps a Lambda authorizer's function ARN to the `http(s)://` URL that answers its events, as
     /// ``LocalGatewayConfiguration/authorizerFunctions`` does, once the gateway runs: for an
     /// authorizer served by a backend whose address is known only once it listens.
@@ -142,6 +141,7 @@ public final class LocalGateway: Service, Sendable {
         authorizerFunctions.withLock { $0[functionARN] = url }
     }
 
+    /// The APIs it serves.
     public var currentAPIs: [LocalAPI] { state.apis }
 
     /// The custom domains it serves.

@@ -41,6 +41,10 @@ public enum ChatLocalGateway {
                 try await route.save(on: database)
             }
         }
+        // The embedded gateway is this process's: a claim left by a run that died (a crash or a
+        // signal during an apply) is void, and would otherwise hold every start for its timeout.
+        try await GatewayModel.query(on: database).filter(\.$name == gatewayName)
+            .set(\.$claimToken, to: nil).set(\.$claimedAt, to: nil).update()
         try await provisioner.configure(
             GatewaySettings(
                 name: gatewayName, description: "The chat example on the embedded local gateway", defaultChannel: nil,

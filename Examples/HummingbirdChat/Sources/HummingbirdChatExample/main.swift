@@ -92,7 +92,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
-    @Flag(help: "The user comes from the app's Lambda-style authorizer on $connect (default CHAT_AUTHORIZER=on).")
+    @Flag(help: "The user comes from the app's Lambda-style authorizer on $connect. CHAT_AUTHORIZER=on does the same, and the gateway commands read it too.")
     var authorizer = false
 
     func validate() throws {
