@@ -7,19 +7,12 @@ import Testing
 /// Vapor door's) are one implementation: run as processes on one database, what one writes the
 /// other lists, line for line, and both refuse a misuse with a reason and status 1.
 @Suite struct MaintenanceCommandsTests {
-    static func executable(_ name: String) -> URL? {
-        let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
-        return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
-    }
-
     func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self) }
 
     @Test func bothDoorsCommandsShareTheirWorkAndTheirWords() async throws {
-        guard let hummingbird = Self.executable("hummingbird-chat-example"), let vapor = Self.executable("chat-example") else {
-            let message = "hummingbird-chat-example and chat-example are not built beside the tests: run `swift build` first"
-            if PythonPeer.required { Issue.record(Comment(rawValue: message)) } else { print("SKIPPED \(#function): \(message)") }
-            return
-        }
+        guard let hummingbird = ChatCommandLineTests.requireExecutable(#function, .hummingbird),
+            let vapor = ChatCommandLineTests.requireExecutable(#function, .vapor)
+        else { return }
         let database = TemporaryDatabase()
         defer { database.cleanUp() }
         let environment = ["CHAT_DATABASE": database.path, "CHAT_LOCAL_GATEWAY": "off"]
@@ -58,11 +51,9 @@ import Testing
     /// once registered only where the router is built, so its `gateway apply` would have deleted
     /// every route), and a removal is applied only when confirmed.
     @Test func bothDoorsGatewayAndPublishCommands() async throws {
-        guard let hummingbird = Self.executable("hummingbird-chat-example"), let vapor = Self.executable("chat-example") else {
-            let message = "hummingbird-chat-example and chat-example are not built beside the tests: run `swift build` first"
-            if PythonPeer.required { Issue.record(Comment(rawValue: message)) } else { print("SKIPPED \(#function): \(message)") }
-            return
-        }
+        guard let hummingbird = ChatCommandLineTests.requireExecutable(#function, .hummingbird),
+            let vapor = ChatCommandLineTests.requireExecutable(#function, .vapor)
+        else { return }
         let database = TemporaryDatabase()
         defer { database.cleanUp() }
         let gateway = LocalGateway(configuration: LocalGatewayConfiguration(port: 0))
